@@ -1,0 +1,2 @@
+/** JetKV config module. */
+package io.jetkv.config;

@@ -1,0 +1,2 @@
+/** JetKV jetstream module. */
+package io.jetkv.jetstream;

@@ -1,0 +1,2 @@
+/** JetKV kv module. */
+package io.jetkv.kv;

@@ -1,0 +1,2 @@
+/** JetKV protocol module. */
+package io.jetkv.protocol;

@@ -1,0 +1,2 @@
+/** JetKV server module. */
+package io.jetkv.server;
