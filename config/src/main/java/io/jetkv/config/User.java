@@ -1,0 +1,17 @@
+package io.jetkv.config;
+
+import java.util.Objects;
+
+/**
+ * One configured user.
+ *
+ * @param name        the {@code user} a client sends in CONNECT
+ * @param password    plain text, or a bcrypt hash starting with {@code $2}
+ * @param permissions this user's permissions, or null to take the block's default permissions
+ */
+public record User(String name, String password, Permissions permissions) {
+    public User {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(password, "password");
+    }
+}

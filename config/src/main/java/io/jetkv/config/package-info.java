@@ -1,2 +1,0 @@
-/** JetKV config module. */
-package io.jetkv.config;

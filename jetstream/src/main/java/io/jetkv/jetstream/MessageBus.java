@@ -1,0 +1,33 @@
+package io.jetkv.jetstream;
+
+/**
+ * How JetStream reaches clients, implemented by the server's router. JetStream never sees a Netty
+ * channel: it subscribes to subjects like any client, publishes replies and deliveries, and asks
+ * whether anyone listens on a subject.
+ *
+ * <p>Threading: every method is safe from any thread and never blocks.
+ */
+public interface MessageBus {
+
+    /**
+     * Subscribes {@code handler} to {@code subject} (wildcards allowed). A message delivered to an
+     * internal subscription counts as delivered for no-responders purposes (so a stream capturing a
+     * subject means no 503 for its publishers).
+     */
+    Subscription subscribe(String subject, InboundHandler handler);
+
+    /**
+     * Publishes a message as the server, to every matching subscription (client or internal).
+     *
+     * @param headers a whole header block ({@code NATS/1.0...\r\n\r\n}) or null for a plain message
+     */
+    void publish(String subject, String reply, byte[] headers, byte[] payload);
+
+    /** True when at least one subscription (client or internal) matches {@code subject}. */
+    boolean hasInterest(String subject);
+
+    /** A handle on an internal subscription. */
+    interface Subscription {
+        void unsubscribe();
+    }
+}

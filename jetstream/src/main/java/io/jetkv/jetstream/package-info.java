@@ -1,2 +1,0 @@
-/** JetKV jetstream module. */
-package io.jetkv.jetstream;

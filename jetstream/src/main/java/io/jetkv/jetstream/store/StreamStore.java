@@ -1,0 +1,75 @@
+package io.jetkv.jetstream.store;
+
+import java.util.Map;
+
+/**
+ * The messages of one stream. Implemented by {@code RocksStreamStore} (file storage) and
+ * {@code MemoryStreamStore} (memory storage); both pass {@code StreamStoreContract}.
+ *
+ * <p>Threading: confined to the stream's single writer thread. Every method, reads included, is called
+ * from that one thread, so implementations need no locks.
+ *
+ * <p>Writes are staged: {@link #append}, {@link #remove}, {@link #purge} and {@link #skipTo} change the
+ * store's visible state at once (reads see them) and are made durable together by {@link #flush}. A crash
+ * before {@code flush} returns may lose staged changes but never tears them: after restart the store holds
+ * exactly the state of some completed flush. The stream sends pub acks only after {@code flush}.
+ *
+ * <p>Subject filters may hold wildcards ({@code *}, {@code >}); null or {@code ">"} means every subject.
+ */
+public interface StreamStore extends AutoCloseable {
+
+    /** Stores a message with sequence {@code lastSeq + 1} and returns that sequence. */
+    long append(String subject, byte[] headers, byte[] payload, long timestamp);
+
+    /**
+     * Moves the sequence forward so that the next append gets {@code nextSeq}. Only valid when the store
+     * holds no message at or above {@code nextSeq}; messages below it are removed (used by purge-to-seq on
+     * an emptied stream and by {@code first_seq}).
+     */
+    void skipTo(long nextSeq);
+
+    /** Removes one message; false when it was not stored. {@code erase} overwrites the data too (no_erase=false). */
+    boolean remove(long seq, boolean erase);
+
+    /**
+     * Removes the messages matching {@code filter} (null: all) with sequence below {@code upToSeq}
+     * (0: no bound), keeping the newest {@code keep} per filter (0: keep none; with a wildcard filter
+     * {@code keep} counts over all matching messages). Returns how many were removed. Purging the whole
+     * stream keeps {@code lastSeq}; the next append continues after it.
+     */
+    long purge(String filter, long upToSeq, long keep);
+
+    /** Makes every staged change durable in one atomic write; with {@code sync} also fsyncs. */
+    void flush(boolean sync);
+
+    /** The message at {@code seq}, or null when it is not stored. */
+    StoredMessage load(long seq);
+
+    /** The first stored message with sequence &gt;= {@code fromSeq} whose subject matches {@code filter}, or null. */
+    StoredMessage loadNext(long fromSeq, String filter);
+
+    /** The stored message with the highest sequence whose subject matches {@code filter}, or null. */
+    StoredMessage loadLast(String filter);
+
+    /** Current counters. Cheap: no scan. */
+    StreamState state();
+
+    /** State of one literal subject; {@link SubjectState#EMPTY} when nothing is stored on it. Cheap: no scan. */
+    SubjectState subjectState(String subject);
+
+    /** Message count per stored subject matching {@code filter}, ordered by subject. */
+    Map<String, Long> subjectCounts(String filter);
+
+    /** Number of stored messages matching {@code filter} with sequence &gt;= {@code fromSeq}. */
+    long countMatching(long fromSeq, String filter);
+
+    /** The interior deleted sequences (between first and last), ascending. */
+    long[] deletedSequences();
+
+    /** Removes everything this store holds, on disk too; the store is closed afterwards. */
+    void destroy();
+
+    /** Releases resources; staged changes not flushed are dropped. */
+    @Override
+    void close();
+}
