@@ -1,2 +1,0 @@
-/** JetKV protocol module. */
-package io.jetkv.protocol;
