@@ -1,0 +1,294 @@
+package io.jetkv.protocol.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Decodes the client side of the NATS protocol into {@link ClientOp}s.
+ *
+ * <pre>
+ *   VERB[ \t]+arg[ \t]+arg...\r\n            control line (verb case-insensitive, CR optional)
+ *   [header block][payload]\r\n               after PUB/HPUB: exactly size bytes, then CRLF
+ * </pre>
+ *
+ * <p>Hard limits: {@code maxControlLine} bytes of arguments, {@code maxPayload} bytes of PUB payload or HPUB
+ * total (checked from the size field before the payload arrives). On any violation it emits one
+ * {@link ClientOp.Violation} and discards all further input; the connection decides what to send.
+ *
+ * <p>One instance per channel; runs on that channel's event loop.
+ */
+public final class ClientOpDecoder extends ByteToMessageDecoder {
+
+    private enum State {
+        LINE,
+        PAYLOAD,
+        FAILED
+    }
+
+    private final int maxControlLine;
+    private final int maxPayload;
+
+    private State state = State.LINE;
+    private byte[] line = new byte[256];
+    private final int[] tokenStart = new int[6];
+    private final int[] tokenEnd = new int[6];
+
+    // the PUB/HPUB whose payload we wait for
+    private String pubSubject;
+    private String pubReply;
+    private int pubHeaderSize;
+    private int pubTotal;
+
+    public ClientOpDecoder(int maxControlLine, int maxPayload) {
+        this.maxControlLine = maxControlLine;
+        this.maxPayload = maxPayload;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        while (in.isReadable()) {
+            switch (state) {
+                case LINE -> {
+                    if (!readLine(in, out)) {
+                        return;
+                    }
+                }
+                case PAYLOAD -> {
+                    if (in.readableBytes() < pubTotal + 2) {
+                        return;
+                    }
+                    int end = in.readerIndex() + pubTotal;
+                    if (in.getByte(end) != '\r' || in.getByte(end + 1) != '\n') {
+                        fail(in, out, ProtocolError.UNKNOWN_OPERATION);
+                        return;
+                    }
+                    ByteBuf data = in.readRetainedSlice(pubTotal);
+                    in.skipBytes(2);
+                    state = State.LINE;
+                    out.add(new ClientOp.Pub(pubSubject, pubReply, pubHeaderSize, data));
+                    pubSubject = null;
+                    pubReply = null;
+                }
+                case FAILED -> {
+                    in.skipBytes(in.readableBytes());
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Reads one control line if complete; false when more bytes are needed or decoding stopped. */
+    private boolean readLine(ByteBuf in, List<Object> out) {
+        int start = in.readerIndex();
+        int readable = in.readableBytes();
+        // Room for the verb and separator on top of the argument limit.
+        int searchLen = Math.min(readable, maxControlLine + 16);
+        int lf = in.indexOf(start, start + searchLen, (byte) '\n');
+        if (lf < 0) {
+            if (readable > maxControlLine + 16) {
+                fail(in, out, ProtocolError.MAX_CONTROL_LINE);
+            }
+            return false;
+        }
+        int len = lf - start;
+        if (len > 0 && in.getByte(lf - 1) == '\r') {
+            len--;
+        }
+        if (line.length < len) {
+            line = new byte[Math.max(len, line.length * 2)];
+        }
+        in.getBytes(start, line, 0, len);
+        in.readerIndex(lf + 1);
+        return parseLine(len, in, out);
+    }
+
+    private boolean parseLine(int len, ByteBuf in, List<Object> out) {
+        int verbEnd = 0;
+        while (verbEnd < len && !isSpace(line[verbEnd])) {
+            verbEnd++;
+        }
+        int argStart = verbEnd;
+        while (argStart < len && isSpace(line[argStart])) {
+            argStart++;
+        }
+        if (len - argStart > maxControlLine) {
+            fail(in, out, ProtocolError.MAX_CONTROL_LINE);
+            return false;
+        }
+        switch (verb(verbEnd)) {
+            case "PUB" -> {
+                return parsePub(argStart, len, in, out, false);
+            }
+            case "HPUB" -> {
+                return parsePub(argStart, len, in, out, true);
+            }
+            case "SUB" -> {
+                int n = tokenize(argStart, len);
+                if (n == 2) {
+                    out.add(new ClientOp.Sub(token(0), null, token(1)));
+                } else if (n == 3) {
+                    out.add(new ClientOp.Sub(token(0), token(1), token(2)));
+                } else {
+                    fail(in, out, ProtocolError.MALFORMED);
+                    return false;
+                }
+            }
+            case "UNSUB" -> {
+                int n = tokenize(argStart, len);
+                long max = 0;
+                if (n == 2) {
+                    max = parseSize(1);
+                    if (max < 0) {
+                        fail(in, out, ProtocolError.MALFORMED);
+                        return false;
+                    }
+                } else if (n != 1) {
+                    fail(in, out, ProtocolError.MALFORMED);
+                    return false;
+                }
+                out.add(new ClientOp.Unsub(token(0), max));
+            }
+            case "PING" -> {
+                if (argStart != len) {
+                    fail(in, out, ProtocolError.UNKNOWN_OPERATION);
+                    return false;
+                }
+                out.add(ClientOp.Ping.INSTANCE);
+            }
+            case "PONG" -> {
+                if (argStart != len) {
+                    fail(in, out, ProtocolError.UNKNOWN_OPERATION);
+                    return false;
+                }
+                out.add(ClientOp.Pong.INSTANCE);
+            }
+            case "CONNECT" -> {
+                int end = len;
+                while (end > argStart && isSpace(line[end - 1])) {
+                    end--;
+                }
+                out.add(new ClientOp.Connect(new String(line, argStart, end - argStart, StandardCharsets.UTF_8)));
+            }
+            case "INFO" -> out.add(ClientOp.ClientInfo.INSTANCE);
+            default -> {
+                fail(in, out, ProtocolError.UNKNOWN_OPERATION);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean parsePub(int argStart, int len, ByteBuf in, List<Object> out, boolean headers) {
+        int n = tokenize(argStart, len);
+        int sizes = headers ? 2 : 1;
+        if (n != sizes + 1 && n != sizes + 2) {
+            fail(in, out, ProtocolError.MALFORMED);
+            return false;
+        }
+        long total = parseSize(n - 1);
+        long headerSize = headers ? parseSize(n - 2) : 0;
+        if (total < 0 || headerSize < 0 || headerSize > total) {
+            fail(in, out, ProtocolError.MALFORMED);
+            return false;
+        }
+        if (total > maxPayload) {
+            fail(in, out, ProtocolError.MAX_PAYLOAD);
+            return false;
+        }
+        pubSubject = token(0);
+        pubReply = n == sizes + 2 ? token(1) : null;
+        pubHeaderSize = (int) headerSize;
+        pubTotal = (int) total;
+        state = State.PAYLOAD;
+        return true;
+    }
+
+    private String verb(int verbEnd) {
+        // The verbs are ASCII; fold case without allocating for the common upper-case spelling.
+        return switch (verbEnd) {
+            case 3 -> matchVerb("PUB", "SUB");
+            case 4 -> matchVerb("HPUB", "PING", "PONG", "INFO");
+            case 5 -> matchVerb("UNSUB");
+            case 7 -> matchVerb("CONNECT");
+            default -> "";
+        };
+    }
+
+    private String matchVerb(String... candidates) {
+        for (String c : candidates) {
+            boolean ok = true;
+            for (int i = 0; i < c.length() && ok; i++) {
+                ok = (line[i] & 0xDF) == c.charAt(i);
+            }
+            if (ok) {
+                return c;
+            }
+        }
+        return "";
+    }
+
+    private int tokenize(int from, int len) {
+        int n = 0;
+        int i = from;
+        while (i < len) {
+            while (i < len && isSpace(line[i])) {
+                i++;
+            }
+            if (i == len) {
+                break;
+            }
+            if (n == tokenStart.length) {
+                return n + 1; // too many; callers reject any count above what they accept
+            }
+            tokenStart[n] = i;
+            while (i < len && !isSpace(line[i])) {
+                i++;
+            }
+            tokenEnd[n] = i;
+            n++;
+        }
+        return n;
+    }
+
+    private String token(int i) {
+        int s = tokenStart[i];
+        int l = tokenEnd[i] - s;
+        for (int k = s; k < s + l; k++) {
+            if (line[k] < 0) {
+                return new String(line, s, l, StandardCharsets.UTF_8);
+            }
+        }
+        return new String(line, s, l, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Parses a non-negative decimal token; -1 when it is not one or overflows. */
+    private long parseSize(int i) {
+        int s = tokenStart[i];
+        int e = tokenEnd[i];
+        if (e - s > 18) {
+            return -1;
+        }
+        long v = 0;
+        for (int k = s; k < e; k++) {
+            int d = line[k] - '0';
+            if (d < 0 || d > 9) {
+                return -1;
+            }
+            v = v * 10 + d;
+        }
+        return v;
+    }
+
+    private static boolean isSpace(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
+    private void fail(ByteBuf in, List<Object> out, ProtocolError error) {
+        state = State.FAILED;
+        in.skipBytes(in.readableBytes());
+        out.add(new ClientOp.Violation(error));
+    }
+}

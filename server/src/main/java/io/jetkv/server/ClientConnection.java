@@ -1,0 +1,401 @@
+package io.jetkv.server;
+
+import io.jetkv.config.Permissions;
+import io.jetkv.config.ServerConfig;
+import io.jetkv.protocol.Subject;
+import io.jetkv.protocol.codec.ClientOp;
+import io.jetkv.protocol.codec.ProtocolError;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: its CONNECT options, subscriptions, permissions and keep-alive, and the handling
+ * of each decoded {@link ClientOp}.
+ *
+ * <p>Threading: all fields are confined to the channel's event loop, except {@link #outbox()} (any thread
+ * may append) and the read-only flags {@link #echo()}/{@link #headers()} that publishers on other loops
+ * read (volatile).
+ */
+final class ClientConnection extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
+    private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NO_RESPONDERS_BLOCK = "NATS/1.0 503\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final long FIRST_PING_MILLIS = 2000;
+
+    private final NatsServer server;
+    private final ServerConfig config;
+    private final long cid;
+    private final HashMap<String, Sub> subs = new HashMap<>();
+    private final Router.TouchedOutboxes touched = new Router.TouchedOutboxes();
+
+    private Channel channel;
+    private Outbox outbox;
+    private String peer = "?";
+    private boolean connectReceived;
+    private boolean authenticated;
+    private boolean verbose = true;
+    private boolean pedantic = true;
+    private volatile boolean echo = true;
+    private volatile boolean headers;
+    private boolean noResponders;
+    private PermissionCheck permissions = new PermissionCheck(Permissions.ALL);
+    private boolean unrestricted = true;
+    private boolean closing;
+    private int pingsOut;
+    private long lastActivityNanos;
+    private ScheduledFuture<?> pingTimer;
+    private ScheduledFuture<?> authTimer;
+
+    ClientConnection(NatsServer server, long cid) {
+        this.server = server;
+        this.config = server.config();
+        this.cid = cid;
+    }
+
+    Outbox outbox() {
+        return outbox;
+    }
+
+    boolean echo() {
+        return echo;
+    }
+
+    boolean headers() {
+        return headers;
+    }
+
+    long cid() {
+        return cid;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        outbox = new Outbox(channel, config.maxPending(), this::slowConsumer);
+        InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
+        String ip = remote == null ? "" : remote.getAddress().getHostAddress();
+        peer = remote == null ? "?" : ip + ":" + remote.getPort();
+        LOG.debug("{} - cid:{} - Client connection created", peer, cid);
+        outbox.appendRaw(server.infoLine(cid, ip));
+        if (!server.admit()) {
+            sendErr(ProtocolError.MAX_CONNECTIONS);
+            return;
+        }
+        EventLoop loop = channel.eventLoop();
+        lastActivityNanos = System.nanoTime();
+        long interval = config.pingInterval().toMillis();
+        pingTimer = loop.scheduleAtFixedRate(
+                this::pingTick, Math.min(FIRST_PING_MILLIS, interval), interval, TimeUnit.MILLISECONDS);
+        if (server.authenticator().required()) {
+            authTimer = loop.schedule(this::authTimeout, config.auth().timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } else {
+            authenticated = true;
+        }
+        outbox.flush();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        LOG.debug("{} - cid:{} - Client connection closed", peer, cid);
+        cancelTimers();
+        for (Sub sub : subs.values()) {
+            sub.closed = true;
+            server.router().index().remove(sub);
+        }
+        subs.clear();
+        if (outbox != null) {
+            outbox.discard();
+        }
+        server.release(this);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            if (msg instanceof ClientOp.Pub pub) {
+                pub.release();
+            }
+            return;
+        }
+        lastActivityNanos = System.nanoTime();
+        try {
+            handle((ClientOp) msg);
+        } finally {
+            if (msg instanceof ClientOp.Pub pub) {
+                pub.release();
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        touched.add(outbox);
+        touched.flushFrom(channel.eventLoop());
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("{} - cid:{} - Client connection error: {}", peer, cid, cause.toString());
+        ctx.close();
+    }
+
+    private void handle(ClientOp op) {
+        if (op instanceof ClientOp.Violation v) {
+            violation(v.error());
+            return;
+        }
+        if (!authenticated && !(op instanceof ClientOp.Connect)) {
+            sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
+            return;
+        }
+        if (op instanceof ClientOp.Pub pub) {
+            processPub(pub);
+        } else if (op instanceof ClientOp.Sub sub) {
+            processSub(sub);
+        } else if (op instanceof ClientOp.Unsub unsub) {
+            processUnsub(unsub);
+        } else if (op == ClientOp.Ping.INSTANCE) {
+            outbox.appendRaw(PONG);
+        } else if (op == ClientOp.Pong.INSTANCE) {
+            pingsOut = 0;
+        } else if (op instanceof ClientOp.Connect connect) {
+            processConnect(connect.json());
+        }
+    }
+
+    private void processConnect(String json) {
+        ConnectOptions opts;
+        try {
+            opts = ConnectOptions.parse(json);
+        } catch (java.io.IOException e) {
+            LOG.debug("{} - cid:{} - malformed CONNECT: {}", peer, cid, e.getMessage());
+            violation(ProtocolError.MALFORMED);
+            return;
+        }
+        if (opts.protocol() < 0 || opts.protocol() > 1) {
+            sendErr(ProtocolError.INVALID_CLIENT_PROTOCOL);
+            return;
+        }
+        if (opts.noResponders() && !opts.headers()) {
+            sendErr(ProtocolError.NO_RESPONDERS_REQUIRES_HEADERS);
+            return;
+        }
+        Permissions granted = server.authenticator().authenticate(opts);
+        if (granted == null) {
+            LOG.error("{} - cid:{} - authentication error", peer, cid);
+            sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
+            return;
+        }
+        if (authTimer != null) {
+            authTimer.cancel(false);
+            authTimer = null;
+        }
+        authenticated = true;
+        connectReceived = true;
+        permissions = new PermissionCheck(granted);
+        unrestricted = permissions.unrestricted();
+        verbose = opts.verbose();
+        pedantic = opts.pedantic();
+        echo = opts.echo();
+        headers = opts.headers();
+        noResponders = opts.noResponders();
+        if (verbose) {
+            outbox.appendRaw(OK);
+        }
+    }
+
+    private void processPub(ClientOp.Pub pub) {
+        if (pub.headerSize() > 0 && !headers) {
+            // the reference closes a client that sends HPUB without having negotiated headers
+            violation(ProtocolError.MALFORMED);
+            return;
+        }
+        String subject = pub.subject();
+        if (pedantic && !Subject.isValidLiteral(subject)) {
+            sendErr(ProtocolError.INVALID_PUBLISH_SUBJECT);
+        }
+        if (!unrestricted && !permissions.canPublish(subject)) {
+            sendPermissionErr("Permissions Violation for Publish to \"" + subject + "\"");
+            return;
+        }
+        if (verbose) {
+            outbox.appendRaw(OK);
+        }
+        OutMsg m = new OutMsg(subject, pub.reply(), pub.data(), pub.headerSize());
+        int delivered = server.router().route(m, this, touched);
+        if (delivered == 0 && noResponders && pub.reply() != null) {
+            sendNoResponders(pub.reply());
+        }
+    }
+
+    /** HMSG 503 to this client's own subscription that the reply subject would reach. */
+    private void sendNoResponders(String reply) {
+        for (Sub sub : server.router().index().match(reply).plain()) {
+            if (sub.client == this) {
+                outbox.appendMsg(noRespondersMsg(reply), sub.sidBytes, true);
+                return;
+            }
+        }
+        for (var group : server.router().index().match(reply).queues()) {
+            for (Sub sub : group) {
+                if (sub.client == this) {
+                    outbox.appendMsg(noRespondersMsg(reply), sub.sidBytes, true);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void processSub(ClientOp.Sub op) {
+        if (!Subject.isValid(op.subject()) || (op.queue() != null && !Subject.isValidLiteral(op.queue()))) {
+            sendErr(ProtocolError.INVALID_SUBJECT);
+            return;
+        }
+        if (!unrestricted && !permissions.canSubscribe(op.subject())) {
+            String text = "Permissions Violation for Sub to \"" + op.subject() + "\"";
+            if (op.queue() != null) {
+                text += " using queue \"" + op.queue() + "\"";
+            }
+            sendPermissionErr(text);
+            return;
+        }
+        // a repeated sid is ignored, as the reference does
+        if (!subs.containsKey(op.sid())) {
+            Sub sub = new Sub(op.subject(), op.queue(), op.sid(), this);
+            subs.put(op.sid(), sub);
+            server.router().index().insert(sub);
+        }
+        if (verbose) {
+            outbox.appendRaw(OK);
+        }
+    }
+
+    private void processUnsub(ClientOp.Unsub op) {
+        Sub sub = subs.get(op.sid());
+        if (sub != null) {
+            if (op.max() > 0 && sub.delivered < op.max()) {
+                sub.max = op.max();
+                // a delivery may have raced past the new limit on another loop
+                if (sub.delivered >= op.max()) {
+                    removeSub(sub);
+                }
+            } else {
+                removeSub(sub);
+            }
+        }
+        if (verbose) {
+            outbox.appendRaw(OK);
+        }
+    }
+
+    /** Called by the router when a subscription reached its UNSUB max; may run on any thread. */
+    void autoUnsubscribe(Sub sub) {
+        sub.closed = true;
+        server.router().index().remove(sub);
+        EventLoop loop = channel.eventLoop();
+        if (loop.inEventLoop()) {
+            subs.remove(sub.sid, sub);
+        } else {
+            loop.execute(() -> subs.remove(sub.sid, sub));
+        }
+    }
+
+    private void removeSub(Sub sub) {
+        sub.closed = true;
+        subs.remove(sub.sid);
+        server.router().index().remove(sub);
+    }
+
+    private void pingTick() {
+        if (closing || !channel.isActive()) {
+            return;
+        }
+        long sinceActivity = System.nanoTime() - lastActivityNanos;
+        if (connectReceived && sinceActivity < config.pingInterval().toNanos()) {
+            return; // the client was heard from recently: no need to probe it
+        }
+        if (pingsOut + 1 > config.pingMax()) {
+            LOG.debug("{} - cid:{} - Stale Client Connection - Closing", peer, cid);
+            sendErr(ProtocolError.STALE_CONNECTION);
+            outbox.flush();
+            return;
+        }
+        pingsOut++;
+        outbox.appendRaw(PING);
+        outbox.flush();
+    }
+
+    private void authTimeout() {
+        if (!authenticated && !closing) {
+            LOG.error("{} - cid:{} - Authentication Timeout", peer, cid);
+            sendErr(ProtocolError.AUTHENTICATION_TIMEOUT);
+            outbox.flush();
+        }
+    }
+
+    private void slowConsumer() {
+        LOG.warn("{} - cid:{} - Slow Consumer Detected: pending bytes over {}", peer, cid, config.maxPending());
+        channel.eventLoop().execute(() -> {
+            closing = true;
+            channel.close();
+        });
+    }
+
+    private void violation(ProtocolError error) {
+        if (error.text() != null) {
+            sendErr(error);
+        } else {
+            closeAfterFlush();
+        }
+    }
+
+    private void sendErr(ProtocolError error) {
+        outbox.appendRaw(("-ERR '" + error.text() + "'\r\n").getBytes(StandardCharsets.UTF_8));
+        if (error.closes()) {
+            closeAfterFlush();
+        }
+    }
+
+    private void sendPermissionErr(String text) {
+        LOG.error("{} - cid:{} - {}", peer, cid, text);
+        outbox.appendRaw(("-ERR '" + text + "'\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void closeAfterFlush() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        cancelTimers();
+        // write what is queued (the -ERR), then close once it is out
+        outbox.flush();
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void cancelTimers() {
+        if (pingTimer != null) {
+            pingTimer.cancel(false);
+        }
+        if (authTimer != null) {
+            authTimer.cancel(false);
+        }
+    }
+
+    /** The 503 status message: an empty payload after {@code NATS/1.0 503}. */
+    private static OutMsg noRespondersMsg(String reply) {
+        return new OutMsg(reply, null, Unpooled.wrappedBuffer(NO_RESPONDERS_BLOCK), NO_RESPONDERS_BLOCK.length);
+    }
+}

@@ -1,0 +1,159 @@
+package io.jetkv.server;
+
+import io.jetkv.config.ServerConfig;
+import io.jetkv.protocol.codec.ClientOpDecoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running JetKV server: the Netty bootstrap, the subscription index and router, and JetStream when
+ * enabled. Embeddable: {@link #start} returns once the listener is bound, and {@link #port()} tells the
+ * bound port (pass port 0 for an ephemeral one in tests).
+ *
+ * <p>Threading: start and close on any one thread; everything else runs on Netty's event loops.
+ */
+public final class NatsServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NatsServer.class);
+
+    private final ServerConfig config;
+    private final String serverId;
+    private final Router router = new Router(new SubjectIndex());
+    private final Authenticator authenticator;
+    private final ServerInfo info;
+    private final AtomicLong nextCid = new AtomicLong();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final JetStreamHost jetstream;
+    private Channel listener;
+    private int port;
+
+    private NatsServer(ServerConfig config) {
+        this.config = config;
+        this.serverId = ServerInfo.newServerId();
+        this.authenticator = new Authenticator(config.auth());
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("nats-accept"), io);
+        this.workers = new MultiThreadIoEventLoopGroup(
+                Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("nats-io"), io);
+        this.info = new ServerInfo(config, serverId);
+        this.jetstream = new JetStreamHost(config, router);
+    }
+
+    /** Starts a server and returns once it accepts connections. */
+    public static NatsServer start(ServerConfig config) throws InterruptedException {
+        NatsServer server = new NatsServer(config);
+        try {
+            server.bind();
+        } catch (RuntimeException | InterruptedException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private void bind() throws InterruptedException {
+        LOG.info("Starting jetkv-server");
+        LOG.info("  Version:  {}", ServerInfo.VERSION);
+        LOG.info("  ID:       {}", serverId);
+        if (config.jetstream().enabled()) {
+            jetstream.start();
+        }
+        Class<? extends ServerChannel> channelType =
+                Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast("decoder", new ClientOpDecoder(config.maxControlLine(), config.maxPayload()))
+                                .addLast("client", new ClientConnection(NatsServer.this, nextCid.incrementAndGet()));
+                    }
+                });
+        listener = b.bind(config.host(), config.port()).sync().channel();
+        port = ((InetSocketAddress) listener.localAddress()).getPort();
+        info.setPort(port);
+        LOG.info("Listening for client connections on {}:{}", config.host(), port);
+        LOG.info("Server is ready");
+    }
+
+    /** The bound client port. */
+    public int port() {
+        return port;
+    }
+
+    /** {@code nats://127.0.0.1:<port>}, for clients on this machine. */
+    public String clientUrl() {
+        return "nats://127.0.0.1:" + port;
+    }
+
+    public String serverId() {
+        return serverId;
+    }
+
+    ServerConfig config() {
+        return config;
+    }
+
+    Router router() {
+        return router;
+    }
+
+    Authenticator authenticator() {
+        return authenticator;
+    }
+
+    byte[] infoLine(long cid, String clientIp) {
+        return info.line(cid, clientIp);
+    }
+
+    /** Counts a new connection; false when over {@code max_connections}. */
+    boolean admit() {
+        if (connections.incrementAndGet() > config.maxConnections()) {
+            return false;
+        }
+        return true;
+    }
+
+    void release(ClientConnection c) {
+        connections.decrementAndGet();
+    }
+
+    /** Stops accepting, closes clients, stops JetStream, then the event loops; each step time-boxed. */
+    @Override
+    public void close() {
+        LOG.info("Initiating Shutdown...");
+        if (listener != null) {
+            listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        jetstream.close();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        LOG.info("Server Exiting..");
+    }
+}

@@ -1,0 +1,171 @@
+package io.jetkv.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.EventLoop;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The bytes waiting to be written to one client. Any thread may append (a publisher on another event loop,
+ * a JetStream writer); appends coalesce into one buffer that is handed to Netty in one write per flush,
+ * as nats-server batches its per-client flushes.
+ *
+ * <p>Threading: {@link #lock} guards {@link #buf}; it is a leaf lock (nothing else is taken while holding
+ * it). {@link #flush()} runs on the client's event loop only. Memory is bounded: when the bytes queued here
+ * and in Netty's outbound buffer exceed {@code maxPending} the client is a slow consumer and is closed.
+ */
+final class Outbox {
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] MSG = {'M', 'S', 'G', ' '};
+    private static final byte[] HMSG = {'H', 'M', 'S', 'G', ' '};
+
+    private final Channel channel;
+    private final long maxPending;
+    private final Runnable onSlowConsumer;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AtomicBoolean flushQueued = new AtomicBoolean();
+    private final Runnable flushTask = this::flush;
+    private ByteBuf buf;
+    private boolean dead;
+
+    Outbox(Channel channel, long maxPending, Runnable onSlowConsumer) {
+        this.channel = channel;
+        this.maxPending = maxPending;
+        this.onSlowConsumer = onSlowConsumer;
+    }
+
+    EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    /** Queues raw protocol bytes (INFO, PONG, +OK, -ERR). */
+    void appendRaw(byte[] bytes) {
+        lock.lock();
+        try {
+            if (dead) {
+                return;
+            }
+            buffer(bytes.length).writeBytes(bytes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Queues a {@code MSG} or {@code HMSG} for subscription {@code sid}. With {@code withHeaders} false the
+     * header block is dropped and a plain {@code MSG} carries the payload alone.
+     *
+     * @return false when the client is gone or was just closed as a slow consumer
+     */
+    boolean appendMsg(OutMsg m, byte[] sid, boolean withHeaders) {
+        boolean slow;
+        lock.lock();
+        try {
+            if (dead) {
+                return false;
+            }
+            int total = m.data.readableBytes();
+            boolean hmsg = withHeaders && m.headerSize > 0;
+            int skip = hmsg ? 0 : m.headerSize;
+            int size = total - skip;
+            ByteBuf b = buffer(m.subjectBytes.length + sid.length + size + 48
+                    + (m.replyBytes == null ? 0 : m.replyBytes.length));
+            b.writeBytes(hmsg ? HMSG : MSG);
+            b.writeBytes(m.subjectBytes).writeByte(' ');
+            b.writeBytes(sid).writeByte(' ');
+            if (m.replyBytes != null) {
+                b.writeBytes(m.replyBytes).writeByte(' ');
+            }
+            if (hmsg) {
+                writeDecimal(b, m.headerSize);
+                b.writeByte(' ');
+            }
+            writeDecimal(b, size);
+            b.writeBytes(CRLF);
+            b.writeBytes(m.data, m.data.readerIndex() + skip, size);
+            b.writeBytes(CRLF);
+            slow = pendingBytes() > maxPending;
+            if (slow) {
+                dead = true;
+                buf.release();
+                buf = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (slow) {
+            onSlowConsumer.run();
+            return false;
+        }
+        return true;
+    }
+
+    /** Hands the queued bytes to Netty. Event loop only. */
+    void flush() {
+        flushQueued.set(false);
+        ByteBuf out;
+        lock.lock();
+        try {
+            out = buf;
+            buf = null;
+        } finally {
+            lock.unlock();
+        }
+        if (out != null) {
+            if (channel.isActive()) {
+                channel.writeAndFlush(out, channel.voidPromise());
+            } else {
+                out.release();
+            }
+        }
+    }
+
+    /** Flushes now when called on the client's loop, else schedules one flush there (coalesced). */
+    void flushFrom(EventLoop current) {
+        if (current == channel.eventLoop()) {
+            flush();
+        } else if (flushQueued.compareAndSet(false, true)) {
+            channel.eventLoop().execute(flushTask);
+        }
+    }
+
+    /** Drops whatever is queued; called when the connection closes. */
+    void discard() {
+        lock.lock();
+        try {
+            dead = true;
+            if (buf != null) {
+                buf.release();
+                buf = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long pendingBytes() {
+        ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
+        return (buf == null ? 0 : buf.readableBytes()) + (ob == null ? 0 : ob.totalPendingWriteBytes());
+    }
+
+    private ByteBuf buffer(int need) {
+        if (buf == null) {
+            buf = ByteBufAllocator.DEFAULT.directBuffer(Math.max(need, 8192));
+        } else {
+            buf.ensureWritable(need);
+        }
+        return buf;
+    }
+
+    static void writeDecimal(ByteBuf b, int v) {
+        if (v < 10) {
+            b.writeByte('0' + v);
+            return;
+        }
+        b.writeCharSequence(Integer.toString(v), StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,82 @@
+package io.jetkv.server;
+
+import io.jetkv.config.ServerConfig;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+
+/**
+ * The {@code INFO} line sent first on every connection. The shared part is built once; each connection
+ * appends its {@code client_id} and {@code client_ip}. Compact JSON, {@code INFO {…} \r\n} with one space
+ * after {@code INFO} (jnats checks the position) and one before the CRLF, as nats-server writes it.
+ */
+final class ServerInfo {
+    /** The nats-server version whose client-visible behaviour we implement; clients branch on it. */
+    static final String VERSION = "2.10.0";
+    private static final char[] BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
+
+    private final ServerConfig config;
+    private final String serverId;
+    private volatile String prefix;
+
+    ServerInfo(ServerConfig config, String serverId) {
+        this.config = config;
+        this.serverId = serverId;
+        setPort(config.port());
+    }
+
+    /** A 56-character upper-case base32 id starting with N, shaped like nats-server's. */
+    static String newServerId() {
+        SecureRandom r = new SecureRandom();
+        StringBuilder sb = new StringBuilder(56).append('N');
+        for (int i = 1; i < 56; i++) {
+            sb.append(BASE32[r.nextInt(32)]);
+        }
+        return sb.toString();
+    }
+
+    void setPort(int port) {
+        StringBuilder sb = new StringBuilder(320).append("INFO {");
+        field(sb, "server_id", serverId).append(',');
+        field(sb, "server_name", config.serverName() == null ? serverId : config.serverName()).append(',');
+        field(sb, "version", VERSION).append(',');
+        sb.append("\"proto\":1,");
+        field(sb, "go", "java" + Runtime.version().feature()).append(',');
+        field(sb, "host", config.host()).append(',');
+        sb.append("\"port\":").append(port).append(',');
+        sb.append("\"headers\":true,");
+        if (config.auth().required()) {
+            sb.append("\"auth_required\":true,");
+        }
+        sb.append("\"max_payload\":").append(config.maxPayload());
+        if (config.jetstream().enabled()) {
+            sb.append(",\"jetstream\":true");
+        }
+        prefix = sb.toString();
+    }
+
+    byte[] line(long cid, String clientIp) {
+        StringBuilder sb = new StringBuilder(prefix.length() + 64).append(prefix);
+        sb.append(",\"client_id\":").append(cid).append(',');
+        field(sb, "client_ip", clientIp).append("} \r\n");
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static StringBuilder field(StringBuilder sb, String name, String value) {
+        sb.append('"').append(name).append("\":\"");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"');
+    }
+}

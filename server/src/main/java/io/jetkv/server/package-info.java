@@ -1,2 +1,0 @@
-/** JetKV server module. */
-package io.jetkv.server;
