@@ -1,0 +1,71 @@
+package io.jetkv.server;
+
+import io.jetkv.config.ConfigException;
+import io.jetkv.config.Flags;
+import io.jetkv.config.Launch;
+import io.jetkv.config.ServerConfig;
+import io.jetkv.server.log.NatsLog;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The {@code jetkv} command: parses nats-server's flags and config file, starts the server, and stops it
+ * on SIGINT/SIGTERM.
+ */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) {
+        Launch launch;
+        try {
+            launch = Flags.parse(args);
+        } catch (ConfigException e) {
+            System.err.println("jetkv: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        switch (launch.action()) {
+            case HELP, VERSION -> {
+                System.out.println(launch.text());
+                return;
+            }
+            case RUN -> run(launch);
+        }
+    }
+
+    private static void run(Launch launch) {
+        ServerConfig config = launch.config();
+        try {
+            PrintStream logStream = config.log().file() == null
+                    ? null
+                    : new PrintStream(new FileOutputStream(config.log().file().toFile(), true), true);
+            NatsLog.configure(config.log().debug(), config.log().trace(), logStream);
+        } catch (IOException e) {
+            System.err.println("jetkv: cannot open log file: " + e.getMessage());
+            System.exit(1);
+        }
+        for (String warning : launch.warnings()) {
+            org.slf4j.LoggerFactory.getLogger(Main.class).warn("{}", warning);
+        }
+        NatsServer server;
+        try {
+            server = NatsServer.start(config);
+        } catch (Exception e) {
+            System.err.println("jetkv: cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
