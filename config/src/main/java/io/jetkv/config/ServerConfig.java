@@ -111,4 +111,87 @@ public record ServerConfig(
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
                 newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort);
     }
+
+    public ServerConfig withServerName(String newServerName) {
+        return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+    }
+
+    public ServerConfig withLog(LogConfig newLog) {
+        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
+                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort);
+    }
+
+    /** A builder holding this configuration's values, to change several at once. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** A builder starting from {@link #defaults()}. */
+    public static Builder builder() {
+        return new Builder(defaults());
+    }
+
+    /**
+     * Mutable twin of {@link ServerConfig}, used while layering defaults, the config file and flags. Not
+     * thread-safe; {@link #build()} runs the record's checks.
+     */
+    public static final class Builder {
+        private String host;
+        private int port;
+        private String serverName;
+        private int maxPayload;
+        private int maxControlLine;
+        private int maxConnections;
+        private long maxPending;
+        private Duration pingInterval;
+        private int pingMax;
+        private Duration writeDeadline;
+        private AuthConfig auth;
+        private JetStreamConfig jetstream;
+        private LogConfig log;
+        private int httpPort;
+
+        private Builder(ServerConfig c) {
+            host = c.host;
+            port = c.port;
+            serverName = c.serverName;
+            maxPayload = c.maxPayload;
+            maxControlLine = c.maxControlLine;
+            maxConnections = c.maxConnections;
+            maxPending = c.maxPending;
+            pingInterval = c.pingInterval;
+            pingMax = c.pingMax;
+            writeDeadline = c.writeDeadline;
+            auth = c.auth;
+            jetstream = c.jetstream;
+            log = c.log;
+            httpPort = c.httpPort;
+        }
+
+        public Builder host(String v) { host = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder serverName(String v) { serverName = v; return this; }
+        public Builder maxPayload(int v) { maxPayload = v; return this; }
+        public Builder maxControlLine(int v) { maxControlLine = v; return this; }
+        public Builder maxConnections(int v) { maxConnections = v; return this; }
+        public Builder maxPending(long v) { maxPending = v; return this; }
+        public Builder pingInterval(Duration v) { pingInterval = v; return this; }
+        public Builder pingMax(int v) { pingMax = v; return this; }
+        public Builder writeDeadline(Duration v) { writeDeadline = v; return this; }
+        public Builder auth(AuthConfig v) { auth = v; return this; }
+        public Builder jetstream(JetStreamConfig v) { jetstream = v; return this; }
+        public Builder log(LogConfig v) { log = v; return this; }
+        public Builder httpPort(int v) { httpPort = v; return this; }
+
+        public AuthConfig auth() { return auth; }
+        public JetStreamConfig jetstream() { return jetstream; }
+        public LogConfig log() { return log; }
+
+        /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
+        public ServerConfig build() {
+            return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+        }
+    }
 }

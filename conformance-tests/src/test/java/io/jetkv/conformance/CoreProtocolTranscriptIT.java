@@ -1,12 +1,14 @@
 package io.jetkv.conformance;
 
+import static io.jetkv.conformance.Transcript.closes;
+import static io.jetkv.conformance.Transcript.t;
+import static io.jetkv.conformance.Transcript.unordered;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jetkv.config.ServerConfig;
 import io.jetkv.server.NatsServer;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -26,31 +28,6 @@ class CoreProtocolTranscriptIT {
 
     private static NatsServer jetkv;
     private static ReferenceServer reference;
-
-    /** How a transcript ends: after the PONG of a final PING, or when the server closes the connection. */
-    enum End {
-        PONG,
-        CLOSE
-    }
-
-    record Transcript(String name, String input, String expected, End end, boolean unordered) {
-        @Override
-        public String toString() {
-            return name;
-        }
-    }
-
-    static Transcript t(String name, String input, String expected) {
-        return new Transcript(name, input, expected, End.PONG, false);
-    }
-
-    static Transcript closes(String name, String input, String expected) {
-        return new Transcript(name, input, expected + "<EOF>", End.CLOSE, false);
-    }
-
-    static Transcript unordered(String name, String input, String expected) {
-        return new Transcript(name, input, expected, End.PONG, true);
-    }
 
     static Stream<Transcript> transcripts() {
         return Stream.of(
@@ -127,7 +104,7 @@ class CoreProtocolTranscriptIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("transcripts")
     void jetkvAnswersLikeTheReference(Transcript t) throws IOException {
-        assertTranscript(t, jetkv.port(), "jetkv", false);
+        Transcript.check(t, jetkv.port(), "jetkv", false);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -135,14 +112,14 @@ class CoreProtocolTranscriptIT {
     void splitIntoSingleBytes(Transcript t) throws IOException {
         // a huge line sent a byte at a time races the server's close into a connection reset
         org.junit.jupiter.api.Assumptions.assumeTrue(t.input().length() < 1000, "long input");
-        assertTranscript(t, jetkv.port(), "jetkv byte by byte", true);
+        Transcript.check(t, jetkv.port(), "jetkv byte by byte", true);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("transcripts")
     void referenceAgreesWithTranscript(Transcript t) throws IOException {
         org.junit.jupiter.api.Assumptions.assumeTrue(reference != null, "nats-server is not installed");
-        assertTranscript(t, reference.port(), "nats-server", false);
+        Transcript.check(t, reference.port(), "nats-server", false);
     }
 
     @Test
@@ -168,46 +145,5 @@ class CoreProtocolTranscriptIT {
             sub.send("PING\r\n");
             assertEquals("MSG hh 1 4\r\nbody\r\nPONG\r\n", sub.readUntil("PONG\r\n"));
         }
-    }
-
-    private static void assertTranscript(Transcript t, int port, String who, boolean byteByByte) throws IOException {
-        try (RawClient c = new RawClient(port)) {
-            if (byteByByte) {
-                c.sendByteByByte(t.input());
-            } else {
-                c.send(t.input());
-            }
-            String got = t.end() == End.PONG ? c.readUntil("PONG\r\n") : c.readToClose();
-            if (t.unordered()) {
-                assertEquals(frames(t.expected()), frames(got), who + ": " + t.name());
-            } else {
-                assertEquals(t.expected(), got, who + ": " + t.name());
-            }
-        }
-    }
-
-    /** Splits server output into frames (a MSG line with its payload is one frame), sorted. */
-    private static List<String> frames(String s) {
-        List<String> out = new ArrayList<>();
-        int i = 0;
-        while (i < s.length()) {
-            int eol = s.indexOf("\r\n", i);
-            if (eol < 0) {
-                out.add(s.substring(i));
-                break;
-            }
-            String line = s.substring(i, eol + 2);
-            int next = eol + 2;
-            if (line.startsWith("MSG ") || line.startsWith("HMSG ")) {
-                String[] parts = line.trim().split(" +");
-                int size = Integer.parseInt(parts[parts.length - 1]);
-                next = Math.min(s.length(), next + size + 2);
-                line = s.substring(i, next);
-            }
-            out.add(line);
-            i = next;
-        }
-        out.sort(null);
-        return out;
     }
 }

@@ -37,7 +37,14 @@ final class ReferenceServer implements AutoCloseable {
         return null;
     }
 
+    /**
+     * True when nats-server is installed. With {@code JETKV_REQUIRE_REFERENCE=1} (set by {@code .ci/run})
+     * a missing binary is an error rather than a skip.
+     */
     static boolean available() {
+        if (binary() == null && "1".equals(System.getenv("JETKV_REQUIRE_REFERENCE"))) {
+            throw new IllegalStateException("nats-server is required (JETKV_REQUIRE_REFERENCE=1) but not installed");
+        }
         return binary() != null;
     }
 

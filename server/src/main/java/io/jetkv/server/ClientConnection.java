@@ -265,7 +265,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!unrestricted && !permissions.canSubscribe(op.subject())) {
-            String text = "Permissions Violation for Sub to \"" + op.subject() + "\"";
+            String text = "Permissions Violation for Subscription to \"" + op.subject() + "\"";
             if (op.queue() != null) {
                 text += " using queue \"" + op.queue() + "\"";
             }

@@ -11,7 +11,7 @@ import java.security.SecureRandom;
  */
 final class ServerInfo {
     /** The nats-server version whose client-visible behaviour we implement; clients branch on it. */
-    static final String VERSION = "2.10.0";
+    static final String VERSION = io.jetkv.config.Version.NATS_VERSION;
     private static final char[] BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
 
     private final ServerConfig config;

@@ -1,0 +1,440 @@
+package io.jetkv.config;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Maps a parsed config tree onto a {@link ServerConfig.Builder}, with nats-server's key names and
+ * aliases (case-insensitive, as nats-server compares them). Every error names the file, line and key.
+ */
+final class ConfigMapping {
+
+    /**
+     * nats-server fields about log formatting and process housekeeping: accepted so that existing
+     * config files load, reported as warnings because they change nothing here.
+     */
+    private static final Set<String> IGNORED = Set.of(
+            "logtime", "logtime_utc", "pid_file", "ports_file_dir", "syslog", "remote_syslog",
+            "log_size_limit", "logfile_size_limit", "max_traced_msg_len", "connect_error_reports",
+            "reconnect_error_reports");
+
+    private ConfigMapping() {}
+
+    static List<String> apply(Map<String, ConfValue> root, ServerConfig.Builder b) throws ConfigException {
+        List<String> warnings = new ArrayList<>();
+        LogConfig log = b.log();
+        for (Map.Entry<String, ConfValue> e : root.entrySet()) {
+            String key = e.getKey();
+            ConfValue v = e.getValue();
+            switch (key.toLowerCase(Locale.ROOT)) {
+                case "port" -> b.port(port(key, v));
+                case "host", "net" -> b.host(string(key, v));
+                case "listen" -> {
+                    HostPort hp = hostPort(key, v);
+                    if (hp.host != null) {
+                        b.host(hp.host);
+                    }
+                    b.port(hp.port);
+                }
+                case "server_name" -> b.serverName(string(key, v));
+                case "max_payload" -> b.maxPayload(intSize(key, v));
+                case "max_connections", "max_conn" -> b.maxConnections(intRange(key, v, 0, Integer.MAX_VALUE));
+                case "max_control_line" -> b.maxControlLine(intSize(key, v));
+                case "max_pending" -> b.maxPending(positiveSize(key, v));
+                case "ping_interval" -> b.pingInterval(positiveDuration(key, v));
+                case "ping_max" -> b.pingMax(intRange(key, v, 0, Integer.MAX_VALUE));
+                case "write_deadline" -> b.writeDeadline(positiveDuration(key, v));
+                case "debug" -> log = new LogConfig(bool(key, v), log.trace(), log.file());
+                case "trace" -> log = new LogConfig(log.debug(), bool(key, v), log.file());
+                case "log_file", "logfile" -> log = new LogConfig(log.debug(), log.trace(), path(key, v));
+                case "http_port", "monitor_port" -> b.httpPort(port(key, v));
+                case "http" -> b.httpPort(hostPort(key, v).port);
+                case "authorization" -> b.auth(authorization(key, v));
+                case "jetstream" -> b.jetstream(jetstream(key, v, b.jetstream(), warnings));
+                default -> {
+                    if (IGNORED.contains(key.toLowerCase(Locale.ROOT))) {
+                        warnings.add(v.where() + ": ignoring unsupported field \"" + key + "\"");
+                    } else {
+                        rejectUnknown(key, v);
+                    }
+                }
+            }
+        }
+        b.log(log);
+        return warnings;
+    }
+
+    // ---- blocks ----
+
+    private static AuthConfig authorization(String blockKey, ConfValue block) throws ConfigException {
+        Map<String, ConfValue> map = map(blockKey, block);
+        String token = null;
+        String user = null;
+        String password = null;
+        List<User> users = null;
+        Permissions defaults = Permissions.ALL;
+        Duration timeout = AuthConfig.DEFAULT_TIMEOUT;
+        for (Map.Entry<String, ConfValue> e : map.entrySet()) {
+            String key = e.getKey();
+            ConfValue v = e.getValue();
+            switch (key.toLowerCase(Locale.ROOT)) {
+                case "token", "auth_token" -> token = string(key, v);
+                case "user", "username" -> user = string(key, v);
+                case "password", "pass" -> password = string(key, v);
+                case "users" -> users = users(key, v);
+                // nats-server takes a block-level "permissions" as the default for every user.
+                case "default_permissions", "default_permission", "permissions" -> defaults = permissions(key, v);
+                case "timeout" -> {
+                    Duration d = duration(key, v);
+                    if (d.isNegative()) {
+                        throw invalid(key, v, "a positive duration");
+                    }
+                    timeout = d.isZero() ? AuthConfig.DEFAULT_TIMEOUT : d;
+                }
+                default -> rejectUnknown(key, v);
+            }
+        }
+        if ((user == null) != (password == null)) {
+            throw new ConfigException(block.where() + ": " + blockKey + ": user and password must be set together");
+        }
+        if (user != null && users != null) {
+            throw new ConfigException(block.where() + ": " + blockKey
+                    + ": can not have a single user/pass and a users array");
+        }
+        if (token != null && (user != null || users != null)) {
+            throw new ConfigException(block.where() + ": " + blockKey + ": can not have a token and users");
+        }
+        List<User> all = user != null ? List.of(new User(user, password, null)) : users != null ? users : List.of();
+        return new AuthConfig(token, all, defaults, timeout);
+    }
+
+    private static List<User> users(String listKey, ConfValue v) throws ConfigException {
+        List<ConfValue> list = v.asList();
+        if (list == null) {
+            throw invalid(listKey, v, "a list of users");
+        }
+        List<User> users = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (ConfValue item : list) {
+            Map<String, ConfValue> map = map(listKey, item);
+            String name = null;
+            String password = null;
+            Permissions permissions = null;
+            for (Map.Entry<String, ConfValue> e : map.entrySet()) {
+                String key = e.getKey();
+                switch (key.toLowerCase(Locale.ROOT)) {
+                    case "user", "username" -> name = string(key, e.getValue());
+                    case "password", "pass" -> password = string(key, e.getValue());
+                    case "permissions", "permission" -> permissions = permissions(key, e.getValue());
+                    default -> rejectUnknown(key, e.getValue());
+                }
+            }
+            if (name == null || password == null) {
+                throw new ConfigException(item.where() + ": " + listKey + ": each user needs a user and a password");
+            }
+            if (!names.add(name)) {
+                throw new ConfigException(item.where() + ": " + listKey + ": duplicate user \"" + name + "\"");
+            }
+            users.add(new User(name, password, permissions));
+        }
+        return users;
+    }
+
+    private static Permissions permissions(String blockKey, ConfValue v) throws ConfigException {
+        SubjectPermission publish = SubjectPermission.ALL;
+        SubjectPermission subscribe = SubjectPermission.ALL;
+        for (Map.Entry<String, ConfValue> e : map(blockKey, v).entrySet()) {
+            String key = e.getKey();
+            switch (key.toLowerCase(Locale.ROOT)) {
+                case "publish", "pub" -> publish = subjectPermission(key, e.getValue());
+                case "subscribe", "sub" -> subscribe = subjectPermission(key, e.getValue());
+                default -> rejectUnknown(key, e.getValue());
+            }
+        }
+        return new Permissions(publish, subscribe);
+    }
+
+    /** {@code "foo.>"}, {@code ["a", "b"]} (both allow lists) or {@code {allow: ..., deny: ...}}. */
+    private static SubjectPermission subjectPermission(String key, ConfValue v) throws ConfigException {
+        if (v.type() != ConfValue.Type.MAP) {
+            return new SubjectPermission(subjects(key, v), List.of());
+        }
+        List<String> allow = List.of();
+        List<String> deny = List.of();
+        for (Map.Entry<String, ConfValue> e : v.asMap().entrySet()) {
+            String k = e.getKey();
+            switch (k.toLowerCase(Locale.ROOT)) {
+                case "allow" -> allow = subjects(k, e.getValue());
+                case "deny" -> deny = subjects(k, e.getValue());
+                default -> rejectUnknown(k, e.getValue());
+            }
+        }
+        return new SubjectPermission(allow, deny);
+    }
+
+    private static List<String> subjects(String key, ConfValue v) throws ConfigException {
+        List<ConfValue> items = v.type() == ConfValue.Type.LIST ? v.asList() : List.of(v);
+        List<String> subjects = new ArrayList<>();
+        for (ConfValue item : items) {
+            if (!item.isScalar() || item.raw().isBlank()) {
+                throw invalid(key, item, "a subject or a list of subjects");
+            }
+            subjects.add(item.raw());
+        }
+        return subjects;
+    }
+
+    /** {@code jetstream: enabled}, {@code jetstream: true} or {@code jetstream { ... }}. */
+    private static JetStreamConfig jetstream(String blockKey, ConfValue v, JetStreamConfig current,
+            List<String> warnings) throws ConfigException {
+        switch (v.type()) {
+            case BOOLEAN:
+                return current.withEnabled((Boolean) v.value());
+            case STRING:
+                return switch (v.raw().toLowerCase(Locale.ROOT)) {
+                    case "enabled", "enable" -> current.withEnabled(true);
+                    case "disabled", "disable" -> current.withEnabled(false);
+                    default -> throw invalid(blockKey, v, "enabled, disabled, a boolean or a block");
+                };
+            case MAP:
+                break;
+            default:
+                throw invalid(blockKey, v, "enabled, disabled, a boolean or a block");
+        }
+        // A block turns JetStream on unless it says "enabled: false".
+        boolean enabled = true;
+        Path storeDir = current.storeDir();
+        long maxMemory = current.maxMemoryStore();
+        long maxFile = current.maxFileStore();
+        boolean syncAlways = current.syncAlways();
+        for (Map.Entry<String, ConfValue> e : v.asMap().entrySet()) {
+            String key = e.getKey();
+            ConfValue item = e.getValue();
+            switch (key.toLowerCase(Locale.ROOT)) {
+                case "enabled", "enable" -> enabled = bool(key, item);
+                case "store_dir", "storedir" -> storeDir = path(key, item);
+                case "max_memory_store", "max_mem_store", "max_mem" -> maxMemory = storeLimit(key, item);
+                case "max_file_store", "max_file" -> maxFile = storeLimit(key, item);
+                case "sync_always" -> syncAlways = bool(key, item);
+                case "sync_interval", "sync" -> {
+                    // nats-server spells "fsync every write" as sync_interval: always.
+                    if (item.type() == ConfValue.Type.STRING && item.raw().equalsIgnoreCase("always")) {
+                        syncAlways = true;
+                    } else {
+                        duration(key, item);
+                        warnings.add(item.where() + ": ignoring \"" + key
+                                + "\": only \"always\" (or sync_always: true) changes durability here");
+                    }
+                }
+                default -> rejectUnknown(key, item);
+            }
+        }
+        return new JetStreamConfig(enabled, storeDir, maxMemory, maxFile, syncAlways);
+    }
+
+    // ---- scalar readers ----
+
+    private static Map<String, ConfValue> map(String key, ConfValue v) throws ConfigException {
+        Map<String, ConfValue> map = v.asMap();
+        if (map == null) {
+            throw invalid(key, v, "a block { ... }");
+        }
+        return map;
+    }
+
+    private static String string(String key, ConfValue v) throws ConfigException {
+        if (!v.isScalar()) {
+            throw invalid(key, v, "a string");
+        }
+        return v.raw();
+    }
+
+    private static boolean bool(String key, ConfValue v) throws ConfigException {
+        if (v.type() != ConfValue.Type.BOOLEAN) {
+            throw invalid(key, v, "a boolean");
+        }
+        return (Boolean) v.value();
+    }
+
+    private static Path path(String key, ConfValue v) throws ConfigException {
+        String s = string(key, v);
+        try {
+            return Path.of(s);
+        } catch (InvalidPathException e) {
+            throw invalid(key, v, "a path");
+        }
+    }
+
+    private static int intRange(String key, ConfValue v, int min, int max) throws ConfigException {
+        if (v.type() != ConfValue.Type.INTEGER) {
+            throw invalid(key, v, "an integer");
+        }
+        long n = (Long) v.value();
+        if (n < min || n > max) {
+            throw new ConfigException(v.where() + ": invalid value for \"" + key + "\": " + n
+                    + " is out of range " + min + ".." + max);
+        }
+        return (int) n;
+    }
+
+    /** A port; nats-server's -1 ("any free port") becomes 0. */
+    private static int port(String key, ConfValue v) throws ConfigException {
+        int port = intRange(key, v, -1, 65535);
+        return port == -1 ? 0 : port;
+    }
+
+    /** An integer, or a string with a size suffix ({@code "1MB"}). */
+    private static long size(String key, ConfValue v) throws ConfigException {
+        if (v.type() == ConfValue.Type.INTEGER) {
+            return (Long) v.value();
+        }
+        if (v.type() == ConfValue.Type.STRING) {
+            try {
+                return Units.parseSize(v.raw());
+            } catch (NumberFormatException e) {
+                // fall through to the error below
+            }
+        }
+        throw invalid(key, v, "a size such as 1048576, 64KB or 1MB");
+    }
+
+    private static long positiveSize(String key, ConfValue v) throws ConfigException {
+        long n = size(key, v);
+        if (n <= 0) {
+            throw invalid(key, v, "a positive size");
+        }
+        return n;
+    }
+
+    private static int intSize(String key, ConfValue v) throws ConfigException {
+        long n = positiveSize(key, v);
+        if (n > Integer.MAX_VALUE) {
+            throw invalid(key, v, "a size below 2GB");
+        }
+        return (int) n;
+    }
+
+    /** A JetStream storage limit: a size, or -1 for none. */
+    private static long storeLimit(String key, ConfValue v) throws ConfigException {
+        long n = size(key, v);
+        if (n < -1) {
+            throw invalid(key, v, "a size, or -1 for no limit");
+        }
+        return n;
+    }
+
+    /**
+     * A Go duration string ({@code "2m"}, {@code "1h30m"}, {@code 500ms}) or a number of seconds. Bare
+     * {@code 2m} lexes as the size 2,000,000, so a suffixed integer is read again from its text.
+     */
+    private static Duration duration(String key, ConfValue v) throws ConfigException {
+        String raw = v.raw();
+        try {
+            switch (v.type()) {
+                case INTEGER:
+                    return isPlainInteger(raw) ? Duration.ofSeconds((Long) v.value()) : Units.parseDuration(raw);
+                case FLOAT:
+                    return Duration.ofNanos(Math.round((Double) v.value() * 1_000_000_000d));
+                case STRING:
+                    return isPlainInteger(raw) ? Duration.ofSeconds(Long.parseLong(raw)) : Units.parseDuration(raw);
+                default:
+                    break;
+            }
+        } catch (IllegalArgumentException e) {
+            // fall through to the error below
+        }
+        throw invalid(key, v, "a duration such as 10s, 2m or 1h30m, or a number of seconds");
+    }
+
+    private static Duration positiveDuration(String key, ConfValue v) throws ConfigException {
+        Duration d = duration(key, v);
+        if (d.isNegative() || d.isZero()) {
+            throw invalid(key, v, "a positive duration");
+        }
+        return d;
+    }
+
+    private static boolean isPlainInteger(String s) {
+        int i = s.startsWith("-") ? 1 : 0;
+        if (i == s.length()) {
+            return false;
+        }
+        for (; i < s.length(); i++) {
+            if (!Character.isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private record HostPort(String host, int port) {}
+
+    /** {@code host:port}, {@code [v6addr]:port} or a bare port number. */
+    private static HostPort hostPort(String key, ConfValue v) throws ConfigException {
+        if (v.type() == ConfValue.Type.INTEGER) {
+            return new HostPort(null, port(key, v));
+        }
+        if (v.type() != ConfValue.Type.STRING) {
+            throw invalid(key, v, "host:port");
+        }
+        String s = v.raw();
+        String host;
+        String port;
+        if (s.startsWith("[")) {
+            int close = s.indexOf(']');
+            if (close < 0 || close + 1 >= s.length() || s.charAt(close + 1) != ':') {
+                throw invalid(key, v, "host:port");
+            }
+            host = s.substring(1, close);
+            port = s.substring(close + 2);
+        } else {
+            int colon = s.indexOf(':');
+            // More than one colon without brackets is an IPv6 address with no telling where the port starts.
+            if (colon < 0 || s.indexOf(':', colon + 1) >= 0) {
+                throw invalid(key, v, "host:port");
+            }
+            host = s.substring(0, colon);
+            port = s.substring(colon + 1);
+        }
+        int n;
+        try {
+            n = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw invalid(key, v, "host:port");
+        }
+        if (n < -1 || n > 65535) {
+            throw invalid(key, v, "host:port with a port in -1..65535");
+        }
+        return new HostPort(host.isEmpty() ? null : host, n == -1 ? 0 : n);
+    }
+
+    // ---- errors ----
+
+    /** Unknown keys are errors, except variable definitions: a key some {@code $key} referred to. */
+    private static void rejectUnknown(String key, ConfValue v) throws ConfigException {
+        if (!v.usedAsVariable()) {
+            throw new ConfigException(v.where() + ": unknown field \"" + key + "\"");
+        }
+    }
+
+    private static ConfigException invalid(String key, ConfValue v, String expected) {
+        return new ConfigException(v.where() + ": invalid value for \"" + key + "\": expected " + expected
+                + ", got " + describe(v));
+    }
+
+    private static String describe(ConfValue v) {
+        return switch (v.type()) {
+            case STRING -> "\"" + v.raw() + "\"";
+            case INTEGER, FLOAT, BOOLEAN -> v.raw();
+            case LIST -> "a list";
+            case MAP -> "a block";
+        };
+    }
+}
