@@ -57,7 +57,7 @@ public final class NatsServer implements AutoCloseable {
         this.workers = new MultiThreadIoEventLoopGroup(
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("nats-io"), io);
         this.info = new ServerInfo(config, serverId);
-        this.jetstream = new JetStreamHost(config, router);
+        this.jetstream = new JetStreamHost(config.jetstream(), router);
     }
 
     /** Starts a server and returns once it accepts connections. */
@@ -144,15 +144,16 @@ public final class NatsServer implements AutoCloseable {
         connections.decrementAndGet();
     }
 
-    /** Stops accepting, closes clients, stops JetStream, then the event loops; each step time-boxed. */
+    /** Stops accepting, stops JetStream, closes clients and the event loops; each step time-boxed. */
     @Override
     public void close() {
         LOG.info("Initiating Shutdown...");
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
-        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        // JetStream first: its writers drain and send their last acks while the event loops still run
         jetstream.close();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         LOG.info("Server Exiting..");
     }

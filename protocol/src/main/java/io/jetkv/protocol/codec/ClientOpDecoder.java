@@ -84,11 +84,12 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
     private boolean readLine(ByteBuf in, List<Object> out) {
         int start = in.readerIndex();
         int readable = in.readableBytes();
-        // Room for the verb and separator on top of the argument limit.
-        int searchLen = Math.min(readable, maxControlLine + 16);
+        // Room for the verb and separator on top of the argument limit (long: the limit may be near MAX_VALUE).
+        long lineLimit = (long) maxControlLine + 16;
+        int searchLen = (int) Math.min(readable, lineLimit);
         int lf = in.indexOf(start, start + searchLen, (byte) '\n');
         if (lf < 0) {
-            if (readable > maxControlLine + 16) {
+            if (readable > lineLimit) {
                 fail(in, out, ProtocolError.MAX_CONTROL_LINE);
             }
             return false;

@@ -1,0 +1,150 @@
+package io.jetkv.jetstream.api;
+
+import io.jetkv.jetstream.MessageBus;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code $JS.API} dispatch table (nats-server's {@code jetstream_api.go} handler map). Operations are
+ * registered with how many name tokens follow them; stream handlers are registered by
+ * {@code StreamApi}, consumer handlers can be added (or replace the placeholders) by the consumer side.
+ *
+ * <p>Threading: {@link #onMessage} runs on a Netty event loop; it only matches the subject and hands the
+ * request to the API worker pool (bounded; a full pool answers 429/10167), except for routes registered
+ * as {@code inline}, whose handlers must not block (direct get: they only offer to a stream's queue).
+ * Requests on unknown subjects or with the wrong token count get no reply, as in the reference.
+ */
+public final class JsApi {
+    private static final Logger LOG = LoggerFactory.getLogger(JsApi.class);
+
+    /** Serves one request; throws {@link JsApiException} or replies through the request itself. */
+    @FunctionalInterface
+    public interface Handler {
+        void handle(ApiRequest request);
+    }
+
+    private record Route(String[] op, int minArgs, int maxArgs, String responseType, Handler handler, boolean inline) {}
+
+    private final MessageBus bus;
+    private final ExecutorService workers;
+    private final List<String> prefixes;
+    private final List<Route> routes = new CopyOnWriteArrayList<>();
+    private final AtomicLong total = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+
+    /** @param domain JetStream domain also answered as {@code $JS.<domain>.API.}, or null */
+    public JsApi(MessageBus bus, ExecutorService workers, String domain) {
+        this.bus = bus;
+        this.workers = workers;
+        this.prefixes = domain == null || domain.isEmpty()
+                ? List.of(JsApiSubjects.PREFIX)
+                : List.of(JsApiSubjects.PREFIX, JsApiSubjects.domainPrefix(domain));
+    }
+
+    /** The subscriptions the API needs ({@code $JS.API.>}, plus the domain form). */
+    public List<String> subscriptionSubjects() {
+        List<String> out = new ArrayList<>();
+        for (String p : prefixes) {
+            out.add(p + ">");
+        }
+        return out;
+    }
+
+    /**
+     * Adds (or replaces, for the same operation and token counts) a route.
+     *
+     * @param op       operation tokens, e.g. {@code "STREAM.INFO"}
+     * @param minArgs  fewest name tokens after the operation
+     * @param maxArgs  most name tokens ({@code Integer.MAX_VALUE}: any)
+     * @param inline   run on the event loop (handler must not block); otherwise on an API worker
+     */
+    public void register(String op, int minArgs, int maxArgs, String responseType, Handler handler, boolean inline) {
+        String[] tokens = op.split("\\.");
+        routes.removeIf(r -> Arrays.equals(r.op, tokens) && r.minArgs == minArgs && r.maxArgs == maxArgs);
+        routes.add(new Route(tokens, minArgs, maxArgs, responseType, handler, inline));
+    }
+
+    public void register(String op, int minArgs, int maxArgs, String responseType, Handler handler) {
+        register(op, minArgs, maxArgs, responseType, handler, false);
+    }
+
+    public long total() {
+        return total.get();
+    }
+
+    public long errors() {
+        return errors.get();
+    }
+
+    void countError() {
+        errors.incrementAndGet();
+    }
+
+    /** Event loop: match and hand off. */
+    public void onMessage(String subject, String reply, byte[] headers, byte[] payload) {
+        String rest = null;
+        for (String p : prefixes) {
+            if (subject.startsWith(p)) {
+                rest = subject.substring(p.length());
+                break;
+            }
+        }
+        if (rest == null || rest.isEmpty()) {
+            return;
+        }
+        String[] tokens = rest.split("\\.", -1);
+        Route route = match(tokens);
+        if (route == null) {
+            return; // unknown API subject: the reference stays silent
+        }
+        List<String> args = List.of(tokens).subList(route.op.length, tokens.length);
+        ApiRequest request = new ApiRequest(this, bus, JsApiSubjects.PREFIX + rest, args, reply, headers, payload,
+                route.responseType);
+        total.incrementAndGet();
+        if (route.inline) {
+            run(route, request);
+            return;
+        }
+        try {
+            workers.execute(() -> run(route, request));
+        } catch (RejectedExecutionException e) {
+            request.fail(JsError.TOO_MANY_REQUESTS);
+        }
+    }
+
+    private Route match(String[] tokens) {
+        Route best = null;
+        for (Route r : routes) {
+            if (r.op.length > tokens.length) {
+                continue;
+            }
+            boolean same = true;
+            for (int i = 0; i < r.op.length && same; i++) {
+                same = r.op[i].equals(tokens[i]);
+            }
+            int args = tokens.length - r.op.length;
+            if (same && args >= r.minArgs && args <= r.maxArgs && (best == null || r.op.length > best.op.length)) {
+                best = r;
+            }
+        }
+        return best;
+    }
+
+    private void run(Route route, ApiRequest request) {
+        try {
+            route.handler.handle(request);
+        } catch (JsApiException e) {
+            request.fail(e);
+        } catch (RuntimeException e) {
+            LOG.error("JetStream API request {} failed", request.subject(), e);
+            request.fail(new JsApiException(JsError.STREAM_GENERAL_ERROR, "internal error"));
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.jetkv.jetstream.api;
+
+/**
+ * Every {@code $JS.API} subject and response type in one place, as nats-server's {@code jetstream_api.go}
+ * keeps them. Operations are written without the {@code $JS.API.} prefix and without their stream/consumer
+ * name tokens; {@link JsApi} matches them against incoming subjects.
+ */
+public final class JsApiSubjects {
+    private JsApiSubjects() {}
+
+    public static final String PREFIX = "$JS.API.";
+    public static final String ALL = "$JS.API.>";
+
+    /** {@code $JS.<domain>.API.>}: the same API reached through a JetStream domain. */
+    public static String domainPrefix(String domain) {
+        return "$JS." + domain + ".API.";
+    }
+
+    // Operations (tokens after the prefix, before the name arguments).
+    public static final String INFO = "INFO";
+    public static final String STREAM_CREATE = "STREAM.CREATE";
+    public static final String STREAM_UPDATE = "STREAM.UPDATE";
+    public static final String STREAM_INFO = "STREAM.INFO";
+    public static final String STREAM_DELETE = "STREAM.DELETE";
+    public static final String STREAM_NAMES = "STREAM.NAMES";
+    public static final String STREAM_LIST = "STREAM.LIST";
+    public static final String STREAM_PURGE = "STREAM.PURGE";
+    public static final String STREAM_MSG_GET = "STREAM.MSG.GET";
+    public static final String STREAM_MSG_DELETE = "STREAM.MSG.DELETE";
+    public static final String DIRECT_GET = "DIRECT.GET";
+    public static final String CONSUMER_CREATE = "CONSUMER.CREATE";
+    public static final String CONSUMER_DURABLE_CREATE = "CONSUMER.DURABLE.CREATE";
+    public static final String CONSUMER_INFO = "CONSUMER.INFO";
+    public static final String CONSUMER_DELETE = "CONSUMER.DELETE";
+    public static final String CONSUMER_NAMES = "CONSUMER.NAMES";
+    public static final String CONSUMER_LIST = "CONSUMER.LIST";
+    public static final String CONSUMER_MSG_NEXT = "CONSUMER.MSG.NEXT";
+
+    // Full subject prefix of direct get, used by the event-loop fast path.
+    public static final String DIRECT_GET_PREFIX = PREFIX + DIRECT_GET + ".";
+
+    // Response types.
+    private static final String T = "io.nats.jetstream.api.v1.";
+    public static final String ACCOUNT_INFO_RESPONSE = T + "account_info_response";
+    public static final String STREAM_CREATE_RESPONSE = T + "stream_create_response";
+    public static final String STREAM_UPDATE_RESPONSE = T + "stream_update_response";
+    public static final String STREAM_INFO_RESPONSE = T + "stream_info_response";
+    public static final String STREAM_DELETE_RESPONSE = T + "stream_delete_response";
+    public static final String STREAM_NAMES_RESPONSE = T + "stream_names_response";
+    public static final String STREAM_LIST_RESPONSE = T + "stream_list_response";
+    public static final String STREAM_PURGE_RESPONSE = T + "stream_purge_response";
+    public static final String STREAM_MSG_GET_RESPONSE = T + "stream_msg_get_response";
+    public static final String STREAM_MSG_DELETE_RESPONSE = T + "stream_msg_delete_response";
+    public static final String CONSUMER_CREATE_RESPONSE = T + "consumer_create_response";
+    public static final String CONSUMER_INFO_RESPONSE = T + "consumer_info_response";
+    public static final String CONSUMER_DELETE_RESPONSE = T + "consumer_delete_response";
+    public static final String CONSUMER_NAMES_RESPONSE = T + "consumer_names_response";
+    public static final String CONSUMER_LIST_RESPONSE = T + "consumer_list_response";
+
+    // Page sizes (JSApiNamesLimit, JSApiListLimit, JSMaxSubjectDetails).
+    public static final int NAMES_LIMIT = 1024;
+    public static final int LIST_LIMIT = 256;
+    public static final int SUBJECTS_LIMIT = 100_000;
+}

@@ -1,0 +1,75 @@
+package io.jetkv.jetstream.api;
+
+/**
+ * JetStream API errors with nats-server's numbers ({@code server/errors.json}): clients branch on
+ * {@code err_code}, some older paths on {@code code}. A description may hold one {@code {}} placeholder
+ * filled from {@link JsApiException}'s argument.
+ *
+ * <p>Immutable; safe from any thread.
+ */
+public enum JsError {
+    BAD_REQUEST(400, 10003, "bad request"),
+    INVALID_JSON(400, 10025, "invalid JSON"),
+    NOT_EMPTY_REQUEST(400, 10038, "expected an empty request payload"),
+    NOT_ENABLED_FOR_ACCOUNT(503, 10039, "JetStream not enabled for account"),
+    INSUFFICIENT_RESOURCES(503, 10023, "insufficient resources"),
+    MAXIMUM_CONSUMERS_LIMIT(400, 10026, "maximum consumers limit reached"),
+    MAXIMUM_STREAMS_LIMIT(400, 10027, "maximum number of streams reached"),
+    MEMORY_RESOURCES_EXCEEDED(500, 10028, "insufficient memory resources available"),
+    STORAGE_RESOURCES_EXCEEDED(500, 10047, "insufficient storage resources available"),
+    CONSUMER_CREATE_FAILED(500, 10012, "{}"),
+    CONSUMER_NOT_FOUND(404, 10014, "consumer not found"),
+    NO_MESSAGE_FOUND(404, 10037, "no message found"),
+    SEQUENCE_NOT_FOUND(400, 10043, "sequence {} not found"),
+    STREAM_CREATE_FAILED(500, 10049, "{}"),
+    STREAM_DELETE_FAILED(500, 10050, "{}"),
+    STREAM_GENERAL_ERROR(500, 10051, "{}"),
+    STREAM_INVALID_CONFIG(500, 10052, "{}"),
+    STREAM_MESSAGE_EXCEEDS_MAXIMUM(400, 10054, "message size exceeds maximum allowed"),
+    STREAM_MIRROR_NOT_UPDATABLE(400, 10055, "stream mirror configuration can not be updated"),
+    STREAM_MISMATCH(400, 10056, "stream name in subject does not match request"),
+    STREAM_MSG_DELETE_FAILED(500, 10057, "{}"),
+    STREAM_NAME_EXIST(400, 10058, "stream name already in use with a different configuration"),
+    STREAM_NOT_FOUND(404, 10059, "stream not found"),
+    STREAM_NOT_MATCH(400, 10060, "expected stream does not match"),
+    STREAM_SUBJECT_OVERLAP(400, 10065, "subjects overlap with an existing stream"),
+    STREAM_WRONG_LAST_MSG_ID(400, 10070, "wrong last msg ID: {}"),
+    STREAM_WRONG_LAST_SEQUENCE(400, 10071, "wrong last sequence: {}"),
+    STREAM_REPLICAS_NOT_SUPPORTED(500, 10074, "replicas > 1 not supported in non-clustered mode"),
+    STREAM_STORE_FAILED(503, 10077, "{}"),
+    STREAM_HEADER_EXCEEDS_MAXIMUM(400, 10097, "header size exceeds maximum allowed of 64k"),
+    STREAM_SEALED(400, 10109, "invalid operation on sealed stream"),
+    STREAM_PURGE_FAILED(500, 10110, "{}"),
+    STREAM_ROLLUP_FAILED(500, 10111, "{}"),
+    STREAM_NAME_CONTAINS_PATH_SEPARATORS(400, 10128, "Stream name can not contain path separators"),
+    TOO_MANY_REQUESTS(429, 10167, "too many requests");
+
+    private final int code;
+    private final int errCode;
+    private final String description;
+
+    JsError(int code, int errCode, String description) {
+        this.code = code;
+        this.errCode = errCode;
+        this.description = description;
+    }
+
+    /** HTTP-like status put in the error object's {@code code}. */
+    public int code() {
+        return code;
+    }
+
+    /** The stable JetStream code ({@code err_code}). */
+    public int errCode() {
+        return errCode;
+    }
+
+    /** The description with its placeholder (if any) replaced by {@code arg}. */
+    public String description(Object arg) {
+        int at = description.indexOf("{}");
+        if (at < 0) {
+            return description;
+        }
+        return description.substring(0, at) + (arg == null ? "" : arg) + description.substring(at + 2);
+    }
+}

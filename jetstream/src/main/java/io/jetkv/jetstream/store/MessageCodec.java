@@ -1,0 +1,155 @@
+package io.jetkv.jetstream.store;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Binary encoding of a stored message (the value of a message row in {@link RocksStreamStore}):
+ *
+ * <pre>
+ * version(1)=1 | timestamp(8, big-endian) | subjectLen(varint) subject(UTF-8)
+ *              | headersLen+1(varint; 0 = no headers) headers | payload(rest)
+ * </pre>
+ *
+ * The sequence is the row key and is not repeated. Pure functions; safe from any thread.
+ */
+final class MessageCodec {
+    static final byte VERSION = 1;
+
+    private MessageCodec() {}
+
+    static byte[] encode(String subject, byte[] headers, byte[] payload, long timestamp) {
+        byte[] subj = subject.getBytes(StandardCharsets.UTF_8);
+        int hdrLen = headers == null ? 0 : headers.length;
+        long hdrField = headers == null ? 0 : hdrLen + 1L;
+        int size = 1 + 8 + varintSize(subj.length) + subj.length + varintSize(hdrField) + hdrLen + payload.length;
+        byte[] out = new byte[size];
+        out[0] = VERSION;
+        putLong(out, 1, timestamp);
+        int pos = putVarint(out, 9, subj.length);
+        System.arraycopy(subj, 0, out, pos, subj.length);
+        pos = putVarint(out, pos + subj.length, hdrField);
+        if (headers != null) {
+            System.arraycopy(headers, 0, out, pos, hdrLen);
+            pos += hdrLen;
+        }
+        System.arraycopy(payload, 0, out, pos, payload.length);
+        return out;
+    }
+
+    static StoredMessage decode(long seq, byte[] v) {
+        checkVersion(v, seq);
+        long ts = getLong(v, 1);
+        int[] pos = {9};
+        int subjLen = (int) getVarint(v, pos);
+        String subject = new String(v, pos[0], subjLen, StandardCharsets.UTF_8);
+        pos[0] += subjLen;
+        long hdrField = getVarint(v, pos);
+        byte[] headers = null;
+        if (hdrField > 0) {
+            int hdrLen = (int) (hdrField - 1);
+            headers = Arrays.copyOfRange(v, pos[0], pos[0] + hdrLen);
+            pos[0] += hdrLen;
+        }
+        byte[] payload = Arrays.copyOfRange(v, pos[0], v.length);
+        return new StoredMessage(seq, subject, headers, payload, ts);
+    }
+
+    /** The subject alone, for wildcard scans that skip most rows. */
+    static String decodeSubject(long seq, byte[] v) {
+        checkVersion(v, seq);
+        int[] pos = {9};
+        int subjLen = (int) getVarint(v, pos);
+        return new String(v, pos[0], subjLen, StandardCharsets.UTF_8);
+    }
+
+    /** {@link StoredMessage#storedSize()} without copying headers and payload; {@code subject} as decoded. */
+    static long storedSize(long seq, byte[] v, String subject) {
+        checkVersion(v, seq);
+        int[] pos = {9};
+        int subjLen = (int) getVarint(v, pos);
+        pos[0] += subjLen;
+        long hdrField = getVarint(v, pos);
+        long hdrLen = hdrField == 0 ? 0 : hdrField - 1;
+        long payloadLen = v.length - pos[0] - hdrLen;
+        return subject.length() + hdrLen + payloadLen + 16L;
+    }
+
+    static long decodeTimestamp(long seq, byte[] v) {
+        checkVersion(v, seq);
+        return getLong(v, 1);
+    }
+
+    private static void checkVersion(byte[] v, long seq) {
+        if (v.length < 10 || v[0] != VERSION) {
+            throw new StoreException("corrupt message record at seq " + seq);
+        }
+    }
+
+    static void putLong(byte[] b, int off, long v) {
+        for (int i = 7; i >= 0; i--) {
+            b[off + i] = (byte) v;
+            v >>>= 8;
+        }
+    }
+
+    static long getLong(byte[] b, int off) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[off + i] & 0xFF);
+        }
+        return v;
+    }
+
+    static int varintSize(long v) {
+        int n = 1;
+        while ((v & ~0x7FL) != 0) {
+            v >>>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    /** Writes an unsigned LEB128 varint; returns the position after it. */
+    static int putVarint(byte[] b, int off, long v) {
+        while ((v & ~0x7FL) != 0) {
+            b[off++] = (byte) ((v & 0x7F) | 0x80);
+            v >>>= 7;
+        }
+        b[off++] = (byte) v;
+        return off;
+    }
+
+    /** Reads a varint at {@code pos[0]} and advances it. */
+    static long getVarint(byte[] b, int[] pos) {
+        long v = 0;
+        int shift = 0;
+        int p = pos[0];
+        while (true) {
+            if (p >= b.length || shift > 63) {
+                throw new StoreException("corrupt varint");
+            }
+            byte x = b[p++];
+            v |= (long) (x & 0x7F) << shift;
+            if ((x & 0x80) == 0) {
+                break;
+            }
+            shift += 7;
+        }
+        pos[0] = p;
+        return v;
+    }
+
+    static byte[] varints(long... values) {
+        int size = 0;
+        for (long v : values) {
+            size += varintSize(v);
+        }
+        byte[] out = new byte[size];
+        int pos = 0;
+        for (long v : values) {
+            pos = putVarint(out, pos, v);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,345 @@
+package io.jetkv.jetstream.store;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.CompressionType;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one RocksDB instance of a server: every file-storage stream plus a small metadata map (stream
+ * configs, consumer state) for the layers above.
+ *
+ * <p>On-disk layout, all in the default column family, keys ordered bytewise:
+ *
+ * <pre>
+ * 00 'I'                     -> next stream id (8 bytes)
+ * 00 'N' name(UTF-8)         -> stream id (8 bytes)
+ * 01 key(UTF-8)              -> meta value (opaque)
+ * 02 id(8) kind(1) ...       -> stream rows, see {@link RocksStreamStore}
+ * </pre>
+ *
+ * A stream's rows share the prefix {@code 02 id}, so deleting a stream is one range delete. Ids are never
+ * reused, so a half-finished delete can never leak rows into a later stream of the same name.
+ *
+ * <p>Threading: every method may be called from any thread (stream writers, API workers). RocksDB is
+ * thread-safe; opening and deleting streams is serialised here. A {@link RocksStreamStore} it hands out is
+ * confined to one thread. {@link #close} must come after the stream writers are drained.
+ */
+public final class RocksStorage implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RocksStorage.class);
+
+    static final byte SPACE_REGISTRY = 0;
+    static final byte SPACE_META = 1;
+    static final byte SPACE_STREAM = 2;
+    private static final byte[] NEXT_ID_KEY = {SPACE_REGISTRY, 'I'};
+    private static final byte[] NAME_PREFIX = {SPACE_REGISTRY, 'N'};
+
+    // Sized for a small server (2 cores): one flush and one compaction at a time, a modest cache.
+    private static final long BLOCK_CACHE_BYTES = 32L << 20;
+    private static final long WRITE_BUFFER_BYTES = 16L << 20;
+    private static final long MAX_WAL_BYTES = 64L << 20;
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final Path dir;
+    private final LRUCache cache;
+    private final BloomFilter bloom;
+    private final Options options;
+    private final RocksDB db;
+    private final WriteOptions writeNoSync = new WriteOptions();
+    private final WriteOptions writeSync = new WriteOptions().setSync(true);
+    private final ReadOptions readOptions = new ReadOptions();
+    private final Map<String, RocksStreamStore> open = new HashMap<>();
+    // Meta calls share the read lock so close() cannot free RocksDB under a running call.
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private long nextId;
+    private volatile boolean closed;
+
+    private RocksStorage(Path dir, LRUCache cache, BloomFilter bloom, Options options, RocksDB db) {
+        this.dir = dir;
+        this.cache = cache;
+        this.bloom = bloom;
+        this.options = options;
+        this.db = db;
+    }
+
+    /** Opens (creating if needed) the store in {@code dir}. */
+    public static RocksStorage open(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StoreException("cannot create store directory " + dir, e);
+        }
+        var cache = new LRUCache(BLOCK_CACHE_BYTES);
+        var bloom = new BloomFilter(10);
+        var table = new BlockBasedTableConfig()
+                .setBlockCache(cache)
+                .setFilterPolicy(bloom)
+                .setBlockSize(16 * 1024)
+                .setCacheIndexAndFilterBlocks(true)
+                .setPinL0FilterAndIndexBlocksInCache(true);
+        var options = new Options()
+                .setCreateIfMissing(true)
+                .setTableFormatConfig(table)
+                .setMaxBackgroundJobs(2)
+                .setWriteBufferSize(WRITE_BUFFER_BYTES)
+                .setMaxWriteBufferNumber(3)
+                .setMaxTotalWalSize(MAX_WAL_BYTES)
+                .setLevelCompactionDynamicLevelBytes(true)
+                .setCompressionType(CompressionType.LZ4_COMPRESSION)
+                .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION)
+                .setBytesPerSync(1L << 20)
+                .setMaxOpenFiles(512)
+                .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
+                .setKeepLogFileNum(3)
+                .setMaxLogFileSize(4L << 20);
+        RocksDB db = null;
+        try {
+            db = RocksDB.open(options, dir.toString());
+            byte[] next = db.get(NEXT_ID_KEY);
+            var storage = new RocksStorage(dir, cache, bloom, options, db);
+            storage.nextId = next == null ? 1 : MessageCodec.getLong(next, 0);
+            return storage;
+        } catch (RocksDBException e) {
+            if (db != null) {
+                db.close();
+            }
+            options.close();
+            bloom.close();
+            cache.close();
+            throw new StoreException("cannot open RocksDB in " + dir, e);
+        }
+    }
+
+    /**
+     * Opens the named stream's store, creating an empty one the first time. A stream can be open only once
+     * at a time; {@link RocksStreamStore#close} makes it available again.
+     */
+    public synchronized RocksStreamStore openStream(String streamName) {
+        ensureOpen();
+        if (open.containsKey(streamName)) {
+            throw new IllegalStateException("stream " + streamName + " is already open");
+        }
+        byte[] nameKey = nameKey(streamName);
+        try {
+            byte[] idBytes = db.get(readOptions, nameKey);
+            long id;
+            if (idBytes == null) {
+                id = nextId++;
+                byte[] v = new byte[8];
+                MessageCodec.putLong(v, 0, id);
+                byte[] n = new byte[8];
+                MessageCodec.putLong(n, 0, nextId);
+                try (var batch = new WriteBatch()) {
+                    batch.put(nameKey, v);
+                    batch.put(NEXT_ID_KEY, n);
+                    db.write(writeNoSync, batch);
+                }
+            } else {
+                id = MessageCodec.getLong(idBytes, 0);
+            }
+            var store = new RocksStreamStore(this, streamName, id);
+            open.put(streamName, store);
+            return store;
+        } catch (RocksDBException e) {
+            throw new StoreException("stream " + streamName + ": cannot open store", e);
+        }
+    }
+
+    /** Names of all streams that have a store, open or not, sorted. */
+    public synchronized List<String> streamNames() {
+        ensureOpen();
+        List<String> out = new ArrayList<>();
+        try (RocksIterator it = db.newIterator(readOptions)) {
+            for (it.seek(NAME_PREFIX); it.isValid() && startsWith(it.key(), NAME_PREFIX); it.next()) {
+                byte[] k = it.key();
+                out.add(new String(k, NAME_PREFIX.length, k.length - NAME_PREFIX.length, StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Deletes every row of a stream in one atomic write. The stream must not be open (close it, or call
+     * {@link RocksStreamStore#destroy}). No-op for an unknown name.
+     */
+    public synchronized void deleteStream(String name) {
+        ensureOpen();
+        if (open.containsKey(name)) {
+            throw new IllegalStateException("stream " + name + " is open");
+        }
+        byte[] nameKey = nameKey(name);
+        try {
+            byte[] idBytes = db.get(readOptions, nameKey);
+            if (idBytes == null) {
+                return;
+            }
+            long id = MessageCodec.getLong(idBytes, 0);
+            try (var batch = new WriteBatch()) {
+                batch.delete(nameKey);
+                batch.deleteRange(streamPrefix(id), streamPrefix(id + 1));
+                db.write(writeNoSync, batch);
+            }
+            LOG.debug("stream {}: store deleted (id {})", name, id);
+        } catch (RocksDBException e) {
+            throw new StoreException("stream " + name + ": cannot delete store", e);
+        }
+    }
+
+    /** Stores a metadata value; with {@code sync} the write is fsynced before returning. */
+    public void putMeta(String key, byte[] value, boolean sync) {
+        withDb("write meta " + key, () -> {
+            db.put(sync ? writeSync : writeNoSync, metaKey(key), value);
+            return null;
+        });
+    }
+
+    /** The metadata value, or null. */
+    public byte[] getMeta(String key) {
+        return withDb("read meta " + key, () -> db.get(readOptions, metaKey(key)));
+    }
+
+    public void deleteMeta(String key) {
+        withDb("delete meta " + key, () -> {
+            db.delete(writeNoSync, metaKey(key));
+            return null;
+        });
+    }
+
+    /** Every metadata entry whose key starts with {@code prefix}, ordered by key. */
+    public Map<String, byte[]> metaWithPrefix(String prefix) {
+        byte[] start = metaKey(prefix);
+        return withDb("scan meta " + prefix, () -> {
+            var out = new TreeMap<String, byte[]>();
+            try (RocksIterator it = db.newIterator(readOptions)) {
+                for (it.seek(start); it.isValid() && startsWith(it.key(), start); it.next()) {
+                    byte[] k = it.key();
+                    out.put(new String(k, 1, k.length - 1, StandardCharsets.UTF_8), it.value());
+                }
+            }
+            return out;
+        });
+    }
+
+    private interface DbCall<T> {
+        T run() throws RocksDBException;
+    }
+
+    private <T> T withDb(String what, DbCall<T> call) {
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            return call.run();
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot " + what, e);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * Closes open streams (dropping their unflushed changes), syncs the WAL and closes RocksDB. Call
+     * after the stream writers have stopped.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        for (RocksStreamStore store : new ArrayList<>(open.values())) {
+            store.close();
+        }
+        lifecycle.writeLock().lock();
+        try {
+            closed = true;
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+        try {
+            db.syncWal();
+        } catch (RocksDBException e) {
+            LOG.warn("store {}: WAL sync at close failed", dir, e);
+        }
+        try {
+            db.closeE();
+        } catch (RocksDBException e) {
+            LOG.warn("store {}: close failed", dir, e);
+        }
+        writeNoSync.close();
+        writeSync.close();
+        readOptions.close();
+        options.close();
+        bloom.close();
+        cache.close();
+    }
+
+    RocksDB db() {
+        return db;
+    }
+
+    WriteOptions writeOptions(boolean sync) {
+        return sync ? writeSync : writeNoSync;
+    }
+
+    synchronized void closed(String streamName, RocksStreamStore store) {
+        open.remove(streamName, store);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new StoreException("store " + dir + " is closed");
+        }
+    }
+
+    static byte[] streamPrefix(long id) {
+        byte[] p = new byte[9];
+        p[0] = SPACE_STREAM;
+        MessageCodec.putLong(p, 1, id);
+        return p;
+    }
+
+    private static byte[] nameKey(String name) {
+        return concat(NAME_PREFIX, name.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] metaKey(String key) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[k.length + 1];
+        out[0] = SPACE_META;
+        System.arraycopy(k, 0, out, 1, k.length);
+        return out;
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+}

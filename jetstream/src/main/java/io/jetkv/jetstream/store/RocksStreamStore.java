@@ -1,0 +1,846 @@
+package io.jetkv.jetstream.store;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBatchWithIndex;
+
+/**
+ * File storage for one stream, inside the server's {@link RocksStorage}. Opened with
+ * {@link RocksStorage#openStream}; confined to the stream's writer thread.
+ *
+ * <p>Rows, all under the stream prefix {@code 02 id(8)}:
+ *
+ * <pre>
+ * 01                              -> state: version, last_seq, last_ts, floor, msgs, bytes, first_seq, first_ts
+ * 02 subject                      -> per-subject state: version, msgs, bytes, first seq, last seq (varints)
+ * 03 subject                      -> index floor: index rows of subject below it are garbage to range-delete
+ * 04 len(4) subject seq(8)        -> stored size (varint); the subject index, seeked by literal filters
+ * 05 seq(8)                       -> message, see {@link MessageCodec}
+ * </pre>
+ *
+ * <p>Staged changes go into a {@link WriteBatchWithIndex}; reads merge it over the database, so they see
+ * staged changes. {@link #flush} adds the changed per-subject rows and the state row to the batch and
+ * writes it once (WAL on), so the database always holds the state of a completed flush and reopening
+ * reads only the state row and one row per subject.
+ *
+ * <p>Removing everything below a sequence (full purge, purge up to a sequence, {@link #skipTo}) does not
+ * delete rows one by one: it raises the <em>floor</em> in the state row, below which message rows are
+ * dead, and records an index floor per affected subject. After the flush has been written, those ranges
+ * are deleted with range tombstones; if that second write is lost, opening redoes it.
+ *
+ * <p>Interior deletes are not stored: {@code num_deleted} follows from the counters
+ * ({@code last_seq - first_seq + 1 - msgs}) and {@link #deletedSequences} finds the gaps by walking the
+ * message rows between first and last sequence, which only {@code deleted_details} asks for.
+ *
+ * <p>Erasing a message ({@code erase=true}) deletes its row like a plain remove; RocksDB drops the bytes
+ * from disk when compaction reaches them.
+ */
+public final class RocksStreamStore implements StreamStore {
+    private static final byte K_STATE = 1;
+    private static final byte K_SUBJECT = 2;
+    private static final byte K_INDEX_FLOOR = 3;
+    private static final byte K_INDEX = 4;
+    private static final byte K_MSG = 5;
+    private static final byte ROW_VERSION = 1;
+
+    private final RocksStorage storage;
+    private final RocksDB db;
+    private final ColumnFamilyHandle cf;
+    private final String name;
+    private final byte[] prefix;
+    private final byte[] stateKey;
+    private final byte[] msgPrefix;
+    private final ReadOptions readOptions = new ReadOptions();
+    private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
+
+    private final Map<String, PerSubject> subjects = new HashMap<>();
+    /** Subjects whose per-subject row must be rewritten (or deleted) at the next flush. */
+    private final Set<String> dirtySubjects = new HashSet<>();
+    /** Subjects whose index rows below the given sequence become garbage once the next flush is written. */
+    private final Map<String, Long> indexFloors = new HashMap<>();
+
+    private long msgs;
+    private long bytes;
+    private long firstSeq;
+    private long firstTimestamp;
+    private long lastSeq;
+    private long lastTimestamp;
+    /** Message rows below this sequence are dead even if still present; firstSeq >= floor always. */
+    private long floor;
+    private boolean floorRaised;
+    private boolean dirty;
+    private boolean closed;
+
+    private static final class PerSubject {
+        final String subject;
+        final byte[] indexPrefix;
+        long msgs;
+        long bytes;
+        long firstSeq;
+        long lastSeq;
+
+        PerSubject(String subject, byte[] indexPrefix) {
+            this.subject = subject;
+            this.indexPrefix = indexPrefix;
+        }
+    }
+
+    private record Victim(long seq, String subject, long size) {}
+
+    RocksStreamStore(RocksStorage storage, String name, long id) throws RocksDBException {
+        this.storage = storage;
+        this.db = storage.db();
+        this.cf = db.getDefaultColumnFamily();
+        this.name = name;
+        this.prefix = RocksStorage.streamPrefix(id);
+        this.stateKey = kindKey(K_STATE);
+        this.msgPrefix = kindKey(K_MSG);
+        try {
+            recover();
+        } catch (RuntimeException | RocksDBException e) {
+            batch.close();
+            readOptions.close();
+            throw e;
+        }
+    }
+
+    private void recover() throws RocksDBException {
+        byte[] state = db.get(readOptions, stateKey);
+        if (state == null) {
+            firstSeq = 1;
+            floor = 1;
+        } else {
+            if (state.length != 57 || state[0] != ROW_VERSION) {
+                throw new StoreException("stream " + name + ": corrupt state row");
+            }
+            lastSeq = MessageCodec.getLong(state, 1);
+            lastTimestamp = MessageCodec.getLong(state, 9);
+            floor = MessageCodec.getLong(state, 17);
+            msgs = MessageCodec.getLong(state, 25);
+            bytes = MessageCodec.getLong(state, 33);
+            firstSeq = MessageCodec.getLong(state, 41);
+            firstTimestamp = MessageCodec.getLong(state, 49);
+        }
+        byte[] subjectPrefix = kindKey(K_SUBJECT);
+        try (RocksIterator it = db.newIterator(readOptions)) {
+            for (it.seek(subjectPrefix); it.isValid() && RocksStorage.startsWith(it.key(), subjectPrefix); it.next()) {
+                String subject = subjectOf(it.key(), subjectPrefix.length);
+                byte[] v = it.value();
+                if (v.length == 0 || v[0] != ROW_VERSION) {
+                    throw new StoreException("stream " + name + ": corrupt subject row " + subject);
+                }
+                int[] pos = {1};
+                var ps = new PerSubject(subject, indexPrefix(subject));
+                ps.msgs = MessageCodec.getVarint(v, pos);
+                ps.bytes = MessageCodec.getVarint(v, pos);
+                ps.firstSeq = MessageCodec.getVarint(v, pos);
+                ps.lastSeq = MessageCodec.getVarint(v, pos);
+                subjects.put(subject, ps);
+            }
+        }
+        // finish a range cleanup the previous run may have lost
+        byte[] floorPrefix = kindKey(K_INDEX_FLOOR);
+        try (RocksIterator it = db.newIterator(readOptions)) {
+            for (it.seek(floorPrefix); it.isValid() && RocksStorage.startsWith(it.key(), floorPrefix); it.next()) {
+                indexFloors.put(subjectOf(it.key(), floorPrefix.length), MessageCodec.getLong(it.value(), 0));
+            }
+        }
+        floorRaised = floor > 1;
+        collectGarbage();
+    }
+
+    @Override
+    public long append(String subject, byte[] headers, byte[] payload, long timestamp) {
+        ensureOpen();
+        if (payload == null) {
+            payload = new byte[0];
+        }
+        long seq = lastSeq + 1;
+        long size = new StoredMessage(seq, subject, headers, payload, timestamp).storedSize();
+        PerSubject ps = subjects.get(subject);
+        if (ps == null) {
+            ps = new PerSubject(subject, indexPrefix(subject));
+            ps.firstSeq = seq;
+        }
+        try {
+            batch.put(cf, msgKey(seq), MessageCodec.encode(subject, headers, payload, timestamp));
+            batch.put(cf, seqKey(ps.indexPrefix, seq), MessageCodec.varints(size));
+        } catch (RocksDBException e) {
+            throw failure("append", seq, e);
+        }
+        subjects.putIfAbsent(subject, ps);
+        ps.msgs++;
+        ps.bytes += size;
+        ps.lastSeq = seq;
+        dirtySubjects.add(subject);
+        if (msgs == 0) {
+            firstSeq = seq;
+            firstTimestamp = timestamp;
+        }
+        msgs++;
+        bytes += size;
+        lastSeq = seq;
+        lastTimestamp = timestamp;
+        dirty = true;
+        return seq;
+    }
+
+    @Override
+    public void skipTo(long nextSeq) {
+        ensureOpen();
+        purgeBelow(nextSeq);
+        if (nextSeq - 1 > lastSeq) {
+            lastSeq = nextSeq - 1;
+        }
+        if (nextSeq > floor) {
+            floor = nextSeq;
+            floorRaised = true;
+        }
+        if (msgs == 0) {
+            firstSeq = lastSeq + 1;
+            firstTimestamp = 0;
+        }
+        dirty = true;
+    }
+
+    @Override
+    public boolean remove(long seq, boolean erase) {
+        ensureOpen();
+        if (msgs == 0 || seq < firstSeq || seq > lastSeq) {
+            return false;
+        }
+        byte[] v = get(msgKey(seq), seq);
+        if (v == null) {
+            return false;
+        }
+        String subject = MessageCodec.decodeSubject(seq, v);
+        PerSubject ps = subjects.get(subject);
+        deleteRows(ps, seq, MessageCodec.storedSize(seq, v, subject));
+        if (ps.msgs == 0) {
+            subjects.remove(subject);
+        } else {
+            if (seq == ps.firstSeq) {
+                ps.firstSeq = seqAtOrAfter(ps.indexPrefix, seq + 1);
+            }
+            if (seq == ps.lastSeq) {
+                ps.lastSeq = seqAtOrBefore(ps.indexPrefix, seq - 1);
+            }
+        }
+        if (seq == firstSeq) {
+            refreshFirst();
+        }
+        return true;
+    }
+
+    @Override
+    public long purge(String filter, long upToSeq, long keep) {
+        ensureOpen();
+        long bound = upToSeq <= 0 ? Long.MAX_VALUE : upToSeq;
+        keep = Math.max(0, keep);
+        if (Filters.isAll(filter)) {
+            return purgeAll(bound, keep);
+        }
+        if (!Filters.isWildcard(filter)) {
+            return purgeSubject(filter, bound, keep);
+        }
+        List<String> matching = new ArrayList<>();
+        long total = 0;
+        for (var e : subjects.entrySet()) {
+            if (Filters.matches(filter, e.getKey())) {
+                matching.add(e.getKey());
+                total += e.getValue().msgs;
+            }
+        }
+        if (matching.size() == subjects.size()) {
+            // the filter covers every stored subject: same as an unfiltered purge, without per-row deletes
+            return purgeAll(bound, keep);
+        }
+        if (keep == 0 || matching.size() == 1) {
+            long removed = 0;
+            for (String s : matching) {
+                removed += purgeSubject(s, bound, keep);
+            }
+            return removed;
+        }
+        return purgeMatchingKeep(filter, bound, total - keep);
+    }
+
+    private long purgeAll(long bound, long keep) {
+        if (msgs == 0) {
+            return 0;
+        }
+        if (keep > 0) {
+            if (keep >= msgs) {
+                return 0;
+            }
+            bound = Math.min(bound, keptFrom(keep));
+        }
+        return purgeBelow(bound);
+    }
+
+    /** The sequence of the {@code keep}-th newest message, walking from whichever end is nearer. */
+    private long keptFrom(long keep) {
+        try (RocksIterator it = iterator()) {
+            if (keep <= msgs - keep) {
+                it.seekForPrev(msgKey(lastSeq));
+                for (long i = 1; i < keep; i++) {
+                    it.prev();
+                }
+            } else {
+                it.seek(msgKey(firstSeq));
+                for (long i = 0; i < msgs - keep; i++) {
+                    it.next();
+                }
+            }
+            long seq = seqAt(it, msgPrefix);
+            if (seq < firstSeq) {
+                throw new StoreException("stream " + name + ": message count disagrees with rows");
+            }
+            return seq;
+        }
+    }
+
+    /** Removes every message below {@code bound} by raising the floor; cost is per subject, not per message. */
+    private long purgeBelow(long bound) {
+        if (msgs == 0 || bound <= firstSeq) {
+            return 0;
+        }
+        bound = Math.min(bound, lastSeq + 1);
+        long removed = 0;
+        long removedBytes = 0;
+        for (Iterator<Map.Entry<String, PerSubject>> i = subjects.entrySet().iterator(); i.hasNext(); ) {
+            var e = i.next();
+            PerSubject ps = e.getValue();
+            if (ps.firstSeq >= bound) {
+                continue;
+            }
+            if (ps.lastSeq < bound) {
+                removed += ps.msgs;
+                removedBytes += ps.bytes;
+                i.remove();
+            } else {
+                // partly below the floor: sum the sizes from the index, which holds them for this purpose
+                long n = 0;
+                long b = 0;
+                long next = 0;
+                try (RocksIterator it = iterator()) {
+                    for (it.seek(seqKey(ps.indexPrefix, ps.firstSeq)); ; it.next()) {
+                        long seq = seqAt(it, ps.indexPrefix);
+                        if (seq < 0) {
+                            throw new StoreException("stream " + name + ": index of " + e.getKey() + " ends early");
+                        }
+                        if (seq >= bound) {
+                            next = seq;
+                            break;
+                        }
+                        n++;
+                        b += MessageCodec.getVarint(it.value(), new int[] {0});
+                    }
+                }
+                ps.msgs -= n;
+                ps.bytes -= b;
+                ps.firstSeq = next;
+                removed += n;
+                removedBytes += b;
+            }
+            dirtySubjects.add(e.getKey());
+            indexFloors.merge(e.getKey(), bound, Math::max);
+        }
+        msgs -= removed;
+        bytes -= removedBytes;
+        if (bound > floor) {
+            floor = bound;
+            floorRaised = true;
+        }
+        dirty = true;
+        refreshFirst();
+        return removed;
+    }
+
+    /** Removes the oldest messages of one subject below {@code bound}, keeping its newest {@code keep}. */
+    private long purgeSubject(String subject, long bound, long keep) {
+        PerSubject ps = subjects.get(subject);
+        if (ps == null || ps.msgs <= keep || ps.firstSeq >= bound) {
+            return 0;
+        }
+        long max = ps.msgs - keep;
+        // collect first: changing the batch under an iterator invalidates it
+        long[] seqs = new long[(int) Math.min(max, 1024)];
+        long[] sizes = new long[seqs.length];
+        int n = 0;
+        long next = 0;
+        try (RocksIterator it = iterator()) {
+            for (it.seek(seqKey(ps.indexPrefix, ps.firstSeq)); ; it.next()) {
+                long seq = seqAt(it, ps.indexPrefix);
+                if (seq < 0 || seq >= bound || n == max) {
+                    next = seq;
+                    break;
+                }
+                if (n == seqs.length) {
+                    seqs = Arrays.copyOf(seqs, Math.max(n * 2, 16));
+                    sizes = Arrays.copyOf(sizes, seqs.length);
+                }
+                seqs[n] = seq;
+                sizes[n] = MessageCodec.getVarint(it.value(), new int[] {0});
+                n++;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            deleteRows(ps, seqs[i], sizes[i]);
+        }
+        if (ps.msgs == 0) {
+            subjects.remove(subject);
+        } else {
+            ps.firstSeq = next;
+        }
+        if (n > 0 && seqs[0] == firstSeq) {
+            refreshFirst();
+        }
+        return n;
+    }
+
+    /** Wildcard purge with keep: the oldest {@code toRemove} matching messages below {@code bound}, in order. */
+    private long purgeMatchingKeep(String filter, long bound, long toRemove) {
+        if (toRemove <= 0) {
+            return 0;
+        }
+        List<Victim> victims = new ArrayList<>();
+        try (RocksIterator it = iterator()) {
+            for (it.seek(msgKey(firstSeq)); victims.size() < toRemove; it.next()) {
+                long seq = seqAt(it, msgPrefix);
+                if (seq < 0 || seq >= bound) {
+                    break;
+                }
+                byte[] v = it.value();
+                String subject = MessageCodec.decodeSubject(seq, v);
+                if (Filters.matches(filter, subject)) {
+                    victims.add(new Victim(seq, subject, MessageCodec.storedSize(seq, v, subject)));
+                }
+            }
+        }
+        Set<String> touched = new HashSet<>();
+        for (Victim m : victims) {
+            deleteRows(subjects.get(m.subject()), m.seq(), m.size());
+            touched.add(m.subject());
+        }
+        for (String s : touched) {
+            PerSubject ps = subjects.get(s);
+            if (ps.msgs == 0) {
+                subjects.remove(s);
+            } else {
+                // only the oldest were removed, so the last is unchanged
+                ps.firstSeq = seqAtOrAfter(ps.indexPrefix, ps.firstSeq);
+            }
+        }
+        if (!victims.isEmpty() && victims.get(0).seq() == firstSeq) {
+            refreshFirst();
+        }
+        return victims.size();
+    }
+
+    /** Stages the deletion of one message and its index row and updates the counters (not first/last). */
+    private void deleteRows(PerSubject ps, long seq, long size) {
+        try {
+            batch.delete(cf, msgKey(seq));
+            batch.delete(cf, seqKey(ps.indexPrefix, seq));
+        } catch (RocksDBException e) {
+            throw failure("remove", seq, e);
+        }
+        ps.msgs--;
+        ps.bytes -= size;
+        msgs--;
+        bytes -= size;
+        dirtySubjects.add(ps.subject);
+        dirty = true;
+    }
+
+    /** Re-derives first sequence and timestamp after the first message went away. */
+    private void refreshFirst() {
+        if (msgs == 0) {
+            firstSeq = lastSeq + 1;
+            firstTimestamp = 0;
+            return;
+        }
+        try (RocksIterator it = iterator()) {
+            it.seek(msgKey(Math.max(firstSeq, floor)));
+            long seq = seqAt(it, msgPrefix);
+            if (seq < 0) {
+                throw new StoreException("stream " + name + ": " + msgs + " messages counted but none found");
+            }
+            firstSeq = seq;
+            firstTimestamp = MessageCodec.decodeTimestamp(seq, it.value());
+        }
+    }
+
+    /**
+     * Writes the batch, then range-deletes what the floors made garbage. If the write fails, memory is
+     * ahead of disk: the caller must close the store and open it again.
+     */
+    @Override
+    public void flush(boolean sync) {
+        ensureOpen();
+        if (!dirty && batch.count() == 0) {
+            return;
+        }
+        try {
+            for (String s : dirtySubjects) {
+                byte[] key = RocksStorage.concat(kindKey(K_SUBJECT), s.getBytes(StandardCharsets.UTF_8));
+                PerSubject ps = subjects.get(s);
+                if (ps == null) {
+                    batch.delete(cf, key);
+                } else {
+                    byte[] counts = MessageCodec.varints(ps.msgs, ps.bytes, ps.firstSeq, ps.lastSeq);
+                    byte[] v = new byte[counts.length + 1];
+                    v[0] = ROW_VERSION;
+                    System.arraycopy(counts, 0, v, 1, counts.length);
+                    batch.put(cf, key, v);
+                }
+            }
+            for (var e : indexFloors.entrySet()) {
+                byte[] v = new byte[8];
+                MessageCodec.putLong(v, 0, e.getValue());
+                batch.put(cf, indexFloorKey(e.getKey()), v);
+            }
+            batch.put(cf, stateKey, stateRow());
+            // last_seq rides in the same batch as the messages, so sequences stay gap-free across a crash
+            db.write(storage.writeOptions(sync), batch);
+        } catch (RocksDBException e) {
+            throw failure("flush", lastSeq, e);
+        }
+        batch.clear();
+        dirtySubjects.clear();
+        dirty = false;
+        collectGarbage();
+    }
+
+    /** Range-deletes rows below the floors. Safe to lose: the floors are persisted and redone at open. */
+    private void collectGarbage() {
+        if (!floorRaised && indexFloors.isEmpty()) {
+            return;
+        }
+        try (var gc = new WriteBatch()) {
+            if (floorRaised) {
+                gc.deleteRange(cf, msgKey(0), msgKey(floor));
+            }
+            for (var e : indexFloors.entrySet()) {
+                byte[] indexPrefix = indexPrefix(e.getKey());
+                gc.deleteRange(cf, seqKey(indexPrefix, 0), seqKey(indexPrefix, e.getValue()));
+                gc.delete(cf, indexFloorKey(e.getKey()));
+            }
+            db.write(storage.writeOptions(false), gc);
+        } catch (RocksDBException e) {
+            throw failure("clean up", floor, e);
+        }
+        floorRaised = false;
+        indexFloors.clear();
+    }
+
+    private byte[] stateRow() {
+        byte[] v = new byte[57];
+        v[0] = ROW_VERSION;
+        MessageCodec.putLong(v, 1, lastSeq);
+        MessageCodec.putLong(v, 9, lastTimestamp);
+        MessageCodec.putLong(v, 17, floor);
+        MessageCodec.putLong(v, 25, msgs);
+        MessageCodec.putLong(v, 33, bytes);
+        MessageCodec.putLong(v, 41, firstSeq);
+        MessageCodec.putLong(v, 49, firstTimestamp);
+        return v;
+    }
+
+    @Override
+    public StoredMessage load(long seq) {
+        ensureOpen();
+        if (msgs == 0 || seq < firstSeq || seq > lastSeq) {
+            return null;
+        }
+        byte[] v = get(msgKey(seq), seq);
+        return v == null ? null : MessageCodec.decode(seq, v);
+    }
+
+    @Override
+    public StoredMessage loadNext(long fromSeq, String filter) {
+        ensureOpen();
+        long start = Math.max(fromSeq, firstSeq);
+        if (msgs == 0 || start > lastSeq) {
+            return null;
+        }
+        if (Filters.isAll(filter)) {
+            try (RocksIterator it = iterator()) {
+                it.seek(msgKey(start));
+                long seq = seqAt(it, msgPrefix);
+                return seq < 0 ? null : MessageCodec.decode(seq, it.value());
+            }
+        }
+        if (!Filters.isWildcard(filter)) {
+            PerSubject ps = subjects.get(filter);
+            if (ps == null || ps.lastSeq < start) {
+                return null;
+            }
+            long seq = seqAtOrAfter(ps.indexPrefix, Math.max(start, ps.firstSeq));
+            return seq < 0 ? null : load(seq);
+        }
+        // wildcards walk by sequence, decoding only the subject of rows that do not match
+        try (RocksIterator it = iterator()) {
+            for (it.seek(msgKey(start)); ; it.next()) {
+                long seq = seqAt(it, msgPrefix);
+                if (seq < 0) {
+                    return null;
+                }
+                byte[] v = it.value();
+                if (Filters.matches(filter, MessageCodec.decodeSubject(seq, v))) {
+                    return MessageCodec.decode(seq, v);
+                }
+            }
+        }
+    }
+
+    @Override
+    public StoredMessage loadLast(String filter) {
+        ensureOpen();
+        if (msgs == 0) {
+            return null;
+        }
+        if (Filters.isAll(filter)) {
+            try (RocksIterator it = iterator()) {
+                it.seekForPrev(msgKey(lastSeq));
+                long seq = seqAt(it, msgPrefix);
+                return seq < firstSeq ? null : MessageCodec.decode(seq, it.value());
+            }
+        }
+        long best = 0;
+        if (!Filters.isWildcard(filter)) {
+            PerSubject ps = subjects.get(filter);
+            best = ps == null ? 0 : ps.lastSeq;
+        } else {
+            for (var e : subjects.entrySet()) {
+                if (Filters.matches(filter, e.getKey())) {
+                    best = Math.max(best, e.getValue().lastSeq);
+                }
+            }
+        }
+        return best == 0 ? null : load(best);
+    }
+
+    @Override
+    public StreamState state() {
+        ensureOpen();
+        long numDeleted = msgs == 0 ? 0 : lastSeq - firstSeq + 1 - msgs;
+        return new StreamState(msgs, bytes, firstSeq, firstTimestamp, lastSeq, lastTimestamp, subjects.size(),
+                numDeleted);
+    }
+
+    @Override
+    public SubjectState subjectState(String subject) {
+        ensureOpen();
+        PerSubject ps = subjects.get(subject);
+        return ps == null ? SubjectState.EMPTY : new SubjectState(ps.msgs, ps.firstSeq, ps.lastSeq);
+    }
+
+    @Override
+    public Map<String, Long> subjectCounts(String filter) {
+        ensureOpen();
+        var out = new TreeMap<String, Long>();
+        for (var e : subjects.entrySet()) {
+            if (Filters.matches(filter, e.getKey())) {
+                out.put(e.getKey(), e.getValue().msgs);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public long countMatching(long fromSeq, String filter) {
+        ensureOpen();
+        if (Filters.isAll(filter)) {
+            return count(msgPrefix, msgs, firstSeq, lastSeq, fromSeq);
+        }
+        if (!Filters.isWildcard(filter)) {
+            PerSubject ps = subjects.get(filter);
+            return ps == null ? 0 : count(ps.indexPrefix, ps.msgs, ps.firstSeq, ps.lastSeq, fromSeq);
+        }
+        long n = 0;
+        for (var e : subjects.entrySet()) {
+            if (Filters.matches(filter, e.getKey())) {
+                PerSubject ps = e.getValue();
+                n += count(ps.indexPrefix, ps.msgs, ps.firstSeq, ps.lastSeq, fromSeq);
+            }
+        }
+        return n;
+    }
+
+    /** Rows under {@code keyPrefix} with seq >= from, counting whichever side of {@code from} is shorter. */
+    private long count(byte[] keyPrefix, long total, long first, long last, long from) {
+        if (total == 0 || from > last) {
+            return 0;
+        }
+        if (from <= first) {
+            return total;
+        }
+        if (from - first <= last - from) {
+            return total - countRange(keyPrefix, first, from);
+        }
+        return countRange(keyPrefix, from, last + 1);
+    }
+
+    private long countRange(byte[] keyPrefix, long from, long toExclusive) {
+        long n = 0;
+        try (RocksIterator it = iterator()) {
+            for (it.seek(seqKey(keyPrefix, from)); ; it.next()) {
+                long seq = seqAt(it, keyPrefix);
+                if (seq < 0 || seq >= toExclusive) {
+                    return n;
+                }
+                n++;
+            }
+        }
+    }
+
+    @Override
+    public long[] deletedSequences() {
+        ensureOpen();
+        long numDeleted = msgs == 0 ? 0 : lastSeq - firstSeq + 1 - msgs;
+        if (numDeleted > Integer.MAX_VALUE - 8) {
+            throw new StoreException("stream " + name + ": too many deleted sequences to list: " + numDeleted);
+        }
+        long[] out = new long[(int) numDeleted];
+        if (numDeleted == 0) {
+            return out;
+        }
+        int i = 0;
+        long expect = firstSeq;
+        try (RocksIterator it = iterator()) {
+            for (it.seek(msgKey(firstSeq)); i < out.length; it.next()) {
+                long seq = seqAt(it, msgPrefix);
+                long upTo = seq < 0 ? lastSeq + 1 : seq;
+                while (expect < upTo && i < out.length) {
+                    out[i++] = expect++;
+                }
+                if (seq < 0) {
+                    break;
+                }
+                expect = seq + 1;
+            }
+        }
+        return i == out.length ? out : Arrays.copyOf(out, i);
+    }
+
+    @Override
+    public void destroy() {
+        close();
+        storage.deleteStream(name);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        batch.close();
+        readOptions.close();
+        subjects.clear();
+        storage.closed(name, this);
+    }
+
+    // ---- keys and reads
+
+    private byte[] kindKey(byte kind) {
+        byte[] k = Arrays.copyOf(prefix, prefix.length + 1);
+        k[prefix.length] = kind;
+        return k;
+    }
+
+    private byte[] msgKey(long seq) {
+        return seqKey(msgPrefix, seq);
+    }
+
+    private byte[] indexPrefix(String subject) {
+        byte[] s = subject.getBytes(StandardCharsets.UTF_8);
+        byte[] k = Arrays.copyOf(prefix, prefix.length + 5 + s.length);
+        k[prefix.length] = K_INDEX;
+        k[prefix.length + 1] = (byte) (s.length >>> 24);
+        k[prefix.length + 2] = (byte) (s.length >>> 16);
+        k[prefix.length + 3] = (byte) (s.length >>> 8);
+        k[prefix.length + 4] = (byte) s.length;
+        System.arraycopy(s, 0, k, prefix.length + 5, s.length);
+        return k;
+    }
+
+    private byte[] indexFloorKey(String subject) {
+        return RocksStorage.concat(kindKey(K_INDEX_FLOOR), subject.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] seqKey(byte[] keyPrefix, long seq) {
+        byte[] k = Arrays.copyOf(keyPrefix, keyPrefix.length + 8);
+        MessageCodec.putLong(k, keyPrefix.length, seq);
+        return k;
+    }
+
+    private static String subjectOf(byte[] key, int offset) {
+        return new String(key, offset, key.length - offset, StandardCharsets.UTF_8);
+    }
+
+    /** The sequence of the iterator's row if it is {@code keyPrefix + seq(8)}, else -1. */
+    private static long seqAt(RocksIterator it, byte[] keyPrefix) {
+        if (!it.isValid()) {
+            return -1;
+        }
+        byte[] key = it.key();
+        if (key.length != keyPrefix.length + 8 || !RocksStorage.startsWith(key, keyPrefix)) {
+            return -1;
+        }
+        return MessageCodec.getLong(key, keyPrefix.length);
+    }
+
+    private long seqAtOrAfter(byte[] keyPrefix, long from) {
+        try (RocksIterator it = iterator()) {
+            it.seek(seqKey(keyPrefix, from));
+            return seqAt(it, keyPrefix);
+        }
+    }
+
+    private long seqAtOrBefore(byte[] keyPrefix, long at) {
+        try (RocksIterator it = iterator()) {
+            it.seekForPrev(seqKey(keyPrefix, at));
+            return seqAt(it, keyPrefix);
+        }
+    }
+
+    /** Staged changes over the database. Rows below the floor may still show; callers start at or above it. */
+    private RocksIterator iterator() {
+        return batch.newIteratorWithBase(cf, db.newIterator(cf, readOptions), readOptions);
+    }
+
+    private byte[] get(byte[] key, long seq) {
+        try {
+            return batch.getFromBatchAndDB(db, cf, readOptions, key);
+        } catch (RocksDBException e) {
+            throw failure("read", seq, e);
+        }
+    }
+
+    private StoreException failure(String what, long seq, RocksDBException e) {
+        return new StoreException("stream " + name + ": " + what + " failed at seq " + seq, e);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new StoreException("stream " + name + ": store is closed");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.jetkv.jetstream.stream;
+
+import io.jetkv.jetstream.store.StreamStore;
+import io.jetkv.jetstream.stream.StreamEnums.Storage;
+import java.util.Map;
+
+/**
+ * Where streams keep their messages and their persisted configuration: memory streams get a fresh
+ * in-memory store and are not persisted; file streams live in RocksDB and their configuration is saved
+ * so they come back at start.
+ *
+ * <p>Threading: called from API workers (open, metadata) and at start/shutdown; implementations are
+ * thread-safe. The returned store then belongs to the stream's writer.
+ */
+public interface StorageBackend extends AutoCloseable {
+
+    /** Opens (or creates) the store of {@code stream}. */
+    StreamStore openStore(String stream, Storage storage);
+
+    /** Saves the persisted form of a file stream (config and creation time). */
+    void putStreamMeta(String stream, byte[] json);
+
+    void deleteStreamMeta(String stream);
+
+    /** Every persisted stream: name to its saved form. */
+    Map<String, byte[]> streamMetas();
+
+    /**
+     * Generic persisted metadata for layers above streams (consumer configs and state). Keys are free-form;
+     * {@code stream/} is taken by the stream configurations.
+     */
+    void putMeta(String key, byte[] value);
+
+    void deleteMeta(String key);
+
+    /** Every metadata entry whose key starts with {@code prefix}: full key to value, ordered by key. */
+    Map<String, byte[]> metaWithPrefix(String prefix);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,713 @@
+package io.jetkv.jetstream.stream;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.JsApiException;
+import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.store.StoreException;
+import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.store.StreamState;
+import io.jetkv.jetstream.store.StreamStore;
+import io.jetkv.jetstream.store.SubjectState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One stream: its configuration, its store and the single writer that owns both (nats-server's
+ * {@code stream.go}). Publishes and API operations are queued on a bounded queue and drained on the
+ * stream's pinned executor in batches: every task of a batch runs, then one {@code store.flush}, then the
+ * acks and replies of the whole batch go out (group commit: replies follow durability).
+ *
+ * <p>Threading: {@link #offerPublish}, {@link #execute}, {@link #config()}, {@link #stats()} are safe from
+ * any thread and never block. Everything touching the store, and every {@link Task}, runs on the writer.
+ */
+public final class Stream {
+    private static final Logger LOG = LoggerFactory.getLogger(Stream.class);
+
+    /** Most tasks drained into one group commit. */
+    static final int BATCH_CAP = 256;
+    /** Headers larger than this are refused (10097). */
+    private static final int MAX_HEADER_SIZE = 65535;
+
+    /** Work for the writer thread. */
+    public interface Task {
+        void run(Batch batch);
+
+        /** The stream was deleted before the task ran. */
+        default void rejected(Batch batch) {}
+    }
+
+    /**
+     * Settings and usage counters shared by all streams of a server.
+     *
+     * @param maxMemory bytes all memory streams may hold together (&lt;= 0: no limit)
+     * @param maxStore  bytes all file streams may hold together (&lt;= 0: no limit)
+     */
+    public record Context(MessageBus bus, boolean syncAlways, String domain, long maxMemory, long maxStore,
+            AtomicLong memoryUsed, AtomicLong storeUsed) {
+
+        public Context(MessageBus bus, boolean syncAlways, String domain) {
+            this(bus, syncAlways, domain, -1, -1, new AtomicLong(), new AtomicLong());
+        }
+
+        AtomicLong used(StreamEnums.Storage storage) {
+            return storage == StreamEnums.Storage.MEMORY ? memoryUsed : storeUsed;
+        }
+
+        long limit(StreamEnums.Storage storage) {
+            return storage == StreamEnums.Storage.MEMORY ? maxMemory : maxStore;
+        }
+    }
+
+    /**
+     * Replies and side effects collected while a batch runs; sent after the flush. Writer thread only.
+     */
+    public final class Batch {
+        private record Out(String subject, byte[] headers, byte[] payload, byte[] onFailure) {}
+
+        private final List<Out> out = new ArrayList<>();
+        private boolean dirty;
+
+        /** Sends {@code payload} to {@code subject} after the flush, or {@code onFailure} if it failed. */
+        public void reply(String subject, byte[] payload, byte[] onFailure) {
+            if (subject != null) {
+                out.add(new Out(subject, null, payload, onFailure));
+            }
+        }
+
+        /** A message with headers, sent after the flush whatever its outcome (reads, status replies). */
+        public void send(String subject, byte[] headers, byte[] payload) {
+            if (subject != null) {
+                out.add(new Out(subject, headers, payload, null));
+            }
+        }
+
+        /** A message sent only if the flush succeeds (republish). */
+        void sendIfDurable(String subject, byte[] headers, byte[] payload) {
+            out.add(new Out(subject, headers, payload, new byte[0]));
+        }
+
+        /** The store was changed: flush before replying. */
+        public void markDirty() {
+            dirty = true;
+        }
+
+        public Stream stream() {
+            return Stream.this;
+        }
+    }
+
+    private record Publish(String subject, String reply, byte[] headers, byte[] payload) implements Task {
+        @Override
+        public void run(Batch batch) {
+            batch.stream().processPublish(this, batch);
+        }
+
+        @Override
+        public void rejected(Batch batch) {
+            batch.reply(reply, batch.stream().pubAckError(new JsApiException(JsError.STREAM_NOT_FOUND)), null);
+        }
+    }
+
+    private final String name;
+    private final long created;
+    private final StreamStore store;
+    private final Executor writer;
+    private final Context ctx;
+    private final ArrayBlockingQueue<Task> queue;
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final AtomicBoolean maintenancePending = new AtomicBoolean();
+    private final AtomicInteger consumerCount = new AtomicInteger();
+    private final List<StreamListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile StreamConfig config;
+    private volatile boolean accepting = true;
+    private volatile boolean closed;
+    private volatile StreamState stats;
+    private volatile long nextExpiry = Long.MAX_VALUE;
+    private volatile long nextDedupePrune = Long.MAX_VALUE;
+
+    // Writer-confined state.
+    private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
+    private String lastMsgId;
+    private long lastTimestamp;
+
+    /**
+     * Call on the thread that may touch {@code store} before it is shared (creation/restore); the stream
+     * then belongs to {@code writer}.
+     */
+    public Stream(StreamConfig config, long created, StreamStore store, Executor writer, int queueCapacity, Context ctx) {
+        this.name = config.name();
+        this.config = config;
+        this.created = created;
+        this.store = store;
+        this.writer = writer;
+        this.ctx = ctx;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.stats = store.state();
+        ctx.used(config.storage()).addAndGet(stats.bytes());
+        recoverWriterState();
+        updateTimers(this.stats);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public StreamConfig config() {
+        return config;
+    }
+
+    /** Creation time, epoch nanos; kept across updates and restarts. */
+    public long created() {
+        return created;
+    }
+
+    /** The store. Writer thread only. */
+    public StreamStore store() {
+        return store;
+    }
+
+    /** Counters as of the last group commit; any thread. */
+    public StreamState stats() {
+        return stats;
+    }
+
+    /** Consumers attached; maintained by the consumer side, reported in stream and account info. */
+    public AtomicInteger consumerCount() {
+        return consumerCount;
+    }
+
+    public void addListener(StreamListener l) {
+        listeners.add(l);
+    }
+
+    public void removeListener(StreamListener l) {
+        listeners.remove(l);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Registry only: the new configuration takes effect for the next task the writer runs. */
+    void setConfig(StreamConfig c) {
+        this.config = c;
+    }
+
+    /** Event loop: queue a publish; false when the queue is full (caller answers 429) or the stream is gone. */
+    public boolean offerPublish(String subject, String reply, byte[] headers, byte[] payload) {
+        return execute(new Publish(subject, reply, headers, payload));
+    }
+
+    /** Any thread: queue a task for the writer; false when the queue is full or the stream is gone. */
+    public boolean execute(Task task) {
+        if (!accepting || !queue.offer(task)) {
+            return false;
+        }
+        schedule();
+        return true;
+    }
+
+    /** Builds the pub-ack error JSON for this stream. */
+    public byte[] pubAckError(JsApiException e) {
+        ObjectNode o = JsJson.object();
+        o.set("error", JsJson.error(e));
+        o.put("stream", name);
+        o.put("seq", 0);
+        return JsJson.bytes(o);
+    }
+
+    private void schedule() {
+        if (scheduled.compareAndSet(false, true)) {
+            try {
+                writer.execute(this::drain);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                scheduled.set(false); // shutting down: drainAndClose runs what is left
+            }
+        }
+    }
+
+    // ---- writer thread ----
+
+    private void drain() {
+        Batch batch = new Batch();
+        try {
+            Task t;
+            int n = 0;
+            while (n < BATCH_CAP && (t = queue.poll()) != null) {
+                n++;
+                runTask(t, batch);
+            }
+            finish(batch);
+        } finally {
+            scheduled.set(false);
+            if (!queue.isEmpty()) {
+                schedule(); // yield to other streams on this executor, then continue
+            }
+        }
+    }
+
+    private void runTask(Task t, Batch batch) {
+        if (closed) {
+            t.rejected(batch);
+            return;
+        }
+        try {
+            t.run(batch);
+        } catch (StoreException e) {
+            LOG.error("stream {}: store failure", name, e);
+            batch.markDirty();
+        } catch (RuntimeException e) {
+            LOG.error("stream {}: task failed", name, e);
+        }
+    }
+
+    private void finish(Batch batch) {
+        boolean ok = true;
+        if (batch.dirty && !closed) {
+            try {
+                store.flush(ctx.syncAlways());
+            } catch (StoreException e) {
+                LOG.error("stream {}: flush failed, {} replies turned into errors", name, batch.out.size(), e);
+                ok = false;
+            }
+        }
+        if (!closed) {
+            StreamState st = store.state();
+            ctx.used(config.storage()).addAndGet(st.bytes() - stats.bytes());
+            stats = st;
+            updateTimers(st);
+            if (batch.dirty) {
+                for (StreamListener l : listeners) {
+                    try {
+                        l.afterFlush(this);
+                    } catch (RuntimeException e) {
+                        LOG.error("stream {}: listener failed", name, e);
+                    }
+                }
+            }
+        }
+        MessageBus bus = ctx.bus();
+        for (Batch.Out o : batch.out) {
+            if (ok || o.onFailure == null) {
+                bus.publish(o.subject, null, o.headers, o.payload);
+            } else if (o.onFailure.length > 0) {
+                bus.publish(o.subject, null, null, o.onFailure);
+            }
+        }
+    }
+
+    private void updateTimers(StreamState st) {
+        long maxAge = config.maxAge();
+        nextExpiry = maxAge > 0 && st.msgs() > 0 ? st.firstTimestamp() + maxAge : Long.MAX_VALUE;
+    }
+
+    /** Runs the publish checks in nats-server's order, stores, enforces limits and queues the ack. */
+    private void processPublish(Publish p, Batch batch) {
+        StreamConfig cfg = config;
+        String reply = cfg.noAck() ? null : p.reply;
+        try {
+            ObjectNode ack = store(cfg, p, batch);
+            if (reply != null && ack != null) {
+                byte[] ok = JsJson.bytes(ack);
+                batch.reply(reply, ok, pubAckError(new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed")));
+            }
+        } catch (JsApiException e) {
+            if (reply != null) {
+                batch.send(reply, null, pubAckError(e));
+            }
+        } catch (StoreException e) {
+            LOG.error("stream {}: storing a message on {} failed", name, p.subject, e);
+            batch.markDirty();
+            if (reply != null) {
+                batch.send(reply, null, pubAckError(new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed")));
+            }
+        }
+    }
+
+    private ObjectNode store(StreamConfig cfg, Publish p, Batch batch) {
+        if (cfg.sealed()) {
+            throw new JsApiException(JsError.STREAM_SEALED);
+        }
+        String subject = p.subject;
+        byte[] hdr = p.headers;
+        Map<String, String> h = HeaderBlock.parse(hdr);
+        long now = now();
+
+        String expectedStream = h.get("Nats-Expected-Stream");
+        if (expectedStream != null && !expectedStream.equals(name)) {
+            throw new JsApiException(JsError.STREAM_NOT_MATCH);
+        }
+        String msgId = h.get("Nats-Msg-Id");
+        if (msgId != null && msgId.isEmpty()) {
+            msgId = null;
+        }
+        if (msgId != null) {
+            long[] seen = dedupe.get(msgId);
+            if (seen != null && seen[1] >= now - cfg.duplicateWindow()) {
+                ObjectNode ack = ack(seen[0]);
+                ack.put("duplicate", true);
+                return ack;
+            }
+        }
+        String expLastSubj = h.get("Nats-Expected-Last-Subject-Sequence");
+        if (expLastSubj != null) {
+            SubjectState ss = store.subjectState(subject);
+            long actual = ss.msgs() > 0 ? ss.lastSeq() : 0;
+            if (parseSeq(expLastSubj) != actual) {
+                throw new JsApiException(JsError.STREAM_WRONG_LAST_SEQUENCE, actual);
+            }
+        }
+        String expLast = h.get("Nats-Expected-Last-Sequence");
+        if (expLast != null) {
+            long actual = store.state().lastSeq();
+            if (parseSeq(expLast) != actual) {
+                throw new JsApiException(JsError.STREAM_WRONG_LAST_SEQUENCE, actual);
+            }
+        }
+        String expLastId = h.get("Nats-Expected-Last-Msg-Id");
+        if (expLastId != null && !expLastId.equals(lastMsgId == null ? "" : lastMsgId)) {
+            throw new JsApiException(JsError.STREAM_WRONG_LAST_MSG_ID, lastMsgId == null ? "" : lastMsgId);
+        }
+        String rollup = h.get("Nats-Rollup");
+        boolean rollupSub = false;
+        boolean rollupAll = false;
+        if (rollup != null) {
+            if (!cfg.allowRollupHdrs() || cfg.denyPurge()) {
+                throw new JsApiException(JsError.STREAM_ROLLUP_FAILED, "rollup not permitted");
+            }
+            switch (rollup.toLowerCase()) {
+                case "sub" -> rollupSub = true;
+                case "all" -> rollupAll = true;
+                default -> throw new JsApiException(JsError.STREAM_ROLLUP_FAILED, "rollup value invalid: " + rollup);
+            }
+        }
+        int hdrLen = hdr == null ? 0 : hdr.length;
+        if (hdrLen > MAX_HEADER_SIZE) {
+            throw new JsApiException(JsError.STREAM_HEADER_EXCEEDS_MAXIMUM);
+        }
+        if (cfg.maxMsgSize() >= 0 && (long) hdrLen + p.payload.length > cfg.maxMsgSize()) {
+            throw new JsApiException(JsError.STREAM_MESSAGE_EXCEEDS_MAXIMUM);
+        }
+        checkDiscardNew(cfg, subject, hdrLen + p.payload.length);
+        long limit = ctx.limit(cfg.storage());
+        if (limit > 0 && ctx.used(cfg.storage()).get() + hdrLen + p.payload.length > limit) {
+            // the server-wide memory/file store limit, as nats-server's limitsExceeded check
+            throw new JsApiException(JsError.INSUFFICIENT_RESOURCES);
+        }
+
+        SubjectState before = cfg.republish() != null ? store.subjectState(subject) : null;
+        long seq = store.append(subject, hdr, p.payload, now);
+        batch.markDirty();
+        lastTimestamp = now;
+        lastMsgId = msgId;
+        if (msgId != null) {
+            dedupe.remove(msgId);
+            dedupe.put(msgId, new long[] {seq, now});
+            if (nextDedupePrune == Long.MAX_VALUE) {
+                nextDedupePrune = now + cfg.duplicateWindow();
+            }
+        }
+        if (rollupSub) {
+            store.purge(subject, seq, 0);
+        } else if (rollupAll) {
+            store.purge(null, seq, 0);
+        }
+        enforceLimits(cfg, subject);
+        if (cfg.republish() != null) {
+            republish(cfg, subject, hdr, p.payload, seq, now, before, batch);
+        }
+        return ack(seq);
+    }
+
+    private ObjectNode ack(long seq) {
+        ObjectNode ack = JsJson.object();
+        ack.put("stream", name);
+        if (ctx.domain() != null && !ctx.domain().isEmpty()) {
+            ack.put("domain", ctx.domain());
+        }
+        ack.put("seq", seq);
+        return ack;
+    }
+
+    /**
+     * {@code discard: new}: refuse instead of dropping old messages. A message that will replace the oldest
+     * of its own subject (per-subject limit) does not grow the stream, so it passes {@code max_msgs}, as in
+     * the reference.
+     */
+    private void checkDiscardNew(StreamConfig cfg, String subject, long size) {
+        if (cfg.discard() != StreamEnums.Discard.NEW) {
+            return;
+        }
+        boolean atSubjectLimit = false;
+        SubjectState ss = null;
+        if (cfg.maxMsgsPerSubject() > 0) {
+            ss = store.subjectState(subject);
+            atSubjectLimit = ss.msgs() >= cfg.maxMsgsPerSubject();
+        }
+        if (atSubjectLimit && cfg.discardNewPerSubject()) {
+            throw new JsApiException(JsError.STREAM_STORE_FAILED, "maximum messages per subject exceeded");
+        }
+        StreamState st = store.state();
+        if (cfg.maxMsgs() > 0 && st.msgs() >= cfg.maxMsgs() && !atSubjectLimit) {
+            throw new JsApiException(JsError.STREAM_STORE_FAILED, "maximum messages exceeded");
+        }
+        if (cfg.maxBytes() > 0 && st.bytes() + size >= cfg.maxBytes()) {
+            boolean replacesBigger = false;
+            if (atSubjectLimit) {
+                StoredMessage oldest = store.load(ss.firstSeq());
+                long oldSize = oldest == null
+                        ? 0
+                        : (oldest.headers() == null ? 0 : oldest.headers().length) + oldest.payload().length;
+                replacesBigger = oldSize >= size;
+            }
+            if (!replacesBigger) {
+                throw new JsApiException(JsError.STREAM_STORE_FAILED, "maximum bytes exceeded");
+            }
+        }
+    }
+
+    /**
+     * Drops the oldest messages until the limits hold: per subject always (also with discard new), and
+     * {@code max_msgs}/{@code max_bytes} (with discard new only after an update lowered them).
+     *
+     * @param subject the subject just stored, or null to check every subject (after an update)
+     */
+    public void enforceLimits(StreamConfig cfg, String subject) {
+        long maxPer = cfg.maxMsgsPerSubject();
+        if (maxPer > 0) {
+            if (subject != null) {
+                trimSubject(subject, maxPer);
+            } else {
+                for (Map.Entry<String, Long> e : store.subjectCounts(null).entrySet()) {
+                    if (e.getValue() > maxPer) {
+                        trimSubject(e.getKey(), maxPer);
+                    }
+                }
+            }
+        }
+        while (true) {
+            StreamState st = store.state();
+            boolean over = (cfg.maxMsgs() > 0 && st.msgs() > cfg.maxMsgs())
+                    || (cfg.maxBytes() > 0 && st.bytes() > cfg.maxBytes());
+            if (!over || st.msgs() == 0) {
+                break;
+            }
+            removeOldest(st.firstSeq());
+        }
+    }
+
+    private void trimSubject(String subject, long maxPer) {
+        SubjectState ss;
+        while ((ss = store.subjectState(subject)).msgs() > maxPer) {
+            if (!store.remove(ss.firstSeq(), false)) {
+                StoredMessage m = store.loadNext(ss.firstSeq(), subject);
+                if (m == null || !store.remove(m.seq(), false)) {
+                    LOG.error("stream {}: per-subject limit could not remove from {}", name, subject);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void removeOldest(long firstSeq) {
+        if (!store.remove(firstSeq, false)) {
+            StoredMessage m = store.loadNext(firstSeq, null);
+            if (m == null || !store.remove(m.seq(), false)) {
+                throw new StoreException("stream " + name + ": cannot remove oldest message at " + firstSeq);
+            }
+        }
+    }
+
+    private void republish(StreamConfig cfg, String subject, byte[] hdr, byte[] payload, long seq, long ts,
+            SubjectState before, Batch batch) {
+        StreamConfig.Republish rp = cfg.republish();
+        if (!io.jetkv.protocol.Subject.matches(rp.source(), subject)) {
+            return;
+        }
+        String dest = SubjectMapping.map(rp.source(), rp.dest(), subject);
+        long lastOnSubject = before.msgs() > 0 ? before.lastSeq() : 0;
+        byte[] headers;
+        byte[] body;
+        if (rp.headersOnly()) {
+            headers = HeaderBlock.append(hdr, "Nats-Stream", name, "Nats-Subject", subject, "Nats-Sequence",
+                    Long.toString(seq), "Nats-Time-Stamp", JsJson.time(ts), "Nats-Last-Sequence",
+                    Long.toString(lastOnSubject), "Nats-Msg-Size", Integer.toString(payload.length));
+            body = new byte[0];
+        } else {
+            headers = HeaderBlock.append(hdr, "Nats-Stream", name, "Nats-Subject", subject, "Nats-Sequence",
+                    Long.toString(seq), "Nats-Time-Stamp", JsJson.time(ts), "Nats-Last-Sequence",
+                    Long.toString(lastOnSubject));
+            body = payload;
+        }
+        batch.sendIfDurable(dest, headers, body);
+    }
+
+    /** Publish time in epoch nanos, never before the previous message's. */
+    private long now() {
+        Instant i = Instant.now();
+        long t = i.getEpochSecond() * 1_000_000_000L + i.getNano();
+        return Math.max(t, lastTimestamp);
+    }
+
+    private static long parseSeq(String v) {
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return -1; // the reference's parse failure, which never matches
+        }
+    }
+
+    /** Restores the last msg id and the dedupe window from the stored messages (startup). */
+    private void recoverWriterState() {
+        StreamState st = store.state();
+        lastTimestamp = st.lastTimestamp();
+        if (st.msgs() == 0) {
+            return;
+        }
+        StoredMessage last = store.loadLast(null);
+        if (last != null && last.headers() != null) {
+            lastMsgId = HeaderBlock.parse(last.headers()).get("Nats-Msg-Id");
+        }
+        long cutoff = now() - config.duplicateWindow();
+        // Timestamps grow with sequences: binary-search the first message inside the window.
+        long lo = st.firstSeq();
+        long hi = st.lastSeq();
+        while (lo < hi) {
+            long mid = lo + (hi - lo) / 2;
+            StoredMessage m = store.loadNext(mid, null);
+            if (m == null || m.timestamp() >= cutoff) {
+                hi = mid;
+            } else {
+                lo = m.seq() + 1;
+            }
+        }
+        for (StoredMessage m = store.loadNext(lo, null); m != null; m = store.loadNext(m.seq() + 1, null)) {
+            if (m.headers() != null && m.timestamp() >= cutoff) {
+                String id = HeaderBlock.parse(m.headers()).get("Nats-Msg-Id");
+                if (id != null && !id.isEmpty()) {
+                    dedupe.put(id, new long[] {m.seq(), m.timestamp()});
+                }
+            }
+        }
+        if (!dedupe.isEmpty()) {
+            nextDedupePrune = dedupe.values().iterator().next()[1] + config.duplicateWindow();
+        }
+    }
+
+    /**
+     * Timer thread: queue expiry of {@code max_age} and pruning of the dedupe window when due. Cheap: two
+     * volatile reads when nothing is due.
+     */
+    public void tick(long nowNanos) {
+        if ((nowNanos >= nextExpiry || nowNanos >= nextDedupePrune) && maintenancePending.compareAndSet(false, true)) {
+            if (!execute(batch -> maintain(batch))) {
+                maintenancePending.set(false);
+            }
+        }
+    }
+
+    private void maintain(Batch batch) {
+        maintenancePending.set(false);
+        StreamConfig cfg = config;
+        long now = now();
+        if (cfg.maxAge() > 0) {
+            long cutoff = now - cfg.maxAge();
+            int removed = 0;
+            while (removed < 10_000) {
+                StreamState st = store.state();
+                if (st.msgs() == 0) {
+                    break;
+                }
+                StoredMessage m = store.loadNext(st.firstSeq(), null);
+                if (m == null || m.timestamp() > cutoff) {
+                    break;
+                }
+                store.remove(m.seq(), false);
+                removed++;
+            }
+            if (removed > 0) {
+                batch.markDirty();
+            }
+        }
+        long windowStart = now - cfg.duplicateWindow();
+        Iterator<long[]> it = dedupe.values().iterator();
+        while (it.hasNext()) {
+            long[] e = it.next();
+            if (e[1] >= windowStart) {
+                break;
+            }
+            it.remove();
+        }
+        nextDedupePrune = dedupe.isEmpty() ? Long.MAX_VALUE : dedupe.values().iterator().next()[1] + cfg.duplicateWindow();
+    }
+
+    /**
+     * Writer thread: removes the stream's data for good. Later tasks are rejected.
+     */
+    void destroy() {
+        accepting = false;
+        closed = true;
+        ctx.used(config.storage()).addAndGet(-stats.bytes());
+        for (StreamListener l : listeners) {
+            try {
+                l.streamClosed(this);
+            } catch (RuntimeException e) {
+                LOG.error("stream {}: listener failed on close", name, e);
+            }
+        }
+        store.destroy();
+    }
+
+    /** Stops accepting new work (shutdown step one); already queued tasks still run. */
+    void stopAccepting() {
+        accepting = false;
+    }
+
+    /** Writer thread, at shutdown: runs what is still queued, flushes and closes the store. */
+    void drainAndClose() {
+        while (!queue.isEmpty()) {
+            Batch batch = new Batch();
+            Task t;
+            int n = 0;
+            while (n < BATCH_CAP && (t = queue.poll()) != null) {
+                n++;
+                runTask(t, batch);
+            }
+            finish(batch);
+        }
+        if (!closed) {
+            closed = true;
+            for (StreamListener l : listeners) {
+                try {
+                    l.streamClosed(this);
+                } catch (RuntimeException e) {
+                    LOG.error("stream {}: listener failed on close", name, e);
+                }
+            }
+            try {
+                store.close();
+            } catch (RuntimeException e) {
+                LOG.error("stream {}: close failed", name, e);
+            }
+        }
+    }
+
+    /** The writer executor this stream is pinned to (for code that must run after its queued work). */
+    Executor writer() {
+        return writer;
+    }
+}

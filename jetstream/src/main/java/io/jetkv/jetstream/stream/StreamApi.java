@@ -1,0 +1,496 @@
+package io.jetkv.jetstream.stream;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.ApiRequest;
+import io.jetkv.jetstream.api.JsApi;
+import io.jetkv.jetstream.api.JsApiException;
+import io.jetkv.jetstream.api.JsApiSubjects;
+import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.store.StreamStore;
+import io.jetkv.protocol.Subject;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The stream half of the {@code $JS.API}: account info, stream create/update/info/delete/names/list,
+ * purge, message get/delete and direct get (nats-server's {@code jsStream*Request} handlers).
+ *
+ * <p>Threading: handlers run on API workers (direct get inline on the event loop); whatever reads or
+ * changes a store is queued as a {@link Stream.Task} on the stream's writer, which sends the reply after
+ * its group commit. Plain stream info comes from the counters of the last commit, so it needs no hop.
+ */
+public final class StreamApi {
+    private final StreamManager streams;
+    private final MessageBus bus;
+    private final String domain;
+    private final long maxMemory;
+    private final long maxStore;
+    private JsApi api;
+
+    public StreamApi(StreamManager streams, MessageBus bus, String domain, long maxMemory, long maxStore) {
+        this.streams = streams;
+        this.bus = bus;
+        this.domain = domain == null || domain.isEmpty() ? null : domain;
+        this.maxMemory = maxMemory;
+        this.maxStore = maxStore;
+    }
+
+    /** Registers every stream route, plus placeholder consumer routes the consumer side may replace. */
+    public void registerWith(JsApi api) {
+        this.api = api;
+        api.register(JsApiSubjects.INFO, 0, 0, JsApiSubjects.ACCOUNT_INFO_RESPONSE, this::accountInfo);
+        api.register(JsApiSubjects.STREAM_CREATE, 1, 1, JsApiSubjects.STREAM_CREATE_RESPONSE, this::create);
+        api.register(JsApiSubjects.STREAM_UPDATE, 1, 1, JsApiSubjects.STREAM_UPDATE_RESPONSE, this::update);
+        api.register(JsApiSubjects.STREAM_INFO, 1, 1, JsApiSubjects.STREAM_INFO_RESPONSE, this::info);
+        api.register(JsApiSubjects.STREAM_DELETE, 1, 1, JsApiSubjects.STREAM_DELETE_RESPONSE, this::delete);
+        api.register(JsApiSubjects.STREAM_NAMES, 0, 0, JsApiSubjects.STREAM_NAMES_RESPONSE, this::names);
+        api.register(JsApiSubjects.STREAM_LIST, 0, 0, JsApiSubjects.STREAM_LIST_RESPONSE, this::list);
+        api.register(JsApiSubjects.STREAM_PURGE, 1, 1, JsApiSubjects.STREAM_PURGE_RESPONSE, this::purge);
+        api.register(JsApiSubjects.STREAM_MSG_GET, 1, 1, JsApiSubjects.STREAM_MSG_GET_RESPONSE, this::msgGet);
+        api.register(JsApiSubjects.STREAM_MSG_DELETE, 1, 1, JsApiSubjects.STREAM_MSG_DELETE_RESPONSE, this::msgDelete);
+        api.register(JsApiSubjects.DIRECT_GET, 1, Integer.MAX_VALUE, "", this::directGet, true);
+        ConsumerPlaceholders.registerWith(api, streams);
+    }
+
+    // ---- account ----
+
+    private void accountInfo(ApiRequest req) {
+        long memory = 0;
+        long storage = 0;
+        int consumers = 0;
+        List<Stream> all = streams.all();
+        for (Stream s : all) {
+            if (s.config().storage() == StreamEnums.Storage.MEMORY) {
+                memory += s.stats().bytes();
+            } else {
+                storage += s.stats().bytes();
+            }
+            consumers += s.consumerCount().get();
+        }
+        ObjectNode o = JsJson.object();
+        o.put("memory", memory);
+        o.put("storage", storage);
+        o.put("streams", all.size());
+        o.put("consumers", consumers);
+        ObjectNode limits = o.putObject("limits");
+        limits.put("max_memory", maxMemory > 0 ? maxMemory : -1);
+        limits.put("max_storage", maxStore > 0 ? maxStore : -1);
+        limits.put("max_streams", -1);
+        limits.put("max_consumers", -1);
+        limits.put("max_ack_pending", -1);
+        limits.put("memory_max_stream_bytes", -1);
+        limits.put("storage_max_stream_bytes", -1);
+        limits.put("max_bytes_required", false);
+        if (domain != null) {
+            o.put("domain", domain);
+        }
+        ObjectNode apiStats = o.putObject("api");
+        apiStats.put("total", api.total());
+        apiStats.put("errors", api.errors());
+        req.respond(o);
+    }
+
+    // ---- create / update / delete ----
+
+    private void create(ApiRequest req) {
+        String name = req.arg(0);
+        if (JsJson.isBlank(req.payload() == null ? new byte[0] : req.payload())) {
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
+        StreamConfig cfg = StreamConfig.fromJson(req.body());
+        if (!name.equals(cfg.name())) {
+            throw new JsApiException(JsError.STREAM_MISMATCH);
+        }
+        cfg.validate();
+        if (cfg.sealed()) {
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
+        }
+        StreamManager.Created created = streams.create(cfg);
+        Stream stream = created.stream();
+        hop(req, stream, batch -> {
+            if (created.isNew() && cfg.firstSeq() > 1 && stream.store().state().lastSeq() == 0) {
+                stream.store().skipTo(cfg.firstSeq());
+                batch.markDirty();
+            }
+            ObjectNode body = StreamInfoJson.info(stream, stream.store().state());
+            body.put("did_create", true);
+            reply(req, batch, body);
+        });
+    }
+
+    private void update(ApiRequest req) {
+        String name = req.arg(0);
+        if (JsJson.isBlank(req.payload() == null ? new byte[0] : req.payload())) {
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
+        StreamConfig cfg = StreamConfig.fromJson(req.body());
+        if (!name.equals(cfg.name())) {
+            throw new JsApiException(JsError.STREAM_MISMATCH);
+        }
+        Stream stream = require(name);
+        if (cfg.firstSeq() == 0 && stream.config().firstSeq() > 0) {
+            cfg = cfg.keepingFirstSeq(stream.config().firstSeq());
+        }
+        cfg.validate();
+        StreamConfig applied = cfg;
+        streams.update(stream, applied);
+        hop(req, stream, batch -> {
+            stream.enforceLimits(applied, null);
+            batch.markDirty();
+            reply(req, batch, StreamInfoJson.info(stream, stream.store().state()));
+        });
+    }
+
+    private void delete(ApiRequest req) {
+        Stream stream = require(req.arg(0));
+        streams.beginDelete(stream);
+        ObjectNode ok = JsJson.object();
+        ok.put("success", true);
+        byte[] okBytes = req.responseBytes(ok);
+        Stream.Task task = new Stream.Task() {
+            @Override
+            public void run(Stream.Batch batch) {
+                streams.destroy(stream);
+                batch.send(req.reply(), null, okBytes);
+            }
+
+            @Override
+            public void rejected(Stream.Batch batch) {
+                batch.send(req.reply(), null, req.errorBytes(new JsApiException(JsError.STREAM_NOT_FOUND)));
+            }
+        };
+        if (!stream.execute(task)) {
+            // queue full: run the destroy behind whatever the writer is doing anyway
+            stream.writer().execute(() -> {
+                streams.destroy(stream);
+                req.respond(ok);
+            });
+        }
+    }
+
+    // ---- info / names / list ----
+
+    private void info(ApiRequest req) {
+        Stream stream = require(req.arg(0));
+        ObjectNode body = req.body();
+        boolean deletedDetails = JsJson.getBool(body, "deleted_details");
+        String subjectsFilter = JsJson.getString(body, "subjects_filter");
+        long offset = Math.max(0, JsJson.getLong(body, "offset", 0));
+        if (!deletedDetails && subjectsFilter == null) {
+            // the reference's info response always carries the (unused) paging fields
+            ObjectNode out = JsJson.object();
+            out.put("total", 0);
+            out.put("offset", 0);
+            out.put("limit", 0);
+            out.setAll(StreamInfoJson.info(stream, stream.stats()));
+            req.respond(out);
+            return;
+        }
+        if (subjectsFilter != null && !Subject.isValid(subjectsFilter)) {
+            throw new JsApiException(JsError.BAD_REQUEST);
+        }
+        hop(req, stream, batch -> {
+            StreamStore store = stream.store();
+            ObjectNode out = JsJson.object();
+            ObjectNode info = StreamInfoJson.info(stream, store.state());
+            ObjectNode state = (ObjectNode) info.get("state");
+            out.put("total", 0);
+            out.put("offset", 0);
+            out.put("limit", 0);
+            if (subjectsFilter != null) {
+                Map<String, Long> counts = store.subjectCounts(subjectsFilter);
+                out.put("total", counts.size());
+                out.put("offset", offset);
+                out.put("limit", JsApiSubjects.SUBJECTS_LIMIT);
+                if (!counts.isEmpty()) {
+                    ObjectNode subjects = JsJson.object();
+                    long i = 0;
+                    for (Map.Entry<String, Long> e : counts.entrySet()) {
+                        if (i >= offset && i < offset + JsApiSubjects.SUBJECTS_LIMIT) {
+                            subjects.put(e.getKey(), e.getValue());
+                        }
+                        i++;
+                    }
+                    state.set("subjects", subjects);
+                }
+            }
+            if (deletedDetails) {
+                long[] deleted = store.deletedSequences();
+                if (deleted.length > 0) {
+                    ArrayNode a = state.putArray("deleted");
+                    for (long d : deleted) {
+                        a.add(d);
+                    }
+                }
+            }
+            out.setAll(info);
+            reply(req, batch, out);
+        });
+    }
+
+    private void names(ApiRequest req) {
+        ObjectNode body = req.body();
+        List<Stream> page = filtered(body);
+        int offset = offset(body, page.size());
+        ObjectNode out = JsJson.object();
+        out.put("total", page.size());
+        out.put("offset", offset);
+        out.put("limit", JsApiSubjects.NAMES_LIMIT);
+        ArrayNode names = out.putArray("streams");
+        for (int i = offset; i < page.size() && i < offset + JsApiSubjects.NAMES_LIMIT; i++) {
+            names.add(page.get(i).name());
+        }
+        req.respond(out);
+    }
+
+    private void list(ApiRequest req) {
+        ObjectNode body = req.body();
+        List<Stream> page = filtered(body);
+        int offset = offset(body, page.size());
+        ObjectNode out = JsJson.object();
+        out.put("total", page.size());
+        out.put("offset", offset);
+        out.put("limit", JsApiSubjects.LIST_LIMIT);
+        ArrayNode infos = out.putArray("streams");
+        for (int i = offset; i < page.size() && i < offset + JsApiSubjects.LIST_LIMIT; i++) {
+            Stream s = page.get(i);
+            infos.add(StreamInfoJson.info(s, s.stats()));
+        }
+        req.respond(out);
+    }
+
+    private List<Stream> filtered(ObjectNode body) {
+        String subject = JsJson.getString(body, "subject");
+        List<Stream> all = streams.all();
+        if (subject == null) {
+            return all;
+        }
+        return all.stream()
+                .filter(s -> s.config().subjects().stream().anyMatch(x -> Subject.collide(x, subject)))
+                .toList();
+    }
+
+    private static int offset(ObjectNode body, int total) {
+        long o = JsJson.getLong(body, "offset", 0);
+        return (int) Math.max(0, Math.min(o, total));
+    }
+
+    // ---- purge / msg get / msg delete ----
+
+    private void purge(ApiRequest req) {
+        Stream stream = require(req.arg(0));
+        ObjectNode body = req.body();
+        String filter = JsJson.getString(body, "filter");
+        long seq = JsJson.getLong(body, "seq", 0);
+        long keep = JsJson.getLong(body, "keep", 0);
+        if ((seq > 0 && keep > 0) || seq < 0 || keep < 0 || (filter != null && !Subject.isValid(filter))) {
+            throw new JsApiException(JsError.BAD_REQUEST);
+        }
+        StreamConfig cfg = stream.config();
+        if (cfg.sealed()) {
+            throw new JsApiException(JsError.STREAM_SEALED);
+        }
+        if (cfg.denyPurge()) {
+            throw new JsApiException(JsError.STREAM_PURGE_FAILED, "stream purge not permitted");
+        }
+        String f = filter == null || filter.equals(">") ? null : filter;
+        hop(req, stream, batch -> {
+            StreamStore store = stream.store();
+            long purged = store.purge(f, seq, keep);
+            // purge to a sequence beyond everything stored moves the stream's first sequence there
+            if (f == null && keep == 0 && seq > 0 && store.state().msgs() == 0 && seq > store.state().lastSeq() + 1) {
+                store.skipTo(seq);
+            }
+            batch.markDirty();
+            ObjectNode ok = JsJson.object();
+            ok.put("success", true);
+            ok.put("purged", purged);
+            reply(req, batch, ok);
+        });
+    }
+
+    private void msgGet(ApiRequest req) {
+        Stream stream = require(req.arg(0));
+        if (req.payload() == null || JsJson.isBlank(req.payload())) {
+            throw new JsApiException(JsError.BAD_REQUEST);
+        }
+        ObjectNode body = req.body();
+        long seq = JsJson.getLong(body, "seq", 0);
+        String last = JsJson.getString(body, "last_by_subj");
+        String next = JsJson.getString(body, "next_by_subj");
+        if ((seq > 0 && last != null) || (seq == 0 && last == null && next == null) || (last != null && next != null)
+                || seq < 0) {
+            throw new JsApiException(JsError.BAD_REQUEST);
+        }
+        hop(req, stream, batch -> {
+            StoredMessage m = lookup(stream.store(), seq, last, next);
+            if (m == null) {
+                throw new JsApiException(JsError.NO_MESSAGE_FOUND);
+            }
+            ObjectNode msg = JsJson.object();
+            msg.put("subject", m.subject());
+            msg.put("seq", m.seq());
+            if (m.headers() != null && m.headers().length > 0) {
+                msg.put("hdrs", Base64.getEncoder().encodeToString(m.headers()));
+            }
+            if (m.payload().length > 0) {
+                msg.put("data", Base64.getEncoder().encodeToString(m.payload()));
+            }
+            msg.put("time", JsJson.time(m.timestamp()));
+            ObjectNode out = JsJson.object();
+            out.set("message", msg);
+            batch.send(req.reply(), null, req.responseBytes(out));
+        });
+    }
+
+    private void msgDelete(ApiRequest req) {
+        Stream stream = require(req.arg(0));
+        if (req.payload() == null || JsJson.isBlank(req.payload())) {
+            throw new JsApiException(JsError.BAD_REQUEST);
+        }
+        ObjectNode body = req.body();
+        long seq = JsJson.getLong(body, "seq", 0);
+        boolean noErase = JsJson.getBool(body, "no_erase");
+        StreamConfig cfg = stream.config();
+        if (cfg.sealed()) {
+            throw new JsApiException(JsError.STREAM_SEALED);
+        }
+        if (cfg.denyDelete()) {
+            throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "message delete not permitted");
+        }
+        hop(req, stream, batch -> {
+            if (seq <= 0 || !stream.store().remove(seq, !noErase)) {
+                throw new JsApiException(JsError.SEQUENCE_NOT_FOUND, seq);
+            }
+            batch.markDirty();
+            ObjectNode ok = JsJson.object();
+            ok.put("success", true);
+            reply(req, batch, ok);
+        });
+    }
+
+    private static StoredMessage lookup(StreamStore store, long seq, String last, String next) {
+        if (last != null) {
+            return store.loadLast(last);
+        }
+        if (next != null) {
+            return store.loadNext(Math.max(seq, 1), next);
+        }
+        return store.load(seq);
+    }
+
+    // ---- direct get (event loop) ----
+
+    /**
+     * {@code $JS.API.DIRECT.GET.<S>[.<subject>]}: answered only while the stream has {@code allow_direct};
+     * otherwise silence, like a server where nobody subscribed the direct get subject.
+     */
+    private void directGet(ApiRequest req) {
+        Stream stream = streams.get(req.arg(0));
+        String reply = req.reply();
+        if (stream == null || !stream.config().allowDirect() || reply == null) {
+            return;
+        }
+        List<String> args = req.args();
+        String bySubject = args.size() > 1 ? String.join(".", args.subList(1, args.size())) : null;
+        byte[] payload = req.payload() == null ? new byte[0] : req.payload();
+        boolean queued = stream.execute(batch -> {
+            byte[] status = null;
+            StoredMessage m = null;
+            if (bySubject != null) {
+                if (payload.length > 0) {
+                    status = HeaderBlock.status(408, "Bad Request");
+                } else {
+                    m = stream.store().loadLast(bySubject);
+                }
+            } else if (JsJson.isBlank(payload)) {
+                status = HeaderBlock.status(408, "Empty Request");
+            } else {
+                try {
+                    ObjectNode body = JsJson.parseObject(payload);
+                    long seq = JsJson.getLong(body, "seq", 0);
+                    String last = JsJson.getString(body, "last_by_subj");
+                    String next = JsJson.getString(body, "next_by_subj");
+                    if (seq == 0 && last == null && next == null) {
+                        status = HeaderBlock.status(408, "Empty Request");
+                    } else if ((seq > 0 && last != null) || (last != null && next != null) || seq < 0) {
+                        status = HeaderBlock.status(408, "Bad Request");
+                    } else {
+                        m = lookup(stream.store(), seq, last, next);
+                    }
+                } catch (JsApiException e) {
+                    status = HeaderBlock.status(408, "Malformed Request");
+                }
+            }
+            if (status == null && m == null) {
+                status = HeaderBlock.status(404, "Message Not Found");
+            }
+            if (status != null) {
+                batch.send(reply, status, new byte[0]);
+                return;
+            }
+            byte[] headers = HeaderBlock.append(m.headers(),
+                    "Nats-Stream", stream.name(),
+                    "Nats-Subject", m.subject(),
+                    "Nats-Sequence", Long.toString(m.seq()),
+                    "Nats-Time-Stamp", JsJson.time(m.timestamp()));
+            batch.send(reply, headers, m.payload());
+        });
+        if (!queued) {
+            bus.publish(reply, null, HeaderBlock.status(429, "Too Many Requests"), new byte[0]);
+        }
+    }
+
+    // ---- helpers ----
+
+    private Stream require(String name) {
+        Stream s = streams.get(name);
+        if (s == null) {
+            throw new JsApiException(JsError.STREAM_NOT_FOUND);
+        }
+        return s;
+    }
+
+    /** Sends a success reply after the flush, or a store error if the flush failed. */
+    private static void reply(ApiRequest req, Stream.Batch batch, ObjectNode body) {
+        if (req.reply() == null) {
+            return;
+        }
+        batch.reply(req.reply(), req.responseBytes(body),
+                req.uncountedErrorBytes(new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed")));
+    }
+
+    /** Runs {@code work} on the stream's writer; its {@link JsApiException}s become the error reply. */
+    private static void hop(ApiRequest req, Stream stream, Consumer<Stream.Batch> work) {
+        Stream.Task task = new Stream.Task() {
+            @Override
+            public void run(Stream.Batch batch) {
+                try {
+                    work.accept(batch);
+                } catch (JsApiException e) {
+                    batch.send(req.reply(), null, req.errorBytes(e));
+                }
+            }
+
+            @Override
+            public void rejected(Stream.Batch batch) {
+                batch.send(req.reply(), null, req.errorBytes(new JsApiException(JsError.STREAM_NOT_FOUND)));
+            }
+        };
+        if (!stream.execute(task)) {
+            req.fail(stream.isClosed() ? JsError.STREAM_NOT_FOUND : JsError.TOO_MANY_REQUESTS);
+        }
+    }
+
+    static long nowNanos() {
+        Instant i = Instant.now();
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+}

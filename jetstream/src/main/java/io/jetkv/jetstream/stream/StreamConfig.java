@@ -1,0 +1,420 @@
+package io.jetkv.jetstream.stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.api.JsApiException;
+import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.stream.StreamEnums.Compression;
+import io.jetkv.jetstream.stream.StreamEnums.Discard;
+import io.jetkv.jetstream.stream.StreamEnums.Retention;
+import io.jetkv.jetstream.stream.StreamEnums.Storage;
+import io.jetkv.protocol.Subject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A stream's configuration after nats-server's defaults ({@code setStreamConfigDefaults}), as it is echoed
+ * in every StreamInfo and persisted. {@link #fromJson} reads the clients' JSON (unknown fields ignored,
+ * wrong types and bad enums 10025), {@link #toJson} writes the fields the reference always emits plus the
+ * set optional ones, {@link #validate} applies {@code checkStreamCfg}'s rules.
+ *
+ * <p>Immutable; safe from any thread. Durations are nanoseconds.
+ *
+ * @param placement        echoed as given; a single server ignores it
+ * @param mirror           refused by {@link #validate} (mirrors are not supported yet)
+ * @param sources          refused by {@link #validate}
+ * @param subjectTransform refused by {@link #validate}
+ * @param consumerLimits   echoed as given ({@code {}} by default, as 2.10 does)
+ */
+public record StreamConfig(
+        String name,
+        String description,
+        List<String> subjects,
+        Retention retention,
+        int maxConsumers,
+        long maxMsgs,
+        long maxBytes,
+        long maxAge,
+        long maxMsgsPerSubject,
+        int maxMsgSize,
+        Discard discard,
+        Storage storage,
+        int numReplicas,
+        boolean noAck,
+        long duplicateWindow,
+        JsonNode placement,
+        JsonNode mirror,
+        JsonNode sources,
+        Compression compression,
+        long firstSeq,
+        JsonNode subjectTransform,
+        Republish republish,
+        boolean allowDirect,
+        boolean mirrorDirect,
+        boolean discardNewPerSubject,
+        boolean sealed,
+        boolean denyDelete,
+        boolean denyPurge,
+        boolean allowRollupHdrs,
+        JsonNode consumerLimits,
+        Map<String, String> metadata) {
+
+    /** nats-server's {@code StreamDefaultDuplicatesWindow}. */
+    public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
+
+    private static final long MIN_WINDOW = 100_000_000L;
+    private static final int MAX_NAME = 255;
+    private static final int MAX_DESCRIPTION = 4096;
+
+    /** {@code republish}: copy stored messages matching {@code src} to the mapped {@code dest}. */
+    public record Republish(String src, String dest, boolean headersOnly) {
+        /** The source filter with its default. */
+        public String source() {
+            return src == null ? ">" : src;
+        }
+    }
+
+    public StreamConfig {
+        subjects = subjects == null ? List.of() : List.copyOf(subjects);
+        metadata = metadata == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+    }
+
+    /** Reads a request body and fills in the defaults. */
+    public static StreamConfig fromJson(ObjectNode o) {
+        String name = JsJson.getString(o, "name");
+        List<String> subjects = stringList(o, "subjects");
+        JsonNode mirror = nonNull(o.get("mirror"));
+        JsonNode sources = nonNull(o.get("sources"));
+        if (sources != null && sources.isArray() && sources.isEmpty()) {
+            sources = null;
+        }
+        if (subjects.isEmpty() && mirror == null && sources == null && name != null) {
+            subjects = List.of(name);
+        }
+        long maxAge = JsJson.getLong(o, "max_age", 0);
+        long dup = JsJson.getLong(o, "duplicate_window", 0);
+        if (dup == 0) {
+            dup = maxAge != 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
+        }
+        ObjectNode rp = JsJson.getObject(o, "republish");
+        Republish republish = rp == null
+                ? null
+                : new Republish(JsJson.getString(rp, "src"), JsJson.getString(rp, "dest"), JsJson.getBool(rp, "headers_only"));
+        JsonNode consumerLimits = nonNull(o.get("consumer_limits"));
+        if (consumerLimits != null && !consumerLimits.isObject()) {
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
+        return new StreamConfig(
+                name,
+                JsJson.getString(o, "description"),
+                subjects,
+                enumValue(o, "retention", Retention.LIMITS, Retention::parse),
+                orUnlimited(JsJson.getInt(o, "max_consumers", 0)),
+                orUnlimited(JsJson.getLong(o, "max_msgs", 0)),
+                orUnlimited(JsJson.getLong(o, "max_bytes", 0)),
+                maxAge,
+                orUnlimited(JsJson.getLong(o, "max_msgs_per_subject", 0)),
+                orUnlimited(JsJson.getInt(o, "max_msg_size", 0)),
+                enumValue(o, "discard", Discard.OLD, Discard::parse),
+                enumValue(o, "storage", Storage.FILE, Storage::parse),
+                Math.max(1, JsJson.getInt(o, "num_replicas", 0)),
+                JsJson.getBool(o, "no_ack"),
+                dup,
+                nonNull(o.get("placement")),
+                mirror,
+                sources,
+                enumValue(o, "compression", Compression.NONE, Compression::parse),
+                JsJson.getLong(o, "first_seq", 0),
+                nonNull(o.get("subject_transform")),
+                republish,
+                JsJson.getBool(o, "allow_direct"),
+                JsJson.getBool(o, "mirror_direct"),
+                JsJson.getBool(o, "discard_new_per_subject"),
+                JsJson.getBool(o, "sealed"),
+                JsJson.getBool(o, "deny_delete"),
+                JsJson.getBool(o, "deny_purge"),
+                JsJson.getBool(o, "allow_rollup_hdrs"),
+                consumerLimits == null ? JsJson.object() : consumerLimits,
+                stringMap(o, "metadata"));
+    }
+
+    /** The configuration as StreamInfo's {@code config}. */
+    public ObjectNode toJson() {
+        ObjectNode o = JsJson.object();
+        o.put("name", name);
+        if (description != null) {
+            o.put("description", description);
+        }
+        if (!subjects.isEmpty()) {
+            ArrayNode a = o.putArray("subjects");
+            subjects.forEach(a::add);
+        }
+        o.put("retention", retention.json);
+        o.put("max_consumers", maxConsumers);
+        o.put("max_msgs", maxMsgs);
+        o.put("max_bytes", maxBytes);
+        o.put("max_age", maxAge);
+        o.put("max_msgs_per_subject", maxMsgsPerSubject);
+        o.put("max_msg_size", maxMsgSize);
+        o.put("discard", discard.json);
+        o.put("storage", storage.json);
+        o.put("num_replicas", numReplicas);
+        if (noAck) {
+            o.put("no_ack", true);
+        }
+        o.put("duplicate_window", duplicateWindow);
+        if (placement != null) {
+            o.set("placement", placement);
+        }
+        if (mirror != null) {
+            o.set("mirror", mirror);
+        }
+        if (sources != null) {
+            o.set("sources", sources);
+        }
+        o.put("compression", compression.json);
+        if (firstSeq > 0) {
+            o.put("first_seq", firstSeq);
+        }
+        if (subjectTransform != null) {
+            o.set("subject_transform", subjectTransform);
+        }
+        if (republish != null) {
+            ObjectNode r = o.putObject("republish");
+            if (republish.src() != null) {
+                r.put("src", republish.src());
+            }
+            r.put("dest", republish.dest());
+            if (republish.headersOnly()) {
+                r.put("headers_only", true);
+            }
+        }
+        o.put("allow_direct", allowDirect);
+        o.put("mirror_direct", mirrorDirect);
+        if (discardNewPerSubject) {
+            o.put("discard_new_per_subject", true);
+        }
+        o.put("sealed", sealed);
+        o.put("deny_delete", denyDelete);
+        o.put("deny_purge", denyPurge);
+        o.put("allow_rollup_hdrs", allowRollupHdrs);
+        o.set("consumer_limits", consumerLimits == null ? JsJson.object() : consumerLimits);
+        if (!metadata.isEmpty()) {
+            ObjectNode m = o.putObject("metadata");
+            metadata.forEach(m::put);
+        }
+        return o;
+    }
+
+    /**
+     * {@code checkStreamCfg}: the rules every created or updated configuration must meet, with the
+     * reference's error and text. Overlap with other streams is checked by the registry.
+     */
+    public void validate() {
+        if (name == null || name.isEmpty() || containsAny(name, " \t\r\n\f.*>")) {
+            throw invalid("stream name is required and can not contain '.', '*', '>'");
+        }
+        if (name.indexOf('/') >= 0 || name.indexOf('\\') >= 0) {
+            throw new JsApiException(JsError.STREAM_NAME_CONTAINS_PATH_SEPARATORS);
+        }
+        if (name.length() > MAX_NAME) {
+            throw invalid("stream name is too long, maximum allowed is " + MAX_NAME);
+        }
+        if (description != null && description.length() > MAX_DESCRIPTION) {
+            throw invalid("stream description is too long, maximum allowed is " + MAX_DESCRIPTION);
+        }
+        if (numReplicas > 1) {
+            throw new JsApiException(JsError.STREAM_REPLICAS_NOT_SUPPORTED);
+        }
+        if (retention != Retention.LIMITS) {
+            // Interest and work-queue retention need consumer acknowledgement tracking, which this server
+            // does not implement yet: refuse rather than silently keep every message.
+            throw invalid("retention policy " + retention.json + " is not supported, only limits");
+        }
+        if (mirror != null || sources != null) {
+            throw invalid("stream mirrors and sources are not supported");
+        }
+        if (subjectTransform != null) {
+            throw invalid("stream subject transforms are not supported");
+        }
+        if (maxAge != 0 && maxAge < MIN_WINDOW) {
+            throw invalid("max age needs to be >= 100ms");
+        }
+        if (duplicateWindow < 0) {
+            throw invalid("duplicates window can not be negative");
+        }
+        if (duplicateWindow < MIN_WINDOW) {
+            throw invalid("duplicates window needs to be >= 100ms");
+        }
+        if (maxAge != 0 && duplicateWindow > maxAge) {
+            throw invalid("duplicates window can not be larger then max age");
+        }
+        if (maxMsgs < -1 || maxBytes < -1 || maxMsgsPerSubject < -1 || maxMsgSize < -1 || maxConsumers < -1) {
+            throw invalid("stream limits can not be negative");
+        }
+        if (firstSeq < 0) {
+            throw invalid("first sequence can not be negative");
+        }
+        if (denyPurge && allowRollupHdrs) {
+            throw invalid("roll-ups require the purge permission");
+        }
+        if (discardNewPerSubject) {
+            if (discard != Discard.NEW) {
+                throw invalid("discard new per subject requires discard new policy to be set");
+            }
+            if (maxMsgsPerSubject <= 0) {
+                throw invalid("discard new per subject requires max msgs per subject > 0");
+            }
+        }
+        if (subjects.isEmpty()) {
+            throw invalid("stream needs at least one configured subject or be a source/mirror");
+        }
+        HashSet<String> seen = new HashSet<>();
+        for (String s : subjects) {
+            if (!Subject.isValid(s)) {
+                throw invalid("invalid subject");
+            }
+            if (!seen.add(s)) {
+                throw invalid("duplicate subjects detected");
+            }
+            if (Subject.collide(s, "$JS.API.>")) {
+                throw invalid("subjects overlap with jetstream api");
+            }
+        }
+        if (republish != null) {
+            String dest = republish.dest();
+            if (dest == null || !Subject.isValid(dest) || !Subject.isValid(republish.source())) {
+                throw invalid("stream configuration for republish destination is invalid");
+            }
+            boolean inStream = subjects.stream().anyMatch(s -> Subject.isSubsetOf(republish.source(), s));
+            if (!inStream) {
+                throw invalid("stream configuration for republish source is not a valid subset of stream subjects");
+            }
+            for (String s : subjects) {
+                if (Subject.collide(dest, s)) {
+                    throw invalid("stream configuration for republish destination forms a cycle");
+                }
+            }
+        }
+    }
+
+    /** {@code STREAM.UPDATE}: what may not change, with the reference's texts. */
+    public void validateUpdateFrom(StreamConfig old) {
+        if (!Objects.equals(name, old.name)) {
+            throw invalid("stream configuration name must match original");
+        }
+        if (maxConsumers != old.maxConsumers) {
+            throw invalid("stream configuration update can not change MaxConsumers");
+        }
+        if (storage != old.storage) {
+            throw invalid("stream configuration update can not change storage type");
+        }
+        if (retention != old.retention) {
+            throw invalid("stream configuration update can not change retention policy");
+        }
+        if (old.sealed && !sealed) {
+            throw invalid("stream configuration update can not unseal a sealed stream");
+        }
+        if (old.denyDelete && !denyDelete) {
+            throw invalid("stream configuration update can not cancel deny message deletes");
+        }
+        if (old.denyPurge && !denyPurge) {
+            throw invalid("stream configuration update can not cancel deny purge");
+        }
+        if (firstSeq > 0 && firstSeq != old.firstSeq) {
+            throw invalid("stream configuration update can not change first sequence");
+        }
+    }
+
+    /** For update: keeps settings the request may omit but that were fixed at creation. */
+    public StreamConfig keepingFirstSeq(long seq) {
+        if (firstSeq == seq) {
+            return this;
+        }
+        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
+                maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
+                sources, compression, seq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
+                sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, metadata);
+    }
+
+    private static JsApiException invalid(String reason) {
+        return new JsApiException(JsError.STREAM_INVALID_CONFIG, reason);
+    }
+
+    private static boolean containsAny(String s, String chars) {
+        for (int i = 0; i < s.length(); i++) {
+            if (chars.indexOf(s.charAt(i)) >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long orUnlimited(long v) {
+        return v == 0 ? -1 : v;
+    }
+
+    private static int orUnlimited(int v) {
+        return v == 0 ? -1 : v;
+    }
+
+    private static JsonNode nonNull(JsonNode n) {
+        return n == null || n.isNull() ? null : n;
+    }
+
+    private static <E> E enumValue(ObjectNode o, String field, E dflt, java.util.function.Function<String, E> parse) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isTextual()) {
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
+        return parse.apply(v.textValue());
+    }
+
+    private static List<String> stringList(ObjectNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return List.of();
+        }
+        if (!v.isArray()) {
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : v) {
+            if (!e.isTextual()) {
+                throw new JsApiException(JsError.INVALID_JSON);
+            }
+            out.add(e.textValue());
+        }
+        return out;
+    }
+
+    private static Map<String, String> stringMap(ObjectNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return Map.of();
+        }
+        if (!v.isObject()) {
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        var it = v.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw new JsApiException(JsError.INVALID_JSON);
+            }
+            out.put(e.getKey(), e.getValue().textValue());
+        }
+        return out;
+    }
+}

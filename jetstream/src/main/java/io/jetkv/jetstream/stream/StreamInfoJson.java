@@ -1,0 +1,40 @@
+package io.jetkv.jetstream.stream;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.store.StreamState;
+
+/** StreamInfo as the reference writes it: {@code config}, {@code created}, {@code state}, {@code ts}. */
+final class StreamInfoJson {
+    private StreamInfoJson() {}
+
+    /** @param st the counters to report (from the store on the writer, or the last commit's snapshot) */
+    static ObjectNode info(Stream stream, StreamState st) {
+        ObjectNode o = JsJson.object();
+        o.set("config", stream.config().toJson());
+        o.put("created", JsJson.time(stream.created()));
+        o.set("state", state(st, stream.consumerCount().get()));
+        o.put("ts", JsJson.time(StreamApi.nowNanos()));
+        return o;
+    }
+
+    static ObjectNode state(StreamState st, int consumers) {
+        ObjectNode o = JsJson.object();
+        o.put("messages", st.msgs());
+        o.put("bytes", st.bytes());
+        // a stream that never stored anything reports 0 / zero time, as the reference does
+        long first = st.msgs() == 0 && st.lastSeq() == 0 ? 0 : st.firstSeq();
+        o.put("first_seq", first);
+        o.put("first_ts", JsJson.time(st.msgs() == 0 ? 0 : st.firstTimestamp()));
+        o.put("last_seq", st.lastSeq());
+        o.put("last_ts", JsJson.time(st.lastTimestamp()));
+        if (st.numSubjects() > 0) {
+            o.put("num_subjects", st.numSubjects());
+        }
+        if (st.numDeleted() > 0) {
+            o.put("num_deleted", st.numDeleted());
+        }
+        o.put("consumer_count", consumers);
+        return o;
+    }
+}

@@ -1,0 +1,277 @@
+package io.jetkv.jetstream.stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.JsApiException;
+import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.store.StreamStore;
+import io.jetkv.protocol.Subject;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The account's streams: names, subject ownership (no two streams capture the same subject), persisted
+ * configurations and the internal subscriptions that feed publishes to each stream's writer.
+ *
+ * <p>Threading: lookups ({@link #get}, {@link #all}) from any thread, lock-free. Mutations (create,
+ * update, delete, restore) are serialised by this object's monitor and run on API workers; they never
+ * touch a stream's store, which belongs to its writer.
+ */
+public final class StreamManager {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamManager.class);
+
+    /** The saved form of a file stream: {@code {"config":{...},"created":<epoch nanos>}}. */
+    private static final String CONFIG = "config";
+    private static final String CREATED = "created";
+
+    private final MessageBus bus;
+    private final StorageBackend storage;
+    private final ExecutorService[] writers;
+    private final int queueCapacity;
+    private final Stream.Context ctx;
+    private final long maxMemory;
+    private final long maxStore;
+    private final ConcurrentSkipListMap<String, Stream> streams = new ConcurrentSkipListMap<>();
+    /** Subject pattern subscriptions per stream; guarded by this. */
+    private final Map<Stream, Map<String, MessageBus.Subscription>> subscriptions = new HashMap<>();
+    private final Map<String, Boolean> deleting = new ConcurrentHashMap<>();
+
+    public StreamManager(MessageBus bus, StorageBackend storage, ExecutorService[] writers, int queueCapacity,
+            Stream.Context ctx, long maxMemory, long maxStore) {
+        this.bus = bus;
+        this.storage = storage;
+        this.writers = writers;
+        this.queueCapacity = queueCapacity;
+        this.ctx = ctx;
+        this.maxMemory = maxMemory;
+        this.maxStore = maxStore;
+    }
+
+    /** The live stream called {@code name}, or null. */
+    public Stream get(String name) {
+        Stream s = streams.get(name);
+        return s == null || s.isClosed() || deleting.containsKey(name) ? null : s;
+    }
+
+    /** Live streams sorted by name. */
+    public List<Stream> all() {
+        List<Stream> out = new ArrayList<>();
+        for (Stream s : streams.values()) {
+            if (!s.isClosed() && !deleting.containsKey(s.name())) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** Result of {@link #create}. */
+    public record Created(Stream stream, boolean isNew) {}
+
+    /**
+     * Creates a stream, or returns the existing one when its configuration is identical.
+     *
+     * @throws JsApiException 10058 (exists, different config), 10065 (subjects overlap), resource limits
+     */
+    public synchronized Created create(StreamConfig cfg) {
+        if (deleting.containsKey(cfg.name())) {
+            throw new JsApiException(JsError.STREAM_CREATE_FAILED, "stream is being deleted");
+        }
+        Stream existing = streams.get(cfg.name());
+        if (existing != null) {
+            if (existing.config().equals(cfg)) {
+                return new Created(existing, false);
+            }
+            throw new JsApiException(JsError.STREAM_NAME_EXIST);
+        }
+        checkOverlap(cfg, null);
+        checkResources(cfg);
+        StreamStore store = storage.openStore(cfg.name(), cfg.storage());
+        long created = nowNanos();
+        Stream stream;
+        try {
+            stream = new Stream(cfg, created, store, writerFor(cfg.name()), queueCapacity, ctx);
+            persist(stream, cfg);
+        } catch (RuntimeException e) {
+            store.close(); // not shared yet: release it so the name can be opened again
+            throw e;
+        }
+        streams.put(cfg.name(), stream);
+        subscribe(stream, cfg);
+        LOG.info("stream {}: created ({} storage, subjects {})", cfg.name(), cfg.storage().json, cfg.subjects());
+        return new Created(stream, true);
+    }
+
+    /**
+     * Replaces the configuration of {@code stream} after the update rules and overlap checks; the caller
+     * then queues the limit enforcement on the writer.
+     */
+    public synchronized void update(Stream stream, StreamConfig cfg) {
+        cfg.validateUpdateFrom(stream.config());
+        checkOverlap(cfg, stream);
+        checkResources(cfg);
+        persist(stream, cfg);
+        stream.setConfig(cfg);
+        subscribe(stream, cfg);
+        LOG.info("stream {}: updated", stream.name());
+    }
+
+    /**
+     * Stops routing to {@code stream} and forgets its configuration. The caller queues the destroy on the
+     * writer and calls {@link #deleted} when it ran; until then the name stays reserved.
+     */
+    public synchronized void beginDelete(Stream stream) {
+        deleting.put(stream.name(), Boolean.TRUE);
+        unsubscribeAll(stream);
+        if (stream.config().storage() == StreamEnums.Storage.FILE) {
+            storage.deleteStreamMeta(stream.name());
+        }
+    }
+
+    /** Writer thread, after the store was destroyed. */
+    public synchronized void deleted(Stream stream) {
+        streams.remove(stream.name(), stream);
+        deleting.remove(stream.name());
+        LOG.info("stream {}: deleted", stream.name());
+    }
+
+    /** Writer thread of {@code stream}: destroys it (the delete task). */
+    public void destroy(Stream stream) {
+        stream.destroy();
+        deleted(stream);
+    }
+
+    /** Start: reopens every persisted file stream and subscribes its subjects. */
+    public synchronized void restore() {
+        for (Map.Entry<String, byte[]> e : storage.streamMetas().entrySet()) {
+            try {
+                JsonNode saved = JsJson.MAPPER.readTree(e.getValue());
+                StreamConfig cfg = StreamConfig.fromJson((ObjectNode) saved.get(CONFIG));
+                long created = saved.path(CREATED).asLong(nowNanos());
+                StreamStore store = storage.openStore(cfg.name(), cfg.storage());
+                Stream stream = new Stream(cfg, created, store, writerFor(cfg.name()), queueCapacity, ctx);
+                streams.put(cfg.name(), stream);
+                subscribe(stream, cfg);
+                LOG.info("stream {}: restored, {} messages", cfg.name(), stream.stats().msgs());
+            } catch (IOException | RuntimeException ex) {
+                LOG.error("stream {}: could not be restored", e.getKey(), ex);
+            }
+        }
+    }
+
+    /** Shutdown step one: no more routing; queued work still runs. */
+    public synchronized void stopAll() {
+        for (Stream s : streams.values()) {
+            unsubscribeAll(s);
+            s.stopAccepting();
+        }
+    }
+
+    /** Shutdown step two: each writer drains its streams' queues, flushes and closes the stores. */
+    public void drainAndCloseAll() {
+        for (Stream s : streams.values()) {
+            s.writer().execute(s::drainAndClose);
+        }
+    }
+
+    private ExecutorService writerFor(String name) {
+        return writers[Math.floorMod(name.hashCode(), writers.length)];
+    }
+
+    private void checkOverlap(StreamConfig cfg, Stream self) {
+        for (Stream other : streams.values()) {
+            if (other == self || other.isClosed()) {
+                continue;
+            }
+            for (String a : cfg.subjects()) {
+                for (String b : other.config().subjects()) {
+                    if (Subject.collide(a, b)) {
+                        throw new JsApiException(JsError.STREAM_SUBJECT_OVERLAP);
+                    }
+                }
+            }
+        }
+    }
+
+    private void checkResources(StreamConfig cfg) {
+        long limit = cfg.storage() == StreamEnums.Storage.MEMORY ? maxMemory : maxStore;
+        if (limit > 0 && cfg.maxBytes() > limit) {
+            throw new JsApiException(cfg.storage() == StreamEnums.Storage.MEMORY
+                    ? JsError.MEMORY_RESOURCES_EXCEEDED
+                    : JsError.STORAGE_RESOURCES_EXCEEDED);
+        }
+    }
+
+    private void persist(Stream stream, StreamConfig cfg) {
+        if (cfg.storage() != StreamEnums.Storage.FILE) {
+            return;
+        }
+        ObjectNode saved = JsJson.object();
+        saved.set(CONFIG, cfg.toJson());
+        saved.put(CREATED, stream.created());
+        storage.putStreamMeta(cfg.name(), JsJson.bytes(saved));
+    }
+
+    /**
+     * Makes the stream's subscriptions match {@code cfg.subjects()}: unchanged patterns keep their
+     * subscription (no gap, no double delivery), new ones are added, dropped ones removed.
+     */
+    private void subscribe(Stream stream, StreamConfig cfg) {
+        Map<String, MessageBus.Subscription> subs = subscriptions.computeIfAbsent(stream, k -> new HashMap<>());
+        for (String pattern : cfg.subjects()) {
+            if (!subs.containsKey(pattern)) {
+                subs.put(pattern, bus.subscribe(pattern, (subject, reply, headers, payload) ->
+                        capture(stream, pattern, subject, reply, headers, payload)));
+            }
+        }
+        subs.entrySet().removeIf(e -> {
+            if (cfg.subjects().contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().unsubscribe();
+            return true;
+        });
+    }
+
+    private void unsubscribeAll(Stream stream) {
+        Map<String, MessageBus.Subscription> subs = subscriptions.remove(stream);
+        if (subs != null) {
+            subs.values().forEach(MessageBus.Subscription::unsubscribe);
+        }
+    }
+
+    /**
+     * Event loop: a publish on one of the stream's subjects. When two of the stream's own patterns match
+     * (e.g. {@code a.>} and {@code a.b}), only the first one stores it.
+     */
+    private void capture(Stream stream, String pattern, String subject, String reply, byte[] headers, byte[] payload) {
+        String first = null;
+        for (String p : stream.config().subjects()) {
+            if (Subject.matches(p, subject)) {
+                first = p;
+                break;
+            }
+        }
+        if (!pattern.equals(first)) {
+            return; // another of its patterns stores it, or this one was just removed by an update
+        }
+        if (!stream.offerPublish(subject, reply, headers, payload) && reply != null && !stream.isClosed()) {
+            bus.publish(reply, null, null, stream.pubAckError(new JsApiException(JsError.TOO_MANY_REQUESTS)));
+        }
+    }
+
+    private static long nowNanos() {
+        Instant i = Instant.now();
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+}

@@ -1,0 +1,275 @@
+package io.jetkv.jetstream.store;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.RocksIterator;
+
+/**
+ * The contract on RocksDB without reopening (reads see staged, unflushed changes), plus persistence:
+ * what a flush keeps, what a crash before it loses, streams side by side, and the metadata map.
+ */
+class RocksStreamStoreTest extends StreamStoreContract {
+    @TempDir
+    Path dir;
+
+    private RocksStorage storage;
+
+    @Override
+    protected StreamStore newStore() {
+        if (storage == null) {
+            storage = RocksStorage.open(dir);
+        }
+        return storage.openStream("S");
+    }
+
+    @AfterEach
+    void closeStorage() {
+        storage.close();
+    }
+
+    /** Flushes, closes the whole RocksDB and opens stream {@code S} again. */
+    private StreamStore reopen() {
+        store.flush(false);
+        return reopenWithoutFlush();
+    }
+
+    /** Like a kill -9 after the last flush: staged changes vanish. */
+    private StreamStore reopenWithoutFlush() {
+        storage.close();
+        storage = RocksStorage.open(dir);
+        return store = storage.openStream("S");
+    }
+
+    @Test
+    void reopenAfterFlushKeepsEverything() {
+        for (int i = 1; i <= 50; i++) {
+            store.append("sub." + (i % 5), i % 2 == 0 ? HDR : null, ("p" + i).getBytes(UTF_8), i * 10L);
+        }
+        store.remove(7, true);
+        store.remove(1, false);
+        store.purge("sub.3", 0, 2);
+        store.remove(50, false);
+        StreamState state = store.state();
+        Map<String, Long> counts = store.subjectCounts(null);
+        long[] deleted = store.deletedSequences();
+        List<SubjectState> perSubject = List.of(store.subjectState("sub.0"), store.subjectState("sub.3"));
+
+        reopen();
+        assertEquals(state, store.state());
+        assertEquals(counts, store.subjectCounts(null));
+        assertArrayEquals(deleted, store.deletedSequences());
+        assertEquals(perSubject, List.of(store.subjectState("sub.0"), store.subjectState("sub.3")));
+        StoredMessage m = store.load(2);
+        assertEquals("sub.2", m.subject());
+        assertArrayEquals(HDR, m.headers());
+        assertEquals(20L, m.timestamp());
+        assertEquals(51, store.append("x", null, new byte[0], 1));
+    }
+
+    @Test
+    void lastSeqSurvivesFullPurgeAndReopen() {
+        put("a", "1");
+        put("b", "2");
+        store.flush(true);
+        store.purge(null, 0, 0);
+        reopen();
+        assertEquals(new StreamState(0, 0, 3, 0, 2, 1001, 0, 0), store.state());
+        assertEquals(3, put("a", "3"));
+    }
+
+    @Test
+    void unflushedChangesAreGoneAfterReopen() {
+        put("a", "1");
+        put("b", "2");
+        store.flush(false);
+        StreamState flushed = store.state();
+        put("a", "3");
+        store.remove(1, false);
+        store.purge("b", 0, 0);
+        store.skipTo(100);
+        reopenWithoutFlush();
+        assertEquals(flushed, store.state());
+        assertEquals(Map.of("a", 1L, "b", 1L), store.subjectCounts(null));
+        assertNull(store.load(3));
+        assertEquals(1, store.loadNext(0, "a").seq());
+        assertEquals(3, put("c", "3"));
+    }
+
+    @Test
+    void flushedRangePurgeLeavesNoRowsBehind() {
+        for (int i = 1; i <= 100; i++) {
+            put("s." + (i % 4), "m" + i);
+        }
+        store.flush(false);
+        store.purge(null, 61, 0);
+        store.flush(false);
+        // 40 messages left: one message row and one index row each, plus state and four subject rows
+        assertEquals(2 * 40 + 1 + 4, rowCount());
+        store.purge(null, 0, 0);
+        store.flush(false);
+        assertEquals(1, rowCount());
+    }
+
+    @Test
+    void streamsInOneStorageAreIndependent() {
+        StreamStore other = storage.openStream("T");
+        put("a", "1");
+        put("a", "2");
+        other.append("a", null, "x".getBytes(UTF_8), 5);
+        store.flush(false);
+        other.flush(false);
+        assertEquals(1, other.state().msgs());
+        assertEquals(1, other.subjectState("a").msgs());
+        other.purge(null, 0, 0);
+        other.flush(false);
+        assertEquals(2, store.state().msgs());
+        assertEquals(2, store.subjectState("a").msgs());
+        other.close();
+        reopen();
+        assertEquals(List.of("S", "T"), storage.streamNames());
+        assertEquals(2, store.state().msgs());
+        try (StreamStore t = storage.openStream("T")) {
+            assertEquals(0, t.state().msgs());
+            assertEquals(1, t.state().lastSeq());
+        }
+    }
+
+    @Test
+    void deleteStreamRemovesItsRows() {
+        StreamStore other = storage.openStream("T");
+        other.append("a", null, "x".getBytes(UTF_8), 5);
+        other.flush(false);
+        assertThrows(IllegalStateException.class, () -> storage.deleteStream("T"));
+        assertThrows(IllegalStateException.class, () -> storage.openStream("T"));
+        other.close();
+        storage.deleteStream("T");
+        storage.deleteStream("never-existed");
+        assertEquals(List.of("S"), storage.streamNames());
+        try (StreamStore again = storage.openStream("T")) {
+            assertEquals(new StreamState(0, 0, 1, 0, 0, 0, 0, 0), again.state());
+            assertNull(again.load(1));
+        }
+    }
+
+    @Test
+    void destroyDeletesTheStream() {
+        put("a", "1");
+        store.flush(false);
+        store.destroy();
+        assertEquals(List.of(), storage.streamNames());
+        store = storage.openStream("S");
+        assertEquals(0, store.state().lastSeq());
+    }
+
+    @Test
+    void closedStoreRefusesCalls() {
+        store.close();
+        assertThrows(StoreException.class, () -> put("a", "1"));
+    }
+
+    @Test
+    void metaPutGetDeleteAndPrefix() {
+        storage.putMeta("stream/ORDERS", "cfg1".getBytes(UTF_8), true);
+        storage.putMeta("stream/KV_b", "cfg2".getBytes(UTF_8), false);
+        storage.putMeta("consumer/ORDERS/c1", "c".getBytes(UTF_8), false);
+        assertEquals("cfg1", new String(storage.getMeta("stream/ORDERS"), UTF_8));
+        assertNull(storage.getMeta("stream/NOPE"));
+        Map<String, byte[]> streams = storage.metaWithPrefix("stream/");
+        assertEquals(List.of("stream/KV_b", "stream/ORDERS"), List.copyOf(streams.keySet()));
+        storage.deleteMeta("stream/KV_b");
+        put("a", "1");
+        reopen();
+        assertEquals(List.of("stream/ORDERS"), List.copyOf(storage.metaWithPrefix("stream/").keySet()));
+        assertEquals(List.of("consumer/ORDERS/c1", "stream/ORDERS"), List.copyOf(storage.metaWithPrefix("").keySet()));
+        assertEquals(1, store.state().msgs());
+        storage.close();
+        assertThrows(StoreException.class, () -> storage.getMeta("x"));
+    }
+
+    /** Random operations against the memory store as a model, flushing and reopening now and then. */
+    @Test
+    void agreesWithMemoryStoreUnderRandomOperations() {
+        var model = new MemoryStreamStore();
+        var rnd = new Random(42);
+        String[] subjects = {"kv.a", "kv.b", "kv.c.d", "x", "y.z", "kv.e"};
+        String[] filters = {null, ">", "kv.*", "kv.>", "x", "kv.a", "*.z", "nope"};
+        for (int step = 0; step < 2000; step++) {
+            int op = rnd.nextInt(100);
+            String filter = filters[rnd.nextInt(filters.length)];
+            long last = model.state().lastSeq();
+            if (op < 55) {
+                String s = subjects[rnd.nextInt(subjects.length)];
+                byte[] hdr = rnd.nextBoolean() ? null : HDR;
+                byte[] payload = new byte[rnd.nextInt(20)];
+                rnd.nextBytes(payload);
+                assertEquals(model.append(s, hdr, payload, step), store.append(s, hdr, payload, step));
+            } else if (op < 70) {
+                long seq = 1 + (long) rnd.nextInt((int) last + 2);
+                assertEquals(model.remove(seq, false), store.remove(seq, false), "remove " + seq);
+            } else if (op < 74) {
+                long upTo = rnd.nextBoolean() ? 0 : 1 + rnd.nextInt((int) last + 2);
+                long keep = upTo == 0 && rnd.nextBoolean() ? rnd.nextInt(6) : 0;
+                assertEquals(model.purge(filter, upTo, keep), store.purge(filter, upTo, keep),
+                        "purge " + filter + " " + upTo + " " + keep);
+            } else if (op < 75 && model.state().msgs() == 0) {
+                long next = last + 1 + rnd.nextInt(3);
+                model.skipTo(next);
+                store.skipTo(next);
+            } else if (op < 85) {
+                long from = rnd.nextInt((int) last + 2);
+                assertSame(model.loadNext(from, filter), store.loadNext(from, filter));
+                assertEquals(model.countMatching(from, filter), store.countMatching(from, filter));
+            } else if (op < 90) {
+                assertSame(model.loadLast(filter), store.loadLast(filter));
+                assertEquals(model.subjectCounts(filter), store.subjectCounts(filter));
+            } else if (op < 91) {
+                reopen();
+            } else {
+                store.flush(rnd.nextInt(50) == 0);
+            }
+            assertEquals(model.state(), store.state(), "step " + step);
+            if (step % 50 == 0) {
+                assertArrayEquals(model.deletedSequences(), store.deletedSequences());
+                for (String s : subjects) {
+                    assertEquals(model.subjectState(s), store.subjectState(s));
+                }
+            }
+        }
+        assertTrue(store.state().lastSeq() > 800);
+    }
+
+    private static void assertSame(StoredMessage expected, StoredMessage actual) {
+        if (expected == null || actual == null) {
+            assertEquals(expected, actual);
+            return;
+        }
+        assertEquals(expected.seq(), actual.seq());
+        assertEquals(expected.subject(), actual.subject());
+        assertArrayEquals(expected.headers(), actual.headers());
+        assertArrayEquals(expected.payload(), actual.payload());
+        assertEquals(expected.timestamp(), actual.timestamp());
+    }
+
+    private int rowCount() {
+        int n = 0;
+        try (RocksIterator it = storage.db().newIterator()) {
+            byte[] prefix = {RocksStorage.SPACE_STREAM};
+            for (it.seek(prefix); it.isValid() && it.key()[0] == RocksStorage.SPACE_STREAM; it.next()) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

@@ -1,0 +1,625 @@
+package io.jetkv.jetstream.store;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Behaviour every {@link StreamStore} must have. Subclasses supply a fresh store and may override
+ * {@link #cycle} to push the store through persistence (flush, close, reopen) at the points where a test
+ * calls {@link #reload()}.
+ */
+abstract class StreamStoreContract {
+    static final byte[] HDR = "NATS/1.0\r\nk: v\r\n\r\n".getBytes(UTF_8);
+
+    protected StreamStore store;
+
+    /** A new, empty store. */
+    protected abstract StreamStore newStore();
+
+    /** The same store after whatever round trip the implementation can make; identity by default. */
+    protected StreamStore cycle(StreamStore s) {
+        return s;
+    }
+
+    @BeforeEach
+    void openStore() {
+        store = newStore();
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+
+    protected void reload() {
+        store = cycle(store);
+    }
+
+    long put(String subject, String payload) {
+        return store.append(subject, null, payload.getBytes(UTF_8), 1000 + store.state().lastSeq());
+    }
+
+    static String text(StoredMessage m) {
+        return new String(m.payload(), UTF_8);
+    }
+
+    static long size(String subject, byte[] headers, String payload) {
+        return new StoredMessage(0, subject, headers, payload.getBytes(UTF_8), 0).storedSize();
+    }
+
+    // ---- append and load
+
+    @Test
+    void newStoreIsEmpty() {
+        StreamState s = store.state();
+        assertEquals(new StreamState(0, 0, 1, 0, 0, 0, 0, 0), s);
+        assertNull(store.load(1));
+        assertNull(store.loadNext(0, null));
+        assertNull(store.loadLast(null));
+        assertEquals(0, store.deletedSequences().length);
+    }
+
+    @Test
+    void appendAssignsConsecutiveSequences() {
+        assertEquals(1, put("a", "1"));
+        assertEquals(2, put("b", "2"));
+        assertEquals(3, put("a", "3"));
+        reload();
+        assertEquals(4, put("c", "4"));
+        assertEquals(4, store.state().lastSeq());
+    }
+
+    @Test
+    void loadReturnsWhatWasAppended() {
+        store.append("orders.1", HDR, "one".getBytes(UTF_8), 123456789L);
+        store.append("orders.2", null, new byte[0], 987654321L);
+        reload();
+        StoredMessage m1 = store.load(1);
+        assertEquals(1, m1.seq());
+        assertEquals("orders.1", m1.subject());
+        assertArrayEquals(HDR, m1.headers());
+        assertEquals("one", text(m1));
+        assertEquals(123456789L, m1.timestamp());
+        StoredMessage m2 = store.load(2);
+        assertNull(m2.headers());
+        assertEquals(0, m2.payload().length);
+        assertEquals(987654321L, m2.timestamp());
+        assertNull(store.load(0));
+        assertNull(store.load(3));
+    }
+
+    @Test
+    void emptyHeadersDifferFromNoHeaders() {
+        store.append("a", new byte[0], "x".getBytes(UTF_8), 1);
+        reload();
+        assertArrayEquals(new byte[0], store.load(1).headers());
+    }
+
+    @Test
+    void unicodeSubjectRoundTrips() {
+        store.append("prix.\u00e9t\u00e9", null, "x".getBytes(UTF_8), 1);
+        reload();
+        assertEquals("prix.\u00e9t\u00e9", store.load(1).subject());
+        assertEquals(1, store.subjectState("prix.\u00e9t\u00e9").msgs());
+        assertEquals(1, store.loadNext(1, "prix.\u00e9t\u00e9").seq());
+    }
+
+    @Test
+    void stateCountsMessagesBytesAndTimestamps() {
+        store.append("a", HDR, "hello".getBytes(UTF_8), 10);
+        store.append("b.c", null, "xy".getBytes(UTF_8), 20);
+        store.append("a", null, "".getBytes(UTF_8), 30);
+        reload();
+        long bytes = size("a", HDR, "hello") + size("b.c", null, "xy") + size("a", null, "");
+        assertEquals(new StreamState(3, bytes, 1, 10, 3, 30, 2, 0), store.state());
+    }
+
+    // ---- remove
+
+    @Test
+    void removeInteriorLeavesAGap() {
+        for (int i = 1; i <= 5; i++) {
+            put("s", "m" + i);
+        }
+        assertTrue(store.remove(3, false));
+        reload();
+        assertNull(store.load(3));
+        StreamState s = store.state();
+        assertEquals(4, s.msgs());
+        assertEquals(1, s.firstSeq());
+        assertEquals(5, s.lastSeq());
+        assertEquals(1, s.numDeleted());
+        assertEquals(4 * size("s", null, "m1"), s.bytes());
+        assertArrayEquals(new long[] {3}, store.deletedSequences());
+        assertEquals(4, store.loadNext(3, null).seq());
+        assertEquals(4, store.loadNext(3, "s").seq());
+    }
+
+    @Test
+    void removeFirstAdvancesFirstSequenceAndTimestamp() {
+        put("a", "1");
+        put("b", "2");
+        put("a", "3");
+        assertTrue(store.remove(1, false));
+        assertTrue(store.remove(2, true));
+        reload();
+        StreamState s = store.state();
+        assertEquals(1, s.msgs());
+        assertEquals(3, s.firstSeq());
+        assertEquals(1002, s.firstTimestamp());
+        assertEquals(0, s.numDeleted());
+        assertEquals(1, s.numSubjects());
+        assertEquals(new SubjectState(1, 3, 3), store.subjectState("a"));
+        assertEquals(SubjectState.EMPTY, store.subjectState("b"));
+    }
+
+    @Test
+    void removeMissingReturnsFalse() {
+        put("a", "1");
+        put("a", "2");
+        assertFalse(store.remove(0, false));
+        assertFalse(store.remove(3, false));
+        assertTrue(store.remove(2, false));
+        assertFalse(store.remove(2, false));
+        reload();
+        assertFalse(store.remove(2, false));
+        assertEquals(1, store.state().msgs());
+    }
+
+    @Test
+    void removeLastKeepsLastSequence() {
+        put("a", "1");
+        put("a", "2");
+        put("b", "3");
+        assertTrue(store.remove(3, false));
+        assertTrue(store.remove(2, false));
+        reload();
+        StreamState s = store.state();
+        assertEquals(1, s.msgs());
+        assertEquals(3, s.lastSeq());
+        assertEquals(2, s.numDeleted());
+        assertArrayEquals(new long[] {2, 3}, store.deletedSequences());
+        assertEquals(new SubjectState(1, 1, 1), store.subjectState("a"));
+        assertEquals(1, store.loadLast(null).seq());
+        assertEquals(4, put("c", "4"));
+    }
+
+    @Test
+    void removeEverythingEmptiesTheStore() {
+        put("a", "1");
+        put("b", "2");
+        store.remove(2, false);
+        store.remove(1, false);
+        reload();
+        assertEquals(new StreamState(0, 0, 3, 0, 2, 1001, 0, 0), store.state());
+        assertEquals(3, put("a", "3"));
+        assertEquals(3, store.state().firstSeq());
+    }
+
+    @Test
+    void subjectFirstAndLastFollowRemovals() {
+        for (int i = 1; i <= 6; i++) {
+            put(i % 2 == 0 ? "even" : "odd", "m" + i);
+        }
+        store.remove(2, false);
+        store.remove(6, false);
+        reload();
+        assertEquals(new SubjectState(1, 4, 4), store.subjectState("even"));
+        assertEquals(new SubjectState(3, 1, 5), store.subjectState("odd"));
+        assertEquals(4, store.loadLast("even").seq());
+    }
+
+    // ---- purge
+
+    @Test
+    void purgeAllKeepsLastSequence() {
+        put("a", "1");
+        put("b", "2");
+        put("a", "3");
+        assertEquals(3, store.purge(null, 0, 0));
+        reload();
+        assertEquals(new StreamState(0, 0, 4, 0, 3, 1002, 0, 0), store.state());
+        assertNull(store.load(1));
+        assertNull(store.loadNext(0, null));
+        assertNull(store.loadLast("a"));
+        assertEquals(SubjectState.EMPTY, store.subjectState("a"));
+        assertEquals(4, put("a", "4"));
+        reload();
+        assertEquals(new SubjectState(1, 4, 4), store.subjectState("a"));
+        assertEquals(new StreamState(1, size("a", null, "4"), 4, 1003, 4, 1003, 1, 0), store.state());
+        assertEquals(4, store.loadNext(0, "a").seq());
+        assertEquals(1, store.countMatching(0, "a"));
+    }
+
+    @Test
+    void purgeGreaterThanAllIsZero() {
+        assertEquals(0, store.purge(null, 0, 0));
+        put("a", "1");
+        assertEquals(0, store.purge(null, 0, 5));
+        assertEquals(0, store.purge(null, 1, 0));
+        assertEquals(0, store.purge("zzz", 0, 0));
+        assertEquals(1, store.state().msgs());
+    }
+
+    @Test
+    void purgeEverythingWithGtFilter() {
+        put("a", "1");
+        put("b.c", "2");
+        assertEquals(2, store.purge(">", 0, 0));
+        reload();
+        assertEquals(0, store.state().msgs());
+        assertEquals(2, store.state().lastSeq());
+    }
+
+    @Test
+    void purgeLiteralFilterRemovesOnlyThatSubject() {
+        put("a", "1");
+        put("b", "2");
+        put("a", "3");
+        put("c", "4");
+        assertEquals(2, store.purge("a", 0, 0));
+        reload();
+        StreamState s = store.state();
+        assertEquals(2, s.msgs());
+        assertEquals(2, s.firstSeq());
+        assertEquals(4, s.lastSeq());
+        assertEquals(1, s.numDeleted());
+        assertEquals(2, s.numSubjects());
+        assertEquals(2 * size("b", null, "2"), s.bytes());
+        assertArrayEquals(new long[] {3}, store.deletedSequences());
+        assertNull(store.loadLast("a"));
+        assertEquals(Map.of("b", 1L, "c", 1L), store.subjectCounts(null));
+    }
+
+    @Test
+    void purgeUpToSequence() {
+        for (int i = 1; i <= 10; i++) {
+            put(i % 3 == 0 ? "x" : "y", "m" + i);
+        }
+        assertEquals(4, store.purge(null, 5, 0));
+        reload();
+        StreamState s = store.state();
+        assertEquals(6, s.msgs());
+        assertEquals(5, s.firstSeq());
+        assertEquals(1004, s.firstTimestamp());
+        assertEquals(5 * size("x", null, "m1") + size("y", null, "m10"), s.bytes());
+        assertEquals(new SubjectState(2, 6, 9), store.subjectState("x"));
+        assertEquals(new SubjectState(4, 5, 10), store.subjectState("y"));
+        assertNull(store.load(4));
+        assertEquals(5, store.loadNext(0, null).seq());
+        assertEquals(6, store.loadNext(0, "x").seq());
+        assertEquals(5, store.loadNext(0, "*").seq());
+        assertEquals(2, store.countMatching(0, "x"));
+        assertEquals(0, store.deletedSequences().length);
+    }
+
+    @Test
+    void purgeUpToSequenceBeyondLastEmptiesButKeepsLastSeq() {
+        put("a", "1");
+        put("a", "2");
+        assertEquals(2, store.purge(null, 100, 0));
+        reload();
+        StreamState s = store.state();
+        assertEquals(0, s.msgs());
+        assertEquals(2, s.lastSeq());
+        assertEquals(3, s.firstSeq());
+        assertEquals(3, put("a", "3"));
+    }
+
+    @Test
+    void purgeKeepNewest() {
+        for (int i = 1; i <= 6; i++) {
+            put(i % 2 == 0 ? "e" : "o", "m" + i);
+        }
+        store.remove(5, false);
+        assertEquals(3, store.purge(null, 0, 2));
+        reload();
+        StreamState s = store.state();
+        assertEquals(2, s.msgs());
+        assertEquals(4, s.firstSeq());
+        assertEquals(1, s.numDeleted());
+        assertEquals(new SubjectState(2, 4, 6), store.subjectState("e"));
+        assertEquals(SubjectState.EMPTY, store.subjectState("o"));
+    }
+
+    @Test
+    void purgeKeepNewestWalkingFromTheFront() {
+        for (int i = 1; i <= 10; i++) {
+            put("s", "m" + i);
+        }
+        assertEquals(2, store.purge(null, 0, 8));
+        reload();
+        assertEquals(3, store.state().firstSeq());
+        assertEquals(8, store.state().msgs());
+    }
+
+    @Test
+    void purgeLiteralKeep() {
+        for (int i = 1; i <= 8; i++) {
+            put(i <= 5 ? "k" : "other", "m" + i);
+        }
+        put("k", "m9");
+        assertEquals(4, store.purge("k", 0, 2));
+        reload();
+        assertEquals(new SubjectState(2, 5, 9), store.subjectState("k"));
+        assertEquals(5, store.state().msgs());
+        assertEquals(5, store.state().firstSeq());
+        assertArrayEquals(new long[0], store.deletedSequences());
+        assertEquals(0, store.purge("k", 0, 2));
+        assertEquals(0, store.purge("k", 0, 5));
+    }
+
+    @Test
+    void purgeLiteralUpToSequenceAsRollup() {
+        put("k", "1");
+        put("j", "2");
+        put("k", "3");
+        put("k", "4");
+        assertEquals(2, store.purge("k", 4, 0));
+        reload();
+        assertEquals(new SubjectState(1, 4, 4), store.subjectState("k"));
+        assertEquals(2, store.state().firstSeq());
+        assertArrayEquals(new long[] {3}, store.deletedSequences());
+    }
+
+    @Test
+    void purgeWildcardFilter() {
+        put("kv.a", "1");
+        put("kv.b", "2");
+        put("other", "3");
+        put("kv.a", "4");
+        put("kv.c.d", "5");
+        assertEquals(3, store.purge("kv.*", 0, 0));
+        reload();
+        assertEquals(Map.of("kv.c.d", 1L, "other", 1L), store.subjectCounts(null));
+        assertEquals(3, store.state().firstSeq());
+        assertEquals(2, store.state().msgs());
+        assertArrayEquals(new long[] {4}, store.deletedSequences());
+        assertEquals(1, store.purge("kv.>", 0, 0));
+        assertEquals(1, store.state().msgs());
+    }
+
+    @Test
+    void purgeWildcardFilterUpToSequence() {
+        put("kv.a", "1");
+        put("kv.b", "2");
+        put("kv.a", "3");
+        put("x", "4");
+        put("kv.b", "5");
+        assertEquals(3, store.purge("kv.*", 5, 0));
+        reload();
+        assertEquals(new SubjectState(1, 5, 5), store.subjectState("kv.b"));
+        assertEquals(SubjectState.EMPTY, store.subjectState("kv.a"));
+        assertEquals(4, store.state().firstSeq());
+    }
+
+    @Test
+    void purgeWildcardKeepCountsOverAllMatches() {
+        put("kv.a", "1");
+        put("kv.b", "2");
+        put("x", "3");
+        put("kv.a", "4");
+        put("kv.c", "5");
+        put("x", "6");
+        assertEquals(1, store.purge("kv.*", 0, 3));
+        reload();
+        assertEquals(Map.of("kv.a", 1L, "kv.b", 1L, "kv.c", 1L, "x", 2L), store.subjectCounts(null));
+        assertEquals(new SubjectState(1, 4, 4), store.subjectState("kv.a"));
+        assertEquals(2, store.state().firstSeq());
+        assertEquals(2, store.purge("kv.*", 0, 1));
+        reload();
+        assertEquals(Map.of("kv.c", 1L, "x", 2L), store.subjectCounts(null));
+        assertEquals(3, store.state().firstSeq());
+        assertArrayEquals(new long[] {4}, store.deletedSequences());
+    }
+
+    @Test
+    void purgeWildcardCoveringEverySubject() {
+        put("kv.a", "1");
+        put("kv.b", "2");
+        put("kv.a", "3");
+        assertEquals(2, store.purge("kv.*", 0, 1));
+        reload();
+        assertEquals(new SubjectState(1, 3, 3), store.subjectState("kv.a"));
+        assertEquals(1, store.state().msgs());
+        assertEquals(1, store.purge("kv.>", 0, 0));
+        assertEquals(0, store.state().msgs());
+        assertEquals(3, store.state().lastSeq());
+    }
+
+    @Test
+    void purgeTwiceBeforeReload() {
+        for (int i = 1; i <= 10; i++) {
+            put("s" + (i % 3), "m" + i);
+        }
+        assertEquals(3, store.purge(null, 4, 0));
+        assertEquals(3, store.purge(null, 7, 0));
+        put("s9", "m11");
+        reload();
+        assertEquals(5, store.state().msgs());
+        assertEquals(7, store.state().firstSeq());
+        assertEquals(Map.of("s0", 1L, "s1", 2L, "s2", 1L, "s9", 1L), store.subjectCounts(null));
+    }
+
+    // ---- skipTo
+
+    @Test
+    void skipToOnEmptyStore() {
+        store.skipTo(100);
+        reload();
+        StreamState s = store.state();
+        assertEquals(0, s.msgs());
+        assertEquals(99, s.lastSeq());
+        assertEquals(100, s.firstSeq());
+        assertEquals(100, put("a", "1"));
+        reload();
+        assertEquals(100, store.state().firstSeq());
+        assertEquals(100, store.loadNext(0, null).seq());
+    }
+
+    @Test
+    void skipToRemovesEverythingBelow() {
+        put("a", "1");
+        put("b", "2");
+        store.skipTo(10);
+        reload();
+        StreamState s = store.state();
+        assertEquals(0, s.msgs());
+        assertEquals(9, s.lastSeq());
+        assertEquals(10, s.firstSeq());
+        assertEquals(0, s.numSubjects());
+        assertNull(store.load(1));
+        assertEquals(10, put("a", "3"));
+        assertEquals(new SubjectState(1, 10, 10), store.subjectState("a"));
+    }
+
+    @Test
+    void skipToNeverMovesLastSequenceBack() {
+        put("a", "1");
+        put("a", "2");
+        store.purge(null, 0, 0);
+        store.skipTo(2);
+        reload();
+        assertEquals(2, store.state().lastSeq());
+        assertEquals(3, put("a", "3"));
+    }
+
+    // ---- loads
+
+    @Test
+    void loadNextWithLiteralAndWildcardFilters() {
+        put("orders.new", "1");
+        put("orders.paid", "2");
+        put("users.x", "3");
+        put("orders.new", "4");
+        put("orders.new.eu", "5");
+        reload();
+        assertEquals(1, store.loadNext(0, null).seq());
+        assertEquals(3, store.loadNext(3, ">").seq());
+        assertEquals(4, store.loadNext(2, "orders.new").seq());
+        assertNull(store.loadNext(5, "orders.new"));
+        assertEquals(2, store.loadNext(2, "orders.*").seq());
+        assertEquals(4, store.loadNext(3, "orders.*").seq());
+        assertEquals(5, store.loadNext(5, "orders.>").seq());
+        assertEquals(5, store.loadNext(1, "*.*.eu").seq());
+        assertNull(store.loadNext(6, null));
+        assertNull(store.loadNext(1, "nothing"));
+        assertNull(store.loadNext(1, "nothing.*"));
+        assertEquals("orders.new", store.loadNext(4, "orders.new").subject());
+    }
+
+    @Test
+    void loadLastWithFilters() {
+        put("a.1", "1");
+        put("a.2", "2");
+        put("b", "3");
+        put("a.1", "4");
+        reload();
+        assertEquals(4, store.loadLast(null).seq());
+        assertEquals(4, store.loadLast("a.1").seq());
+        assertEquals(2, store.loadLast("a.2").seq());
+        assertEquals(4, store.loadLast("a.*").seq());
+        assertEquals(3, store.loadLast("b").seq());
+        assertNull(store.loadLast("c"));
+        assertNull(store.loadLast("c.*"));
+        store.remove(4, false);
+        assertEquals(3, store.loadLast(null).seq());
+        assertEquals(1, store.loadLast("a.1").seq());
+        assertEquals(2, store.loadLast("a.*").seq());
+    }
+
+    // ---- subject queries
+
+    @Test
+    void subjectCountsOrderedAndFiltered() {
+        put("z", "1");
+        put("a.b", "2");
+        put("a.c", "3");
+        put("a.b", "4");
+        reload();
+        Map<String, Long> all = store.subjectCounts(null);
+        assertEquals(List.of("a.b", "a.c", "z"), List.copyOf(all.keySet()));
+        assertEquals(2L, all.get("a.b"));
+        assertEquals(Map.of("a.b", 2L, "a.c", 1L), store.subjectCounts("a.*"));
+        assertEquals(Map.of("z", 1L), store.subjectCounts("z"));
+        assertEquals(Map.of(), store.subjectCounts("q"));
+        assertEquals(new SubjectState(2, 2, 4), store.subjectState("a.b"));
+        assertEquals(SubjectState.EMPTY, store.subjectState("nope"));
+    }
+
+    @Test
+    void countMatchingFromSequence() {
+        for (int i = 1; i <= 20; i++) {
+            put(i % 2 == 0 ? "ev.x" : "od.x", "m" + i);
+        }
+        store.remove(10, false);
+        store.remove(11, false);
+        reload();
+        assertEquals(18, store.countMatching(0, null));
+        assertEquals(18, store.countMatching(1, ">"));
+        assertEquals(9, store.countMatching(10, null));
+        assertEquals(1, store.countMatching(20, null));
+        assertEquals(16, store.countMatching(3, null));
+        assertEquals(0, store.countMatching(21, null));
+        assertEquals(9, store.countMatching(0, "ev.x"));
+        assertEquals(5, store.countMatching(10, "ev.x"));
+        assertEquals(1, store.countMatching(19, "ev.x"));
+        assertEquals(8, store.countMatching(4, "ev.x"));
+        assertEquals(4, store.countMatching(12, "od.x"));
+        assertEquals(9, store.countMatching(10, "*.x"));
+        assertEquals(0, store.countMatching(1, "zz.*"));
+    }
+
+    @Test
+    void deletedSequencesListsInteriorGaps() {
+        for (int i = 1; i <= 10; i++) {
+            put("s", "m" + i);
+        }
+        store.remove(1, false);
+        store.remove(4, false);
+        store.remove(5, false);
+        store.remove(9, false);
+        reload();
+        assertArrayEquals(new long[] {4, 5, 9}, store.deletedSequences());
+        assertEquals(3, store.state().numDeleted());
+        assertEquals(2, store.state().firstSeq());
+    }
+
+    @Test
+    void manyMessagesAcrossSubjects() {
+        for (int i = 1; i <= 2000; i++) {
+            put("t." + (i % 7), "payload-" + i);
+        }
+        reload();
+        assertEquals(2000, store.state().msgs());
+        assertEquals(7, store.state().numSubjects());
+        assertEquals(286, store.countMatching(0, "t.3"));
+        assertEquals(1000, store.purge(null, 1001, 0));
+        assertEquals(143, store.countMatching(0, "t.3"));
+        assertEquals(142, store.purge("t.3", 0, 1));
+        reload();
+        assertEquals(858, store.state().msgs());
+        assertEquals(142, store.deletedSequences().length);
+        assertEquals(1, store.countMatching(0, "t.3"));
+        assertEquals(new SubjectState(1, 1998, 1998), store.subjectState("t.3"));
+    }
+
+    @Test
+    void destroyRemovesEverything() {
+        put("a", "1");
+        reload();
+        store.destroy();
+        store = newStore();
+        assertEquals(0, store.state().msgs());
+    }
+}

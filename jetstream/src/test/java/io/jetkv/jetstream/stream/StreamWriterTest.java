@@ -1,0 +1,127 @@
+package io.jetkv.jetstream.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jetkv.jetstream.FakeBus;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.store.MemoryStreamStore;
+import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.store.StreamState;
+import io.jetkv.jetstream.store.StreamStore;
+import io.jetkv.jetstream.store.SubjectState;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import org.junit.jupiter.api.Test;
+
+/** The single writer: bounded queue, group commit, replies after the flush. */
+class StreamWriterTest {
+
+    /** Runs submitted work only when the test says so. */
+    private static final class ManualExecutor implements Executor {
+        final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+
+        @Override
+        public void execute(Runnable r) {
+            tasks.add(r);
+        }
+
+        void runAll() {
+            Runnable r;
+            while ((r = tasks.poll()) != null) {
+                r.run();
+            }
+        }
+    }
+
+    /** Counts flushes and records how many acks were already out at each flush. */
+    private static final class CountingStore implements StreamStore {
+        final MemoryStreamStore inner = new MemoryStreamStore();
+        final FakeBus bus;
+        final List<Integer> publishedAtFlush = new ArrayList<>();
+
+        CountingStore(FakeBus bus) {
+            this.bus = bus;
+        }
+
+        @Override public long append(String s, byte[] h, byte[] p, long t) { return inner.append(s, h, p, t); }
+        @Override public void skipTo(long n) { inner.skipTo(n); }
+        @Override public boolean remove(long seq, boolean erase) { return inner.remove(seq, erase); }
+        @Override public long purge(String f, long up, long keep) { return inner.purge(f, up, keep); }
+        @Override public void flush(boolean sync) { publishedAtFlush.add(bus.published().size()); inner.flush(sync); }
+        @Override public StoredMessage load(long seq) { return inner.load(seq); }
+        @Override public StoredMessage loadNext(long from, String f) { return inner.loadNext(from, f); }
+        @Override public StoredMessage loadLast(String f) { return inner.loadLast(f); }
+        @Override public StreamState state() { return inner.state(); }
+        @Override public SubjectState subjectState(String s) { return inner.subjectState(s); }
+        @Override public Map<String, Long> subjectCounts(String f) { return inner.subjectCounts(f); }
+        @Override public long countMatching(long from, String f) { return inner.countMatching(from, f); }
+        @Override public long[] deletedSequences() { return inner.deletedSequences(); }
+        @Override public void destroy() { inner.destroy(); }
+        @Override public void close() { inner.close(); }
+    }
+
+    private static StreamConfig config(String json) {
+        return StreamConfig.fromJson(JsJson.parseObject(json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void queuedPublishesShareOneFlushAndAcksFollowIt() {
+        FakeBus bus = new FakeBus();
+        ManualExecutor writer = new ManualExecutor();
+        CountingStore store = new CountingStore(bus);
+        Stream s = new Stream(config("{\"name\":\"S\"}"), 1, store, writer, 16, new Stream.Context(bus, false, null));
+        for (int i = 0; i < 5; i++) {
+            assertTrue(s.offerPublish("S", "_INBOX." + i, null, new byte[] {1}));
+        }
+        writer.runAll();
+        assertEquals(List.of(0), store.publishedAtFlush); // one flush, before any ack
+        assertEquals(5, bus.published().size());
+        assertEquals("{\"stream\":\"S\",\"seq\":5}", new String(bus.published().get(4).payload(), StandardCharsets.UTF_8));
+        assertEquals(5, s.stats().msgs());
+    }
+
+    @Test
+    void fullQueueRefusesInsteadOfBlocking() {
+        FakeBus bus = new FakeBus();
+        ManualExecutor writer = new ManualExecutor();
+        Stream s = new Stream(config("{\"name\":\"S\"}"), 1, new MemoryStreamStore(), writer, 2,
+                new Stream.Context(bus, false, null));
+        assertTrue(s.offerPublish("S", null, null, new byte[0]));
+        assertTrue(s.offerPublish("S", null, null, new byte[0]));
+        assertFalse(s.offerPublish("S", null, null, new byte[0]));
+        writer.runAll();
+        assertTrue(s.offerPublish("S", null, null, new byte[0]));
+    }
+
+    @Test
+    void streamManagerAnswers429WhenTheWriterQueueIsFull() {
+        FakeBus bus = new FakeBus();
+        ManualExecutor writer = new ManualExecutor();
+        java.util.concurrent.ExecutorService[] writers = {new java.util.concurrent.AbstractExecutorService() {
+            @Override public void shutdown() {}
+            @Override public List<Runnable> shutdownNow() { return List.of(); }
+            @Override public boolean isShutdown() { return false; }
+            @Override public boolean isTerminated() { return false; }
+            @Override public boolean awaitTermination(long t, java.util.concurrent.TimeUnit u) { return true; }
+            @Override public void execute(Runnable r) { writer.execute(r); }
+        }};
+        StreamManager m = new StreamManager(bus, new io.jetkv.jetstream.MemoryBackend(), writers, 1,
+                new Stream.Context(bus, false, null), -1, -1);
+        m.create(config("{\"name\":\"S\"}"));
+        List<String> replies = new ArrayList<>();
+        bus.subscribe("r", (subj, reply, h, p) -> replies.add(new String(p, StandardCharsets.UTF_8)));
+        bus.clientPublish("S", "r", null, new byte[0]);
+        bus.clientPublish("S", "r", null, new byte[0]);
+        assertEquals(1, replies.size());
+        assertTrue(replies.get(0).contains("\"err_code\":10167"), replies.get(0));
+        assertTrue(replies.get(0).contains("\"code\":429"), replies.get(0));
+        writer.runAll();
+        assertEquals(2, replies.size());
+    }
+}
