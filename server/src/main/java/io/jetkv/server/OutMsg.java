@@ -10,18 +10,41 @@ import java.nio.charset.StandardCharsets;
 final class OutMsg {
     final String subject;
     final String reply;
-    final byte[] subjectBytes;
-    final byte[] replyBytes;
     final ByteBuf data;
     final int headerSize;
 
     OutMsg(String subject, String reply, ByteBuf data, int headerSize) {
         this.subject = subject;
         this.reply = reply;
-        this.subjectBytes = subject.getBytes(StandardCharsets.UTF_8);
-        this.replyBytes = reply == null ? null : reply.getBytes(StandardCharsets.UTF_8);
         this.data = data;
         this.headerSize = headerSize;
+    }
+
+    // Encoded on first delivery to a client: a publish nobody (or only JetStream) receives never pays for it.
+    // Benign race: two loops delivering at once may both encode; the arrays are equal.
+    private byte[] subjectBytes;
+    private byte[] replyBytes;
+
+    byte[] subjectBytes() {
+        byte[] b = subjectBytes;
+        if (b == null) {
+            b = subject.getBytes(StandardCharsets.UTF_8);
+            subjectBytes = b;
+        }
+        return b;
+    }
+
+    /** The encoded reply subject, or null when there is none. */
+    byte[] replyBytes() {
+        if (reply == null) {
+            return null;
+        }
+        byte[] b = replyBytes;
+        if (b == null) {
+            b = reply.getBytes(StandardCharsets.UTF_8);
+            replyBytes = b;
+        }
+        return b;
     }
 
     /** The header block as an array, or null. */

@@ -72,13 +72,14 @@ final class Outbox {
             boolean hmsg = withHeaders && m.headerSize > 0;
             int skip = hmsg ? 0 : m.headerSize;
             int size = total - skip;
-            ByteBuf b = buffer(m.subjectBytes.length + sid.length + size + 48
-                    + (m.replyBytes == null ? 0 : m.replyBytes.length));
+            byte[] subject = m.subjectBytes();
+            byte[] reply = m.replyBytes();
+            ByteBuf b = buffer(subject.length + sid.length + size + 48 + (reply == null ? 0 : reply.length));
             b.writeBytes(hmsg ? HMSG : MSG);
-            b.writeBytes(m.subjectBytes).writeByte(' ');
+            b.writeBytes(subject).writeByte(' ');
             b.writeBytes(sid).writeByte(' ');
-            if (m.replyBytes != null) {
-                b.writeBytes(m.replyBytes).writeByte(' ');
+            if (reply != null) {
+                b.writeBytes(reply).writeByte(' ');
             }
             if (hmsg) {
                 writeDecimal(b, m.headerSize);

@@ -208,27 +208,32 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
     }
 
     private String verb(int verbEnd) {
-        // The verbs are ASCII; fold case without allocating for the common upper-case spelling.
-        return switch (verbEnd) {
-            case 3 -> matchVerb("PUB", "SUB");
-            case 4 -> matchVerb("HPUB", "PING", "PONG", "INFO");
-            case 5 -> matchVerb("UNSUB");
-            case 7 -> matchVerb("CONNECT");
+        // ASCII verbs, case-insensitive: dispatch on the first letter, then confirm the rest.
+        if (verbEnd < 3 || verbEnd > 7) {
+            return "";
+        }
+        return switch (line[0] & 0xDF) {
+            case 'P' -> verbEnd == 3 ? is("PUB", verbEnd) : (line[1] & 0xDF) == 'I' ? is("PING", verbEnd) : is("PONG", verbEnd);
+            case 'S' -> is("SUB", verbEnd);
+            case 'H' -> is("HPUB", verbEnd);
+            case 'U' -> is("UNSUB", verbEnd);
+            case 'C' -> is("CONNECT", verbEnd);
+            case 'I' -> is("INFO", verbEnd);
             default -> "";
         };
     }
 
-    private String matchVerb(String... candidates) {
-        for (String c : candidates) {
-            boolean ok = true;
-            for (int i = 0; i < c.length() && ok; i++) {
-                ok = (line[i] & 0xDF) == c.charAt(i);
-            }
-            if (ok) {
-                return c;
+    /** {@code candidate} when the verb in {@link #line} spells it (any case), else "". */
+    private String is(String candidate, int verbEnd) {
+        if (candidate.length() != verbEnd) {
+            return "";
+        }
+        for (int i = 1; i < verbEnd; i++) {
+            if ((line[i] & 0xDF) != candidate.charAt(i)) {
+                return "";
             }
         }
-        return "";
+        return candidate;
     }
 
     private int tokenize(int from, int len) {
@@ -256,13 +261,8 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
 
     private String token(int i) {
         int s = tokenStart[i];
-        int l = tokenEnd[i] - s;
-        for (int k = s; k < s + l; k++) {
-            if (line[k] < 0) {
-                return new String(line, s, l, StandardCharsets.UTF_8);
-            }
-        }
-        return new String(line, s, l, StandardCharsets.ISO_8859_1);
+        // UTF-8 decoding takes an ASCII fast path, so subjects in plain ASCII cost one copy
+        return new String(line, s, tokenEnd[i] - s, StandardCharsets.UTF_8);
     }
 
     /** Parses a non-negative decimal token; -1 when it is not one or overflows. */
