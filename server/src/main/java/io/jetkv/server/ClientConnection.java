@@ -153,6 +153,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void handle(ClientOp op) {
+        if (LOG.isTraceEnabled()) {
+            trace(op);
+        }
         if (op instanceof ClientOp.Violation v) {
             violation(v.error());
             return;
@@ -174,6 +177,30 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         } else if (op instanceof ClientOp.Connect connect) {
             processConnect(connect.json());
         }
+    }
+
+    /** Protocol trace ({@code -V}), shaped like nats-server's {@code <<- [OP args]} lines. */
+    private void trace(ClientOp op) {
+        String text;
+        if (op instanceof ClientOp.Pub p) {
+            text = (p.headerSize() > 0 ? "HPUB " : "PUB ") + p.subject() + (p.reply() == null ? "" : " " + p.reply())
+                    + (p.headerSize() > 0 ? " " + p.headerSize() : "") + " " + p.totalSize();
+        } else if (op instanceof ClientOp.Sub sub) {
+            text = "SUB " + sub.subject() + (sub.queue() == null ? "" : " " + sub.queue()) + " " + sub.sid();
+        } else if (op instanceof ClientOp.Unsub u) {
+            text = "UNSUB " + u.sid() + (u.max() > 0 ? " " + u.max() : "");
+        } else if (op instanceof ClientOp.Connect c) {
+            text = "CONNECT " + c.json();
+        } else if (op instanceof ClientOp.Violation v) {
+            text = "ERROR " + v.error();
+        } else if (op == ClientOp.Ping.INSTANCE) {
+            text = "PING";
+        } else if (op == ClientOp.Pong.INSTANCE) {
+            text = "PONG";
+        } else {
+            text = "INFO";
+        }
+        LOG.trace("{} - cid:{} - <<- [{}]", peer, cid, text);
     }
 
     private void processConnect(String json) {
