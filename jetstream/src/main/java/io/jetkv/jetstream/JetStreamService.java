@@ -1,6 +1,7 @@
 package io.jetkv.jetstream;
 
 import io.jetkv.jetstream.api.JsApi;
+import io.jetkv.jetstream.consumer.ConsumerManager;
 import io.jetkv.jetstream.stream.RocksStorageBackend;
 import io.jetkv.jetstream.stream.StorageBackend;
 import io.jetkv.jetstream.stream.Stream;
@@ -46,6 +47,7 @@ public final class JetStreamService implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final StreamManager streams;
     private final JsApi api;
+    private final ConsumerManager consumers;
     private final List<MessageBus.Subscription> apiSubscriptions = new ArrayList<>();
     private volatile boolean closed;
 
@@ -68,6 +70,8 @@ public final class JetStreamService implements AutoCloseable {
                 options.maxStore());
         this.api = new JsApi(bus, apiWorkers, options.domain());
         new StreamApi(streams, bus, options.domain(), options.maxMemory(), options.maxStore()).registerWith(api);
+        this.consumers = new ConsumerManager(streams, bus, storage);
+        consumers.registerWith(api);
     }
 
     /** Opens RocksDB under {@code options.storeDir()/jetstream}, restores streams and subscribes. */
@@ -79,6 +83,7 @@ public final class JetStreamService implements AutoCloseable {
     public static JetStreamService start(JetStreamOptions options, MessageBus bus, StorageBackend storage) {
         JetStreamService js = new JetStreamService(options, bus, storage);
         js.streams.restore();
+        js.consumers.start();
         for (String subject : js.api.subscriptionSubjects()) {
             js.apiSubscriptions.add(bus.subscribe(subject, js.api::onMessage));
         }
@@ -130,6 +135,7 @@ public final class JetStreamService implements AutoCloseable {
         closed = true;
         apiSubscriptions.forEach(MessageBus.Subscription::unsubscribe);
         timer.shutdownNow();
+        consumers.close();
         streams.stopAll();
         apiWorkers.shutdown();
         await(apiWorkers, "API workers");

@@ -23,6 +23,13 @@ public interface MessageBus {
      */
     void publish(String subject, String reply, byte[] headers, byte[] payload);
 
+    /**
+     * Delivers a consumer's message: routed to the subscriptions matching {@code deliverTo} (a push
+     * consumer's deliver subject, a pull request's reply subject) while the message shows its original
+     * {@code subject}, as JetStream deliveries do.
+     */
+    void deliver(String deliverTo, String subject, String reply, byte[] headers, byte[] payload);
+
     /** True when at least one subscription (client or internal) matches {@code subject}. */
     boolean hasInterest(String subject);
 

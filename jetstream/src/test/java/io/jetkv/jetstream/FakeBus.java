@@ -30,6 +30,16 @@ public final class FakeBus implements MessageBus {
         deliver(subject, reply, headers, payload);
     }
 
+    @Override
+    public void deliver(String deliverTo, String subject, String reply, byte[] headers, byte[] payload) {
+        published.add(new Published(subject, reply, headers, payload));
+        for (Sub s : subs) {
+            if (Subject.matches(s.pattern, deliverTo)) {
+                s.handler.onMessage(subject, reply, headers, payload == null ? new byte[0] : payload);
+            }
+        }
+    }
+
     /** A client publish: routed like {@link #publish} but not recorded as JetStream output. */
     public void clientPublish(String subject, String reply, byte[] headers, byte[] payload) {
         deliver(subject, reply, headers, payload);

@@ -28,7 +28,7 @@ public final class Main {
         }
         switch (launch.action()) {
             case HELP, VERSION -> {
-                System.out.println(launch.text());
+                System.out.print(launch.text());
                 return;
             }
             case RUN -> run(launch);

@@ -18,6 +18,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,7 +38,7 @@ public final class NatsServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final String serverId;
-    private final Router router = new Router(new SubjectIndex());
+    private final Router router;
     private final Authenticator authenticator;
     private final ServerInfo info;
     private final AtomicLong nextCid = new AtomicLong();
@@ -47,24 +49,46 @@ public final class NatsServer implements AutoCloseable {
     private Channel listener;
     private int port;
 
-    private NatsServer(ServerConfig config) {
+    private NatsServer(ServerConfig config, JetStreamHost jetstream, Router router) {
         this.config = config;
         this.serverId = ServerInfo.newServerId();
         this.authenticator = new Authenticator(config.auth());
+        this.jetstream = jetstream;
+        this.router = router;
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("nats-accept"), io);
         this.workers = new MultiThreadIoEventLoopGroup(
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("nats-io"), io);
         this.info = new ServerInfo(config, serverId);
-        this.jetstream = new JetStreamHost(config.jetstream(), router);
     }
 
     /** Starts a server and returns once it accepts connections. */
     public static NatsServer start(ServerConfig config) throws InterruptedException {
-        NatsServer server = new NatsServer(config);
+        LOG.info("Starting jetkv-server");
+        LOG.info("  Version:  {}", ServerInfo.VERSION);
+        Router router = new Router(new SubjectIndex());
+        JetStreamHost jetstream = new JetStreamHost(config.jetstream(), router);
+        // Start-up time matters (test harnesses start a server per test): JetStream opens RocksDB on another
+        // thread while Netty loads here; clients are accepted only once both are ready.
+        CompletableFuture<Void> jsReady = config.jetstream().enabled()
+                ? CompletableFuture.runAsync(jetstream::start, r -> new Thread(r, "js-start").start())
+                : CompletableFuture.completedFuture(null);
+        NatsServer server;
         try {
+            server = new NatsServer(config, jetstream, router);
+        } catch (RuntimeException e) {
+            jsReady.handle((v, t) -> null).join();
+            jetstream.close();
+            throw e;
+        }
+        try {
+            jsReady.join();
             server.bind();
+            warmUp();
+        } catch (CompletionException e) {
+            server.close();
+            throw e.getCause() instanceof RuntimeException re ? re : e;
         } catch (RuntimeException | InterruptedException e) {
             server.close();
             throw e;
@@ -72,13 +96,24 @@ public final class NatsServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Loads what the first client's CONNECT needs (JSON parsing above all) off the event loops, so that a
+     * cold server answers its first client quickly; clients give up on a handshake after about 2 s.
+     */
+    private static void warmUp() {
+        Thread t = new Thread(() -> {
+            try {
+                ConnectOptions.parse("{\"verbose\":false,\"pedantic\":false,\"headers\":true,\"name\":\"warm\"}");
+            } catch (java.io.IOException ignored) {
+                // only loading classes
+            }
+        }, "warm-up");
+        t.setDaemon(true);
+        t.start();
+    }
+
     private void bind() throws InterruptedException {
-        LOG.info("Starting jetkv-server");
-        LOG.info("  Version:  {}", ServerInfo.VERSION);
         LOG.info("  ID:       {}", serverId);
-        if (config.jetstream().enabled()) {
-            jetstream.start();
-        }
         Class<? extends ServerChannel> channelType =
                 Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()

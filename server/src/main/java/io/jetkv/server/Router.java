@@ -41,7 +41,12 @@ final class Router implements MessageBus {
      * @return how many subscriptions received the message (internal ones included)
      */
     int route(OutMsg m, ClientConnection from, TouchedOutboxes touched) {
-        SubjectIndex.Match match = index.match(m.subject);
+        return route(m, m.subject, from, touched);
+    }
+
+    /** As {@link #route(OutMsg, ClientConnection, TouchedOutboxes)}, matching {@code matchSubject} instead. */
+    private int route(OutMsg m, String matchSubject, ClientConnection from, TouchedOutboxes touched) {
+        SubjectIndex.Match match = index.match(matchSubject);
         if (match.isEmpty()) {
             return 0;
         }
@@ -114,6 +119,17 @@ final class Router implements MessageBus {
                 : Unpooled.wrappedBuffer(headers, payload);
         TouchedOutboxes touched = new TouchedOutboxes();
         route(new OutMsg(subject, reply, data, headerSize), null, touched);
+        touched.flushFrom(null);
+    }
+
+    @Override
+    public void deliver(String deliverTo, String subject, String reply, byte[] headers, byte[] payload) {
+        int headerSize = headers == null ? 0 : headers.length;
+        ByteBuf data = headerSize == 0
+                ? Unpooled.wrappedBuffer(payload)
+                : Unpooled.wrappedBuffer(headers, payload);
+        TouchedOutboxes touched = new TouchedOutboxes();
+        route(new OutMsg(subject, reply, data, headerSize), deliverTo, null, touched);
         touched.flushFrom(null);
     }
 

@@ -135,6 +135,7 @@ public final class Stream {
     private volatile StreamConfig config;
     private volatile boolean accepting = true;
     private volatile boolean closed;
+    private volatile boolean deleted;
     private volatile StreamState stats;
     private volatile long nextExpiry = Long.MAX_VALUE;
     private volatile long nextDedupePrune = Long.MAX_VALUE;
@@ -200,6 +201,11 @@ public final class Stream {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    /** True once the stream was deleted (not merely closed at shutdown): listeners drop persisted state. */
+    public boolean isDeleted() {
+        return deleted;
     }
 
     /** Registry only: the new configuration takes effect for the next task the writer runs. */
@@ -660,6 +666,7 @@ public final class Stream {
      */
     void destroy() {
         accepting = false;
+        deleted = true;
         closed = true;
         ctx.used(config.storage()).addAndGet(-stats.bytes());
         for (StreamListener l : listeners) {

@@ -42,7 +42,7 @@ public final class StreamApi {
         this.maxStore = maxStore;
     }
 
-    /** Registers every stream route, plus placeholder consumer routes the consumer side may replace. */
+    /** Registers every stream route; the consumer routes come from {@code ConsumerManager}. */
     public void registerWith(JsApi api) {
         this.api = api;
         api.register(JsApiSubjects.INFO, 0, 0, JsApiSubjects.ACCOUNT_INFO_RESPONSE, this::accountInfo);
@@ -56,7 +56,6 @@ public final class StreamApi {
         api.register(JsApiSubjects.STREAM_MSG_GET, 1, 1, JsApiSubjects.STREAM_MSG_GET_RESPONSE, this::msgGet);
         api.register(JsApiSubjects.STREAM_MSG_DELETE, 1, 1, JsApiSubjects.STREAM_MSG_DELETE_RESPONSE, this::msgDelete);
         api.register(JsApiSubjects.DIRECT_GET, 1, Integer.MAX_VALUE, "", this::directGet, true);
-        ConsumerPlaceholders.registerWith(api, streams);
     }
 
     // ---- account ----

@@ -1,0 +1,130 @@
+package io.jetkv.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jetkv.config.ConfigFileParser;
+import io.jetkv.config.ServerConfig;
+import io.jetkv.server.NatsServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Keep-alive (stale connections), slow consumers and connection limits (nats.docs "Client Protocol",
+ * "Slow Consumers"), with the same config file given to JetKV and, where installed, nats-server.
+ */
+class KeepAliveAndLimitsIT {
+    @TempDir
+    Path dir;
+
+    private Path conf(String text) throws IOException {
+        Path p = dir.resolve("server.conf");
+        Files.writeString(p, text, StandardCharsets.UTF_8);
+        return p;
+    }
+
+    @Test
+    void silentClientIsPingedThenDroppedAsStale() throws Exception {
+        Path conf = conf("ping_interval: \"300ms\"\nping_max: 2\n");
+        String expected = "PING\r\nPING\r\n-ERR 'Stale Connection'\r\n<EOF>";
+        try (NatsServer server = NatsServer.start(ConfigFileParser.load(conf).withHost("127.0.0.1").withPort(0));
+                RawClient c = new RawClient(server.port())) {
+            c.send("CONNECT {\"verbose\":false}\r\n");
+            assertEquals(expected, c.readToClose());
+        }
+        if (ReferenceServer.available()) {
+            try (ReferenceServer ref = ReferenceServer.start("-c", conf.toString());
+                    RawClient c = new RawClient(ref.port())) {
+                c.send("CONNECT {\"verbose\":false}\r\n");
+                assertEquals(expected, c.readToClose(), "nats-server");
+            }
+        }
+    }
+
+    @Test
+    void clientAnsweringPingsStaysConnected() throws Exception {
+        ServerConfig config = ConfigFileParser.load(conf("ping_interval: \"200ms\"\nping_max: 1\n"))
+                .withHost("127.0.0.1").withPort(0);
+        try (NatsServer server = NatsServer.start(config); RawClient c = new RawClient(server.port())) {
+            c.send("CONNECT {\"verbose\":false}\r\n");
+            for (int i = 0; i < 4; i++) {
+                assertEquals("PING\r\n", c.readLine());
+                c.send("PONG\r\n");
+            }
+            c.send("PING\r\n");
+            assertTrue(c.readUntil("PONG\r\n").endsWith("PONG\r\n"));
+        }
+    }
+
+    @Test
+    void slowConsumerIsDisconnectedAndPublisherIsNot() throws Exception {
+        ServerConfig config = ConfigFileParser.load(conf("max_pending: 256KB\nmax_payload: 64KB\n")).withHost("127.0.0.1").withPort(0);
+        try (NatsServer server = NatsServer.start(config);
+                Socket slow = new Socket("127.0.0.1", server.port());
+                RawClient publisher = new RawClient(server.port())) {
+            slow.setReceiveBufferSize(4096);
+            slow.setSoTimeout(10_000);
+            OutputStream out = slow.getOutputStream();
+            out.write("CONNECT {\"verbose\":false}\r\nSUB flood 1\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = slow.getInputStream();
+            readUntil(in, "PONG\r\n");
+            // the subscriber stops reading; the publisher sends far more than max_pending plus socket buffers
+            String payload = "x".repeat(1000);
+            StringBuilder batch = new StringBuilder();
+            for (int i = 0; i < 100; i++) {
+                batch.append("PUB flood 1000\r\n").append(payload).append("\r\n");
+            }
+            publisher.send("CONNECT {\"verbose\":false}\r\n");
+            for (int i = 0; i < 200; i++) {
+                publisher.send(batch.toString());
+            }
+            publisher.send("PING\r\n");
+            assertTrue(publisher.readUntil("PONG\r\n").endsWith("PONG\r\n"), "publisher unaffected");
+            // draining the slow socket now ends in EOF: the server closed it rather than buffering 20 MB
+            long received = 0;
+            byte[] buf = new byte[65536];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                received += n;
+            }
+            assertTrue(received < 20_000_000L, "dropped before everything was queued: " + received);
+        }
+    }
+
+    @Test
+    void connectionsOverTheLimitAreRefused() throws Exception {
+        ServerConfig config = ConfigFileParser.load(conf("max_connections: 1\n")).withHost("127.0.0.1").withPort(0);
+        try (NatsServer server = NatsServer.start(config); RawClient first = new RawClient(server.port())) {
+            first.send("CONNECT {\"verbose\":false}\r\nPING\r\n");
+            assertEquals("PONG\r\n", first.readUntil("PONG\r\n"));
+            try (RawClient second = new RawClient(server.port())) {
+                assertEquals("-ERR 'maximum connections exceeded'\r\n<EOF>", second.readToClose());
+            }
+        }
+    }
+
+    private static void readUntil(InputStream in, String marker) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        while (sb.indexOf(marker) < 0) {
+            int c;
+            try {
+                c = in.read();
+            } catch (SocketTimeoutException e) {
+                throw new IOException("no " + marker.strip() + ": " + sb, e);
+            }
+            if (c < 0) {
+                throw new IOException("closed: " + sb);
+            }
+            sb.append((char) c);
+        }
+    }
+}

@@ -1,0 +1,904 @@
+package io.jetkv.jetstream.consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.consumer.ConsumerConfig.AckPolicy;
+import io.jetkv.jetstream.consumer.ConsumerConfig.DeliverPolicy;
+import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.store.StreamState;
+import io.jetkv.jetstream.store.StreamStore;
+import io.jetkv.jetstream.stream.HeaderBlock;
+import io.jetkv.jetstream.stream.Stream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One consumer of a stream (nats-server's {@code consumer.go}): its delivery cursor, pending acks,
+ * redeliveries, waiting pull requests, heartbeats and flow control.
+ *
+ * <p>Threading: confined to its stream's writer thread. Every method except {@link #name()} and
+ * {@link #config()} runs there; deliveries go straight to the {@link MessageBus} from that thread, so
+ * messages, heartbeats and flow-control requests reach a client in the order they were produced.
+ */
+final class Consumer {
+    /** Flow-control window: a request when half of it was delivered unanswered, a pause when all of it. */
+    private static final long FC_INITIAL_WINDOW = 1L << 20;
+    private static final long FC_MAX_WINDOW = 32L << 20;
+
+    /** A delivered message awaiting its ack. */
+    private static final class Pending {
+        long cseq;
+        int deliveries;
+        long deadline;
+    }
+
+    /** A waiting pull request. */
+    private static final class PullRequest {
+        final String reply;
+        int remaining;
+        long bytesLeft; // 0: no byte limit
+        final boolean maxBytesSet;
+        final boolean noWait;
+        final long expiresAt; // 0: never
+        final long heartbeat;
+        long lastSent;
+        int delivered;
+
+        PullRequest(String reply, int batch, long maxBytes, boolean noWait, long expiresAt, long heartbeat, long now) {
+            this.reply = reply;
+            this.remaining = batch;
+            this.bytesLeft = maxBytes;
+            this.maxBytesSet = maxBytes > 0;
+            this.noWait = noWait;
+            this.expiresAt = expiresAt;
+            this.heartbeat = heartbeat;
+            this.lastSent = now;
+        }
+    }
+
+    /** What the delivery loop would send next. */
+    private record Candidate(StoredMessage msg, boolean redelivery) {}
+
+    private final ConsumerSet set;
+    private final Stream stream;
+    private final MessageBus bus;
+    private final String name;
+    private final long created;
+    private volatile ConsumerConfig config;
+
+    // Delivery cursor.
+    private long dseq;
+    private long nextSeq;
+    private long lastDeliveredSseq;
+    private long lastDelivery;
+    private long[] initial; // last_per_subject: the initial set still to send
+    private int initialIdx;
+    private long pendingCache = -1;
+
+    // Acks.
+    private final TreeMap<Long, Pending> pending = new TreeMap<>();
+    private final TreeSet<Long> redeliver = new TreeSet<>();
+    private long ackFloorCseq;
+    private long ackFloorSseq;
+    private long lastAck;
+
+    // Pull.
+    private final ArrayDeque<PullRequest> waiting = new ArrayDeque<>();
+
+    // Push.
+    private boolean interest;
+    private long lastHeartbeat;
+    private String fcSubject;
+    private long fcBytes;
+    private long fcBytesAtRequest;
+    private long fcWindow = FC_INITIAL_WINDOW;
+
+    private long inactiveSince;
+    private boolean dirty;
+    private boolean deleted;
+
+    /** Writer thread: a new consumer positioned at its deliver policy's start. */
+    Consumer(ConsumerSet set, String name, ConsumerConfig config, long created, long now) {
+        this.set = set;
+        this.stream = set.stream();
+        this.bus = set.bus();
+        this.name = name;
+        this.config = config;
+        this.created = created;
+        this.inactiveSince = now;
+        this.lastHeartbeat = now;
+        position();
+    }
+
+    String name() {
+        return name;
+    }
+
+    ConsumerConfig config() {
+        return config;
+    }
+
+    long created() {
+        return created;
+    }
+
+    boolean isDeleted() {
+        return deleted;
+    }
+
+    private StreamStore store() {
+        return stream.store();
+    }
+
+    /** Sets the cursor from the deliver policy (nats-server's {@code selectStartingSeqNo}). */
+    private void position() {
+        StreamStore store = store();
+        StreamState st = store.state();
+        List<String> filters = config.filters();
+        long last = st.lastSeq();
+        switch (config.deliverPolicy()) {
+            case ALL -> nextSeq = st.firstSeq();
+            case NEW -> nextSeq = last + 1;
+            case LAST -> {
+                long max = 0;
+                if (filters.isEmpty()) {
+                    max = st.msgs() > 0 ? last : 0;
+                } else {
+                    for (String f : filters) {
+                        StoredMessage m = store.loadLast(f);
+                        if (m != null) {
+                            max = Math.max(max, m.seq());
+                        }
+                    }
+                }
+                nextSeq = max > 0 ? max : last + 1;
+            }
+            case BY_START_SEQUENCE -> nextSeq = config.optStartSeq();
+            case BY_START_TIME -> nextSeq = firstAtOrAfter(config.optStartTime());
+            case LAST_PER_SUBJECT -> {
+                TreeSet<Long> seqs = new TreeSet<>();
+                for (String f : filters) {
+                    for (String subject : store.subjectCounts(f).keySet()) {
+                        long s = store.subjectState(subject).lastSeq();
+                        if (s > 0) {
+                            seqs.add(s);
+                        }
+                    }
+                }
+                initial = seqs.stream().mapToLong(Long::longValue).toArray();
+                initialIdx = 0;
+                nextSeq = last + 1;
+            }
+        }
+        // never before the first stored message (a start sequence that was purged or expired)
+        nextSeq = Math.max(nextSeq, Math.max(1, st.firstSeq()));
+        long first = initial != null && initial.length > 0 ? initial[0] : nextSeq;
+        // delivered.stream_seq before anything is sent: the sequence just before the first to deliver
+        lastDeliveredSseq = Math.max(0, Math.min(first, last + 1) - 1);
+        ackFloorSseq = lastDeliveredSseq;
+    }
+
+    private long firstAtOrAfter(long time) {
+        StreamStore store = store();
+        StreamState st = store.state();
+        if (st.msgs() == 0) {
+            return st.lastSeq() + 1;
+        }
+        long lo = st.firstSeq();
+        long hi = st.lastSeq() + 1;
+        while (lo < hi) {
+            long mid = lo + (hi - lo) / 2;
+            StoredMessage m = store.loadNext(mid, null);
+            if (m == null || m.timestamp() >= time) {
+                hi = mid;
+            } else {
+                lo = m.seq() + 1;
+            }
+        }
+        return lo;
+    }
+
+    // ---- pending count ----
+
+    /** Messages matching the filters not yet delivered (the ack subject's last token, info's num_pending). */
+    long numPending() {
+        if (pendingCache < 0) {
+            long n = initial == null ? 0 : initial.length - initialIdx;
+            List<String> filters = config.filters();
+            if (filters.isEmpty()) {
+                n += store().countMatching(nextSeq, null);
+            } else {
+                for (String f : filters) {
+                    n += store().countMatching(nextSeq, f);
+                }
+            }
+            pendingCache = n;
+        }
+        return pendingCache;
+    }
+
+    /** The store may have changed: recount pending on next use. */
+    void invalidate() {
+        pendingCache = -1;
+    }
+
+    private StoredMessage loadNextMatching(long from) {
+        List<String> filters = config.filters();
+        if (filters.isEmpty()) {
+            return store().loadNext(from, null);
+        }
+        if (filters.size() == 1) {
+            return store().loadNext(from, filters.get(0));
+        }
+        StoredMessage best = null;
+        for (String f : filters) {
+            StoredMessage m = store().loadNext(from, f);
+            if (m != null && (best == null || m.seq() < best.seq())) {
+                best = m;
+            }
+        }
+        return best;
+    }
+
+    // ---- delivery ----
+
+    private Candidate peek() {
+        while (!redeliver.isEmpty()) {
+            long s = redeliver.first();
+            if (!pending.containsKey(s)) {
+                redeliver.pollFirst();
+                continue;
+            }
+            StoredMessage m = store().load(s);
+            if (m == null) {
+                redeliver.pollFirst();
+                pending.remove(s);
+                updateAckFloor();
+                continue;
+            }
+            return new Candidate(m, true);
+        }
+        if (initial != null) {
+            while (initialIdx < initial.length) {
+                StoredMessage m = store().load(initial[initialIdx]);
+                if (m != null) {
+                    return new Candidate(m, false);
+                }
+                initialIdx++; // replaced or removed since creation; its successor comes later
+                pendingCache = -1;
+            }
+            initial = null;
+        }
+        StoredMessage m = loadNextMatching(nextSeq);
+        if (m == null) {
+            // nothing matches up to the end: skip the scan next time (wildcard filters walk sequences)
+            nextSeq = Math.max(nextSeq, store().state().lastSeq() + 1);
+            return null;
+        }
+        return new Candidate(m, false);
+    }
+
+    private void consume(Candidate c) {
+        if (c.redelivery) {
+            redeliver.pollFirst();
+            return;
+        }
+        if (initial != null) {
+            initialIdx++;
+        } else {
+            nextSeq = c.msg.seq() + 1;
+        }
+        if (pendingCache > 0) {
+            pendingCache--;
+        }
+    }
+
+    private boolean ackPendingFull() {
+        ConsumerConfig c = config;
+        return c.ackPolicy() != AckPolicy.NONE && c.maxAckPending() > 0 && pending.size() >= c.maxAckPending()
+                && redeliver.isEmpty();
+    }
+
+    /** Writer thread: sends whatever can be sent now. */
+    void deliverMore(long now) {
+        if (deleted) {
+            return;
+        }
+        if (config.isPush()) {
+            deliverPush(now);
+        } else {
+            deliverPull(now);
+        }
+    }
+
+    private void deliverPush(long now) {
+        ConsumerConfig c = config;
+        interest = bus.hasInterest(c.deliverSubject());
+        if (!interest) {
+            return;
+        }
+        inactiveSince = 0;
+        while (!ackPendingFull()) {
+            if (c.flowControl() && fcSubject != null && fcBytes >= fcWindow) {
+                return; // stalled until the client answers the flow-control request
+            }
+            Candidate cand = peek();
+            if (cand == null) {
+                return;
+            }
+            int size = send(c.deliverSubject(), cand, now);
+            if (c.flowControl()) {
+                fcBytes += size;
+                if (fcSubject == null && fcBytes >= fcWindow / 2) {
+                    requestFlowControl();
+                }
+            }
+        }
+    }
+
+    private void requestFlowControl() {
+        fcSubject = "$JS.FC." + stream.name() + "." + name + "." + randomToken(4);
+        fcBytesAtRequest = fcBytes;
+        bus.deliver(config.deliverSubject(), config.deliverSubject(), fcSubject,
+                HeaderBlock.status(100, "FlowControl Request"), new byte[0]);
+    }
+
+    /** Writer thread: the client answered a flow-control request. */
+    void flowControlReply(String subject, long now) {
+        if (!subject.equals(fcSubject)) {
+            return; // only the latest request counts
+        }
+        fcSubject = null;
+        fcBytes = Math.max(0, fcBytes - fcBytesAtRequest);
+        fcWindow = Math.min(fcWindow * 2, FC_MAX_WINDOW);
+        deliverMore(now);
+    }
+
+    private void deliverPull(long now) {
+        expireRequests(now);
+        while (!waiting.isEmpty() && !ackPendingFull()) {
+            Candidate cand = peek();
+            if (cand == null) {
+                break;
+            }
+            PullRequest r = waiting.peekFirst();
+            int size = deliveredSize(cand.msg);
+            if (r.maxBytesSet && size > r.bytesLeft) {
+                waiting.pollFirst();
+                sendStatus(r.reply, HeaderBlock.append(HeaderBlock.status(409, "Message Size Exceeds MaxBytes"),
+                        "Nats-Pending-Messages", Integer.toString(r.remaining),
+                        "Nats-Pending-Bytes", Long.toString(r.bytesLeft)));
+                continue;
+            }
+            send(r.reply, cand, now);
+            r.lastSent = now;
+            r.delivered++;
+            r.remaining--;
+            if (r.maxBytesSet) {
+                r.bytesLeft -= size;
+            }
+            if (r.remaining <= 0 || (r.maxBytesSet && r.bytesLeft <= 0)) {
+                waiting.pollFirst();
+            }
+        }
+        // no_wait requests that could not be filled end now
+        Iterator<PullRequest> it = waiting.iterator();
+        while (it.hasNext()) {
+            PullRequest r = it.next();
+            if (r.noWait) {
+                it.remove();
+                if (r.delivered == 0) {
+                    sendStatus(r.reply, HeaderBlock.status(404, "No Messages"));
+                } else {
+                    sendStatus(r.reply, timeoutStatus(r));
+                }
+            }
+        }
+        if (waiting.isEmpty() && inactiveSince == 0) {
+            inactiveSince = now;
+        }
+    }
+
+    private static byte[] timeoutStatus(PullRequest r) {
+        return HeaderBlock.append(HeaderBlock.status(408, "Request Timeout"),
+                "Nats-Pending-Messages", Integer.toString(r.remaining),
+                "Nats-Pending-Bytes", Long.toString(r.maxBytesSet ? r.bytesLeft : 0));
+    }
+
+    private void expireRequests(long now) {
+        Iterator<PullRequest> it = waiting.iterator();
+        while (it.hasNext()) {
+            PullRequest r = it.next();
+            if (r.expiresAt > 0 && now >= r.expiresAt) {
+                it.remove();
+                sendStatus(r.reply, timeoutStatus(r));
+            }
+        }
+    }
+
+    private void sendStatus(String to, byte[] headers) {
+        bus.deliver(to, to, null, headers, new byte[0]);
+    }
+
+    private int deliveredSize(StoredMessage m) {
+        int h = m.headers() == null ? 0 : m.headers().length;
+        return config.headersOnly() ? h + 24 : h + m.payload().length;
+    }
+
+    /** Sends one message to {@code to} with its ack subject; returns the bytes sent. */
+    private int send(String to, Candidate cand, long now) {
+        StoredMessage m = cand.msg;
+        ConsumerConfig c = config;
+        consume(cand);
+        dseq++;
+        int deliveries = 1;
+        if (c.ackPolicy() != AckPolicy.NONE) {
+            Pending p = pending.get(m.seq());
+            if (p == null) {
+                p = new Pending();
+                pending.put(m.seq(), p);
+            }
+            p.deliveries++;
+            p.cseq = dseq;
+            p.deadline = now + ackWait(p.deliveries);
+            deliveries = p.deliveries;
+        } else {
+            ackFloorCseq = dseq;
+            ackFloorSseq = Math.max(ackFloorSseq, m.seq());
+        }
+        if (!cand.redelivery) {
+            lastDeliveredSseq = Math.max(lastDeliveredSseq, m.seq());
+        }
+        lastDelivery = now;
+        lastHeartbeat = now;
+        dirty = true;
+        String ack = "$JS.ACK." + stream.name() + "." + name + "." + deliveries + "." + m.seq() + "." + dseq + "."
+                + m.timestamp() + "." + numPending();
+        byte[] headers;
+        byte[] payload;
+        if (c.headersOnly()) {
+            headers = HeaderBlock.append(m.headers(), "Nats-Msg-Size", Integer.toString(m.payload().length));
+            payload = new byte[0];
+        } else {
+            headers = m.headers();
+            payload = m.payload();
+        }
+        bus.deliver(to, m.subject(), ack, headers, payload);
+        return m.subject().length() + ack.length() + (headers == null ? 0 : headers.length) + payload.length;
+    }
+
+    private long ackWait(int deliveries) {
+        ConsumerConfig c = config;
+        List<Long> backoff = c.backoff();
+        if (backoff != null && !backoff.isEmpty()) {
+            return backoff.get(Math.min(deliveries - 1, backoff.size() - 1));
+        }
+        return c.ackWait() > 0 ? c.ackWait() : ConsumerConfig.DEFAULT_ACK_WAIT;
+    }
+
+    // ---- acks ----
+
+    /**
+     * Writer thread: an ack for the delivery of stream sequence {@code sseq}.
+     *
+     * @return true when the ack's reply (if any) should get the empty confirmation
+     */
+    boolean ack(long sseq, long cseq, byte[] body, String reply, long now) {
+        String text = new String(body, StandardCharsets.UTF_8).trim();
+        String verb = text.length() >= 4 ? text.substring(0, 4) : text;
+        switch (verb) {
+            case "", "+ACK", "+OK" -> {
+                acked(sseq, cseq);
+                deliverMore(now);
+                return true;
+            }
+            case "-NAK" -> {
+                nak(sseq, text.substring(4).trim(), now);
+                return true;
+            }
+            case "+WPI" -> {
+                Pending p = pending.get(sseq);
+                if (p != null) {
+                    p.deadline = now + ackWait(p.deliveries);
+                }
+                return true;
+            }
+            case "+NXT" -> {
+                acked(sseq, cseq);
+                if (reply != null && !config.isPush()) {
+                    pullRequest(reply, text.substring(4).trim().getBytes(StandardCharsets.UTF_8), now);
+                } else {
+                    deliverMore(now);
+                }
+                return false;
+            }
+            default -> {
+                if (text.startsWith("+TERM")) { // optionally followed by a reason
+                    terminated(sseq);
+                    deliverMore(now);
+                    return true;
+                }
+                return false;
+            }
+        }
+    }
+
+    private void acked(long sseq, long cseq) {
+        lastAck = System.currentTimeMillis();
+        switch (config.ackPolicy()) {
+            case NONE -> { }
+            case EXPLICIT -> {
+                if (pending.remove(sseq) != null) {
+                    redeliver.remove(sseq);
+                    updateAckFloor();
+                    dirty = true;
+                }
+            }
+            case ALL -> {
+                var head = pending.headMap(sseq, true);
+                if (!head.isEmpty()) {
+                    redeliver.removeAll(head.keySet());
+                    head.clear();
+                    updateAckFloor();
+                    dirty = true;
+                }
+            }
+        }
+    }
+
+    private void terminated(long sseq) {
+        if (pending.remove(sseq) != null) {
+            redeliver.remove(sseq);
+            updateAckFloor();
+            dirty = true;
+        }
+    }
+
+    private void nak(long sseq, String arg, long now) {
+        Pending p = pending.get(sseq);
+        if (p == null) {
+            return;
+        }
+        long delay = parseDelay(arg);
+        if (maxDeliveredOut(sseq, p)) {
+            return;
+        }
+        if (delay > 0) {
+            p.deadline = now + delay;
+        } else {
+            redeliver.add(sseq);
+            deliverMore(now);
+        }
+    }
+
+    /** {@code {"delay":<ns>}} or a Go duration ({@code 5s}, {@code 100ms}, {@code 1m30s}); 0 when absent. */
+    static long parseDelay(String arg) {
+        if (arg.isEmpty()) {
+            return 0;
+        }
+        if (arg.startsWith("{")) {
+            try {
+                JsonNode n = JsJson.MAPPER.readTree(arg);
+                return n.path("delay").asLong(0);
+            } catch (java.io.IOException e) {
+                return 0;
+            }
+        }
+        return GoDuration.parse(arg);
+    }
+
+    /** True (and the message dropped) when it was delivered {@code max_deliver} times already. */
+    private boolean maxDeliveredOut(long sseq, Pending p) {
+        long max = config.maxDeliver();
+        if (max > 0 && p.deliveries >= max) {
+            pending.remove(sseq);
+            redeliver.remove(sseq);
+            updateAckFloor();
+            dirty = true;
+            return true;
+        }
+        return false;
+    }
+
+    private void updateAckFloor() {
+        if (pending.isEmpty()) {
+            ackFloorCseq = dseq;
+            ackFloorSseq = Math.max(ackFloorSseq, lastDeliveredSseq);
+        } else {
+            Map.Entry<Long, Pending> first = pending.firstEntry();
+            ackFloorSseq = Math.max(ackFloorSseq, first.getKey() - 1);
+            ackFloorCseq = Math.max(ackFloorCseq, first.getValue().cseq - 1);
+        }
+    }
+
+    // ---- pull requests ----
+
+    /** Writer thread: a {@code CONSUMER.MSG.NEXT} request (or the rest of a {@code +NXT} ack). */
+    void pullRequest(String reply, byte[] body, long now) {
+        if (reply == null) {
+            return;
+        }
+        ConsumerConfig c = config;
+        if (c.isPush()) {
+            sendStatus(reply, HeaderBlock.status(409, "Consumer is push based"));
+            return;
+        }
+        int batch = 1;
+        long maxBytes = 0;
+        long expires = 0;
+        long heartbeat = 0;
+        boolean noWait = false;
+        String text = new String(body, StandardCharsets.UTF_8).trim();
+        if (!text.isEmpty()) {
+            if (text.startsWith("{")) {
+                try {
+                    JsonNode o = JsJson.MAPPER.readTree(text);
+                    batch = o.path("batch").asInt(1);
+                    maxBytes = o.path("max_bytes").asLong(0);
+                    expires = o.path("expires").asLong(0);
+                    heartbeat = o.path("idle_heartbeat").asLong(0);
+                    noWait = o.path("no_wait").asBoolean(false);
+                } catch (java.io.IOException e) {
+                    sendStatus(reply, HeaderBlock.status(400, "Bad Request"));
+                    return;
+                }
+            } else {
+                try {
+                    batch = Integer.parseInt(text);
+                } catch (NumberFormatException e) {
+                    sendStatus(reply, HeaderBlock.status(400, "Bad Request"));
+                    return;
+                }
+            }
+        }
+        if (batch <= 0) {
+            batch = 1;
+        }
+        if (heartbeat > 0 && expires > 0 && heartbeat > expires / 2) {
+            sendStatus(reply, HeaderBlock.status(400, "Bad Request - heartbeat value too large"));
+            return;
+        }
+        if (c.maxBatch() > 0 && batch > c.maxBatch()) {
+            sendStatus(reply, HeaderBlock.status(409, "Exceeded MaxRequestBatch of " + c.maxBatch()));
+            return;
+        }
+        if (c.maxExpires() > 0 && expires > c.maxExpires()) {
+            sendStatus(reply, HeaderBlock.status(409, "Exceeded MaxRequestExpires of " + GoDuration.format(c.maxExpires())));
+            return;
+        }
+        if (c.maxBytes() > 0 && maxBytes > c.maxBytes()) {
+            sendStatus(reply, HeaderBlock.status(409, "Exceeded MaxRequestMaxBytes of " + c.maxBytes()));
+            return;
+        }
+        expireRequests(now);
+        if (c.maxWaiting() > 0 && waiting.size() >= c.maxWaiting()) {
+            sendStatus(reply, HeaderBlock.status(409, "Exceeded MaxWaiting"));
+            return;
+        }
+        inactiveSince = 0;
+        waiting.addLast(new PullRequest(reply, batch, maxBytes, noWait, expires > 0 ? now + expires : 0, heartbeat, now));
+        deliverMore(now);
+    }
+
+    // ---- timers ----
+
+    /** Writer thread: ack deadlines, heartbeats, pull request expiry, interest changes. */
+    void tick(long now) {
+        if (deleted) {
+            return;
+        }
+        ConsumerConfig c = config;
+        boolean redeliverDue = false;
+        if (!pending.isEmpty()) {
+            List<Long> expired = null;
+            for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+                if (e.getValue().deadline <= now) {
+                    if (expired == null) {
+                        expired = new ArrayList<>();
+                    }
+                    expired.add(e.getKey());
+                }
+            }
+            if (expired != null) {
+                for (Long sseq : expired) {
+                    Pending p = pending.get(sseq);
+                    p.deadline = Long.MAX_VALUE;
+                    if (!maxDeliveredOut(sseq, p)) {
+                        redeliver.add(sseq);
+                    }
+                }
+                redeliverDue = true;
+            }
+        }
+        if (c.isPush()) {
+            boolean had = interest;
+            deliverMore(now); // also refreshes interest
+            if (interest) {
+                inactiveSince = 0;
+                if (c.idleHeartbeat() > 0 && now - lastHeartbeat >= c.idleHeartbeat()) {
+                    heartbeat(c.deliverSubject(), fcSubject);
+                    lastHeartbeat = now;
+                }
+            } else if (had || inactiveSince == 0) {
+                inactiveSince = now;
+            }
+        } else {
+            if (redeliverDue) {
+                deliverMore(now);
+            } else {
+                expireRequests(now);
+            }
+            for (PullRequest r : waiting) {
+                if (r.heartbeat > 0 && now - r.lastSent >= r.heartbeat) {
+                    heartbeat(r.reply, null);
+                    r.lastSent = now;
+                }
+            }
+            if (waiting.isEmpty() && inactiveSince == 0) {
+                inactiveSince = now;
+            } else if (!waiting.isEmpty()) {
+                inactiveSince = 0;
+            }
+        }
+    }
+
+    private void heartbeat(String to, String stalled) {
+        byte[] h = stalled == null
+                ? HeaderBlock.append(HeaderBlock.status(100, "Idle Heartbeat"),
+                        "Nats-Last-Consumer", Long.toString(dseq), "Nats-Last-Stream", Long.toString(lastDeliveredSseq))
+                : HeaderBlock.append(HeaderBlock.status(100, "Idle Heartbeat"),
+                        "Nats-Last-Consumer", Long.toString(dseq), "Nats-Last-Stream", Long.toString(lastDeliveredSseq),
+                        "Nats-Consumer-Stalled", stalled);
+        bus.deliver(to, to, null, h, new byte[0]);
+    }
+
+    /** True when the consumer has been without interest (or pull requests) past its inactive threshold. */
+    boolean inactiveExpired(long now) {
+        long t = config.inactiveThreshold();
+        return t > 0 && inactiveSince > 0 && now - inactiveSince >= t;
+    }
+
+    // ---- lifecycle ----
+
+    /** Writer thread: applies an allowed configuration update. */
+    void update(ConsumerConfig next) {
+        config = next;
+        pendingCache = -1;
+        dirty = true;
+    }
+
+    /** Writer thread: the consumer goes away; waiting pull requests hear about it. */
+    void delete() {
+        deleted = true;
+        for (PullRequest r : waiting) {
+            sendStatus(r.reply, HeaderBlock.status(409, "Consumer Deleted"));
+        }
+        waiting.clear();
+    }
+
+    boolean takeDirty() {
+        boolean d = dirty;
+        dirty = false;
+        return d;
+    }
+
+    // ---- info and persistence ----
+
+    /** Writer thread: ConsumerInfo as clients read it. */
+    ObjectNode info(long now) {
+        ObjectNode o = JsJson.object();
+        o.put("stream_name", stream.name());
+        o.put("name", name);
+        o.put("created", JsJson.time(created));
+        o.set("config", config.toJson());
+        ObjectNode d = o.putObject("delivered");
+        d.put("consumer_seq", dseq);
+        d.put("stream_seq", lastDeliveredSseq);
+        if (lastDelivery > 0) {
+            d.put("last_active", JsJson.time(lastDelivery));
+        }
+        ObjectNode a = o.putObject("ack_floor");
+        a.put("consumer_seq", ackFloorCseq);
+        a.put("stream_seq", ackFloorSseq);
+        o.put("num_ack_pending", pending.size());
+        int redelivered = 0;
+        for (Pending p : pending.values()) {
+            if (p.deliveries > 1) {
+                redelivered++;
+            }
+        }
+        o.put("num_redelivered", redelivered);
+        long w = 0;
+        for (PullRequest r : waiting) {
+            if (r.expiresAt == 0 || r.expiresAt > now) {
+                w++;
+            }
+        }
+        o.put("num_waiting", w);
+        o.put("num_pending", numPending());
+        if (config.isPush() && bus.hasInterest(config.deliverSubject())) {
+            o.put("push_bound", true);
+        }
+        o.put("ts", JsJson.time(now));
+        return o;
+    }
+
+    /** Writer thread: the saved form ({@code config}, {@code created}, {@code state}). */
+    ObjectNode persisted() {
+        ObjectNode o = JsJson.object();
+        o.set("config", config.toJson());
+        o.put("created", created);
+        ObjectNode s = o.putObject("state");
+        s.put("dseq", dseq);
+        s.put("next_seq", nextSeq);
+        s.put("last_sseq", lastDeliveredSseq);
+        s.put("ack_floor_cseq", ackFloorCseq);
+        s.put("ack_floor_sseq", ackFloorSseq);
+        if (initial != null && initialIdx < initial.length) {
+            ArrayNode in = s.putArray("initial");
+            for (int i = initialIdx; i < initial.length; i++) {
+                in.add(initial[i]);
+            }
+        }
+        ArrayNode p = s.putArray("pending");
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            ArrayNode row = p.addArray();
+            row.add(e.getKey());
+            row.add(e.getValue().cseq);
+            row.add(e.getValue().deliveries);
+        }
+        return o;
+    }
+
+    /** Writer thread, at restore: takes the saved state; unacked messages are due again after ack_wait. */
+    void restoreState(JsonNode s, long now) {
+        dseq = s.path("dseq").asLong();
+        nextSeq = s.path("next_seq").asLong(nextSeq);
+        lastDeliveredSseq = s.path("last_sseq").asLong();
+        ackFloorCseq = s.path("ack_floor_cseq").asLong();
+        ackFloorSseq = s.path("ack_floor_sseq").asLong();
+        JsonNode in = s.get("initial");
+        if (in != null && in.isArray() && in.size() > 0) {
+            initial = new long[in.size()];
+            for (int i = 0; i < initial.length; i++) {
+                initial[i] = in.get(i).asLong();
+            }
+            initialIdx = 0;
+        } else {
+            initial = null;
+        }
+        pending.clear();
+        for (JsonNode row : s.path("pending")) {
+            Pending p = new Pending();
+            p.cseq = row.get(1).asLong();
+            p.deliveries = row.get(2).asInt();
+            p.deadline = now + ackWait(Math.max(1, p.deliveries));
+            pending.put(row.get(0).asLong(), p);
+        }
+        pendingCache = -1;
+    }
+
+    private static String randomToken(int n) {
+        String chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder sb = new StringBuilder(n);
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        for (int i = 0; i < n; i++) {
+            sb.append(chars.charAt(r.nextInt(chars.length())));
+        }
+        return sb.toString();
+    }
+
+    static String generateName() {
+        return randomToken(8);
+    }
+}

@@ -1,0 +1,411 @@
+package io.jetkv.jetstream.consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.api.JsApiException;
+import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.protocol.Subject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A consumer's configuration as clients send it ({@code ConsumerConfig} in nats-server's
+ * {@code consumer.go}), with the server's defaults applied by {@link #withDefaults}. Round-trips the
+ * clients' JSON: {@link #toJson} echoes the fields in the reference's order, omitting empty ones.
+ *
+ * <p>Immutable; safe from any thread. Durations are nanoseconds, times epoch nanoseconds (0 = unset).
+ */
+public record ConsumerConfig(
+        String name,
+        String durableName,
+        String description,
+        DeliverPolicy deliverPolicy,
+        long optStartSeq,
+        long optStartTime,
+        AckPolicy ackPolicy,
+        long ackWait,
+        long maxDeliver,
+        List<Long> backoff,
+        String filterSubject,
+        List<String> filterSubjects,
+        ReplayPolicy replayPolicy,
+        long rateLimitBps,
+        String sampleFreq,
+        long maxWaiting,
+        long maxAckPending,
+        boolean flowControl,
+        boolean headersOnly,
+        long maxBatch,
+        long maxExpires,
+        long maxBytes,
+        String deliverSubject,
+        String deliverGroup,
+        long idleHeartbeat,
+        long inactiveThreshold,
+        long numReplicas,
+        boolean memStorage,
+        boolean direct,
+        ObjectNode metadata) {
+
+    static final long DEFAULT_ACK_WAIT = 30_000_000_000L;
+    static final long DEFAULT_MAX_ACK_PENDING = 1000;
+    static final long DEFAULT_MAX_WAITING = 512;
+    static final long DEFAULT_INACTIVE_THRESHOLD = 5_000_000_000L;
+    private static final long MIN_HEARTBEAT = 100_000_000L;
+
+    public enum DeliverPolicy {
+        ALL("all"), LAST("last"), NEW("new"), BY_START_SEQUENCE("by_start_sequence"),
+        BY_START_TIME("by_start_time"), LAST_PER_SUBJECT("last_per_subject");
+
+        final String json;
+
+        DeliverPolicy(String json) {
+            this.json = json;
+        }
+    }
+
+    public enum AckPolicy {
+        NONE("none"), ALL("all"), EXPLICIT("explicit");
+
+        final String json;
+
+        AckPolicy(String json) {
+            this.json = json;
+        }
+    }
+
+    public enum ReplayPolicy {
+        INSTANT("instant"), ORIGINAL("original");
+
+        final String json;
+
+        ReplayPolicy(String json) {
+            this.json = json;
+        }
+    }
+
+    public boolean isPush() {
+        return deliverSubject != null;
+    }
+
+    public boolean isDurable() {
+        return durableName != null;
+    }
+
+    /** The filters in effect: {@code filter_subjects}, else {@code filter_subject}, else empty (all). */
+    public List<String> filters() {
+        if (filterSubjects != null && !filterSubjects.isEmpty()) {
+            return filterSubjects;
+        }
+        return filterSubject == null ? List.of() : List.of(filterSubject);
+    }
+
+    /** Parses the {@code config} object of a create request; 10025 on wrong types or unknown enum values. */
+    public static ConsumerConfig fromJson(ObjectNode o) {
+        List<Long> backoff = null;
+        JsonNode b = o.get("backoff");
+        if (b != null && !b.isNull()) {
+            if (!b.isArray()) {
+                throw new JsApiException(JsError.INVALID_JSON);
+            }
+            backoff = new ArrayList<>();
+            for (JsonNode v : b) {
+                if (!v.isIntegralNumber()) {
+                    throw new JsApiException(JsError.INVALID_JSON);
+                }
+                backoff.add(v.longValue());
+            }
+        }
+        List<String> filters = null;
+        JsonNode f = o.get("filter_subjects");
+        if (f != null && !f.isNull()) {
+            if (!f.isArray()) {
+                throw new JsApiException(JsError.INVALID_JSON);
+            }
+            filters = new ArrayList<>();
+            for (JsonNode v : f) {
+                if (!v.isTextual()) {
+                    throw new JsApiException(JsError.INVALID_JSON);
+                }
+                filters.add(v.textValue());
+            }
+        }
+        String startTime = JsJson.getString(o, "opt_start_time");
+        return new ConsumerConfig(
+                JsJson.getString(o, "name"),
+                JsJson.getString(o, "durable_name"),
+                JsJson.getString(o, "description"),
+                parseEnum(DeliverPolicy.values(), JsJson.getString(o, "deliver_policy"), DeliverPolicy.ALL, p -> p.json),
+                JsJson.getLong(o, "opt_start_seq", 0),
+                startTime == null ? 0 : JsJson.parseTime(startTime),
+                parseEnum(AckPolicy.values(), JsJson.getString(o, "ack_policy"), AckPolicy.NONE, p -> p.json),
+                JsJson.getLong(o, "ack_wait", 0),
+                JsJson.getLong(o, "max_deliver", 0),
+                backoff,
+                JsJson.getString(o, "filter_subject"),
+                filters,
+                parseEnum(ReplayPolicy.values(), JsJson.getString(o, "replay_policy"), ReplayPolicy.INSTANT, p -> p.json),
+                JsJson.getLong(o, "rate_limit_bps", 0),
+                JsJson.getString(o, "sample_freq"),
+                JsJson.getLong(o, "max_waiting", 0),
+                JsJson.getLong(o, "max_ack_pending", 0),
+                JsJson.getBool(o, "flow_control"),
+                JsJson.getBool(o, "headers_only"),
+                JsJson.getLong(o, "max_batch", 0),
+                JsJson.getLong(o, "max_expires", 0),
+                JsJson.getLong(o, "max_bytes", 0),
+                JsJson.getString(o, "deliver_subject"),
+                JsJson.getString(o, "deliver_group"),
+                JsJson.getLong(o, "idle_heartbeat", 0),
+                JsJson.getLong(o, "inactive_threshold", 0),
+                JsJson.getLong(o, "num_replicas", 0),
+                JsJson.getBool(o, "mem_storage"),
+                JsJson.getBool(o, "direct"),
+                JsJson.getObject(o, "metadata"));
+    }
+
+    private static <E> E parseEnum(E[] values, String text, E dflt, java.util.function.Function<E, String> json) {
+        if (text == null) {
+            return dflt;
+        }
+        for (E e : values) {
+            if (json.apply(e).equals(text)) {
+                return e;
+            }
+        }
+        throw new JsApiException(JsError.INVALID_JSON);
+    }
+
+    /** The configuration with the consumer's name filled in and the reference's defaults applied. */
+    public ConsumerConfig withDefaults(String consumerName) {
+        boolean acks = ackPolicy != AckPolicy.NONE;
+        return new ConsumerConfig(consumerName, durableName, description, deliverPolicy, optStartSeq, optStartTime,
+                ackPolicy,
+                ackWait == 0 && acks ? DEFAULT_ACK_WAIT : ackWait,
+                maxDeliver == 0 ? -1 : maxDeliver,
+                backoff == null || backoff.isEmpty() ? null : backoff,
+                filterSubject,
+                filterSubjects == null || filterSubjects.isEmpty() ? null : filterSubjects,
+                replayPolicy, rateLimitBps, sampleFreq,
+                maxWaiting == 0 && !isPush() ? DEFAULT_MAX_WAITING : maxWaiting,
+                maxAckPending == 0 && acks ? DEFAULT_MAX_ACK_PENDING : maxAckPending,
+                flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject, deliverGroup,
+                idleHeartbeat,
+                inactiveThreshold == 0 && durableName == null ? DEFAULT_INACTIVE_THRESHOLD : inactiveThreshold,
+                numReplicas, memStorage, direct, metadata);
+    }
+
+    /** Checks the rules of {@code checkConsumerCfg} that do not need the stream (10079, 10083, ...). */
+    public void validate() {
+        if (isPush()) {
+            if (!Subject.isValidLiteral(deliverSubject)) {
+                throw new JsApiException(JsError.CONSUMER_DELIVER_TO_WILDCARDS);
+            }
+            if (maxWaiting != 0) {
+                throw new JsApiException(JsError.CONSUMER_MAX_WAITING_NEGATIVE_OR_PUSH);
+            }
+            if (ackPolicy == AckPolicy.NONE && maxAckPending > 0) {
+                throw new JsApiException(JsError.CONSUMER_MAX_PENDING_ACK_POLICY_REQUIRED);
+            }
+            if (flowControl && idleHeartbeat <= 0) {
+                throw new JsApiException(JsError.CONSUMER_FC_REQUIRES_HEARTBEAT);
+            }
+        } else {
+            if (idleHeartbeat > 0) {
+                throw new JsApiException(JsError.CONSUMER_HEARTBEAT_REQUIRES_PUSH);
+            }
+            if (flowControl) {
+                throw new JsApiException(JsError.CONSUMER_FC_REQUIRES_PUSH);
+            }
+            if (deliverGroup != null) {
+                throw new JsApiException(JsError.CONSUMER_INVALID_POLICY, "consumer is not push-based with deliver group");
+            }
+        }
+        if (idleHeartbeat > 0 && idleHeartbeat < MIN_HEARTBEAT) {
+            throw new JsApiException(JsError.CONSUMER_SMALL_HEARTBEAT);
+        }
+        if (durableName != null && name != null && !durableName.equals(name)) {
+            throw new JsApiException(JsError.CONSUMER_DURABLE_NAME_NOT_MATCH_NAME);
+        }
+        if (filterSubject != null && filterSubjects != null && !filterSubjects.isEmpty()) {
+            throw new JsApiException(JsError.CONSUMER_DUPLICATE_FILTER_SUBJECTS);
+        }
+        if (filterSubjects != null) {
+            for (int i = 0; i < filterSubjects.size(); i++) {
+                if (!Subject.isValid(filterSubjects.get(i))) {
+                    throw new JsApiException(JsError.CONSUMER_INVALID_POLICY, "consumer filter subject is not valid");
+                }
+                for (int j = i + 1; j < filterSubjects.size(); j++) {
+                    if (Subject.collide(filterSubjects.get(i), filterSubjects.get(j))) {
+                        throw new JsApiException(JsError.CONSUMER_OVERLAPPING_FILTERS);
+                    }
+                }
+            }
+        }
+        if (filterSubject != null && !Subject.isValid(filterSubject)) {
+            throw new JsApiException(JsError.CONSUMER_INVALID_POLICY, "consumer filter subject is not valid");
+        }
+        switch (deliverPolicy) {
+            case LAST_PER_SUBJECT -> {
+                if (filters().isEmpty()) {
+                    throw new JsApiException(JsError.CONSUMER_INVALID_POLICY,
+                            "consumer delivery policy is deliver last per subject, but optional filter subject is not set");
+                }
+            }
+            case BY_START_SEQUENCE -> {
+                if (optStartSeq <= 0) {
+                    throw new JsApiException(JsError.CONSUMER_INVALID_POLICY,
+                            "consumer delivery policy is deliver by start sequence, but optional start sequence is not set");
+                }
+            }
+            case BY_START_TIME -> {
+                if (optStartTime == 0) {
+                    throw new JsApiException(JsError.CONSUMER_INVALID_POLICY,
+                            "consumer delivery policy is deliver by start time, but optional start time is not set");
+                }
+            }
+            default -> { }
+        }
+        if (deliverPolicy != DeliverPolicy.BY_START_SEQUENCE && optStartSeq > 0) {
+            throw new JsApiException(JsError.CONSUMER_INVALID_POLICY,
+                    "consumer delivery policy is " + deliverPolicy.json + ", but optional start sequence is also set");
+        }
+        if (deliverPolicy != DeliverPolicy.BY_START_TIME && optStartTime != 0) {
+            throw new JsApiException(JsError.CONSUMER_INVALID_POLICY,
+                    "consumer delivery policy is " + deliverPolicy.json + ", but optional start time is also set");
+        }
+        if (backoff != null && !backoff.isEmpty() && maxDeliver > 0 && maxDeliver <= backoff.size()) {
+            throw new JsApiException(JsError.CONSUMER_MAX_DELIVER_BACKOFF);
+        }
+        if (replayPolicy == ReplayPolicy.ORIGINAL) {
+            throw new JsApiException(JsError.CONSUMER_CREATE_FAILED, "replay policy original is not supported");
+        }
+    }
+
+    /**
+     * Checks an update of an existing consumer (nats-server's {@code checkNewConsumerConfig}).
+     *
+     * @throws JsApiException 10012 with the reference's reason for a change that is not allowed
+     */
+    public void validateUpdateFrom(ConsumerConfig old) {
+        if (deliverPolicy != old.deliverPolicy) {
+            fail("deliver policy can not be updated");
+        }
+        if (optStartSeq != old.optStartSeq) {
+            fail("start sequence can not be updated");
+        }
+        if (optStartTime != old.optStartTime) {
+            fail("start time can not be updated");
+        }
+        if (ackPolicy != old.ackPolicy) {
+            fail("ack policy can not be updated");
+        }
+        if (replayPolicy != old.replayPolicy) {
+            fail("replay policy can not be updated");
+        }
+        if (idleHeartbeat != old.idleHeartbeat) {
+            fail("heart beats can not be updated");
+        }
+        if (flowControl != old.flowControl) {
+            fail("flow control can not be updated");
+        }
+        if (maxWaiting != old.maxWaiting) {
+            fail("max waiting can not be updated");
+        }
+        if (old.isPush() && !isPush()) {
+            fail("can not update push consumer to pull based");
+        }
+        if (!old.isPush() && isPush()) {
+            fail("can not update pull consumer to push based");
+        }
+        if (memStorage != old.memStorage) {
+            fail("can not update consumer storage type");
+        }
+    }
+
+    private static void fail(String reason) {
+        throw new JsApiException(JsError.CONSUMER_CREATE_FAILED, reason);
+    }
+
+    /** The JSON clients read back, in the reference's field order; empty fields omitted. */
+    public ObjectNode toJson() {
+        ObjectNode o = JsJson.object();
+        putIf(o, "durable_name", durableName);
+        putIf(o, "name", name);
+        putIf(o, "description", description);
+        o.put("deliver_policy", deliverPolicy.json);
+        if (optStartSeq > 0) {
+            o.put("opt_start_seq", optStartSeq);
+        }
+        if (optStartTime != 0) {
+            o.put("opt_start_time", JsJson.time(optStartTime));
+        }
+        o.put("ack_policy", ackPolicy.json);
+        if (ackWait > 0) {
+            o.put("ack_wait", ackWait);
+        }
+        o.put("max_deliver", maxDeliver);
+        if (backoff != null) {
+            ArrayNode a = o.putArray("backoff");
+            backoff.forEach(a::add);
+        }
+        putIf(o, "filter_subject", filterSubject);
+        if (filterSubjects != null) {
+            ArrayNode a = o.putArray("filter_subjects");
+            filterSubjects.forEach(a::add);
+        }
+        o.put("replay_policy", replayPolicy.json);
+        if (rateLimitBps > 0) {
+            o.put("rate_limit_bps", rateLimitBps);
+        }
+        putIf(o, "sample_freq", sampleFreq);
+        if (maxWaiting > 0) {
+            o.put("max_waiting", maxWaiting);
+        }
+        if (maxAckPending != 0) {
+            o.put("max_ack_pending", maxAckPending);
+        }
+        if (flowControl) {
+            o.put("flow_control", true);
+        }
+        if (headersOnly) {
+            o.put("headers_only", true);
+        }
+        if (maxBatch > 0) {
+            o.put("max_batch", maxBatch);
+        }
+        if (maxExpires > 0) {
+            o.put("max_expires", maxExpires);
+        }
+        if (maxBytes > 0) {
+            o.put("max_bytes", maxBytes);
+        }
+        putIf(o, "deliver_subject", deliverSubject);
+        putIf(o, "deliver_group", deliverGroup);
+        if (idleHeartbeat > 0) {
+            o.put("idle_heartbeat", idleHeartbeat);
+        }
+        if (inactiveThreshold > 0) {
+            o.put("inactive_threshold", inactiveThreshold);
+        }
+        o.put("num_replicas", numReplicas);
+        if (memStorage) {
+            o.put("mem_storage", true);
+        }
+        if (direct) {
+            o.put("direct", true);
+        }
+        if (metadata != null && metadata.size() > 0) {
+            o.set("metadata", metadata);
+        }
+        return o;
+    }
+
+    private static void putIf(ObjectNode o, String field, String value) {
+        if (value != null) {
+            o.put(field, value);
+        }
+    }
+}

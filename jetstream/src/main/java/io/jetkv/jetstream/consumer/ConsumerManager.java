@@ -1,0 +1,471 @@
+package io.jetkv.jetstream.consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.ApiRequest;
+import io.jetkv.jetstream.api.JsApi;
+import io.jetkv.jetstream.api.JsApiException;
+import io.jetkv.jetstream.api.JsApiSubjects;
+import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.stream.StorageBackend;
+import io.jetkv.jetstream.stream.Stream;
+import io.jetkv.jetstream.stream.StreamEnums;
+import io.jetkv.jetstream.stream.StreamManager;
+import io.jetkv.protocol.Subject;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * JetStream consumers of a server: the {@code $JS.API.CONSUMER.*} handlers, the internal subscriptions on
+ * ack ({@code $JS.ACK.>}) and flow-control ({@code $JS.FC.>}) subjects, the timer that drives ack
+ * deadlines and heartbeats, and the persisted state of durable consumers (meta keys
+ * {@code consumer/<stream>/<name>}).
+ *
+ * <p>Threading: API handlers run on API workers and only validate; every change to a consumer is queued
+ * on its stream's writer ({@link Stream#execute}). Ack and pull-request handlers run on Netty event loops
+ * and only queue. The timer thread {@code js-consumer-timer} only queues ticks.
+ */
+public final class ConsumerManager implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ConsumerManager.class);
+    private static final long TICK_MILLIS = 50;
+    private static final String META_PREFIX = "consumer/";
+
+    private final StreamManager streams;
+    private final MessageBus bus;
+    private final StorageBackend storage;
+    private final Map<Stream, ConsumerSet> sets = new ConcurrentHashMap<>();
+    private final List<MessageBus.Subscription> subscriptions = new ArrayList<>();
+    private ScheduledExecutorService timer;
+
+    public ConsumerManager(StreamManager streams, MessageBus bus, StorageBackend storage) {
+        this.streams = streams;
+        this.bus = bus;
+        this.storage = storage;
+    }
+
+    MessageBus bus() {
+        return bus;
+    }
+
+    /** Registers the consumer routes, replacing the placeholders (same operations and token counts). */
+    public void registerWith(JsApi api) {
+        api.register(JsApiSubjects.CONSUMER_CREATE, 1, Integer.MAX_VALUE, JsApiSubjects.CONSUMER_CREATE_RESPONSE,
+                this::create);
+        api.register(JsApiSubjects.CONSUMER_DURABLE_CREATE, 2, 2, JsApiSubjects.CONSUMER_CREATE_RESPONSE,
+                this::create);
+        api.register(JsApiSubjects.CONSUMER_INFO, 2, 2, JsApiSubjects.CONSUMER_INFO_RESPONSE, this::info);
+        api.register(JsApiSubjects.CONSUMER_DELETE, 2, 2, JsApiSubjects.CONSUMER_DELETE_RESPONSE, this::delete);
+        api.register(JsApiSubjects.CONSUMER_NAMES, 1, 1, JsApiSubjects.CONSUMER_NAMES_RESPONSE, this::names);
+        api.register(JsApiSubjects.CONSUMER_LIST, 1, 1, JsApiSubjects.CONSUMER_LIST_RESPONSE, this::list);
+        api.register(JsApiSubjects.CONSUMER_MSG_NEXT, 2, 2, "", this::next, true);
+    }
+
+    /** Restores durable consumers, subscribes ack and flow-control subjects, starts the timer. */
+    public void start() {
+        restore();
+        subscriptions.add(bus.subscribe("$JS.ACK.>", this::onAck));
+        subscriptions.add(bus.subscribe("$JS.FC.>", this::onFlowControl));
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "js-consumer-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Shutdown step one: no more acks or ticks; the streams' close persists consumer state. */
+    @Override
+    public void close() {
+        subscriptions.forEach(MessageBus.Subscription::unsubscribe);
+        subscriptions.clear();
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+
+    static long nowNanos() {
+        Instant i = Instant.now();
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    // ---- sets ----
+
+    /** Writer thread of {@code stream}: its set, attached on first use. */
+    private ConsumerSet setFor(Stream stream) {
+        return sets.computeIfAbsent(stream, s -> {
+            ConsumerSet set = new ConsumerSet(this, s);
+            s.addListener(set);
+            return set;
+        });
+    }
+
+    void detach(ConsumerSet set) {
+        sets.remove(set.stream(), set);
+        set.stream().removeListener(set);
+    }
+
+    private void tick() {
+        for (ConsumerSet set : sets.values()) {
+            if (set.tickQueued.compareAndSet(false, true) && !set.stream().execute(b -> set.tick())) {
+                set.tickQueued.set(false);
+            }
+        }
+    }
+
+    // ---- persistence ----
+
+    private static String key(String stream, String name) {
+        return META_PREFIX + stream + "/" + name;
+    }
+
+    void persist(Stream stream, Consumer c) {
+        if (!c.config().isDurable() || c.config().memStorage()
+                || stream.config().storage() != StreamEnums.Storage.FILE) {
+            return;
+        }
+        try {
+            storage.putMeta(key(stream.name(), c.name()), JsJson.bytes(c.persisted()));
+        } catch (RuntimeException e) {
+            LOG.error("stream {}: saving consumer {} failed", stream.name(), c.name(), e);
+        }
+    }
+
+    void forget(String stream, String name) {
+        try {
+            storage.deleteMeta(key(stream, name));
+        } catch (RuntimeException e) {
+            LOG.error("stream {}: deleting saved consumer {} failed", stream, name, e);
+        }
+    }
+
+    private void restore() {
+        Map<String, byte[]> saved = storage.metaWithPrefix(META_PREFIX);
+        for (Map.Entry<String, byte[]> e : saved.entrySet()) {
+            String rest = e.getKey().substring(META_PREFIX.length());
+            int slash = rest.indexOf('/');
+            if (slash < 0) {
+                continue;
+            }
+            String streamName = rest.substring(0, slash);
+            String name = rest.substring(slash + 1);
+            Stream stream = streams.get(streamName);
+            if (stream == null) {
+                storage.deleteMeta(e.getKey());
+                continue;
+            }
+            try {
+                JsonNode node = JsJson.MAPPER.readTree(e.getValue());
+                ConsumerConfig cfg = ConsumerConfig.fromJson((ObjectNode) node.get("config"));
+                long created = node.path("created").asLong(nowNanos());
+                JsonNode state = node.get("state");
+                stream.execute(b -> {
+                    long now = nowNanos();
+                    ConsumerSet set = setFor(stream);
+                    Consumer c = new Consumer(set, name, cfg, created, now);
+                    if (state != null) {
+                        c.restoreState(state, now);
+                    }
+                    set.add(c);
+                    LOG.info("stream {}: consumer {} restored", streamName, name);
+                });
+            } catch (IOException | RuntimeException ex) {
+                LOG.error("stream {}: consumer {} could not be restored", streamName, name, ex);
+            }
+        }
+    }
+
+    // ---- API ----
+
+    private Stream requireStream(ApiRequest req) {
+        Stream s = streams.get(req.arg(0));
+        if (s == null) {
+            throw new JsApiException(JsError.STREAM_NOT_FOUND);
+        }
+        return s;
+    }
+
+    /** Runs {@code work} on the stream's writer; its {@link JsApiException}s become the error reply. */
+    private void hop(ApiRequest req, Stream stream, BiConsumer<ConsumerSet, Long> work) {
+        boolean queued = stream.execute(new Stream.Task() {
+            @Override
+            public void run(Stream.Batch batch) {
+                try {
+                    work.accept(setFor(stream), nowNanos());
+                } catch (JsApiException e) {
+                    req.fail(e);
+                }
+            }
+
+            @Override
+            public void rejected(Stream.Batch batch) {
+                req.fail(JsError.STREAM_NOT_FOUND);
+            }
+        });
+        if (!queued) {
+            req.fail(stream.isClosed() ? JsError.STREAM_NOT_FOUND : JsError.TOO_MANY_REQUESTS);
+        }
+    }
+
+    private static void checkName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new JsApiException(JsError.CONSUMER_NAME_INVALID);
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char ch = name.charAt(i);
+            if (ch == '.' || ch == '*' || ch == '>' || ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\f') {
+                throw new JsApiException(JsError.CONSUMER_NAME_INVALID);
+            }
+            if (ch == '/' || ch == '\\') {
+                throw new JsApiException(JsError.CONSUMER_NAME_PATH_SEPARATORS);
+            }
+        }
+    }
+
+    /** All four create subjects (nats-server's {@code jsConsumerCreateRequest}). */
+    private void create(ApiRequest req) {
+        boolean durableSubject = req.subject().startsWith(JsApiSubjects.PREFIX + JsApiSubjects.CONSUMER_DURABLE_CREATE + ".");
+        Stream stream;
+        ObjectNode body = req.body();
+        String bodyStream = JsJson.getString(body, "stream_name");
+        if (bodyStream != null && !bodyStream.equals(req.arg(0))) {
+            throw new JsApiException(JsError.STREAM_MISMATCH);
+        }
+        stream = requireStream(req);
+        ObjectNode cfgJson = JsJson.getObject(body, "config");
+        if (cfgJson == null) {
+            throw new JsApiException(JsError.CONSUMER_CREATE_FAILED, "consumer config required");
+        }
+        String action = JsJson.getString(body, "action");
+        ConsumerConfig cfg = ConsumerConfig.fromJson(cfgJson);
+        if (cfg.durableName() != null && cfg.name() != null && !cfg.durableName().equals(cfg.name())) {
+            throw new JsApiException(JsError.CONSUMER_DURABLE_NAME_NOT_MATCH_NAME);
+        }
+        String name;
+        if (durableSubject) {
+            name = req.arg(1);
+            if (cfg.durableName() == null) {
+                throw new JsApiException(JsError.CONSUMER_DURABLE_NAME_NOT_SET);
+            }
+            if (!cfg.durableName().equals(name)) {
+                throw new JsApiException(JsError.CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT);
+            }
+        } else if (req.args().size() == 1) {
+            if (cfg.durableName() != null) {
+                throw new JsApiException(JsError.CONSUMER_EPHEMERAL_WITH_DURABLE_NAME);
+            }
+            name = cfg.name() != null ? cfg.name() : Consumer.generateName();
+        } else {
+            name = req.arg(1);
+            if (cfg.durableName() != null && !cfg.durableName().equals(name)) {
+                throw new JsApiException(JsError.CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT);
+            }
+            if (req.args().size() > 2) {
+                if (cfg.filterSubjects() != null && !cfg.filterSubjects().isEmpty()) {
+                    throw new JsApiException(JsError.CONSUMER_MULTIPLE_FILTERS_NOT_ALLOWED);
+                }
+                String filter = String.join(".", req.args().subList(2, req.args().size()));
+                if (!filter.equals(cfg.filterSubject())) {
+                    throw new JsApiException(JsError.CONSUMER_CREATE_FILTER_MISMATCH);
+                }
+            }
+        }
+        checkName(name);
+        ConsumerConfig full = cfg.withDefaults(name);
+        full.validate();
+        List<String> streamSubjects = stream.config().subjects();
+        if (streamSubjects != null && !streamSubjects.isEmpty()) {
+            for (String f : full.filters()) {
+                boolean ok = false;
+                for (String s : streamSubjects) {
+                    if (Subject.collide(f, s)) {
+                        ok = true;
+                        break;
+                    }
+                }
+                if (!ok) {
+                    throw new JsApiException(JsError.CONSUMER_FILTER_NOT_SUBSET);
+                }
+            }
+        }
+        hop(req, stream, (set, now) -> {
+            Consumer existing = set.get(name);
+            if (existing != null) {
+                if (!existing.config().toJson().equals(full.toJson())) {
+                    if ("create".equals(action)) {
+                        throw new JsApiException(JsError.CONSUMER_ALREADY_EXISTS);
+                    }
+                    full.validateUpdateFrom(existing.config());
+                    existing.update(full);
+                    set.persistIfDirty(existing);
+                }
+                req.respond(existing.info(now));
+                existing.deliverMore(now);
+                return;
+            }
+            if ("update".equals(action)) {
+                throw new JsApiException(JsError.CONSUMER_DOES_NOT_EXIST);
+            }
+            Consumer c = new Consumer(set, name, full, now, now);
+            set.add(c);
+            persist(stream, c);
+            // the reply is a snapshot taken before anything is delivered (clients count the initial set from it)
+            req.respond(c.info(now));
+            c.deliverMore(now);
+            set.persistIfDirty(c);
+        });
+    }
+
+    private void info(ApiRequest req) {
+        Stream stream = requireStream(req);
+        String name = req.arg(1);
+        hop(req, stream, (set, now) -> {
+            Consumer c = set.get(name);
+            if (c == null) {
+                throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
+            }
+            c.invalidate();
+            req.respond(c.info(now));
+        });
+    }
+
+    private void delete(ApiRequest req) {
+        Stream stream = requireStream(req);
+        String name = req.arg(1);
+        hop(req, stream, (set, now) -> {
+            if (!set.remove(name)) {
+                throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
+            }
+            ObjectNode o = JsJson.object();
+            o.put("success", true);
+            req.respond(o);
+        });
+    }
+
+    private static int offset(ApiRequest req) {
+        return Math.max(0, JsJson.getInt(req.body(), "offset", 0));
+    }
+
+    private void names(ApiRequest req) {
+        Stream stream = requireStream(req);
+        int offset = offset(req);
+        ConsumerSet set = sets.get(stream);
+        List<String> all = set == null ? List.of() : set.names();
+        ObjectNode out = JsJson.object();
+        out.put("total", all.size());
+        out.put("offset", offset);
+        out.put("limit", JsApiSubjects.NAMES_LIMIT);
+        ArrayNode a = out.putArray("consumers");
+        for (int i = offset; i < all.size() && i < offset + JsApiSubjects.NAMES_LIMIT; i++) {
+            a.add(all.get(i));
+        }
+        req.respond(out);
+    }
+
+    private void list(ApiRequest req) {
+        Stream stream = requireStream(req);
+        int offset = offset(req);
+        hop(req, stream, (set, now) -> {
+            List<Consumer> all = set.all();
+            ObjectNode out = JsJson.object();
+            out.put("total", all.size());
+            out.put("offset", offset);
+            out.put("limit", JsApiSubjects.LIST_LIMIT);
+            ArrayNode a = out.putArray("consumers");
+            for (int i = offset; i < all.size() && i < offset + JsApiSubjects.LIST_LIMIT; i++) {
+                Consumer c = all.get(i);
+                c.invalidate();
+                a.add(c.info(now));
+            }
+            req.respond(out);
+        });
+    }
+
+    /** Event loop: a pull request; no reply at all when the consumer does not exist (as the reference). */
+    private void next(ApiRequest req) {
+        Stream stream = streams.get(req.arg(0));
+        if (stream == null || req.reply() == null) {
+            return;
+        }
+        ConsumerSet set = sets.get(stream);
+        if (set == null || set.get(req.arg(1)) == null) {
+            return;
+        }
+        String name = req.arg(1);
+        String reply = req.reply();
+        byte[] body = req.payload();
+        stream.execute(b -> {
+            Consumer c = set.get(name);
+            if (c != null) {
+                c.pullRequest(reply, body, nowNanos());
+                set.persistIfDirty(c);
+            }
+        });
+    }
+
+    /** Event loop: {@code $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>}. */
+    private void onAck(String subject, String reply, byte[] headers, byte[] payload) {
+        String[] t = subject.split("\\.");
+        if (t.length != 9) {
+            return;
+        }
+        Stream stream = streams.get(t[2]);
+        ConsumerSet set = stream == null ? null : sets.get(stream);
+        if (set == null) {
+            return;
+        }
+        long sseq;
+        long cseq;
+        try {
+            sseq = Long.parseLong(t[5]);
+            cseq = Long.parseLong(t[6]);
+        } catch (NumberFormatException e) {
+            return;
+        }
+        String name = t[3];
+        stream.execute(b -> {
+            Consumer c = set.get(name);
+            if (c == null) {
+                return;
+            }
+            boolean confirm = c.ack(sseq, cseq, payload, reply, nowNanos());
+            set.persistIfDirty(c);
+            if (confirm && reply != null) {
+                bus.publish(reply, null, null, new byte[0]);
+            }
+        });
+    }
+
+    /** Event loop: a client answered {@code $JS.FC.<stream>.<consumer>.<token>}. */
+    private void onFlowControl(String subject, String reply, byte[] headers, byte[] payload) {
+        String[] t = subject.split("\\.");
+        if (t.length < 5) {
+            return;
+        }
+        Stream stream = streams.get(t[2]);
+        ConsumerSet set = stream == null ? null : sets.get(stream);
+        if (set == null) {
+            return;
+        }
+        String name = t[3];
+        stream.execute(b -> {
+            Consumer c = set.get(name);
+            if (c != null) {
+                c.flowControlReply(subject, nowNanos());
+                set.persistIfDirty(c);
+            }
+        });
+    }
+}

@@ -1,0 +1,128 @@
+package io.jetkv.jetstream.consumer;
+
+import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.stream.Stream;
+import io.jetkv.jetstream.stream.StreamListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The consumers of one stream, attached to it as a {@link StreamListener}: new messages wake them after
+ * each group commit, the timer's ticks run their ack deadlines, heartbeats and inactivity checks.
+ *
+ * <p>Threading: the map is read from any thread (names, lookups for acks and pull requests); consumers
+ * are added, removed and run only on the stream's writer thread.
+ */
+final class ConsumerSet implements StreamListener {
+    private static final Logger LOG = LoggerFactory.getLogger(ConsumerSet.class);
+
+    private final ConsumerManager manager;
+    private final Stream stream;
+    private final ConcurrentSkipListMap<String, Consumer> consumers = new ConcurrentSkipListMap<>();
+    final AtomicBoolean tickQueued = new AtomicBoolean();
+
+    ConsumerSet(ConsumerManager manager, Stream stream) {
+        this.manager = manager;
+        this.stream = stream;
+    }
+
+    Stream stream() {
+        return stream;
+    }
+
+    MessageBus bus() {
+        return manager.bus();
+    }
+
+    Consumer get(String name) {
+        return consumers.get(name);
+    }
+
+    /** Names in order; any thread. */
+    List<String> names() {
+        return new ArrayList<>(consumers.keySet());
+    }
+
+    List<Consumer> all() {
+        return new ArrayList<>(consumers.values());
+    }
+
+    /** Writer thread. */
+    void add(Consumer c) {
+        consumers.put(c.name(), c);
+        stream.consumerCount().incrementAndGet();
+    }
+
+    /** Writer thread: deletes the consumer and its persisted state. */
+    boolean remove(String name) {
+        Consumer c = consumers.remove(name);
+        if (c == null) {
+            return false;
+        }
+        stream.consumerCount().decrementAndGet();
+        c.delete();
+        manager.forget(stream.name(), name);
+        return true;
+    }
+
+    /** Writer thread: saves the consumer's state if it changed. */
+    void persistIfDirty(Consumer c) {
+        if (c.takeDirty() && !c.isDeleted()) {
+            manager.persist(stream, c);
+        }
+    }
+
+    @Override
+    public void afterFlush(Stream s) {
+        long now = ConsumerManager.nowNanos();
+        for (Consumer c : consumers.values()) {
+            try {
+                c.invalidate();
+                c.deliverMore(now);
+                persistIfDirty(c);
+            } catch (RuntimeException e) {
+                LOG.error("stream {}: consumer {} failed delivering", s.name(), c.name(), e);
+            }
+        }
+    }
+
+    /** Writer thread: the timer's tick. */
+    void tick() {
+        tickQueued.set(false);
+        long now = ConsumerManager.nowNanos();
+        for (Consumer c : consumers.values()) {
+            try {
+                c.invalidate();
+                c.tick(now);
+                if (c.inactiveExpired(now)) {
+                    LOG.info("stream {}: consumer {} removed after inactivity", stream.name(), c.name());
+                    remove(c.name());
+                } else {
+                    persistIfDirty(c);
+                }
+            } catch (RuntimeException e) {
+                LOG.error("stream {}: consumer {} tick failed", stream.name(), c.name(), e);
+            }
+        }
+    }
+
+    @Override
+    public void streamClosed(Stream s) {
+        for (Consumer c : consumers.values()) {
+            if (s.isDeleted()) {
+                c.delete();
+                manager.forget(s.name(), c.name());
+            } else {
+                persistIfDirty(c);
+            }
+        }
+        if (s.isDeleted()) {
+            consumers.clear();
+        }
+        manager.detach(this);
+    }
+}

@@ -1,0 +1,92 @@
+package io.jetkv.server.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Debian's nats-server (the reference), started on a random port for differential tests. Available only
+ * where {@code nats-server} is installed; {@code .ci/run} installs it.
+ */
+final class ReferenceServer implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("Listening for client connections on [^:]+:(\\d+)");
+
+    private final Process process;
+    private final int port;
+
+    private ReferenceServer(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    static Path binary() {
+        for (String p : List.of("/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server")) {
+            if (Files.isExecutable(Path.of(p))) {
+                return Path.of(p);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * True when nats-server is installed. With {@code JETKV_REQUIRE_REFERENCE=1} (set by {@code .ci/run})
+     * a missing binary is an error rather than a skip.
+     */
+    static boolean available() {
+        if (binary() == null && "1".equals(System.getenv("JETKV_REQUIRE_REFERENCE"))) {
+            throw new IllegalStateException("nats-server is required (JETKV_REQUIRE_REFERENCE=1) but not installed");
+        }
+        return binary() != null;
+    }
+
+    /** Starts nats-server with {@code -p -1} (random port) plus {@code extraArgs}; returns once it listens. */
+    static ReferenceServer start(String... extraArgs) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(binary().toString(), "-a", "127.0.0.1", "-p", "-1"));
+        cmd.addAll(List.of(extraArgs));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        port.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+            port.completeExceptionally(new IOException("nats-server exited before listening"));
+        }, "nats-server-log");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            return new ReferenceServer(p, port.get(10, TimeUnit.SECONDS));
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new IOException("nats-server did not start", e);
+        }
+    }
+
+    int port() {
+        return port;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(5, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}
