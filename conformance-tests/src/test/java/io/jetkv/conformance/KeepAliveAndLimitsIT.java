@@ -70,33 +70,33 @@ class KeepAliveAndLimitsIT {
         try (NatsServer server = NatsServer.start(config);
                 Socket slow = new Socket("127.0.0.1", server.port());
                 RawClient publisher = new RawClient(server.port())) {
-            slow.setReceiveBufferSize(4096);
             slow.setSoTimeout(10_000);
             OutputStream out = slow.getOutputStream();
             out.write("CONNECT {\"verbose\":false}\r\nSUB flood 1\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = slow.getInputStream();
             readUntil(in, "PONG\r\n");
-            // the subscriber stops reading; the publisher sends far more than max_pending plus socket buffers
+            // the subscriber stops reading; the publisher sends far more than max_pending plus the kernel's
+            // socket buffers (a few MB each way on loopback)
             String payload = "x".repeat(1000);
             StringBuilder batch = new StringBuilder();
             for (int i = 0; i < 100; i++) {
                 batch.append("PUB flood 1000\r\n").append(payload).append("\r\n");
             }
             publisher.send("CONNECT {\"verbose\":false}\r\n");
-            for (int i = 0; i < 200; i++) {
+            for (int i = 0; i < 300; i++) {
                 publisher.send(batch.toString());
             }
             publisher.send("PING\r\n");
             assertTrue(publisher.readUntil("PONG\r\n").endsWith("PONG\r\n"), "publisher unaffected");
-            // draining the slow socket now ends in EOF: the server closed it rather than buffering 20 MB
+            // draining the slow socket now ends in EOF: the server closed it rather than buffering 30 MB
             long received = 0;
             byte[] buf = new byte[65536];
             int n;
             while ((n = in.read(buf)) >= 0) {
                 received += n;
             }
-            assertTrue(received < 20_000_000L, "dropped before everything was queued: " + received);
+            assertTrue(received < 30_000_000L, "dropped before everything was queued: " + received);
         }
     }
 

@@ -63,7 +63,7 @@ final class MessageCodec {
         return new String(v, pos[0], subjLen, StandardCharsets.UTF_8);
     }
 
-    /** {@link StoredMessage#storedSize()} without copying headers and payload; {@code subject} as decoded. */
+    /** {@link StoredMessage#fileStoredSize()} without copying headers and payload; {@code subject} as decoded. */
     static long storedSize(long seq, byte[] v, String subject) {
         checkVersion(v, seq);
         int[] pos = {9};
@@ -72,7 +72,7 @@ final class MessageCodec {
         long hdrField = getVarint(v, pos);
         long hdrLen = hdrField == 0 ? 0 : hdrField - 1;
         long payloadLen = v.length - pos[0] - hdrLen;
-        return subject.length() + hdrLen + payloadLen + 16L;
+        return StoredMessage.fileSize(subject.length(), hdrLen, payloadLen);
     }
 
     static long decodeTimestamp(long seq, byte[] v) {

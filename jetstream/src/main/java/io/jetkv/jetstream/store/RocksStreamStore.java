@@ -170,7 +170,7 @@ public final class RocksStreamStore implements StreamStore {
             payload = new byte[0];
         }
         long seq = lastSeq + 1;
-        long size = new StoredMessage(seq, subject, headers, payload, timestamp).storedSize();
+        long size = new StoredMessage(seq, subject, headers, payload, timestamp).fileStoredSize();
         PerSubject ps = subjects.get(subject);
         if (ps == null) {
             ps = new PerSubject(subject, indexPrefix(subject));

@@ -21,6 +21,11 @@ import org.rocksdb.RocksIterator;
  * what a flush keeps, what a crash before it loses, streams side by side, and the metadata map.
  */
 class RocksStreamStoreTest extends StreamStoreContract {
+    @Override
+    protected long sizeOf(StoredMessage m) {
+        return m.fileStoredSize();
+    }
+
     @TempDir
     Path dir;
 
@@ -239,7 +244,8 @@ class RocksStreamStoreTest extends StreamStoreContract {
             } else {
                 store.flush(rnd.nextInt(50) == 0);
             }
-            assertEquals(model.state(), store.state(), "step " + step);
+            // byte accounting differs by design (file vs memory formulas); everything else must agree
+            assertEquals(withoutBytes(model.state()), withoutBytes(store.state()), "step " + step);
             if (step % 50 == 0) {
                 assertArrayEquals(model.deletedSequences(), store.deletedSequences());
                 for (String s : subjects) {
@@ -271,5 +277,10 @@ class RocksStreamStoreTest extends StreamStoreContract {
             }
         }
         return n;
+    }
+
+    private static StreamState withoutBytes(StreamState s) {
+        return new StreamState(s.msgs(), 0, s.firstSeq(), s.firstTimestamp(), s.lastSeq(), s.lastTimestamp(),
+                s.numSubjects(), s.numDeleted());
     }
 }

@@ -53,8 +53,13 @@ abstract class StreamStoreContract {
         return new String(m.payload(), UTF_8);
     }
 
-    static long size(String subject, byte[] headers, String payload) {
-        return new StoredMessage(0, subject, headers, payload.getBytes(UTF_8), 0).storedSize();
+    long size(String subject, byte[] headers, String payload) {
+        return sizeOf(new StoredMessage(0, subject, headers, payload.getBytes(UTF_8), 0));
+    }
+
+    /** The store's accounting size: nats-server counts memory and file storage differently. */
+    protected long sizeOf(StoredMessage m) {
+        return m.storedSize();
     }
 
     // ---- append and load
