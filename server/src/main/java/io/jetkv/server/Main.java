@@ -18,6 +18,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        preloadInBackground(args);
         Launch launch;
         try {
             launch = Flags.parse(args);
@@ -33,6 +34,28 @@ public final class Main {
             }
             case RUN -> run(launch);
         }
+    }
+
+    /**
+     * Start-up time matters (harnesses start a server per test): while this thread parses flags, another
+     * loads Netty's native transport and, when JetStream may be enabled, RocksDB and Jackson.
+     */
+    private static void preloadInBackground(String[] args) {
+        boolean maybeJetStream = false;
+        for (String a : args) {
+            String flag = a.replaceFirst("^-+", "");
+            maybeJetStream |= flag.startsWith("js") || flag.startsWith("jetstream") || flag.equals("c")
+                    || flag.startsWith("config");
+        }
+        boolean js = maybeJetStream;
+        Thread t = new Thread(() -> {
+            io.netty.channel.epoll.Epoll.isAvailable();
+            if (js) {
+                io.jetkv.jetstream.Preload.run();
+            }
+        }, "preload");
+        t.setDaemon(true);
+        t.start();
     }
 
     private static void run(Launch launch) {
