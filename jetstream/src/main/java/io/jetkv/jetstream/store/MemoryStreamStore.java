@@ -25,6 +25,7 @@ public final class MemoryStreamStore implements StreamStore {
     private long lastSeq;
     private long lastTimestamp;
     private boolean closed;
+    private final Map<String, byte[]> aux = new HashMap<>();
 
     private static final class PerSubject {
         final TreeSet<Long> seqs = new TreeSet<>();
@@ -53,6 +54,32 @@ public final class MemoryStreamStore implements StreamStore {
         purgeBelow(nextSeq);
         // last_seq never decreases: skipping backwards over an emptied range only drops messages
         lastSeq = Math.max(lastSeq, nextSeq - 1);
+    }
+
+    @Override
+    public void advanceTo(long nextSeq) {
+        ensureOpen();
+        if (messages.isEmpty()) {
+            skipTo(nextSeq);
+        } else {
+            lastSeq = Math.max(lastSeq, nextSeq - 1);
+        }
+    }
+
+    @Override
+    public void putAux(String key, byte[] value) {
+        ensureOpen();
+        if (value == null) {
+            aux.remove(key);
+        } else {
+            aux.put(key, value);
+        }
+    }
+
+    @Override
+    public byte[] getAux(String key) {
+        ensureOpen();
+        return aux.get(key);
     }
 
     @Override

@@ -30,6 +30,7 @@ import org.rocksdb.WriteBatchWithIndex;
  * 03 subject                      -> index floor: index rows of subject below it are garbage to range-delete
  * 04 len(4) subject seq(8)        -> stored size (varint); the subject index, seeked by literal filters
  * 05 seq(8)                       -> message, see {@link MessageCodec}
+ * 06 name                         -> auxiliary value ({@link #putAux}), e.g. a source's position
  * </pre>
  *
  * <p>Staged changes go into a {@link WriteBatchWithIndex}; reads merge it over the database, so they see
@@ -55,6 +56,7 @@ public final class RocksStreamStore implements StreamStore {
     private static final byte K_INDEX_FLOOR = 3;
     private static final byte K_INDEX = 4;
     private static final byte K_MSG = 5;
+    private static final byte K_AUX = 6;
     private static final byte ROW_VERSION = 1;
 
     private final RocksStorage storage;
@@ -215,6 +217,42 @@ public final class RocksStreamStore implements StreamStore {
             firstTimestamp = 0;
         }
         dirty = true;
+    }
+
+    @Override
+    public void advanceTo(long nextSeq) {
+        ensureOpen();
+        if (msgs == 0) {
+            skipTo(nextSeq);
+            return;
+        }
+        if (nextSeq - 1 > lastSeq) {
+            // interior deletes are not stored: the counters alone make the gap (num_deleted)
+            lastSeq = nextSeq - 1;
+            dirty = true;
+        }
+    }
+
+    @Override
+    public void putAux(String key, byte[] value) {
+        ensureOpen();
+        byte[] k = RocksStorage.concat(kindKey(K_AUX), key.getBytes(StandardCharsets.UTF_8));
+        try {
+            if (value == null) {
+                batch.delete(cf, k);
+            } else {
+                batch.put(cf, k, value);
+            }
+        } catch (RocksDBException e) {
+            throw failure("aux write", lastSeq, e);
+        }
+        dirty = true;
+    }
+
+    @Override
+    public byte[] getAux(String key) {
+        ensureOpen();
+        return get(RocksStorage.concat(kindKey(K_AUX), key.getBytes(StandardCharsets.UTF_8)), lastSeq);
     }
 
     @Override

@@ -28,6 +28,28 @@ public interface StreamStore extends AutoCloseable {
      */
     void skipTo(long nextSeq);
 
+    /**
+     * Moves the sequence forward so that the next append gets {@code nextSeq}, keeping every stored message:
+     * the skipped sequences become interior deletes (a mirror keeps its origin's sequences this way). On an
+     * empty store it behaves like {@link #skipTo}. No effect when {@code nextSeq <= lastSeq + 1}.
+     */
+    default void advanceTo(long nextSeq) {
+        throw new UnsupportedOperationException("advanceTo");
+    }
+
+    /**
+     * Stages a small named value that is made durable by the same {@link #flush} as the messages staged with
+     * it (a source's position rides with the messages it copied). Null removes it. Destroyed with the store.
+     */
+    default void putAux(String key, byte[] value) {
+        throw new UnsupportedOperationException("putAux");
+    }
+
+    /** A value stored by {@link #putAux} (staged ones included), or null. */
+    default byte[] getAux(String key) {
+        return null;
+    }
+
     /** Removes one message; false when it was not stored. {@code erase} overwrites the data too (no_erase=false). */
     boolean remove(long seq, boolean erase);
 

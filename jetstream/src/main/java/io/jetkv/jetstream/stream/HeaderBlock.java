@@ -78,6 +78,41 @@ public final class HeaderBlock {
         return out;
     }
 
+    /**
+     * {@code block} without the header lines whose name starts with one of {@code prefixes} (null stays
+     * null). The version line and the other lines are kept verbatim.
+     */
+    public static byte[] without(byte[] block, String... prefixes) {
+        if (block == null || block.length == 0) {
+            return block;
+        }
+        String text = new String(block, StandardCharsets.UTF_8);
+        String[] lines = text.split("\r\n", -1);
+        StringBuilder sb = new StringBuilder(text.length());
+        boolean removed = false;
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            boolean drop = false;
+            if (i > 0 && !line.isEmpty()) {
+                for (String p : prefixes) {
+                    if (line.startsWith(p)) {
+                        drop = true;
+                        break;
+                    }
+                }
+            }
+            if (drop) {
+                removed = true;
+                continue;
+            }
+            sb.append(line);
+            if (i < lines.length - 1) {
+                sb.append("\r\n");
+            }
+        }
+        return removed ? sb.toString().getBytes(StandardCharsets.UTF_8) : block;
+    }
+
     /** A status-only block: {@code NATS/1.0 404 Message Not Found␍␊␍␊}. */
     public static byte[] status(int code, String description) {
         return ("NATS/1.0 " + code + " " + description + "\r\n\r\n").getBytes(StandardCharsets.UTF_8);

@@ -139,6 +139,8 @@ public final class Stream {
     private volatile StreamState stats;
     private volatile long nextExpiry = Long.MAX_VALUE;
     private volatile long nextDedupePrune = Long.MAX_VALUE;
+    /** Copies the mirror or sources into this stream; null when it has none. Set by the registry. */
+    private volatile Sourcing sourcing;
 
     // Writer-confined state.
     private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
@@ -211,6 +213,19 @@ public final class Stream {
     /** Registry only: the new configuration takes effect for the next task the writer runs. */
     void setConfig(StreamConfig c) {
         this.config = c;
+    }
+
+    Sourcing sourcing() {
+        return sourcing;
+    }
+
+    /** Registry only: replaces the copier (creation, restore, update); the old one is stopped. */
+    void setSourcing(Sourcing s) {
+        Sourcing old = sourcing;
+        sourcing = s;
+        if (old != null) {
+            old.stop();
+        }
     }
 
     /** Event loop: queue a publish; false when the queue is full (caller answers 429) or the stream is gone. */
@@ -562,6 +577,48 @@ public final class Stream {
         batch.sendIfDurable(dest, headers, body);
     }
 
+    /**
+     * Writer thread, for the mirror copier: stores an origin message under its origin sequence (skipped
+     * origin sequences become interior deletes) with its original timestamp. Publish checks do not apply;
+     * the limits do.
+     */
+    void storeMirrored(String subject, StoredMessage m, Batch batch) {
+        StreamConfig cfg = config;
+        if (m.seq() <= store.state().lastSeq()) {
+            return; // already copied
+        }
+        store.advanceTo(m.seq());
+        store.append(subject, m.headers(), m.payload(), m.timestamp());
+        batch.markDirty();
+        lastTimestamp = Math.max(lastTimestamp, m.timestamp());
+        enforceLimits(cfg, subject);
+    }
+
+    /**
+     * Writer thread, for a source copier: stores an origin message as if published to the mapped subject,
+     * as nats-server does: dedupe and limits apply, {@code Nats-Expected-*} headers are dropped (they were
+     * checked by the origin), and {@code Nats-Stream-Source} names where it came from. A message the
+     * stream refuses (e.g. too large) is skipped and logged.
+     */
+    void storeSourced(StreamSource src, StoredMessage m, Batch batch) {
+        String subject = src.mapSubject(m.subject());
+        if (subject == null) {
+            return;
+        }
+        byte[] hdr = HeaderBlock.append(HeaderBlock.without(m.headers(), "Nats-Expected-", "Nats-Stream-Source"),
+                "Nats-Stream-Source", src.name() + " " + m.seq());
+        try {
+            store(config, new Publish(subject, null, hdr, m.payload()), batch);
+        } catch (JsApiException e) {
+            LOG.warn("stream {}: message {} of {} not sourced: {}", name, m.seq(), src.name(), e.getMessage());
+        }
+    }
+
+    static long nowNanos() {
+        Instant i = Instant.now();
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
     /** Publish time in epoch nanos, never before the previous message's. */
     private long now() {
         Instant i = Instant.now();
@@ -619,6 +676,10 @@ public final class Stream {
      * volatile reads when nothing is due.
      */
     public void tick(long nowNanos) {
+        Sourcing src = sourcing;
+        if (src != null) {
+            src.tick(nowNanos);
+        }
         if ((nowNanos >= nextExpiry || nowNanos >= nextDedupePrune) && maintenancePending.compareAndSet(false, true)) {
             if (!execute(batch -> maintain(batch))) {
                 maintenancePending.set(false);

@@ -394,12 +394,20 @@ public final class StreamApi {
     private void directGet(ApiRequest req) {
         Stream stream = streams.get(req.arg(0));
         String reply = req.reply();
-        if (stream == null || !stream.config().allowDirect() || reply == null) {
+        if (reply == null) {
             return;
+        }
+        if (stream == null || !stream.config().allowDirect()) {
+            stream = directMirror(req.arg(0));
+            if (stream == null) {
+                return;
+            }
         }
         List<String> args = req.args();
         String bySubject = args.size() > 1 ? String.join(".", args.subList(1, args.size())) : null;
+        String[] kvOrigin = kvMirrorOrigin(stream.config());
         byte[] payload = req.payload() == null ? new byte[0] : req.payload();
+        Stream target = stream;
         boolean queued = stream.execute(batch -> {
             byte[] status = null;
             StoredMessage m = null;
@@ -407,7 +415,7 @@ public final class StreamApi {
                 if (payload.length > 0) {
                     status = HeaderBlock.status(408, "Bad Request");
                 } else {
-                    m = stream.store().loadLast(bySubject);
+                    m = loadLastKv(target.store(), bySubject, kvOrigin);
                 }
             } else if (JsJson.isBlank(payload)) {
                 status = HeaderBlock.status(408, "Empty Request");
@@ -422,7 +430,10 @@ public final class StreamApi {
                     } else if ((seq > 0 && last != null) || (last != null && next != null) || seq < 0) {
                         status = HeaderBlock.status(408, "Bad Request");
                     } else {
-                        m = lookup(stream.store(), seq, last, next);
+                        m = lookup(target.store(), seq, last, next);
+                        if (m == null && kvOrigin != null && (last != null || next != null)) {
+                            m = lookup(target.store(), seq, toOrigin(last, kvOrigin), toOrigin(next, kvOrigin));
+                        }
                     }
                 } catch (JsApiException e) {
                     status = HeaderBlock.status(408, "Malformed Request");
@@ -436,7 +447,7 @@ public final class StreamApi {
                 return;
             }
             byte[] headers = HeaderBlock.append(m.headers(),
-                    "Nats-Stream", stream.name(),
+                    "Nats-Stream", target.name(),
                     "Nats-Subject", m.subject(),
                     "Nats-Sequence", Long.toString(m.seq()),
                     "Nats-Time-Stamp", JsJson.time(m.timestamp()));
@@ -445,6 +456,54 @@ public final class StreamApi {
         if (!queued) {
             bus.publish(reply, null, HeaderBlock.status(429, "Too Many Requests"), new byte[0]);
         }
+    }
+
+    /**
+     * A stream with {@code mirror_direct} that mirrors {@code origin}: it answers the origin's direct gets
+     * when the origin does not (deleted, or without {@code allow_direct}).
+     */
+    private Stream directMirror(String origin) {
+        for (Stream s : streams.all()) {
+            StreamConfig c = s.config();
+            if (c.mirrorDirect() && c.allowDirect() && c.mirror() != null && origin.equals(c.mirror().path("name").asText())) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * For a KV bucket mirroring another bucket ({@code KV_m} mirroring {@code KV_o}): the key prefixes,
+     * own and origin's. jnats reads a mirror bucket with its own prefix ({@code $KV.m.key}) while the copy
+     * holds the origin's subjects ({@code $KV.o.key}), so a miss under the own prefix retries the origin's.
+     */
+    private static String[] kvMirrorOrigin(StreamConfig c) {
+        if (c.mirror() == null || !c.name().startsWith("KV_")) {
+            return null;
+        }
+        String origin = c.mirror().path("name").asText("");
+        if (!origin.startsWith("KV_")) {
+            return null;
+        }
+        return new String[] {"$KV." + c.name().substring(3) + ".", "$KV." + origin.substring(3) + "."};
+    }
+
+    private static String toOrigin(String subject, String[] prefixes) {
+        if (subject == null || !subject.startsWith(prefixes[0])) {
+            return subject;
+        }
+        return prefixes[1] + subject.substring(prefixes[0].length());
+    }
+
+    private static StoredMessage loadLastKv(StreamStore store, String subject, String[] kvOrigin) {
+        StoredMessage m = store.loadLast(subject);
+        if (m == null && kvOrigin != null) {
+            String mapped = toOrigin(subject, kvOrigin);
+            if (!mapped.equals(subject)) {
+                m = store.loadLast(mapped);
+            }
+        }
+        return m;
     }
 
     // ---- helpers ----

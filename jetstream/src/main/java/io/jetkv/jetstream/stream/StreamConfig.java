@@ -28,8 +28,8 @@ import java.util.Objects;
  * <p>Immutable; safe from any thread. Durations are nanoseconds.
  *
  * @param placement        echoed as given; a single server ignores it
- * @param mirror           refused by {@link #validate} (mirrors are not supported yet)
- * @param sources          refused by {@link #validate}
+ * @param mirror           echoed as given; its meaning is {@link #mirrorSource()}
+ * @param sources          echoed as given; their meaning is {@link #sourceList()}
  * @param subjectTransform refused by {@link #validate}
  * @param consumerLimits   echoed as given ({@code {}} by default, as 2.10 does)
  */
@@ -238,8 +238,32 @@ public record StreamConfig(
             // does not implement yet: refuse rather than silently keep every message.
             throw invalid("retention policy " + retention.json + " is not supported, only limits");
         }
-        if (mirror != null || sources != null) {
-            throw invalid("stream mirrors and sources are not supported");
+        if (mirror != null) {
+            if (!subjects.isEmpty()) {
+                throw new JsApiException(JsError.MIRROR_WITH_SUBJECTS);
+            }
+            if (sources != null) {
+                throw new JsApiException(JsError.MIRROR_WITH_SOURCES);
+            }
+            if (firstSeq > 0) {
+                throw invalid("stream mirrors can not have first sequence configured");
+            }
+            StreamSource m = mirrorSource();
+            if (m.optStartSeq() > 0 && m.optStartTime() > 0) {
+                throw new JsApiException(JsError.MIRROR_WITH_START_SEQ_AND_TIME);
+            }
+            if (m.name().equals(name)) {
+                throw invalid("stream mirror can not mirror itself");
+            }
+        }
+        HashSet<String> sourceKeys = new HashSet<>();
+        for (StreamSource s : sourceList()) {
+            if (s.name().equals(name) && s.externalApi() == null) {
+                throw invalid("stream can not source itself");
+            }
+            if (!sourceKeys.add(s.positionKey(false))) {
+                throw invalid("duplicate source configuration detected");
+            }
         }
         if (subjectTransform != null) {
             throw invalid("stream subject transforms are not supported");
@@ -273,7 +297,7 @@ public record StreamConfig(
                 throw invalid("discard new per subject requires max msgs per subject > 0");
             }
         }
-        if (subjects.isEmpty()) {
+        if (subjects.isEmpty() && mirror == null && sources == null) {
             throw invalid("stream needs at least one configured subject or be a source/mirror");
         }
         HashSet<String> seen = new HashSet<>();
@@ -328,9 +352,22 @@ public record StreamConfig(
         if (old.denyPurge && !denyPurge) {
             throw invalid("stream configuration update can not cancel deny purge");
         }
+        if (!Objects.equals(mirror, old.mirror)) {
+            throw new JsApiException(JsError.STREAM_MIRROR_NOT_UPDATABLE);
+        }
         if (firstSeq > 0 && firstSeq != old.firstSeq) {
             throw invalid("stream configuration update can not change first sequence");
         }
+    }
+
+    /** The {@code mirror} entry, or null. */
+    public StreamSource mirrorSource() {
+        return mirror == null ? null : StreamSource.parse(mirror);
+    }
+
+    /** The {@code sources} entries (empty when none). */
+    public List<StreamSource> sourceList() {
+        return StreamSource.parseAll(sources);
     }
 
     /** For update: keeps settings the request may omit but that were fixed at creation. */

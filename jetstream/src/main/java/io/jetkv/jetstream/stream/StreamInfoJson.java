@@ -14,7 +14,12 @@ final class StreamInfoJson {
         o.set("config", stream.config().toJson());
         o.put("created", JsJson.time(stream.created()));
         o.set("state", state(st, stream.consumerCount().get()));
-        o.put("ts", JsJson.time(StreamApi.nowNanos()));
+        long now = StreamApi.nowNanos();
+        Sourcing src = stream.sourcing();
+        if (src != null) {
+            src.info(o, now);
+        }
+        o.put("ts", JsJson.time(now));
         return o;
     }
 

@@ -96,6 +96,7 @@ public final class StreamManager {
         }
         checkOverlap(cfg, null);
         checkResources(cfg);
+        checkExternal(cfg);
         StreamStore store = storage.openStore(cfg.name(), cfg.storage());
         long created = nowNanos();
         Stream stream;
@@ -108,6 +109,14 @@ public final class StreamManager {
         }
         streams.put(cfg.name(), stream);
         subscribe(stream, cfg);
+        startSourcing(stream, cfg);
+        // streams that mirror or source this name (created earlier, or whose origin was deleted) start copying
+        for (Stream other : streams.values()) {
+            Sourcing src = other.sourcing();
+            if (src != null) {
+                src.kickAll(cfg.name());
+            }
+        }
         LOG.info("stream {}: created ({} storage, subjects {})", cfg.name(), cfg.storage().json, cfg.subjects());
         return new Created(stream, true);
     }
@@ -120,9 +129,15 @@ public final class StreamManager {
         cfg.validateUpdateFrom(stream.config());
         checkOverlap(cfg, stream);
         checkResources(cfg);
+        checkExternal(cfg);
+        StreamConfig old = stream.config();
         persist(stream, cfg);
         stream.setConfig(cfg);
         subscribe(stream, cfg);
+        if (!java.util.Objects.equals(old.sources(), cfg.sources())) {
+            // sources kept as they were resume from their saved positions; new ones start per their options
+            startSourcing(stream, cfg);
+        }
         LOG.info("stream {}: updated", stream.name());
     }
 
@@ -133,6 +148,7 @@ public final class StreamManager {
     public synchronized void beginDelete(Stream stream) {
         deleting.put(stream.name(), Boolean.TRUE);
         unsubscribeAll(stream);
+        stream.setSourcing(null);
         if (stream.config().storage() == StreamEnums.Storage.FILE) {
             storage.deleteStreamMeta(stream.name());
         }
@@ -167,12 +183,21 @@ public final class StreamManager {
                 LOG.error("stream {}: could not be restored", e.getKey(), ex);
             }
         }
+        // after all are back, so that each finds its origin
+        for (Stream s : streams.values()) {
+            try {
+                startSourcing(s, s.config());
+            } catch (RuntimeException ex) {
+                LOG.error("stream {}: mirror/sources could not be started", s.name(), ex);
+            }
+        }
     }
 
     /** Shutdown step one: no more routing; queued work still runs. */
     public synchronized void stopAll() {
         for (Stream s : streams.values()) {
             unsubscribeAll(s);
+            s.setSourcing(null);
             s.stopAccepting();
         }
     }
@@ -201,6 +226,40 @@ public final class StreamManager {
                 }
             }
         }
+    }
+
+    /**
+     * Mirrors and sources are copied within this server only: an {@code external} API prefix is accepted
+     * when it names this server's own API (default or its domain's), refused otherwise.
+     */
+    private void checkExternal(StreamConfig cfg) {
+        List<StreamSource> all = new ArrayList<>(cfg.sourceList());
+        StreamSource m = cfg.mirrorSource();
+        if (m != null) {
+            all.add(m);
+        }
+        String domain = ctx.domain();
+        for (StreamSource s : all) {
+            String api = s.externalApi();
+            if (api == null || api.equals("$JS.API")
+                    || (domain != null && !domain.isEmpty() && api.equals("$JS." + domain + ".API"))) {
+                continue;
+            }
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
+                    "stream " + (m == s ? "mirror" : "source") + " external api prefix " + api
+                            + " is not supported: only streams of this server can be mirrored or sourced");
+        }
+    }
+
+    /** Creates (or replaces) the copier of {@code stream} and wakes it. */
+    private void startSourcing(Stream stream, StreamConfig cfg) {
+        if (cfg.mirror() == null && cfg.sources() == null) {
+            stream.setSourcing(null);
+            return;
+        }
+        Sourcing src = new Sourcing(stream, cfg, this::get);
+        stream.setSourcing(src);
+        src.kickAll(null);
     }
 
     private void checkResources(StreamConfig cfg) {

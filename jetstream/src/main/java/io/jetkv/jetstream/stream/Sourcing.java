@@ -1,0 +1,313 @@
+package io.jetkv.jetstream.stream;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.store.StreamState;
+import io.jetkv.jetstream.store.StreamStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a stream's {@code mirror} or {@code sources} copied from their origin streams on this server.
+ *
+ * <p>nats-server drives each source with an internal consumer on the origin; here, with both streams in
+ * one process, a {@link Link} pulls instead, hopping between the two writer threads so each store is only
+ * touched by its own writer: on the target's writer it decides to fetch, on the origin's writer it reads a
+ * batch from the origin's store, back on the target's writer it stores the batch and, in the same flush,
+ * the origin sequence to continue from ({@link StreamStore#putAux}). A restart therefore resumes exactly
+ * after the last durable copy: no duplicate, no gap. The origin's {@link StreamListener#afterFlush} wakes
+ * the link; the timer retries while the origin is missing or a queue was full.
+ *
+ * <p>Threading: {@link #kickAll}, {@link #tick}, {@link #stop} and {@link #info} from any thread; the rest
+ * runs on the writers as described.
+ */
+final class Sourcing {
+    private static final Logger LOG = LoggerFactory.getLogger(Sourcing.class);
+    /** Most messages copied per hop. */
+    static final int FETCH_CAP = 256;
+    /** Most origin messages examined per hop when the entry needs a per-message subject check. */
+    private static final int SCAN_CAP = 4096;
+    /** How often an idle link checks its origin again (lag, origin created, full queue). */
+    private static final long RETRY_NANOS = 1_000_000_000L;
+
+    private final Stream target;
+    private final List<Link> links = new ArrayList<>();
+    private final boolean mirror;
+
+    Sourcing(Stream target, StreamConfig cfg, Function<String, Stream> lookup) {
+        this.target = target;
+        StreamSource m = cfg.mirrorSource();
+        this.mirror = m != null;
+        if (m != null) {
+            links.add(new Link(m, true, lookup));
+        }
+        for (StreamSource s : cfg.sourceList()) {
+            links.add(new Link(s, false, lookup));
+        }
+    }
+
+    boolean isEmpty() {
+        return links.isEmpty();
+    }
+
+    /** Wakes every link (after creation, restore, or when a stream called {@code origin} appeared). */
+    void kickAll(String origin) {
+        for (Link l : links) {
+            if (origin == null || l.source.name().equals(origin)) {
+                l.kick();
+            }
+        }
+    }
+
+    /** Timer thread: retries idle links now and then. */
+    void tick(long now) {
+        for (Link l : links) {
+            if (now - l.lastAttempt >= RETRY_NANOS) {
+                l.kick();
+            }
+        }
+    }
+
+    /** The stream was deleted, updated or closed: stop listening to origins. */
+    void stop() {
+        for (Link l : links) {
+            l.stopped = true;
+            Stream o = l.origin;
+            if (o != null) {
+                o.removeListener(l);
+            }
+        }
+    }
+
+    /** StreamInfo's {@code mirror} or {@code sources}: name, lag, active and the echoed settings. */
+    void info(ObjectNode into, long now) {
+        if (links.isEmpty()) {
+            return;
+        }
+        if (mirror) {
+            into.set("mirror", links.get(0).info(now));
+            return;
+        }
+        ArrayNode a = into.putArray("sources");
+        for (Link l : links) {
+            a.add(l.info(now));
+        }
+    }
+
+    /** One mirror or source entry. */
+    private final class Link implements StreamListener {
+        final StreamSource source;
+        final boolean isMirror;
+        final String positionKey;
+        final Function<String, Stream> lookup;
+        final AtomicBoolean inFlight = new AtomicBoolean();
+        final AtomicBoolean wanted = new AtomicBoolean();
+        volatile boolean stopped;
+        volatile long lastAttempt;
+        volatile long lastActive;
+        volatile long lag;
+        /** The origin stream this link listens to. Written on the target's writer. */
+        volatile Stream origin;
+        /** Next origin sequence to copy; 0 until read from the store or computed from the start options. */
+        private long next;
+
+        Link(StreamSource source, boolean isMirror, Function<String, Stream> lookup) {
+            this.source = source;
+            this.isMirror = isMirror;
+            this.positionKey = source.positionKey(isMirror);
+            this.lookup = lookup;
+        }
+
+        @Override
+        public void afterFlush(Stream stream) {
+            kick();
+        }
+
+        @Override
+        public void streamClosed(Stream stream) {
+            stream.removeListener(this);
+        }
+
+        /** Any thread: start a round unless one is under way (then it runs again when that one ends). */
+        void kick() {
+            if (stopped) {
+                return;
+            }
+            wanted.set(true);
+            if (!inFlight.compareAndSet(false, true)) {
+                return;
+            }
+            wanted.set(false);
+            lastAttempt = Stream.nowNanos();
+            if (!target.execute(b -> {
+                try {
+                    begin();
+                } catch (RuntimeException e) {
+                    inFlight.set(false);
+                    throw e;
+                }
+            })) {
+                inFlight.set(false); // target queue full or stream gone: the timer retries
+            }
+        }
+
+        private void done(boolean more) {
+            inFlight.set(false);
+            if (more || wanted.get()) {
+                kick();
+            }
+        }
+
+        /** Target writer: find the origin and ask its writer for the next batch. */
+        private void begin() {
+            if (stopped || target.isClosed()) {
+                inFlight.set(false);
+                return;
+            }
+            Stream o = lookup.apply(source.name());
+            if (o != origin) {
+                Stream old = origin;
+                if (old != null) {
+                    old.removeListener(this);
+                }
+                origin = o;
+                if (o != null) {
+                    o.addListener(this);
+                }
+            }
+            if (o == null) {
+                inFlight.set(false); // origin missing (not created yet, or deleted): the copy stays as it is
+                return;
+            }
+            if (next == 0) {
+                byte[] saved = target.store().getAux(positionKey);
+                next = saved != null && saved.length == 8 ? java.nio.ByteBuffer.wrap(saved).getLong() : 0;
+            }
+            long from = next;
+            Stream.Task fetch = new Stream.Task() {
+                @Override
+                public void run(Stream.Batch b) {
+                    try {
+                        fetch(o, from);
+                    } catch (RuntimeException e) {
+                        inFlight.set(false);
+                        throw e;
+                    }
+                }
+
+                @Override
+                public void rejected(Stream.Batch b) {
+                    inFlight.set(false); // the origin went away before reading: a later round looks again
+                }
+            };
+            if (!o.execute(fetch)) {
+                inFlight.set(false);
+            }
+        }
+
+        /** Origin writer: read up to {@link #FETCH_CAP} messages from {@code from} (0: where the options say). */
+        private void fetch(Stream o, long from) {
+            StreamStore store = o.store();
+            StreamState st = store.state();
+            long start = from > 0 ? from : startSeq(store, st);
+            String filter = source.storeFilter();
+            List<StoredMessage> out = new ArrayList<>();
+            long pos = start;
+            int scanned = 0;
+            boolean more = false;
+            while (true) {
+                if (out.size() >= FETCH_CAP || scanned >= SCAN_CAP) {
+                    more = true;
+                    break;
+                }
+                StoredMessage m = store.loadNext(pos, filter);
+                if (m == null) {
+                    pos = Math.max(pos, st.lastSeq() + 1);
+                    break;
+                }
+                scanned++;
+                pos = m.seq() + 1;
+                if (source.mapSubject(m.subject()) != null) {
+                    out.add(m);
+                }
+            }
+            long newNext = pos;
+            long originLast = st.lastSeq();
+            boolean hasMore = more;
+            if (!target.execute(b -> apply(b, out, start, newNext, originLast, hasMore))) {
+                inFlight.set(false); // nothing was applied; the position did not move
+            }
+        }
+
+        /** Where a link without a saved position starts: {@code opt_start_seq}, {@code opt_start_time}, or 1. */
+        private long startSeq(StreamStore store, StreamState st) {
+            if (source.optStartSeq() > 0) {
+                return source.optStartSeq();
+            }
+            if (source.optStartTime() > 0 && st.msgs() > 0) {
+                // timestamps grow with sequences: binary search the first message at or after the time
+                long lo = st.firstSeq();
+                long hi = st.lastSeq() + 1;
+                while (lo < hi) {
+                    long mid = lo + (hi - lo) / 2;
+                    StoredMessage m = store.loadNext(mid, null);
+                    if (m == null || m.timestamp() >= source.optStartTime()) {
+                        hi = mid;
+                    } else {
+                        lo = m.seq() + 1;
+                    }
+                }
+                return Math.max(lo, 1);
+            }
+            return 1;
+        }
+
+        /** Target writer: store the batch and the new position together. */
+        private void apply(Stream.Batch batch, List<StoredMessage> msgs, long from, long newNext, long originLast,
+                boolean more) {
+            if (stopped || target.isClosed()) {
+                inFlight.set(false);
+                return;
+            }
+            if (next != 0 && next != from) {
+                done(true); // the position moved meanwhile (should not happen): fetch again from it
+                return;
+            }
+            try {
+                for (StoredMessage m : msgs) {
+                    if (isMirror) {
+                        target.storeMirrored(source.mapSubject(m.subject()), m, batch);
+                    } else {
+                        target.storeSourced(source, m, batch);
+                    }
+                }
+                if (newNext != next) {
+                    target.store().putAux(positionKey, java.nio.ByteBuffer.allocate(8).putLong(newNext).array());
+                    batch.markDirty();
+                    next = newNext;
+                }
+            } catch (RuntimeException e) {
+                LOG.error("stream {}: copying from {} failed", target.name(), source.name(), e);
+                inFlight.set(false);
+                throw e;
+            }
+            lag = Math.max(0, originLast - (newNext - 1));
+            lastActive = Stream.nowNanos();
+            done(more);
+        }
+
+        ObjectNode info(long now) {
+            ObjectNode o = source.infoJson();
+            o.put("lag", lag);
+            long active = lastActive;
+            o.put("active", active == 0 ? -1 : Math.max(0, now - active));
+            return o;
+        }
+    }
+}
