@@ -58,6 +58,20 @@ final class RawClient implements AutoCloseable {
         }
     }
 
+    /** Reads exactly {@code n} bytes (a payload whose size the preceding control line announced). */
+    byte[] readExactly(int n) throws IOException {
+        byte[] b = in.readNBytes(n);
+        if (b.length < n) {
+            throw new IOException("closed after " + b.length + " of " + n + " bytes");
+        }
+        return b;
+    }
+
+    /** Sets how long a read may block before it fails with {@link SocketTimeoutException}. */
+    void readTimeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
     /** Reads until the text read so far ends with {@code terminator}, or the server closes. */
     String readUntil(String terminator) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
