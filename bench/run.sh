@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Core NATS benchmark, JetKV against the reference nats-server, one after the other in one run.
+# Core NATS and JetStream benchmark, JetKV against the reference nats-server, one after the other in one run.
 #
 #   bench/run.sh [PUB_N] [PUBSUB_N] [REQUESTS]      defaults: 1000000 500000 10000
 #
 # Needs: java 17, python3, nats-server on PATH (or NATS_SERVER=/path), jnats 2.25.1 in ~/.m2 (any build of
-# this repo puts it there). REPEATS (default 3) timed runs per scenario, median reported; STARTUP_RUNS
-# (default 5) launches per start-up median. About two minutes on two cores.
-# Only public tools: the jnats client (bench/Bench.java) and python3's socket module (bench/startup.py).
+# this repo puts it there). REPEATS (default 3) timed runs per core scenario, median reported; STARTUP_RUNS
+# (default 5) launches per start-up median. About two minutes on two cores for core and start-up.
+# JetStream (bench/JetStreamBench.java): JS_SYNC_N (20000) sync publishes and KV puts, JS_ASYNC_N (200000)
+# async ones, JS_GET_N (20000) KV gets, JS_REPEATS (1) timed runs; nats-server with its defaults, JetKV
+# twice (default durability, then sync_always: true from a config file). Several minutes more.
+# ONLY=core (core and start-up) or ONLY=js runs one part.
+# Only public tools: the jnats client (bench/*.java) and python3's socket module (bench/startup.py).
 set -euo pipefail
 
 bench="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
@@ -15,6 +19,11 @@ pub_n="${1:-1000000}"
 pubsub_n="${2:-500000}"
 requests="${3:-10000}"
 repeats="${REPEATS:-3}"
+only="${ONLY:-}"
+js_sync_n="${JS_SYNC_N:-20000}"
+js_async_n="${JS_ASYNC_N:-200000}"
+js_get_n="${JS_GET_N:-20000}"
+js_repeats="${JS_REPEATS:-1}"
 startup_runs="${STARTUP_RUNS:-5}"
 nats_server="${NATS_SERVER:-nats-server}"
 jnats="${JNATS_JAR:-$HOME/.m2/repository/io/nats/jnats/2.25.1/jnats-2.25.1.jar}"
@@ -29,6 +38,7 @@ if [ ! -f "$jnats" ]; then
 fi
 
 work="$(mktemp -d)"
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 server_pid=""
 child_pid=""
 cleanup() {
@@ -63,11 +73,13 @@ wait_for_port() {
 }
 
 # ./jetkv --version goes through the launcher's own staleness check, builds if needed, and exits.
+# Retried once: a launcher racing another one (a rebuild, or unpacking the native library) can fail.
 ensure_jetkv_built() {
-  "$root/jetkv" --version >/dev/null
+  "$root/jetkv" --version >/dev/null || "$root/jetkv" --version >/dev/null
 }
 
-# measure LABEL CMD...: start the server on a fresh port, run Bench against it, stop it.
+# measure LABEL CMD...: start the server on a fresh port, run "${bench_args[@]}" (class, then arguments after
+# the URL) against it, stop it.
 measure() {
   local label="$1" port
   shift
@@ -81,7 +93,7 @@ measure() {
   fi
   echo "== $label on port $port" >&2
   # In the background with wait, so that a signal reaches the traps at once rather than after the run.
-  java -cp "$jnats:$work/classes" Bench "nats://127.0.0.1:$port" "$pub_n" "$pubsub_n" "$requests" "$repeats" \
+  java -cp "$jnats:$work/classes" "${bench_args[0]}" "nats://127.0.0.1:$port" "${bench_args[@]:1}" \
     >"$work/$label.out" &
   child_pid=$!
   wait "$child_pid"
@@ -92,13 +104,28 @@ measure() {
   server_pid=""
 }
 
-echo "== building JetKV if stale, compiling bench/Bench.java" >&2
+echo "== building JetKV if stale, compiling bench/*.java" >&2
 ensure_jetkv_built
-javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/Bench.java"
+javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/Bench.java" "$bench/JetStreamBench.java"
 
-measure nats-server "$nats_server"
-ensure_jetkv_built
-measure jetkv "$root/jetkv"
+if [ "$only" != js ]; then
+  bench_args=(Bench "$pub_n" "$pubsub_n" "$requests" "$repeats")
+  measure nats-server "$nats_server"
+  ensure_jetkv_built
+  measure jetkv "$root/jetkv"
+fi
+
+if [ "$only" != core ]; then
+  # Stores under $work; the summary names its filesystem, since on a tmpfs /tmp fsync would cost nothing.
+  printf 'jetstream {\n  sync_always: true\n}\n' >"$work/sync_always.conf"
+  bench_args=(JetStreamBench "$js_sync_n" "$js_async_n" "$js_get_n" "$js_repeats")
+  measure nats-server-js "$nats_server" -js -sd "$work/nats-server.store"
+  ensure_jetkv_built
+  measure jetkv-js "$root/jetkv" -js -sd "$work/jetkv.store"
+  ensure_jetkv_built
+  measure jetkv-js-sync "$root/jetkv" -js -sd "$work/jetkv-sync.store" -c "$work/sync_always.conf"
+  grep -h 'Sync:' "$work/jetkv-js.log" "$work/jetkv-js-sync.log" >&2 || true
+fi
 
 # startup LABEL CMD...: median start-up times of CMD into $work/LABEL.startup ("accept_ms info_ms runs").
 startup() {
@@ -111,38 +138,61 @@ startup() {
   child_pid=""
 }
 
-echo "== start-up, median of $startup_runs launches each" >&2
-startup nats-server "$nats_server"
-ensure_jetkv_built
-startup jetkv "$root/jetkv"
-read -r nats_accept nats_info _ <"$work/nats-server.startup"
-read -r jetkv_accept jetkv_info _ <"$work/jetkv.startup"
+if [ "$only" != js ]; then
+  echo "== start-up, median of $startup_runs launches each" >&2
+  startup nats-server "$nats_server"
+  ensure_jetkv_built
+  startup jetkv "$root/jetkv"
+  read -r nats_accept nats_info _ <"$work/nats-server.startup"
+  read -r jetkv_accept jetkv_info _ <"$work/jetkv.startup"
+fi
 
 value() { awk -v s="$2" '$1 == s { print $2 }' "$work/$1.out"; }
 ratio() {
   awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", b / a; else print "n/a" }'
 }
 row() { printf '| %-30s | %16s | %16s | %17s |\n' "$@"; }
+js_row() { printf '| %-30s | %11s | %11s | %17s | %17s | %23s |\n' "$@"; }
 
 echo
 echo "date:        $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine:     $(nproc) cores, $(uname -sr), load avg $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine:     $(nproc) cores, $(uname -sr), load avg $load_start at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
 echo "nats-server: $("$nats_server" --version | sed 's/^nats-server: //')"
 rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git -C "$root" diff --quiet HEAD 2>/dev/null || rev="$rev + uncommitted changes"
 echo "jetkv:       $rev"
 echo "java:        $(java -version 2>&1 | head -n 1), jnats $(basename "$jnats" .jar | sed 's/^jnats-//')"
-echo "sizes:       pub $pub_n msgs, pub->sub $pubsub_n msgs, $requests requests, 128-byte payloads"
-echo "             median of $repeats timed runs; start-up median of $startup_runs launches"
-echo
-row "scenario" "nats-server" "JetKV" "JetKV/nats-server"
-printf '|%s|%s|%s|%s|\n' \
-  "--------------------------------" "-----------------:" "-----------------:" "------------------:"
-for scenario in "pub:publish only (msgs/s)" "pubsub:pub -> sub (msgs/s)" "reqrep:request/reply (req/s)"; do
-  key="${scenario%%:*}"
-  a="$(value nats-server "$key")"
-  b="$(value jetkv "$key")"
-  row "${scenario#*:}" "${a:-FAIL}" "${b:-FAIL}" "$(ratio "$a" "$b")"
-done
-row "start-up to accept (ms)" "$nats_accept" "$jetkv_accept" "$(ratio "$nats_accept" "$jetkv_accept")"
-row "start-up to INFO (ms)" "$nats_info" "$jetkv_info" "$(ratio "$nats_info" "$jetkv_info")"
+if [ "$only" != js ]; then
+  echo "sizes:       pub $pub_n msgs, pub->sub $pubsub_n msgs, $requests requests, 128-byte payloads"
+  echo "             median of $repeats timed runs; start-up median of $startup_runs launches"
+  echo
+  row "scenario" "nats-server" "JetKV" "JetKV/nats-server"
+  printf '|%s|%s|%s|%s|\n' \
+    "--------------------------------" "-----------------:" "-----------------:" "------------------:"
+  for scenario in "pub:publish only (msgs/s)" "pubsub:pub -> sub (msgs/s)" "reqrep:request/reply (req/s)"; do
+    key="${scenario%%:*}"
+    a="$(value nats-server "$key")"
+    b="$(value jetkv "$key")"
+    row "${scenario#*:}" "${a:-FAIL}" "${b:-FAIL}" "$(ratio "$a" "$b")"
+  done
+  row "start-up to accept (ms)" "$nats_accept" "$jetkv_accept" "$(ratio "$nats_accept" "$jetkv_accept")"
+  row "start-up to INFO (ms)" "$nats_info" "$jetkv_info" "$(ratio "$nats_info" "$jetkv_info")"
+fi
+if [ "$only" != core ]; then
+  echo
+  echo "jetstream:   file storage on $(df -PT "$work" | awk 'NR == 2 { print $2 " (" $1 ")" }'), 128-byte payloads;"
+  echo "             sync $js_sync_n, async $js_async_n (window 1024 acks), KV get $js_get_n;"
+  echo "             median of $js_repeats timed runs; nats-server default sync (fsync every 2 min)"
+  echo
+  js_row "scenario" "nats-server" "JetKV" "JetKV/nats-server" "JetKV sync_always" "sync_always/nats-server"
+  printf '|%s|%s|%s|%s|%s|%s|\n' "--------------------------------" "------------:" "------------:" \
+    "------------------:" "------------------:" "------------------------:"
+  for scenario in "jspub:JS publish sync (msgs/s)" "jspubasync:JS publish async (msgs/s)" \
+    "kvput:KV put sync (puts/s)" "kvputasync:KV put async (puts/s)" "kvget:KV get (gets/s)"; do
+    key="${scenario%%:*}"
+    a="$(value nats-server-js "$key")"
+    b="$(value jetkv-js "$key")"
+    c="$(value jetkv-js-sync "$key")"
+    js_row "${scenario#*:}" "${a:-FAIL}" "${b:-FAIL}" "$(ratio "$a" "$b")" "${c:-FAIL}" "$(ratio "$a" "$c")"
+  done
+fi
