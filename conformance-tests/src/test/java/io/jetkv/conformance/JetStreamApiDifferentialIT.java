@@ -98,50 +98,8 @@ class JetStreamApiDifferentialIT {
      * expectation.
      */
     private static final Map<String, String> DIVERGENCES = Map.ofEntries(
-            Map.entry("streamCreateFullConfig", "config.placement is echoed as sent ({\"cluster\":\"\",\"tags\":[]});"
-                    + " nats-server drops the empty members and answers \"placement\":{}"),
-            Map.entry("streamUpdateRetention", "retention change: nats-server 500/10052 \"stream configuration update"
-                    + " can not change retention policy\", jetkv 500/10052 \"retention policy interest is not"
-                    + " supported, only limits\""),
-            Map.entry("streamCreateInterestRetention", "retention interest: nats-server creates the stream, jetkv"
-                    + " 500/10052 \"retention policy interest is not supported, only limits\""),
-            Map.entry("streamCreateWorkQueueRetention", "retention workqueue: nats-server creates the stream, jetkv"
-                    + " 500/10052 \"retention policy workqueue is not supported, only limits\""),
-            Map.entry("streamUpdateRepublish", "changing republish: nats-server 500/10052 \"stream configuration"
-                    + " update can not change RePublish\", jetkv accepts the update"),
-            Map.entry("streamCreateRepublishSourceNotSubset", "text: nats-server \"stream configuration for"
-                    + " republish source is not valid subset of subjects\", jetkv \"... is not a valid subset of"
-                    + " stream subjects\" (both 500/10052)"),
-            Map.entry("streamSealedConfigEcho", "sealing ({\"sealed\":true} update): nats-server also sets"
-                    + " discard new, deny_delete true and deny_purge true in the update reply and later STREAM.INFO;"
-                    + " jetkv keeps discard old, deny_delete false, deny_purge false"),
-            Map.entry("streamInfoSubjectsFilterAndDeletedDetails", "STREAM.INFO {\"subjects_filter\":\"nomatch\"}:"
-                    + " nats-server \"limit\":0 (no subjects map), jetkv \"limit\":100000"),
-            Map.entry("streamMsgDeleteEmptyRequest", "MSG.DELETE {}: nats-server 400/10003 \"bad request\", jetkv"
-                    + " 400/10043 \"sequence 0 not found\""),
-            Map.entry("streamMsgDeleteBeyondLastSequence", "MSG.DELETE {\"seq\":99} past last_seq: nats-server"
-                    + " 500/10057 \"stream store EOF\", jetkv 400/10043 \"sequence 99 not found\""),
-            Map.entry("publishRollupInvalidValue", "Nats-Rollup: bogus: nats-server 2.9.10 drops the message and"
-                    + " sends no pub ack, jetkv acks with 500/10111 \"rollup value invalid: bogus\" (newer servers"
-                    + " also reply 10111, with the value quoted: rollup value invalid: \"bogus\")"),
-            Map.entry("consumerCreateBackoffSetsAckWait", "with backoff [1s,2s] and ack_wait 10s nats-server"
-                    + " answers ack_wait 1000000000 (backoff[0]), jetkv keeps 10000000000"),
             Map.entry("consumerCreateReplayOriginal", "replay_policy original: nats-server creates the consumer,"
-                    + " jetkv 500/10012 \"replay policy original is not supported\""),
-            Map.entry("consumerAckFloorAtStartPosition", "ack_floor.stream_seq of a new consumer: nats-server 0,"
-                    + " jetkv start sequence - 1 (last: 2, new: 3, by_start_sequence 2: 1, last_per_subject: 2)"),
-            Map.entry("consumerCreateDurableLegacySubject", "CONSUMER.DURABLE.CREATE.CS.d1: nats-server leaves"
-                    + " config.name out (create reply and CONSUMER.INFO), jetkv adds \"name\":\"d1\""),
-            Map.entry("consumerCreateDurableAndNameDiffer", "CONSUMER.CREATE.CS.c1 with durable_name c1 and name c2:"
-                    + " nats-server takes the name from the subject and creates c1, jetkv 400/10132 \"Consumer"
-                    + " Durable and Name have to be equal if both are provided\""),
-            Map.entry("consumerCreateEmptyBody", "CONSUMER.CREATE.CS.c1 with an empty body: nats-server 400/10025"
-                    + " \"invalid JSON\", jetkv 500/10012 \"consumer config required\""),
-            Map.entry("pullNotJson", "pull request body \"junk\": nats-server treats a non-JSON, non-integer body"
-                    + " as batch 1 and delivers a message, jetkv replies 400 Bad Request"),
-            Map.entry("pullMalformedJson", "pull request body \"{junk\": nats-server \"400 Bad Request - invalid"
-                    + " character 'j' looking for beginning of object key string\", jetkv \"400 Bad Request\""
-                    + " without the reason"));
+                    + " jetkv 500/10012 \"replay policy original is not supported\""));
 
     /**
      * Scenario name → a 2.10 behaviour JetKV implements on purpose (it advertises 2.10) where 2.9.10 differs.

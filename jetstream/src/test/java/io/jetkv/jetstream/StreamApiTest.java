@@ -95,7 +95,6 @@ class StreamApiTest extends JetStreamTestBase {
         assertError(client.api("$JS.API.STREAM.CREATE.A", "{\"name\":\"A\",\"retention\":\"bogus\"}"), 400, 10025);
         assertError(client.api("$JS.API.STREAM.CREATE.A", "{\"name\":\"A\",\"max_msgs\":\"x\"}"), 400, 10025);
         assertError(client.api("$JS.API.STREAM.CREATE.A", "{\"name\":\"A\",\"num_replicas\":3}"), 500, 10074);
-        assertError(client.api("$JS.API.STREAM.CREATE.A", "{\"name\":\"A\",\"retention\":\"workqueue\"}"), 500, 10052);
         assertError(client.api("$JS.API.STREAM.CREATE.A", "{\"name\":\"A\",\"max_age\":1000,\"duplicate_window\":2000}"), 500, 10052);
         JsonNode dup = client.api("$JS.API.STREAM.CREATE.A",
                 "{\"name\":\"A\",\"max_age\":1000000000,\"duplicate_window\":2000000000}");

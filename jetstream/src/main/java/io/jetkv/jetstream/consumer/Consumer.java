@@ -12,6 +12,7 @@ import io.jetkv.jetstream.store.StreamState;
 import io.jetkv.jetstream.store.StreamStore;
 import io.jetkv.jetstream.stream.HeaderBlock;
 import io.jetkv.jetstream.stream.Stream;
+import io.jetkv.protocol.Subject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -185,7 +186,9 @@ final class Consumer {
         long first = initial != null && initial.length > 0 ? initial[0] : nextSeq;
         // delivered.stream_seq before anything is sent: the sequence just before the first to deliver
         lastDeliveredSseq = Math.max(0, Math.min(first, last + 1) - 1);
-        ackFloorSseq = lastDeliveredSseq;
+        // the ack floor starts at zero wherever delivery starts: nats-server reads it from the consumer's
+        // (empty) stored state, and only acks (or deliveries, with ack none) move it
+        ackFloorSseq = 0;
     }
 
     private long firstAtOrAfter(long time) {
@@ -206,6 +209,46 @@ final class Consumer {
             }
         }
         return lo;
+    }
+
+    // ---- retention ----
+
+    /** True when this consumer's filters take {@code subject}. */
+    boolean takes(String subject) {
+        if (deleted) {
+            return false;
+        }
+        List<String> filters = config.filters();
+        if (filters.isEmpty()) {
+            return true;
+        }
+        for (String f : filters) {
+            if (Subject.matches(f, subject)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * True while this consumer may still deliver {@code seq} or waits for its ack: interest and work-queue
+     * retention keep the message until no consumer needs it. Messages before its start are not its business.
+     */
+    boolean needs(long seq, String subject) {
+        if (!takes(subject)) {
+            return false;
+        }
+        if (pending.containsKey(seq) || seq >= nextSeq) {
+            return true;
+        }
+        if (initial != null) {
+            for (int k = initialIdx; k < initial.length; k++) {
+                if (initial[k] == seq) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     // ---- pending count ----
@@ -459,6 +502,9 @@ final class Consumer {
         if (!cand.redelivery) {
             lastDeliveredSseq = Math.max(lastDeliveredSseq, m.seq());
         }
+        if (c.ackPolicy() == AckPolicy.NONE) {
+            set.doneWith(m.seq()); // delivered is done, without acks (it may leave the store, m stays valid)
+        }
         lastDelivery = now;
         lastHeartbeat = now;
         dirty = true;
@@ -542,15 +588,18 @@ final class Consumer {
                     redeliver.remove(sseq);
                     updateAckFloor();
                     dirty = true;
+                    set.doneWith(sseq);
                 }
             }
             case ALL -> {
                 var head = pending.headMap(sseq, true);
                 if (!head.isEmpty()) {
-                    redeliver.removeAll(head.keySet());
+                    List<Long> done = new ArrayList<>(head.keySet());
+                    redeliver.removeAll(done);
                     head.clear();
                     updateAckFloor();
                     dirty = true;
+                    done.forEach(set::doneWith);
                 }
             }
         }
@@ -561,6 +610,7 @@ final class Consumer {
             redeliver.remove(sseq);
             updateAckFloor();
             dirty = true;
+            set.doneWith(sseq);
         }
     }
 
@@ -616,7 +666,10 @@ final class Consumer {
             ackFloorSseq = Math.max(ackFloorSseq, lastDeliveredSseq);
         } else {
             Map.Entry<Long, Pending> first = pending.firstEntry();
-            ackFloorSseq = Math.max(ackFloorSseq, first.getKey() - 1);
+            if (first.getValue().cseq > 1) {
+                // nothing acked yet while the first delivery is still pending: the floor stays where it is
+                ackFloorSseq = Math.max(ackFloorSseq, first.getKey() - 1);
+            }
             ackFloorCseq = Math.max(ackFloorCseq, first.getValue().cseq - 1);
         }
     }
@@ -624,7 +677,7 @@ final class Consumer {
     // ---- pull requests ----
 
     /** Writer thread: a {@code CONSUMER.MSG.NEXT} request (or the rest of a {@code +NXT} ack). */
-    void pullRequest(String reply, byte[] body, long now) {
+    void pullRequest(String reply, byte[] bodyBytes, long now) {
         if (reply == null) {
             return;
         }
@@ -633,34 +686,16 @@ final class Consumer {
             sendStatus(reply, HeaderBlock.status(409, "Consumer is push based"));
             return;
         }
-        int batch = 1;
-        long maxBytes = 0;
-        long expires = 0;
-        long heartbeat = 0;
-        boolean noWait = false;
-        String text = new String(body, StandardCharsets.UTF_8).trim();
-        if (!text.isEmpty()) {
-            if (text.startsWith("{")) {
-                try {
-                    JsonNode o = JsJson.MAPPER.readTree(text);
-                    batch = o.path("batch").asInt(1);
-                    maxBytes = o.path("max_bytes").asLong(0);
-                    expires = o.path("expires").asLong(0);
-                    heartbeat = o.path("idle_heartbeat").asLong(0);
-                    noWait = o.path("no_wait").asBoolean(false);
-                } catch (java.io.IOException e) {
-                    sendStatus(reply, HeaderBlock.status(400, "Bad Request"));
-                    return;
-                }
-            } else {
-                try {
-                    batch = Integer.parseInt(text);
-                } catch (NumberFormatException e) {
-                    sendStatus(reply, HeaderBlock.status(400, "Bad Request"));
-                    return;
-                }
-            }
+        PullRequestBody body = PullRequestBody.parse(bodyBytes);
+        if (body.error() != null) {
+            sendStatus(reply, HeaderBlock.status(400, "Bad Request - " + body.error()));
+            return;
         }
+        int batch = body.batch();
+        long maxBytes = body.maxBytes();
+        long expires = body.expires();
+        long heartbeat = body.heartbeat();
+        boolean noWait = body.noWait();
         if (batch <= 0) {
             batch = 1;
         }

@@ -178,12 +178,17 @@ public record ConsumerConfig(
         throw new JsApiException(JsError.INVALID_JSON);
     }
 
-    /** The configuration with the consumer's name filled in and the reference's defaults applied. */
+    /**
+     * The configuration with the reference's defaults applied and {@code name} set to {@code consumerName}
+     * (null keeps the body's: the legacy durable create leaves it out of the echo).
+     */
     public ConsumerConfig withDefaults(String consumerName) {
         boolean acks = ackPolicy != AckPolicy.NONE;
-        return new ConsumerConfig(consumerName, durableName, description, deliverPolicy, optStartSeq, optStartTime,
+        return new ConsumerConfig(consumerName == null ? name : consumerName, durableName, description,
+                deliverPolicy, optStartSeq, optStartTime,
                 ackPolicy,
-                ackWait == 0 && acks ? DEFAULT_ACK_WAIT : ackWait,
+                // a backoff list overrides ack_wait with its first step (setConsumerConfigDefaults)
+                backoff != null && !backoff.isEmpty() ? backoff.get(0) : ackWait == 0 && acks ? DEFAULT_ACK_WAIT : ackWait,
                 maxDeliver == 0 ? -1 : maxDeliver,
                 backoff == null || backoff.isEmpty() ? null : backoff,
                 filterSubject,

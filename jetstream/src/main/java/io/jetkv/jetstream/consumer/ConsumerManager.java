@@ -108,6 +108,7 @@ public final class ConsumerManager implements AutoCloseable {
         return sets.computeIfAbsent(stream, s -> {
             ConsumerSet set = new ConsumerSet(this, s);
             s.addListener(set);
+            s.setInterest(set);
             return set;
         });
     }
@@ -115,6 +116,7 @@ public final class ConsumerManager implements AutoCloseable {
     void detach(ConsumerSet set) {
         sets.remove(set.stream(), set);
         set.stream().removeListener(set);
+        set.stream().setInterest(null);
     }
 
     private void tick() {
@@ -238,6 +240,10 @@ public final class ConsumerManager implements AutoCloseable {
     private void create(ApiRequest req) {
         boolean durableSubject = req.subject().startsWith(JsApiSubjects.PREFIX + JsApiSubjects.CONSUMER_DURABLE_CREATE + ".");
         Stream stream;
+        if (req.payload() == null || JsJson.isBlank(req.payload())) {
+            // an empty body does not unmarshal into a create request
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
         ObjectNode body = req.body();
         String bodyStream = JsJson.getString(body, "stream_name");
         if (bodyStream != null && !bodyStream.equals(req.arg(0))) {
@@ -250,10 +256,9 @@ public final class ConsumerManager implements AutoCloseable {
         }
         String action = JsJson.getString(body, "action");
         ConsumerConfig cfg = ConsumerConfig.fromJson(cfgJson);
-        if (cfg.durableName() != null && cfg.name() != null && !cfg.durableName().equals(cfg.name())) {
-            throw new JsApiException(JsError.CONSUMER_DURABLE_NAME_NOT_MATCH_NAME);
-        }
         String name;
+        // the name the config echoes: the one in the subject for the named create, the body's otherwise
+        String configName = null;
         if (durableSubject) {
             name = req.arg(1);
             if (cfg.durableName() == null) {
@@ -267,8 +272,10 @@ public final class ConsumerManager implements AutoCloseable {
                 throw new JsApiException(JsError.CONSUMER_EPHEMERAL_WITH_DURABLE_NAME);
             }
             name = cfg.name() != null ? cfg.name() : Consumer.generateName();
+            configName = name;
         } else {
             name = req.arg(1);
+            configName = name;
             if (cfg.durableName() != null && !cfg.durableName().equals(name)) {
                 throw new JsApiException(JsError.CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT);
             }
@@ -283,8 +290,12 @@ public final class ConsumerManager implements AutoCloseable {
             }
         }
         checkName(name);
-        ConsumerConfig full = cfg.withDefaults(name);
+        ConsumerConfig full = cfg.withDefaults(configName);
         full.validate();
+        if (stream.config().retention() == StreamEnums.Retention.WORKQUEUE && !full.isPush()
+                && full.ackPolicy() == ConsumerConfig.AckPolicy.NONE) {
+            throw new JsApiException(JsError.CONSUMER_PULL_REQUIRES_ACK);
+        }
         List<String> streamSubjects = stream.config().subjects();
         if (streamSubjects != null && !streamSubjects.isEmpty()) {
             for (String f : full.filters()) {
@@ -318,6 +329,7 @@ public final class ConsumerManager implements AutoCloseable {
             if ("update".equals(action)) {
                 throw new JsApiException(JsError.CONSUMER_DOES_NOT_EXIST);
             }
+            set.checkWorkQueue(name, full);
             Consumer c = new Consumer(set, name, full, now, now);
             set.add(c);
             persist(stream, c);
@@ -344,14 +356,27 @@ public final class ConsumerManager implements AutoCloseable {
     private void delete(ApiRequest req) {
         Stream stream = requireStream(req);
         String name = req.arg(1);
-        hop(req, stream, (set, now) -> {
-            if (!set.remove(name)) {
-                throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
+        boolean queued = stream.execute(new Stream.Task() {
+            @Override
+            public void run(Stream.Batch batch) {
+                if (!setFor(stream).remove(name)) {
+                    req.fail(JsError.CONSUMER_NOT_FOUND);
+                    return;
+                }
+                ObjectNode o = JsJson.object();
+                o.put("success", true);
+                // after the flush: on an interest stream the delete may have removed messages
+                batch.send(req.reply(), null, req.responseBytes(o));
             }
-            ObjectNode o = JsJson.object();
-            o.put("success", true);
-            req.respond(o);
+
+            @Override
+            public void rejected(Stream.Batch batch) {
+                req.fail(JsError.STREAM_NOT_FOUND);
+            }
         });
+        if (!queued) {
+            req.fail(stream.isClosed() ? JsError.STREAM_NOT_FOUND : JsError.TOO_MANY_REQUESTS);
+        }
     }
 
     private static int offset(ApiRequest req) {
@@ -443,7 +468,8 @@ public final class ConsumerManager implements AutoCloseable {
             boolean confirm = c.ack(sseq, cseq, payload, reply, nowNanos());
             set.persistIfDirty(c);
             if (confirm && reply != null) {
-                bus.publish(reply, null, null, new byte[0]);
+                // after the flush: a message the ack retired (interest, work queue) is gone once confirmed
+                b.send(reply, null, new byte[0]);
             }
         });
     }

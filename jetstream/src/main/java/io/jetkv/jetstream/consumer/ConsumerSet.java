@@ -1,8 +1,14 @@
 package io.jetkv.jetstream.consumer;
 
 import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.JsApiException;
+import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.stream.Interest;
 import io.jetkv.jetstream.stream.Stream;
+import io.jetkv.jetstream.stream.StreamEnums.Retention;
 import io.jetkv.jetstream.stream.StreamListener;
+import io.jetkv.protocol.Subject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -14,10 +20,13 @@ import org.slf4j.LoggerFactory;
  * The consumers of one stream, attached to it as a {@link StreamListener}: new messages wake them after
  * each group commit, the timer's ticks run their ack deadlines, heartbeats and inactivity checks.
  *
+ * <p>For interest and work-queue retention it is also the stream's {@link Interest}: a message leaves the
+ * stream once no consumer needs it any more (acknowledged, terminated, or delivered without acks).
+ *
  * <p>Threading: the map is read from any thread (names, lookups for acks and pull requests); consumers
  * are added, removed and run only on the stream's writer thread.
  */
-final class ConsumerSet implements StreamListener {
+final class ConsumerSet implements StreamListener, Interest {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerSet.class);
 
     private final ConsumerManager manager;
@@ -66,7 +75,81 @@ final class ConsumerSet implements StreamListener {
         stream.consumerCount().decrementAndGet();
         c.delete();
         manager.forget(stream.name(), name);
+        if (stream.config().retention() == Retention.INTEREST) {
+            // what only the deleted consumer still needed goes with it (work queues keep theirs)
+            long seq = stream.store().state().firstSeq();
+            StoredMessage m;
+            while ((m = stream.store().loadNext(seq, null)) != null) {
+                retireIfDone(m);
+                seq = m.seq() + 1;
+            }
+        }
         return true;
+    }
+
+    @Override
+    public boolean anyInterest(String subject) {
+        for (Consumer c : consumers.values()) {
+            if (c.takes(subject)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Writer thread: a consumer is done with {@code seq} (acked, terminated, or delivered without acks); on an
+     * interest or work-queue stream the message goes when no other consumer needs it either.
+     */
+    void doneWith(long seq) {
+        if (stream.config().retention() == Retention.LIMITS) {
+            return;
+        }
+        StoredMessage m = stream.store().load(seq);
+        if (m != null) {
+            retireIfDone(m);
+        }
+    }
+
+    private void retireIfDone(StoredMessage m) {
+        for (Consumer c : consumers.values()) {
+            if (c.needs(m.seq(), m.subject())) {
+                return;
+            }
+        }
+        stream.retire(m.seq());
+    }
+
+    /**
+     * Work-queue rules for a new consumer ({@code addConsumerWithAssignment}): explicit acks, delivery from the
+     * start, and filters that no other consumer's overlap, so that each message has exactly one taker.
+     */
+    void checkWorkQueue(String name, ConsumerConfig cfg) {
+        if (stream.config().retention() != Retention.WORKQUEUE || cfg.direct()) {
+            return;
+        }
+        if (cfg.ackPolicy() != ConsumerConfig.AckPolicy.EXPLICIT) {
+            throw new JsApiException(JsError.CONSUMER_WQ_REQUIRES_EXPLICIT_ACK);
+        }
+        if (!consumers.isEmpty()) {
+            if (cfg.filters().isEmpty()) {
+                throw new JsApiException(JsError.CONSUMER_WQ_MULTIPLE_UNFILTERED);
+            }
+            for (Consumer other : consumers.values()) {
+                if (other.name().equals(name)) {
+                    continue;
+                }
+                List<String> theirs = other.config().filters();
+                for (String f : cfg.filters()) {
+                    if (theirs.isEmpty() || theirs.stream().anyMatch(t -> Subject.collide(f, t))) {
+                        throw new JsApiException(JsError.CONSUMER_WQ_NOT_UNIQUE);
+                    }
+                }
+            }
+        }
+        if (cfg.deliverPolicy() != ConsumerConfig.DeliverPolicy.ALL) {
+            throw new JsApiException(JsError.CONSUMER_WQ_NOT_DELIVER_ALL);
+        }
     }
 
     /** Writer thread: saves the consumer's state if it changed. */

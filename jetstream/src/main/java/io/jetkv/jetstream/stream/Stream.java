@@ -146,6 +146,10 @@ public final class Stream {
     private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
     private String lastMsgId;
     private long lastTimestamp;
+    /** Writer thread: the consumers deciding what interest and work-queue retention keep. */
+    private Interest interest;
+    /** Writer thread: a message was retired outside a running batch's tasks; the next finish flushes it. */
+    private boolean unflushedRetire;
 
     /**
      * Call on the thread that may touch {@code store} before it is shared (creation/restore); the stream
@@ -191,6 +195,23 @@ public final class Stream {
     /** Consumers attached; maintained by the consumer side, reported in stream and account info. */
     public AtomicInteger consumerCount() {
         return consumerCount;
+    }
+
+    /** Writer thread: who keeps messages of an interest or work-queue stream (null: nobody yet). */
+    public void setInterest(Interest i) {
+        this.interest = i;
+    }
+
+    /**
+     * Writer thread: removes a message no consumer needs any more (interest and work-queue retention). The
+     * removal is flushed with the running batch, or with the next one when it happens after a flush
+     * (consumers deliver from {@link StreamListener#afterFlush}); until then a crash brings it back, and it
+     * is delivered again, as any unacknowledged message.
+     */
+    public void retire(long seq) {
+        if (store.remove(seq, false)) {
+            unflushedRetire = true;
+        }
     }
 
     public void addListener(StreamListener l) {
@@ -297,6 +318,10 @@ public final class Stream {
     }
 
     private void finish(Batch batch) {
+        if (unflushedRetire) {
+            batch.markDirty();
+            unflushedRetire = false;
+        }
         boolean ok = true;
         if (batch.dirty && !closed) {
             try {
@@ -413,7 +438,11 @@ public final class Stream {
             switch (rollup.toLowerCase()) {
                 case "sub" -> rollupSub = true;
                 case "all" -> rollupAll = true;
-                default -> throw new JsApiException(JsError.STREAM_ROLLUP_FAILED, "rollup value invalid: " + rollup);
+                default -> {
+                    // 2.10 drops such a message without a pub ack (only 2.12's batch-aware checks answer 10111)
+                    LOG.debug("stream {}: dropped a message on {} with rollup value {}", name, subject, rollup);
+                    return null;
+                }
             }
         }
         int hdrLen = hdr == null ? 0 : hdr.length;
@@ -422,6 +451,15 @@ public final class Stream {
         }
         if (cfg.maxMsgSize() >= 0 && (long) hdrLen + p.payload.length > cfg.maxMsgSize()) {
             throw new JsApiException(JsError.STREAM_MESSAGE_EXCEEDS_MAXIMUM);
+        }
+        if (cfg.retention() == StreamEnums.Retention.INTEREST && (interest == null || !interest.anyInterest(subject))) {
+            // nobody would ever read it: the sequence is used, nothing is stored (the reference's SkipMsg)
+            store.advanceTo(store.state().lastSeq() + 2);
+            batch.markDirty();
+            lastTimestamp = now;
+            lastMsgId = msgId;
+            rememberMsgId(cfg, msgId, store.state().lastSeq(), now);
+            return ack(store.state().lastSeq());
         }
         checkDiscardNew(cfg, subject, hdrLen + p.payload.length);
         long limit = ctx.limit(cfg.storage());
@@ -435,13 +473,7 @@ public final class Stream {
         batch.markDirty();
         lastTimestamp = now;
         lastMsgId = msgId;
-        if (msgId != null) {
-            dedupe.remove(msgId);
-            dedupe.put(msgId, new long[] {seq, now});
-            if (nextDedupePrune == Long.MAX_VALUE) {
-                nextDedupePrune = now + cfg.duplicateWindow();
-            }
-        }
+        rememberMsgId(cfg, msgId, seq, now);
         if (rollupSub) {
             store.purge(subject, seq, 0);
         } else if (rollupAll) {
@@ -452,6 +484,16 @@ public final class Stream {
             republish(cfg, subject, hdr, p.payload, seq, now, before, batch);
         }
         return ack(seq);
+    }
+
+    private void rememberMsgId(StreamConfig cfg, String msgId, long seq, long now) {
+        if (msgId != null) {
+            dedupe.remove(msgId);
+            dedupe.put(msgId, new long[] {seq, now});
+            if (nextDedupePrune == Long.MAX_VALUE) {
+                nextDedupePrune = now + cfg.duplicateWindow();
+            }
+        }
     }
 
     private ObjectNode ack(long seq) {

@@ -10,6 +10,7 @@ import io.jetkv.jetstream.api.JsApiSubjects;
 import io.jetkv.jetstream.api.JsError;
 import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.store.StreamState;
 import io.jetkv.jetstream.store.StreamStore;
 import io.jetkv.protocol.Subject;
 import java.time.Instant;
@@ -138,8 +139,7 @@ public final class StreamApi {
             cfg = cfg.keepingFirstSeq(stream.config().firstSeq());
         }
         cfg.validate();
-        StreamConfig applied = cfg;
-        streams.update(stream, applied);
+        StreamConfig applied = streams.update(stream, cfg);
         hop(req, stream, batch -> {
             stream.enforceLimits(applied, null);
             batch.markDirty();
@@ -205,10 +205,11 @@ public final class StreamApi {
             out.put("limit", 0);
             if (subjectsFilter != null) {
                 Map<String, Long> counts = store.subjectCounts(subjectsFilter);
-                out.put("total", counts.size());
-                out.put("offset", offset);
-                out.put("limit", JsApiSubjects.SUBJECTS_LIMIT);
                 if (!counts.isEmpty()) {
+                    // the paging fields stay zero when nothing matched, as the reference leaves them
+                    out.put("total", counts.size());
+                    out.put("offset", offset);
+                    out.put("limit", JsApiSubjects.SUBJECTS_LIMIT);
                     ObjectNode subjects = JsJson.object();
                     long i = 0;
                     for (Map.Entry<String, Long> e : counts.entrySet()) {
@@ -364,8 +365,22 @@ public final class StreamApi {
         if (cfg.denyDelete()) {
             throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "message delete not permitted");
         }
+        if (seq <= 0) {
+            throw new JsApiException(JsError.BAD_REQUEST);
+        }
         hop(req, stream, batch -> {
-            if (seq <= 0 || !stream.store().remove(seq, !noErase)) {
+            StreamStore store = stream.store();
+            if (cfg.storage() == StreamEnums.Storage.FILE) {
+                // the reference's file store finds no block outside [first, last] and says why
+                StreamState st = store.state();
+                if (seq > st.lastSeq()) {
+                    throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "stream store EOF");
+                }
+                if (st.msgs() == 0 || seq < st.firstSeq()) {
+                    throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "no message found");
+                }
+            }
+            if (!store.remove(seq, !noErase)) {
                 throw new JsApiException(JsError.SEQUENCE_NOT_FOUND, seq);
             }
             batch.markDirty();

@@ -104,9 +104,13 @@ public record StreamConfig(
             dup = maxAge != 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
         }
         ObjectNode rp = JsJson.getObject(o, "republish");
-        Republish republish = rp == null
-                ? null
-                : new Republish(JsJson.getString(rp, "src"), JsJson.getString(rp, "dest"), JsJson.getBool(rp, "headers_only"));
+        Republish republish = null;
+        if (rp != null) {
+            // an empty source means all subjects, and is echoed as ">" (checkStreamCfg fills it in)
+            String src = JsJson.getString(rp, "src");
+            republish = new Republish(src == null || src.isEmpty() ? ">" : src, JsJson.getString(rp, "dest"),
+                    JsJson.getBool(rp, "headers_only"));
+        }
         JsonNode consumerLimits = nonNull(o.get("consumer_limits"));
         if (consumerLimits != null && !consumerLimits.isObject()) {
             throw new JsApiException(JsError.INVALID_JSON);
@@ -127,7 +131,7 @@ public record StreamConfig(
                 Math.max(1, JsJson.getInt(o, "num_replicas", 0)),
                 JsJson.getBool(o, "no_ack"),
                 dup,
-                nonNull(o.get("placement")),
+                placement(o.get("placement")),
                 mirror,
                 sources,
                 enumValue(o, "compression", Compression.NONE, Compression::parse),
@@ -143,6 +147,43 @@ public record StreamConfig(
                 JsJson.getBool(o, "allow_rollup_hdrs"),
                 consumerLimits == null ? JsJson.object() : consumerLimits,
                 stringMap(o, "metadata"));
+    }
+
+    /**
+     * {@code placement} as the reference echoes it: its members are {@code omitempty}, so an empty cluster
+     * or tag list disappears while the object itself stays ({@code {}}).
+     */
+    private static JsonNode placement(JsonNode p) {
+        p = nonNull(p);
+        if (p == null || !p.isObject()) {
+            return p;
+        }
+        ObjectNode out = JsJson.object();
+        var it = p.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            JsonNode v = e.getValue();
+            boolean empty = v.isNull() || (v.isTextual() && v.textValue().isEmpty())
+                    || (v.isContainerNode() && v.isEmpty());
+            if (!empty) {
+                out.set(e.getKey(), v);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The configuration a sealing update stores ({@code configUpdateCheck}): a sealed stream neither ages out,
+     * nor accepts, deletes, purges or rolls up anything, and says so in its config.
+     */
+    public StreamConfig sealedAdjusted() {
+        if (!sealed) {
+            return this;
+        }
+        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, 0,
+                maxMsgsPerSubject, maxMsgSize, Discard.NEW, storage, numReplicas, noAck, duplicateWindow, placement,
+                mirror, sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
+                discardNewPerSubject, true, true, true, false, consumerLimits, metadata);
     }
 
     /** The configuration as StreamInfo's {@code config}. */
@@ -188,9 +229,7 @@ public record StreamConfig(
         }
         if (republish != null) {
             ObjectNode r = o.putObject("republish");
-            if (republish.src() != null) {
-                r.put("src", republish.src());
-            }
+            r.put("src", republish.source());
             r.put("dest", republish.dest());
             if (republish.headersOnly()) {
                 r.put("headers_only", true);
@@ -232,11 +271,6 @@ public record StreamConfig(
         }
         if (numReplicas > 1) {
             throw new JsApiException(JsError.STREAM_REPLICAS_NOT_SUPPORTED);
-        }
-        if (retention != Retention.LIMITS) {
-            // Interest and work-queue retention need consumer acknowledgement tracking, which this server
-            // does not implement yet: refuse rather than silently keep every message.
-            throw invalid("retention policy " + retention.json + " is not supported, only limits");
         }
         if (mirror != null) {
             if (!subjects.isEmpty()) {
@@ -317,9 +351,9 @@ public record StreamConfig(
             if (dest == null || !Subject.isValid(dest) || !Subject.isValid(republish.source())) {
                 throw invalid("stream configuration for republish destination is invalid");
             }
-            boolean inStream = subjects.stream().anyMatch(s -> Subject.isSubsetOf(republish.source(), s));
+            boolean inStream = subjects.stream().anyMatch(s -> Subject.collide(republish.source(), s));
             if (!inStream) {
-                throw invalid("stream configuration for republish source is not a valid subset of stream subjects");
+                throw invalid("stream configuration for republish source is not valid subset of subjects");
             }
             for (String s : subjects) {
                 if (Subject.collide(dest, s)) {
@@ -354,6 +388,9 @@ public record StreamConfig(
         }
         if (!Objects.equals(mirror, old.mirror)) {
             throw new JsApiException(JsError.STREAM_MIRROR_NOT_UPDATABLE);
+        }
+        if (!Objects.equals(republish, old.republish)) {
+            throw invalid("stream configuration update can not change RePublish");
         }
         if (firstSeq > 0 && firstSeq != old.firstSeq) {
             throw invalid("stream configuration update can not change first sequence");

@@ -124,9 +124,12 @@ public final class StreamManager {
     /**
      * Replaces the configuration of {@code stream} after the update rules and overlap checks; the caller
      * then queues the limit enforcement on the writer.
+     *
+     * @return the configuration stored, which a sealing update adjusts ({@link StreamConfig#sealedAdjusted})
      */
-    public synchronized void update(Stream stream, StreamConfig cfg) {
-        cfg.validateUpdateFrom(stream.config());
+    public synchronized StreamConfig update(Stream stream, StreamConfig requested) {
+        requested.validateUpdateFrom(stream.config());
+        StreamConfig cfg = requested.sealedAdjusted();
         checkOverlap(cfg, stream);
         checkResources(cfg);
         checkExternal(cfg);
@@ -139,6 +142,7 @@ public final class StreamManager {
             startSourcing(stream, cfg);
         }
         LOG.info("stream {}: updated", stream.name());
+        return cfg;
     }
 
     /**

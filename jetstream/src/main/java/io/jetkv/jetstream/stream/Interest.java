@@ -1,0 +1,13 @@
+package io.jetkv.jetstream.stream;
+
+/**
+ * Who still wants the messages of a stream whose retention is not {@code limits}: the stream's consumers,
+ * attached by the consumer side. The stream asks before storing (interest retention keeps a message only
+ * when some consumer's filter takes it); the consumers retire messages through {@link Stream#retire}.
+ *
+ * <p>Writer thread of the stream only.
+ */
+public interface Interest {
+    /** True when some consumer's filter takes {@code subject}. */
+    boolean anyInterest(String subject);
+}
