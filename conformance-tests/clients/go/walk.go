@@ -95,6 +95,7 @@ func main() {
 	if kv := base(js); kv != nil && (len(os.Args) < 3 || os.Args[2] != "0") {
 		consumers(kv)
 	}
+	createThenUpdate(js)
 	if failed {
 		os.Exit(1)
 	}

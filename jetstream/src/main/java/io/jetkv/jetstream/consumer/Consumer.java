@@ -164,7 +164,8 @@ final class Consumer {
                 }
                 nextSeq = max > 0 ? max : last + 1;
             }
-            case BY_START_SEQUENCE -> nextSeq = config.optStartSeq();
+            // a start beyond the stream is lowered to the next sequence, as nats-server does
+            case BY_START_SEQUENCE -> nextSeq = Math.min(config.optStartSeq(), last + 1);
             case BY_START_TIME -> nextSeq = firstAtOrAfter(config.optStartTime());
             case LAST_PER_SUBJECT -> {
                 TreeSet<Long> seqs = new TreeSet<>();

@@ -17,6 +17,8 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteBatchWithIndex;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * File storage for one stream, inside the server's {@link RocksStorage}. Opened with
@@ -49,8 +51,18 @@ import org.rocksdb.WriteBatchWithIndex;
  *
  * <p>Erasing a message ({@code erase=true}) deletes its row like a plain remove; RocksDB drops the bytes
  * from disk when compaction reaches them.
+ *
+ * <p>Removing the oldest message must stay cheap: with a per-subject limit (a KV bucket's history) every
+ * append removes one. The stream's first sequence is therefore the smallest per-subject first, kept in
+ * a {@link FirstSeqHeap}, and its timestamp is read only when {@link #state} or a flush asks. A subject
+ * left with one message needs no seek either; other seeks on the write path share one iterator until the
+ * next flush.
+ *
+ * <p>If a flush (or staging a change) fails, the store is <em>failed</em>, see {@link StreamStore}: the
+ * batch is kept so reads stay consistent with the counters, but it is never written.
  */
 public final class RocksStreamStore implements StreamStore {
+    private static final Logger LOG = LoggerFactory.getLogger(RocksStreamStore.class);
     private static final byte K_STATE = 1;
     private static final byte K_SUBJECT = 2;
     private static final byte K_INDEX_FLOOR = 3;
@@ -58,6 +70,8 @@ public final class RocksStreamStore implements StreamStore {
     private static final byte K_MSG = 5;
     private static final byte K_AUX = 6;
     private static final byte ROW_VERSION = 1;
+    /** A timestamp not known in memory (they are not persisted per subject); 0 is a valid timestamp. */
+    private static final long UNKNOWN_TS = Long.MIN_VALUE;
 
     private final RocksStorage storage;
     private final RocksDB db;
@@ -70,6 +84,7 @@ public final class RocksStreamStore implements StreamStore {
     private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
 
     private final Map<String, PerSubject> subjects = new HashMap<>();
+    private final FirstSeqHeap<PerSubject> firsts = new FirstSeqHeap<>();
     /** Subjects whose per-subject row must be rewritten (or deleted) at the next flush. */
     private final Set<String> dirtySubjects = new HashSet<>();
     /** Subjects whose index rows below the given sequence become garbage once the next flush is written. */
@@ -78,7 +93,9 @@ public final class RocksStreamStore implements StreamStore {
     private long msgs;
     private long bytes;
     private long firstSeq;
+    /** Valid only while {@link #firstTimestampKnown}; read it through {@link #firstTimestamp()}. */
     private long firstTimestamp;
+    private boolean firstTimestampKnown = true;
     private long lastSeq;
     private long lastTimestamp;
     /** Message rows below this sequence are dead even if still present; firstSeq >= floor always. */
@@ -86,14 +103,19 @@ public final class RocksStreamStore implements StreamStore {
     private boolean floorRaised;
     private boolean dirty;
     private boolean closed;
+    /** A flush or a batch write failed: memory and batch may disagree with disk, so nothing more is written. */
+    private boolean failed;
+    /** Shared by the write paths' seeks, closed at flush: sees the batch as it grows (re-seek after changes). */
+    private RocksIterator cursor;
 
-    private static final class PerSubject {
+    /** In-memory state of one subject; {@code firstSeq} (inherited) orders it in {@link #firsts}. */
+    private static final class PerSubject extends FirstSeqHeap.Entry {
         final String subject;
         final byte[] indexPrefix;
         long msgs;
         long bytes;
-        long firstSeq;
         long lastSeq;
+        long lastTimestamp = UNKNOWN_TS;
 
         PerSubject(String subject, byte[] indexPrefix) {
             this.subject = subject;
@@ -152,6 +174,7 @@ public final class RocksStreamStore implements StreamStore {
                 ps.firstSeq = MessageCodec.getVarint(v, pos);
                 ps.lastSeq = MessageCodec.getVarint(v, pos);
                 subjects.put(subject, ps);
+                firsts.add(ps);
             }
         }
         // finish a range cleanup the previous run may have lost
@@ -167,14 +190,15 @@ public final class RocksStreamStore implements StreamStore {
 
     @Override
     public long append(String subject, byte[] headers, byte[] payload, long timestamp) {
-        ensureOpen();
+        ensureWritable();
         if (payload == null) {
             payload = new byte[0];
         }
         long seq = lastSeq + 1;
         long size = new StoredMessage(seq, subject, headers, payload, timestamp).fileStoredSize();
         PerSubject ps = subjects.get(subject);
-        if (ps == null) {
+        boolean newSubject = ps == null;
+        if (newSubject) {
             ps = new PerSubject(subject, indexPrefix(subject));
             ps.firstSeq = seq;
         }
@@ -182,16 +206,21 @@ public final class RocksStreamStore implements StreamStore {
             batch.put(cf, msgKey(seq), MessageCodec.encode(subject, headers, payload, timestamp));
             batch.put(cf, seqKey(ps.indexPrefix, seq), MessageCodec.varints(size));
         } catch (RocksDBException e) {
-            throw failure("append", seq, e);
+            throw writeFailure("append", seq, e);
         }
-        subjects.putIfAbsent(subject, ps);
+        if (newSubject) {
+            subjects.put(subject, ps);
+            firsts.add(ps);
+        }
         ps.msgs++;
         ps.bytes += size;
         ps.lastSeq = seq;
+        ps.lastTimestamp = timestamp;
         dirtySubjects.add(subject);
         if (msgs == 0) {
             firstSeq = seq;
             firstTimestamp = timestamp;
+            firstTimestampKnown = true;
         }
         msgs++;
         bytes += size;
@@ -203,7 +232,7 @@ public final class RocksStreamStore implements StreamStore {
 
     @Override
     public void skipTo(long nextSeq) {
-        ensureOpen();
+        ensureWritable();
         purgeBelow(nextSeq);
         if (nextSeq - 1 > lastSeq) {
             lastSeq = nextSeq - 1;
@@ -215,13 +244,14 @@ public final class RocksStreamStore implements StreamStore {
         if (msgs == 0) {
             firstSeq = lastSeq + 1;
             firstTimestamp = 0;
+            firstTimestampKnown = true;
         }
         dirty = true;
     }
 
     @Override
     public void advanceTo(long nextSeq) {
-        ensureOpen();
+        ensureWritable();
         if (msgs == 0) {
             skipTo(nextSeq);
             return;
@@ -235,7 +265,7 @@ public final class RocksStreamStore implements StreamStore {
 
     @Override
     public void putAux(String key, byte[] value) {
-        ensureOpen();
+        ensureWritable();
         byte[] k = RocksStorage.concat(kindKey(K_AUX), key.getBytes(StandardCharsets.UTF_8));
         try {
             if (value == null) {
@@ -244,7 +274,7 @@ public final class RocksStreamStore implements StreamStore {
                 batch.put(cf, k, value);
             }
         } catch (RocksDBException e) {
-            throw failure("aux write", lastSeq, e);
+            throw writeFailure("aux write", lastSeq, e);
         }
         dirty = true;
     }
@@ -257,7 +287,7 @@ public final class RocksStreamStore implements StreamStore {
 
     @Override
     public boolean remove(long seq, boolean erase) {
-        ensureOpen();
+        ensureWritable();
         if (msgs == 0 || seq < firstSeq || seq > lastSeq) {
             return false;
         }
@@ -269,13 +299,22 @@ public final class RocksStreamStore implements StreamStore {
         PerSubject ps = subjects.get(subject);
         deleteRows(ps, seq, MessageCodec.storedSize(seq, v, subject));
         if (ps.msgs == 0) {
-            subjects.remove(subject);
+            dropSubject(ps);
+        } else if (ps.msgs == 1) {
+            // it had two, each first or last, so the one left is both: no seek (KV history 1 lands here)
+            if (seq == ps.firstSeq) {
+                raiseFirst(ps, ps.lastSeq);
+            } else {
+                ps.lastSeq = ps.firstSeq;
+                ps.lastTimestamp = UNKNOWN_TS;
+            }
         } else {
             if (seq == ps.firstSeq) {
-                ps.firstSeq = seqAtOrAfter(ps.indexPrefix, seq + 1);
+                raiseFirst(ps, seqAtOrAfter(cursor(), ps.indexPrefix, seq + 1));
             }
             if (seq == ps.lastSeq) {
-                ps.lastSeq = seqAtOrBefore(ps.indexPrefix, seq - 1);
+                ps.lastSeq = seqAtOrBefore(cursor(), ps.indexPrefix, seq - 1);
+                ps.lastTimestamp = UNKNOWN_TS;
             }
         }
         if (seq == firstSeq) {
@@ -286,7 +325,7 @@ public final class RocksStreamStore implements StreamStore {
 
     @Override
     public long purge(String filter, long upToSeq, long keep) {
-        ensureOpen();
+        ensureWritable();
         long bound = upToSeq <= 0 ? Long.MAX_VALUE : upToSeq;
         keep = Math.max(0, keep);
         if (Filters.isAll(filter)) {
@@ -370,6 +409,7 @@ public final class RocksStreamStore implements StreamStore {
                 removed += ps.msgs;
                 removedBytes += ps.bytes;
                 i.remove();
+                firsts.remove(ps);
             } else {
                 // partly below the floor: sum the sizes from the index, which holds them for this purpose
                 long n = 0;
@@ -391,7 +431,7 @@ public final class RocksStreamStore implements StreamStore {
                 }
                 ps.msgs -= n;
                 ps.bytes -= b;
-                ps.firstSeq = next;
+                raiseFirst(ps, next);
                 removed += n;
                 removedBytes += b;
             }
@@ -441,9 +481,9 @@ public final class RocksStreamStore implements StreamStore {
             deleteRows(ps, seqs[i], sizes[i]);
         }
         if (ps.msgs == 0) {
-            subjects.remove(subject);
+            dropSubject(ps);
         } else {
-            ps.firstSeq = next;
+            raiseFirst(ps, next);
         }
         if (n > 0 && seqs[0] == firstSeq) {
             refreshFirst();
@@ -478,10 +518,10 @@ public final class RocksStreamStore implements StreamStore {
         for (String s : touched) {
             PerSubject ps = subjects.get(s);
             if (ps.msgs == 0) {
-                subjects.remove(s);
+                dropSubject(ps);
             } else {
                 // only the oldest were removed, so the last is unchanged
-                ps.firstSeq = seqAtOrAfter(ps.indexPrefix, ps.firstSeq);
+                raiseFirst(ps, seqAtOrAfter(cursor(), ps.indexPrefix, ps.firstSeq));
             }
         }
         if (!victims.isEmpty() && victims.get(0).seq() == firstSeq) {
@@ -496,7 +536,7 @@ public final class RocksStreamStore implements StreamStore {
             batch.delete(cf, msgKey(seq));
             batch.delete(cf, seqKey(ps.indexPrefix, seq));
         } catch (RocksDBException e) {
-            throw failure("remove", seq, e);
+            throw writeFailure("remove", seq, e);
         }
         ps.msgs--;
         ps.bytes -= size;
@@ -506,35 +546,66 @@ public final class RocksStreamStore implements StreamStore {
         dirty = true;
     }
 
-    /** Re-derives first sequence and timestamp after the first message went away. */
+    private void dropSubject(PerSubject ps) {
+        subjects.remove(ps.subject);
+        firsts.remove(ps);
+    }
+
+    private void raiseFirst(PerSubject ps, long first) {
+        if (first < 0) {
+            throw new StoreException("stream " + name + ": index of " + ps.subject + " ends early");
+        }
+        firsts.firstRaised(ps, first);
+    }
+
+    /**
+     * Re-derives the first sequence after messages went away: the smallest first of any subject, so no
+     * seek. The timestamp is known when that subject holds one message appended in this run; otherwise
+     * it is read when asked for.
+     */
     private void refreshFirst() {
         if (msgs == 0) {
             firstSeq = lastSeq + 1;
             firstTimestamp = 0;
+            firstTimestampKnown = true;
             return;
         }
-        try (RocksIterator it = iterator()) {
-            it.seek(msgKey(Math.max(firstSeq, floor)));
-            long seq = seqAt(it, msgPrefix);
-            if (seq < 0) {
-                throw new StoreException("stream " + name + ": " + msgs + " messages counted but none found");
-            }
-            firstSeq = seq;
-            firstTimestamp = MessageCodec.decodeTimestamp(seq, it.value());
+        PerSubject top = firsts.top();
+        if (top.firstSeq == firstSeq) {
+            return;
         }
+        firstSeq = top.firstSeq;
+        firstTimestampKnown = top.msgs == 1 && top.lastTimestamp != UNKNOWN_TS;
+        firstTimestamp = firstTimestampKnown ? top.lastTimestamp : 0;
+    }
+
+    private long firstTimestamp() {
+        if (!firstTimestampKnown) {
+            byte[] v = get(msgKey(firstSeq), firstSeq);
+            if (v == null) {
+                throw new StoreException("stream " + name + ": " + msgs + " messages counted but first " + firstSeq
+                        + " not found");
+            }
+            firstTimestamp = MessageCodec.decodeTimestamp(firstSeq, v);
+            firstTimestampKnown = true;
+        }
+        return firstTimestamp;
     }
 
     /**
      * Writes the batch, then range-deletes what the floors made garbage. If the write fails, memory is
-     * ahead of disk: the caller must close the store and open it again.
+     * ahead of disk and the store is failed until it is closed and opened again.
      */
     @Override
     public void flush(boolean sync) {
-        ensureOpen();
+        ensureWritable();
         if (!dirty && batch.count() == 0) {
             return;
         }
+        // the cursor reads the batch's index, which clear() frees; its database view also ends with this write
+        closeCursor();
         try {
+            byte[] state = stateRow();
             for (String s : dirtySubjects) {
                 byte[] key = RocksStorage.concat(kindKey(K_SUBJECT), s.getBytes(StandardCharsets.UTF_8));
                 PerSubject ps = subjects.get(s);
@@ -553,11 +624,14 @@ public final class RocksStreamStore implements StreamStore {
                 MessageCodec.putLong(v, 0, e.getValue());
                 batch.put(cf, indexFloorKey(e.getKey()), v);
             }
-            batch.put(cf, stateKey, stateRow());
+            batch.put(cf, stateKey, state);
             // last_seq rides in the same batch as the messages, so sequences stay gap-free across a crash
             db.write(storage.writeOptions(sync), batch);
         } catch (RocksDBException e) {
-            throw failure("flush", lastSeq, e);
+            throw writeFailure("flush", lastSeq, e);
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
         }
         batch.clear();
         dirtySubjects.clear();
@@ -565,7 +639,10 @@ public final class RocksStreamStore implements StreamStore {
         collectGarbage();
     }
 
-    /** Range-deletes rows below the floors. Safe to lose: the floors are persisted and redone at open. */
+    /**
+     * Range-deletes rows below the floors. Safe to lose: the floors are persisted, so a failure is only
+     * logged and the next flush (or open) tries again.
+     */
     private void collectGarbage() {
         if (!floorRaised && indexFloors.isEmpty()) {
             return;
@@ -581,7 +658,8 @@ public final class RocksStreamStore implements StreamStore {
             }
             db.write(storage.writeOptions(false), gc);
         } catch (RocksDBException e) {
-            throw failure("clean up", floor, e);
+            LOG.warn("stream {}: clean-up below seq {} failed, will retry", name, floor, e);
+            return;
         }
         floorRaised = false;
         indexFloors.clear();
@@ -596,7 +674,7 @@ public final class RocksStreamStore implements StreamStore {
         MessageCodec.putLong(v, 25, msgs);
         MessageCodec.putLong(v, 33, bytes);
         MessageCodec.putLong(v, 41, firstSeq);
-        MessageCodec.putLong(v, 49, firstTimestamp);
+        MessageCodec.putLong(v, 49, firstTimestamp());
         return v;
     }
 
@@ -629,7 +707,10 @@ public final class RocksStreamStore implements StreamStore {
             if (ps == null || ps.lastSeq < start) {
                 return null;
             }
-            long seq = seqAtOrAfter(ps.indexPrefix, Math.max(start, ps.firstSeq));
+            long seq;
+            try (RocksIterator it = iterator()) {
+                seq = seqAtOrAfter(it, ps.indexPrefix, Math.max(start, ps.firstSeq));
+            }
             return seq < 0 ? null : load(seq);
         }
         // wildcards walk by sequence, decoding only the subject of rows that do not match
@@ -678,7 +759,7 @@ public final class RocksStreamStore implements StreamStore {
     public StreamState state() {
         ensureOpen();
         long numDeleted = msgs == 0 ? 0 : lastSeq - firstSeq + 1 - msgs;
-        return new StreamState(msgs, bytes, firstSeq, firstTimestamp, lastSeq, lastTimestamp, subjects.size(),
+        return new StreamState(msgs, bytes, firstSeq, firstTimestamp(), lastSeq, lastTimestamp, subjects.size(),
                 numDeleted);
     }
 
@@ -789,9 +870,11 @@ public final class RocksStreamStore implements StreamStore {
             return;
         }
         closed = true;
+        closeCursor();
         batch.close();
         readOptions.close();
         subjects.clear();
+        firsts.clear();
         storage.closed(name, this);
     }
 
@@ -845,23 +928,38 @@ public final class RocksStreamStore implements StreamStore {
         return MessageCodec.getLong(key, keyPrefix.length);
     }
 
-    private long seqAtOrAfter(byte[] keyPrefix, long from) {
-        try (RocksIterator it = iterator()) {
-            it.seek(seqKey(keyPrefix, from));
-            return seqAt(it, keyPrefix);
-        }
+    private static long seqAtOrAfter(RocksIterator it, byte[] keyPrefix, long from) {
+        it.seek(seqKey(keyPrefix, from));
+        return seqAt(it, keyPrefix);
     }
 
-    private long seqAtOrBefore(byte[] keyPrefix, long at) {
-        try (RocksIterator it = iterator()) {
-            it.seekForPrev(seqKey(keyPrefix, at));
-            return seqAt(it, keyPrefix);
-        }
+    private static long seqAtOrBefore(RocksIterator it, byte[] keyPrefix, long at) {
+        it.seekForPrev(seqKey(keyPrefix, at));
+        return seqAt(it, keyPrefix);
     }
 
     /** Staged changes over the database. Rows below the floor may still show; callers start at or above it. */
     private RocksIterator iterator() {
         return batch.newIteratorWithBase(cf, db.newIterator(cf, readOptions), readOptions);
+    }
+
+    /**
+     * The iterator shared by seeks on the write paths, which stage changes (so a flush follows and closes
+     * it): creating an iterator costs more than the seek. Each use starts with a seek, since the batch
+     * changes between uses; reads that may run without a following flush take their own {@link #iterator}.
+     */
+    private RocksIterator cursor() {
+        if (cursor == null) {
+            cursor = iterator();
+        }
+        return cursor;
+    }
+
+    private void closeCursor() {
+        if (cursor != null) {
+            cursor.close();
+            cursor = null;
+        }
     }
 
     private byte[] get(byte[] key, long seq) {
@@ -876,9 +974,22 @@ public final class RocksStreamStore implements StreamStore {
         return new StoreException("stream " + name + ": " + what + " failed at seq " + seq, e);
     }
 
+    /** A failed write to the batch or the database: what is staged can no longer be trusted to match memory. */
+    private StoreException writeFailure(String what, long seq, RocksDBException e) {
+        failed = true;
+        return failure(what, seq, e);
+    }
+
     private void ensureOpen() {
         if (closed) {
             throw new StoreException("stream " + name + ": store is closed");
+        }
+    }
+
+    private void ensureWritable() {
+        ensureOpen();
+        if (failed) {
+            throw new StoreException("stream " + name + ": an earlier write failed; close and reopen the store");
         }
     }
 }

@@ -14,6 +14,12 @@ import java.util.Map;
  * before {@code flush} returns may lose staged changes but never tears them: after restart the store holds
  * exactly the state of some completed flush. The stream sends pub acks only after {@code flush}.
  *
+ * <p>A {@code flush} that throws leaves the store <em>failed</em>: memory is ahead of disk, so it must be
+ * closed and opened again, which brings back the state of the last flush that reached disk (the failed
+ * one's changes wholly or not at all). Until then every change and every {@code flush} throws
+ * {@link StoreException} without writing anything; reads still answer from memory, unflushed changes
+ * included, and {@link #close} and {@link #destroy} work.
+ *
  * <p>Subject filters may hold wildcards ({@code *}, {@code >}); null or {@code ">"} means every subject.
  */
 public interface StreamStore extends AutoCloseable {
@@ -61,7 +67,10 @@ public interface StreamStore extends AutoCloseable {
      */
     long purge(String filter, long upToSeq, long keep);
 
-    /** Makes every staged change durable in one atomic write; with {@code sync} also fsyncs. */
+    /**
+     * Makes every staged change durable in one atomic write; with {@code sync} also fsyncs. On failure
+     * throws {@link StoreException} and the store is failed (see above).
+     */
     void flush(boolean sync);
 
     /** The message at {@code seq}, or null when it is not stored. */

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteOptions;
 
 /**
  * The contract on RocksDB without reopening (reads see staged, unflushed changes), plus persistence:
@@ -185,6 +188,40 @@ class RocksStreamStoreTest extends StreamStoreContract {
     }
 
     @Test
+    void failedFlushFailsTheStoreUntilReopened() {
+        put("a", "1");
+        store.flush(false);
+        StreamState flushed = store.state();
+        put("a", "2");
+        store.remove(1, false);
+        StreamState staged = store.state();
+        // RocksDB refuses a synced write without WAL: a write failure on demand
+        WriteOptions options = storage.writeOptions(false);
+        options.setSync(true).setDisableWAL(true);
+        try {
+            assertThrows(StoreException.class, () -> store.flush(false));
+        } finally {
+            options.setSync(false).setDisableWAL(false);
+        }
+        // the batch is not written again, even now that a write would succeed
+        assertThrows(StoreException.class, () -> store.flush(false));
+        assertThrows(StoreException.class, () -> put("b", "3"));
+        assertThrows(StoreException.class, () -> store.remove(2, false));
+        assertThrows(StoreException.class, () -> store.purge(null, 0, 0));
+        assertThrows(StoreException.class, () -> store.skipTo(10));
+        assertEquals(staged, store.state());
+        assertEquals("2", text(store.load(2)));
+
+        reopenWithoutFlush();
+        assertEquals(flushed, store.state());
+        assertEquals("1", text(store.load(1)));
+        assertNull(store.load(2));
+        assertEquals(2, put("b", "3"));
+        reopen();
+        assertEquals(Map.of("a", 1L, "b", 1L), store.subjectCounts(null));
+    }
+
+    @Test
     void metaPutGetDeleteAndPrefix() {
         storage.putMeta("stream/ORDERS", "cfg1".getBytes(UTF_8), true);
         storage.putMeta("stream/KV_b", "cfg2".getBytes(UTF_8), false);
@@ -254,6 +291,62 @@ class RocksStreamStoreTest extends StreamStoreContract {
             }
         }
         assertTrue(store.state().lastSeq() > 800);
+    }
+
+    /** KV-shaped load: many subjects, a per-subject limit enforced after each append, reopening now and then. */
+    @Test
+    void agreesWithMemoryStoreUnderPerSubjectLimits() {
+        var model = new MemoryStreamStore();
+        var rnd = new Random(7);
+        for (int step = 0; step < 2000; step++) {
+            int op = rnd.nextInt(100);
+            if (op < 85) {
+                String s = "kv.k" + rnd.nextInt(40);
+                long limit = 1 + rnd.nextInt(3);
+                byte[] payload = new byte[rnd.nextInt(10)];
+                assertEquals(model.append(s, null, payload, step), store.append(s, null, payload, step));
+                while (model.subjectState(s).msgs() > limit) {
+                    long first = model.subjectState(s).firstSeq();
+                    assertEquals(first, store.subjectState(s).firstSeq());
+                    assertTrue(model.remove(first, false));
+                    assertTrue(store.remove(first, false));
+                }
+            } else if (op < 92) {
+                long seq = 1 + rnd.nextInt((int) model.state().lastSeq() + 1);
+                assertEquals(model.remove(seq, false), store.remove(seq, false), "remove " + seq);
+            } else if (op < 93) {
+                reopen();
+            } else if (op < 94) {
+                assertEquals(model.purge("kv.k1", 0, 1), store.purge("kv.k1", 0, 1));
+            } else {
+                store.flush(false);
+            }
+            assertEquals(withoutBytes(model.state()), withoutBytes(store.state()), "step " + step);
+        }
+        assertArrayEquals(model.deletedSequences(), store.deletedSequences());
+        assertEquals(model.subjectCounts(null), store.subjectCounts(null));
+    }
+
+    /** Subjects emptied and trimmed in random order, so the first moves to subjects anywhere in the store. */
+    @Test
+    void firstFollowsRemovalsInAnyOrder() {
+        var model = new MemoryStreamStore();
+        var rnd = new Random(11);
+        for (int round = 0; round < 5; round++) {
+            List<Long> seqs = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                String s = "s" + rnd.nextInt(120);
+                seqs.add(model.append(s, null, new byte[1], i));
+                store.append(s, null, new byte[1], i);
+            }
+            Collections.shuffle(seqs, rnd);
+            for (long seq : seqs.subList(0, 250)) {
+                assertEquals(model.remove(seq, false), store.remove(seq, false));
+                assertEquals(withoutBytes(model.state()), withoutBytes(store.state()), "remove " + seq);
+            }
+            reopen();
+            assertEquals(withoutBytes(model.state()), withoutBytes(store.state()));
+        }
     }
 
     private static void assertSame(StoredMessage expected, StoredMessage actual) {
