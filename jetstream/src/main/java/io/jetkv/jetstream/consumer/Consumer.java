@@ -314,6 +314,9 @@ final class Consumer {
         }
         if (initial != null) {
             while (initialIdx < initial.length) {
+                if (initial[initialIdx] > stream.durableLastSeq()) {
+                    return null; // not flushed yet: after the flush
+                }
                 StoredMessage m = store().load(initial[initialIdx]);
                 if (m != null) {
                     return new Candidate(m, false);
@@ -323,10 +326,12 @@ final class Consumer {
             }
             initial = null;
         }
-        StoredMessage m = loadNextMatching(nextSeq);
-        if (m == null) {
+        // only flushed messages: a batch whose flush fails takes its sequences back (see Stream#durableLastSeq)
+        long durable = stream.durableLastSeq();
+        StoredMessage m = nextSeq <= durable ? loadNextMatching(nextSeq) : null;
+        if (m == null || m.seq() > durable) {
             // nothing matches up to the end: skip the scan next time (wildcard filters walk sequences)
-            nextSeq = Math.max(nextSeq, store().state().lastSeq() + 1);
+            nextSeq = Math.max(nextSeq, Math.min(store().state().lastSeq(), durable) + 1);
             return null;
         }
         return new Candidate(m, false);

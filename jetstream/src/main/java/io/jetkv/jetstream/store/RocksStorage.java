@@ -77,6 +77,8 @@ public final class RocksStorage implements AutoCloseable {
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private long nextId;
     private volatile boolean closed;
+    /** Test hook: the next flush of this stream fails as a failed RocksDB write would. */
+    private volatile String failNextFlushOf;
 
     private RocksStorage(Path dir, LRUCache cache, BloomFilter bloom, Options options, RocksDB db) {
         this.dir = dir;
@@ -167,6 +169,45 @@ public final class RocksStorage implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new StoreException("stream " + streamName + ": cannot open store", e);
         }
+    }
+
+    /**
+     * Replaces the failed store of a stream with a fresh one holding the state of its last completed flush.
+     * The new store is opened before {@code failed} is closed, so when opening throws the failed store stays
+     * open (its reads still answer) and the caller may try again later.
+     */
+    public synchronized RocksStreamStore reopenStream(RocksStreamStore failed) {
+        ensureOpen();
+        String streamName = failed.name();
+        if (open.get(streamName) != failed) {
+            throw new IllegalStateException("stream " + streamName + " is not open with this store");
+        }
+        try {
+            byte[] idBytes = db.get(readOptions, nameKey(streamName));
+            if (idBytes == null) {
+                throw new StoreException("stream " + streamName + ": store vanished");
+            }
+            var store = new RocksStreamStore(this, streamName, MessageCodec.getLong(idBytes, 0));
+            open.put(streamName, store);
+            failed.close(); // its closed() callback only removes the mapping when it still points at it
+            return store;
+        } catch (RocksDBException e) {
+            throw new StoreException("stream " + streamName + ": cannot reopen store", e);
+        }
+    }
+
+    /** Test hook: makes the next flush of {@code streamName} fail (and the store failed), once. */
+    void failNextFlush(String streamName) {
+        failNextFlushOf = streamName;
+    }
+
+    /** True, once, when a test asked the next flush of {@code streamName} to fail. */
+    boolean takeInjectedFlushFailure(String streamName) {
+        if (streamName.equals(failNextFlushOf)) {
+            failNextFlushOf = null;
+            return true;
+        }
+        return false;
     }
 
     /** Names of all streams that have a store, open or not, sorted. */

@@ -625,6 +625,9 @@ public final class RocksStreamStore implements StreamStore {
                 batch.put(cf, indexFloorKey(e.getKey()), v);
             }
             batch.put(cf, stateKey, state);
+            if (storage.takeInjectedFlushFailure(name)) {
+                throw new RocksDBException("injected flush failure");
+            }
             // last_seq rides in the same batch as the messages, so sequences stay gap-free across a crash
             db.write(storage.writeOptions(sync), batch);
         } catch (RocksDBException e) {
@@ -856,6 +859,11 @@ public final class RocksStreamStore implements StreamStore {
             }
         }
         return i == out.length ? out : Arrays.copyOf(out, i);
+    }
+
+    /** The stream this store belongs to. */
+    String name() {
+        return name;
     }
 
     @Override

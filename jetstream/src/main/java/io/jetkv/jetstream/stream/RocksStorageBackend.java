@@ -2,6 +2,7 @@ package io.jetkv.jetstream.stream;
 
 import io.jetkv.jetstream.store.MemoryStreamStore;
 import io.jetkv.jetstream.store.RocksStorage;
+import io.jetkv.jetstream.store.RocksStreamStore;
 import io.jetkv.jetstream.store.StreamStore;
 import io.jetkv.jetstream.stream.StreamEnums.Storage;
 import java.nio.file.Path;
@@ -31,6 +32,11 @@ public final class RocksStorageBackend implements StorageBackend {
     @Override
     public StreamStore openStore(String stream, Storage storage) {
         return storage == Storage.MEMORY ? new MemoryStreamStore() : rocks.openStream(stream);
+    }
+
+    @Override
+    public StreamStore reopenStore(String stream, StreamStore failed) {
+        return rocks.reopenStream((RocksStreamStore) failed);
     }
 
     @Override

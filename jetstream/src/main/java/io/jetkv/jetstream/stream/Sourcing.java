@@ -74,6 +74,18 @@ final class Sourcing {
         }
     }
 
+    /**
+     * Target writer, after the target's store was reopened: the positions moved by the lost batch go back
+     * to the saved ones, so the copy resumes with no gap (an in-flight fetch from the lost position is
+     * refused by {@code apply} and fetched again).
+     */
+    void storeReopened() {
+        for (Link l : links) {
+            byte[] saved = target.store().getAux(l.positionKey);
+            l.next = saved != null && saved.length == 8 ? java.nio.ByteBuffer.wrap(saved).getLong() : 0;
+        }
+    }
+
     /** The stream was deleted, updated or closed: stop listening to origins. */
     void stop() {
         for (Link l : links) {

@@ -17,6 +17,16 @@ public interface StorageBackend extends AutoCloseable {
     /** Opens (or creates) the store of {@code stream}. */
     StreamStore openStore(String stream, Storage storage);
 
+    /**
+     * Writer thread of a file stream whose flush failed: returns a store holding the state of the last
+     * completed flush and closes {@code failed}. When this throws, {@code failed} may still be open and
+     * belongs to the caller, who may try again. Memory stores never fail a flush.
+     */
+    default StreamStore reopenStore(String stream, StreamStore failed) {
+        failed.close();
+        return openStore(stream, Storage.FILE);
+    }
+
     /** Saves the persisted form of a file stream (config and creation time). */
     void putStreamMeta(String stream, byte[] json);
 

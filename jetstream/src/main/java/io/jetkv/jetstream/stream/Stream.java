@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * One stream: its configuration, its store and the single writer that owns both (nats-server's
  * {@code stream.go}). Publishes and API operations are queued on a bounded queue and drained on the
  * stream's pinned executor in batches: every task of a batch runs, then one {@code store.flush}, then the
- * acks and replies of the whole batch go out (group commit: replies follow durability).
+ * acks and replies of the whole batch go out (group commit: replies follow durability). When the flush
+ * fails, the batch's acks become 10077 errors, the store is reopened at its last completed flush and the
+ * writer's derived state (dedupe window, source positions) is rebuilt from it; if reopening fails too, the
+ * stream refuses publishes and the timer retries.
  *
  * <p>Threading: {@link #offerPublish}, {@link #execute}, {@link #config()}, {@link #stats()} are safe from
  * any thread and never block. Everything touching the store, and every {@link Task}, runs on the writer.
@@ -39,6 +42,8 @@ public final class Stream {
 
     /** Most tasks drained into one group commit. */
     static final int BATCH_CAP = 256;
+    /** How often an unavailable stream tries to reopen its store. */
+    private static final long REOPEN_RETRY_NANOS = 1_000_000_000L;
     /** Headers larger than this are refused (10097). */
     private static final int MAX_HEADER_SIZE = 65535;
 
@@ -124,7 +129,10 @@ public final class Stream {
 
     private final String name;
     private final long created;
-    private final StreamStore store;
+    /** Writer thread: replaced when a failed flush forces a reopen. */
+    private StreamStore store;
+    /** Reopens the store after a failed flush; null when the store cannot fail a flush (memory). */
+    private final StorageBackend reopener;
     private final Executor writer;
     private final Context ctx;
     private final ArrayBlockingQueue<Task> queue;
@@ -150,20 +158,40 @@ public final class Stream {
     private Interest interest;
     /** Writer thread: a message was retired outside a running batch's tasks; the next finish flushes it. */
     private boolean unflushedRetire;
+    /**
+     * Writer thread: the last sequence of the last completed flush. Consumers deliver nothing above it, so a
+     * failed flush can never take back a message someone has already seen.
+     */
+    private long durableLastSeq;
+    /** The store failed and could not be reopened yet: writes are refused, the timer retries. */
+    private volatile boolean unavailable;
+    private volatile long lastReopenAttempt;
+    private final AtomicBoolean reopenPending = new AtomicBoolean();
 
     /**
      * Call on the thread that may touch {@code store} before it is shared (creation/restore); the stream
      * then belongs to {@code writer}.
      */
     public Stream(StreamConfig config, long created, StreamStore store, Executor writer, int queueCapacity, Context ctx) {
+        this(config, created, store, null, writer, queueCapacity, ctx);
+    }
+
+    /**
+     * As above; {@code reopener} (null: none) gives a fresh store when a flush fails, see
+     * {@link StorageBackend#reopenStore}.
+     */
+    public Stream(StreamConfig config, long created, StreamStore store, StorageBackend reopener, Executor writer,
+            int queueCapacity, Context ctx) {
         this.name = config.name();
         this.config = config;
         this.created = created;
         this.store = store;
+        this.reopener = reopener;
         this.writer = writer;
         this.ctx = ctx;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.stats = store.state();
+        this.durableLastSeq = stats.lastSeq();
         ctx.used(config.storage()).addAndGet(stats.bytes());
         recoverWriterState();
         updateTimers(this.stats);
@@ -185,6 +213,19 @@ public final class Stream {
     /** The store. Writer thread only. */
     public StreamStore store() {
         return store;
+    }
+
+    /**
+     * Writer thread: the highest sequence known to be on disk (memory streams: stored). Readers that hand
+     * messages out (consumers) stop there; the running batch's messages follow after its flush.
+     */
+    public long durableLastSeq() {
+        return durableLastSeq;
+    }
+
+    /** True while the store failed and could not be reopened: publishes get 10077 errors. */
+    public boolean isUnavailable() {
+        return unavailable;
     }
 
     /** Counters as of the last group commit; any thread. */
@@ -323,27 +364,32 @@ public final class Stream {
             unflushedRetire = false;
         }
         boolean ok = true;
+        boolean reopened = false;
         if (batch.dirty && !closed) {
-            try {
-                store.flush(ctx.syncAlways());
-            } catch (StoreException e) {
-                LOG.error("stream {}: flush failed, {} replies turned into errors", name, batch.out.size(), e);
-                ok = false;
+            if (unavailable) {
+                ok = false; // the failed store refused the changes already; nothing to flush
+            } else {
+                try {
+                    store.flush(ctx.syncAlways());
+                } catch (StoreException e) {
+                    ok = false;
+                    LOG.error("stream {}: flush of seq {} to {} failed, {} replies turned into errors; reopening the"
+                            + " store", name, stats.lastSeq() + 1, store.state().lastSeq(), batch.out.size(), e);
+                    reopened = reopenStore();
+                }
             }
         }
-        if (!closed) {
+        if (!closed && !unavailable) {
             StreamState st = store.state();
             ctx.used(config.storage()).addAndGet(st.bytes() - stats.bytes());
             stats = st;
             updateTimers(st);
-            if (batch.dirty) {
-                for (StreamListener l : listeners) {
-                    try {
-                        l.afterFlush(this);
-                    } catch (RuntimeException e) {
-                        LOG.error("stream {}: listener failed", name, e);
-                    }
-                }
+            if (ok || reopened) {
+                durableLastSeq = st.lastSeq();
+            }
+            // only after a flush that worked (or a reopen): consumers must not hand out what the failure lost
+            if (batch.dirty && (ok || reopened)) {
+                notifyAfterFlush();
             }
         }
         MessageBus bus = ctx.bus();
@@ -353,6 +399,60 @@ public final class Stream {
             } else if (o.onFailure.length > 0) {
                 bus.publish(o.subject, null, null, o.onFailure);
             }
+        }
+    }
+
+    private void notifyAfterFlush() {
+        for (StreamListener l : listeners) {
+            try {
+                l.afterFlush(this);
+            } catch (RuntimeException e) {
+                LOG.error("stream {}: listener failed", name, e);
+            }
+        }
+    }
+
+    /**
+     * Writer thread, after a failed flush: swaps the failed store for a reopened one holding the last
+     * completed flush and rebuilds what the writer derived from the lost batch (dedupe window, last msg id,
+     * source positions). If reopening fails the stream is unavailable and {@link #tick} retries.
+     *
+     * @return true when the stream serves again
+     */
+    private boolean reopenStore() {
+        if (reopener == null) {
+            // a store without a way back keeps refusing writes, as before; cannot happen with our stores
+            LOG.error("stream {}: store failed and cannot be reopened", name);
+            return false;
+        }
+        lastReopenAttempt = nowNanos();
+        try {
+            store = reopener.reopenStore(name, store);
+        } catch (RuntimeException e) {
+            if (!unavailable) {
+                LOG.error("stream {}: reopening the store failed; unavailable until a retry works", name, e);
+            }
+            unavailable = true;
+            return false;
+        }
+        unavailable = false;
+        dedupe.clear();
+        lastMsgId = null;
+        nextDedupePrune = Long.MAX_VALUE;
+        recoverWriterState();
+        Sourcing src = sourcing;
+        if (src != null) {
+            src.storeReopened();
+        }
+        LOG.info("stream {}: store reopened, last seq {}", name, store.state().lastSeq());
+        return true;
+    }
+
+    /** Writer thread: a retry from the timer while unavailable. */
+    private void retryReopen(Batch batch) {
+        reopenPending.set(false);
+        if (unavailable && !closed && reopenStore()) {
+            batch.markDirty(); // nothing is staged; finish refreshes the counters and wakes the consumers
         }
     }
 
@@ -385,6 +485,9 @@ public final class Stream {
     }
 
     private ObjectNode store(StreamConfig cfg, Publish p, Batch batch) {
+        if (unavailable) {
+            throw new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed");
+        }
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_SEALED);
         }
@@ -718,6 +821,11 @@ public final class Stream {
      * volatile reads when nothing is due.
      */
     public void tick(long nowNanos) {
+        if (unavailable && nowNanos - lastReopenAttempt >= REOPEN_RETRY_NANOS && reopenPending.compareAndSet(false, true)) {
+            if (!execute(this::retryReopen)) {
+                reopenPending.set(false);
+            }
+        }
         Sourcing src = sourcing;
         if (src != null) {
             src.tick(nowNanos);

@@ -101,7 +101,7 @@ public final class StreamManager {
         long created = nowNanos();
         Stream stream;
         try {
-            stream = new Stream(cfg, created, store, writerFor(cfg.name()), queueCapacity, ctx);
+            stream = new Stream(cfg, created, store, reopenerFor(cfg), writerFor(cfg.name()), queueCapacity, ctx);
             persist(stream, cfg);
         } catch (RuntimeException e) {
             store.close(); // not shared yet: release it so the name can be opened again
@@ -171,6 +171,11 @@ public final class StreamManager {
         deleted(stream);
     }
 
+    /** Memory stores cannot fail a flush, and reopening one would lose its messages. */
+    private StorageBackend reopenerFor(StreamConfig cfg) {
+        return cfg.storage() == StreamEnums.Storage.FILE ? storage : null;
+    }
+
     /** Start: reopens every persisted file stream and subscribes its subjects. */
     public synchronized void restore() {
         for (Map.Entry<String, byte[]> e : storage.streamMetas().entrySet()) {
@@ -179,7 +184,8 @@ public final class StreamManager {
                 StreamConfig cfg = StreamConfig.fromJson((ObjectNode) saved.get(CONFIG));
                 long created = saved.path(CREATED).asLong(nowNanos());
                 StreamStore store = storage.openStore(cfg.name(), cfg.storage());
-                Stream stream = new Stream(cfg, created, store, writerFor(cfg.name()), queueCapacity, ctx);
+                Stream stream = new Stream(cfg, created, store, reopenerFor(cfg), writerFor(cfg.name()), queueCapacity,
+                        ctx);
                 streams.put(cfg.name(), stream);
                 subscribe(stream, cfg);
                 LOG.info("stream {}: restored, {} messages", cfg.name(), stream.stats().msgs());

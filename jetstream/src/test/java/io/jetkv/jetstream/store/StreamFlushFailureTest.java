@@ -1,0 +1,190 @@
+package io.jetkv.jetstream.store;
+
+import static io.jetkv.jetstream.TestClient.assertError;
+import static io.jetkv.jetstream.TestClient.assertNoError;
+import static io.jetkv.jetstream.TestClient.headers;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jetkv.jetstream.FakeBus;
+import io.jetkv.jetstream.JetStreamOptions;
+import io.jetkv.jetstream.JetStreamService;
+import io.jetkv.jetstream.TestClient;
+import io.jetkv.jetstream.stream.StorageBackend;
+import io.jetkv.jetstream.stream.StreamEnums.Storage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A stream whose flush fails answers that batch with errors, reopens its store and serves again. */
+class StreamFlushFailureTest {
+    @TempDir
+    Path dir;
+
+    private RocksStorage storage;
+    private FakeBus bus;
+    private TestClient client;
+    private JetStreamService js;
+    private final List<String> delivered = new CopyOnWriteArrayList<>();
+
+    /** File streams on {@link #storage}, configurations in memory (no restart here). */
+    private final class Backend implements StorageBackend {
+        private final Map<String, byte[]> metas = new ConcurrentHashMap<>();
+
+        @Override
+        public StreamStore openStore(String stream, Storage kind) {
+            return kind == Storage.MEMORY ? new MemoryStreamStore() : storage.openStream(stream);
+        }
+
+        @Override
+        public StreamStore reopenStore(String stream, StreamStore failed) {
+            return storage.reopenStream((RocksStreamStore) failed);
+        }
+
+        @Override
+        public void putStreamMeta(String stream, byte[] json) {}
+
+        @Override
+        public void deleteStreamMeta(String stream) {}
+
+        @Override
+        public Map<String, byte[]> streamMetas() {
+            return Map.of();
+        }
+
+        @Override
+        public void putMeta(String key, byte[] value) {
+            metas.put(key, value);
+        }
+
+        @Override
+        public void deleteMeta(String key) {
+            metas.remove(key);
+        }
+
+        @Override
+        public Map<String, byte[]> metaWithPrefix(String prefix) {
+            var out = new TreeMap<String, byte[]>();
+            metas.forEach((k, v) -> {
+                if (k.startsWith(prefix)) {
+                    out.put(k, v);
+                }
+            });
+            return out;
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    @BeforeEach
+    void start() {
+        storage = RocksStorage.open(dir);
+        bus = new FakeBus();
+        client = new TestClient(bus);
+        js = JetStreamService.start(new JetStreamOptions(dir, -1, -1, false, null), bus, new Backend());
+        assertNoError(client.api("$JS.API.STREAM.CREATE.S", "{\"name\":\"S\",\"subjects\":[\"s.>\"],\"storage\":\"file\"}"));
+        assertNoError(client.api("$JS.API.CONSUMER.CREATE.S.push",
+                "{\"stream_name\":\"S\",\"config\":{\"name\":\"push\",\"deliver_subject\":\"dlv\",\"ack_policy\":\"none\"}}"));
+        bus.subscribe("dlv", (subject, reply, h, payload) -> delivered.add(new String(payload, UTF_8)));
+    }
+
+    @AfterEach
+    void stop() {
+        js.close();
+        storage.close();
+    }
+
+    @Test
+    void failedBatchIsAnsweredWithErrorsAndTheStreamServesAgain() {
+        assertEquals(1, client.publish("s.a", null, "a").get("seq").asLong());
+
+        storage.failNextFlush("S");
+        assertError(client.publish("s.b", headers("Nats-Msg-Id", "id-b"), "b"), 503, 10077);
+
+        // the failed batch's sequence is reused: the reopened store never had it
+        JsonNode c = client.publish("s.c", null, "c");
+        assertNoError(c);
+        assertEquals(2, c.get("seq").asLong());
+        // its msg id left the dedupe window with the batch: the retry is stored, not a duplicate
+        JsonNode b = client.publish("s.b", headers("Nats-Msg-Id", "id-b"), "b");
+        assertEquals(3, b.get("seq").asLong());
+        assertFalse(b.path("duplicate").asBoolean());
+
+        JsonNode state = client.api("$JS.API.STREAM.INFO.S", "").get("state");
+        assertEquals(3, state.get("messages").asLong());
+        assertEquals(1, state.get("first_seq").asLong());
+        assertEquals(3, state.get("last_seq").asLong());
+        assertEquals("c", getMsg(2));
+        assertEquals(List.of("a", "c", "b"), delivered);
+    }
+
+    @Test
+    void onlyOkAcksAreStoredWhenAFailedBatchHoldsSeveral() throws Exception {
+        assertEquals(1, client.publish("s.a", null, "first").get("seq").asLong());
+        storage.failNextFlush("S");
+        // queued without waiting, so several land in the batch whose flush fails
+        List<CompletableFuture<JsonNode>> acks = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            CompletableFuture<JsonNode> f = new CompletableFuture<>();
+            String inbox = "_INBOX.ack." + i;
+            bus.subscribe(inbox, (s, r, h, p) -> f.complete(parse(p)));
+            acks.add(f);
+            bus.clientPublish("s.m", inbox, null, ("m" + i).getBytes(UTF_8));
+        }
+        List<String> ok = new ArrayList<>(List.of("first"));
+        int errors = 0;
+        long expectedSeq = 2;
+        for (int i = 0; i < acks.size(); i++) {
+            JsonNode ack = acks.get(i).get(5, TimeUnit.SECONDS);
+            if (ack.has("error")) {
+                assertError(ack, 503, 10077);
+                errors++;
+            } else {
+                // acked messages take the next sequences of the reopened store: no gap
+                assertEquals(expectedSeq++, ack.get("seq").asLong());
+                ok.add("m" + i);
+            }
+        }
+        assertFalse(errors == 0, "one batch failed");
+        JsonNode last = client.publish("s.z", null, "z");
+        assertEquals(expectedSeq, last.get("seq").asLong());
+        ok.add("z");
+
+        JsonNode state = client.api("$JS.API.STREAM.INFO.S", "").get("state");
+        assertEquals(ok.size(), state.get("messages").asLong());
+        assertEquals(expectedSeq, state.get("last_seq").asLong());
+        for (int i = 0; i < ok.size(); i++) {
+            assertEquals(ok.get(i), getMsg(i + 1));
+        }
+        assertEquals(ok, delivered);
+    }
+
+    private String getMsg(long seq) {
+        JsonNode r = client.api("$JS.API.STREAM.MSG.GET.S", "{\"seq\":" + seq + "}");
+        assertNoError(r);
+        assertNotNull(r.get("message"));
+        return new String(java.util.Base64.getDecoder().decode(r.get("message").get("data").asText()), UTF_8);
+    }
+
+    private static JsonNode parse(byte[] p) {
+        try {
+            return TestClient.JSON.readTree(p);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
