@@ -4,7 +4,9 @@ import io.jetkv.config.Permissions;
 import io.jetkv.config.ServerConfig;
 import io.jetkv.protocol.Subject;
 import io.jetkv.protocol.codec.ClientOp;
+import io.jetkv.protocol.codec.ClientOpHandler;
 import io.jetkv.protocol.codec.ProtocolError;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -21,13 +23,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection: its CONNECT options, subscriptions, permissions and keep-alive, and the handling
- * of each decoded {@link ClientOp}.
+ * of each decoded {@link ClientOp}, which {@link io.jetkv.protocol.codec.ClientOpDecoder} hands it directly.
  *
  * <p>Threading: all fields are confined to the channel's event loop, except {@link #outbox()} (any thread
  * may append) and the read-only flags {@link #echo()}/{@link #headers()} that publishers on other loops
  * read (volatile).
  */
-final class ClientConnection extends ChannelInboundHandlerAdapter {
+final class ClientConnection extends ChannelInboundHandlerAdapter implements ClientOpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
     private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -58,6 +60,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private long lastActivityNanos;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> authTimer;
+    // the decoder hands over the same String while a publisher repeats a subject: encode it once
+    private String lastPubSubject;
+    private byte[] lastPubSubjectBytes;
 
     ClientConnection(NatsServer server, long cid) {
         this.server = server;
@@ -123,25 +128,34 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    public void op(ClientOp op) {
         if (closing) {
-            if (msg instanceof ClientOp.Pub pub) {
-                pub.release();
-            }
             return;
         }
-        lastActivityNanos = System.nanoTime();
-        try {
-            handle((ClientOp) msg);
-        } finally {
-            if (msg instanceof ClientOp.Pub pub) {
-                pub.release();
-            }
+        handle(op);
+    }
+
+    @Override
+    public void pub(String subject, String reply, int headerSize, ByteBuf data) {
+        if (closing) {
+            return;
         }
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("{} - cid:{} - <<- [{}]", peer, cid, (headerSize > 0 ? "HPUB " : "PUB ") + subject
+                    + (reply == null ? "" : " " + reply) + (headerSize > 0 ? " " + headerSize : "") + " "
+                    + data.readableBytes());
+        }
+        if (!authenticated) {
+            sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
+            return;
+        }
+        processPub(subject, reply, headerSize, data);
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        // once per read batch rather than per operation: only the keep-alive reads it, at ping-interval grain
+        lastActivityNanos = System.nanoTime();
         touched.add(outbox);
         touched.flushFrom(channel.eventLoop());
     }
@@ -164,9 +178,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
             return;
         }
-        if (op instanceof ClientOp.Pub pub) {
-            processPub(pub);
-        } else if (op instanceof ClientOp.Sub sub) {
+        if (op instanceof ClientOp.Sub sub) {
             processSub(sub);
         } else if (op instanceof ClientOp.Unsub unsub) {
             processUnsub(unsub);
@@ -182,10 +194,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     /** Protocol trace ({@code -V}), shaped like nats-server's {@code <<- [OP args]} lines. */
     private void trace(ClientOp op) {
         String text;
-        if (op instanceof ClientOp.Pub p) {
-            text = (p.headerSize() > 0 ? "HPUB " : "PUB ") + p.subject() + (p.reply() == null ? "" : " " + p.reply())
-                    + (p.headerSize() > 0 ? " " + p.headerSize() : "") + " " + p.totalSize();
-        } else if (op instanceof ClientOp.Sub sub) {
+        if (op instanceof ClientOp.Sub sub) {
             text = "SUB " + sub.subject() + (sub.queue() == null ? "" : " " + sub.queue()) + " " + sub.sid();
         } else if (op instanceof ClientOp.Unsub u) {
             text = "UNSUB " + u.sid() + (u.max() > 0 ? " " + u.max() : "");
@@ -244,13 +253,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void processPub(ClientOp.Pub pub) {
-        if (pub.headerSize() > 0 && !headers) {
+    /** {@code data} is the decoder's unretained view: everything that keeps bytes copies them before return. */
+    private void processPub(String subject, String reply, int headerSize, ByteBuf data) {
+        if (headerSize > 0 && !headers) {
             // the reference closes a client that sends HPUB without having negotiated headers
             violation(ProtocolError.MALFORMED);
             return;
         }
-        String subject = pub.subject();
         if (pedantic && !Subject.isValidLiteral(subject)) {
             sendErr(ProtocolError.INVALID_PUBLISH_SUBJECT);
         }
@@ -261,11 +270,19 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (verbose) {
             outbox.appendRaw(OK);
         }
-        OutMsg m = new OutMsg(subject, pub.reply(), pub.data(), pub.headerSize());
-        int delivered = server.router().route(m, this, touched);
-        if (delivered == 0 && noResponders && pub.reply() != null) {
-            sendNoResponders(pub.reply());
+        int delivered = server.router().route(subject, reply, data, headerSize, this, touched);
+        if (delivered == 0 && noResponders && reply != null) {
+            sendNoResponders(reply);
         }
+    }
+
+    /** {@code subject} encoded, from a one-entry cache; the publisher's event loop only. */
+    byte[] subjectBytes(String subject) {
+        if (subject != lastPubSubject) {
+            lastPubSubjectBytes = subject.getBytes(StandardCharsets.UTF_8);
+            lastPubSubject = subject;
+        }
+        return lastPubSubjectBytes;
     }
 
     /** HMSG 503 to this client's own subscription that the reply subject would reach. */

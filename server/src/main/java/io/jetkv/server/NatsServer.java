@@ -3,6 +3,7 @@ package io.jetkv.server;
 import io.jetkv.config.ServerConfig;
 import io.jetkv.protocol.codec.ClientOpDecoder;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -122,12 +123,17 @@ public final class NatsServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // a streaming publisher fills large reads: fewer read calls and read-complete flushes per message
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        // the decoder calls the connection directly; it stays in the pipeline for channel events
+                        ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
                         ch.pipeline()
-                                .addLast("decoder", new ClientOpDecoder(config.maxControlLine(), config.maxPayload()))
-                                .addLast("client", new ClientConnection(NatsServer.this, nextCid.incrementAndGet()));
+                                .addLast("decoder",
+                                        new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))
+                                .addLast("client", client);
                     }
                 });
         listener = b.bind(config.host(), config.port()).sync().channel();

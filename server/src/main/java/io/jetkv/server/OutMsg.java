@@ -20,6 +20,12 @@ final class OutMsg {
         this.headerSize = headerSize;
     }
 
+    /** With the subject already encoded, e.g. by a publisher that repeats it. */
+    OutMsg(String subject, byte[] subjectBytes, String reply, ByteBuf data, int headerSize) {
+        this(subject, reply, data, headerSize);
+        this.subjectBytes = subjectBytes;
+    }
+
     // Encoded on first delivery to a client: a publish nobody (or only JetStream) receives never pays for it.
     // Benign race: two loops delivering at once may both encode; the arrays are equal.
     private byte[] subjectBytes;

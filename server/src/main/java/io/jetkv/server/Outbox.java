@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -162,11 +161,18 @@ final class Outbox {
         return buf;
     }
 
+    /** Writes non-negative {@code v} in decimal, digit by digit: no String per message. */
     static void writeDecimal(ByteBuf b, int v) {
-        if (v < 10) {
-            b.writeByte('0' + v);
-            return;
+        int digits = 1;
+        for (int t = v; t >= 10; t /= 10) {
+            digits++;
         }
-        b.writeCharSequence(Integer.toString(v), StandardCharsets.US_ASCII);
+        int at = b.writerIndex() + digits;
+        b.ensureWritable(digits);
+        b.writerIndex(at);
+        do {
+            b.setByte(--at, '0' + v % 10);
+            v /= 10;
+        } while (v > 0);
     }
 }

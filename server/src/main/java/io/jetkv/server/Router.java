@@ -34,6 +34,20 @@ final class Router implements MessageBus {
     }
 
     /**
+     * Delivers a client's publish to every matching subscription; builds the {@link OutMsg} only when
+     * something matches. {@code data} need not outlive the call (deliveries copy it).
+     */
+    int route(String subject, String reply, ByteBuf data, int headerSize, ClientConnection from,
+            TouchedOutboxes touched) {
+        SubjectIndex.Match match = index.match(subject);
+        if (match.isEmpty()) {
+            return 0;
+        }
+        return deliverAll(match, new OutMsg(subject, from.subjectBytes(subject), reply, data, headerSize), from,
+                touched);
+    }
+
+    /**
      * Delivers {@code m} to every matching subscription.
      *
      * @param from    the publishing client (for echo suppression), or null for the server itself
@@ -50,6 +64,10 @@ final class Router implements MessageBus {
         if (match.isEmpty()) {
             return 0;
         }
+        return deliverAll(match, m, from, touched);
+    }
+
+    private int deliverAll(SubjectIndex.Match match, OutMsg m, ClientConnection from, TouchedOutboxes touched) {
         int delivered = 0;
         for (Sub sub : match.plain()) {
             if (deliver(sub, m, from, touched)) {

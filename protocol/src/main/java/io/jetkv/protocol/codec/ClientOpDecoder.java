@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -18,6 +19,10 @@ import java.util.List;
  * total (checked from the size field before the payload arrives). On any violation it emits one
  * {@link ClientOp.Violation} and discards all further input; the connection decides what to send.
  *
+ * <p>Operations go either down the pipeline (one {@code fireChannelRead} each; a {@link ClientOp.Pub} holds a
+ * retained slice its receiver releases) or, when built with a {@link ClientOpHandler}, straight to it with
+ * an unretained view of the payload: no per-message slice, record or pipeline hop on the publish path.
+ *
  * <p>One instance per channel; runs on that channel's event loop.
  */
 public final class ClientOpDecoder extends ByteToMessageDecoder {
@@ -30,6 +35,7 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
 
     private final int maxControlLine;
     private final int maxPayload;
+    private final ClientOpHandler handler;
 
     private State state = State.LINE;
     private byte[] line = new byte[256];
@@ -42,9 +48,20 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
     private int pubHeaderSize;
     private int pubTotal;
 
+    // Publishers repeat subjects: the last PUB subject's bytes and String, reused while the bytes match.
+    private byte[] lastSubjectBytes = new byte[0];
+    private String lastSubject = "";
+
+    /** Emits operations down the pipeline. */
     public ClientOpDecoder(int maxControlLine, int maxPayload) {
+        this(maxControlLine, maxPayload, null);
+    }
+
+    /** Hands operations to {@code handler} directly, or emits them down the pipeline when it is null. */
+    public ClientOpDecoder(int maxControlLine, int maxPayload, ClientOpHandler handler) {
         this.maxControlLine = maxControlLine;
         this.maxPayload = maxPayload;
+        this.handler = handler;
     }
 
     @Override
@@ -65,12 +82,21 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
                         fail(in, out, ProtocolError.UNKNOWN_OPERATION);
                         return;
                     }
-                    ByteBuf data = in.readRetainedSlice(pubTotal);
-                    in.skipBytes(2);
                     state = State.LINE;
-                    out.add(new ClientOp.Pub(pubSubject, pubReply, pubHeaderSize, data));
+                    String subject = pubSubject;
+                    String reply = pubReply;
                     pubSubject = null;
                     pubReply = null;
+                    if (handler != null) {
+                        // consumed before the call, so a handler that stops the channel sees a settled decoder
+                        ByteBuf data = in.slice(in.readerIndex(), pubTotal);
+                        in.skipBytes(pubTotal + 2);
+                        handler.pub(subject, reply, pubHeaderSize, data);
+                    } else {
+                        ByteBuf data = in.readRetainedSlice(pubTotal);
+                        in.skipBytes(2);
+                        out.add(new ClientOp.Pub(subject, reply, pubHeaderSize, data));
+                    }
                 }
                 case FAILED -> {
                     in.skipBytes(in.readableBytes());
@@ -129,9 +155,9 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
             case "SUB" -> {
                 int n = tokenize(argStart, len);
                 if (n == 2) {
-                    out.add(new ClientOp.Sub(token(0), null, token(1)));
+                    emit(out, new ClientOp.Sub(token(0), null, token(1)));
                 } else if (n == 3) {
-                    out.add(new ClientOp.Sub(token(0), token(1), token(2)));
+                    emit(out, new ClientOp.Sub(token(0), token(1), token(2)));
                 } else {
                     fail(in, out, ProtocolError.MALFORMED);
                     return false;
@@ -150,30 +176,30 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
                     fail(in, out, ProtocolError.MALFORMED);
                     return false;
                 }
-                out.add(new ClientOp.Unsub(token(0), max));
+                emit(out, new ClientOp.Unsub(token(0), max));
             }
             case "PING" -> {
                 if (argStart != len) {
                     fail(in, out, ProtocolError.UNKNOWN_OPERATION);
                     return false;
                 }
-                out.add(ClientOp.Ping.INSTANCE);
+                emit(out, ClientOp.Ping.INSTANCE);
             }
             case "PONG" -> {
                 if (argStart != len) {
                     fail(in, out, ProtocolError.UNKNOWN_OPERATION);
                     return false;
                 }
-                out.add(ClientOp.Pong.INSTANCE);
+                emit(out, ClientOp.Pong.INSTANCE);
             }
             case "CONNECT" -> {
                 int end = len;
                 while (end > argStart && isSpace(line[end - 1])) {
                     end--;
                 }
-                out.add(new ClientOp.Connect(new String(line, argStart, end - argStart, StandardCharsets.UTF_8)));
+                emit(out, new ClientOp.Connect(new String(line, argStart, end - argStart, StandardCharsets.UTF_8)));
             }
-            case "INFO" -> out.add(ClientOp.ClientInfo.INSTANCE);
+            case "INFO" -> emit(out, ClientOp.ClientInfo.INSTANCE);
             default -> {
                 fail(in, out, ProtocolError.UNKNOWN_OPERATION);
                 return false;
@@ -199,7 +225,7 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
             fail(in, out, ProtocolError.MAX_PAYLOAD);
             return false;
         }
-        pubSubject = token(0);
+        pubSubject = subjectToken();
         pubReply = n == sizes + 2 ? token(1) : null;
         pubHeaderSize = (int) headerSize;
         pubTotal = (int) total;
@@ -265,6 +291,17 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
         return new String(line, s, tokenEnd[i] - s, StandardCharsets.UTF_8);
     }
 
+    /** Token 0 as the PUB subject, reusing the previous String when the bytes are the same. */
+    private String subjectToken() {
+        int s = tokenStart[0];
+        int len = tokenEnd[0] - s;
+        if (!Arrays.equals(line, s, s + len, lastSubjectBytes, 0, lastSubjectBytes.length)) {
+            lastSubjectBytes = Arrays.copyOfRange(line, s, s + len);
+            lastSubject = new String(lastSubjectBytes, StandardCharsets.UTF_8);
+        }
+        return lastSubject;
+    }
+
     /** Parses a non-negative decimal token; -1 when it is not one or overflows. */
     private long parseSize(int i) {
         int s = tokenStart[i];
@@ -287,9 +324,17 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
         return b == ' ' || b == '\t';
     }
 
+    private void emit(List<Object> out, ClientOp op) {
+        if (handler != null) {
+            handler.op(op);
+        } else {
+            out.add(op);
+        }
+    }
+
     private void fail(ByteBuf in, List<Object> out, ProtocolError error) {
         state = State.FAILED;
         in.skipBytes(in.readableBytes());
-        out.add(new ClientOp.Violation(error));
+        emit(out, new ClientOp.Violation(error));
     }
 }

@@ -515,4 +515,36 @@ class ClientOpDecoderTest {
         h.write("\r\n");
         assertEquals(List.of(new Sub("s".repeat(SMALL_LINE - 2), null, "1")), h.finish());
     }
+
+    @Test
+    void handlerGetsOpsInWireOrderWithoutRetainedPayloads() {
+        List<Object> seen = new ArrayList<>();
+        List<String> subjects = new ArrayList<>();
+        ClientOpHandler handler = new ClientOpHandler() {
+            @Override
+            public void op(ClientOp op) {
+                seen.add(op);
+            }
+
+            @Override
+            public void pub(String subject, String reply, int headerSize, ByteBuf data) {
+                subjects.add(subject);
+                seen.add(new P(subject, reply, headerSize, data.toString(StandardCharsets.UTF_8)));
+            }
+        };
+        EmbeddedChannel ch = new EmbeddedChannel(new ClientOpDecoder(MAX_LINE, MAX_PAYLOAD, handler));
+        byte[] input = bytes("SUB a 1\r\nPUB a 2\r\nhi\r\nPUB a r 3\r\nyes\r\nPING\r\n");
+        List<ByteBuf> fed = new ArrayList<>();
+        for (byte b : input) {
+            ByteBuf buf = UnpooledByteBufAllocator.DEFAULT.buffer(1).writeByte(b);
+            fed.add(buf);
+            ch.writeInbound(buf);
+        }
+        assertEquals(List.of(new Sub("a", null, "1"), pub("a", "hi"), pub("a", "r", 0, "yes"), Ping.INSTANCE), seen);
+        assertTrue(subjects.get(0) == subjects.get(1), "a repeated subject reuses its String");
+        assertFalse(ch.finish(), "nothing goes down the pipeline");
+        for (ByteBuf buf : fed) {
+            assertEquals(0, buf.refCnt());
+        }
+    }
 }
