@@ -1,5 +1,6 @@
 package io.jetkv.conformance;
 
+import io.jetkv.server.testing.ReferenceServer;
 import static io.jetkv.conformance.Transcript.closes;
 import static io.jetkv.conformance.Transcript.t;
 import static io.jetkv.conformance.Transcript.unordered;

@@ -1,5 +1,6 @@
 package io.jetkv.conformance;
 
+import io.jetkv.server.testing.ReferenceServer;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

@@ -1,5 +1,6 @@
 package io.jetkv.conformance;
 
+import io.jetkv.server.testing.ReferenceServer;
 import static io.nats.client.api.KeyValueWatchOption.IGNORE_DELETE;
 import static io.nats.client.api.KeyValueWatchOption.INCLUDE_HISTORY;
 import static io.nats.client.api.KeyValueWatchOption.META_ONLY;

@@ -1,5 +1,6 @@
 package io.jetkv.server.cli;
 
+import io.jetkv.server.testing.ReferenceServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,4 +1,4 @@
-package io.jetkv.server.cli;
+package io.jetkv.server.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * Debian's nats-server (the reference), started on a random port for differential tests. Available only
  * where {@code nats-server} is installed; {@code .ci/run} installs it.
  */
-final class ReferenceServer implements AutoCloseable {
+public final class ReferenceServer implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("Listening for client connections on [^:]+:(\\d+)");
 
     private final Process process;
@@ -28,7 +28,7 @@ final class ReferenceServer implements AutoCloseable {
         this.port = port;
     }
 
-    static Path binary() {
+    public static Path binary() {
         for (String p : List.of("/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server")) {
             if (Files.isExecutable(Path.of(p))) {
                 return Path.of(p);
@@ -41,7 +41,7 @@ final class ReferenceServer implements AutoCloseable {
      * True when nats-server is installed. With {@code JETKV_REQUIRE_REFERENCE=1} (set by {@code .ci/run})
      * a missing binary is an error rather than a skip.
      */
-    static boolean available() {
+    public static boolean available() {
         if (binary() == null && "1".equals(System.getenv("JETKV_REQUIRE_REFERENCE"))) {
             throw new IllegalStateException("nats-server is required (JETKV_REQUIRE_REFERENCE=1) but not installed");
         }
@@ -49,7 +49,7 @@ final class ReferenceServer implements AutoCloseable {
     }
 
     /** Starts nats-server with {@code -p -1} (random port) plus {@code extraArgs}; returns once it listens. */
-    static ReferenceServer start(String... extraArgs) throws IOException {
+    public static ReferenceServer start(String... extraArgs) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(binary().toString(), "-a", "127.0.0.1", "-p", "-1"));
         cmd.addAll(List.of(extraArgs));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -78,7 +78,7 @@ final class ReferenceServer implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
