@@ -27,12 +27,15 @@ import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.DeliverPolicy;
+import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -145,6 +148,44 @@ class ConsumersIT {
             mc.stop();
             // nothing left: a no-wait fetch ends at once
             assertNull(c2.next(Duration.ofSeconds(1)));
+        }
+    }
+
+    /**
+     * A consumer over a large backlog answers API requests while it delivers. jnats' {@code KeyValue.keys()}
+     * creates a push consumer, then waits for the consumer's info before it reads a single message; a server
+     * that sent the whole backlog first overran the client's pending limits (keys() on a 500,000-key bucket
+     * came back short with a client-side slow consumer). Before the fix the info reply queued behind every
+     * message, so the client held all of them when it came.
+     */
+    @Test
+    void consumerInfoIsAnsweredWhileABacklogIsDelivered() throws Exception {
+        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+            stream(nc, "BIG", "big.>");
+            int n = 30_000;
+            JetStream js = nc.jetStream();
+            List<CompletableFuture<PublishAck>> window = new ArrayList<>();
+            for (int i = 1; i <= n; i++) {
+                window.add(js.publishAsync("big." + (i % 100), new byte[16]));
+                if (window.size() == 1000 || i == n) {
+                    for (CompletableFuture<PublishAck> f : window) {
+                        f.get(10, TimeUnit.SECONDS);
+                    }
+                    window.clear();
+                }
+            }
+            JetStreamSubscription sub = js.subscribe("big.>", PushSubscribeOptions.builder()
+                    .configuration(ConsumerConfiguration.builder().ackPolicy(AckPolicy.None).build()).build());
+            ConsumerInfo ci = sub.getConsumerInfo();
+            long heldAtReply = sub.getPendingMessageCount();
+            assertEquals(n, ci.getCalculatedPending());
+            assertTrue(heldAtReply < n, "the info reply came after all " + n + " messages");
+            for (int i = 1; i <= n; i++) {
+                Message m = sub.nextMessage(Duration.ofSeconds(5));
+                assertNotNull(m, "message " + i);
+                assertEquals(i, m.metaData().streamSequence());
+            }
+            sub.unsubscribe();
         }
     }
 

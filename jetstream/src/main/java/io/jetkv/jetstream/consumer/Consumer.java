@@ -35,6 +35,8 @@ final class Consumer {
     /** Flow-control window: a request when half of it was delivered unanswered, a pause when all of it. */
     private static final long FC_INITIAL_WINDOW = 1L << 20;
     private static final long FC_MAX_WINDOW = 32L << 20;
+    /** Most messages one delivery run sends before other work queued on the writer gets its turn. */
+    static final int DELIVERY_SLICE = 512;
 
     /** A delivered message awaiting its ack. */
     private static final class Pending {
@@ -103,6 +105,11 @@ final class Consumer {
     private long fcBytes;
     private long fcBytesAtRequest;
     private long fcWindow = FC_INITIAL_WINDOW;
+
+    // Delivery slices: one run sends at most DELIVERY_SLICE messages, then yields the writer.
+    private int sliceLeft;
+    private boolean sliceCut;
+    private boolean continuationQueued;
 
     private long inactiveSince;
     private boolean dirty;
@@ -358,16 +365,41 @@ final class Consumer {
                 && redeliver.isEmpty();
     }
 
-    /** Writer thread: sends whatever can be sent now. */
+    /**
+     * Writer thread: sends whatever can be sent now, up to {@link #DELIVERY_SLICE} messages; the rest follows
+     * in a task queued behind the work already waiting, so that a large backlog (a KV {@code keys()} over a
+     * million keys) does not hold up the stream's publishes and API requests, such as the consumer info a
+     * client asks for right after creating the consumer.
+     */
     void deliverMore(long now) {
         if (deleted) {
             return;
         }
+        sliceLeft = DELIVERY_SLICE;
+        sliceCut = false;
         if (config.isPush()) {
             deliverPush(now);
         } else {
             deliverPull(now);
         }
+    }
+
+    /** Delivery loop: true when this run may send one more message; otherwise the rest is queued for later. */
+    private boolean takeFromSlice() {
+        if (sliceLeft > 0) {
+            sliceLeft--;
+            return true;
+        }
+        sliceCut = true;
+        if (!continuationQueued) {
+            // when the queue is full the timer's tick continues instead
+            continuationQueued = stream.execute(b -> {
+                continuationQueued = false;
+                deliverMore(ConsumerManager.nowNanos());
+                set.persistIfDirty(this);
+            });
+        }
+        return false;
     }
 
     private void deliverPush(long now) {
@@ -380,6 +412,9 @@ final class Consumer {
         while (!ackPendingFull()) {
             if (c.flowControl() && fcSubject != null && fcBytes >= fcWindow) {
                 return; // stalled until the client answers the flow-control request
+            }
+            if (!takeFromSlice()) {
+                return;
             }
             Candidate cand = peek();
             if (cand == null) {
@@ -416,6 +451,9 @@ final class Consumer {
     private void deliverPull(long now) {
         expireRequests(now);
         while (!waiting.isEmpty() && !ackPendingFull()) {
+            if (!takeFromSlice()) {
+                return; // no_wait requests are not over yet: the continuation may still fill them
+            }
             Candidate cand = peek();
             if (cand == null) {
                 break;
@@ -774,7 +812,7 @@ final class Consumer {
                 inactiveSince = now;
             }
         } else {
-            if (redeliverDue) {
+            if (redeliverDue || sliceCut) {
                 deliverMore(now);
             } else {
                 expireRequests(now);

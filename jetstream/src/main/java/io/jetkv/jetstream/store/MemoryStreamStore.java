@@ -289,7 +289,19 @@ public final class MemoryStreamStore implements StreamStore {
             return messages.isEmpty() || fromSeq <= messages.firstKey() ? messages.size()
                     : messages.tailMap(fromSeq, true).size();
         }
+        if (messages.isEmpty() || fromSeq > messages.lastKey()) {
+            return 0;
+        }
         long n = 0;
+        if (messages.lastKey() - fromSeq < subjects.size()) {
+            // fewer messages to walk than subjects to match (a consumer near the end of a large bucket)
+            for (var m : messages.tailMap(fromSeq, true).values()) {
+                if (Filters.matches(filter, m.subject())) {
+                    n++;
+                }
+            }
+            return n;
+        }
         for (var e : subjects.entrySet()) {
             if (Filters.matches(filter, e.getKey())) {
                 NavigableSet<Long> seqs = e.getValue().seqs;

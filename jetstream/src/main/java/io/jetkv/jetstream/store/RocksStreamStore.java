@@ -795,6 +795,14 @@ public final class RocksStreamStore implements StreamStore {
             PerSubject ps = subjects.get(filter);
             return ps == null ? 0 : count(ps.indexPrefix, ps.msgs, ps.firstSeq, ps.lastSeq, fromSeq);
         }
+        if (msgs == 0 || fromSeq > lastSeq) {
+            return 0;
+        }
+        long start = Math.max(fromSeq, firstSeq);
+        if (lastSeq - start < subjects.size()) {
+            // fewer sequences to walk than subjects to match (a consumer near the end of a large bucket)
+            return countWalking(start, filter);
+        }
         long n = 0;
         for (var e : subjects.entrySet()) {
             if (Filters.matches(filter, e.getKey())) {
@@ -803,6 +811,22 @@ public final class RocksStreamStore implements StreamStore {
             }
         }
         return n;
+    }
+
+    /** Messages from {@code start} on whose subject matches the wildcard {@code filter}, walking by sequence. */
+    private long countWalking(long start, String filter) {
+        long n = 0;
+        try (RocksIterator it = iterator()) {
+            for (it.seek(msgKey(start)); ; it.next()) {
+                long seq = seqAt(it, msgPrefix);
+                if (seq < 0) {
+                    return n;
+                }
+                if (Filters.matches(filter, MessageCodec.decodeSubject(seq, it.value()))) {
+                    n++;
+                }
+            }
+        }
     }
 
     /** Rows under {@code keyPrefix} with seq >= from, counting whichever side of {@code from} is shorter. */
