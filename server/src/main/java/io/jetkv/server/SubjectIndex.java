@@ -19,6 +19,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 final class SubjectIndex {
     private static final int CACHE_MAX = 8192;
+    /** Where clients put their reply subjects, by convention: each is matched once and not cached. */
+    private static final String INBOX_PREFIX = "_INBOX.";
 
     private final Node root = new Node();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -111,12 +113,25 @@ final class SubjectIndex {
         }
         lock.readLock().lock();
         try {
-            List<Sub> plain = new ArrayList<>();
-            Map<String, List<Sub>> queues = new LinkedHashMap<>();
+            List<Sub> plain = new ArrayList<>(2);
+            Map<String, List<Sub>> queues = new LinkedHashMap<>(2);
             collect(root, subject, 0, plain, queues);
-            Match m = plain.isEmpty() && queues.isEmpty()
-                    ? Match.EMPTY
-                    : new Match(List.copyOf(plain), queues.values().stream().map(List::copyOf).toList());
+            Match m;
+            if (queues.isEmpty()) {
+                // the usual miss: a reply inbox with one subscriber, no queue groups
+                m = plain.isEmpty() ? Match.EMPTY : new Match(List.copyOf(plain), List.of());
+            } else {
+                List<List<Sub>> groups = new ArrayList<>(queues.size());
+                for (List<Sub> g : queues.values()) {
+                    groups.add(List.copyOf(g));
+                }
+                m = new Match(List.copyOf(plain), List.copyOf(groups));
+            }
+            if (subject.startsWith(INBOX_PREFIX)) {
+                // a request's reply inbox (each pub ack, each API reply) is used once: caching it would only
+                // evict the subjects that do repeat
+                return m;
+            }
             if (cache.size() >= CACHE_MAX) {
                 cache.clear();
             }
@@ -209,6 +224,9 @@ final class SubjectIndex {
 
         void addTo(List<Sub> plainOut, Map<String, List<Sub>> queuesOut) {
             plainOut.addAll(plain);
+            if (queues.isEmpty()) {
+                return;
+            }
             for (Map.Entry<String, List<Sub>> e : queues.entrySet()) {
                 queuesOut.computeIfAbsent(e.getKey(), q -> new ArrayList<>()).addAll(e.getValue());
             }

@@ -18,10 +18,10 @@ public final class HeaderBlock {
 
     /** The first value of each header in {@code block} (null or empty block: empty map). */
     public static Map<String, String> parse(byte[] block) {
-        Map<String, String> out = new HashMap<>();
         if (block == null || block.length == 0) {
-            return out;
+            return Map.of(); // most publishes: no header block, nothing to allocate
         }
+        Map<String, String> out = new HashMap<>();
         String text = new String(block, StandardCharsets.UTF_8);
         int lineStart = text.indexOf("\r\n");
         // NATS/1.0 version line first, then one header per line until the blank line
