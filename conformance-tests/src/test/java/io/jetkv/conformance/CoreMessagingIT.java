@@ -50,7 +50,7 @@ class CoreMessagingIT {
 
     @Test
     void wildcardSubscriptionsReceiveMatchingSubjects() throws Exception {
-        try (Connection nc = Nats.connect(server.clientUrl())) {
+        try (Connection nc = Clients.connect(server.clientUrl())) {
             Subscription star = nc.subscribe("orders.*");
             Subscription gt = nc.subscribe("orders.>");
             nc.publish("orders.new", bytes("1"));
@@ -68,9 +68,9 @@ class CoreMessagingIT {
     @Test
     void queueGroupDeliversEachMessageToExactlyOneMember() throws Exception {
         int n = 1000;
-        try (Connection a = Nats.connect(server.clientUrl());
-                Connection b = Nats.connect(server.clientUrl());
-                Connection pub = Nats.connect(server.clientUrl())) {
+        try (Connection a = Clients.connect(server.clientUrl());
+                Connection b = Clients.connect(server.clientUrl());
+                Connection pub = Clients.connect(server.clientUrl())) {
             AtomicInteger toA = new AtomicInteger();
             AtomicInteger toB = new AtomicInteger();
             CountDownLatch all = new CountDownLatch(n);
@@ -98,8 +98,8 @@ class CoreMessagingIT {
 
     @Test
     void requestReply() throws Exception {
-        try (Connection responder = Nats.connect(server.clientUrl());
-                Connection requester = Nats.connect(server.clientUrl())) {
+        try (Connection responder = Clients.connect(server.clientUrl());
+                Connection requester = Clients.connect(server.clientUrl())) {
             Dispatcher d = responder.createDispatcher(m -> responder.publish(m.getReplyTo(), bytes("pong:" + new String(m.getData(), StandardCharsets.UTF_8))));
             d.subscribe("svc.echo");
             responder.flush(WAIT);
@@ -113,7 +113,7 @@ class CoreMessagingIT {
 
     @Test
     void headersRoundTripVerbatim() throws Exception {
-        try (Connection nc = Nats.connect(server.clientUrl())) {
+        try (Connection nc = Clients.connect(server.clientUrl())) {
             Subscription sub = nc.subscribe("h");
             Headers h = new Headers().add("Trace-Id", "abc").add("Multi", "1", "2");
             nc.publish(NatsMessage.builder().subject("h").headers(h).data(bytes("body")).build());
@@ -126,7 +126,7 @@ class CoreMessagingIT {
 
     @Test
     void requestWithoutRespondersFailsFast() throws Exception {
-        try (Connection nc = Nats.connect(server.clientUrl())) {
+        try (Connection nc = Clients.connect(server.clientUrl())) {
             CompletableFuture<Message> f = nc.request("nobody.home", bytes("?"));
             // jnats cancels the request when the 503 arrives; a missing 503 would end in a TimeoutException
             assertThrows(CancellationException.class, () -> f.get(5, TimeUnit.SECONDS));
@@ -135,7 +135,7 @@ class CoreMessagingIT {
 
     @Test
     void unsubscribeAfterMax() throws Exception {
-        try (Connection nc = Nats.connect(server.clientUrl())) {
+        try (Connection nc = Clients.connect(server.clientUrl())) {
             Subscription sub = nc.subscribe("limited");
             sub.unsubscribe(2);
             for (int i = 0; i < 5; i++) {
@@ -150,7 +150,7 @@ class CoreMessagingIT {
 
     @Test
     void largestAllowedPayloadIsDelivered() throws Exception {
-        try (Connection nc = Nats.connect(server.clientUrl())) {
+        try (Connection nc = Clients.connect(server.clientUrl())) {
             assertEquals(1024 * 1024, nc.getServerInfo().getMaxPayload());
             Subscription sub = nc.subscribe("big");
             byte[] payload = new byte[1024 * 1024];

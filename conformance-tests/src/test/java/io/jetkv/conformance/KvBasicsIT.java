@@ -12,7 +12,6 @@ import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
 import io.nats.client.KeyValueManagement;
-import io.nats.client.Nats;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
@@ -39,7 +38,7 @@ class KvBasicsIT {
 
     @Test
     void putGetUpdateDeletePurgeAndStatus() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             KeyValueManagement kvm = nc.keyValueManagement();
             KeyValueStatus created = kvm.create(KeyValueConfiguration.builder()
                     .name("my_kv").maxHistoryPerKey(5).storageType(StorageType.File).build());
@@ -81,14 +80,14 @@ class KvBasicsIT {
 
     @Test
     void valuesSurviveRestart() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             nc.keyValueManagement().create(KeyValueConfiguration.builder().name("cfg").build());
             KeyValue kv = nc.keyValue("cfg");
             for (int i = 0; i < 100; i++) {
                 kv.put("k" + (i % 10), "v" + i);
             }
         }
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             KeyValue kv = nc.keyValue("cfg");
             KeyValueEntry e = kv.get("k3");
             assertEquals("v93", str(e.getValue()));

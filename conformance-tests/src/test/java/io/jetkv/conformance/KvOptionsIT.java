@@ -14,7 +14,6 @@ import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
 import io.nats.client.KeyValueManagement;
 import io.nats.client.Message;
-import io.nats.client.Nats;
 import io.nats.client.Subscription;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
@@ -45,7 +44,7 @@ class KvOptionsIT {
     void start() throws Exception {
         server = NatsServer.start(ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
                 .withJetStream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(store)));
-        nc = Nats.connect(server.clientUrl());
+        nc = Clients.connect(server.clientUrl());
         kvm = nc.keyValueManagement();
     }
 

@@ -8,7 +8,6 @@ import io.jetkv.config.ServerConfig;
 import io.jetkv.server.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.KeyValue;
-import io.nats.client.Nats;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
@@ -67,7 +66,7 @@ class KvWatchIT {
 
     @Test
     void watchAllDeliversEveryLatestValueThenUpdates() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             nc.keyValueManagement().create(KeyValueConfiguration.builder().name("big").maxHistoryPerKey(3)
                     .storageType(StorageType.File).build());
             KeyValue kv = nc.keyValue("big");
@@ -99,7 +98,7 @@ class KvWatchIT {
 
     @Test
     void watchKeyIncludeHistoryAndUpdatesOnly() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             nc.keyValueManagement().create(KeyValueConfiguration.builder().name("h").maxHistoryPerKey(10)
                     .storageType(StorageType.Memory).build());
             KeyValue kv = nc.keyValue("h");
@@ -127,7 +126,7 @@ class KvWatchIT {
 
     @Test
     void emptyBucketWatchSignalsEndAtOnce() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             nc.keyValueManagement().create(KeyValueConfiguration.builder().name("e").build());
             KeyValue kv = nc.keyValue("e");
             Collector c = new Collector();
@@ -144,7 +143,7 @@ class KvWatchIT {
 
     @Test
     void keysAndHistory() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             nc.keyValueManagement().create(KeyValueConfiguration.builder().name("kh").maxHistoryPerKey(5)
                     .storageType(StorageType.File).build());
             KeyValue kv = nc.keyValue("kh");

@@ -13,7 +13,6 @@ import io.nats.client.JetStream;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.KeyValue;
 import io.nats.client.KeyValueManagement;
-import io.nats.client.Nats;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.Mirror;
@@ -64,7 +63,7 @@ class MirrorsSourcesIT {
 
     @Test
     void mirrorCopiesSequencesAndOutlivesItsOrigin() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             JetStreamManagement jsm = nc.jetStreamManagement();
             JetStream js = nc.jetStream();
             jsm.addStream(StreamConfiguration.builder().name("ORDERS").subjects("orders.>")
@@ -96,7 +95,7 @@ class MirrorsSourcesIT {
 
     @Test
     void streamSourcesTwoStreamsWithFilters() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             JetStreamManagement jsm = nc.jetStreamManagement();
             JetStream js = nc.jetStream();
             jsm.addStream(StreamConfiguration.builder().name("EU").subjects("eu.>").build());
@@ -126,7 +125,7 @@ class MirrorsSourcesIT {
 
     @Test
     void kvMirrorBucketServesReads() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             KeyValueManagement kvm = nc.keyValueManagement();
             kvm.create(KeyValueConfiguration.builder().name("config").maxHistoryPerKey(3).build());
             KeyValue origin = nc.keyValue("config");
@@ -157,7 +156,7 @@ class MirrorsSourcesIT {
 
     @Test
     void kvBucketSourcesTwoBuckets() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             KeyValueManagement kvm = nc.keyValueManagement();
             kvm.create(KeyValueConfiguration.builder().name("east").build());
             kvm.create(KeyValueConfiguration.builder().name("west").build());
@@ -185,7 +184,7 @@ class MirrorsSourcesIT {
     @Test
     void restartInTheMiddleResumesWithoutDuplicatesOrGaps() throws Exception {
         int n = 3000;
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addStream(StreamConfiguration.builder().name("SRC").subjects("src.*").build());
             jsm.addStream(StreamConfiguration.builder().name("SRC_M")
@@ -202,7 +201,7 @@ class MirrorsSourcesIT {
             }
             // stop right away: the copies are typically part way
         }
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             JetStreamManagement jsm = nc.jetStreamManagement();
             nc.jetStream().publish("src.x", "last".getBytes(StandardCharsets.UTF_8));
             StreamInfo m = awaitMessages(jsm, "SRC_M", n + 1);
