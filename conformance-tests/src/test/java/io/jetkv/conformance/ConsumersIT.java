@@ -19,7 +19,6 @@ import io.nats.client.JetStreamManagement;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
 import io.nats.client.MessageConsumer;
-import io.nats.client.Nats;
 import io.nats.client.PullSubscribeOptions;
 import io.nats.client.PushSubscribeOptions;
 import io.nats.client.Subscription;
@@ -28,6 +27,7 @@ import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.PublishAck;
+import io.nats.client.api.ReplayPolicy;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +77,7 @@ class ConsumersIT {
 
     @Test
     void pushSyncAndDispatcherWithExplicitAck() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "ORDERS", "orders.>");
             publish(nc, "orders.new", 10);
             JetStream js = nc.jetStream();
@@ -111,7 +111,7 @@ class ConsumersIT {
 
     @Test
     void pullFetchIterateAndConsume() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "P", "p.*");
             publish(nc, "p.a", 30);
             JetStream js = nc.jetStream();
@@ -160,7 +160,7 @@ class ConsumersIT {
      */
     @Test
     void consumerInfoIsAnsweredWhileABacklogIsDelivered() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "BIG", "big.>");
             int n = 30_000;
             JetStream js = nc.jetStream();
@@ -189,9 +189,52 @@ class ConsumersIT {
         }
     }
 
+    /**
+     * Replay policy original: a consumer over stored messages hands them out as far apart as they were stored.
+     * The gaps are made by pausing between publishes; the check is a lower bound (the server must not send
+     * earlier), so a slow machine cannot fail it.
+     */
+    @Test
+    void replayOriginalKeepsTheStoredGaps() throws Exception {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
+            stream(nc, "R", "r.>");
+            JetStream js = nc.jetStream();
+            for (int i = 1; i <= 3; i++) {
+                js.publish("r.x", ("m" + i).getBytes(StandardCharsets.UTF_8));
+                if (i < 3) {
+                    Thread.sleep(300); // the data under test: messages stored 300 ms apart
+                }
+            }
+            JetStreamSubscription sub = js.subscribe("r.>", PushSubscribeOptions.builder().configuration(
+                    ConsumerConfiguration.builder().ackPolicy(AckPolicy.None).replayPolicy(ReplayPolicy.Original)
+                            .build()).build());
+            assertEquals(ReplayPolicy.Original, sub.getConsumerInfo().getConsumerConfiguration().getReplayPolicy());
+            long[] arrived = new long[3];
+            long[] stored = new long[3];
+            for (int i = 0; i < 3; i++) {
+                Message m = sub.nextMessage(Duration.ofSeconds(5));
+                arrived[i] = System.nanoTime();
+                assertNotNull(m, "message " + (i + 1));
+                assertEquals("m" + (i + 1), new String(m.getData(), StandardCharsets.UTF_8));
+                java.time.Instant ts = m.metaData().timestamp().toInstant();
+                stored[i] = ts.getEpochSecond() * 1_000_000_000L + ts.getNano();
+            }
+            for (int i = 1; i < 3; i++) {
+                long storedGap = stored[i] - stored[i - 1];
+                long deliveredGap = arrived[i] - arrived[i - 1];
+                assertTrue(storedGap >= 250_000_000L, "stored gap " + storedGap);
+                // 5 ms of slack for the client's own reading of the first message of the pair
+                assertTrue(deliveredGap >= storedGap - 5_000_000L,
+                        "message " + (i + 1) + " came " + deliveredGap + " ns after the one before, stored " + storedGap
+                                + " ns after it");
+            }
+            sub.unsubscribe();
+        }
+    }
+
     @Test
     void orderedConsumerAcrossManyMessages() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "O", "o.>");
             int n = 5000;
             JetStream js = nc.jetStream();
@@ -218,7 +261,7 @@ class ConsumersIT {
 
     @Test
     void redeliveryNakTermAndMaxDeliver() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "R", "r");
             publish(nc, "r", 3);
             JetStream js = nc.jetStream();
@@ -255,7 +298,7 @@ class ConsumersIT {
 
     @Test
     void idleHeartbeatsReachAnIdleSubscriber() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "H", "h");
             publish(nc, "h", 2);
             Subscription raw = nc.subscribe("dlv.h");
@@ -274,7 +317,7 @@ class ConsumersIT {
 
     @Test
     void flowControlWithASlowSubscriber() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "F", "f");
             int n = 1500;
             JetStream js = nc.jetStream();
@@ -301,7 +344,7 @@ class ConsumersIT {
 
     @Test
     void ephemeralRemovedAfterInactivity() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "E", "e");
             JetStreamManagement jsm = nc.jetStreamManagement();
             ConsumerInfo ci = jsm.addOrUpdateConsumer("E", ConsumerConfiguration.builder()
@@ -319,7 +362,7 @@ class ConsumersIT {
 
     @Test
     void durableSurvivesRestartWithAckState() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "D", "d");
             publish(nc, "d", 10);
             JetStreamSubscription sub = nc.jetStream().subscribe("d",
@@ -329,7 +372,7 @@ class ConsumersIT {
                 ms.get(i).ackSync(Duration.ofSeconds(2));
             }
         }
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             ConsumerInfo ci = nc.jetStreamManagement().getConsumerInfo("D", "keep");
             assertEquals(5, ci.getDelivered().getConsumerSequence());
             assertEquals(3, ci.getAckFloor().getStreamSequence());
@@ -344,7 +387,7 @@ class ConsumersIT {
 
     @Test
     void createInfoDeleteNamesList() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc, "C", "c.>");
             publish(nc, "c.x", 4);
             JetStreamManagement jsm = nc.jetStreamManagement();

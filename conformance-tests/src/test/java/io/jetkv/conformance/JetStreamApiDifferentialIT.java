@@ -98,9 +98,7 @@ class JetStreamApiDifferentialIT {
      * until JetKV changes or the lead accepts the difference; the scenario keeps the reference's answer as its
      * expectation.
      */
-    private static final Map<String, String> DIVERGENCES = Map.ofEntries(
-            Map.entry("consumerCreateReplayOriginal", "replay_policy original: nats-server creates the consumer,"
-                    + " jetkv 500/10012 \"replay policy original is not supported\""));
+    private static final Map<String, String> DIVERGENCES = Map.of();
 
     /**
      * Scenario name → a 2.10 behaviour JetKV implements on purpose (it advertises 2.10) where 2.9.10 differs.

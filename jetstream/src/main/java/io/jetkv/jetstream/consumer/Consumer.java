@@ -21,7 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One consumer of a stream (nats-server's {@code consumer.go}): its delivery cursor, pending acks,
@@ -35,6 +37,8 @@ final class Consumer {
     /** Flow-control window: a request when half of it was delivered unanswered, a pause when all of it. */
     private static final long FC_INITIAL_WINDOW = 1L << 20;
     private static final long FC_MAX_WINDOW = 32L << 20;
+    /** Replay policy original: gaps between stored messages up to this long are not reproduced. */
+    private static final long REPLAY_MIN_GAP = 1_000_000L;
     /** Most messages one delivery run sends before other work queued on the writer gets its turn. */
     static final int DELIVERY_SLICE = 512;
 
@@ -111,6 +115,12 @@ final class Consumer {
     private boolean sliceCut;
     private boolean continuationQueued;
 
+    // Replay policy original: paced like the stored timestamps until caught up with replayEnd.
+    private boolean replaying;
+    private long replayEnd;
+    private long replayLastTs;
+    private long replayDueAt;
+
     private long inactiveSince;
     private boolean dirty;
     private boolean deleted;
@@ -126,6 +136,9 @@ final class Consumer {
         this.inactiveSince = now;
         this.lastHeartbeat = now;
         position();
+        // as nats-server: paced up to what the stream holds when the consumer starts (again after a restart)
+        this.replaying = config.replayPolicy() == ConsumerConfig.ReplayPolicy.ORIGINAL;
+        this.replayEnd = store().state().lastSeq();
     }
 
     String name() {
@@ -384,6 +397,48 @@ final class Consumer {
         }
     }
 
+    /**
+     * Replay policy original: true when {@code m} may go now, which is as long after the previous delivery as
+     * it was stored after the previous message (nats-server waits the same gap, from the moment it is due).
+     * Otherwise a timer continues delivery when it is time.
+     */
+    private boolean replayAllows(StoredMessage m, long now) {
+        if (!replaying) {
+            return true;
+        }
+        if (replayLastTs != 0) {
+            long gap = m.timestamp() - replayLastTs;
+            if (gap > REPLAY_MIN_GAP) {
+                if (replayDueAt == 0) {
+                    replayDueAt = now + gap;
+                    scheduleReplay(gap);
+                }
+                if (now < replayDueAt) {
+                    return false;
+                }
+            }
+        }
+        replayDueAt = 0;
+        replayLastTs = m.timestamp();
+        return true;
+    }
+
+    /** Nothing left to deliver: once past what the stream held at the start, delivery is instant. */
+    private void replayCaughtUp() {
+        if (replaying && initial == null && nextSeq > replayEnd) {
+            replaying = false;
+            replayDueAt = 0;
+        }
+    }
+
+    /** Continues delivery on the writer after {@code delayNanos}; the timer's tick does it if this is lost. */
+    private void scheduleReplay(long delayNanos) {
+        CompletableFuture.delayedExecutor(delayNanos, TimeUnit.NANOSECONDS).execute(() -> stream.execute(b -> {
+            deliverMore(ConsumerManager.nowNanos());
+            set.persistIfDirty(this);
+        }));
+    }
+
     /** Delivery loop: true when this run may send one more message; otherwise the rest is queued for later. */
     private boolean takeFromSlice() {
         if (sliceLeft > 0) {
@@ -418,6 +473,10 @@ final class Consumer {
             }
             Candidate cand = peek();
             if (cand == null) {
+                replayCaughtUp();
+                return;
+            }
+            if (!replayAllows(cand.msg, now)) {
                 return;
             }
             int size = send(c.deliverSubject(), cand, now);
@@ -456,7 +515,11 @@ final class Consumer {
             }
             Candidate cand = peek();
             if (cand == null) {
+                replayCaughtUp();
                 break;
+            }
+            if (!replayAllows(cand.msg, now)) {
+                return; // the requests wait for the replay timer
             }
             PullRequest r = waiting.peekFirst();
             int size = deliveredSize(cand.msg);
@@ -812,7 +875,7 @@ final class Consumer {
                 inactiveSince = now;
             }
         } else {
-            if (redeliverDue || sliceCut) {
+            if (redeliverDue || sliceCut || replayDueAt != 0) {
                 deliverMore(now);
             } else {
                 expireRequests(now);

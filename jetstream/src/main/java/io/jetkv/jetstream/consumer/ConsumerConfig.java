@@ -284,9 +284,6 @@ public record ConsumerConfig(
         if (backoff != null && !backoff.isEmpty() && maxDeliver > 0 && maxDeliver <= backoff.size()) {
             throw new JsApiException(JsError.CONSUMER_MAX_DELIVER_BACKOFF);
         }
-        if (replayPolicy == ReplayPolicy.ORIGINAL) {
-            throw new JsApiException(JsError.CONSUMER_CREATE_FAILED, "replay policy original is not supported");
-        }
     }
 
     /**
