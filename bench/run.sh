@@ -7,8 +7,8 @@
 # this repo puts it there). REPEATS (default 3) timed runs per core scenario, median reported; STARTUP_RUNS
 # (default 5) launches per start-up median. About two minutes on two cores for core and start-up.
 # JetStream (bench/JetStreamBench.java): JS_SYNC_N (20000) sync publishes and KV puts, JS_ASYNC_N (200000)
-# async ones, JS_GET_N (20000) KV gets, JS_REPEATS (1) timed runs; nats-server with its defaults, JetKV
-# twice (default durability, then sync_always: true from a config file). Several minutes more.
+# async ones, JS_GET_N (20000) KV gets, JS_REPEATS (3) timed runs (the median is reported); nats-server with
+# its defaults, JetKV twice (default durability, then sync_always: true from a config file). Several minutes more.
 # ONLY=core (core and start-up) or ONLY=js runs one part.
 # Only public tools: the jnats client (bench/*.java) and python3's socket module (bench/startup.py).
 set -euo pipefail
@@ -23,7 +23,7 @@ only="${ONLY:-}"
 js_sync_n="${JS_SYNC_N:-20000}"
 js_async_n="${JS_ASYNC_N:-200000}"
 js_get_n="${JS_GET_N:-20000}"
-js_repeats="${JS_REPEATS:-1}"
+js_repeats="${JS_REPEATS:-3}"
 startup_runs="${STARTUP_RUNS:-5}"
 nats_server="${NATS_SERVER:-nats-server}"
 jnats="${JNATS_JAR:-$HOME/.m2/repository/io/nats/jnats/2.25.1/jnats-2.25.1.jar}"
