@@ -75,6 +75,15 @@ class ConsumersIT {
         }
     }
 
+    /** Reads {@code n} messages from {@code sub}, expecting stream sequences 1 to n in order. */
+    private static void expectSequences(JetStreamSubscription sub, int n) throws InterruptedException {
+        for (int i = 1; i <= n; i++) {
+            Message m = sub.nextMessage(Duration.ofSeconds(5));
+            assertNotNull(m, "message " + i);
+            assertEquals(i, m.metaData().streamSequence());
+        }
+    }
+
     @Test
     void pushSyncAndDispatcherWithExplicitAck() throws Exception {
         try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
@@ -180,11 +189,7 @@ class ConsumersIT {
             long heldAtReply = sub.getPendingMessageCount();
             assertEquals(n, ci.getCalculatedPending());
             assertTrue(heldAtReply < n, "the info reply came after all " + n + " messages");
-            for (int i = 1; i <= n; i++) {
-                Message m = sub.nextMessage(Duration.ofSeconds(5));
-                assertNotNull(m, "message " + i);
-                assertEquals(i, m.metaData().streamSequence());
-            }
+            expectSequences(sub, n);
             sub.unsubscribe();
         }
     }
@@ -250,11 +255,7 @@ class ConsumersIT {
                 }
             }, 10_000, "all published");
             JetStreamSubscription sub = js.subscribe("o.>", PushSubscribeOptions.builder().ordered(true).build());
-            for (int i = 1; i <= n; i++) {
-                Message m = sub.nextMessage(Duration.ofSeconds(5));
-                assertNotNull(m, "message " + i);
-                assertEquals(i, m.metaData().streamSequence());
-            }
+            expectSequences(sub, n);
             sub.unsubscribe();
         }
     }
