@@ -84,7 +84,21 @@ public final class Stream {
         private record Out(String subject, byte[] headers, byte[] payload, byte[] onFailure) {}
 
         private final List<Out> out = new ArrayList<>();
+        private final List<Runnable> reads = new ArrayList<>();
         private boolean dirty;
+
+        /**
+         * Runs {@code read} now when nothing in this batch waits for the flush, otherwise right after the
+         * flush: a read must not answer with a change that a failed flush then loses (after a failure it runs
+         * on the reopened store). What it sends goes out with the batch's other replies.
+         */
+        public void read(Runnable read) {
+            if (dirty) {
+                reads.add(read);
+            } else {
+                read.run();
+            }
+        }
 
         /** Sends {@code payload} to {@code subject} after the flush, or {@code onFailure} if it failed. */
         public void reply(String subject, byte[] payload, byte[] onFailure) {
@@ -390,6 +404,18 @@ public final class Stream {
             // only after a flush that worked (or a reopen): consumers must not hand out what the failure lost
             if (batch.dirty && (ok || reopened)) {
                 notifyAfterFlush();
+            }
+        }
+        for (Runnable read : batch.reads) {
+            if (closed || unavailable) {
+                break; // no store to read: as a read on a failed store, no reply
+            }
+            try {
+                read.run();
+            } catch (StoreException e) {
+                LOG.error("stream {}: read after the flush failed", name, e);
+            } catch (RuntimeException e) {
+                LOG.error("stream {}: read after the flush failed", name, e);
             }
         }
         MessageBus bus = ctx.bus();

@@ -329,10 +329,11 @@ public final class StreamApi {
                 || seq < 0) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
-        hop(req, stream, batch -> {
+        hop(req, stream, batch -> batch.read(() -> {
             StoredMessage m = lookup(stream.store(), seq, last, next);
             if (m == null) {
-                throw new JsApiException(JsError.NO_MESSAGE_FOUND);
+                batch.send(req.reply(), null, req.errorBytes(new JsApiException(JsError.NO_MESSAGE_FOUND)));
+                return;
             }
             ObjectNode msg = JsJson.object();
             msg.put("subject", m.subject());
@@ -347,7 +348,7 @@ public final class StreamApi {
             ObjectNode out = JsJson.object();
             out.set("message", msg);
             batch.send(req.reply(), null, req.responseBytes(out));
-        });
+        }));
     }
 
     private void msgDelete(ApiRequest req) {
@@ -423,7 +424,7 @@ public final class StreamApi {
         String[] kvOrigin = kvMirrorOrigin(stream.config());
         byte[] payload = req.payload() == null ? new byte[0] : req.payload();
         Stream target = stream;
-        boolean queued = stream.execute(batch -> {
+        boolean queued = stream.execute(batch -> batch.read(() -> {
             byte[] status = null;
             StoredMessage m = null;
             if (bySubject != null) {
@@ -467,7 +468,7 @@ public final class StreamApi {
                     "Nats-Sequence", Long.toString(m.seq()),
                     "Nats-Time-Stamp", JsJson.time(m.timestamp()));
             batch.send(reply, headers, m.payload());
-        });
+        }));
         if (!queued) {
             bus.publish(reply, null, HeaderBlock.status(429, "Too Many Requests"), new byte[0]);
         }

@@ -7,6 +7,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jetkv.jetstream.FakeBus;
@@ -14,6 +15,7 @@ import io.jetkv.jetstream.JetStreamOptions;
 import io.jetkv.jetstream.JetStreamService;
 import io.jetkv.jetstream.TestClient;
 import io.jetkv.jetstream.stream.StorageBackend;
+import io.jetkv.jetstream.stream.Stream;
 import io.jetkv.jetstream.stream.StreamEnums.Storage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +25,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -171,6 +174,44 @@ class StreamFlushFailureTest {
             assertEquals(ok.get(i), getMsg(i + 1));
         }
         assertEquals(ok, delivered);
+    }
+
+    /**
+     * A read queued behind a publish in the batch whose flush fails answers from what was stored: the value
+     * the publish would have replaced, never the one the failed flush lost.
+     */
+    @Test
+    void aReadInAFailedBatchAnswersFromTheStoredState() throws Exception {
+        assertNoError(client.api("$JS.API.STREAM.CREATE.D",
+                "{\"name\":\"D\",\"subjects\":[\"d.>\"],\"storage\":\"file\",\"allow_direct\":true}"));
+        assertEquals(1, client.publish("d.k", null, "old").get("seq").asLong());
+        Stream stream = js.streams().get("D");
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // hold the writer, so that the publish and the read below land in one batch, in that order
+        stream.execute(b -> {
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        held.await();
+        storage.failNextFlush("D");
+        CompletableFuture<JsonNode> ack = new CompletableFuture<>();
+        bus.subscribe("_INBOX.ack", (s, r, h, p) -> ack.complete(parse(p)));
+        bus.clientPublish("d.k", "_INBOX.ack", null, "new".getBytes(UTF_8));
+        CompletableFuture<String> read = new CompletableFuture<>();
+        bus.subscribe("_INBOX.get", (s, r, h, p) -> read.complete(new String(h, UTF_8) + new String(p, UTF_8)));
+        // a direct get is queued on the calling thread: right behind the publish
+        bus.clientPublish("$JS.API.DIRECT.GET.D.d.k", "_INBOX.get", null, new byte[0]);
+        release.countDown();
+
+        assertError(ack.get(5, TimeUnit.SECONDS), 503, 10077);
+        String got = read.get(5, TimeUnit.SECONDS);
+        assertTrue(got.endsWith("old"), got);
+        assertTrue(got.contains("Nats-Sequence: 1"), got);
     }
 
     private String getMsg(long seq) {
