@@ -37,6 +37,8 @@ final class Consumer {
     private static final long FC_MAX_WINDOW = 32L << 20;
     /** Most messages one delivery run sends before other work queued on the writer gets its turn. */
     static final int DELIVERY_SLICE = 512;
+    /** Payload and header bytes one read-ahead takes from the store (it stops after the message reaching it). */
+    private static final long READ_AHEAD_BYTES = 1L << 20;
 
     /** A delivered message awaiting its ack. */
     private static final class Pending {
@@ -86,7 +88,17 @@ final class Consumer {
     private long lastDelivery;
     private long[] initial; // last_per_subject: the initial set still to send
     private int initialIdx;
-    private long pendingCache = -1;
+
+    // num_pending, kept incrementally: the initial set left plus the matching messages from nextSeq through
+    // countedThrough; appends extend it, a removal (store.removals() moved) or a new store recounts it.
+    private long pendingCount = -1; // -1: count on next use
+    private long countedThrough;
+    private long countedRemovals;
+    private StreamStore countedStore;
+
+    // Read-ahead of one delivery run: the next matching messages from nextSeq on, in order. Emptied when the
+    // run ends, since the store may change before the next one.
+    private final ArrayDeque<StoredMessage> ahead = new ArrayDeque<>();
 
     // Acks.
     private final TreeMap<Long, Pending> pending = new TreeMap<>();
@@ -261,26 +273,41 @@ final class Consumer {
 
     // ---- pending count ----
 
-    /** Messages matching the filters not yet delivered (the ack subject's last token, info's num_pending). */
+    /**
+     * Messages matching the filters not yet delivered (the ack subject's last token, info's num_pending). Counts
+     * only what was appended since the last call, unless something was removed from the store meanwhile.
+     */
     long numPending() {
-        if (pendingCache < 0) {
-            long n = initial == null ? 0 : initial.length - initialIdx;
-            List<String> filters = config.filters();
-            if (filters.isEmpty()) {
-                n += store().countMatching(nextSeq, null);
-            } else {
-                for (String f : filters) {
-                    n += store().countMatching(nextSeq, f);
-                }
-            }
-            pendingCache = n;
+        StreamStore store = store();
+        long last = store.lastSeq();
+        long removals = store.removals();
+        if (pendingCount < 0 || store != countedStore || removals != countedRemovals) {
+            pendingCount = (initial == null ? 0 : initial.length - initialIdx) + countFrom(nextSeq);
+        } else if (last > countedThrough) {
+            pendingCount += countFrom(Math.max(nextSeq, countedThrough + 1));
         }
-        return pendingCache;
+        countedStore = store;
+        countedRemovals = removals;
+        countedThrough = last;
+        return pendingCount;
     }
 
-    /** The store may have changed: recount pending on next use. */
-    void invalidate() {
-        pendingCache = -1;
+    /** Matching messages stored at or after {@code seq}. */
+    private long countFrom(long seq) {
+        List<String> filters = config.filters();
+        if (filters.isEmpty()) {
+            return store().countMatching(seq, null);
+        }
+        long n = 0;
+        for (String f : filters) {
+            n += store().countMatching(seq, f);
+        }
+        return n;
+    }
+
+    /** Recount pending on next use (the filters changed). */
+    private void invalidatePending() {
+        pendingCount = -1;
     }
 
     private StoredMessage loadNextMatching(long from) {
@@ -329,19 +356,61 @@ final class Consumer {
                     return new Candidate(m, false);
                 }
                 initialIdx++; // replaced or removed since creation; its successor comes later
-                pendingCache = -1;
+                invalidatePending();
             }
             initial = null;
         }
         // only flushed messages: a batch whose flush fails takes its sequences back (see Stream#durableLastSeq)
         long durable = stream.durableLastSeq();
-        StoredMessage m = nextSeq <= durable ? loadNextMatching(nextSeq) : null;
+        StoredMessage m = nextSeq <= durable ? nextMatching(durable) : null;
         if (m == null || m.seq() > durable) {
             // nothing matches up to the end: skip the scan next time (wildcard filters walk sequences)
             nextSeq = Math.max(nextSeq, Math.min(store().state().lastSeq(), durable) + 1);
             return null;
         }
         return new Candidate(m, false);
+    }
+
+    /**
+     * The first message matching the filters from {@code nextSeq} through {@code durable}, from the run's
+     * read-ahead, which is refilled in one store pass when it runs dry.
+     */
+    private StoredMessage nextMatching(long durable) {
+        List<String> filters = config.filters();
+        if (filters.size() > 1) {
+            return loadNextMatching(nextSeq); // several filters: merged one message at a time
+        }
+        while (!ahead.isEmpty() && ahead.peekFirst().seq() < nextSeq) {
+            ahead.pollFirst();
+        }
+        if (ahead.isEmpty()) {
+            int wanted = readAheadWanted();
+            List<StoredMessage> batch = new ArrayList<>(wanted);
+            store().loadNextBatch(nextSeq, durable, filters.isEmpty() ? null : filters.get(0), wanted,
+                    READ_AHEAD_BYTES, batch);
+            ahead.addAll(batch);
+        }
+        return ahead.peekFirst();
+    }
+
+    /** How many messages this run may still send: its slice, the ack-pending room, pull requests' batches. */
+    private int readAheadWanted() {
+        long n = sliceLeft + 1L; // the message being picked took its slice token already
+        ConsumerConfig c = config;
+        if (c.ackPolicy() != AckPolicy.NONE && c.maxAckPending() > 0) {
+            n = Math.min(n, Math.max(1, c.maxAckPending() - pending.size()));
+        }
+        if (!c.isPush()) {
+            long asked = 0;
+            for (PullRequest r : waiting) {
+                asked += r.remaining;
+                if (asked >= n) {
+                    break;
+                }
+            }
+            n = Math.min(n, Math.max(1, asked));
+        }
+        return (int) n;
     }
 
     private void consume(Candidate c) {
@@ -354,8 +423,9 @@ final class Consumer {
         } else {
             nextSeq = c.msg.seq() + 1;
         }
-        if (pendingCache > 0) {
-            pendingCache--;
+        // what was counted went down by one; a message appended after the count was never in it
+        if (pendingCount > 0 && (initial != null || c.msg.seq() <= countedThrough)) {
+            pendingCount--;
         }
     }
 
@@ -377,10 +447,14 @@ final class Consumer {
         }
         sliceLeft = DELIVERY_SLICE;
         sliceCut = false;
-        if (config.isPush()) {
-            deliverPush(now);
-        } else {
-            deliverPull(now);
+        try {
+            if (config.isPush()) {
+                deliverPush(now);
+            } else {
+                deliverPull(now);
+            }
+        } finally {
+            ahead.clear();
         }
     }
 
@@ -396,7 +470,6 @@ final class Consumer {
             continuationQueued = stream.execute(b -> {
                 continuationQueued = false;
                 deliverMore(ConsumerManager.nowNanos());
-                set.persistIfDirty(this);
             });
         }
         return false;
@@ -852,7 +925,7 @@ final class Consumer {
     /** Writer thread: applies an allowed configuration update. */
     void update(ConsumerConfig next) {
         config = next;
-        pendingCache = -1;
+        invalidatePending();
         dirty = true;
     }
 
@@ -964,7 +1037,7 @@ final class Consumer {
             p.deadline = now + ackWait(Math.max(1, p.deliveries));
             pending.put(row.get(0).asLong(), p);
         }
-        pendingCache = -1;
+        invalidatePending();
     }
 
     private static String randomToken(int n) {

@@ -348,7 +348,6 @@ public final class ConsumerManager implements AutoCloseable {
             if (c == null) {
                 throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
             }
-            c.invalidate();
             req.respond(c.info(now));
         });
     }
@@ -410,9 +409,7 @@ public final class ConsumerManager implements AutoCloseable {
             out.put("limit", JsApiSubjects.LIST_LIMIT);
             ArrayNode a = out.putArray("consumers");
             for (int i = offset; i < all.size() && i < offset + JsApiSubjects.LIST_LIMIT; i++) {
-                Consumer c = all.get(i);
-                c.invalidate();
-                a.add(c.info(now));
+                a.add(all.get(i).info(now));
             }
             req.respond(out);
         });
@@ -435,7 +432,6 @@ public final class ConsumerManager implements AutoCloseable {
             Consumer c = set.get(name);
             if (c != null) {
                 c.pullRequest(reply, body, nowNanos());
-                set.persistIfDirty(c);
             }
         });
     }
@@ -466,7 +462,6 @@ public final class ConsumerManager implements AutoCloseable {
                 return;
             }
             boolean confirm = c.ack(sseq, cseq, payload, reply, nowNanos());
-            set.persistIfDirty(c);
             if (confirm && reply != null) {
                 // after the flush: a message the ack retired (interest, work queue) is gone once confirmed
                 b.send(reply, null, new byte[0]);
@@ -490,7 +485,6 @@ public final class ConsumerManager implements AutoCloseable {
             Consumer c = set.get(name);
             if (c != null) {
                 c.flowControlReply(subject, nowNanos());
-                set.persistIfDirty(c);
             }
         });
     }
