@@ -78,6 +78,8 @@ final class Consumer {
     private final Stream stream;
     private final MessageBus bus;
     private final String name;
+    /** {@code $JS.ACK.<stream>.<consumer>.}: the constant start of every ack subject. */
+    private final String ackPrefix;
     private final long created;
     private volatile ConsumerConfig config;
 
@@ -133,6 +135,7 @@ final class Consumer {
         this.stream = set.stream();
         this.bus = set.bus();
         this.name = name;
+        this.ackPrefix = "$JS.ACK." + stream.name() + "." + name + ".";
         this.config = config;
         this.created = created;
         this.inactiveSince = now;
@@ -625,8 +628,7 @@ final class Consumer {
         lastDelivery = now;
         lastHeartbeat = now;
         dirty = true;
-        String ack = "$JS.ACK." + stream.name() + "." + name + "." + deliveries + "." + m.seq() + "." + dseq + "."
-                + m.timestamp() + "." + numPending();
+        String ack = ackPrefix + deliveries + "." + m.seq() + "." + dseq + "." + m.timestamp() + "." + numPending();
         byte[] headers;
         byte[] payload;
         if (c.headersOnly()) {
