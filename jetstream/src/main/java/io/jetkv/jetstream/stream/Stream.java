@@ -331,21 +331,29 @@ public final class Stream {
     // ---- writer thread ----
 
     private void drain() {
-        Batch batch = new Batch();
         try {
-            Task t;
-            int n = 0;
-            while (n < BATCH_CAP && (t = queue.poll()) != null) {
-                n++;
-                runTask(t, batch);
-            }
-            finish(batch);
+            drainOnce();
         } finally {
             scheduled.set(false);
             if (!queue.isEmpty()) {
                 schedule(); // yield to other streams on this executor, then continue
             }
         }
+    }
+
+    private void drainOnce() {
+        Batch batch = new Batch();
+        Task t;
+        int n = 0;
+        MessageBus bus = ctx.bus();
+        while (n < BATCH_CAP && (t = queue.poll()) != null) {
+            n++;
+            Task task = t;
+            // what one task delivers (a consumer's run of up to 512 messages) reaches each client in one flush;
+            // per task, not per batch, so that a reply never waits behind other tasks' deliveries
+            bus.batch(() -> runTask(task, batch));
+        }
+        bus.batch(() -> finish(batch));
     }
 
     private void runTask(Task t, Batch batch) {
