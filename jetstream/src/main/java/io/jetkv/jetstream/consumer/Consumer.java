@@ -1,7 +1,6 @@
 package io.jetkv.jetstream.consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.MessageBus;
 import io.jetkv.jetstream.api.JsJson;
@@ -987,57 +986,123 @@ final class Consumer {
         return o;
     }
 
-    /** Writer thread: the saved form ({@code config}, {@code created}, {@code state}). */
-    ObjectNode persisted() {
+    /** Writer thread: the saved configuration ({@code config}, {@code created}); the state is saved apart. */
+    ObjectNode savedConfig() {
         ObjectNode o = JsJson.object();
         o.set("config", config.toJson());
         o.put("created", created);
-        ObjectNode s = o.putObject("state");
-        s.put("dseq", dseq);
-        s.put("next_seq", nextSeq);
-        s.put("last_sseq", lastDeliveredSseq);
-        s.put("ack_floor_cseq", ackFloorCseq);
-        s.put("ack_floor_sseq", ackFloorSseq);
-        if (initial != null && initialIdx < initial.length) {
-            ArrayNode in = s.putArray("initial");
-            for (int i = initialIdx; i < initial.length; i++) {
-                in.add(initial[i]);
-            }
-        }
-        ArrayNode p = s.putArray("pending");
-        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
-            ArrayNode row = p.addArray();
-            row.add(e.getKey());
-            row.add(e.getValue().cseq);
-            row.add(e.getValue().deliveries);
-        }
         return o;
     }
 
-    /** Writer thread, at restore: takes the saved state; unacked messages are due again after ack_wait. */
-    void restoreState(JsonNode s, long now) {
-        dseq = s.path("dseq").asLong();
-        nextSeq = s.path("next_seq").asLong(nextSeq);
-        lastDeliveredSseq = s.path("last_sseq").asLong();
-        ackFloorCseq = s.path("ack_floor_cseq").asLong();
-        ackFloorSseq = s.path("ack_floor_sseq").asLong();
-        JsonNode in = s.get("initial");
-        if (in != null && in.isArray() && in.size() > 0) {
-            initial = new long[in.size()];
-            for (int i = 0; i < initial.length; i++) {
-                initial[i] = in.get(i).asLong();
-            }
-            initialIdx = 0;
-        } else {
-            initial = null;
+    /**
+     * Writer thread: the saved delivery and ack state, rewritten on every tick while it changes, so compact:
+     *
+     * <pre>
+     * version(1)=1 | dseq next_seq last_sseq ack_floor_cseq ack_floor_sseq       (unsigned varints)
+     *              | n_initial, each initial seq as the delta from the previous   (signed, from 0)
+     *              | n_pending, each as sseq delta, cseq delta (signed, from the previous entry; the first
+     *                from the ack floor), deliveries (unsigned)
+     * </pre>
+     */
+    byte[] stateBytes() {
+        int left = initial == null ? 0 : initial.length - initialIdx;
+        StateCodec w = new StateCodec(48 + 3 * left + 6 * pending.size());
+        w.putByte(StateCodec.VERSION);
+        w.putUnsigned(dseq).putUnsigned(nextSeq).putUnsigned(lastDeliveredSseq);
+        w.putUnsigned(ackFloorCseq).putUnsigned(ackFloorSseq);
+        w.putUnsigned(left);
+        long prev = 0;
+        for (int i = initialIdx; initial != null && i < initial.length; i++) {
+            w.putSigned(initial[i] - prev);
+            prev = initial[i];
         }
+        w.putUnsigned(pending.size());
+        long prevSseq = ackFloorSseq;
+        long prevCseq = ackFloorCseq;
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            w.putSigned(e.getKey() - prevSseq).putSigned(p.cseq - prevCseq).putUnsigned(p.deliveries);
+            prevSseq = e.getKey();
+            prevCseq = p.cseq;
+        }
+        return w.toBytes();
+    }
+
+    /**
+     * Writer thread, at restore: takes the state {@link #stateBytes} saved; unacked messages are due again after
+     * ack_wait.
+     *
+     * @throws IllegalArgumentException when the bytes are not a saved state
+     */
+    void restoreState(byte[] saved, long now) {
+        StateCodec r = new StateCodec(saved);
+        if (r.getByte() != StateCodec.VERSION) {
+            throw new IllegalArgumentException("unknown consumer state version");
+        }
+        long d = r.getUnsigned();
+        long next = r.getUnsigned();
+        long last = r.getUnsigned();
+        long floorCseq = r.getUnsigned();
+        long floorSseq = r.getUnsigned();
+        long[] in = new long[r.getCount()];
+        long prev = 0;
+        for (int i = 0; i < in.length; i++) {
+            prev += r.getSigned();
+            in[i] = prev;
+        }
+        int n = r.getCount();
+        long[] rows = new long[3 * n];
+        long sseq = floorSseq;
+        long cseq = floorCseq;
+        for (int i = 0; i < n; i++) {
+            sseq += r.getSigned();
+            cseq += r.getSigned();
+            rows[3 * i] = sseq;
+            rows[3 * i + 1] = cseq;
+            rows[3 * i + 2] = r.getUnsigned();
+        }
+        if (!r.atEnd()) {
+            throw new IllegalArgumentException("consumer state has trailing bytes");
+        }
+        restore(d, next, last, floorCseq, floorSseq, in, rows, now);
+    }
+
+    /** Writer thread, at restore: the state as earlier versions saved it, inside the configuration's JSON. */
+    void restoreState(JsonNode s, long now) {
+        JsonNode in = s.path("initial");
+        long[] initialSeqs = new long[in.size()];
+        for (int i = 0; i < initialSeqs.length; i++) {
+            initialSeqs[i] = in.get(i).asLong();
+        }
+        JsonNode p = s.path("pending");
+        long[] rows = new long[3 * p.size()];
+        for (int i = 0; i < p.size(); i++) {
+            JsonNode row = p.get(i);
+            rows[3 * i] = row.get(0).asLong();
+            rows[3 * i + 1] = row.get(1).asLong();
+            rows[3 * i + 2] = row.get(2).asLong();
+        }
+        restore(s.path("dseq").asLong(), s.path("next_seq").asLong(nextSeq), s.path("last_sseq").asLong(),
+                s.path("ack_floor_cseq").asLong(), s.path("ack_floor_sseq").asLong(), initialSeqs, rows, now);
+    }
+
+    /** {@code pendingRows}: sseq, cseq, deliveries per pending ack. */
+    private void restore(long d, long next, long last, long floorCseq, long floorSseq, long[] initialSeqs,
+            long[] pendingRows, long now) {
+        dseq = d;
+        nextSeq = next;
+        lastDeliveredSseq = last;
+        ackFloorCseq = floorCseq;
+        ackFloorSseq = floorSseq;
+        initial = initialSeqs.length > 0 ? initialSeqs : null;
+        initialIdx = 0;
         pending.clear();
-        for (JsonNode row : s.path("pending")) {
+        for (int i = 0; i < pendingRows.length; i += 3) {
             Pending p = new Pending();
-            p.cseq = row.get(1).asLong();
-            p.deliveries = row.get(2).asInt();
+            p.cseq = pendingRows[i + 1];
+            p.deliveries = (int) pendingRows[i + 2];
             p.deadline = now + ackWait(Math.max(1, p.deliveries));
-            pending.put(row.get(0).asLong(), p);
+            pending.put(pendingRows[i], p);
         }
         invalidatePending();
     }

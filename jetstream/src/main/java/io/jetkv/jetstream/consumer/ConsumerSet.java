@@ -160,7 +160,7 @@ final class ConsumerSet implements StreamListener, Interest {
      */
     void persistIfDirty(Consumer c) {
         if (c.takeDirty() && !c.isDeleted()) {
-            manager.persist(stream, c);
+            manager.persistState(stream, c);
         }
     }
 
