@@ -23,8 +23,11 @@ final class Router implements MessageBus {
     private static final AtomicLongFieldUpdater<Sub> DELIVERED =
             AtomicLongFieldUpdater.newUpdater(Sub.class, "delivered");
 
-    /** Bytes a {@link #batch} lets pile up before it hands them on anyway (bounded latency and memory). */
-    private static final int BATCH_FLUSH_BYTES = 64 * 1024;
+    /**
+     * Bytes a {@link #batch} lets pile up before it hands them on anyway (bounded latency and memory): above a
+     * consumer's whole 512-message run of small messages, since every flush may cost a wake-up.
+     */
+    private static final int BATCH_FLUSH_BYTES = 1 << 20;
 
     private final SubjectIndex index;
     /** Per thread: the open {@link #batch}, null outside one. */
