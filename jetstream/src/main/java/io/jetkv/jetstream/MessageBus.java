@@ -30,6 +30,16 @@ public interface MessageBus {
      */
     void deliver(String deliverTo, String subject, String reply, byte[] headers, byte[] payload);
 
+    /**
+     * Runs {@code work} on the calling thread and lets the bus hold back handing to the network what
+     * {@code work} publishes and delivers until it returns (or enough bytes piled up): a stream's writer wraps
+     * each batch in it, so that a run of deliveries wakes a client's connection once instead of per message.
+     * Order is kept. {@code work} must not wait for a client.
+     */
+    default void batch(Runnable work) {
+        work.run();
+    }
+
     /** True when at least one subscription (client or internal) matches {@code subject}. */
     boolean hasInterest(String subject);
 

@@ -68,6 +68,60 @@ class ConsumerApiTest extends JetStreamTestBase {
         assertTrue(z.reply().matches("\\$JS\\.ACK\\.KV_b\\.w1\\.1\\.4\\.3\\.\\d+\\.0"), z.reply());
     }
 
+    private long numPending(String stream, String consumer) {
+        return client.api("$JS.API.CONSUMER.INFO." + stream + "." + consumer, "").get("num_pending").asLong();
+    }
+
+    /** The ack subject's last token: num_pending after this delivery. */
+    private static long pendingToken(Delivery d) {
+        return Long.parseLong(d.reply().substring(d.reply().lastIndexOf('.') + 1));
+    }
+
+    @Test
+    void numPendingFollowsAppendsDeliveriesAndRemovals() throws Exception {
+        createStream("{\"name\":\"NP\",\"subjects\":[\"np.>\"],\"storage\":\"memory\"}");
+        for (String s : new String[] {"np.a", "np.a", "np.a", "np.b", "np.b"}) {
+            client.publish(s, null, "x");
+        }
+        assertNoError(client.api("$JS.API.CONSUMER.DURABLE.CREATE.NP.f", "{\"stream_name\":\"NP\",\"config\":"
+                + "{\"durable_name\":\"f\",\"ack_policy\":\"explicit\",\"filter_subject\":\"np.a\"}}"));
+        assertNoError(client.api("$JS.API.CONSUMER.DURABLE.CREATE.NP.all", "{\"stream_name\":\"NP\",\"config\":"
+                + "{\"durable_name\":\"all\",\"ack_policy\":\"explicit\"}}"));
+        assertEquals(3, numPending("NP", "f"));
+        assertEquals(5, numPending("NP", "all"));
+        client.publish("np.a", null, "6");
+        client.publish("np.b", null, "7");
+        assertEquals(4, numPending("NP", "f"));
+        assertEquals(7, numPending("NP", "all"));
+
+        listen("_INBOX.np");
+        bus.clientPublish("$JS.API.CONSUMER.MSG.NEXT.NP.f", "_INBOX.np", null,
+                "{\"batch\":2,\"no_wait\":true}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(3, pendingToken(next()));
+        assertEquals(2, pendingToken(next()));
+        assertEquals(2, numPending("NP", "f"));
+
+        // an undelivered message goes: one less; a delivered one goes: no change
+        assertTrue(client.api("$JS.API.STREAM.MSG.DELETE.NP", "{\"seq\":6}").get("success").asBoolean());
+        assertEquals(1, numPending("NP", "f"));
+        assertEquals(6, numPending("NP", "all"));
+        assertTrue(client.api("$JS.API.STREAM.MSG.DELETE.NP", "{\"seq\":1}").get("success").asBoolean());
+        assertEquals(1, numPending("NP", "f"));
+        assertEquals(5, numPending("NP", "all"));
+        client.publish("np.a", null, "8");
+        assertEquals(2, numPending("NP", "f"));
+        assertNoError(client.api("$JS.API.STREAM.PURGE.NP", "{\"filter\":\"np.a\"}"));
+        assertEquals(0, numPending("NP", "f"));
+        assertEquals(3, numPending("NP", "all"));
+        client.publish("np.a", null, "9");
+        bus.clientPublish("$JS.API.CONSUMER.MSG.NEXT.NP.f", "_INBOX.np", null,
+                "{\"batch\":1,\"no_wait\":true}".getBytes(StandardCharsets.UTF_8));
+        Delivery d = next();
+        assertTrue(d.reply().startsWith("$JS.ACK.NP.f.1.9.3."), d.reply());
+        assertEquals(0, pendingToken(d));
+        assertEquals(0, numPending("NP", "f"));
+    }
+
     @Test
     void createSubjectChecks() {
         String cfg = "{\"stream_name\":\"KV_b\",\"config\":{\"durable_name\":\"x\",\"ack_policy\":\"explicit\"}}";

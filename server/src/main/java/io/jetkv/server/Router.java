@@ -23,7 +23,21 @@ final class Router implements MessageBus {
     private static final AtomicLongFieldUpdater<Sub> DELIVERED =
             AtomicLongFieldUpdater.newUpdater(Sub.class, "delivered");
 
+    /**
+     * Bytes a {@link #batch} lets pile up before it hands them on anyway (bounded latency and memory): above a
+     * consumer's whole 512-message run of small messages, since every flush may cost a wake-up.
+     */
+    private static final int BATCH_FLUSH_BYTES = 1 << 20;
+
     private final SubjectIndex index;
+    /** Per thread: the open {@link #batch}, null outside one. */
+    private final ThreadLocal<Batch> batches = new ThreadLocal<>();
+
+    /** Outboxes written inside a {@link #batch} and the bytes routed since they were last flushed. */
+    private static final class Batch {
+        final TouchedOutboxes touched = new TouchedOutboxes();
+        long bytes;
+    }
 
     Router(SubjectIndex index) {
         this.index = index;
@@ -131,24 +145,56 @@ final class Router implements MessageBus {
 
     @Override
     public void publish(String subject, String reply, byte[] headers, byte[] payload) {
-        int headerSize = headers == null ? 0 : headers.length;
-        ByteBuf data = headerSize == 0
-                ? Unpooled.wrappedBuffer(payload)
-                : Unpooled.wrappedBuffer(headers, payload);
-        TouchedOutboxes touched = new TouchedOutboxes();
-        route(new OutMsg(subject, reply, data, headerSize), null, touched);
-        touched.flushFrom(null);
+        send(subject, subject, reply, headers, payload);
     }
 
     @Override
     public void deliver(String deliverTo, String subject, String reply, byte[] headers, byte[] payload) {
+        send(deliverTo, subject, reply, headers, payload);
+    }
+
+    /** A server-side publish or delivery: flushed at once, or at the end of the thread's open batch. */
+    private void send(String matchSubject, String subject, String reply, byte[] headers, byte[] payload) {
         int headerSize = headers == null ? 0 : headers.length;
         ByteBuf data = headerSize == 0
                 ? Unpooled.wrappedBuffer(payload)
                 : Unpooled.wrappedBuffer(headers, payload);
-        TouchedOutboxes touched = new TouchedOutboxes();
-        route(new OutMsg(subject, reply, data, headerSize), deliverTo, null, touched);
-        touched.flushFrom(null);
+        OutMsg m = new OutMsg(subject, reply, data, headerSize);
+        Batch b = batches.get();
+        if (b == null) {
+            TouchedOutboxes touched = new TouchedOutboxes();
+            route(m, matchSubject, null, touched);
+            touched.flushFrom(null);
+            return;
+        }
+        route(m, matchSubject, null, b.touched);
+        // roughly what goes on the wire: MSG line, subjects, sizes and CRLFs around the data
+        b.bytes += data.readableBytes() + matchSubject.length() + (reply == null ? 0 : reply.length()) + 32;
+        if (b.bytes >= BATCH_FLUSH_BYTES) {
+            b.bytes = 0;
+            b.touched.flushFrom(null);
+        }
+    }
+
+    /**
+     * Each flush from a thread that is not the client's event loop wakes that loop (an eventfd write), and a
+     * writer delivering a run of messages woke it every few messages; in a batch each touched client is woken
+     * once, at the end or every {@link #BATCH_FLUSH_BYTES}.
+     */
+    @Override
+    public void batch(Runnable work) {
+        if (batches.get() != null) {
+            work.run(); // nested: the outer batch flushes
+            return;
+        }
+        Batch b = new Batch();
+        batches.set(b);
+        try {
+            work.run();
+        } finally {
+            batches.remove();
+            b.touched.flushFrom(null);
+        }
     }
 
     @Override

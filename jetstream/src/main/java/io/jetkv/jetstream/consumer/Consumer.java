@@ -1,7 +1,6 @@
 package io.jetkv.jetstream.consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.MessageBus;
 import io.jetkv.jetstream.api.JsJson;
@@ -41,6 +40,8 @@ final class Consumer {
     private static final long REPLAY_MIN_GAP = 1_000_000L;
     /** Most messages one delivery run sends before other work queued on the writer gets its turn. */
     static final int DELIVERY_SLICE = 512;
+    /** Payload and header bytes one read-ahead takes from the store (it stops after the message reaching it). */
+    private static final long READ_AHEAD_BYTES = 1L << 20;
 
     /** A delivered message awaiting its ack. */
     private static final class Pending {
@@ -80,6 +81,8 @@ final class Consumer {
     private final Stream stream;
     private final MessageBus bus;
     private final String name;
+    /** {@code $JS.ACK.<stream>.<consumer>.}: the constant start of every ack subject. */
+    private final String ackPrefix;
     private final long created;
     private volatile ConsumerConfig config;
 
@@ -90,7 +93,17 @@ final class Consumer {
     private long lastDelivery;
     private long[] initial; // last_per_subject: the initial set still to send
     private int initialIdx;
-    private long pendingCache = -1;
+
+    // num_pending, kept incrementally: the initial set left plus the matching messages from nextSeq through
+    // countedThrough; appends extend it, a removal (store.removals() moved) or a new store recounts it.
+    private long pendingCount = -1; // -1: count on next use
+    private long countedThrough;
+    private long countedRemovals;
+    private StreamStore countedStore;
+
+    // Read-ahead of one delivery run: the next matching messages from nextSeq on, in order. Emptied when the
+    // run ends, since the store may change before the next one.
+    private final ArrayDeque<StoredMessage> ahead = new ArrayDeque<>();
 
     // Acks.
     private final TreeMap<Long, Pending> pending = new TreeMap<>();
@@ -131,6 +144,7 @@ final class Consumer {
         this.stream = set.stream();
         this.bus = set.bus();
         this.name = name;
+        this.ackPrefix = "$JS.ACK." + stream.name() + "." + name + ".";
         this.config = config;
         this.created = created;
         this.inactiveSince = now;
@@ -274,26 +288,41 @@ final class Consumer {
 
     // ---- pending count ----
 
-    /** Messages matching the filters not yet delivered (the ack subject's last token, info's num_pending). */
+    /**
+     * Messages matching the filters not yet delivered (the ack subject's last token, info's num_pending). Counts
+     * only what was appended since the last call, unless something was removed from the store meanwhile.
+     */
     long numPending() {
-        if (pendingCache < 0) {
-            long n = initial == null ? 0 : initial.length - initialIdx;
-            List<String> filters = config.filters();
-            if (filters.isEmpty()) {
-                n += store().countMatching(nextSeq, null);
-            } else {
-                for (String f : filters) {
-                    n += store().countMatching(nextSeq, f);
-                }
-            }
-            pendingCache = n;
+        StreamStore store = store();
+        long last = store.lastSeq();
+        long removals = store.removals();
+        if (pendingCount < 0 || store != countedStore || removals != countedRemovals) {
+            pendingCount = (initial == null ? 0 : initial.length - initialIdx) + countFrom(nextSeq);
+        } else if (last > countedThrough) {
+            pendingCount += countFrom(Math.max(nextSeq, countedThrough + 1));
         }
-        return pendingCache;
+        countedStore = store;
+        countedRemovals = removals;
+        countedThrough = last;
+        return pendingCount;
     }
 
-    /** The store may have changed: recount pending on next use. */
-    void invalidate() {
-        pendingCache = -1;
+    /** Matching messages stored at or after {@code seq}. */
+    private long countFrom(long seq) {
+        List<String> filters = config.filters();
+        if (filters.isEmpty()) {
+            return store().countMatching(seq, null);
+        }
+        long n = 0;
+        for (String f : filters) {
+            n += store().countMatching(seq, f);
+        }
+        return n;
+    }
+
+    /** Recount pending on next use (the filters changed). */
+    private void invalidatePending() {
+        pendingCount = -1;
     }
 
     private StoredMessage loadNextMatching(long from) {
@@ -342,19 +371,61 @@ final class Consumer {
                     return new Candidate(m, false);
                 }
                 initialIdx++; // replaced or removed since creation; its successor comes later
-                pendingCache = -1;
+                invalidatePending();
             }
             initial = null;
         }
         // only flushed messages: a batch whose flush fails takes its sequences back (see Stream#durableLastSeq)
         long durable = stream.durableLastSeq();
-        StoredMessage m = nextSeq <= durable ? loadNextMatching(nextSeq) : null;
+        StoredMessage m = nextSeq <= durable ? nextMatching(durable) : null;
         if (m == null || m.seq() > durable) {
             // nothing matches up to the end: skip the scan next time (wildcard filters walk sequences)
             nextSeq = Math.max(nextSeq, Math.min(store().state().lastSeq(), durable) + 1);
             return null;
         }
         return new Candidate(m, false);
+    }
+
+    /**
+     * The first message matching the filters from {@code nextSeq} through {@code durable}, from the run's
+     * read-ahead, which is refilled in one store pass when it runs dry.
+     */
+    private StoredMessage nextMatching(long durable) {
+        List<String> filters = config.filters();
+        if (filters.size() > 1) {
+            return loadNextMatching(nextSeq); // several filters: merged one message at a time
+        }
+        while (!ahead.isEmpty() && ahead.peekFirst().seq() < nextSeq) {
+            ahead.pollFirst();
+        }
+        if (ahead.isEmpty()) {
+            int wanted = readAheadWanted();
+            List<StoredMessage> batch = new ArrayList<>(wanted);
+            store().loadNextBatch(nextSeq, durable, filters.isEmpty() ? null : filters.get(0), wanted,
+                    READ_AHEAD_BYTES, batch);
+            ahead.addAll(batch);
+        }
+        return ahead.peekFirst();
+    }
+
+    /** How many messages this run may still send: its slice, the ack-pending room, pull requests' batches. */
+    private int readAheadWanted() {
+        long n = sliceLeft + 1L; // the message being picked took its slice token already
+        ConsumerConfig c = config;
+        if (c.ackPolicy() != AckPolicy.NONE && c.maxAckPending() > 0) {
+            n = Math.min(n, Math.max(1, c.maxAckPending() - pending.size()));
+        }
+        if (!c.isPush()) {
+            long asked = 0;
+            for (PullRequest r : waiting) {
+                asked += r.remaining;
+                if (asked >= n) {
+                    break;
+                }
+            }
+            n = Math.min(n, Math.max(1, asked));
+        }
+        return (int) n;
     }
 
     private void consume(Candidate c) {
@@ -367,8 +438,9 @@ final class Consumer {
         } else {
             nextSeq = c.msg.seq() + 1;
         }
-        if (pendingCache > 0) {
-            pendingCache--;
+        // what was counted went down by one; a message appended after the count was never in it
+        if (pendingCount > 0 && (initial != null || c.msg.seq() <= countedThrough)) {
+            pendingCount--;
         }
     }
 
@@ -390,10 +462,14 @@ final class Consumer {
         }
         sliceLeft = DELIVERY_SLICE;
         sliceCut = false;
-        if (config.isPush()) {
-            deliverPush(now);
-        } else {
-            deliverPull(now);
+        try {
+            if (config.isPush()) {
+                deliverPush(now);
+            } else {
+                deliverPull(now);
+            }
+        } finally {
+            ahead.clear();
         }
     }
 
@@ -451,7 +527,6 @@ final class Consumer {
             continuationQueued = stream.execute(b -> {
                 continuationQueued = false;
                 deliverMore(ConsumerManager.nowNanos());
-                set.persistIfDirty(this);
             });
         }
         return false;
@@ -615,8 +690,7 @@ final class Consumer {
         lastDelivery = now;
         lastHeartbeat = now;
         dirty = true;
-        String ack = "$JS.ACK." + stream.name() + "." + name + "." + deliveries + "." + m.seq() + "." + dseq + "."
-                + m.timestamp() + "." + numPending();
+        String ack = ackPrefix + deliveries + "." + m.seq() + "." + dseq + "." + m.timestamp() + "." + numPending();
         byte[] headers;
         byte[] payload;
         if (c.headersOnly()) {
@@ -915,7 +989,7 @@ final class Consumer {
     /** Writer thread: applies an allowed configuration update. */
     void update(ConsumerConfig next) {
         config = next;
-        pendingCache = -1;
+        invalidatePending();
         dirty = true;
     }
 
@@ -975,59 +1049,125 @@ final class Consumer {
         return o;
     }
 
-    /** Writer thread: the saved form ({@code config}, {@code created}, {@code state}). */
-    ObjectNode persisted() {
+    /** Writer thread: the saved configuration ({@code config}, {@code created}); the state is saved apart. */
+    ObjectNode savedConfig() {
         ObjectNode o = JsJson.object();
         o.set("config", config.toJson());
         o.put("created", created);
-        ObjectNode s = o.putObject("state");
-        s.put("dseq", dseq);
-        s.put("next_seq", nextSeq);
-        s.put("last_sseq", lastDeliveredSseq);
-        s.put("ack_floor_cseq", ackFloorCseq);
-        s.put("ack_floor_sseq", ackFloorSseq);
-        if (initial != null && initialIdx < initial.length) {
-            ArrayNode in = s.putArray("initial");
-            for (int i = initialIdx; i < initial.length; i++) {
-                in.add(initial[i]);
-            }
-        }
-        ArrayNode p = s.putArray("pending");
-        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
-            ArrayNode row = p.addArray();
-            row.add(e.getKey());
-            row.add(e.getValue().cseq);
-            row.add(e.getValue().deliveries);
-        }
         return o;
     }
 
-    /** Writer thread, at restore: takes the saved state; unacked messages are due again after ack_wait. */
+    /**
+     * Writer thread: the saved delivery and ack state, rewritten on every tick while it changes, so compact:
+     *
+     * <pre>
+     * version(1)=1 | dseq next_seq last_sseq ack_floor_cseq ack_floor_sseq       (unsigned varints)
+     *              | n_initial, each initial seq as the delta from the previous   (signed, from 0)
+     *              | n_pending, each as sseq delta, cseq delta (signed, from the previous entry; the first
+     *                from the ack floor), deliveries (unsigned)
+     * </pre>
+     */
+    byte[] stateBytes() {
+        int left = initial == null ? 0 : initial.length - initialIdx;
+        StateCodec w = new StateCodec(48 + 3 * left + 6 * pending.size());
+        w.putByte(StateCodec.VERSION);
+        w.putUnsigned(dseq).putUnsigned(nextSeq).putUnsigned(lastDeliveredSseq);
+        w.putUnsigned(ackFloorCseq).putUnsigned(ackFloorSseq);
+        w.putUnsigned(left);
+        long prev = 0;
+        for (int i = initialIdx; initial != null && i < initial.length; i++) {
+            w.putSigned(initial[i] - prev);
+            prev = initial[i];
+        }
+        w.putUnsigned(pending.size());
+        long prevSseq = ackFloorSseq;
+        long prevCseq = ackFloorCseq;
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            w.putSigned(e.getKey() - prevSseq).putSigned(p.cseq - prevCseq).putUnsigned(p.deliveries);
+            prevSseq = e.getKey();
+            prevCseq = p.cseq;
+        }
+        return w.toBytes();
+    }
+
+    /**
+     * Writer thread, at restore: takes the state {@link #stateBytes} saved; unacked messages are due again after
+     * ack_wait.
+     *
+     * @throws IllegalArgumentException when the bytes are not a saved state
+     */
+    void restoreState(byte[] saved, long now) {
+        StateCodec r = new StateCodec(saved);
+        if (r.getByte() != StateCodec.VERSION) {
+            throw new IllegalArgumentException("unknown consumer state version");
+        }
+        long d = r.getUnsigned();
+        long next = r.getUnsigned();
+        long last = r.getUnsigned();
+        long floorCseq = r.getUnsigned();
+        long floorSseq = r.getUnsigned();
+        long[] in = new long[r.getCount()];
+        long prev = 0;
+        for (int i = 0; i < in.length; i++) {
+            prev += r.getSigned();
+            in[i] = prev;
+        }
+        int n = r.getCount();
+        long[] rows = new long[3 * n];
+        long sseq = floorSseq;
+        long cseq = floorCseq;
+        for (int i = 0; i < n; i++) {
+            sseq += r.getSigned();
+            cseq += r.getSigned();
+            rows[3 * i] = sseq;
+            rows[3 * i + 1] = cseq;
+            rows[3 * i + 2] = r.getUnsigned();
+        }
+        if (!r.atEnd()) {
+            throw new IllegalArgumentException("consumer state has trailing bytes");
+        }
+        restore(d, next, last, floorCseq, floorSseq, in, rows, now);
+    }
+
+    /** Writer thread, at restore: the state as earlier versions saved it, inside the configuration's JSON. */
     void restoreState(JsonNode s, long now) {
-        dseq = s.path("dseq").asLong();
-        nextSeq = s.path("next_seq").asLong(nextSeq);
-        lastDeliveredSseq = s.path("last_sseq").asLong();
-        ackFloorCseq = s.path("ack_floor_cseq").asLong();
-        ackFloorSseq = s.path("ack_floor_sseq").asLong();
-        JsonNode in = s.get("initial");
-        if (in != null && in.isArray() && in.size() > 0) {
-            initial = new long[in.size()];
-            for (int i = 0; i < initial.length; i++) {
-                initial[i] = in.get(i).asLong();
-            }
-            initialIdx = 0;
-        } else {
-            initial = null;
+        JsonNode in = s.path("initial");
+        long[] initialSeqs = new long[in.size()];
+        for (int i = 0; i < initialSeqs.length; i++) {
+            initialSeqs[i] = in.get(i).asLong();
         }
+        JsonNode p = s.path("pending");
+        long[] rows = new long[3 * p.size()];
+        for (int i = 0; i < p.size(); i++) {
+            JsonNode row = p.get(i);
+            rows[3 * i] = row.get(0).asLong();
+            rows[3 * i + 1] = row.get(1).asLong();
+            rows[3 * i + 2] = row.get(2).asLong();
+        }
+        restore(s.path("dseq").asLong(), s.path("next_seq").asLong(nextSeq), s.path("last_sseq").asLong(),
+                s.path("ack_floor_cseq").asLong(), s.path("ack_floor_sseq").asLong(), initialSeqs, rows, now);
+    }
+
+    /** {@code pendingRows}: sseq, cseq, deliveries per pending ack. */
+    private void restore(long d, long next, long last, long floorCseq, long floorSseq, long[] initialSeqs,
+            long[] pendingRows, long now) {
+        dseq = d;
+        nextSeq = next;
+        lastDeliveredSseq = last;
+        ackFloorCseq = floorCseq;
+        ackFloorSseq = floorSseq;
+        initial = initialSeqs.length > 0 ? initialSeqs : null;
+        initialIdx = 0;
         pending.clear();
-        for (JsonNode row : s.path("pending")) {
+        for (int i = 0; i < pendingRows.length; i += 3) {
             Pending p = new Pending();
-            p.cseq = row.get(1).asLong();
-            p.deliveries = row.get(2).asInt();
+            p.cseq = pendingRows[i + 1];
+            p.deliveries = (int) pendingRows[i + 2];
             p.deadline = now + ackWait(Math.max(1, p.deliveries));
-            pending.put(row.get(0).asLong(), p);
+            pending.put(pendingRows[i], p);
         }
-        pendingCache = -1;
+        invalidatePending();
     }
 
     private static String randomToken(int n) {

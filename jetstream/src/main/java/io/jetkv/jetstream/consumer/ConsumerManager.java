@@ -31,8 +31,10 @@ import org.slf4j.LoggerFactory;
 /**
  * JetStream consumers of a server: the {@code $JS.API.CONSUMER.*} handlers, the internal subscriptions on
  * ack ({@code $JS.ACK.>}) and flow-control ({@code $JS.FC.>}) subjects, the timer that drives ack
- * deadlines and heartbeats, and the persisted state of durable consumers (meta keys
- * {@code consumer/<stream>/<name>}).
+ * deadlines and heartbeats, and the persisted form of durable consumers: configuration (JSON) under meta key
+ * {@code consumer/<stream>/<name>}, delivery and ack state ({@link Consumer#stateBytes}) under
+ * {@code consumer-state/<stream>/<name>}. Earlier versions kept the state inside the configuration's JSON;
+ * such state is still read.
  *
  * <p>Threading: API handlers run on API workers and only validate; every change to a consumer is queued
  * on its stream's writer ({@link Stream#execute}). Ack and pull-request handlers run on Netty event loops
@@ -42,6 +44,7 @@ public final class ConsumerManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerManager.class);
     private static final long TICK_MILLIS = 50;
     private static final String META_PREFIX = "consumer/";
+    private static final String STATE_PREFIX = "consumer-state/";
 
     private final StreamManager streams;
     private final MessageBus bus;
@@ -133,21 +136,41 @@ public final class ConsumerManager implements AutoCloseable {
         return META_PREFIX + stream + "/" + name;
     }
 
+    private static boolean saved(Stream stream, Consumer c) {
+        return c.config().isDurable() && !c.config().memStorage()
+                && stream.config().storage() == StreamEnums.Storage.FILE;
+    }
+
+    /** Writer thread: saves configuration and state (creation, configuration updates). */
     void persist(Stream stream, Consumer c) {
-        if (!c.config().isDurable() || c.config().memStorage()
-                || stream.config().storage() != StreamEnums.Storage.FILE) {
+        if (!saved(stream, c)) {
             return;
         }
         try {
-            storage.putMeta(key(stream.name(), c.name()), JsJson.bytes(c.persisted()));
+            storage.putMeta(key(stream.name(), c.name()), JsJson.bytes(c.savedConfig()));
         } catch (RuntimeException e) {
             LOG.error("stream {}: saving consumer {} failed", stream.name(), c.name(), e);
+        }
+        persistState(stream, c);
+    }
+
+    /** Writer thread: saves the delivery and ack state alone (the tick, for a consumer that changed). */
+    void persistState(Stream stream, Consumer c) {
+        if (!saved(stream, c)) {
+            return;
+        }
+        try {
+            storage.putMeta(STATE_PREFIX + stream.name() + "/" + c.name(), c.stateBytes());
+        } catch (RuntimeException e) {
+            LOG.error("stream {}: saving the state of consumer {} failed", stream.name(), c.name(), e);
         }
     }
 
     void forget(String stream, String name) {
         try {
+            // configuration first: a state left behind by a crash in between is dropped at the next start
             storage.deleteMeta(key(stream, name));
+            storage.deleteMeta(STATE_PREFIX + stream + "/" + name);
         } catch (RuntimeException e) {
             LOG.error("stream {}: deleting saved consumer {} failed", stream, name, e);
         }
@@ -155,6 +178,12 @@ public final class ConsumerManager implements AutoCloseable {
 
     private void restore() {
         Map<String, byte[]> saved = storage.metaWithPrefix(META_PREFIX);
+        Map<String, byte[]> states = storage.metaWithPrefix(STATE_PREFIX);
+        for (String k : states.keySet()) {
+            if (!saved.containsKey(META_PREFIX + k.substring(STATE_PREFIX.length()))) {
+                storage.deleteMeta(k); // its consumer was deleted
+            }
+        }
         for (Map.Entry<String, byte[]> e : saved.entrySet()) {
             String rest = e.getKey().substring(META_PREFIX.length());
             int slash = rest.indexOf('/');
@@ -166,19 +195,28 @@ public final class ConsumerManager implements AutoCloseable {
             Stream stream = streams.get(streamName);
             if (stream == null) {
                 storage.deleteMeta(e.getKey());
+                storage.deleteMeta(STATE_PREFIX + rest);
                 continue;
             }
             try {
                 JsonNode node = JsJson.MAPPER.readTree(e.getValue());
                 ConsumerConfig cfg = ConsumerConfig.fromJson((ObjectNode) node.get("config"));
                 long created = node.path("created").asLong(nowNanos());
-                JsonNode state = node.get("state");
+                byte[] state = states.get(STATE_PREFIX + rest);
+                JsonNode legacyState = node.get("state");
                 stream.execute(b -> {
                     long now = nowNanos();
                     ConsumerSet set = setFor(stream);
                     Consumer c = new Consumer(set, name, cfg, created, now);
-                    if (state != null) {
-                        c.restoreState(state, now);
+                    try {
+                        if (state != null) {
+                            c.restoreState(state, now);
+                        } else if (legacyState != null) {
+                            c.restoreState(legacyState, now);
+                        }
+                    } catch (IllegalArgumentException ex) {
+                        // better everything again than nothing: the consumer starts over at its deliver policy
+                        LOG.error("stream {}: consumer {} restored without its unreadable state", streamName, name, ex);
                     }
                     set.add(c);
                     LOG.info("stream {}: consumer {} restored", streamName, name);
@@ -320,7 +358,7 @@ public final class ConsumerManager implements AutoCloseable {
                     }
                     full.validateUpdateFrom(existing.config());
                     existing.update(full);
-                    set.persistIfDirty(existing);
+                    persist(stream, existing);
                 }
                 req.respond(existing.info(now));
                 existing.deliverMore(now);
@@ -348,7 +386,6 @@ public final class ConsumerManager implements AutoCloseable {
             if (c == null) {
                 throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
             }
-            c.invalidate();
             req.respond(c.info(now));
         });
     }
@@ -410,9 +447,7 @@ public final class ConsumerManager implements AutoCloseable {
             out.put("limit", JsApiSubjects.LIST_LIMIT);
             ArrayNode a = out.putArray("consumers");
             for (int i = offset; i < all.size() && i < offset + JsApiSubjects.LIST_LIMIT; i++) {
-                Consumer c = all.get(i);
-                c.invalidate();
-                a.add(c.info(now));
+                a.add(all.get(i).info(now));
             }
             req.respond(out);
         });
@@ -435,7 +470,6 @@ public final class ConsumerManager implements AutoCloseable {
             Consumer c = set.get(name);
             if (c != null) {
                 c.pullRequest(reply, body, nowNanos());
-                set.persistIfDirty(c);
             }
         });
     }
@@ -466,7 +500,6 @@ public final class ConsumerManager implements AutoCloseable {
                 return;
             }
             boolean confirm = c.ack(sseq, cseq, payload, reply, nowNanos());
-            set.persistIfDirty(c);
             if (confirm && reply != null) {
                 // after the flush: a message the ack retired (interest, work queue) is gone once confirmed
                 b.send(reply, null, new byte[0]);
@@ -490,7 +523,6 @@ public final class ConsumerManager implements AutoCloseable {
             Consumer c = set.get(name);
             if (c != null) {
                 c.flowControlReply(subject, nowNanos());
-                set.persistIfDirty(c);
             }
         });
     }

@@ -24,6 +24,8 @@ public final class MemoryStreamStore implements StreamStore {
     private long bytes;
     private long lastSeq;
     private long lastTimestamp;
+    /** Grows with every removal, see {@link #removals}. */
+    private long removals;
     private boolean closed;
     private final Map<String, byte[]> aux = new HashMap<>();
 
@@ -150,6 +152,7 @@ public final class MemoryStreamStore implements StreamStore {
         }
         if (bound > messages.lastKey()) {
             long removed = messages.size();
+            removals += removed;
             messages.clear();
             subjects.clear();
             bytes = 0;
@@ -157,6 +160,7 @@ public final class MemoryStreamStore implements StreamStore {
         }
         var head = messages.headMap(bound, false);
         long removed = head.size();
+        removals += removed;
         for (StoredMessage m : head.values()) {
             PerSubject ps = subjects.get(m.subject());
             ps.seqs.remove(m.seq());
@@ -193,6 +197,7 @@ public final class MemoryStreamStore implements StreamStore {
         if (m == null) {
             return null;
         }
+        removals++;
         long size = m.storedSize();
         bytes -= size;
         PerSubject ps = subjects.get(m.subject());
@@ -248,6 +253,56 @@ public final class MemoryStreamStore implements StreamStore {
             }
         }
         return best == 0 ? null : messages.get(best);
+    }
+
+    @Override
+    public int loadNextBatch(long fromSeq, long toSeq, String filter, int max, long maxBytes,
+            List<StoredMessage> out) {
+        ensureOpen();
+        if (fromSeq > toSeq || max <= 0 || maxBytes <= 0) {
+            return 0;
+        }
+        Iterable<StoredMessage> candidates;
+        if (!Filters.isAll(filter) && !Filters.isWildcard(filter)) {
+            PerSubject ps = subjects.get(filter);
+            if (ps == null) {
+                return 0;
+            }
+            List<StoredMessage> bySubject = new ArrayList<>();
+            for (Long seq : ps.seqs.subSet(fromSeq, true, toSeq, true)) {
+                if (bySubject.size() == max) {
+                    break;
+                }
+                bySubject.add(messages.get(seq));
+            }
+            candidates = bySubject;
+        } else {
+            candidates = messages.subMap(fromSeq, true, toSeq, true).values();
+        }
+        int n = 0;
+        long bytes = 0;
+        for (StoredMessage m : candidates) {
+            if (n == max || bytes >= maxBytes) {
+                break;
+            }
+            if (Filters.matches(filter, m.subject())) {
+                out.add(m);
+                n++;
+                bytes += StreamStore.sizeOf(m);
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public long lastSeq() {
+        ensureOpen();
+        return lastSeq;
+    }
+
+    @Override
+    public long removals() {
+        return removals;
     }
 
     @Override

@@ -101,6 +101,8 @@ public final class RocksStreamStore implements StreamStore {
     /** Message rows below this sequence are dead even if still present; firstSeq >= floor always. */
     private long floor;
     private boolean floorRaised;
+    /** Grows with every removal, see {@link #removals}. */
+    private long removals;
     private boolean dirty;
     private boolean closed;
     /** A flush or a batch write failed: memory and batch may disagree with disk, so nothing more is written. */
@@ -440,6 +442,7 @@ public final class RocksStreamStore implements StreamStore {
         }
         msgs -= removed;
         bytes -= removedBytes;
+        removals += removed;
         if (bound > floor) {
             floor = bound;
             floorRaised = true;
@@ -542,6 +545,7 @@ public final class RocksStreamStore implements StreamStore {
         ps.bytes -= size;
         msgs--;
         bytes -= size;
+        removals++;
         dirtySubjects.add(ps.subject);
         dirty = true;
     }
@@ -732,6 +736,82 @@ public final class RocksStreamStore implements StreamStore {
     }
 
     @Override
+    public int loadNextBatch(long fromSeq, long toSeq, String filter, int max, long maxBytes,
+            List<StoredMessage> out) {
+        ensureOpen();
+        long start = Math.max(fromSeq, firstSeq);
+        long end = Math.min(toSeq, lastSeq);
+        if (msgs == 0 || start > end || max <= 0 || maxBytes <= 0) {
+            return 0;
+        }
+        String only = null;
+        if (!Filters.isAll(filter)) {
+            if (!Filters.isWildcard(filter)) {
+                PerSubject ps = subjects.get(filter);
+                if (ps == null || ps.lastSeq < start) {
+                    return 0;
+                }
+                if (ps.msgs < msgs) {
+                    return loadBatchByIndex(ps, Math.max(start, ps.firstSeq), end, max, maxBytes, out);
+                }
+                // the stream's only subject: walk the message rows, no index
+            } else {
+                only = filter;
+            }
+        }
+        // one iterator for the whole run: creating one costs more than the seek and all the next() calls
+        int n = 0;
+        long bytes = 0;
+        try (RocksIterator it = iterator()) {
+            for (it.seek(msgKey(start)); n < max && bytes < maxBytes; it.next()) {
+                long seq = seqAt(it, msgPrefix);
+                if (seq < 0 || seq > end) {
+                    break;
+                }
+                byte[] v = it.value();
+                if (only == null || Filters.matches(only, MessageCodec.decodeSubject(seq, v))) {
+                    StoredMessage m = MessageCodec.decode(seq, v);
+                    out.add(m);
+                    n++;
+                    bytes += StreamStore.sizeOf(m);
+                }
+            }
+        }
+        return n;
+    }
+
+    /** A literal subject among others: its index rows give the sequences, then one get per message. */
+    private int loadBatchByIndex(PerSubject ps, long start, long end, int max, long maxBytes,
+            List<StoredMessage> out) {
+        long[] seqs = new long[Math.min(max, 64)];
+        int found = 0;
+        try (RocksIterator it = iterator()) {
+            for (it.seek(seqKey(ps.indexPrefix, start)); found < max; it.next()) {
+                long seq = seqAt(it, ps.indexPrefix);
+                if (seq < 0 || seq > end) {
+                    break;
+                }
+                if (found == seqs.length) {
+                    seqs = Arrays.copyOf(seqs, Math.min(max, found * 2));
+                }
+                seqs[found++] = seq;
+            }
+        }
+        int n = 0;
+        long bytes = 0;
+        for (int i = 0; i < found && bytes < maxBytes; i++) {
+            byte[] v = get(msgKey(seqs[i]), seqs[i]);
+            if (v != null) {
+                StoredMessage m = MessageCodec.decode(seqs[i], v);
+                out.add(m);
+                n++;
+                bytes += StreamStore.sizeOf(m);
+            }
+        }
+        return n;
+    }
+
+    @Override
     public StoredMessage loadLast(String filter) {
         ensureOpen();
         if (msgs == 0) {
@@ -756,6 +836,17 @@ public final class RocksStreamStore implements StreamStore {
             }
         }
         return best == 0 ? null : load(best);
+    }
+
+    @Override
+    public long lastSeq() {
+        ensureOpen();
+        return lastSeq;
+    }
+
+    @Override
+    public long removals() {
+        return removals;
     }
 
     @Override

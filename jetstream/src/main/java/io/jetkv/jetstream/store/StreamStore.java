@@ -1,5 +1,6 @@
 package io.jetkv.jetstream.store;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -79,8 +80,48 @@ public interface StreamStore extends AutoCloseable {
     /** The first stored message with sequence &gt;= {@code fromSeq} whose subject matches {@code filter}, or null. */
     StoredMessage loadNext(long fromSeq, String filter);
 
+    /**
+     * Appends to {@code out}, ascending, the stored messages with sequence in {@code [fromSeq, toSeq]} whose
+     * subject matches {@code filter}, up to {@code max} of them and stopping once their headers and payloads
+     * reach {@code maxBytes}; returns how many it added. The same messages as repeated
+     * {@link #loadNext} calls, in one pass: a consumer's delivery run reads ahead with it.
+     */
+    default int loadNextBatch(long fromSeq, long toSeq, String filter, int max, long maxBytes,
+            List<StoredMessage> out) {
+        int n = 0;
+        long bytes = 0;
+        long seq = fromSeq;
+        while (n < max && bytes < maxBytes && seq <= toSeq) {
+            StoredMessage m = loadNext(seq, filter);
+            if (m == null || m.seq() > toSeq) {
+                break;
+            }
+            out.add(m);
+            n++;
+            bytes += sizeOf(m);
+            seq = m.seq() + 1;
+        }
+        return n;
+    }
+
+    /** Header and payload bytes of {@code m}, as {@link #loadNextBatch} budgets them. */
+    static long sizeOf(StoredMessage m) {
+        return (m.headers() == null ? 0 : m.headers().length) + (long) m.payload().length;
+    }
+
     /** The stored message with the highest sequence whose subject matches {@code filter}, or null. */
     StoredMessage loadLast(String filter);
+
+    /** {@code state().lastSeq()} without building the rest of the state. */
+    default long lastSeq() {
+        return state().lastSeq();
+    }
+
+    /**
+     * A number that changes whenever a stored message goes (remove, purge, skipTo), never on append. Readers
+     * that keep counts over a range of sequences (a consumer's {@code num_pending}) recount only when it moved.
+     */
+    long removals();
 
     /** Current counters. Cheap: no scan. */
     StreamState state();

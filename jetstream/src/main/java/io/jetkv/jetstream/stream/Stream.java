@@ -12,6 +12,7 @@ import io.jetkv.jetstream.store.StreamStore;
 import io.jetkv.jetstream.store.SubjectState;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -168,6 +169,10 @@ public final class Stream {
     private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
     private String lastMsgId;
     private long lastTimestamp;
+    /** Writer thread: the start of every pub ack, up to the sequence's digits; null until the first. */
+    private byte[] ackPrefix;
+    /** Writer thread: {@link #storeFailedAck()}, null until first needed. */
+    private byte[] storeFailedAck;
     /** Writer thread: the consumers deciding what interest and work-queue retention keep. */
     private Interest interest;
     /** Writer thread: a message was retired outside a running batch's tasks; the next finish flushes it. */
@@ -340,21 +345,29 @@ public final class Stream {
     // ---- writer thread ----
 
     private void drain() {
-        Batch batch = new Batch();
         try {
-            Task t;
-            int n = 0;
-            while (n < BATCH_CAP && (t = queue.poll()) != null) {
-                n++;
-                runTask(t, batch);
-            }
-            finish(batch);
+            drainOnce();
         } finally {
             scheduled.set(false);
             if (!queue.isEmpty()) {
                 schedule(); // yield to other streams on this executor, then continue
             }
         }
+    }
+
+    private void drainOnce() {
+        Batch batch = new Batch();
+        Task t;
+        int n = 0;
+        MessageBus bus = ctx.bus();
+        while (n < BATCH_CAP && (t = queue.poll()) != null) {
+            n++;
+            Task task = t;
+            // what one task delivers (a consumer's run of up to 512 messages) reaches each client in one flush;
+            // per task, not per batch, so that a reply never waits behind other tasks' deliveries
+            bus.batch(() -> runTask(task, batch));
+        }
+        bus.batch(() -> finish(batch));
     }
 
     private void runTask(Task t, Batch batch) {
@@ -492,10 +505,9 @@ public final class Stream {
         StreamConfig cfg = config;
         String reply = cfg.noAck() ? null : p.reply;
         try {
-            ObjectNode ack = store(cfg, p, batch);
+            byte[] ack = store(cfg, p, batch);
             if (reply != null && ack != null) {
-                byte[] ok = JsJson.bytes(ack);
-                batch.reply(reply, ok, pubAckError(new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed")));
+                batch.reply(reply, ack, storeFailedAck());
             }
         } catch (JsApiException e) {
             if (reply != null) {
@@ -510,7 +522,8 @@ public final class Stream {
         }
     }
 
-    private ObjectNode store(StreamConfig cfg, Publish p, Batch batch) {
+    /** The pub ack (JSON) to send once the batch is flushed, or null when the message is dropped silently. */
+    private byte[] store(StreamConfig cfg, Publish p, Batch batch) {
         if (unavailable) {
             throw new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed");
         }
@@ -533,9 +546,9 @@ public final class Stream {
         if (msgId != null) {
             long[] seen = dedupe.get(msgId);
             if (seen != null && seen[1] >= now - cfg.duplicateWindow()) {
-                ObjectNode ack = ack(seen[0]);
+                ObjectNode ack = ackJson(seen[0]);
                 ack.put("duplicate", true);
-                return ack;
+                return JsJson.bytes(ack);
             }
         }
         String expLastSubj = h.get("Nats-Expected-Last-Subject-Sequence");
@@ -625,7 +638,31 @@ public final class Stream {
         }
     }
 
-    private ObjectNode ack(long seq) {
+    /** A plain pub ack: the constant part serialised once per stream, then the sequence's digits. */
+    private byte[] ack(long seq) {
+        byte[] prefix = ackPrefix;
+        if (prefix == null) {
+            byte[] zero = JsJson.bytes(ackJson(0)); // {"stream":...,"seq":0}
+            prefix = ackPrefix = Arrays.copyOf(zero, zero.length - 2);
+        }
+        String digits = Long.toString(seq);
+        byte[] out = Arrays.copyOf(prefix, prefix.length + digits.length() + 1);
+        for (int i = 0; i < digits.length(); i++) {
+            out[prefix.length + i] = (byte) digits.charAt(i);
+        }
+        out[out.length - 1] = '}';
+        return out;
+    }
+
+    /** The reply a pub ack turns into when its batch's flush fails; the same for every message, built once. */
+    private byte[] storeFailedAck() {
+        if (storeFailedAck == null) {
+            storeFailedAck = pubAckError(new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed"));
+        }
+        return storeFailedAck;
+    }
+
+    private ObjectNode ackJson(long seq) {
         ObjectNode ack = JsJson.object();
         ack.put("stream", name);
         if (ctx.domain() != null && !ctx.domain().isEmpty()) {

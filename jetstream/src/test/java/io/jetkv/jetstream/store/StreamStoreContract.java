@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -521,6 +522,88 @@ abstract class StreamStoreContract {
         assertNull(store.loadNext(1, "nothing"));
         assertNull(store.loadNext(1, "nothing.*"));
         assertEquals("orders.new", store.loadNext(4, "orders.new").subject());
+    }
+
+    /** Sequences {@link StreamStore#loadNextBatch} gives. */
+    List<Long> batch(long from, long to, String filter, int max) {
+        return batch(from, to, filter, max, Long.MAX_VALUE);
+    }
+
+    List<Long> batch(long from, long to, String filter, int max, long maxBytes) {
+        List<StoredMessage> out = new ArrayList<>();
+        int n = store.loadNextBatch(from, to, filter, max, maxBytes, out);
+        assertEquals(out.size(), n);
+        return out.stream().map(StoredMessage::seq).toList();
+    }
+
+    @Test
+    void loadNextBatchMatchesRepeatedLoadNext() {
+        put("orders.new", "1");
+        put("orders.paid", "2");
+        put("users.x", "3");
+        put("orders.new", "4");
+        put("orders.new.eu", "5");
+        put("orders.new", "6");
+        store.remove(4, false);
+        reload();
+        assertEquals(List.of(1L, 2L, 3L, 5L, 6L), batch(0, Long.MAX_VALUE, null, 100));
+        assertEquals(List.of(2L, 3L), batch(2, 3, ">", 100));
+        assertEquals(List.of(2L, 3L), batch(2, 6, null, 2));
+        assertEquals(List.of(1L, 6L), batch(1, 6, "orders.new", 100));
+        assertEquals(List.of(6L), batch(2, 6, "orders.new", 100));
+        assertEquals(List.of(1L), batch(1, 5, "orders.new", 100));
+        assertEquals(List.of(1L), batch(1, 6, "orders.new", 1));
+        assertEquals(List.of(1L, 2L, 6L), batch(1, 6, "orders.*", 100));
+        assertEquals(List.of(5L), batch(1, 6, "*.*.eu", 100));
+        assertEquals(List.of(), batch(7, 10, null, 100));
+        assertEquals(List.of(), batch(3, 2, null, 100));
+        assertEquals(List.of(), batch(1, 6, "nothing", 100));
+        assertEquals(List.of(), batch(1, 6, null, 0));
+        // payloads of one byte: the byte budget stops after the message that reaches it, never before the first
+        assertEquals(List.of(1L, 2L), batch(1, 6, null, 100, 2));
+        assertEquals(List.of(1L), batch(1, 6, null, 100, 1));
+        assertEquals(List.of(1L, 6L), batch(1, 6, "orders.new", 100, 2));
+        assertEquals(List.of(1L, 2L), batch(1, 6, "orders.*", 100, 2));
+        List<StoredMessage> out = new ArrayList<>();
+        store.loadNextBatch(6, 6, "orders.new", 1, Long.MAX_VALUE, out);
+        StoredMessage m = out.get(0);
+        assertEquals("orders.new", m.subject());
+        assertEquals("6", text(m));
+        assertEquals(1005, m.timestamp());
+    }
+
+    @Test
+    void loadNextBatchOnTheOnlySubjectSkipsRemovedMessages() {
+        for (int i = 1; i <= 10; i++) {
+            put("only", "m" + i);
+        }
+        store.remove(3, false);
+        store.purge(null, 2, 0);
+        assertEquals(List.of(2L, 4L, 5L), batch(0, 10, "only", 3));
+        reload();
+        assertEquals(List.of(9L, 10L), batch(9, 20, "only", 5));
+    }
+
+    @Test
+    void removalsMoveOnRemovalsOnly() {
+        long r0 = store.removals();
+        put("a", "1");
+        put("b", "2");
+        put("a", "3");
+        put("c", "4");
+        assertEquals(r0, store.removals());
+        assertEquals(4, store.lastSeq());
+        store.remove(2, false);
+        long r1 = store.removals();
+        assertTrue(r1 != r0);
+        assertFalse(store.remove(2, false));
+        assertEquals(r1, store.removals());
+        store.purge("a", 0, 0);
+        long r2 = store.removals();
+        assertTrue(r2 != r1);
+        store.skipTo(10);
+        assertTrue(store.removals() != r2);
+        assertEquals(9, store.lastSeq());
     }
 
     @Test

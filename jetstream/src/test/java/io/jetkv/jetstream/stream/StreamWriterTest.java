@@ -61,6 +61,7 @@ class StreamWriterTest {
         @Override public SubjectState subjectState(String s) { return inner.subjectState(s); }
         @Override public Map<String, Long> subjectCounts(String f) { return inner.subjectCounts(f); }
         @Override public long countMatching(long from, String f) { return inner.countMatching(from, f); }
+        @Override public long removals() { return inner.removals(); }
         @Override public long[] deletedSequences() { return inner.deletedSequences(); }
         @Override public void destroy() { inner.destroy(); }
         @Override public void close() { inner.close(); }
