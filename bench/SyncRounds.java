@@ -1,0 +1,128 @@
+import io.nats.client.Connection;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.KeyValue;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Sync round trips (one request at a time) against two servers in alternating rounds, so that both see the
+ * same machine: on a small VM a round trip is set mostly by how the host schedules the woken threads, which
+ * drifts by 2x within a minute, and a server measured after the other one would get a different machine.
+ *
+ * <p>Usage: {@code java -cp jnats-2.25.1.jar:. SyncRounds URL_A URL_B [rounds] [n]}. Per scenario, one untimed
+ * warm-up round on each server, then {@code rounds} pairs of timed rounds of {@code n} requests, in the order
+ * A B, B A, A B, ... Prints one markdown table row per scenario: each server's median rate, the ratio B/A
+ * and each server's lowest and highest round.
+ */
+public final class SyncRounds {
+    interface Op {
+        void run(int i) throws Exception;
+    }
+
+    /** One server's connection and objects, set up before any round. */
+    static final class Target {
+        final Connection nc;
+        final JetStream js;
+        final KeyValue kv;
+        final List<List<Double>> rates = new ArrayList<>();
+
+        Target(String url) throws Exception {
+            nc = Nats.connect(new Options.Builder().server(url).connectionTimeout(Duration.ofSeconds(10)).build());
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(StreamConfiguration.builder().name("SYNC").subjects("sync.js")
+                    .storageType(StorageType.File).build());
+            nc.keyValueManagement().create(KeyValueConfiguration.builder().name("sync").maxHistoryPerKey(1)
+                    .storageType(StorageType.File).build());
+            js = nc.jetStream();
+            kv = nc.keyValue("sync");
+            for (int k = 0; k < 1000; k++) {
+                kv.put("k" + k, new byte[128]);
+            }
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2) {
+            System.err.println("usage: SyncRounds <urlA> <urlB> [rounds] [n]");
+            System.exit(2);
+        }
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
+        int n = args.length > 3 ? Integer.parseInt(args[3]) : 5000;
+        Target a = new Target(args[0]);
+        Target b = new Target(args[1]);
+        byte[] body = new byte[128];
+        String[] names = {"JS publish sync (msgs/s)", "KV put sync (puts/s)", "KV get (gets/s)"};
+        for (int s = 0; s < names.length; s++) {
+            int scenario = s;
+            for (Target t : new Target[] {a, b}) {
+                t.rates.add(new ArrayList<>());
+                Op op = op(t, scenario, body);
+                time(op, n / 2); // warm-up
+            }
+            for (int r = 0; r < rounds; r++) {
+                Target first = r % 2 == 0 ? a : b;
+                Target second = first == a ? b : a;
+                for (Target t : new Target[] {first, second}) {
+                    double rate = time(op(t, scenario, body), n);
+                    t.rates.get(scenario).add(rate);
+                }
+                System.err.printf(Locale.ROOT, "  %s round %d: A %.0f, B %.0f%n", names[scenario], r + 1,
+                        last(a.rates.get(scenario)), last(b.rates.get(scenario)));
+            }
+            List<Double> ra = a.rates.get(scenario);
+            List<Double> rb = b.rates.get(scenario);
+            System.out.printf(Locale.ROOT, "| %-26s | %8.0f | %8.0f | %5.2f | %6.0f-%-6.0f | %6.0f-%-6.0f |%n",
+                    names[scenario], median(ra), median(rb), median(rb) / median(ra), min(ra), max(ra), min(rb),
+                    max(rb));
+        }
+        a.nc.close();
+        b.nc.close();
+    }
+
+    static Op op(Target t, int scenario, byte[] body) {
+        return switch (scenario) {
+            case 0 -> i -> t.js.publish("sync.js", body);
+            case 1 -> i -> t.kv.put("k" + (i % 1000), body);
+            default -> i -> {
+                if (t.kv.get("k" + (i % 1000)) == null) {
+                    throw new IllegalStateException("key k" + (i % 1000) + " missing");
+                }
+            };
+        };
+    }
+
+    static double time(Op op, int n) throws Exception {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            op.run(i);
+        }
+        return n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    static double last(List<Double> l) {
+        return l.get(l.size() - 1);
+    }
+
+    static double median(List<Double> l) {
+        List<Double> s = new ArrayList<>(l);
+        s.sort(null);
+        int m = s.size() / 2;
+        return s.size() % 2 == 1 ? s.get(m) : (s.get(m - 1) + s.get(m)) / 2;
+    }
+
+    static double min(List<Double> l) {
+        return l.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+    }
+
+    static double max(List<Double> l) {
+        return l.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    }
+}
