@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# nats-server and JetKV running side by side, measured in alternating rounds (A B, B A, ...):
+#
+#   bench/rounds.sh sync [ROUNDS] [N]        defaults: 10 rounds of 5000 sync requests per scenario and server
+#   bench/rounds.sh consumers [ROUNDS] [N]   defaults: 10 rounds reading a stream of 100000 messages
+#
+# bench/run.sh and bench/consumers.sh measure one server after the other, which compares two different moments
+# of this VM: its speed drifts by 2x within a minute, most of all for one request at a time. Here both servers
+# run at once (-js, fresh stores, default durability) and one jnats client alternates between them, after an
+# untimed round each. sync (bench/SyncRounds.java): N JS publishes, N KV puts and N KV gets (direct get) per
+# round. consumers (bench/ConsumerRounds.java, bench/ConsumerBench.java's scenarios): ordered push replay and
+# pull fetch with explicit and AckPolicy.All acks of an N-message stream. Prints each server's median rate and
+# the spread of its rounds. Needs: java 17, nats-server on PATH (or NATS_SERVER=/path), jnats 2.25.1 in ~/.m2
+# (or JNATS_JAR). About three minutes for sync, five for consumers, with the defaults.
+set -euo pipefail
+
+bench="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+root="$(dirname "$bench")"
+kind="${1:-}"
+case "$kind" in
+  sync) client=SyncRounds default_n=5000 width=26 ;;
+  consumers) client=ConsumerRounds default_n=100000 width=36 ;;
+  *)
+    echo "usage: bench/rounds.sh sync|consumers [ROUNDS] [N]" >&2
+    exit 2 ;;
+esac
+rounds="${2:-10}"
+n="${3:-$default_n}"
+nats_server="${NATS_SERVER:-nats-server}"
+jnats="${JNATS_JAR:-$HOME/.m2/repository/io/nats/jnats/2.25.1/jnats-2.25.1.jar}"
+
+if ! command -v "$nats_server" >/dev/null; then
+  echo "rounds.sh: $nats_server not found (apt-get install nats-server, or set NATS_SERVER)" >&2
+  exit 1
+fi
+if [ ! -f "$jnats" ]; then
+  echo "rounds.sh: $jnats missing; run 'mvn -q -DskipTests package' once, or set JNATS_JAR" >&2
+  exit 1
+fi
+
+work="$(mktemp -d)"
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck source=bench/servers.sh
+. "$bench/servers.sh"
+reference_pid=""
+cleanup() {
+  if [ -n "$reference_pid" ]; then
+    kill "$reference_pid" 2>/dev/null || true
+    wait "$reference_pid" 2>/dev/null || true
+  fi
+  bench_cleanup
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== building JetKV if stale, compiling the bench clients" >&2
+ensure_jetkv_built
+javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/SyncRounds.java" "$bench/ConsumerBench.java" \
+  "$bench/ConsumerRounds.java"
+
+start_server nats-server "$nats_server" -js -sd "$work/nats-server.store"
+reference_pid="$server_pid"
+reference_port="$server_port"
+server_pid=""
+start_server jetkv "$root/jetkv" -js -sd "$work/jetkv.store"
+run_client rounds "$client" "nats://127.0.0.1:$reference_port" "nats://127.0.0.1:$server_port" "$rounds" "$n"
+
+echo
+describe_run
+echo "rounds:      $kind: $rounds alternating rounds per scenario, N = $n (A = nats-server, B = JetKV)"
+echo
+printf "| %-${width}s | nats-server |    JetKV | JetKV/nats-server | nats-server rounds | JetKV rounds |\n" scenario
+echo "|---|---:|---:|---:|---:|---:|"
+grep "^|" "$work/rounds.out"
