@@ -17,7 +17,8 @@ import java.util.Locale;
  * same machine: on a small VM a round trip is set mostly by how the host schedules the woken threads, which
  * drifts by 2x within a minute, and a server measured after the other one would get a different machine.
  *
- * <p>Usage: {@code java -cp jnats-2.25.1.jar:. SyncRounds URL_A URL_B [rounds] [n]}. Per scenario, one untimed
+ * <p>Usage: {@code java -cp jnats-2.25.1.jar:. SyncRounds URL_A URL_B [rounds] [n] [sync|async]}; {@code async}
+ * times async JS publishes and async KV puts (at most 1,024 acks outstanding) instead. Per scenario, one untimed
  * warm-up round on each server, then {@code rounds} pairs of timed rounds of {@code n} requests, in the order
  * A B, B A, A B, ... Prints one markdown table row per scenario: each server's median rate, the ratio B/A
  * and each server's lowest and highest round.
@@ -33,6 +34,23 @@ public final class SyncRounds {
         final JetStream js;
         final KeyValue kv;
         final List<List<Double>> rates = new ArrayList<>();
+        final java.util.ArrayDeque<java.util.concurrent.CompletableFuture<io.nats.client.api.PublishAck>> outstanding =
+                new java.util.ArrayDeque<>();
+
+        /** Async rounds: keeps at most WINDOW acks outstanding; the round's last call waits for all of them. */
+        void window(java.util.concurrent.CompletableFuture<io.nats.client.api.PublishAck> f, int i) throws Exception {
+            outstanding.add(f);
+            while (outstanding.size() > WINDOW) {
+                outstanding.poll().get();
+            }
+            if (i == lastIndex) {
+                while (!outstanding.isEmpty()) {
+                    outstanding.poll().get();
+                }
+            }
+        }
+
+        int lastIndex;
 
         Target(String url) throws Exception {
             nc = Nats.connect(new Options.Builder().server(url).connectionTimeout(Duration.ofSeconds(10)).build());
@@ -56,50 +74,66 @@ public final class SyncRounds {
         }
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int n = args.length > 3 ? Integer.parseInt(args[3]) : 5000;
+        boolean async = args.length > 4 && args[4].equals("async");
         Target a = new Target(args[0]);
         Target b = new Target(args[1]);
         byte[] body = new byte[128];
-        String[] names = {"JS publish sync (msgs/s)", "KV put sync (puts/s)", "KV get (gets/s)"};
+        String[] names = async
+                ? new String[] {"JS publish async (msgs/s)", "KV put async (puts/s)"}
+                : new String[] {"JS publish sync (msgs/s)", "KV put sync (puts/s)", "KV get (gets/s)"};
         for (int s = 0; s < names.length; s++) {
-            int scenario = s;
+            int scenario = async ? ASYNC_JS + s : s;
+            int row = s;
             for (Target t : new Target[] {a, b}) {
                 t.rates.add(new ArrayList<>());
-                Op op = op(t, scenario, body);
-                time(op, n / 2); // warm-up
+                time(op(t, scenario, body), n / 2, t); // warm-up
             }
             for (int r = 0; r < rounds; r++) {
                 Target first = r % 2 == 0 ? a : b;
                 Target second = first == a ? b : a;
                 for (Target t : new Target[] {first, second}) {
-                    double rate = time(op(t, scenario, body), n);
-                    t.rates.get(scenario).add(rate);
+                    double rate = time(op(t, scenario, body), n, t);
+                    t.rates.get(row).add(rate);
                 }
-                System.err.printf(Locale.ROOT, "  %s round %d: A %.0f, B %.0f%n", names[scenario], r + 1,
-                        last(a.rates.get(scenario)), last(b.rates.get(scenario)));
+                System.err.printf(Locale.ROOT, "  %s round %d: A %.0f, B %.0f%n", names[row], r + 1,
+                        last(a.rates.get(row)), last(b.rates.get(row)));
             }
-            List<Double> ra = a.rates.get(scenario);
-            List<Double> rb = b.rates.get(scenario);
+            List<Double> ra = a.rates.get(row);
+            List<Double> rb = b.rates.get(row);
             System.out.printf(Locale.ROOT, "| %-26s | %8.0f | %8.0f | %5.2f | %6.0f-%-6.0f | %6.0f-%-6.0f |%n",
-                    names[scenario], median(ra), median(rb), median(rb) / median(ra), min(ra), max(ra), min(rb),
+                    names[row], median(ra), median(rb), median(rb) / median(ra), min(ra), max(ra), min(rb),
                     max(rb));
         }
         a.nc.close();
         b.nc.close();
     }
 
+    static final int ASYNC_JS = 3;
+    /** Async rounds: at most this many pub acks outstanding, as in bench/JetStreamBench.java. */
+    static final int WINDOW = 1024;
+
     static Op op(Target t, int scenario, byte[] body) {
         return switch (scenario) {
             case 0 -> i -> t.js.publish("sync.js", body);
             case 1 -> i -> t.kv.put("k" + (i % 1000), body);
-            default -> i -> {
+            case 2 -> i -> {
                 if (t.kv.get("k" + (i % 1000)) == null) {
                     throw new IllegalStateException("key k" + (i % 1000) + " missing");
                 }
             };
+            case ASYNC_JS -> i -> t.window(t.js.publishAsync("sync.js", body), i);
+            default -> i -> t.window(t.js.publishAsync("$KV.sync.k" + (i % 1000), body), i);
         };
     }
 
     static double time(Op op, int n) throws Exception {
+        return time(op, n, null);
+    }
+
+    static double time(Op op, int n, Target t) throws Exception {
+        if (t != null) {
+            t.lastIndex = n - 1;
+        }
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
             op.run(i);

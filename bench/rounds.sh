@@ -2,13 +2,15 @@
 # nats-server and JetKV running side by side, measured in alternating rounds (A B, B A, ...):
 #
 #   bench/rounds.sh sync [ROUNDS] [N]        defaults: 10 rounds of 5000 sync requests per scenario and server
+#   bench/rounds.sh publish [ROUNDS] [N]     defaults: 10 rounds of 100000 async publishes (1024 acks outstanding)
 #   bench/rounds.sh consumers [ROUNDS] [N]   defaults: 10 rounds reading a stream of 100000 messages
 #
 # bench/run.sh and bench/consumers.sh measure one server after the other, which compares two different moments
 # of this VM: its speed drifts by 2x within a minute, most of all for one request at a time. Here both servers
 # run at once (-js, fresh stores, default durability) and one jnats client alternates between them, after an
 # untimed round each. sync (bench/SyncRounds.java): N JS publishes, N KV puts and N KV gets (direct get) per
-# round. consumers (bench/ConsumerRounds.java, bench/ConsumerBench.java's scenarios): ordered push replay and
+# round; publish (the same client): N async JS publishes and N async KV puts per round. consumers
+# (bench/ConsumerRounds.java, bench/ConsumerBench.java's scenarios): ordered push replay and
 # pull fetch with explicit and AckPolicy.All acks of an N-message stream. Prints each server's median rate and
 # the spread of its rounds. Needs: java 17, nats-server on PATH (or NATS_SERVER=/path), jnats 2.25.1 in ~/.m2
 # (or JNATS_JAR). About three minutes for sync, five for consumers, with the defaults.
@@ -18,10 +20,11 @@ bench="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(dirname "$bench")"
 kind="${1:-}"
 case "$kind" in
-  sync) client=SyncRounds default_n=5000 width=26 ;;
-  consumers) client=ConsumerRounds default_n=100000 width=36 ;;
+  sync) client=SyncRounds default_n=5000 width=26 mode=sync ;;
+  publish) client=SyncRounds default_n=100000 width=26 mode=async ;;
+  consumers) client=ConsumerRounds default_n=100000 width=36 mode="" ;;
   *)
-    echo "usage: bench/rounds.sh sync|consumers [ROUNDS] [N]" >&2
+    echo "usage: bench/rounds.sh sync|publish|consumers [ROUNDS] [N]" >&2
     exit 2 ;;
 esac
 rounds="${2:-10}"
@@ -63,7 +66,8 @@ reference_pid="$server_pid"
 reference_port="$server_port"
 server_pid=""
 start_server jetkv "$root/jetkv" -js -sd "$work/jetkv.store"
-run_client rounds "$client" "nats://127.0.0.1:$reference_port" "nats://127.0.0.1:$server_port" "$rounds" "$n"
+# shellcheck disable=SC2086 # $mode: one word, or none
+run_client rounds "$client" "nats://127.0.0.1:$reference_port" "nats://127.0.0.1:$server_port" "$rounds" "$n" $mode
 
 echo
 describe_run
