@@ -2,9 +2,11 @@ import io.nats.client.Connection;
 import io.nats.client.Consumer;
 import io.nats.client.Dispatcher;
 import io.nats.client.ErrorListener;
+import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
+import io.nats.client.support.Status;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
@@ -53,7 +55,7 @@ public final class Bench {
     // The median, not the mean: on a shared two-core machine one run in a few lands on a compiler burst.
     static void run(String name, int repeats, Scenario warmup, Scenario timed) {
         try {
-            warmup.run();
+            System.err.printf(Locale.ROOT, "  %s warm-up: %.0f/s%n", name, warmup.run());
             double[] rates = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 rates[i] = timed.run();
@@ -159,6 +161,23 @@ public final class Bench {
                     @Override
                     public void slowConsumerDetected(Connection conn, Consumer consumer) {
                         note(trouble, name + ": client-side slow consumer");
+                    }
+
+                    // An ordered consumer (KV keys/watch too) recreates itself on a missed heartbeat: it costs a run.
+                    @Override
+                    public void heartbeatAlarm(Connection conn, JetStreamSubscription sub, long lastStreamSeq,
+                            long lastConsumerSeq) {
+                        note(trouble, name + ": heartbeat alarm at stream seq " + lastStreamSeq);
+                    }
+
+                    @Override
+                    public void unhandledStatus(Connection conn, JetStreamSubscription sub, Status status) {
+                        note(trouble, name + ": unhandled status " + status);
+                    }
+
+                    @Override
+                    public void pullStatusError(Connection conn, JetStreamSubscription sub, Status status) {
+                        note(trouble, name + ": pull status error " + status);
                     }
                 })
                 .build();

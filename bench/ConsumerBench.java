@@ -1,14 +1,10 @@
 import io.nats.client.Connection;
-import io.nats.client.Consumer;
 import io.nats.client.Dispatcher;
-import io.nats.client.ErrorListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
-import io.nats.client.Nats;
-import io.nats.client.Options;
 import io.nats.client.PullSubscribeOptions;
 import io.nats.client.PushSubscribeOptions;
 import io.nats.client.api.AckPolicy;
@@ -18,9 +14,7 @@ import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
-import io.nats.client.support.Status;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -65,36 +59,14 @@ public final class ConsumerBench {
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
         int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
 
-        try (Connection nc = connect(url, "bench-consumers")) {
+        try (Connection nc = Bench.connect(url, "bench-consumers", null)) {
             fill(nc, n);
-            run("ordered", repeats, () -> orderedReplay(nc, n));
-            run("pullexplicit", repeats, () -> pullFetch(nc, n, AckPolicy.Explicit));
-            run("pullall", repeats, () -> pullFetch(nc, n, AckPolicy.All));
+            Bench.run("ordered", repeats, () -> orderedReplay(nc, n), () -> orderedReplay(nc, n));
+            Bench.run("pullexplicit", repeats, () -> pullFetch(nc, n, AckPolicy.Explicit),
+                    () -> pullFetch(nc, n, AckPolicy.Explicit));
+            Bench.run("pullall", repeats, () -> pullFetch(nc, n, AckPolicy.All), () -> pullFetch(nc, n, AckPolicy.All));
             deleteStream(nc.jetStreamManagement());
         }
-    }
-
-    interface Scenario {
-        double run() throws Exception;
-    }
-
-    // One untimed run (client and server JIT), then the median of the timed ones: on a shared two-core machine
-    // one run in a few lands on a compiler or GC burst.
-    static void run(String name, int repeats, Scenario scenario) {
-        try {
-            System.err.printf(Locale.ROOT, "  %s warm-up: %.0f/s%n", name, scenario.run());
-            double[] rates = new double[repeats];
-            for (int i = 0; i < repeats; i++) {
-                rates[i] = scenario.run();
-                System.err.printf(Locale.ROOT, "  %s run %d: %.0f/s%n", name, i + 1, rates[i]);
-            }
-            Arrays.sort(rates);
-            System.out.printf(Locale.ROOT, "%s %.0f%n", name, rates[repeats / 2]);
-        } catch (Exception e) {
-            System.err.printf("%s failed: %s%n", name, e);
-            System.out.printf("%s FAIL %s%n", name, e.getClass().getSimpleName());
-        }
-        System.out.flush();
     }
 
     /** Creates the stream empty and publishes {@code n} messages with a bounded window of pub acks; untimed. */
@@ -131,7 +103,7 @@ public final class ConsumerBench {
         if (failure.get() != null) {
             throw new IllegalStateException("publish failed: " + failure.get(), failure.get());
         }
-        double rate = rate(n, System.nanoTime() - start);
+        double rate = Bench.rate(n, System.nanoTime() - start);
         long stored = jsm.getStreamInfo(STREAM).getStreamState().getMsgCount();
         if (stored != n) {
             throw new IllegalStateException("stream holds " + stored + " messages, published " + n);
@@ -161,7 +133,7 @@ public final class ConsumerBench {
                 }
             }, false, PushSubscribeOptions.builder().stream(STREAM).ordered(true).build());
             awaitProgress(done, received, n, "ordered");
-            double rate = rate(n, System.nanoTime() - start);
+            double rate = Bench.rate(n, System.nanoTime() - start);
             dispatcher.unsubscribe(sub);
             // Ordered delivery from sequence 1: the nth message must be stream sequence n, with no repeats.
             if (lastStreamSeq.get() != n) {
@@ -222,7 +194,7 @@ public final class ConsumerBench {
             received += batch.size();
         }
         nc.flush(STALL);
-        double rate = rate(n, System.nanoTime() - start);
+        double rate = Bench.rate(n, System.nanoTime() - start);
         sub.unsubscribe();
         if (received != n || lastStreamSeq != n) {
             throw new IllegalStateException("received " + received + ", last stream sequence " + lastStreamSeq);
@@ -295,54 +267,5 @@ public final class ConsumerBench {
                 throw e;
             }
         }
-    }
-
-    static Connection connect(String url, String name) throws Exception {
-        Options options = Options.builder()
-                .server(url)
-                .connectionName(name)
-                .noReconnect()
-                // Let publish() block briefly on a full outgoing queue instead of failing, as in Bench.
-                .maxMessagesInOutgoingQueue(65_536)
-                .writeQueuePushTimeout(STALL)
-                .errorListener(new ErrorListener() {
-                    @Override
-                    public void errorOccurred(Connection conn, String error) {
-                        System.err.println(name + ": server error " + error);
-                    }
-
-                    @Override
-                    public void exceptionOccurred(Connection conn, Exception exp) {
-                        System.err.println(name + ": " + exp);
-                    }
-
-                    @Override
-                    public void slowConsumerDetected(Connection conn, Consumer consumer) {
-                        System.err.println(name + ": client-side slow consumer");
-                    }
-
-                    // An ordered consumer recreates itself on a missed heartbeat: worth seeing, it costs a run.
-                    @Override
-                    public void heartbeatAlarm(Connection conn, JetStreamSubscription sub, long lastStreamSeq,
-                            long lastConsumerSeq) {
-                        System.err.println(name + ": heartbeat alarm at stream seq " + lastStreamSeq);
-                    }
-
-                    @Override
-                    public void unhandledStatus(Connection conn, JetStreamSubscription sub, Status status) {
-                        System.err.println(name + ": unhandled status " + status);
-                    }
-
-                    @Override
-                    public void pullStatusError(Connection conn, JetStreamSubscription sub, Status status) {
-                        System.err.println(name + ": pull status error " + status);
-                    }
-                })
-                .build();
-        return Nats.connect(options);
-    }
-
-    static double rate(int n, long nanos) {
-        return n / (nanos / 1e9);
     }
 }

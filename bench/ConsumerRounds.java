@@ -18,8 +18,8 @@ public final class ConsumerRounds {
         }
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int n = args.length > 3 ? Integer.parseInt(args[3]) : 100_000;
-        try (Connection a = ConsumerBench.connect(args[0], "rounds-a");
-                Connection b = ConsumerBench.connect(args[1], "rounds-b")) {
+        try (Connection a = Bench.connect(args[0], "rounds-a", null);
+                Connection b = Bench.connect(args[1], "rounds-b", null)) {
             ConsumerBench.fill(a, n);
             ConsumerBench.fill(b, n);
             String[] names = {"ordered push consumer replay", "pull fetch(500), explicit ack each",
@@ -39,9 +39,9 @@ public final class ConsumerRounds {
                             ra.get(r), rb.get(r));
                 }
                 System.out.printf(Locale.ROOT, "| %-36s | %8.0f | %8.0f | %5.2f | %6.0f-%-6.0f | %6.0f-%-6.0f |%n",
-                        names[s], SyncRounds.median(ra), SyncRounds.median(rb),
-                        SyncRounds.median(rb) / SyncRounds.median(ra), SyncRounds.min(ra), SyncRounds.max(ra),
-                        SyncRounds.min(rb), SyncRounds.max(rb));
+                        names[s], JetStreamRounds.median(ra), JetStreamRounds.median(rb),
+                        JetStreamRounds.median(rb) / JetStreamRounds.median(ra), JetStreamRounds.min(ra), JetStreamRounds.max(ra),
+                        JetStreamRounds.min(rb), JetStreamRounds.max(rb));
             }
         }
     }

@@ -1,13 +1,8 @@
 import io.nats.client.Connection;
-import io.nats.client.Consumer;
-import io.nats.client.ErrorListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
-import io.nats.client.JetStreamSubscription;
 import io.nats.client.KeyValue;
 import io.nats.client.KeyValueOptions;
-import io.nats.client.Nats;
-import io.nats.client.Options;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueStatus;
@@ -15,7 +10,6 @@ import io.nats.client.api.KeyValueWatcher;
 import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
 import io.nats.client.impl.NatsKeyValueWatchSubscription;
-import io.nats.client.support.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,7 +63,7 @@ public final class KvScale {
         Duration limit = Duration.ofSeconds(args.length > 3 ? Long.parseLong(args[3]) : 300);
 
         memory(procStatus, "start");
-        try (Connection nc = connect(url, "bench-kv-scale-load")) {
+        try (Connection nc = Bench.connect(url, "bench-kv-scale-load", null)) {
             freshBucket(nc);
             if (!phase("load", limit, "%.0f", () -> load(nc, n))) {
                 return; // nothing to read back
@@ -98,7 +92,7 @@ public final class KvScale {
      * that ran out of time, so the next phase does not compete with it on the server.
      */
     static void readPhase(String url, String name, Duration limit, String format, ReadPhase phase) throws Exception {
-        try (Connection nc = connect(url, "bench-kv-scale-" + name)) {
+        try (Connection nc = Bench.connect(url, "bench-kv-scale-" + name, null)) {
             // jnats' keys() reads its ordered consumer with nextMessage(request timeout) and returns what it has
             // on the first timeout; a longer timeout makes a slow server show up as a long time, not a short list.
             KeyValue kv = nc.keyValue(BUCKET, KeyValueOptions.builder().jsRequestTimeout(STALL).build());
@@ -165,7 +159,7 @@ public final class KvScale {
             if ((i + 1) % 100_000 == 0) {
                 long now = System.nanoTime();
                 System.err.printf(Locale.ROOT, "  load: %d puts, last 100k at %.0f/s%n", i + 1,
-                        rate(100_000, now - lastReport));
+                        Bench.rate(100_000, now - lastReport));
                 lastReport = now;
             }
         }
@@ -176,7 +170,7 @@ public final class KvScale {
         if (failure.get() != null) {
             throw new IllegalStateException("put failed: " + failure.get(), failure.get());
         }
-        return rate(n, System.nanoTime() - start);
+        return Bench.rate(n, System.nanoTime() - start);
     }
 
     /**
@@ -297,49 +291,5 @@ public final class KvScale {
                 .maxHistoryPerKey(1)
                 .storageType(StorageType.File)
                 .build());
-    }
-
-    static Connection connect(String url, String name) throws Exception {
-        Options options = Options.builder()
-                .server(url)
-                .connectionName(name)
-                .noReconnect()
-                // Let publish() block briefly on a full outgoing queue instead of failing, as in Bench.
-                .maxMessagesInOutgoingQueue(65_536)
-                .writeQueuePushTimeout(STALL)
-                .errorListener(new ErrorListener() {
-                    @Override
-                    public void errorOccurred(Connection conn, String error) {
-                        System.err.println(name + ": server error " + error);
-                    }
-
-                    @Override
-                    public void exceptionOccurred(Connection conn, Exception exp) {
-                        System.err.println(name + ": " + exp);
-                    }
-
-                    @Override
-                    public void slowConsumerDetected(Connection conn, Consumer consumer) {
-                        System.err.println(name + ": client-side slow consumer");
-                    }
-
-                    // keys() and watchAll are ordered consumers, which recreate themselves on a missed heartbeat.
-                    @Override
-                    public void heartbeatAlarm(Connection conn, JetStreamSubscription sub, long lastStreamSeq,
-                            long lastConsumerSeq) {
-                        System.err.println(name + ": heartbeat alarm at stream seq " + lastStreamSeq);
-                    }
-
-                    @Override
-                    public void unhandledStatus(Connection conn, JetStreamSubscription sub, Status status) {
-                        System.err.println(name + ": unhandled status " + status);
-                    }
-                })
-                .build();
-        return Nats.connect(options);
-    }
-
-    static double rate(int n, long nanos) {
-        return n / (nanos / 1e9);
     }
 }

@@ -43,7 +43,7 @@ measure() {
 
 echo "== building JetKV if stale, compiling bench/ConsumerBench.java" >&2
 ensure_jetkv_built
-javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/ConsumerBench.java"
+javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/Bench.java" "$bench/ConsumerBench.java"
 
 measure nats-server "$nats_server"
 ensure_jetkv_built

@@ -56,7 +56,7 @@ measure() {
 
 echo "== building JetKV if stale, compiling bench/KvScale.java" >&2
 ensure_jetkv_built
-javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/KvScale.java"
+javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/Bench.java" "$bench/KvScale.java"
 
 measure nats-server "$nats_server"
 ensure_jetkv_built

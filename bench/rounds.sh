@@ -8,7 +8,7 @@
 # bench/run.sh and bench/consumers.sh measure one server after the other, which compares two different moments
 # of this VM: its speed drifts by 2x within a minute, most of all for one request at a time. Here both servers
 # run at once (-js, fresh stores, default durability) and one jnats client alternates between them, after an
-# untimed round each. sync (bench/SyncRounds.java): N JS publishes, N KV puts and N KV gets (direct get) per
+# untimed round each. sync (bench/JetStreamRounds.java): N JS publishes, N KV puts and N KV gets (direct get) per
 # round; publish (the same client): N async JS publishes and N async KV puts per round. consumers
 # (bench/ConsumerRounds.java, bench/ConsumerBench.java's scenarios): ordered push replay and
 # pull fetch with explicit and AckPolicy.All acks of an N-message stream. Prints each server's median rate and
@@ -20,8 +20,8 @@ bench="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(dirname "$bench")"
 kind="${1:-}"
 case "$kind" in
-  sync) client=SyncRounds default_n=5000 width=26 mode=sync ;;
-  publish) client=SyncRounds default_n=100000 width=26 mode=async ;;
+  sync) client=JetStreamRounds default_n=5000 width=26 mode=sync ;;
+  publish) client=JetStreamRounds default_n=100000 width=26 mode=async ;;
   consumers) client=ConsumerRounds default_n=100000 width=36 mode="" ;;
   *)
     echo "usage: bench/rounds.sh sync|publish|consumers [ROUNDS] [N]" >&2
@@ -58,8 +58,8 @@ trap 'exit 130' INT TERM
 
 echo "== building JetKV if stale, compiling the bench clients" >&2
 ensure_jetkv_built
-javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/SyncRounds.java" "$bench/ConsumerBench.java" \
-  "$bench/ConsumerRounds.java"
+javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/Bench.java" "$bench/JetStreamRounds.java" \
+  "$bench/ConsumerBench.java" "$bench/ConsumerRounds.java"
 
 start_server nats-server "$nats_server" -js -sd "$work/nats-server.store"
 reference_pid="$server_pid"

@@ -2,28 +2,25 @@ import io.nats.client.Connection;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.KeyValue;
-import io.nats.client.Nats;
-import io.nats.client.Options;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Sync round trips (one request at a time) against two servers in alternating rounds, so that both see the
+ * JetStream publishes, KV puts and KV gets against two servers in alternating rounds, so that both see the
  * same machine: on a small VM a round trip is set mostly by how the host schedules the woken threads, which
  * drifts by 2x within a minute, and a server measured after the other one would get a different machine.
  *
- * <p>Usage: {@code java -cp jnats-2.25.1.jar:. SyncRounds URL_A URL_B [rounds] [n] [sync|async]}; {@code async}
- * times async JS publishes and async KV puts (at most 1,024 acks outstanding) instead. Per scenario, one untimed
- * warm-up round on each server, then {@code rounds} pairs of timed rounds of {@code n} requests, in the order
- * A B, B A, A B, ... Prints one markdown table row per scenario: each server's median rate, the ratio B/A
- * and each server's lowest and highest round.
+ * <p>Usage: {@code java -cp jnats-2.25.1.jar:. JetStreamRounds URL_A URL_B [rounds] [n] [sync|async]}: sync
+ * round trips (one request at a time) by default, or async JS publishes and KV puts (at most 1,024 acks
+ * outstanding). Per scenario, one untimed warm-up round on each server, then {@code rounds} pairs of timed
+ * rounds of {@code n} requests, in the order A B, B A, A B, ... Prints one markdown table row per scenario:
+ * each server's median rate, the ratio B/A and each server's lowest and highest round.
  */
-public final class SyncRounds {
+public final class JetStreamRounds {
     interface Op {
         void run(int i) throws Exception;
     }
@@ -53,7 +50,7 @@ public final class SyncRounds {
         int lastIndex;
 
         Target(String url) throws Exception {
-            nc = Nats.connect(new Options.Builder().server(url).connectionTimeout(Duration.ofSeconds(10)).build());
+            nc = Bench.connect(url, "rounds", null);
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addStream(StreamConfiguration.builder().name("SYNC").subjects("sync.js")
                     .storageType(StorageType.File).build());
@@ -69,7 +66,7 @@ public final class SyncRounds {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: SyncRounds <urlA> <urlB> [rounds] [n]");
+            System.err.println("usage: JetStreamRounds <urlA> <urlB> [rounds] [n]");
             System.exit(2);
         }
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
