@@ -40,6 +40,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,6 +73,20 @@ class ConsumersIT {
                 throw new AssertionError("timed out waiting for " + what);
             }
             Thread.sleep(20); // polling an eventual state, not synchronising
+        }
+    }
+
+    /** Publishes messages 1 to {@code n} asynchronously, at most 1,000 unacknowledged, and waits for every ack. */
+    private static void publishAcked(JetStream js, int n, IntFunction<String> subject, byte[] body) throws Exception {
+        List<CompletableFuture<PublishAck>> window = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            window.add(js.publishAsync(subject.apply(i), body));
+            if (window.size() == 1000 || i == n) {
+                for (CompletableFuture<PublishAck> f : window) {
+                    f.get(10, TimeUnit.SECONDS);
+                }
+                window.clear();
+            }
         }
     }
 
@@ -173,16 +188,7 @@ class ConsumersIT {
             stream(nc, "BIG", "big.>");
             int n = 30_000;
             JetStream js = nc.jetStream();
-            List<CompletableFuture<PublishAck>> window = new ArrayList<>();
-            for (int i = 1; i <= n; i++) {
-                window.add(js.publishAsync("big." + (i % 100), new byte[16]));
-                if (window.size() == 1000 || i == n) {
-                    for (CompletableFuture<PublishAck> f : window) {
-                        f.get(10, TimeUnit.SECONDS);
-                    }
-                    window.clear();
-                }
-            }
+            publishAcked(js, n, i -> "big." + (i % 100), new byte[16]);
             JetStreamSubscription sub = js.subscribe("big.>", PushSubscribeOptions.builder()
                     .configuration(ConsumerConfiguration.builder().ackPolicy(AckPolicy.None).build()).build());
             ConsumerInfo ci = sub.getConsumerInfo();
@@ -254,17 +260,7 @@ class ConsumersIT {
             stream(nc, "O", "o.>");
             int n = 5000;
             JetStream js = nc.jetStream();
-            for (int i = 1; i <= n; i++) {
-                js.publishAsync("o." + (i % 7), new byte[256]);
-            }
-            nc.flush(Duration.ofSeconds(5));
-            await(() -> {
-                try {
-                    return nc.jetStreamManagement().getStreamInfo("O").getStreamState().getMsgCount() == n;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, 10_000, "all published");
+            publishAcked(js, n, i -> "o." + (i % 7), new byte[256]);
             JetStreamSubscription sub = js.subscribe("o.>", PushSubscribeOptions.builder().ordered(true).build());
             expectSequences(sub, n);
             sub.unsubscribe();
@@ -334,10 +330,7 @@ class ConsumersIT {
             int n = 1500;
             JetStream js = nc.jetStream();
             byte[] body = new byte[4096];
-            for (int i = 0; i < n; i++) {
-                js.publishAsync("f", body);
-            }
-            nc.flush(Duration.ofSeconds(5));
+            publishAcked(js, n, i -> "f", body);
             JetStreamSubscription sub = js.subscribe("f", PushSubscribeOptions.builder().configuration(
                     ConsumerConfiguration.builder().flowControl(Duration.ofMillis(500)).build()).build());
             AtomicLong last = new AtomicLong();
