@@ -20,9 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One consumer of a stream (nats-server's {@code consumer.go}): its delivery cursor, pending acks,
@@ -509,7 +507,7 @@ final class Consumer {
 
     /** Continues delivery on the writer after {@code delayNanos}; the timer's tick does it if this is lost. */
     private void scheduleReplay(long delayNanos) {
-        CompletableFuture.delayedExecutor(delayNanos, TimeUnit.NANOSECONDS).execute(() -> stream.execute(b -> {
+        set.later(delayNanos, () -> stream.execute(b -> {
             deliverMore(ConsumerManager.nowNanos());
             set.persistIfDirty(this);
         }));

@@ -24,7 +24,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +50,7 @@ public final class ConsumerManager implements AutoCloseable {
     private final StorageBackend storage;
     private final Map<Stream, ConsumerSet> sets = new ConcurrentHashMap<>();
     private final List<MessageBus.Subscription> subscriptions = new ArrayList<>();
-    private ScheduledExecutorService timer;
+    private volatile ScheduledExecutorService timer;
 
     public ConsumerManager(StreamManager streams, MessageBus bus, StorageBackend storage) {
         this.streams = streams;
@@ -96,6 +95,22 @@ public final class ConsumerManager implements AutoCloseable {
         subscriptions.clear();
         if (timer != null) {
             timer.shutdownNow();
+        }
+    }
+
+    /**
+     * Runs {@code task} on the consumer timer after {@code delayNanos} (replay pacing); dropped once the manager is
+     * closed or before it started, where the 50 ms tick would not run either.
+     */
+    void later(long delayNanos, Runnable task) {
+        ScheduledExecutorService t = timer;
+        if (t == null) {
+            return;
+        }
+        try {
+            t.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
         }
     }
 
@@ -237,13 +252,18 @@ public final class ConsumerManager implements AutoCloseable {
         return s;
     }
 
+    /** Work for the stream's writer: the stream's consumers, the time, and the batch it runs in. */
+    private interface WriterWork {
+        void run(ConsumerSet set, long now, Stream.Batch batch);
+    }
+
     /** Runs {@code work} on the stream's writer; its {@link JsApiException}s become the error reply. */
-    private void hop(ApiRequest req, Stream stream, BiConsumer<ConsumerSet, Long> work) {
+    private void hop(ApiRequest req, Stream stream, WriterWork work) {
         boolean queued = stream.execute(new Stream.Task() {
             @Override
             public void run(Stream.Batch batch) {
                 try {
-                    work.accept(setFor(stream), nowNanos());
+                    work.run(setFor(stream), nowNanos(), batch);
                 } catch (JsApiException e) {
                     req.fail(e);
                 }
@@ -349,7 +369,7 @@ public final class ConsumerManager implements AutoCloseable {
                 }
             }
         }
-        hop(req, stream, (set, now) -> {
+        hop(req, stream, (set, now, batch) -> {
             Consumer existing = set.get(name);
             if (existing != null) {
                 if (!existing.config().toJson().equals(full.toJson())) {
@@ -381,7 +401,7 @@ public final class ConsumerManager implements AutoCloseable {
     private void info(ApiRequest req) {
         Stream stream = requireStream(req);
         String name = req.arg(1);
-        hop(req, stream, (set, now) -> {
+        hop(req, stream, (set, now, batch) -> {
             Consumer c = set.get(name);
             if (c == null) {
                 throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
@@ -393,27 +413,15 @@ public final class ConsumerManager implements AutoCloseable {
     private void delete(ApiRequest req) {
         Stream stream = requireStream(req);
         String name = req.arg(1);
-        boolean queued = stream.execute(new Stream.Task() {
-            @Override
-            public void run(Stream.Batch batch) {
-                if (!setFor(stream).remove(name)) {
-                    req.fail(JsError.CONSUMER_NOT_FOUND);
-                    return;
-                }
-                ObjectNode o = JsJson.object();
-                o.put("success", true);
-                // after the flush: on an interest stream the delete may have removed messages
-                batch.send(req.reply(), null, req.responseBytes(o));
+        hop(req, stream, (set, now, batch) -> {
+            if (!set.remove(name)) {
+                throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
             }
-
-            @Override
-            public void rejected(Stream.Batch batch) {
-                req.fail(JsError.STREAM_NOT_FOUND);
-            }
+            ObjectNode o = JsJson.object();
+            o.put("success", true);
+            // after the flush: on an interest stream the delete may have removed messages
+            batch.send(req.reply(), null, req.responseBytes(o));
         });
-        if (!queued) {
-            req.fail(stream.isClosed() ? JsError.STREAM_NOT_FOUND : JsError.TOO_MANY_REQUESTS);
-        }
     }
 
     private static int offset(ApiRequest req) {
@@ -439,7 +447,7 @@ public final class ConsumerManager implements AutoCloseable {
     private void list(ApiRequest req) {
         Stream stream = requireStream(req);
         int offset = offset(req);
-        hop(req, stream, (set, now) -> {
+        hop(req, stream, (set, now, batch) -> {
             List<Consumer> all = set.all();
             ObjectNode out = JsJson.object();
             out.put("total", all.size());

@@ -34,6 +34,11 @@ final class ConsumerSet implements StreamListener, Interest {
     private final ConcurrentSkipListMap<String, Consumer> consumers = new ConcurrentSkipListMap<>();
     final AtomicBoolean tickQueued = new AtomicBoolean();
 
+    /** Any thread: runs {@code task} on the consumer timer after {@code delayNanos}. */
+    void later(long delayNanos, Runnable task) {
+        manager.later(delayNanos, task);
+    }
+
     ConsumerSet(ConsumerManager manager, Stream stream) {
         this.manager = manager;
         this.stream = stream;
