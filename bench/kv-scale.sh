@@ -18,20 +18,6 @@ bench="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(dirname "$bench")"
 keys="${1:-1000000}"
 phase_limit="${PHASE_LIMIT:-300}"
-nats_server="${NATS_SERVER:-nats-server}"
-jnats="${JNATS_JAR:-$HOME/.m2/repository/io/nats/jnats/2.25.1/jnats-2.25.1.jar}"
-
-if ! command -v "$nats_server" >/dev/null; then
-  echo "kv-scale.sh: $nats_server not found (apt-get install nats-server, or set NATS_SERVER)" >&2
-  exit 1
-fi
-if [ ! -f "$jnats" ]; then
-  echo "kv-scale.sh: $jnats missing; run 'mvn -q -DskipTests package' once, or set JNATS_JAR" >&2
-  exit 1
-fi
-
-work="$(mktemp -d)"
-load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck source=bench/servers.sh
 . "$bench/servers.sh"
 trap bench_cleanup EXIT

@@ -29,20 +29,6 @@ case "$kind" in
 esac
 rounds="${2:-10}"
 n="${3:-$default_n}"
-nats_server="${NATS_SERVER:-nats-server}"
-jnats="${JNATS_JAR:-$HOME/.m2/repository/io/nats/jnats/2.25.1/jnats-2.25.1.jar}"
-
-if ! command -v "$nats_server" >/dev/null; then
-  echo "rounds.sh: $nats_server not found (apt-get install nats-server, or set NATS_SERVER)" >&2
-  exit 1
-fi
-if [ ! -f "$jnats" ]; then
-  echo "rounds.sh: $jnats missing; run 'mvn -q -DskipTests package' once, or set JNATS_JAR" >&2
-  exit 1
-fi
-
-work="$(mktemp -d)"
-load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck source=bench/servers.sh
 . "$bench/servers.sh"
 reference_pid=""

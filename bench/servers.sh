@@ -1,7 +1,21 @@
-# Server handling shared by bench/consumers.sh and bench/kv-scale.sh; sourced, not run. The caller sets
-# root (the repository), work (a scratch directory it removes) and nats_server, and calls bench_cleanup from its
-# EXIT trap. Each server picks its own port (-p -1) and names it in its log, as nats-server does, so nothing
-# probes for a free port.
+# Server handling shared by bench/consumers.sh, bench/kv-scale.sh and bench/rounds.sh; sourced, not run. The
+# caller sets root (the repository) and calls bench_cleanup from its EXIT trap. Sourcing checks the tools (nats-server
+# on PATH or NATS_SERVER, jnats 2.25.1 in ~/.m2 or JNATS_JAR) and sets nats_server, jnats, work (a scratch
+# directory bench_cleanup removes) and load_start. Each server picks its own port (-p -1) and names it in its
+# log, as nats-server does, so nothing probes for a free port.
+
+nats_server="${NATS_SERVER:-nats-server}"
+jnats="${JNATS_JAR:-$HOME/.m2/repository/io/nats/jnats/2.25.1/jnats-2.25.1.jar}"
+if ! command -v "$nats_server" >/dev/null; then
+  echo "$(basename "$0"): $nats_server not found (apt-get install nats-server, or set NATS_SERVER)" >&2
+  exit 1
+fi
+if [ ! -f "$jnats" ]; then
+  echo "$(basename "$0"): $jnats missing; run 'mvn -q -DskipTests package' once, or set JNATS_JAR" >&2
+  exit 1
+fi
+work="$(mktemp -d)"
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 server_pid=""
 server_port=""
