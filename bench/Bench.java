@@ -2,6 +2,8 @@ import io.nats.client.Connection;
 import io.nats.client.Consumer;
 import io.nats.client.Dispatcher;
 import io.nats.client.ErrorListener;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
 import io.nats.client.Nats;
@@ -193,5 +195,16 @@ public final class Bench {
 
     static double rate(int n, long nanos) {
         return n / (nanos / 1e9);
+    }
+
+    /** Deletes a stream left by an earlier run; a stream that is not there is fine. */
+    static void deleteStream(JetStreamManagement jsm, String name) throws Exception {
+        try {
+            jsm.deleteStream(name);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() != 10059) { // stream not found: nothing to delete
+                throw e;
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.DeliverPolicy;
 import io.nats.client.api.PublishAck;
+import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.time.Duration;
@@ -38,6 +39,9 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class ConsumerBench {
     static final String STREAM = "CONSUMER_BENCH";
     static final String SUBJECT = "cbench.data";
+    // The work-queue scenario's stream: each run empties it, so each run fills it again (untimed).
+    static final String WQ_STREAM = "CONSUMER_BENCH_WQ";
+    static final String WQ_SUBJECT = "cbench.wq";
     static final String DURABLE = "cbench-pull";
     static final int PAYLOAD_SIZE = 128;
     static final int BATCH = 500;
@@ -65,17 +69,28 @@ public final class ConsumerBench {
             Bench.run("pullexplicit", repeats, () -> pullFetch(nc, n, AckPolicy.Explicit),
                     () -> pullFetch(nc, n, AckPolicy.Explicit));
             Bench.run("pullall", repeats, () -> pullFetch(nc, n, AckPolicy.All), () -> pullFetch(nc, n, AckPolicy.All));
-            deleteStream(nc.jetStreamManagement());
+            Bench.run("workqueue", repeats, () -> workQueue(nc, n), () -> workQueue(nc, n));
+            Bench.deleteStream(nc.jetStreamManagement(), STREAM);
+            Bench.deleteStream(nc.jetStreamManagement(), WQ_STREAM);
         }
     }
 
     /** Creates the stream empty and publishes {@code n} messages with a bounded window of pub acks; untimed. */
     static void fill(Connection nc, int n) throws Exception {
+        double rate = fill(nc, STREAM, SUBJECT, RetentionPolicy.Limits, n);
+        System.err.printf(Locale.ROOT, "  fill: %d messages of %d bytes at %.0f/s%n", n, PAYLOAD_SIZE, rate);
+        System.out.printf(Locale.ROOT, "fill %.0f%n", rate);
+    }
+
+    /** Creates {@code stream} empty and publishes {@code n} messages (as {@link #fill(Connection, int)}); the rate. */
+    static double fill(Connection nc, String stream, String subject, RetentionPolicy retention, int n)
+            throws Exception {
         JetStreamManagement jsm = nc.jetStreamManagement();
-        deleteStream(jsm);
+        Bench.deleteStream(jsm, stream);
         jsm.addStream(StreamConfiguration.builder()
-                .name(STREAM)
-                .subjects(SUBJECT)
+                .name(stream)
+                .subjects(subject)
+                .retentionPolicy(retention)
                 .storageType(StorageType.File)
                 .build());
         JetStream js = nc.jetStream();
@@ -87,7 +102,7 @@ public final class ConsumerBench {
             if (!window.tryAcquire(STALL.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new IllegalStateException("no pub ack for " + STALL + " at message " + i);
             }
-            js.publishAsync(SUBJECT, payload).whenComplete((PublishAck ack, Throwable error) -> {
+            js.publishAsync(subject, payload).whenComplete((PublishAck ack, Throwable error) -> {
                 if (error != null) {
                     failure.compareAndSet(null, error);
                 } else if (ack.hasError()) {
@@ -104,12 +119,11 @@ public final class ConsumerBench {
             throw new IllegalStateException("publish failed: " + failure.get(), failure.get());
         }
         double rate = Bench.rate(n, System.nanoTime() - start);
-        long stored = jsm.getStreamInfo(STREAM).getStreamState().getMsgCount();
+        long stored = jsm.getStreamInfo(stream).getStreamState().getMsgCount();
         if (stored != n) {
             throw new IllegalStateException("stream holds " + stored + " messages, published " + n);
         }
-        System.err.printf(Locale.ROOT, "  fill: %d messages of %d bytes at %.0f/s%n", n, PAYLOAD_SIZE, rate);
-        System.out.printf(Locale.ROOT, "fill %.0f%n", rate);
+        return rate;
     }
 
     /**
@@ -151,16 +165,40 @@ public final class ConsumerBench {
      * stops after a flush, i.e. once the server has read the last ack.
      */
     static double pullFetch(Connection nc, int n, AckPolicy ackPolicy) throws Exception {
+        return pullFetch(nc, STREAM, SUBJECT, n, ackPolicy);
+    }
+
+    /**
+     * A work-queue stream of {@code n} messages (filled untimed before each run) read by a pull consumer that acks
+     * each message, which removes it; the clock runs as in {@link #pullFetch}. Afterwards the stream must be empty.
+     */
+    static double workQueue(Connection nc, int n) throws Exception {
+        fill(nc, WQ_STREAM, WQ_SUBJECT, RetentionPolicy.WorkQueue, n);
+        double rate = pullFetch(nc, WQ_STREAM, WQ_SUBJECT, n, AckPolicy.Explicit);
         JetStreamManagement jsm = nc.jetStreamManagement();
-        deleteConsumer(jsm);
-        jsm.addOrUpdateConsumer(STREAM, ConsumerConfiguration.builder()
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        long left;
+        while ((left = jsm.getStreamInfo(WQ_STREAM).getStreamState().getMsgCount()) != 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("work queue still holds " + left + " acked messages after 10 s");
+            }
+            Thread.sleep(50);
+        }
+        return rate;
+    }
+
+    static double pullFetch(Connection nc, String stream, String subject, int n, AckPolicy ackPolicy)
+            throws Exception {
+        JetStreamManagement jsm = nc.jetStreamManagement();
+        deleteConsumer(jsm, stream);
+        jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder()
                 .durable(DURABLE)
-                .filterSubject(SUBJECT)
+                .filterSubject(subject)
                 .ackPolicy(ackPolicy)
                 .deliverPolicy(DeliverPolicy.All)
                 .maxAckPending(MAX_ACK_PENDING)
                 .build());
-        JetStreamSubscription sub = nc.jetStream().subscribe(SUBJECT, PullSubscribeOptions.bind(STREAM, DURABLE));
+        JetStreamSubscription sub = nc.jetStream().subscribe(subject, PullSubscribeOptions.bind(stream, DURABLE));
         int received = 0;
         int shortBatches = 0;
         long stalledSince = 0;
@@ -177,7 +215,7 @@ public final class ConsumerBench {
                 stalledSince = stalledSince == 0 ? System.nanoTime() : stalledSince;
                 if (System.nanoTime() - stalledSince > STALL.toNanos()) {
                     throw new IllegalStateException("pull " + ackPolicy + " stalled at " + received + " of " + n
-                            + "; " + describe(jsm));
+                            + "; " + describe(jsm, stream));
                 }
                 continue;
             }
@@ -202,17 +240,17 @@ public final class ConsumerBench {
         if (shortBatches > 0) {
             System.err.printf("  pull %s: %d short batches%n", ackPolicy, shortBatches);
         }
-        checkAllAcked(jsm, n, ackPolicy);
+        checkAllAcked(jsm, stream, n, ackPolicy);
         return rate;
     }
 
     // Untimed: a server may apply acks after the flush's PONG (nats-server queues them for the consumer), so
     // poll the consumer's ack floor to a deadline rather than reading it once.
-    static void checkAllAcked(JetStreamManagement jsm, int n, AckPolicy ackPolicy) throws Exception {
+    static void checkAllAcked(JetStreamManagement jsm, String stream, int n, AckPolicy ackPolicy) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         ConsumerInfo info;
         do {
-            info = jsm.getConsumerInfo(STREAM, DURABLE);
+            info = jsm.getConsumerInfo(stream, DURABLE);
             if (info.getAckFloor().getStreamSequence() == n && info.getNumAckPending() == 0) {
                 return;
             }
@@ -223,9 +261,9 @@ public final class ConsumerBench {
                 + ", num pending " + info.getNumPending());
     }
 
-    static String describe(JetStreamManagement jsm) {
+    static String describe(JetStreamManagement jsm, String stream) {
         try {
-            ConsumerInfo info = jsm.getConsumerInfo(STREAM, DURABLE);
+            ConsumerInfo info = jsm.getConsumerInfo(stream, DURABLE);
             return "consumer delivered stream seq " + info.getDelivered().getStreamSequence() + ", ack floor "
                     + info.getAckFloor().getStreamSequence() + ", ack pending " + info.getNumAckPending()
                     + ", num pending " + info.getNumPending() + ", waiting " + info.getNumWaiting();
@@ -249,19 +287,9 @@ public final class ConsumerBench {
         }
     }
 
-    static void deleteStream(JetStreamManagement jsm) throws Exception {
+    static void deleteConsumer(JetStreamManagement jsm, String stream) throws Exception {
         try {
-            jsm.deleteStream(STREAM);
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() != 10059) { // stream not found: nothing to delete
-                throw e;
-            }
-        }
-    }
-
-    static void deleteConsumer(JetStreamManagement jsm) throws Exception {
-        try {
-            jsm.deleteConsumer(STREAM, DURABLE);
+            jsm.deleteConsumer(stream, DURABLE);
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != 10014) { // consumer not found: nothing to delete
                 throw e;

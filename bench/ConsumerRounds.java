@@ -23,7 +23,7 @@ public final class ConsumerRounds {
             ConsumerBench.fill(a, n);
             ConsumerBench.fill(b, n);
             String[] names = {"ordered push consumer replay", "pull fetch(500), explicit ack each",
-                    "pull fetch(500), AckPolicy.All"};
+                    "pull fetch(500), AckPolicy.All", "work queue pull fetch(500), ack each"};
             for (int s = 0; s < names.length; s++) {
                 List<Double> ra = new ArrayList<>();
                 List<Double> rb = new ArrayList<>();
@@ -50,7 +50,8 @@ public final class ConsumerRounds {
         return switch (scenario) {
             case 0 -> ConsumerBench.orderedReplay(nc, n);
             case 1 -> ConsumerBench.pullFetch(nc, n, io.nats.client.api.AckPolicy.Explicit);
-            default -> ConsumerBench.pullFetch(nc, n, io.nats.client.api.AckPolicy.All);
+            case 2 -> ConsumerBench.pullFetch(nc, n, io.nats.client.api.AckPolicy.All);
+            default -> ConsumerBench.workQueue(nc, n);
         };
     }
 }

@@ -1,6 +1,5 @@
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
-import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.KeyValue;
 import io.nats.client.api.KeyValueConfiguration;
@@ -54,8 +53,8 @@ public final class JetStreamBench {
             Bench.run("kvputasync", repeats, () -> kvPutAsync(nc, asyncN / WARMUP_DIVISOR),
                     () -> kvPutAsync(nc, asyncN));
             Bench.run("kvget", repeats, () -> kvGet(nc, getN / WARMUP_DIVISOR), () -> kvGet(nc, getN));
-            deleteStream(nc.jetStreamManagement(), STREAM);
-            deleteStream(nc.jetStreamManagement(), "KV_" + BUCKET);
+            Bench.deleteStream(nc.jetStreamManagement(), STREAM);
+            Bench.deleteStream(nc.jetStreamManagement(), "KV_" + BUCKET);
         }
     }
 
@@ -154,7 +153,7 @@ public final class JetStreamBench {
 
     static void freshStream(Connection nc) throws Exception {
         JetStreamManagement jsm = nc.jetStreamManagement();
-        deleteStream(jsm, STREAM);
+        Bench.deleteStream(jsm, STREAM);
         jsm.addStream(StreamConfiguration.builder()
                 .name(STREAM)
                 .subjects(STREAM_SUBJECT)
@@ -163,22 +162,12 @@ public final class JetStreamBench {
     }
 
     static KeyValue freshBucket(Connection nc) throws Exception {
-        deleteStream(nc.jetStreamManagement(), "KV_" + BUCKET);
+        Bench.deleteStream(nc.jetStreamManagement(), "KV_" + BUCKET);
         nc.keyValueManagement().create(KeyValueConfiguration.builder()
                 .name(BUCKET)
                 .maxHistoryPerKey(1)
                 .storageType(StorageType.File)
                 .build());
         return nc.keyValue(BUCKET);
-    }
-
-    static void deleteStream(JetStreamManagement jsm, String name) throws Exception {
-        try {
-            jsm.deleteStream(name);
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() != 10059) { // stream not found: nothing to delete
-                throw e;
-            }
-        }
     }
 }
