@@ -93,10 +93,12 @@ final class Consumer {
     private int initialIdx;
 
     // num_pending, kept incrementally: the initial set left plus the matching messages from nextSeq through
-    // countedThrough; appends extend it, a removal (store.removals() moved) or a new store recounts it.
+    // countedThrough; appends extend it, a removal at or above the cursor of the last call (or a new store)
+    // recounts it. Removals below it (a work queue's acks remove what was delivered) cannot touch it.
     private long pendingCount = -1; // -1: count on next use
     private long countedThrough;
     private long countedRemovals;
+    private long countedFrom; // nextSeq at the last call
     private StreamStore countedStore;
 
     // Read-ahead of one delivery run: the next matching messages from nextSeq on, in order. Emptied when the
@@ -294,7 +296,10 @@ final class Consumer {
         StreamStore store = store();
         long last = store.lastSeq();
         long removals = store.removals();
-        if (pendingCount < 0 || store != countedStore || removals != countedRemovals) {
+        // a message removed at or above the last call's cursor may have been counted and then skipped, never
+        // delivered; everything the store ever removed lies below that cursor otherwise
+        boolean removedCounted = removals != countedRemovals && store.maxRemovedSeq() >= countedFrom;
+        if (pendingCount < 0 || store != countedStore || removedCounted) {
             pendingCount = (initial == null ? 0 : initial.length - initialIdx) + countFrom(nextSeq);
         } else if (last > countedThrough) {
             pendingCount += countFrom(Math.max(nextSeq, countedThrough + 1));
@@ -302,6 +307,7 @@ final class Consumer {
         countedStore = store;
         countedRemovals = removals;
         countedThrough = last;
+        countedFrom = nextSeq;
         return pendingCount;
     }
 

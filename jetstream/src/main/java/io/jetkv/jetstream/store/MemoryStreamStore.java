@@ -26,6 +26,8 @@ public final class MemoryStreamStore implements StreamStore {
     private long lastTimestamp;
     /** Grows with every removal, see {@link #removals}. */
     private long removals;
+    /** See {@link #maxRemovedSeq}. */
+    private long maxRemovedSeq;
     private boolean closed;
     private final Map<String, byte[]> aux = new HashMap<>();
 
@@ -153,6 +155,7 @@ public final class MemoryStreamStore implements StreamStore {
         if (bound > messages.lastKey()) {
             long removed = messages.size();
             removals += removed;
+            maxRemovedSeq = Math.max(maxRemovedSeq, messages.lastKey());
             messages.clear();
             subjects.clear();
             bytes = 0;
@@ -161,6 +164,7 @@ public final class MemoryStreamStore implements StreamStore {
         var head = messages.headMap(bound, false);
         long removed = head.size();
         removals += removed;
+        maxRemovedSeq = Math.max(maxRemovedSeq, bound - 1);
         for (StoredMessage m : head.values()) {
             PerSubject ps = subjects.get(m.subject());
             ps.seqs.remove(m.seq());
@@ -198,6 +202,7 @@ public final class MemoryStreamStore implements StreamStore {
             return null;
         }
         removals++;
+        maxRemovedSeq = Math.max(maxRemovedSeq, seq);
         long size = m.storedSize();
         bytes -= size;
         PerSubject ps = subjects.get(m.subject());
@@ -303,6 +308,11 @@ public final class MemoryStreamStore implements StreamStore {
     @Override
     public long removals() {
         return removals;
+    }
+
+    @Override
+    public long maxRemovedSeq() {
+        return maxRemovedSeq;
     }
 
     @Override

@@ -103,6 +103,13 @@ public final class RocksStreamStore implements StreamStore {
     private boolean floorRaised;
     /** Grows with every removal, see {@link #removals}. */
     private long removals;
+    /** See {@link #maxRemovedSeq}. */
+    private long maxRemovedSeq;
+    // The row the last load() read, while no removal happened since (a row never changes otherwise): an ack on
+    // an interest or work-queue stream loads the message to see who still needs it, then removes it.
+    private long loadedSeq = -1;
+    private byte[] loadedRow;
+    private long loadedAtRemovals;
     private boolean dirty;
     private boolean closed;
     /** A flush or a batch write failed: memory and batch may disagree with disk, so nothing more is written. */
@@ -293,10 +300,12 @@ public final class RocksStreamStore implements StreamStore {
         if (msgs == 0 || seq < firstSeq || seq > lastSeq) {
             return false;
         }
-        byte[] v = get(msgKey(seq), seq);
+        byte[] v = seq == loadedSeq && removals == loadedAtRemovals ? loadedRow : get(msgKey(seq), seq);
         if (v == null) {
             return false;
         }
+        loadedRow = null;
+        loadedSeq = -1;
         String subject = MessageCodec.decodeSubject(seq, v);
         PerSubject ps = subjects.get(subject);
         deleteRows(ps, seq, MessageCodec.storedSize(seq, v, subject));
@@ -312,7 +321,8 @@ public final class RocksStreamStore implements StreamStore {
             }
         } else {
             if (seq == ps.firstSeq) {
-                raiseFirst(ps, seqAtOrAfter(cursor(), ps.indexPrefix, seq + 1));
+                // as many left as sequences up to its last: all of them are there (a work queue acked in order)
+                raiseFirst(ps, ps.msgs == ps.lastSeq - seq ? seq + 1 : seqAtOrAfter(cursor(), ps.indexPrefix, seq + 1));
             }
             if (seq == ps.lastSeq) {
                 ps.lastSeq = seqAtOrBefore(cursor(), ps.indexPrefix, seq - 1);
@@ -443,6 +453,7 @@ public final class RocksStreamStore implements StreamStore {
         msgs -= removed;
         bytes -= removedBytes;
         removals += removed;
+        maxRemovedSeq = Math.max(maxRemovedSeq, bound - 1);
         if (bound > floor) {
             floor = bound;
             floorRaised = true;
@@ -546,6 +557,7 @@ public final class RocksStreamStore implements StreamStore {
         msgs--;
         bytes -= size;
         removals++;
+        maxRemovedSeq = Math.max(maxRemovedSeq, seq);
         dirtySubjects.add(ps.subject);
         dirty = true;
     }
@@ -692,7 +704,13 @@ public final class RocksStreamStore implements StreamStore {
             return null;
         }
         byte[] v = get(msgKey(seq), seq);
-        return v == null ? null : MessageCodec.decode(seq, v);
+        if (v == null) {
+            return null;
+        }
+        loadedSeq = seq;
+        loadedRow = v;
+        loadedAtRemovals = removals;
+        return MessageCodec.decode(seq, v);
     }
 
     @Override
@@ -847,6 +865,11 @@ public final class RocksStreamStore implements StreamStore {
     @Override
     public long removals() {
         return removals;
+    }
+
+    @Override
+    public long maxRemovedSeq() {
+        return maxRemovedSeq;
     }
 
     @Override

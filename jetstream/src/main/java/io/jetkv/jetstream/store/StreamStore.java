@@ -123,6 +123,13 @@ public interface StreamStore extends AutoCloseable {
      */
     long removals();
 
+    /**
+     * The highest sequence removed so far by this store object (0: none); an upper bound is fine. A reader whose
+     * counts cover only sequences above it knows that no removal touched them, whatever {@link #removals} did:
+     * the acks of a work-queue consumer remove what it already delivered, below its cursor.
+     */
+    long maxRemovedSeq();
+
     /** Current counters. Cheap: no scan. */
     StreamState state();
 

@@ -607,6 +607,82 @@ abstract class StreamStoreContract {
     }
 
     @Test
+    void maxRemovedSeqCoversEveryRemoval() {
+        assertEquals(0, store.maxRemovedSeq());
+        for (int i = 1; i <= 8; i++) {
+            put(i % 2 == 0 ? "even" : "odd", "v" + i);
+        }
+        assertEquals(0, store.maxRemovedSeq(), "appends remove nothing");
+        store.remove(3, false);
+        assertEquals(3, store.maxRemovedSeq());
+        store.remove(2, false);
+        assertEquals(3, store.maxRemovedSeq(), "a lower removal leaves the highest");
+        // a subject purge removes 6 (and 4) of "even", keeping the newest one
+        store.purge("even", 0, 1);
+        assertTrue(store.maxRemovedSeq() >= 6, "subject purge: " + store.maxRemovedSeq());
+        // purge below 8 removes 5 and 7
+        store.purge(null, 8, 0);
+        assertTrue(store.maxRemovedSeq() >= 7, "purge up to a sequence: " + store.maxRemovedSeq());
+        store.flush(false);
+        put("odd", "v9");
+        store.purge(null, 0, 0);
+        assertTrue(store.maxRemovedSeq() >= 9, "full purge: " + store.maxRemovedSeq());
+        store.skipTo(20);
+        put("odd", "v20");
+        store.skipTo(30);
+        assertTrue(store.maxRemovedSeq() >= 20, "skipTo: " + store.maxRemovedSeq());
+    }
+
+    @Test
+    void removeRightAfterLoadStillSeesRemovalsInBetween() {
+        for (int i = 1; i <= 6; i++) {
+            put(i % 3 == 0 ? "x" : "q", "v" + i);
+        }
+        assertEquals("v2", text(store.load(2)));
+        assertTrue(store.remove(2, false));
+        assertFalse(store.remove(2, false), "removed once");
+        assertEquals("v3", text(store.load(3)));
+        store.purge("x", 0, 0); // removes 3 and 6 behind the load's back
+        assertFalse(store.remove(3, false));
+        assertEquals(3, store.state().msgs());
+        assertEquals("v4", text(store.load(4)));
+        store.flush(false);
+        assertTrue(store.remove(4, false));
+        assertEquals(2, store.state().msgs());
+        reload();
+        assertEquals(2, store.state().msgs());
+        assertNull(store.load(4));
+        assertEquals("v5", text(store.load(5)));
+    }
+
+    @Test
+    void subjectFirstAfterRemovingItsFirst() {
+        put("a", "1");
+        put("b", "2");
+        put("a", "3");
+        put("a", "4");
+        put("a", "5");
+        put("c", "6");
+        put("c", "7");
+        put("c", "8");
+        // a holds 1, 3, 4, 5: a gap, so its next first is found in the index
+        assertTrue(store.remove(1, false));
+        assertEquals(new SubjectState(3, 3, 5), store.subjectState("a"));
+        // a holds 3, 4, 5 without gaps
+        assertTrue(store.remove(3, false));
+        assertEquals(new SubjectState(2, 4, 5), store.subjectState("a"));
+        assertTrue(store.remove(6, false));
+        assertEquals(new SubjectState(2, 7, 8), store.subjectState("c"));
+        assertTrue(store.remove(2, false));
+        assertEquals(4, store.state().firstSeq());
+        store.flush(false);
+        reload();
+        assertEquals(new SubjectState(2, 4, 5), store.subjectState("a"));
+        assertEquals(new SubjectState(2, 7, 8), store.subjectState("c"));
+        assertEquals(4, store.state().firstSeq());
+    }
+
+    @Test
     void loadLastWithFilters() {
         put("a.1", "1");
         put("a.2", "2");

@@ -62,6 +62,7 @@ class StreamWriterTest {
         @Override public Map<String, Long> subjectCounts(String f) { return inner.subjectCounts(f); }
         @Override public long countMatching(long from, String f) { return inner.countMatching(from, f); }
         @Override public long removals() { return inner.removals(); }
+        @Override public long maxRemovedSeq() { return inner.maxRemovedSeq(); }
         @Override public long[] deletedSequences() { return inner.deletedSequences(); }
         @Override public void destroy() { inner.destroy(); }
         @Override public void close() { inner.close(); }
