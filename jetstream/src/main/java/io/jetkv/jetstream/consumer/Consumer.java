@@ -46,6 +46,10 @@ final class Consumer {
         long cseq;
         int deliveries;
         long deadline;
+        // the message's subject and stored size when delivered (null after a restart), so that retiring it from
+        // an interest or work-queue stream needs no read
+        String subject;
+        long size;
     }
 
     /** A waiting pull request. */
@@ -677,6 +681,10 @@ final class Consumer {
                 p = new Pending();
                 pending.put(m.seq(), p);
             }
+            if (p.subject == null && set.retiresMessages()) {
+                p.subject = m.subject();
+                p.size = store().storedSize(m);
+            }
             p.deliveries++;
             p.cseq = dseq;
             p.deadline = now + ackWait(p.deliveries);
@@ -689,7 +697,8 @@ final class Consumer {
             lastDeliveredSseq = Math.max(lastDeliveredSseq, m.seq());
         }
         if (c.ackPolicy() == AckPolicy.NONE) {
-            set.doneWith(m.seq()); // delivered is done, without acks (it may leave the store, m stays valid)
+            // delivered is done, without acks (it may leave the store, m stays valid)
+            set.doneWith(m.seq(), m.subject(), store().storedSize(m));
         }
         lastDelivery = now;
         lastHeartbeat = now;
@@ -769,33 +778,37 @@ final class Consumer {
         switch (config.ackPolicy()) {
             case NONE -> { }
             case EXPLICIT -> {
-                if (pending.remove(sseq) != null) {
+                Pending p = pending.remove(sseq);
+                if (p != null) {
                     redeliver.remove(sseq);
                     updateAckFloor();
                     dirty = true;
-                    set.doneWith(sseq);
+                    set.doneWith(sseq, p.subject, p.size);
                 }
             }
             case ALL -> {
                 var head = pending.headMap(sseq, true);
                 if (!head.isEmpty()) {
-                    List<Long> done = new ArrayList<>(head.keySet());
-                    redeliver.removeAll(done);
+                    List<Map.Entry<Long, Pending>> done = new ArrayList<>(head.entrySet());
+                    redeliver.removeAll(head.keySet());
                     head.clear();
                     updateAckFloor();
                     dirty = true;
-                    done.forEach(set::doneWith);
+                    for (Map.Entry<Long, Pending> e : done) {
+                        set.doneWith(e.getKey(), e.getValue().subject, e.getValue().size);
+                    }
                 }
             }
         }
     }
 
     private void terminated(long sseq) {
-        if (pending.remove(sseq) != null) {
+        Pending p = pending.remove(sseq);
+        if (p != null) {
             redeliver.remove(sseq);
             updateAckFloor();
             dirty = true;
-            set.doneWith(sseq);
+            set.doneWith(sseq, p.subject, p.size);
         }
     }
 

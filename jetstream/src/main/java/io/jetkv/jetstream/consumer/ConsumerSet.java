@@ -106,23 +106,36 @@ final class ConsumerSet implements StreamListener, Interest {
      * Writer thread: a consumer is done with {@code seq} (acked, terminated, or delivered without acks); on an
      * interest or work-queue stream the message goes when no other consumer needs it either.
      */
-    void doneWith(long seq) {
-        if (stream.config().retention() == Retention.LIMITS) {
+    void doneWith(long seq, String subject, long size) {
+        if (!retiresMessages()) {
             return;
         }
-        StoredMessage m = stream.store().load(seq);
+        if (subject != null) {
+            retireIfDone(seq, subject, size);
+            return;
+        }
+        StoredMessage m = stream.store().load(seq); // delivered before a restart: subject and size unknown
         if (m != null) {
             retireIfDone(m);
         }
     }
 
+    /** Writer thread: whether consumers decide when messages go (interest and work-queue retention). */
+    boolean retiresMessages() {
+        return stream.config().retention() != Retention.LIMITS;
+    }
+
     private void retireIfDone(StoredMessage m) {
+        retireIfDone(m.seq(), m.subject(), stream.store().storedSize(m));
+    }
+
+    private void retireIfDone(long seq, String subject, long size) {
         for (Consumer c : consumers.values()) {
-            if (c.needs(m.seq(), m.subject())) {
+            if (c.needs(seq, subject)) {
                 return;
             }
         }
-        stream.retire(m.seq());
+        stream.retire(seq, subject, size);
     }
 
     /**

@@ -307,8 +307,33 @@ public final class RocksStreamStore implements StreamStore {
         loadedRow = null;
         loadedSeq = -1;
         String subject = MessageCodec.decodeSubject(seq, v);
+        removeStored(subjects.get(subject), seq, MessageCodec.storedSize(seq, v, subject));
+        return true;
+    }
+
+    @Override
+    public boolean remove(long seq, String subject, long size, boolean erase) {
+        ensureWritable();
         PerSubject ps = subjects.get(subject);
-        deleteRows(ps, seq, MessageCodec.storedSize(seq, v, subject));
+        if (ps == null || seq < ps.firstSeq || seq > ps.lastSeq) {
+            return false;
+        }
+        if (seq != ps.firstSeq && seq != ps.lastSeq) {
+            return remove(seq, erase); // in between, it may be gone already: only reading tells
+        }
+        // a subject's first and last are always stored, and a sequence only ever holds one message
+        removeStored(ps, seq, size);
+        return true;
+    }
+
+    @Override
+    public long storedSize(StoredMessage m) {
+        return m.fileStoredSize();
+    }
+
+    /** Removes {@code seq}, stored on {@code ps}'s subject with {@code size}, and moves firsts and lasts. */
+    private void removeStored(PerSubject ps, long seq, long size) {
+        deleteRows(ps, seq, size);
         if (ps.msgs == 0) {
             dropSubject(ps);
         } else if (ps.msgs == 1) {
@@ -332,7 +357,6 @@ public final class RocksStreamStore implements StreamStore {
         if (seq == firstSeq) {
             refreshFirst();
         }
-        return true;
     }
 
     @Override

@@ -61,6 +61,20 @@ public interface StreamStore extends AutoCloseable {
     boolean remove(long seq, boolean erase);
 
     /**
+     * As {@link #remove(long, boolean)}, for a message the caller loaded earlier: {@code subject} and
+     * {@code size} (its {@link #storedSize}) as they were then. A store may use them to skip reading the message
+     * again (an ack on a work-queue stream removes what was delivered a moment ago).
+     */
+    default boolean remove(long seq, String subject, long size, boolean erase) {
+        return remove(seq, erase);
+    }
+
+    /** What {@code m} counts for in this store's {@code bytes} (file and memory storage count differently). */
+    default long storedSize(StoredMessage m) {
+        return m.storedSize();
+    }
+
+    /**
      * Removes the messages matching {@code filter} (null: all) with sequence below {@code upToSeq}
      * (0: no bound), keeping the newest {@code keep} per filter (0: keep none; with a wildcard filter
      * {@code keep} counts over all matching messages). Returns how many were removed. Purging the whole

@@ -266,10 +266,11 @@ public final class Stream {
      * Writer thread: removes a message no consumer needs any more (interest and work-queue retention). The
      * removal is flushed with the running batch, or with the next one when it happens after a flush
      * (consumers deliver from {@link StreamListener#afterFlush}); until then a crash brings it back, and it
-     * is delivered again, as any unacknowledged message.
+     * is delivered again, as any unacknowledged message. {@code subject} and {@code size} are the message's when it
+     * was loaded ({@link StreamStore#remove(long, String, long, boolean)}).
      */
-    public void retire(long seq) {
-        if (store.remove(seq, false)) {
+    public void retire(long seq, String subject, long size) {
+        if (store.remove(seq, subject, size, false)) {
             unflushedRetire = true;
         }
     }

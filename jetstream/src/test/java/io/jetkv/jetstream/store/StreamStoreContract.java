@@ -655,6 +655,44 @@ abstract class StreamStoreContract {
         assertEquals("v5", text(store.load(5)));
     }
 
+    /** The bytes of every message still stored, by this store's accounting. */
+    private long bytesStored() {
+        long total = 0;
+        for (long seq = 1; seq <= store.lastSeq(); seq++) {
+            StoredMessage m = store.load(seq);
+            total += m == null ? 0 : store.storedSize(m);
+        }
+        return total;
+    }
+
+    @Test
+    void removeWithTheSubjectAndSizeOfAnEarlierLoad() {
+        String[] subjects = {"a", "b", "a", "a", "b", "a"};
+        long[] sizes = new long[subjects.length + 1];
+        for (int i = 0; i < subjects.length; i++) {
+            long seq = put(subjects[i], "payload " + i);
+            sizes[(int) seq] = store.storedSize(store.load(seq));
+        }
+        assertEquals(store.state().bytes(), bytesStored());
+
+        assertTrue(store.remove(1, "a", sizes[1], false), "a subject's first");
+        assertEquals(new SubjectState(3, 3, 6), store.subjectState("a"));
+        assertTrue(store.remove(4, "a", sizes[4], false), "between first and last");
+        assertFalse(store.remove(4, "a", sizes[4], false), "gone already");
+        assertTrue(store.remove(6, "a", sizes[6], false), "a subject's last");
+        assertEquals(new SubjectState(1, 3, 3), store.subjectState("a"));
+        assertFalse(store.remove(1, "a", sizes[1], false), "below the subject's first");
+        assertTrue(store.remove(2, "b", sizes[2], false));
+        assertEquals(2, store.state().msgs());
+        assertEquals(3, store.state().firstSeq());
+        assertEquals(bytesStored(), store.state().bytes());
+        store.flush(false);
+        reload();
+        assertEquals(2, store.state().msgs());
+        assertEquals(bytesStored(), store.state().bytes());
+        assertEquals(new SubjectState(1, 5, 5), store.subjectState("b"));
+    }
+
     @Test
     void subjectFirstAfterRemovingItsFirst() {
         put("a", "1");
