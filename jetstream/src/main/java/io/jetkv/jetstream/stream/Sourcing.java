@@ -227,6 +227,9 @@ final class Sourcing {
         private void fetch(Stream o, long from) {
             StreamStore store = o.store();
             StreamState st = store.state();
+            // only what the origin flushed: a batch whose flush fails takes its messages back (and its sequences
+            // go to the next ones); its afterFlush wakes this link for the rest
+            long durable = o.durableLastSeq();
             long start = from > 0 ? from : startSeq(store, st);
             String filter = source.storeFilter();
             List<StoredMessage> out = new ArrayList<>();
@@ -238,9 +241,9 @@ final class Sourcing {
                     more = true;
                     break;
                 }
-                StoredMessage m = store.loadNext(pos, filter);
-                if (m == null) {
-                    pos = Math.max(pos, st.lastSeq() + 1);
+                StoredMessage m = pos <= durable ? store.loadNext(pos, filter) : null;
+                if (m == null || m.seq() > durable) {
+                    pos = Math.max(pos, durable + 1); // nothing (more) to copy up to the flushed end
                     break;
                 }
                 scanned++;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jetkv.jetstream.FakeBus;
 import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.store.MemoryStreamStore;
+import io.jetkv.jetstream.store.StoreException;
 import io.jetkv.jetstream.store.StoredMessage;
 import io.jetkv.jetstream.store.StreamState;
 import io.jetkv.jetstream.store.StreamStore;
@@ -53,7 +54,16 @@ class StreamWriterTest {
         @Override public void skipTo(long n) { inner.skipTo(n); }
         @Override public boolean remove(long seq, boolean erase) { return inner.remove(seq, erase); }
         @Override public long purge(String f, long up, long keep) { return inner.purge(f, up, keep); }
-        @Override public void flush(boolean sync) { publishedAtFlush.add(bus.published().size()); inner.flush(sync); }
+        boolean failNextFlush;
+
+        @Override public void flush(boolean sync) {
+            publishedAtFlush.add(bus.published().size());
+            if (failNextFlush) {
+                failNextFlush = false;
+                throw new StoreException("injected flush failure");
+            }
+            inner.flush(sync);
+        }
         @Override public StoredMessage load(long seq) { return inner.load(seq); }
         @Override public StoredMessage loadNext(long from, String f) { return inner.loadNext(from, f); }
         @Override public StoredMessage loadLast(String f) { return inner.loadLast(f); }
@@ -125,5 +135,45 @@ class StreamWriterTest {
         assertTrue(replies.get(0).contains("\"code\":429"), replies.get(0));
         writer.runAll();
         assertEquals(2, replies.size());
+    }
+
+    /**
+     * A source copies only what its origin flushed: a fetch queued behind a publish, in the batch whose flush then
+     * fails, must not copy the message that failure took back.
+     */
+    @Test
+    void aSourceCopiesOnlyWhatItsOriginFlushed() {
+        FakeBus bus = new FakeBus();
+        Stream.Context ctx = new Stream.Context(bus, false, null);
+        ManualExecutor originWriter = new ManualExecutor();
+        ManualExecutor targetWriter = new ManualExecutor();
+        CountingStore originStore = new CountingStore(bus);
+        Stream origin = new Stream(config("{\"name\":\"O\",\"subjects\":[\"o.>\"]}"), 1, originStore, originWriter,
+                16, ctx);
+        StreamConfig targetConfig = config("{\"name\":\"T\",\"sources\":[{\"name\":\"O\"}]}");
+        MemoryStreamStore targetStore = new MemoryStreamStore();
+        Stream target = new Stream(targetConfig, 1, targetStore, targetWriter, 16, ctx);
+        Sourcing sourcing = new Sourcing(target, targetConfig, name -> name.equals("O") ? origin : null);
+        target.setSourcing(sourcing);
+
+        assertTrue(origin.offerPublish("o.a", null, null, "kept".getBytes(StandardCharsets.UTF_8)));
+        originWriter.runAll();
+        sourcing.kickAll(null);
+        for (int i = 0; i < 3; i++) { // target decides, origin reads, target stores
+            targetWriter.runAll();
+            originWriter.runAll();
+        }
+        assertEquals(1, targetStore.state().msgs());
+
+        // the publish and the next fetch land in one origin batch, in that order, and its flush fails
+        assertTrue(origin.offerPublish("o.b", null, null, "lost".getBytes(StandardCharsets.UTF_8)));
+        originStore.failNextFlush = true;
+        sourcing.kickAll(null);
+        targetWriter.runAll(); // queues the fetch on the origin, behind the publish
+        originWriter.runAll();
+        targetWriter.runAll();
+        assertFalse(originStore.failNextFlush, "the origin's flush failed");
+        assertEquals(1, targetStore.state().msgs(), "only the flushed message was copied");
+        assertEquals("kept", new String(targetStore.load(1).payload(), StandardCharsets.UTF_8));
     }
 }
