@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,9 @@ class StreamFlushFailureTest {
     private TestClient client;
     private JetStreamService js;
     private final List<String> delivered = new CopyOnWriteArrayList<>();
+    /** Reopens still to fail (the disk is still bad), and reopens tried. */
+    private final AtomicInteger failReopens = new AtomicInteger();
+    private final AtomicInteger reopens = new AtomicInteger();
 
     /** File streams on {@link #storage}, configurations in memory (no restart here). */
     private final class Backend implements StorageBackend {
@@ -54,6 +58,10 @@ class StreamFlushFailureTest {
 
         @Override
         public StreamStore reopenStore(String stream, StreamStore failed) {
+            reopens.incrementAndGet();
+            if (failReopens.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new StoreException("injected reopen failure");
+            }
             return storage.reopenStream((RocksStreamStore) failed);
         }
 
@@ -174,6 +182,35 @@ class StreamFlushFailureTest {
             assertEquals(ok.get(i), getMsg(i + 1));
         }
         assertEquals(ok, delivered);
+    }
+
+    /**
+     * When reopening the store fails too, the stream refuses publishes (503, 10077) until the timer's retry
+     * (once a second) reopens it; then it serves from the last completed flush, as after a plain failure.
+     */
+    @Test
+    void aStreamWhoseReopenFailsTooRefusesPublishesUntilARetryWorks() throws Exception {
+        assertEquals(1, client.publish("s.a", null, "a").get("seq").asLong());
+        failReopens.set(2); // at once and at the first retry: the second retry, 2 s on, works
+        storage.failNextFlush("S");
+        assertError(client.publish("s.b", null, "b"), 503, 10077);
+        assertError(client.publish("s.c", null, "c"), 503, 10077);
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        JsonNode ack;
+        while ((ack = client.publish("s.c", null, "c")).has("error")) {
+            assertError(ack, 503, 10077);
+            assertTrue(System.nanoTime() < deadline, "still refused after 30 s, " + reopens.get() + " reopens");
+            Thread.sleep(20);
+        }
+        assertEquals(3, reopens.get());
+        assertEquals(2, ack.get("seq").asLong(), "the failed batch's sequence is reused");
+        JsonNode state = client.api("$JS.API.STREAM.INFO.S", "").get("state");
+        assertEquals(2, state.get("messages").asLong());
+        assertEquals(2, state.get("last_seq").asLong());
+        assertEquals("a", getMsg(1));
+        assertEquals("c", getMsg(2));
+        assertEquals(List.of("a", "c"), delivered);
     }
 
     /**
