@@ -5,7 +5,8 @@
 #
 # Each server starts fresh with -js on an empty store; bench/ConsumerBench.java fills one file-storage stream
 # with MESSAGES 128-byte messages, then reads them all back per scenario: once untimed, then REPEATS timed runs,
-# median reported. Needs: java 17, nats-server on PATH (or NATS_SERVER=/path), jnats 2.25.1 in ~/.m2 (or
+# median reported. The work-queue scenario fills its own work-queue stream before each run (untimed) and empties
+# it by acking. Needs: java 17, nats-server on PATH (or NATS_SERVER=/path), jnats 2.25.1 in ~/.m2 (or
 # JNATS_JAR). About two minutes on two cores, mostly JetKV's pull rows. Only public tools: jnats and bash.
 set -euo pipefail
 
@@ -50,6 +51,7 @@ for scenario in \
   "ordered:ordered push consumer replay" \
   "pullexplicit:pull fetch(500), AckPolicy.Explicit, ack each" \
   "pullall:pull fetch(500), AckPolicy.All, ack last" \
+  "workqueue:work queue: pull fetch(500), ack each (refilled per run)" \
   "fill:fill: async publish (one run)"; do
   key="${scenario%%:*}"
   a="$(value nats-server "$key")"

@@ -11,9 +11,10 @@
 # untimed round each. sync (bench/JetStreamRounds.java): N JS publishes, N KV puts and N KV gets (direct get) per
 # round; publish (the same client): N async JS publishes and N async KV puts per round. consumers
 # (bench/ConsumerRounds.java, bench/ConsumerBench.java's scenarios): ordered push replay and
-# pull fetch with explicit and AckPolicy.All acks of an N-message stream. Prints each server's median rate and
+# pull fetch with explicit and AckPolicy.All acks of an N-message stream, and a pull consumer emptying an
+# N-message work-queue stream (refilled before each round, untimed). Prints each server's median rate and
 # the spread of its rounds. Needs: java 17, nats-server on PATH (or NATS_SERVER=/path), jnats 2.25.1 in ~/.m2
-# (or JNATS_JAR). About three minutes for sync, five for consumers, with the defaults.
+# (or JNATS_JAR). About three minutes for sync, six for consumers, with the defaults.
 set -euo pipefail
 
 bench="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
