@@ -1,6 +1,7 @@
 package io.jetkv.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -130,6 +131,64 @@ class ConsumersIT {
                     PushSubscribeOptions.builder().durable("d2").build());
             publish(nc, "orders.more", 10);
             assertTrue(got.await(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static String severalFiltersSubject(int i) {
+        return i % 7 == 0 ? "mf.a" : i % 3 == 0 ? "mf.b" : i == 2500 ? "mf.d" : "mf.c";
+    }
+
+    /**
+     * A consumer with several filters (2.10 filter_subjects) gets exactly the messages matching any of them, in
+     * stream order, across many delivery runs and read-aheads cut short by their byte budget: a dense filter, a
+     * sparse one (one message) and one that matches nothing yet.
+     */
+    @Test
+    void severalFiltersDeliverTheirMessagesInStreamOrder() throws Exception {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
+            stream(nc, "MF", "mf.*");
+            JetStream js = nc.jetStream();
+            int n = 3000;
+            // 2 KB each: a filter's read-ahead stops at its share of the byte budget before the run's count
+            publishAcked(js, n, ConsumersIT::severalFiltersSubject, new byte[2048]);
+            nc.jetStreamManagement().addOrUpdateConsumer("MF", ConsumerConfiguration.builder().durable("multi")
+                    .filterSubjects("mf.a", "mf.d", "mf.b", "mf.e").ackPolicy(AckPolicy.All).maxAckPending(10_000)
+                    .build());
+            List<Long> expected = new ArrayList<>();
+            for (int i = 1; i <= n; i++) {
+                if (!severalFiltersSubject(i).equals("mf.c")) {
+                    expected.add((long) i);
+                }
+            }
+            assertEquals(expected.size(), nc.jetStreamManagement().getConsumerInfo("MF", "multi").getNumPending());
+
+            JetStreamSubscription sub = js.subscribe(null, PullSubscribeOptions.bind("MF", "multi"));
+            List<Long> got = new ArrayList<>();
+            while (got.size() < expected.size()) {
+                List<Message> batch = sub.fetch(Math.min(700, expected.size() - got.size()), Duration.ofSeconds(5));
+                assertFalse(batch.isEmpty(), "stalled after " + got.size());
+                for (Message m : batch) {
+                    got.add(m.metaData().streamSequence());
+                    assertEquals(expected.size() - got.size(), m.metaData().pendingCount());
+                }
+                batch.get(batch.size() - 1).ack();
+            }
+            assertEquals(expected, got);
+
+            js.publish("mf.c", new byte[1]);
+            js.publish("mf.e", new byte[1]);
+            js.publish("mf.a", new byte[1]);
+            List<Message> more = sub.fetch(2, Duration.ofSeconds(5));
+            assertEquals(List.of(n + 2L, n + 3L), more.stream().map(m -> m.metaData().streamSequence()).toList());
+            more.get(1).ack();
+            await(() -> {
+                try {
+                    return nc.jetStreamManagement().getConsumerInfo("MF", "multi").getNumAckPending() == 0;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, 5000, "the last ack");
+            assertEquals(0, nc.jetStreamManagement().getConsumerInfo("MF", "multi").getNumPending());
         }
     }
 

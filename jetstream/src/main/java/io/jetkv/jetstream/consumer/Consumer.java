@@ -105,9 +105,40 @@ final class Consumer {
     private long countedFrom; // nextSeq at the last call
     private StreamStore countedStore;
 
-    // Read-ahead of one delivery run: the next matching messages from nextSeq on, in order. Emptied when the
-    // run ends, since the store may change before the next one.
-    private final ArrayDeque<StoredMessage> ahead = new ArrayDeque<>();
+    // Read-ahead of one delivery run, one per filter (merged by sequence when there are several): the next
+    // matching messages from nextSeq on. Emptied when the run ends, since the store may change before the next one.
+    private ReadAhead[] ahead = {};
+
+    /** One filter's read-ahead within a delivery run. */
+    private static final class ReadAhead {
+        final ArrayDeque<StoredMessage> msgs = new ArrayDeque<>();
+        long readThrough; // every match up to this sequence was read (into msgs, or delivered already)
+
+        /** The first match at or after {@code from} (through {@code to}), reading a batch when it ran out. */
+        StoredMessage head(StreamStore store, String filter, long from, long to, int wanted, long maxBytes) {
+            while (!msgs.isEmpty() && msgs.peekFirst().seq() < from) {
+                msgs.pollFirst();
+            }
+            if (msgs.isEmpty() && readThrough < to) {
+                List<StoredMessage> batch = new ArrayList<>(wanted);
+                store.loadNextBatch(Math.max(from, readThrough + 1), to, filter, wanted, maxBytes, batch);
+                msgs.addAll(batch);
+                long bytes = 0;
+                for (StoredMessage m : batch) {
+                    bytes += (m.headers() == null ? 0 : m.headers().length) + m.payload().length;
+                }
+                // a short batch that stopped neither at the count nor at the bytes found everything up to the end
+                boolean complete = batch.size() < wanted && bytes < maxBytes;
+                readThrough = complete ? to : batch.get(batch.size() - 1).seq();
+            }
+            return msgs.peekFirst();
+        }
+
+        void clear() {
+            msgs.clear();
+            readThrough = 0;
+        }
+    }
 
     // Acks.
     private final TreeMap<Long, Pending> pending = new TreeMap<>();
@@ -333,24 +364,6 @@ final class Consumer {
         pendingCount = -1;
     }
 
-    private StoredMessage loadNextMatching(long from) {
-        List<String> filters = config.filters();
-        if (filters.isEmpty()) {
-            return store().loadNext(from, null);
-        }
-        if (filters.size() == 1) {
-            return store().loadNext(from, filters.get(0));
-        }
-        StoredMessage best = null;
-        for (String f : filters) {
-            StoredMessage m = store().loadNext(from, f);
-            if (m != null && (best == null || m.seq() < best.seq())) {
-                best = m;
-            }
-        }
-        return best;
-    }
-
     // ---- delivery ----
 
     private Candidate peek() {
@@ -396,24 +409,28 @@ final class Consumer {
 
     /**
      * The first message matching the filters from {@code nextSeq} through {@code durable}, from the run's
-     * read-ahead, which is refilled in one store pass when it runs dry.
+     * read-ahead, which is refilled in one store pass per filter when it runs dry.
      */
     private StoredMessage nextMatching(long durable) {
         List<String> filters = config.filters();
-        if (filters.size() > 1) {
-            return loadNextMatching(nextSeq); // several filters: merged one message at a time
+        int n = Math.max(1, filters.size());
+        if (ahead.length != n) {
+            ahead = new ReadAhead[n];
+            for (int i = 0; i < n; i++) {
+                ahead[i] = new ReadAhead();
+            }
         }
-        while (!ahead.isEmpty() && ahead.peekFirst().seq() < nextSeq) {
-            ahead.pollFirst();
+        // several filters share the byte budget; each may still supply the whole run
+        long maxBytes = Math.max(READ_AHEAD_BYTES / n, 64 * 1024);
+        StoredMessage best = null;
+        for (int i = 0; i < n; i++) {
+            StoredMessage m = ahead[i].head(store(), filters.isEmpty() ? null : filters.get(i), nextSeq, durable,
+                    readAheadWanted(), maxBytes);
+            if (m != null && (best == null || m.seq() < best.seq())) {
+                best = m; // overlapping filters offer the same message twice: the next call drops the other
+            }
         }
-        if (ahead.isEmpty()) {
-            int wanted = readAheadWanted();
-            List<StoredMessage> batch = new ArrayList<>(wanted);
-            store().loadNextBatch(nextSeq, durable, filters.isEmpty() ? null : filters.get(0), wanted,
-                    READ_AHEAD_BYTES, batch);
-            ahead.addAll(batch);
-        }
-        return ahead.peekFirst();
+        return best;
     }
 
     /** How many messages this run may still send: its slice, the ack-pending room, pull requests' batches. */
@@ -477,7 +494,9 @@ final class Consumer {
                 deliverPull(now);
             }
         } finally {
-            ahead.clear();
+            for (ReadAhead a : ahead) {
+                a.clear();
+            }
         }
     }
 
