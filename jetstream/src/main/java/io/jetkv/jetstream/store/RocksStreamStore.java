@@ -125,6 +125,10 @@ public final class RocksStreamStore implements StreamStore {
         long bytes;
         long lastSeq;
         long lastTimestamp = UNKNOWN_TS;
+        // stored sizes of the messages at firstSeq and lastSeq when known (appended since opening), else -1: a
+        // per-subject limit (a KV bucket's history) removes the first without reading it
+        int firstSize = -1;
+        int lastSize = -1;
 
         PerSubject(String subject, byte[] indexPrefix) {
             this.subject = subject;
@@ -225,6 +229,10 @@ public final class RocksStreamStore implements StreamStore {
         ps.bytes += size;
         ps.lastSeq = seq;
         ps.lastTimestamp = timestamp;
+        ps.lastSize = size <= Integer.MAX_VALUE ? (int) size : -1;
+        if (newSubject) {
+            ps.firstSize = ps.lastSize;
+        }
         dirtySubjects.add(subject);
         if (msgs == 0) {
             firstSeq = seq;
@@ -327,6 +335,20 @@ public final class RocksStreamStore implements StreamStore {
     }
 
     @Override
+    public boolean removeFirst(String subject) {
+        ensureWritable();
+        PerSubject ps = subjects.get(subject);
+        if (ps == null) {
+            return false;
+        }
+        if (ps.firstSize < 0) {
+            return remove(ps.firstSeq, false);
+        }
+        removeStored(ps, ps.firstSeq, ps.firstSize);
+        return true;
+    }
+
+    @Override
     public long storedSize(StoredMessage m) {
         return m.fileStoredSize();
     }
@@ -340,9 +362,11 @@ public final class RocksStreamStore implements StreamStore {
             // it had two, each first or last, so the one left is both: no seek (KV history 1 lands here)
             if (seq == ps.firstSeq) {
                 raiseFirst(ps, ps.lastSeq);
+                ps.firstSize = ps.lastSize;
             } else {
                 ps.lastSeq = ps.firstSeq;
                 ps.lastTimestamp = UNKNOWN_TS;
+                ps.lastSize = ps.firstSize;
             }
         } else {
             if (seq == ps.firstSeq) {
@@ -352,6 +376,7 @@ public final class RocksStreamStore implements StreamStore {
             if (seq == ps.lastSeq) {
                 ps.lastSeq = seqAtOrBefore(cursor(), ps.indexPrefix, seq - 1);
                 ps.lastTimestamp = UNKNOWN_TS;
+                ps.lastSize = -1;
             }
         }
         if (seq == firstSeq) {
@@ -596,6 +621,7 @@ public final class RocksStreamStore implements StreamStore {
             throw new StoreException("stream " + name + ": index of " + ps.subject + " ends early");
         }
         firsts.firstRaised(ps, first);
+        ps.firstSize = -1;
     }
 
     /**

@@ -69,6 +69,12 @@ public interface StreamStore extends AutoCloseable {
         return remove(seq, erase);
     }
 
+    /** Removes the oldest message on the literal {@code subject}; false when it has none. */
+    default boolean removeFirst(String subject) {
+        SubjectState ss = subjectState(subject);
+        return ss.msgs() > 0 && remove(ss.firstSeq(), false);
+    }
+
     /** What {@code m} counts for in this store's {@code bytes} (file and memory storage count differently). */
     default long storedSize(StoredMessage m) {
         return m.storedSize();

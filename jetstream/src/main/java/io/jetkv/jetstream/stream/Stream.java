@@ -743,7 +743,7 @@ public final class Stream {
     private void trimSubject(String subject, long maxPer) {
         SubjectState ss;
         while ((ss = store.subjectState(subject)).msgs() > maxPer) {
-            if (!store.remove(ss.firstSeq(), false)) {
+            if (!store.removeFirst(subject)) {
                 StoredMessage m = store.loadNext(ss.firstSeq(), subject);
                 if (m == null || !store.remove(m.seq(), false)) {
                     LOG.error("stream {}: per-subject limit could not remove from {}", name, subject);
