@@ -38,6 +38,11 @@ public final class JetStreamService implements AutoCloseable {
     private static final int API_QUEUE_CAPACITY = 4096;
     private static final long TICK_MILLIS = 100;
     private static final long SHUTDOWN_SECONDS = 10;
+    /**
+     * How long a writer polls its emptied queue before parking ({@link WriterQueue}). It covers a client's round
+     * trip on the VMs measured in BENCHMARKS.md. {@code -Djetkv.writerPollMicros=0} turns the poll off.
+     */
+    static final long WRITER_POLL_MICROS = Long.getLong("jetkv.writerPollMicros", 300);
 
     private final JetStreamOptions options;
     private final MessageBus bus;
@@ -58,7 +63,8 @@ public final class JetStreamService implements AutoCloseable {
         int n = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.writers = new ExecutorService[n];
         for (int i = 0; i < n; i++) {
-            writers[i] = Executors.newSingleThreadExecutor(named("js-writer-" + i));
+            writers[i] = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                    new WriterQueue(TimeUnit.MICROSECONDS.toNanos(WRITER_POLL_MICROS)), named("js-writer-" + i));
         }
         int apiThreads = Math.min(4, Math.max(2, n / 2));
         this.apiWorkers = new ThreadPoolExecutor(apiThreads, apiThreads, 0, TimeUnit.MILLISECONDS,
