@@ -304,6 +304,11 @@ final class Consumer {
      * True while this consumer may still deliver {@code seq} or waits for its ack: interest and work-queue
      * retention keep the message until no consumer needs it. Messages before its start are not its business.
      */
+    /** Writer thread: the next stream sequence this consumer looks at for new deliveries. */
+    long nextSeq() {
+        return nextSeq;
+    }
+
     boolean needs(long seq, String subject) {
         if (!takes(subject)) {
             return false;

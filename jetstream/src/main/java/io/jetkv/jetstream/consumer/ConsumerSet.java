@@ -4,6 +4,7 @@ import io.jetkv.jetstream.MessageBus;
 import io.jetkv.jetstream.api.JsApiException;
 import io.jetkv.jetstream.api.JsError;
 import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.store.StreamStore;
 import io.jetkv.jetstream.stream.Interest;
 import io.jetkv.jetstream.stream.Stream;
 import io.jetkv.jetstream.stream.StreamEnums.Retention;
@@ -117,6 +118,28 @@ final class ConsumerSet implements StreamListener, Interest {
         StoredMessage m = stream.store().load(seq); // delivered before a restart: subject and size unknown
         if (m != null) {
             retireIfDone(m);
+        }
+    }
+
+    /**
+     * Writer thread: the failed flush that led to the reopen lost the removals of its acks; every message below the
+     * furthest cursor is checked again (a rare path: only after a store failure).
+     */
+    @Override
+    public void storeReopened() {
+        if (!retiresMessages() || consumers.isEmpty()) {
+            return;
+        }
+        long through = 0;
+        for (Consumer c : consumers.values()) {
+            through = Math.max(through, c.nextSeq() - 1);
+        }
+        StreamStore store = stream.store();
+        long seq = store.state().firstSeq();
+        StoredMessage m;
+        while (seq <= through && (m = store.loadNext(seq, null)) != null && m.seq() <= through) {
+            retireIfDone(m);
+            seq = m.seq() + 1;
         }
     }
 

@@ -10,4 +10,11 @@ package io.jetkv.jetstream.stream;
 public interface Interest {
     /** True when some consumer's filter takes {@code subject}. */
     boolean anyInterest(String subject);
+
+    /**
+     * Writer thread: the store was reopened after a failed flush. That flush also lost the removals its batch held
+     * (acked messages of interest and work-queue streams), so the messages no consumer needs must go again.
+     */
+    default void storeReopened() {
+    }
 }

@@ -484,6 +484,10 @@ public final class Stream {
         if (src != null) {
             src.storeReopened();
         }
+        Interest i = interest;
+        if (i != null) {
+            i.storeReopened();
+        }
         LOG.info("stream {}: store reopened, last seq {}", name, store.state().lastSeq());
         return true;
     }

@@ -214,6 +214,48 @@ class StreamFlushFailureTest {
     }
 
     /**
+     * An ack on a work-queue stream removes the message in the writer's next batch; when that batch's flush fails,
+     * the reopened store has the message again, and it must still go, not stay forever with nobody to deliver it.
+     */
+    @Test
+    void aWorkQueueAckLostWithAFailedFlushIsRedone() throws Exception {
+        assertNoError(client.api("$JS.API.STREAM.CREATE.W",
+                "{\"name\":\"W\",\"subjects\":[\"w.>\"],\"storage\":\"file\",\"retention\":\"workqueue\"}"));
+        assertNoError(client.api("$JS.API.CONSUMER.CREATE.W.c",
+                "{\"stream_name\":\"W\",\"config\":{\"durable_name\":\"c\",\"ack_policy\":\"explicit\"}}"));
+        for (int i = 1; i <= 3; i++) {
+            assertEquals(i, client.publish("w.x", null, "m" + i).get("seq").asLong());
+        }
+        java.util.concurrent.LinkedBlockingQueue<String> ackSubjects = new java.util.concurrent.LinkedBlockingQueue<>();
+        bus.subscribe("_INBOX.pull", (s, r, h, p) -> {
+            if (r != null) {
+                ackSubjects.add(r);
+            }
+        });
+        bus.clientPublish("$JS.API.CONSUMER.MSG.NEXT.W.c", "_INBOX.pull", null, "{\"batch\":3}".getBytes(UTF_8));
+        List<String> acks = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String a = ackSubjects.poll(5, TimeUnit.SECONDS);
+            assertNotNull(a, "delivery " + (i + 1));
+            acks.add(a);
+        }
+        assertNotNull(client.request(acks.get(0), "+ACK"));
+        assertEquals(2, client.api("$JS.API.STREAM.INFO.W", "").get("state").get("messages").asLong());
+
+        storage.failNextFlush("W");
+        assertNotNull(client.request(acks.get(1), "+ACK")); // its removal is in the batch whose flush fails
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        JsonNode state;
+        while ((state = client.api("$JS.API.STREAM.INFO.W", "").get("state")).get("messages").asLong() != 1) {
+            assertTrue(System.nanoTime() < deadline, "the acked message is still stored: " + state);
+            Thread.sleep(20);
+        }
+        assertEquals(3, state.get("first_seq").asLong());
+        assertNotNull(client.request(acks.get(2), "+ACK"));
+        assertEquals(0, client.api("$JS.API.STREAM.INFO.W", "").get("state").get("messages").asLong());
+    }
+
+    /**
      * A read queued behind a publish in the batch whose flush fails answers from what was stored: the value
      * the publish would have replaced, never the one the failed flush lost.
      */
