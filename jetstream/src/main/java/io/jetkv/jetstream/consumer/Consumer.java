@@ -114,24 +114,29 @@ final class Consumer {
         final ArrayDeque<StoredMessage> msgs = new ArrayDeque<>();
         long readThrough; // every match up to this sequence was read (into msgs, or delivered already)
 
-        /** The first match at or after {@code from} (through {@code to}), reading a batch when it ran out. */
-        StoredMessage head(StreamStore store, String filter, long from, long to, int wanted, long maxBytes) {
+        /** The first message read ahead at or after {@code from}; null when this read-ahead ran out. */
+        StoredMessage head(long from) {
             while (!msgs.isEmpty() && msgs.peekFirst().seq() < from) {
                 msgs.pollFirst();
             }
-            if (msgs.isEmpty() && readThrough < to) {
-                List<StoredMessage> batch = new ArrayList<>(wanted);
-                store.loadNextBatch(Math.max(from, readThrough + 1), to, filter, wanted, maxBytes, batch);
-                msgs.addAll(batch);
-                long bytes = 0;
-                for (StoredMessage m : batch) {
-                    bytes += (m.headers() == null ? 0 : m.headers().length) + m.payload().length;
-                }
-                // a short batch that stopped neither at the count nor at the bytes found everything up to the end
-                boolean complete = batch.size() < wanted && bytes < maxBytes;
-                readThrough = complete ? to : batch.get(batch.size() - 1).seq();
-            }
             return msgs.peekFirst();
+        }
+
+        /** Reads the next batch of matches from {@code from} through {@code to}, unless all were read. */
+        void refill(StreamStore store, String filter, long from, long to, int wanted, long maxBytes) {
+            if (readThrough >= to) {
+                return;
+            }
+            List<StoredMessage> batch = new ArrayList<>(wanted);
+            store.loadNextBatch(Math.max(from, readThrough + 1), to, filter, wanted, maxBytes, batch);
+            msgs.addAll(batch);
+            long bytes = 0;
+            for (StoredMessage m : batch) {
+                bytes += StreamStore.sizeOf(m); // the measure loadNextBatch stops at
+            }
+            // a short batch that stopped neither at the count nor at the bytes found everything up to the end
+            boolean complete = batch.size() < wanted && bytes < maxBytes;
+            readThrough = complete ? to : batch.get(batch.size() - 1).seq();
         }
 
         void clear() {
@@ -300,15 +305,15 @@ final class Consumer {
         return false;
     }
 
-    /**
-     * True while this consumer may still deliver {@code seq} or waits for its ack: interest and work-queue
-     * retention keep the message until no consumer needs it. Messages before its start are not its business.
-     */
     /** Writer thread: the next stream sequence this consumer looks at for new deliveries. */
     long nextSeq() {
         return nextSeq;
     }
 
+    /**
+     * True while this consumer may still deliver {@code seq} or waits for its ack: interest and work-queue
+     * retention keep the message until no consumer needs it. Messages before its start are not its business.
+     */
     boolean needs(long seq, String subject) {
         if (!takes(subject)) {
             return false;
@@ -428,9 +433,15 @@ final class Consumer {
         // several filters share the byte budget; each may still supply the whole run
         long maxBytes = Math.max(READ_AHEAD_BYTES / n, 64 * 1024);
         StoredMessage best = null;
+        int wanted = -1; // worked out on the first refill only: most calls take what was read ahead
         for (int i = 0; i < n; i++) {
-            StoredMessage m = ahead[i].head(store(), filters.isEmpty() ? null : filters.get(i), nextSeq, durable,
-                    readAheadWanted(), maxBytes);
+            ReadAhead a = ahead[i];
+            StoredMessage m = a.head(nextSeq);
+            if (m == null) {
+                wanted = wanted < 0 ? readAheadWanted() : wanted;
+                a.refill(store(), filters.isEmpty() ? null : filters.get(i), nextSeq, durable, wanted, maxBytes);
+                m = a.head(nextSeq);
+            }
             if (m != null && (best == null || m.seq() < best.seq())) {
                 best = m; // overlapping filters offer the same message twice: the next call drops the other
             }
