@@ -35,11 +35,6 @@ final class ConsumerSet implements StreamListener, Interest {
     private final ConcurrentSkipListMap<String, Consumer> consumers = new ConcurrentSkipListMap<>();
     final AtomicBoolean tickQueued = new AtomicBoolean();
 
-    /** Any thread: runs {@code task} on the consumer timer after {@code delayNanos}. */
-    void later(long delayNanos, Runnable task) {
-        manager.later(delayNanos, task);
-    }
-
     ConsumerSet(ConsumerManager manager, Stream stream) {
         this.manager = manager;
         this.stream = stream;
@@ -58,6 +53,11 @@ final class ConsumerSet implements StreamListener, Interest {
     }
 
     /** Names in order; any thread. */
+    /** Any thread: runs {@code task} on the consumer timer after {@code delayNanos}. */
+    void later(long delayNanos, Runnable task) {
+        manager.later(delayNanos, task);
+    }
+
     List<String> names() {
         return new ArrayList<>(consumers.keySet());
     }
@@ -83,12 +83,7 @@ final class ConsumerSet implements StreamListener, Interest {
         manager.forget(stream.name(), name);
         if (stream.config().retention() == Retention.INTEREST) {
             // what only the deleted consumer still needed goes with it (work queues keep theirs)
-            long seq = stream.store().state().firstSeq();
-            StoredMessage m;
-            while ((m = stream.store().loadNext(seq, null)) != null) {
-                retireIfDone(m);
-                seq = m.seq() + 1;
-            }
+            retireDoneThrough(Long.MAX_VALUE);
         }
         return true;
     }
@@ -134,6 +129,11 @@ final class ConsumerSet implements StreamListener, Interest {
         for (Consumer c : consumers.values()) {
             through = Math.max(through, c.nextSeq() - 1);
         }
+        retireDoneThrough(through);
+    }
+
+    /** Writer thread: retires every stored message up to {@code through} that no consumer needs. */
+    private void retireDoneThrough(long through) {
         StreamStore store = stream.store();
         long seq = store.state().firstSeq();
         StoredMessage m;
