@@ -151,6 +151,10 @@ public final class ConsumerManager implements AutoCloseable {
         return META_PREFIX + stream + "/" + name;
     }
 
+    private static String stateKey(String stream, String name) {
+        return STATE_PREFIX + stream + "/" + name;
+    }
+
     private static boolean saved(Stream stream, Consumer c) {
         return c.config().isDurable() && !c.config().memStorage()
                 && stream.config().storage() == StreamEnums.Storage.FILE;
@@ -175,7 +179,7 @@ public final class ConsumerManager implements AutoCloseable {
             return;
         }
         try {
-            storage.putMeta(STATE_PREFIX + stream.name() + "/" + c.name(), c.stateBytes());
+            storage.putMeta(stateKey(stream.name(), c.name()), c.stateBytes());
         } catch (RuntimeException e) {
             LOG.error("stream {}: saving the state of consumer {} failed", stream.name(), c.name(), e);
         }
@@ -185,7 +189,7 @@ public final class ConsumerManager implements AutoCloseable {
         try {
             // configuration first: a state left behind by a crash in between is dropped at the next start
             storage.deleteMeta(key(stream, name));
-            storage.deleteMeta(STATE_PREFIX + stream + "/" + name);
+            storage.deleteMeta(stateKey(stream, name));
         } catch (RuntimeException e) {
             LOG.error("stream {}: deleting saved consumer {} failed", stream, name, e);
         }

@@ -426,9 +426,7 @@ public final class Stream {
             }
             try {
                 read.run();
-            } catch (StoreException e) {
-                LOG.error("stream {}: read after the flush failed", name, e);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException e) { // a StoreException too: this read has no reply, the others run
                 LOG.error("stream {}: read after the flush failed", name, e);
             }
         }
