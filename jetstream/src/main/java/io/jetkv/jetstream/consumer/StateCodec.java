@@ -1,9 +1,10 @@
 package io.jetkv.jetstream.consumer;
 
+import io.jetkv.jetstream.store.Varint;
 import java.util.Arrays;
 
 /**
- * Varint writer and reader for a durable consumer's saved delivery and ack state ({@link Consumer#stateBytes}),
+ * Varint ({@link Varint}) writer and reader for a durable consumer's saved delivery and ack state ({@link Consumer#stateBytes}),
  * which is rewritten on every tick while the consumer is busy: a pending list of a thousand entries takes a few
  * kilobytes instead of tens as JSON, and no object tree. Signed values are zigzag-encoded, so the small deltas
  * between neighbouring sequences take one or two bytes whichever way they go.
@@ -33,12 +34,8 @@ final class StateCodec {
     }
 
     StateCodec putUnsigned(long v) {
-        ensure(10);
-        while ((v & ~0x7FL) != 0) {
-            buf[pos++] = (byte) ((v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        buf[pos++] = (byte) v;
+        ensure(Varint.size(v));
+        pos = Varint.put(buf, pos, v);
         return this;
     }
 
@@ -58,15 +55,10 @@ final class StateCodec {
     }
 
     long getUnsigned() {
-        long v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            byte b = getByte();
-            v |= (long) (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                return v;
-            }
-        }
-        throw new IllegalArgumentException("consumer state holds a bad varint");
+        int[] at = {pos};
+        long v = Varint.get(buf, at); // IllegalArgumentException on a bad or cut-off one
+        pos = at[0];
+        return v;
     }
 
     long getSigned() {

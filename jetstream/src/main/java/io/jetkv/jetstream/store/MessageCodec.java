@@ -22,13 +22,13 @@ final class MessageCodec {
         byte[] subj = subject.getBytes(StandardCharsets.UTF_8);
         int hdrLen = headers == null ? 0 : headers.length;
         long hdrField = headers == null ? 0 : hdrLen + 1L;
-        int size = 1 + 8 + varintSize(subj.length) + subj.length + varintSize(hdrField) + hdrLen + payload.length;
+        int size = 1 + 8 + Varint.size(subj.length) + subj.length + Varint.size(hdrField) + hdrLen + payload.length;
         byte[] out = new byte[size];
         out[0] = VERSION;
         putLong(out, 1, timestamp);
-        int pos = putVarint(out, 9, subj.length);
+        int pos = Varint.put(out, 9, subj.length);
         System.arraycopy(subj, 0, out, pos, subj.length);
-        pos = putVarint(out, pos + subj.length, hdrField);
+        pos = Varint.put(out, pos + subj.length, hdrField);
         if (headers != null) {
             System.arraycopy(headers, 0, out, pos, hdrLen);
             pos += hdrLen;
@@ -101,54 +101,24 @@ final class MessageCodec {
         return v;
     }
 
-    static int varintSize(long v) {
-        int n = 1;
-        while ((v & ~0x7FL) != 0) {
-            v >>>= 7;
-            n++;
-        }
-        return n;
-    }
-
-    /** Writes an unsigned LEB128 varint; returns the position after it. */
-    static int putVarint(byte[] b, int off, long v) {
-        while ((v & ~0x7FL) != 0) {
-            b[off++] = (byte) ((v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        b[off++] = (byte) v;
-        return off;
-    }
-
-    /** Reads a varint at {@code pos[0]} and advances it. */
+    /** Reads a varint at {@code pos[0]} and advances it; a corrupt one is a store failure. */
     static long getVarint(byte[] b, int[] pos) {
-        long v = 0;
-        int shift = 0;
-        int p = pos[0];
-        while (true) {
-            if (p >= b.length || shift > 63) {
-                throw new StoreException("corrupt varint");
-            }
-            byte x = b[p++];
-            v |= (long) (x & 0x7F) << shift;
-            if ((x & 0x80) == 0) {
-                break;
-            }
-            shift += 7;
+        try {
+            return Varint.get(b, pos);
+        } catch (IllegalArgumentException e) {
+            throw new StoreException("corrupt varint");
         }
-        pos[0] = p;
-        return v;
     }
 
     static byte[] varints(long... values) {
         int size = 0;
         for (long v : values) {
-            size += varintSize(v);
+            size += Varint.size(v);
         }
         byte[] out = new byte[size];
         int pos = 0;
         for (long v : values) {
-            pos = putVarint(out, pos, v);
+            pos = Varint.put(out, pos, v);
         }
         return out;
     }
