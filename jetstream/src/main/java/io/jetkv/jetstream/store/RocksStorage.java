@@ -9,14 +9,18 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
-import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -59,6 +63,19 @@ public final class RocksStorage implements AutoCloseable {
     private static final long BLOCK_CACHE_BYTES = 32L << 20;
     private static final long WRITE_BUFFER_BYTES = 16L << 20;
     private static final long MAX_WAL_BYTES = 64L << 20;
+    // Small table files. Every flush writes one L0 file spanning all streams, so a compaction into the next level
+    // rewrites every file there in that key range. With small files, the cold part of an append-only stream sits
+    // in files of its own that no new key overlaps, and is not rewritten. Measured with 64 MB files and a 256 MB
+    // level base (RocksDB's defaults): async JS publishes and KV puts (1.6M each) made compactions read 13M
+    // records and cost 13% more server CPU than with these sizes, which read 7.6M.
+    private static final long TARGET_FILE_BYTES = 4L << 20;
+    private static final long LEVEL_BASE_BYTES = 16L << 20;
+    // Open table files kept (each holds its index and filter blocks, see the table config): 4 GB of 4 MB files.
+    private static final int MAX_OPEN_FILES = 1024;
+    // The memtable insert hint (one per key prefix) saves re-walking the skip list when a write batch alternates
+    // between regions: a publish writes a message row and a subject index row. The prefix is space, stream id and
+    // row kind. Measured: 6 to 8% less server CPU for async JS publishes and KV puts.
+    private static final int ROW_REGION_PREFIX = 1 + 8 + 1;
 
     static {
         RocksDB.loadLibrary();
@@ -67,7 +84,9 @@ public final class RocksStorage implements AutoCloseable {
     private final Path dir;
     private final LRUCache cache;
     private final BloomFilter bloom;
-    private final Options options;
+    private final DBOptions options;
+    private final ColumnFamilyOptions cfOptions;
+    private final ColumnFamilyHandle defaultColumn;
     private final RocksDB db;
     private final WriteOptions writeNoSync = new WriteOptions();
     private final WriteOptions writeSync = new WriteOptions().setSync(true);
@@ -80,11 +99,14 @@ public final class RocksStorage implements AutoCloseable {
     /** Test hook: the next flush of this stream fails as a failed RocksDB write would. */
     private volatile String failNextFlushOf;
 
-    private RocksStorage(Path dir, LRUCache cache, BloomFilter bloom, Options options, RocksDB db) {
+    private RocksStorage(Path dir, LRUCache cache, BloomFilter bloom, DBOptions options, ColumnFamilyOptions cfOptions,
+            ColumnFamilyHandle defaultColumn, RocksDB db) {
         this.dir = dir;
         this.cache = cache;
         this.bloom = bloom;
         this.options = options;
+        this.cfOptions = cfOptions;
+        this.defaultColumn = defaultColumn;
         this.db = db;
     }
 
@@ -105,33 +127,47 @@ public final class RocksStorage implements AutoCloseable {
                 // large bucket's filter block outgrows one cache shard, and was then re-read from the file
                 // on every lookup (measured: a 1M-key bucket's keys()/watch slowed to ~1,300 msgs/s).
                 .setCacheIndexAndFilterBlocks(false);
-        var options = new Options()
-                .setCreateIfMissing(true)
+        // The memtable insert hint is settable only through RocksDB's option strings in RocksJava.
+        var hint = new Properties();
+        hint.setProperty("memtable_insert_with_hint_prefix_extractor", "rocksdb.FixedPrefix." + ROW_REGION_PREFIX);
+        var cfOptions = ColumnFamilyOptions.getColumnFamilyOptionsFromProps(hint);
+        if (cfOptions == null) {
+            throw new StoreException("RocksDB refused the column family options " + hint);
+        }
+        cfOptions
                 .setTableFormatConfig(table)
-                .setMaxBackgroundJobs(2)
                 .setWriteBufferSize(WRITE_BUFFER_BYTES)
                 .setMaxWriteBufferNumber(3)
-                .setMaxTotalWalSize(MAX_WAL_BYTES)
                 .setLevelCompactionDynamicLevelBytes(true)
+                .setTargetFileSizeBase(TARGET_FILE_BYTES)
+                .setMaxBytesForLevelBase(LEVEL_BASE_BYTES)
                 .setCompressionType(CompressionType.LZ4_COMPRESSION)
-                .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION)
+                .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION);
+        var options = new DBOptions()
+                .setCreateIfMissing(true)
+                .setMaxBackgroundJobs(2)
+                .setMaxTotalWalSize(MAX_WAL_BYTES)
                 .setBytesPerSync(1L << 20)
-                .setMaxOpenFiles(512)
+                .setMaxOpenFiles(MAX_OPEN_FILES)
                 .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
                 .setKeepLogFileNum(3)
                 .setMaxLogFileSize(4L << 20);
         RocksDB db = null;
+        var handles = new ArrayList<ColumnFamilyHandle>();
         try {
-            db = RocksDB.open(options, dir.toString());
+            db = RocksDB.open(options, dir.toString(),
+                    List.of(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions)), handles);
             byte[] next = db.get(NEXT_ID_KEY);
-            var storage = new RocksStorage(dir, cache, bloom, options, db);
+            var storage = new RocksStorage(dir, cache, bloom, options, cfOptions, handles.get(0), db);
             storage.nextId = next == null ? 1 : MessageCodec.getLong(next, 0);
             return storage;
         } catch (RocksDBException e) {
+            handles.forEach(ColumnFamilyHandle::close);
             if (db != null) {
                 db.close();
             }
             options.close();
+            cfOptions.close();
             bloom.close();
             cache.close();
             throw new StoreException("cannot open RocksDB in " + dir, e);
@@ -326,6 +362,7 @@ public final class RocksStorage implements AutoCloseable {
         } catch (RocksDBException e) {
             LOG.warn("store {}: WAL sync at close failed", dir, e);
         }
+        defaultColumn.close();
         try {
             db.closeE();
         } catch (RocksDBException e) {
@@ -335,6 +372,7 @@ public final class RocksStorage implements AutoCloseable {
         writeSync.close();
         readOptions.close();
         options.close();
+        cfOptions.close();
         bloom.close();
         cache.close();
     }
