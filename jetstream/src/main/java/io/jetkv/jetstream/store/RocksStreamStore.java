@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * 01                              -> state: version, last_seq, last_ts, floor, msgs, bytes, first_seq, first_ts
- * 02 subject                      -> per-subject state: version, msgs, bytes, first seq, last seq (varints)
+ * 02 subject                      -> per-subject state: version, msgs, bytes, first seq, last seq, and when
+ *                                    not 0 the unindexed flags (varints)
  * 03 subject                      -> index floor: index rows of subject below it are garbage to range-delete
  * 04 len(4) subject seq(8)        -> stored size (varint); the subject index, seeked by literal filters
  * 05 seq(8)                       -> message, see {@link MessageCodec}
@@ -44,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * delete rows one by one: it raises the <em>floor</em> in the state row, below which message rows are
  * dead, and records an index floor per affected subject. After the flush has been written, those ranges
  * are deleted with range tombstones; if that second write is lost, opening redoes it.
+ *
+ * <p>A subject with one or two messages needs no index: its messages are its first and last, which the
+ * per-subject state holds. Their index rows are written only when a third message arrives (the subject row
+ * records which of the two have none). A KV bucket with history 1 therefore writes no index rows at all: each
+ * put appends the new revision and removes the old one, and neither ever had a row.
  *
  * <p>Interior deletes are not stored: {@code num_deleted} follows from the counters
  * ({@code last_seq - first_seq + 1 - msgs}) and {@link #deletedSequences} finds the gaps by walking the
@@ -70,6 +76,8 @@ public final class RocksStreamStore implements StreamStore {
     private static final byte K_MSG = 5;
     private static final byte K_AUX = 6;
     private static final byte ROW_VERSION = 1;
+    private static final int UNINDEXED_FIRST = 1;
+    private static final int UNINDEXED_LAST = 2;
     /** A timestamp not known in memory (they are not persisted per subject); 0 is a valid timestamp. */
     private static final long UNKNOWN_TS = Long.MIN_VALUE;
 
@@ -129,6 +137,10 @@ public final class RocksStreamStore implements StreamStore {
         // per-subject limit (a KV bucket's history) removes the first without reading it
         int firstSize = -1;
         int lastSize = -1;
+        // no index row for the message at firstSeq / lastSeq: only while msgs <= 2 (with one message, both flags
+        // describe it and are equal); a third message writes the missing rows
+        boolean firstUnindexed;
+        boolean lastUnindexed;
 
         PerSubject(String subject, byte[] indexPrefix) {
             this.subject = subject;
@@ -186,6 +198,9 @@ public final class RocksStreamStore implements StreamStore {
                 ps.bytes = MessageCodec.getVarint(v, pos);
                 ps.firstSeq = MessageCodec.getVarint(v, pos);
                 ps.lastSeq = MessageCodec.getVarint(v, pos);
+                int flags = pos[0] < v.length ? (int) MessageCodec.getVarint(v, pos) : 0;
+                ps.firstUnindexed = (flags & UNINDEXED_FIRST) != 0;
+                ps.lastUnindexed = (flags & UNINDEXED_LAST) != 0;
                 subjects.put(subject, ps);
                 firsts.add(ps);
             }
@@ -217,9 +232,26 @@ public final class RocksStreamStore implements StreamStore {
         }
         try {
             batch.put(cf, msgKey(seq), MessageCodec.encode(subject, headers, payload, timestamp));
-            batch.put(cf, seqKey(ps.indexPrefix, seq), MessageCodec.varints(size));
+            if (ps.msgs >= 2) {
+                // the third message on: every message of the subject has its index row
+                if (ps.firstUnindexed) {
+                    putIndexRow(ps, ps.firstSeq, ps.firstSize);
+                    ps.firstUnindexed = false;
+                }
+                if (ps.lastUnindexed) {
+                    putIndexRow(ps, ps.lastSeq, ps.lastSize);
+                    ps.lastUnindexed = false;
+                }
+                batch.put(cf, seqKey(ps.indexPrefix, seq), MessageCodec.varints(size));
+            }
         } catch (RocksDBException e) {
             throw writeFailure("append", seq, e);
+        }
+        if (ps.msgs < 2) {
+            ps.lastUnindexed = true;
+            if (newSubject) {
+                ps.firstUnindexed = true;
+            }
         }
         if (newSubject) {
             subjects.put(subject, ps);
@@ -361,12 +393,12 @@ public final class RocksStreamStore implements StreamStore {
         } else if (ps.msgs == 1) {
             // it had two, each first or last, so the one left is both: no seek (KV history 1 lands here)
             if (seq == ps.firstSeq) {
-                raiseFirst(ps, ps.lastSeq);
-                ps.firstSize = ps.lastSize;
+                firstBecomesLast(ps);
             } else {
                 ps.lastSeq = ps.firstSeq;
                 ps.lastTimestamp = UNKNOWN_TS;
                 ps.lastSize = ps.firstSize;
+                ps.lastUnindexed = ps.firstUnindexed;
             }
         } else {
             if (seq == ps.firstSeq) {
@@ -471,6 +503,14 @@ public final class RocksStreamStore implements StreamStore {
                 removedBytes += ps.bytes;
                 i.remove();
                 firsts.remove(ps);
+            } else if (ps.msgs == 2) {
+                // partly below the floor with two messages: the first goes, the last stays
+                long b = sizeOfFirst(ps);
+                ps.msgs--;
+                ps.bytes -= b;
+                firstBecomesLast(ps);
+                removed++;
+                removedBytes += b;
             } else {
                 // partly below the floor: sum the sizes from the index, which holds them for this purpose
                 long n = 0;
@@ -524,6 +564,27 @@ public final class RocksStreamStore implements StreamStore {
         long[] sizes = new long[seqs.length];
         int n = 0;
         long next = 0;
+        if (ps.msgs <= 2) {
+            // no index needed: the messages are the first and the last; max >= 1 and firstSeq < bound here
+            seqs[n] = ps.firstSeq;
+            sizes[n++] = sizeOfFirst(ps);
+            if (ps.msgs == 2 && n < max && ps.lastSeq < bound) {
+                seqs[n] = ps.lastSeq;
+                sizes[n++] = sizeOfLast(ps);
+            }
+            for (int i = 0; i < n; i++) {
+                deleteRows(ps, seqs[i], sizes[i]);
+            }
+            if (ps.msgs == 0) {
+                dropSubject(ps);
+            } else {
+                firstBecomesLast(ps);
+            }
+            if (seqs[0] == firstSeq) {
+                refreshFirst();
+            }
+            return n;
+        }
         try (RocksIterator it = iterator()) {
             for (it.seek(seqKey(ps.indexPrefix, ps.firstSeq)); ; it.next()) {
                 long seq = seqAt(it, ps.indexPrefix);
@@ -582,8 +643,10 @@ public final class RocksStreamStore implements StreamStore {
             PerSubject ps = subjects.get(s);
             if (ps.msgs == 0) {
                 dropSubject(ps);
+            } else if (ps.msgs == 1) {
+                firstBecomesLast(ps); // only the oldest were removed, so the last is unchanged
             } else {
-                // only the oldest were removed, so the last is unchanged
+                // two or more left of three or more: all indexed
                 raiseFirst(ps, seqAtOrAfter(cursor(), ps.indexPrefix, ps.firstSeq));
             }
         }
@@ -597,7 +660,10 @@ public final class RocksStreamStore implements StreamStore {
     private void deleteRows(PerSubject ps, long seq, long size) {
         try {
             batch.delete(cf, msgKey(seq));
-            batch.delete(cf, seqKey(ps.indexPrefix, seq));
+            boolean unindexed = seq == ps.firstSeq ? ps.firstUnindexed : seq == ps.lastSeq && ps.lastUnindexed;
+            if (!unindexed) {
+                batch.delete(cf, seqKey(ps.indexPrefix, seq));
+            }
         } catch (RocksDBException e) {
             throw writeFailure("remove", seq, e);
         }
@@ -622,6 +688,35 @@ public final class RocksStreamStore implements StreamStore {
         }
         firsts.firstRaised(ps, first);
         ps.firstSize = -1;
+    }
+
+    /** The subject's first went and one message is left: its last is its first now. */
+    private void firstBecomesLast(PerSubject ps) {
+        raiseFirst(ps, ps.lastSeq);
+        ps.firstSize = ps.lastSize;
+        ps.firstUnindexed = ps.lastUnindexed;
+    }
+
+    private long sizeOfFirst(PerSubject ps) {
+        return ps.firstSize >= 0 ? ps.firstSize : readStoredSize(ps, ps.firstSeq);
+    }
+
+    private long sizeOfLast(PerSubject ps) {
+        return ps.lastSize >= 0 ? ps.lastSize : readStoredSize(ps, ps.lastSeq);
+    }
+
+    private long readStoredSize(PerSubject ps, long seq) {
+        byte[] v = get(msgKey(seq), seq);
+        if (v == null) {
+            throw new StoreException("stream " + name + ": message " + seq + " of " + ps.subject + " not found");
+        }
+        return MessageCodec.storedSize(seq, v, ps.subject);
+    }
+
+    /** Stages the index row of a message stored without one; {@code size} < 0 when not known. */
+    private void putIndexRow(PerSubject ps, long seq, long size) throws RocksDBException {
+        long known = size >= 0 ? size : readStoredSize(ps, seq);
+        batch.put(cf, seqKey(ps.indexPrefix, seq), MessageCodec.varints(known));
     }
 
     /**
@@ -678,7 +773,10 @@ public final class RocksStreamStore implements StreamStore {
                 if (ps == null) {
                     batch.delete(cf, key);
                 } else {
-                    byte[] counts = MessageCodec.varints(ps.msgs, ps.bytes, ps.firstSeq, ps.lastSeq);
+                    int flags = (ps.firstUnindexed ? UNINDEXED_FIRST : 0) | (ps.lastUnindexed ? UNINDEXED_LAST : 0);
+                    byte[] counts = flags == 0
+                            ? MessageCodec.varints(ps.msgs, ps.bytes, ps.firstSeq, ps.lastSeq)
+                            : MessageCodec.varints(ps.msgs, ps.bytes, ps.firstSeq, ps.lastSeq, flags);
                     byte[] v = new byte[counts.length + 1];
                     v[0] = ROW_VERSION;
                     System.arraycopy(counts, 0, v, 1, counts.length);
@@ -782,6 +880,9 @@ public final class RocksStreamStore implements StreamStore {
             if (ps == null || ps.lastSeq < start) {
                 return null;
             }
+            if (ps.msgs <= 2) {
+                return load(ps.firstSeq >= start ? ps.firstSeq : ps.lastSeq); // its only two: no index
+            }
             long seq;
             try (RocksIterator it = iterator()) {
                 seq = seqAtOrAfter(it, ps.indexPrefix, Math.max(start, ps.firstSeq));
@@ -853,6 +954,15 @@ public final class RocksStreamStore implements StreamStore {
             List<StoredMessage> out) {
         long[] seqs = new long[Math.min(max, 64)];
         int found = 0;
+        if (ps.msgs <= 2) {
+            // its first and last are all it has: no index
+            for (long seq : new long[] {ps.firstSeq, ps.lastSeq}) {
+                if (seq >= start && seq <= end && found < max && (found == 0 || seqs[found - 1] != seq)) {
+                    seqs[found++] = seq;
+                }
+            }
+            return loadSeqs(seqs, found, maxBytes, out);
+        }
         try (RocksIterator it = iterator()) {
             for (it.seek(seqKey(ps.indexPrefix, start)); found < max; it.next()) {
                 long seq = seqAt(it, ps.indexPrefix);
@@ -865,6 +975,10 @@ public final class RocksStreamStore implements StreamStore {
                 seqs[found++] = seq;
             }
         }
+        return loadSeqs(seqs, found, maxBytes, out);
+    }
+
+    private int loadSeqs(long[] seqs, int found, long maxBytes, List<StoredMessage> out) {
         int n = 0;
         long bytes = 0;
         for (int i = 0; i < found && bytes < maxBytes; i++) {
@@ -1000,6 +1114,9 @@ public final class RocksStreamStore implements StreamStore {
         }
         if (from <= first) {
             return total;
+        }
+        if (total <= 2) {
+            return 1; // from is past the first, not past the last: the last alone (a subject's pair has no index)
         }
         if (from - first <= last - from) {
             return total - countRange(keyPrefix, first, from);
