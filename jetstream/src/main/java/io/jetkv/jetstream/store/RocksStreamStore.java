@@ -128,7 +128,8 @@ public final class RocksStreamStore implements StreamStore {
     /** In-memory state of one subject; {@code firstSeq} (inherited) orders it in {@link #firsts}. */
     private static final class PerSubject extends FirstSeqHeap.Entry {
         final String subject;
-        final byte[] indexPrefix;
+        /** Key prefix of its index rows; made when first needed, see {@link #prefixOf}. */
+        byte[] indexPrefix;
         long msgs;
         long bytes;
         long lastSeq;
@@ -142,9 +143,8 @@ public final class RocksStreamStore implements StreamStore {
         boolean firstUnindexed;
         boolean lastUnindexed;
 
-        PerSubject(String subject, byte[] indexPrefix) {
+        PerSubject(String subject) {
             this.subject = subject;
-            this.indexPrefix = indexPrefix;
         }
     }
 
@@ -193,7 +193,7 @@ public final class RocksStreamStore implements StreamStore {
                     throw new StoreException("stream " + name + ": corrupt subject row " + subject);
                 }
                 int[] pos = {1};
-                var ps = new PerSubject(subject, indexPrefix(subject));
+                var ps = new PerSubject(subject);
                 ps.msgs = MessageCodec.getVarint(v, pos);
                 ps.bytes = MessageCodec.getVarint(v, pos);
                 ps.firstSeq = MessageCodec.getVarint(v, pos);
@@ -227,7 +227,7 @@ public final class RocksStreamStore implements StreamStore {
         PerSubject ps = subjects.get(subject);
         boolean newSubject = ps == null;
         if (newSubject) {
-            ps = new PerSubject(subject, indexPrefix(subject));
+            ps = new PerSubject(subject);
             ps.firstSeq = seq;
         }
         try {
@@ -242,7 +242,7 @@ public final class RocksStreamStore implements StreamStore {
                     putIndexRow(ps, ps.lastSeq, ps.lastSize);
                     ps.lastUnindexed = false;
                 }
-                batch.put(cf, seqKey(ps.indexPrefix, seq), MessageCodec.varints(size));
+                batch.put(cf, seqKey(prefixOf(ps), seq), MessageCodec.varints(size));
             }
         } catch (RocksDBException e) {
             throw writeFailure("append", seq, e);
@@ -403,10 +403,10 @@ public final class RocksStreamStore implements StreamStore {
         } else {
             if (seq == ps.firstSeq) {
                 // as many left as sequences up to its last: all of them are there (a work queue acked in order)
-                raiseFirst(ps, ps.msgs == ps.lastSeq - seq ? seq + 1 : seqAtOrAfter(cursor(), ps.indexPrefix, seq + 1));
+                raiseFirst(ps, ps.msgs == ps.lastSeq - seq ? seq + 1 : seqAtOrAfter(cursor(), prefixOf(ps), seq + 1));
             }
             if (seq == ps.lastSeq) {
-                ps.lastSeq = seqAtOrBefore(cursor(), ps.indexPrefix, seq - 1);
+                ps.lastSeq = seqAtOrBefore(cursor(), prefixOf(ps), seq - 1);
                 ps.lastTimestamp = UNKNOWN_TS;
                 ps.lastSize = -1;
             }
@@ -517,8 +517,9 @@ public final class RocksStreamStore implements StreamStore {
                 long b = 0;
                 long next = 0;
                 try (RocksIterator it = iterator()) {
-                    for (it.seek(seqKey(ps.indexPrefix, ps.firstSeq)); ; it.next()) {
-                        long seq = seqAt(it, ps.indexPrefix);
+                    byte[] indexPrefix = prefixOf(ps);
+                    for (it.seek(seqKey(indexPrefix, ps.firstSeq)); ; it.next()) {
+                        long seq = seqAt(it, indexPrefix);
                         if (seq < 0) {
                             throw new StoreException("stream " + name + ": index of " + e.getKey() + " ends early");
                         }
@@ -586,8 +587,9 @@ public final class RocksStreamStore implements StreamStore {
             return n;
         }
         try (RocksIterator it = iterator()) {
-            for (it.seek(seqKey(ps.indexPrefix, ps.firstSeq)); ; it.next()) {
-                long seq = seqAt(it, ps.indexPrefix);
+            byte[] indexPrefix = prefixOf(ps);
+            for (it.seek(seqKey(indexPrefix, ps.firstSeq)); ; it.next()) {
+                long seq = seqAt(it, indexPrefix);
                 if (seq < 0 || seq >= bound || n == max) {
                     next = seq;
                     break;
@@ -647,7 +649,7 @@ public final class RocksStreamStore implements StreamStore {
                 firstBecomesLast(ps); // only the oldest were removed, so the last is unchanged
             } else {
                 // two or more left of three or more: all indexed
-                raiseFirst(ps, seqAtOrAfter(cursor(), ps.indexPrefix, ps.firstSeq));
+                raiseFirst(ps, seqAtOrAfter(cursor(), prefixOf(ps), ps.firstSeq));
             }
         }
         if (!victims.isEmpty() && victims.get(0).seq() == firstSeq) {
@@ -662,7 +664,8 @@ public final class RocksStreamStore implements StreamStore {
             batch.delete(cf, msgKey(seq));
             boolean unindexed = seq == ps.firstSeq ? ps.firstUnindexed : seq == ps.lastSeq && ps.lastUnindexed;
             if (!unindexed) {
-                batch.delete(cf, seqKey(ps.indexPrefix, seq));
+                // not kept: a subject that drops to one or two messages may not need it again
+                batch.delete(cf, seqKey(ps.indexPrefix != null ? ps.indexPrefix : indexPrefix(ps.subject), seq));
             }
         } catch (RocksDBException e) {
             throw writeFailure("remove", seq, e);
@@ -716,7 +719,7 @@ public final class RocksStreamStore implements StreamStore {
     /** Stages the index row of a message stored without one; {@code size} < 0 when not known. */
     private void putIndexRow(PerSubject ps, long seq, long size) throws RocksDBException {
         long known = size >= 0 ? size : readStoredSize(ps, seq);
-        batch.put(cf, seqKey(ps.indexPrefix, seq), MessageCodec.varints(known));
+        batch.put(cf, seqKey(prefixOf(ps), seq), MessageCodec.varints(known));
     }
 
     /**
@@ -885,7 +888,7 @@ public final class RocksStreamStore implements StreamStore {
             }
             long seq;
             try (RocksIterator it = iterator()) {
-                seq = seqAtOrAfter(it, ps.indexPrefix, Math.max(start, ps.firstSeq));
+                seq = seqAtOrAfter(it, prefixOf(ps), Math.max(start, ps.firstSeq));
             }
             return seq < 0 ? null : load(seq);
         }
@@ -964,8 +967,9 @@ public final class RocksStreamStore implements StreamStore {
             return loadSeqs(seqs, found, maxBytes, out);
         }
         try (RocksIterator it = iterator()) {
-            for (it.seek(seqKey(ps.indexPrefix, start)); found < max; it.next()) {
-                long seq = seqAt(it, ps.indexPrefix);
+            byte[] indexPrefix = prefixOf(ps);
+            for (it.seek(seqKey(indexPrefix, start)); found < max; it.next()) {
+                long seq = seqAt(it, indexPrefix);
                 if (seq < 0 || seq > end) {
                     break;
                 }
@@ -1071,7 +1075,7 @@ public final class RocksStreamStore implements StreamStore {
         }
         if (!Filters.isWildcard(filter)) {
             PerSubject ps = subjects.get(filter);
-            return ps == null ? 0 : count(ps.indexPrefix, ps.msgs, ps.firstSeq, ps.lastSeq, fromSeq);
+            return ps == null ? 0 : countSubject(ps, fromSeq);
         }
         if (msgs == 0 || fromSeq > lastSeq) {
             return 0;
@@ -1085,7 +1089,7 @@ public final class RocksStreamStore implements StreamStore {
         for (var e : subjects.entrySet()) {
             if (Filters.matches(filter, e.getKey())) {
                 PerSubject ps = e.getValue();
-                n += count(ps.indexPrefix, ps.msgs, ps.firstSeq, ps.lastSeq, fromSeq);
+                n += countSubject(ps, fromSeq);
             }
         }
         return n;
@@ -1105,6 +1109,17 @@ public final class RocksStreamStore implements StreamStore {
                 }
             }
         }
+    }
+
+    /** The subject's messages with seq >= from; its index only when it has three or more. */
+    private long countSubject(PerSubject ps, long from) {
+        if (from > ps.lastSeq) {
+            return 0;
+        }
+        if (from <= ps.firstSeq) {
+            return ps.msgs;
+        }
+        return ps.msgs <= 2 ? 1 : count(prefixOf(ps), ps.msgs, ps.firstSeq, ps.lastSeq, from);
     }
 
     /** Rows under {@code keyPrefix} with seq >= from, counting whichever side of {@code from} is shorter. */
@@ -1201,6 +1216,17 @@ public final class RocksStreamStore implements StreamStore {
 
     private byte[] msgKey(long seq) {
         return seqKey(msgPrefix, seq);
+    }
+
+    /**
+     * The key prefix of a subject's index rows, kept once made. Most subjects of a large KV bucket hold one or two
+     * messages and never need it, which saves its bytes for each of them.
+     */
+    private byte[] prefixOf(PerSubject ps) {
+        if (ps.indexPrefix == null) {
+            ps.indexPrefix = indexPrefix(ps.subject);
+        }
+        return ps.indexPrefix;
     }
 
     private byte[] indexPrefix(String subject) {
