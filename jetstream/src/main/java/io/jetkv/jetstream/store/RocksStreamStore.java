@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * 01                              -> state: version, last_seq, last_ts, floor, msgs, bytes, first_seq, first_ts
- * 02 subject                      -> per-subject state: version, msgs, bytes, first seq, last seq, and when
- *                                    not 0 the unindexed flags (varints)
+ * 02 subject                      -> per-subject state: version, msgs, bytes, first seq, last seq (varints);
+ *                                    version 2 adds the unindexed flags (varint)
  * 03 subject                      -> index floor: index rows of subject below it are garbage to range-delete
  * 04 len(4) subject seq(8)        -> stored size (varint); the subject index, seeked by literal filters
  * 05 seq(8)                       -> message, see {@link MessageCodec}
@@ -76,6 +76,8 @@ public final class RocksStreamStore implements StreamStore {
     private static final byte K_MSG = 5;
     private static final byte K_AUX = 6;
     private static final byte ROW_VERSION = 1;
+    /** A subject row that carries the unindexed flags. */
+    private static final byte SUBJECT_ROW_WITH_FLAGS = 2;
     private static final int UNINDEXED_FIRST = 1;
     private static final int UNINDEXED_LAST = 2;
     /** A timestamp not known in memory (they are not persisted per subject); 0 is a valid timestamp. */
@@ -189,7 +191,7 @@ public final class RocksStreamStore implements StreamStore {
             for (it.seek(subjectPrefix); it.isValid() && RocksStorage.startsWith(it.key(), subjectPrefix); it.next()) {
                 String subject = subjectOf(it.key(), subjectPrefix.length);
                 byte[] v = it.value();
-                if (v.length == 0 || v[0] != ROW_VERSION) {
+                if (v.length == 0 || (v[0] != ROW_VERSION && v[0] != SUBJECT_ROW_WITH_FLAGS)) {
                     throw new StoreException("stream " + name + ": corrupt subject row " + subject);
                 }
                 int[] pos = {1};
@@ -198,7 +200,7 @@ public final class RocksStreamStore implements StreamStore {
                 ps.bytes = MessageCodec.getVarint(v, pos);
                 ps.firstSeq = MessageCodec.getVarint(v, pos);
                 ps.lastSeq = MessageCodec.getVarint(v, pos);
-                int flags = pos[0] < v.length ? (int) MessageCodec.getVarint(v, pos) : 0;
+                int flags = v[0] == SUBJECT_ROW_WITH_FLAGS ? (int) MessageCodec.getVarint(v, pos) : 0;
                 ps.firstUnindexed = (flags & UNINDEXED_FIRST) != 0;
                 ps.lastUnindexed = (flags & UNINDEXED_LAST) != 0;
                 subjects.put(subject, ps);
@@ -230,16 +232,18 @@ public final class RocksStreamStore implements StreamStore {
             ps = new PerSubject(subject);
             ps.firstSeq = seq;
         }
+        // the third message on: every message of the subject has its index row (sizes read before staging anything)
+        long firstRowSize = ps.msgs >= 2 && ps.firstUnindexed ? sizeOfFirst(ps) : -1;
+        long lastRowSize = ps.msgs >= 2 && ps.lastUnindexed ? sizeOfLast(ps) : -1;
         try {
             batch.put(cf, msgKey(seq), MessageCodec.encode(subject, headers, payload, timestamp));
             if (ps.msgs >= 2) {
-                // the third message on: every message of the subject has its index row
-                if (ps.firstUnindexed) {
-                    putIndexRow(ps, ps.firstSeq, ps.firstSize);
+                if (firstRowSize >= 0) {
+                    putIndexRow(ps, ps.firstSeq, firstRowSize);
                     ps.firstUnindexed = false;
                 }
-                if (ps.lastUnindexed) {
-                    putIndexRow(ps, ps.lastSeq, ps.lastSize);
+                if (lastRowSize >= 0) {
+                    putIndexRow(ps, ps.lastSeq, lastRowSize);
                     ps.lastUnindexed = false;
                 }
                 batch.put(cf, seqKey(prefixOf(ps), seq), MessageCodec.varints(size));
@@ -708,18 +712,26 @@ public final class RocksStreamStore implements StreamStore {
         return ps.lastSize >= 0 ? ps.lastSize : readStoredSize(ps, ps.lastSeq);
     }
 
+    /**
+     * Write paths only: the stored size of a message read from its row. A failure fails the store, since the caller
+     * may have staged part of its change already.
+     */
     private long readStoredSize(PerSubject ps, long seq) {
-        byte[] v = get(msgKey(seq), seq);
-        if (v == null) {
-            throw new StoreException("stream " + name + ": message " + seq + " of " + ps.subject + " not found");
+        try {
+            byte[] v = get(msgKey(seq), seq);
+            if (v == null) {
+                throw new StoreException("stream " + name + ": message " + seq + " of " + ps.subject + " not found");
+            }
+            return MessageCodec.storedSize(seq, v, ps.subject);
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
         }
-        return MessageCodec.storedSize(seq, v, ps.subject);
     }
 
-    /** Stages the index row of a message stored without one; {@code size} < 0 when not known. */
+    /** Stages the index row of a message stored without one. */
     private void putIndexRow(PerSubject ps, long seq, long size) throws RocksDBException {
-        long known = size >= 0 ? size : readStoredSize(ps, seq);
-        batch.put(cf, seqKey(prefixOf(ps), seq), MessageCodec.varints(known));
+        batch.put(cf, seqKey(prefixOf(ps), seq), MessageCodec.varints(size));
     }
 
     /**
@@ -781,7 +793,9 @@ public final class RocksStreamStore implements StreamStore {
                             ? MessageCodec.varints(ps.msgs, ps.bytes, ps.firstSeq, ps.lastSeq)
                             : MessageCodec.varints(ps.msgs, ps.bytes, ps.firstSeq, ps.lastSeq, flags);
                     byte[] v = new byte[counts.length + 1];
-                    v[0] = ROW_VERSION;
+                    // version 2 only with flags: a build from before them refuses the row instead of seeking index
+                    // rows that are not there
+                    v[0] = flags == 0 ? ROW_VERSION : SUBJECT_ROW_WITH_FLAGS;
                     System.arraycopy(counts, 0, v, 1, counts.length);
                     batch.put(cf, key, v);
                 }
@@ -1129,9 +1143,6 @@ public final class RocksStreamStore implements StreamStore {
         }
         if (from <= first) {
             return total;
-        }
-        if (total <= 2) {
-            return 1; // from is past the first, not past the last: the last alone (a subject's pair has no index)
         }
         if (from - first <= last - from) {
             return total - countRange(keyPrefix, first, from);

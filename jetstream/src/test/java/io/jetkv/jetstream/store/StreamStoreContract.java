@@ -825,6 +825,24 @@ abstract class StreamStoreContract {
         assertEquals(0, store.countMatching(1, "zz.*"));
     }
 
+    /** With one or two messages left, the stream's last sequence need not be a stored message. */
+    @Test
+    void countMatchingAllWhenTheLastSequenceIsNotStored() {
+        put("a", "1");
+        put("b", "2");
+        store.remove(2, false); // one message left, last sequence 2
+        assertEquals(0, store.countMatching(2, ">"));
+        assertEquals(0, store.countMatching(2, null));
+        assertEquals(1, store.countMatching(1, null));
+        put("a", "3");
+        store.advanceTo(10); // two messages (1, 3), last sequence 9
+        reload();
+        assertEquals(0, store.countMatching(5, null));
+        assertEquals(1, store.countMatching(2, ">"));
+        assertEquals(2, store.countMatching(1, null));
+        assertEquals(1, store.countMatching(2, "a"));
+    }
+
     @Test
     void deletedSequencesListsInteriorGaps() {
         for (int i = 1; i <= 10; i++) {
