@@ -7,14 +7,15 @@
 #
 # bench/run.sh and bench/consumers.sh measure one server after the other, which compares two different moments
 # of this VM: its speed drifts by 2x within a minute, most of all for one request at a time. Here both servers
-# run at once (-js, fresh stores, default durability) and one jnats client alternates between them, after an
+# run at once (-js, fresh stores, default durability unless SYNC_ALWAYS=1) and one jnats client alternates between them, after an
 # untimed round each. sync (bench/JetStreamRounds.java): N JS publishes, N KV puts and N KV gets (direct get) per
 # round; publish (the same client): N async JS publishes and N async KV puts per round. consumers
 # (bench/ConsumerRounds.java, bench/ConsumerBench.java's scenarios): ordered push replay and
 # pull fetch with explicit and AckPolicy.All acks of an N-message stream, and a pull consumer emptying an
 # N-message work-queue stream (refilled before each round, untimed). Prints each server's median rate and
-# the spread of its rounds. Needs: java 17, nats-server on PATH (or NATS_SERVER=/path), jnats 2.25.1 in ~/.m2
-# (or JNATS_JAR). About three minutes for sync, six for consumers, with the defaults.
+# the spread of its rounds. SYNC_ALWAYS=1 starts JetKV with `jetstream { sync_always: true }` (an fsync before
+# every ack) against nats-server's default (no fsync on the request path). Needs: java 17, nats-server on PATH
+# (or NATS_SERVER=/path), jnats 2.25.1 in ~/.m2 (or JNATS_JAR). About three minutes for sync, six for consumers, with the defaults.
 set -euo pipefail
 
 bench="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
@@ -52,13 +53,20 @@ start_server nats-server "$nats_server" -js -sd "$work/nats-server.store"
 reference_pid="$server_pid"
 reference_port="$server_port"
 server_pid=""
-start_server jetkv "$root/jetkv" -js -sd "$work/jetkv.store"
+jetkv_conf=()
+durability="default durability for both"
+if [ "${SYNC_ALWAYS:-0}" = 1 ]; then
+  printf 'jetstream {\n  sync_always: true\n}\n' >"$work/sync_always.conf"
+  jetkv_conf=(-c "$work/sync_always.conf")
+  durability="JetKV with sync_always (fsync before every ack), nats-server with its default"
+fi
+start_server jetkv "$root/jetkv" -js -sd "$work/jetkv.store" "${jetkv_conf[@]}"
 # shellcheck disable=SC2086 # $mode: one word, or none
 run_client rounds "$client" "nats://127.0.0.1:$reference_port" "nats://127.0.0.1:$server_port" "$rounds" "$n" $mode
 
 echo
 describe_run
-echo "rounds:      $kind: $rounds alternating rounds per scenario, N = $n (A = nats-server, B = JetKV)"
+echo "rounds:      $kind: $rounds alternating rounds per scenario, N = $n (A = nats-server, B = JetKV); $durability"
 echo
 printf "| %-${width}s | nats-server |    JetKV | JetKV/nats-server | nats-server rounds | JetKV rounds |\n" scenario
 echo "|---|---:|---:|---:|---:|---:|"
