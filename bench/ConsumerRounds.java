@@ -1,11 +1,7 @@
 import io.nats.client.Connection;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 
 /**
- * {@link ConsumerBench}'s scenarios against two servers in alternating rounds (A B, B A, ...), so that both see
- * the same moments of the machine. Usage: {@code java -cp jnats-2.25.1.jar:. ConsumerRounds URL_A URL_B
+ * {@link ConsumerBench}'s scenarios against two servers in alternating rounds ({@link Rounds}). Usage: {@code java -cp jnats-2.25.1.jar:. ConsumerRounds URL_A URL_B
  * [rounds] [messages]}. Fills one stream of {@code messages} on each server (untimed), then per scenario one
  * untimed run on each and {@code rounds} timed pairs. Prints one markdown table row per scenario: each server's
  * median rate, the ratio B/A and each server's lowest and highest run.
@@ -25,23 +21,8 @@ public final class ConsumerRounds {
             String[] names = {"ordered push consumer replay", "pull fetch(500), explicit ack each",
                     "pull fetch(500), AckPolicy.All", "work queue pull fetch(500), ack each"};
             for (int s = 0; s < names.length; s++) {
-                List<Double> ra = new ArrayList<>();
-                List<Double> rb = new ArrayList<>();
-                run(s, a, n);
-                run(s, b, n);
-                for (int r = 0; r < rounds; r++) {
-                    boolean aFirst = r % 2 == 0;
-                    double first = run(s, aFirst ? a : b, n);
-                    double second = run(s, aFirst ? b : a, n);
-                    ra.add(aFirst ? first : second);
-                    rb.add(aFirst ? second : first);
-                    System.err.printf(Locale.ROOT, "  %s round %d: A %.0f, B %.0f%n", names[s], r + 1,
-                            ra.get(r), rb.get(r));
-                }
-                System.out.printf(Locale.ROOT, "| %-36s | %8.0f | %8.0f | %5.2f | %6.0f-%-6.0f | %6.0f-%-6.0f |%n",
-                        names[s], JetStreamRounds.median(ra), JetStreamRounds.median(rb),
-                        JetStreamRounds.median(rb) / JetStreamRounds.median(ra), JetStreamRounds.min(ra), JetStreamRounds.max(ra),
-                        JetStreamRounds.min(rb), JetStreamRounds.max(rb));
+                int scenario = s;
+                Rounds.row(names[s], 36, rounds, (onA, warmUp) -> run(scenario, onA ? a : b, n));
             }
         }
     }

@@ -5,14 +5,10 @@ import io.nats.client.KeyValue;
 import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 
 /**
- * JetStream publishes, KV puts and KV gets against two servers in alternating rounds, so that both see the
- * same machine: on a small VM a round trip is set mostly by how the host schedules the woken threads, which
- * drifts by 2x within a minute, and a server measured after the other one would get a different machine.
+ * JetStream publishes, KV puts and KV gets against two servers in alternating rounds ({@link Rounds}): on a small
+ * VM a round trip is set mostly by how the host schedules the woken threads, which drifts by 2x within a minute.
  *
  * <p>Usage: {@code java -cp jnats-2.25.1.jar:. JetStreamRounds URL_A URL_B [rounds] [n] [sync|async]}: sync
  * round trips (one request at a time) by default, or async JS publishes and KV puts (at most 1,024 acks
@@ -30,7 +26,6 @@ public final class JetStreamRounds {
         final Connection nc;
         final JetStream js;
         final KeyValue kv;
-        final List<List<Double>> rates = new ArrayList<>();
         final java.util.ArrayDeque<java.util.concurrent.CompletableFuture<io.nats.client.api.PublishAck>> outstanding =
                 new java.util.ArrayDeque<>();
 
@@ -80,26 +75,10 @@ public final class JetStreamRounds {
                 : new String[] {"JS publish sync (msgs/s)", "KV put sync (puts/s)", "KV get (gets/s)"};
         for (int s = 0; s < names.length; s++) {
             int scenario = async ? ASYNC_JS + s : s;
-            int row = s;
-            for (Target t : new Target[] {a, b}) {
-                t.rates.add(new ArrayList<>());
-                time(op(t, scenario, body), n / 2, t); // warm-up
-            }
-            for (int r = 0; r < rounds; r++) {
-                Target first = r % 2 == 0 ? a : b;
-                Target second = first == a ? b : a;
-                for (Target t : new Target[] {first, second}) {
-                    double rate = time(op(t, scenario, body), n, t);
-                    t.rates.get(row).add(rate);
-                }
-                System.err.printf(Locale.ROOT, "  %s round %d: A %.0f, B %.0f%n", names[row], r + 1,
-                        last(a.rates.get(row)), last(b.rates.get(row)));
-            }
-            List<Double> ra = a.rates.get(row);
-            List<Double> rb = b.rates.get(row);
-            System.out.printf(Locale.ROOT, "| %-26s | %8.0f | %8.0f | %5.2f | %6.0f-%-6.0f | %6.0f-%-6.0f |%n",
-                    names[row], median(ra), median(rb), median(rb) / median(ra), min(ra), max(ra), min(rb),
-                    max(rb));
+            Rounds.row(names[s], 26, rounds, (onA, warmUp) -> {
+                Target t = onA ? a : b;
+                return time(op(t, scenario, body), warmUp ? n / 2 : n, t);
+            });
         }
         a.nc.close();
         b.nc.close();
@@ -136,24 +115,5 @@ public final class JetStreamRounds {
             op.run(i);
         }
         return n / ((System.nanoTime() - t0) / 1e9);
-    }
-
-    static double last(List<Double> l) {
-        return l.get(l.size() - 1);
-    }
-
-    static double median(List<Double> l) {
-        List<Double> s = new ArrayList<>(l);
-        s.sort(null);
-        int m = s.size() / 2;
-        return s.size() % 2 == 1 ? s.get(m) : (s.get(m - 1) + s.get(m)) / 2;
-    }
-
-    static double min(List<Double> l) {
-        return l.stream().mapToDouble(Double::doubleValue).min().orElse(0);
-    }
-
-    static double max(List<Double> l) {
-        return l.stream().mapToDouble(Double::doubleValue).max().orElse(0);
     }
 }

@@ -46,7 +46,7 @@ trap 'exit 130' INT TERM
 
 echo "== building JetKV if stale, compiling the bench clients" >&2
 ensure_jetkv_built
-javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/Bench.java" "$bench/JetStreamRounds.java" \
+javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/Bench.java" "$bench/Rounds.java" "$bench/JetStreamRounds.java" \
   "$bench/ConsumerBench.java" "$bench/ConsumerRounds.java"
 
 start_server nats-server "$nats_server" -js -sd "$work/nats-server.store"
