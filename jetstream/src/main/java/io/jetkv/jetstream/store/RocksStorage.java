@@ -56,6 +56,8 @@ public final class RocksStorage implements AutoCloseable {
     static final byte SPACE_REGISTRY = 0;
     static final byte SPACE_META = 1;
     static final byte SPACE_STREAM = 2;
+    /** {@code 02 id(8)}: what every row of one stream starts with, see {@link #streamPrefix}. */
+    static final int STREAM_PREFIX_BYTES = 1 + 8;
     private static final byte[] NEXT_ID_KEY = {SPACE_REGISTRY, 'I'};
     private static final byte[] NAME_PREFIX = {SPACE_REGISTRY, 'N'};
 
@@ -75,7 +77,7 @@ public final class RocksStorage implements AutoCloseable {
     // The memtable insert hint (one per key prefix) saves re-walking the skip list when a write batch alternates
     // between regions: a publish writes a message row and a subject index row. The prefix is space, stream id and
     // row kind. Measured: 6 to 8% less server CPU for async JS publishes and KV puts.
-    private static final int ROW_REGION_PREFIX = 1 + 8 + 1;
+    private static final int ROW_REGION_PREFIX = STREAM_PREFIX_BYTES + 1;
 
     static {
         RocksDB.loadLibrary();
@@ -396,7 +398,7 @@ public final class RocksStorage implements AutoCloseable {
     }
 
     static byte[] streamPrefix(long id) {
-        byte[] p = new byte[9];
+        byte[] p = new byte[STREAM_PREFIX_BYTES];
         p[0] = SPACE_STREAM;
         MessageCodec.putLong(p, 1, id);
         return p;

@@ -246,7 +246,7 @@ public final class RocksStreamStore implements StreamStore {
                     putIndexRow(ps, ps.lastSeq, lastRowSize);
                     ps.lastUnindexed = false;
                 }
-                batch.put(cf, seqKey(prefixOf(ps), seq), MessageCodec.varints(size));
+                putIndexRow(ps, seq, size);
             }
         } catch (RocksDBException e) {
             throw writeFailure("append", seq, e);
@@ -577,34 +577,23 @@ public final class RocksStreamStore implements StreamStore {
                 seqs[n] = ps.lastSeq;
                 sizes[n++] = sizeOfLast(ps);
             }
-            for (int i = 0; i < n; i++) {
-                deleteRows(ps, seqs[i], sizes[i]);
-            }
-            if (ps.msgs == 0) {
-                dropSubject(ps);
-            } else {
-                firstBecomesLast(ps);
-            }
-            if (seqs[0] == firstSeq) {
-                refreshFirst();
-            }
-            return n;
-        }
-        try (RocksIterator it = iterator()) {
-            byte[] indexPrefix = prefixOf(ps);
-            for (it.seek(seqKey(indexPrefix, ps.firstSeq)); ; it.next()) {
-                long seq = seqAt(it, indexPrefix);
-                if (seq < 0 || seq >= bound || n == max) {
-                    next = seq;
-                    break;
+        } else {
+            try (RocksIterator it = iterator()) {
+                byte[] indexPrefix = prefixOf(ps);
+                for (it.seek(seqKey(indexPrefix, ps.firstSeq)); ; it.next()) {
+                    long seq = seqAt(it, indexPrefix);
+                    if (seq < 0 || seq >= bound || n == max) {
+                        next = seq;
+                        break;
+                    }
+                    if (n == seqs.length) {
+                        seqs = Arrays.copyOf(seqs, Math.max(n * 2, 16));
+                        sizes = Arrays.copyOf(sizes, seqs.length);
+                    }
+                    seqs[n] = seq;
+                    sizes[n] = MessageCodec.getVarint(it.value(), new int[] {0});
+                    n++;
                 }
-                if (n == seqs.length) {
-                    seqs = Arrays.copyOf(seqs, Math.max(n * 2, 16));
-                    sizes = Arrays.copyOf(sizes, seqs.length);
-                }
-                seqs[n] = seq;
-                sizes[n] = MessageCodec.getVarint(it.value(), new int[] {0});
-                n++;
             }
         }
         for (int i = 0; i < n; i++) {
@@ -612,8 +601,10 @@ public final class RocksStreamStore implements StreamStore {
         }
         if (ps.msgs == 0) {
             dropSubject(ps);
+        } else if (ps.msgs == 1) {
+            firstBecomesLast(ps); // only the oldest went, so the one left is the last
         } else {
-            raiseFirst(ps, next);
+            raiseFirst(ps, next); // two or more left of three or more: the index walk found the next
         }
         if (n > 0 && seqs[0] == firstSeq) {
             refreshFirst();
@@ -729,7 +720,7 @@ public final class RocksStreamStore implements StreamStore {
         }
     }
 
-    /** Stages the index row of a message stored without one. */
+    /** Stages a message's index row. */
     private void putIndexRow(PerSubject ps, long seq, long size) throws RocksDBException {
         batch.put(cf, seqKey(prefixOf(ps), seq), MessageCodec.varints(size));
     }
