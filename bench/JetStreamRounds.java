@@ -102,14 +102,8 @@ public final class JetStreamRounds {
         };
     }
 
-    static double time(Op op, int n) throws Exception {
-        return time(op, n, null);
-    }
-
     static double time(Op op, int n, Target t) throws Exception {
-        if (t != null) {
-            t.lastIndex = n - 1;
-        }
+        t.lastIndex = n - 1;
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
             op.run(i);
