@@ -1,6 +1,7 @@
 package io.jetkv.conformance;
 
 import io.jetkv.server.testing.ReferenceServer;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -42,6 +43,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * counters, {@code cluster}, {@code null} versus {@code []} for empty lists (the spec allows both), the
  * timestamp token of ack subjects, and fields 2.10 added that 2.9.10 does not send ({@link #NEWER_FIELDS}),
  * since JetKV advertises 2.10. Everything the reference sends must be there with the same value.
+ *
+ * <p>One difference is by design, not listed: where nats-server leaves a {@code $JS.API} request unanswered (an
+ * unknown operation, a wrong number of name tokens), JetKV answers no-responders (503), so that a client fails at
+ * once instead of waiting for its timeout; such a step passes when JetKV's only answer is that status.
  *
  * <p>Scenarios where JetKV is known to answer differently are listed in {@link #DIVERGENCES} (to fix or to
  * accept) and {@link #VERSION_DIFFERENCES} (2.10 behaviour on purpose) and skipped, so the suite stays green for
@@ -105,6 +110,10 @@ class JetStreamApiDifferentialIT {
      * Skipped like divergences, but not a defect.
      */
     private static final Map<String, String> VERSION_DIFFERENCES = Map.ofEntries(
+            Map.entry("streamUpdateRetention", "2.10 lets an update swap limits and interest retention; 2.9.10"
+                    + " refuses any retention change"),
+            Map.entry("consumerNameTooLong", "2.10 limits consumer names to 255 characters (400/10102); 2.9.10"
+                    + " takes any length"),
             Map.entry("consumerCreateActionCreateOnExisting", "2.10 enforces action create: a different config on"
                     + " an existing consumer is 400/10148 \"consumer already exists\"; 2.9.10 ignores action and"
                     + " updates"),
@@ -232,6 +241,7 @@ class JetStreamApiDifferentialIT {
         all.addAll(publishing());
         all.addAll(consumers());
         all.addAll(pulls());
+        all.addAll(bodies());
         return all.stream();
     }
 
@@ -738,7 +748,84 @@ class JetStreamApiDifferentialIT {
                 sc("pullOnPushConsumer", pl,
                         req(CC + "PL.push", "{'stream_name':'PL','config':{'deliver_subject':'dlv.push'}}"),
                         raw(NEXT + "PL.push", "{'batch':1,'no_wait':true}", 1)),
-                sc("pullMissingConsumer", pl, quiet(NEXT + "PL.nope", "{'batch':1,'no_wait':true}")));
+                sc("pullMissingConsumer", pl, quiet(NEXT + "PL.nope", "{'batch':1,'no_wait':true}")),
+                sc("filteredConsumersDeliveredPastSkippedMessages", pl,
+                        req(CC + "PL.fq", "{'stream_name':'PL','config':{'durable_name':'fq','filter_subject':'pl.b',"
+                                + "'ack_policy':'explicit'}}"),
+                        raw(NEXT + "PL.fq", "{'batch':1,'no_wait':true}", 1),
+                        raw(NEXT + "PL.fq", "{'batch':1,'no_wait':true}", 1),
+                        req(C_INFO + "PL.fq", ""),
+                        raw(NEXT + "PL.fq", "{'batch':1,'expires':200000000}", 1),
+                        req(C_INFO + "PL.fq", "")));
+    }
+
+    /**
+     * Request bodies as clients send them when they have no options or get them wrong: the Go clients (the
+     * {@code nats} CLI) marshal a nil request as {@code null}; empty, blank, malformed, non-object, trailing bytes,
+     * wrong-typed and unknown fields. Every {@code $JS.API} subject gets each of them, on a stream with a message
+     * and a durable consumer, and must answer as the reference's Go decoder does.
+     */
+    static final List<String> BODIES = List.of("", "null", "{}", " ", "{bad", "[]", "{} x", "{'unknown_field':1}",
+            "{'name':5,'stream_name':5,'config':5,'offset':'x','seq':'x','subject':5,'filter':5,"
+                    + "'deleted_details':'x','subjects_filter':5,'last_by_subj':5,'keep':'x'}",
+            "{'SEQ':1,'OFFSET':0}");
+
+    private static List<Scenario> bodies() {
+        List<Step> setup = List.of(
+                create("BS", "'subjects':['bs.>'],'allow_direct':true"),
+                pub("bs.a", "one"), pub("bs.b", "two"),
+                req(CC + "BS.D", "{'stream_name':'BS','config':{'durable_name':'D','ack_policy':'explicit'}}"));
+        List<Scenario> s = new ArrayList<>();
+        for (String subject : List.of(API + "INFO", CREATE + "BS2", UPDATE + "BS", INFO + "BS", NAMES, LIST,
+                PURGE + "BS", MSG_GET + "BS", MSG_DELETE + "BS", DELETE + "BS", CC + "BS", CC + "BS.C2",
+                CC + "BS.C3.bs.a", DCC + "BS.C4", C_INFO + "BS.D", C_DELETE + "BS.D", C_NAMES + "BS", C_LIST + "BS",
+                API + "STREAM.LEADER.STEPDOWN.BS", API + "STREAM.PEER.REMOVE.BS",
+                API + "CONSUMER.LEADER.STEPDOWN.BS.D", API + "STREAM.TEMPLATE.NAMES",
+                API + "STREAM.TEMPLATE.INFO.t", API + "STREAM.TEMPLATE.DELETE.t", API + "STREAM.TEMPLATE.CREATE.t")) {
+            List<Step> steps = new ArrayList<>(setup);
+            for (String body : BODIES) {
+                // account storage in 2.9.10 counts its file store's overhead; JetKV counts the stored messages
+                steps.add(subject.equals(API + "INFO") ? req(subject, body).ignoring("storage") : req(subject, body));
+            }
+            s.add(new Scenario("bodies " + subject.substring(API.length()), steps));
+        }
+        List<Step> direct = new ArrayList<>(setup);
+        for (String body : BODIES) {
+            direct.add(raw(DIRECT + "BS", body, 1));
+        }
+        s.add(new Scenario("bodies DIRECT.GET", direct));
+        s.add(sc("bodies missing stream", req(DELETE + "NOPE", "null"), req(C_INFO + "NOPE.D", "{bad"),
+                req(C_DELETE + "NOPE.D", "{'a':1}"), req(C_NAMES + "NOPE", "{bad"), req(C_LIST + "NOPE", "null"),
+                req(INFO + "NOPE", "{bad"), req(PURGE + "NOPE", "null"), req(PURGE + "NOPE", "{bad"),
+                req(MSG_GET + "NOPE", "null"), req(MSG_DELETE + "NOPE", "null"), req(MSG_DELETE + "NOPE", "{bad")));
+        s.add(sc("bodies large and negative sequences", setup,
+                req(MSG_GET + "BS", "{'seq':18446744073709551615}"), req(MSG_GET + "BS", "{'seq':9223372036854775808}"),
+                req(MSG_GET + "BS", "{'seq':18446744073709551616}"), req(MSG_GET + "BS", "{'seq':-1}"),
+                req(MSG_GET + "BS", "{'seq':1.0}"), req(MSG_DELETE + "BS", "{'seq':0}"),
+                req(MSG_DELETE + "BS", "{'seq':-3}"), req(MSG_DELETE + "BS", "{'no_erase':true}"),
+                req(PURGE + "BS", "{'seq':-1}"), req(PURGE + "BS", "{'keep':18446744073709551615}")));
+        s.add(sc("empty subject tokens get no-responders", quiet(API + "STREAM.INFO.", ""),
+                quiet(CREATE + ".x", "{}"), quiet(API, "")));
+        s.add(sc("stream config validation", setup,
+                create("R", "'num_replicas':-1"), create("R6", "'num_replicas':6"), create("R3", "'num_replicas':3"),
+                req(UPDATE + "BS", "{'name':'Y','num_replicas':-1}"), req(UPDATE + "BS", "{'name':'Y','max_age':-1}"),
+                req(UPDATE + "BS", "{'name':'Y'}"),
+                create("NEG", "'max_msgs':-5,'max_bytes':-7,'max_msg_size':-9,'max_msgs_per_subject':-4"),
+                pub("NEG", "fits"), req(INFO + "NEG", "")));
+        s.add(sc("first_ts of an emptied file stream: epoch after a delete, zero time after a purge", setup,
+                req(MSG_DELETE + "BS", "{'seq':1}"), req(MSG_DELETE + "BS", "{'seq':2}"), req(INFO + "BS", ""),
+                pub("bs.c", "three"), req(PURGE + "BS", ""), req(INFO + "BS", ""),
+                create("MEM", "'storage':'memory'"), pub("MEM", "x"), req(MSG_DELETE + "MEM", "{'seq':1}"),
+                req(INFO + "MEM", "")));
+        s.add(sc("consumerNameTooLong", setup, consumerOn("BS", "{'name':'" + "n".repeat(256) + "'}")));
+        s.add(sc("consumer config validation", setup,
+                consumerOn("BS", "{'num_replicas':-1}"),
+                consumerOn("BS", "{'max_waiting':-2}")));
+        return s;
+    }
+
+    private static Step consumerOn(String stream, String config) {
+        return req(CC + stream, "{'stream_name':'" + stream + "','config':" + config + "}");
     }
 
     // --- running ---------------------------------------------------------------------------------------
@@ -780,7 +867,9 @@ class JetStreamApiDifferentialIT {
             JsonNode expected = ref.run(step);
             JsonNode actual = jk.run(step);
             List<String> diffs = new ArrayList<>();
-            compare(expected, actual, "", step.ignored(), diffs);
+            if (!(isSilence(expected) && isNoResponders(actual) && step.subject().startsWith(API))) {
+                compare(expected, actual, "", step.ignored(), diffs);
+            }
             if (DUMP) {
                 System.out.println(scenario.name() + " #" + i + " " + step.describe() + "\n  nats-server: " + expected
                         + "\n  jetkv:       " + actual);
@@ -792,6 +881,40 @@ class JetStreamApiDifferentialIT {
         }
         if (!report.isEmpty()) {
             fail(scenario.name() + " differs from nats-server:\n" + String.join("\n", report));
+        }
+    }
+
+    /**
+     * Pub acks byte for byte: nats-server writes them with a format string ({@code {"stream":"S", "seq":1}}, and
+     * {@code ,"duplicate": true}), which {@code nats req} prints; error acks are JSON-encoded.
+     */
+    @org.junit.jupiter.api.Test
+    void pubAckBytesMatchTheReference() throws IOException {
+        List<Step> steps = List.of(pub("ab.x", "one"), pub("ab.x", "two", "Nats-Msg-Id", "m"),
+                pub("ab.x", "two", "Nats-Msg-Id", "m"), pub("ab.x", "three", "Nats-Expected-Stream", "other"));
+        for (Side side : new Side[] {ref, jk}) {
+            side.deleteAllStreams();
+            side.run(create("AB", "'subjects':['ab.>']"));
+        }
+        for (Step step : steps) {
+            assertEquals(ref.rawReply(step), jk.rawReply(step), step.describe());
+        }
+    }
+
+    /**
+     * Where the reference stays silent, JetKV answers: unknown operations and wrong token counts get no-responders
+     * at once, the cluster operations a single server cannot serve get 10010, as the stream-level ones do there.
+     */
+    @org.junit.jupiter.api.Test
+    void everyApiRequestIsAnswered() throws IOException {
+        for (String subject : List.of(API + "FOO", API + "STREAM.INFO", INFO + "A.B", API + "CONSUMER.INFO.S",
+                API + "STREAM.INFO.", API)) {
+            JsonNode r = jk.run(quiet(subject, ""));
+            assertTrue(isNoResponders(r), subject + ": " + r);
+        }
+        for (String subject : List.of(API + "META.LEADER.STEPDOWN", API + "SERVER.REMOVE")) {
+            JsonNode r = jk.run(req(subject, ""));
+            assertEquals(10010, r.path("error").path("err_code").asInt(), subject + ": " + r);
         }
     }
 
@@ -859,6 +982,16 @@ class JetStreamApiDifferentialIT {
         } else if (!ref.equals(ours)) {
             diffs.add((path.isEmpty() ? "reply" : path) + ": nats-server " + ref + ", jetkv " + ours);
         }
+    }
+
+    /** Nothing came back. */
+    private static boolean isSilence(JsonNode n) {
+        return n.isArray() && n.isEmpty();
+    }
+
+    /** Exactly one no-responders status. */
+    private static boolean isNoResponders(JsonNode n) {
+        return n.isArray() && n.size() == 1 && "503".equals(n.get(0).path("status").asText());
     }
 
     private static boolean isZero(JsonNode n) {
@@ -930,6 +1063,16 @@ class JetStreamApiDifferentialIT {
             this.client = new RawClient(port);
             client.send(CONNECT + "PING\r\n");
             client.readUntil("PONG\r\n");
+        }
+
+        /** Runs a step that expects one plain reply and returns its payload as sent. */
+        String rawReply(Step step) throws IOException {
+            int sid = nextSid++;
+            String inbox = "_R." + sid;
+            client.send("SUB " + inbox + " " + sid + "\r\n" + publish(step, inbox));
+            List<Frame> frames = collect(step, sid);
+            client.send("UNSUB " + sid + "\r\n");
+            return frames.size() == 1 ? new String(frames.get(0).payload(), StandardCharsets.UTF_8) : frames.toString();
         }
 
         /** Runs one step and returns what came back, normalised, as JSON. */

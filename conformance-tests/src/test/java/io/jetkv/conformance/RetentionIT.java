@@ -189,15 +189,36 @@ class RetentionIT {
         }
     }
 
+    /**
+     * Since 2.10 an update may swap limits and interest retention; becoming an interest stream applies interest
+     * retention to what is stored (what no consumer needs goes, a consumer's unacknowledged message stays). Work
+     * queues stay work queues.
+     */
     @Test
-    void retentionCannotChangeOnUpdate() throws Exception {
+    void limitsAndInterestRetentionSwapOnUpdate() throws Exception {
         try (NatsServer server = start(); Connection nc = connect(server)) {
             JetStreamManagement jsm = nc.jetStreamManagement();
+            JetStream js = nc.jetStream();
             jsm.addStream(stream("R", "r.>", RetentionPolicy.Limits));
+            publish(js, "r.a", 2);
+            publish(js, "r.b", 3);
+            jsm.addOrUpdateConsumer("R", ConsumerConfiguration.builder().durable("a").filterSubject("r.a")
+                    .ackPolicy(AckPolicy.Explicit).build());
+            assertEquals(5, messages(jsm, "R"));
+            jsm.updateStream(stream("R", "r.>", RetentionPolicy.Interest));
+            // r.b has no consumer: gone; r.a waits for consumer a
+            assertEquals(2, messages(jsm, "R"));
+            assertEquals(RetentionPolicy.Interest, jsm.getStreamInfo("R").getConfiguration().getRetentionPolicy());
+            jsm.updateStream(stream("R", "r.>", RetentionPolicy.Limits));
+            publish(js, "r.b", 1);
+            assertEquals(3, messages(jsm, "R"));
+
+            jsm.addStream(stream("W", "w.>", RetentionPolicy.WorkQueue));
             JetStreamApiException e = assertThrows(JetStreamApiException.class,
-                    () -> jsm.updateStream(stream("R", "r.>", RetentionPolicy.Interest)));
+                    () -> jsm.updateStream(stream("W", "w.>", RetentionPolicy.Limits)));
             assertEquals(10052, e.getApiErrorCode());
-            assertEquals("stream configuration update can not change retention policy", e.getErrorDescription());
+            assertEquals("stream configuration update can not change retention policy to/from workqueue",
+                    e.getErrorDescription());
         }
     }
 }

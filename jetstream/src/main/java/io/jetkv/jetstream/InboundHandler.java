@@ -13,6 +13,8 @@ public interface InboundHandler {
      * @param reply   the reply subject, or null
      * @param headers the whole header block, or null when the message has none
      * @param payload the payload
+     * @return true when the message was taken; false when this subscription has nothing to serve it (an unknown
+     *     {@code $JS.API} subject), so that it does not count as delivered and a requester gets no-responders
      */
-    void onMessage(String subject, String reply, byte[] headers, byte[] payload);
+    boolean onMessage(String subject, String reply, byte[] headers, byte[] payload);
 }

@@ -1,6 +1,7 @@
 package io.jetkv.jetstream;
 
 import io.jetkv.jetstream.api.JsApi;
+import io.jetkv.jetstream.api.StandaloneApi;
 import io.jetkv.jetstream.consumer.ConsumerManager;
 import io.jetkv.jetstream.stream.RocksStorageBackend;
 import io.jetkv.jetstream.stream.StorageBackend;
@@ -78,6 +79,7 @@ public final class JetStreamService implements AutoCloseable {
         new StreamApi(streams, bus, options.domain(), options.maxMemory(), options.maxStore()).registerWith(api);
         this.consumers = new ConsumerManager(streams, bus, storage);
         consumers.registerWith(api);
+        StandaloneApi.registerWith(api);
     }
 
     /** Opens RocksDB under {@code options.storeDir()/jetstream}, restores streams and subscribes. */

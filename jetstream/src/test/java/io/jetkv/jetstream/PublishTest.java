@@ -193,7 +193,10 @@ class PublishTest extends JetStreamTestBase {
     void republishCopiesWithHeaders() {
         createStream("{\"name\":\"RP\",\"subjects\":[\"src.>\"],\"republish\":{\"src\":\"src.>\",\"dest\":\"repub.>\"}}");
         TestClient.Reply[] got = new TestClient.Reply[1];
-        bus.subscribe("repub.>", (s, r, h, p) -> got[0] = new TestClient.Reply(h, p));
+        bus.subscribe("repub.>", (s, r, h, p) -> {
+            got[0] = new TestClient.Reply(h, p);
+            return true;
+        });
         client.publish("src.a.b", headers("X", "1"), "payload");
         assertNotNull(got[0]);
         String h = got[0].headersText();

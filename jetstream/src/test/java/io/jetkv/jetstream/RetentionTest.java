@@ -150,7 +150,7 @@ class RetentionTest extends JetStreamTestBase {
         JsonNode r = client.api("$JS.API.STREAM.UPDATE.W", "{\"name\":\"W\",\"subjects\":[\"w.>\"],"
                 + "\"retention\":\"interest\"}");
         assertError(r, 500, 10052);
-        assertEquals("stream configuration update can not change retention policy",
+        assertEquals("stream configuration update can not change retention policy to/from workqueue",
                 r.get("error").get("description").asText());
     }
 }

@@ -238,7 +238,7 @@ class StreamApiTest extends JetStreamTestBase {
         JsonNode r = client.api("$JS.API.CONSUMER.INFO.S.C", "");
         assertEquals("io.nats.jetstream.api.v1.consumer_info_response", r.get("type").asText());
         assertError(r, 404, 10014);
-        assertError(client.api("$JS.API.CONSUMER.CREATE.S.C.foo", "{}"), 500, 10012);
+        assertError(client.api("$JS.API.CONSUMER.CREATE.S.C.foo", "{\"stream_name\":\"S\"}"), 500, 10012);
     }
 
     @Test
@@ -252,5 +252,18 @@ class StreamApiTest extends JetStreamTestBase {
         assertEquals("d", c.get("description").asText());
         assertEquals(100, r.get("state").get("first_seq").asLong());
         assertEquals(100, client.publish("F", null, "x").get("seq").asLong());
+    }
+
+    /** Each subject transform of a mirror or source is echoed with its dest, empty when it keeps the subject. */
+    @Test
+    void sourceTransformsKeepEntriesWithoutDest() {
+        createStream("{\"name\":\"O\",\"subjects\":[\"o.>\"]}");
+        JsonNode c = createStream("{\"name\":\"M\",\"mirror\":{\"name\":\"O\",\"subject_transforms\":"
+                + "[{\"src\":\"o.a\",\"dest\":\"\"},{\"src\":\"o.b\"},{\"src\":\"o.c\",\"dest\":\"c\"}]}}").get("config");
+        JsonNode t = c.get("mirror").get("subject_transforms");
+        assertEquals(3, t.size(), c.toString());
+        assertEquals("", t.get(0).get("dest").asText());
+        assertEquals("", t.get(1).get("dest").asText());
+        assertEquals("c", t.get(2).get("dest").asText());
     }
 }

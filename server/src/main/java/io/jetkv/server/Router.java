@@ -107,8 +107,7 @@ final class Router implements MessageBus {
             return false;
         }
         if (sub.internal()) {
-            sub.handler.onMessage(m.subject, m.reply, m.headersArray(), m.payloadArray());
-            return true;
+            return sub.handler.onMessage(m.subject, m.reply, m.headersArray(), m.payloadArray());
         }
         ClientConnection client = sub.client;
         if (client == from && !from.echo()) {

@@ -62,9 +62,26 @@ public final class ApiRequest {
         return responseType;
     }
 
-    /** The body as a JSON object ({@code {}} when empty); 10025 when it is not one. */
+    /** The options of a request whose body is optional: {@code {}} when empty; 10025 when not a JSON object. */
     public ObjectNode body() {
         return JsJson.parseObject(payload);
+    }
+
+    /** The body of a request that needs one (a config): 10025 when empty or not a JSON object; {@code null} is {@code {}}. */
+    public ObjectNode decode() {
+        return JsJson.decode(payload);
+    }
+
+    /** True when the body carries no options (nats-server's {@code isEmptyRequest}). */
+    public boolean isEmptyRequest() {
+        return JsJson.isEmptyRequest(payload);
+    }
+
+    /** For requests that take no body (stream delete, consumer info and delete): anything else is 10038. */
+    public void requireEmpty() {
+        if (!isEmptyRequest()) {
+            throw new JsApiException(JsError.NOT_EMPTY_REQUEST);
+        }
     }
 
     /** Sends {@code {"type":<response type>, ...body}}. */

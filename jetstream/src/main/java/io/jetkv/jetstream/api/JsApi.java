@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: {@link #onMessage} runs on a Netty event loop; it only matches the subject and hands the
  * request to the API worker pool (bounded; a full pool answers 429/10167), except for routes registered
  * as {@code inline}, whose handlers must not block (direct get: they only offer to a stream's queue).
- * Requests on unknown subjects or with the wrong token count get no reply, as in the reference.
+ * A request on a subject no route serves (an unknown operation, the wrong token count, an empty token) is not
+ * taken, so its requester gets no-responders (503) at once rather than waiting for a timeout: nats-server
+ * answers malformed subjects that way and leaves unknown operations unanswered.
  */
 public final class JsApi {
     private static final Logger LOG = LoggerFactory.getLogger(JsApi.class);
@@ -87,8 +89,8 @@ public final class JsApi {
         errors.incrementAndGet();
     }
 
-    /** Event loop: match and hand off. */
-    public void onMessage(String subject, String reply, byte[] headers, byte[] payload) {
+    /** Event loop: match and hand off; false when no route serves the subject. */
+    public boolean onMessage(String subject, String reply, byte[] headers, byte[] payload) {
         String rest = null;
         for (String p : prefixes) {
             if (subject.startsWith(p)) {
@@ -97,12 +99,17 @@ public final class JsApi {
             }
         }
         if (rest == null || rest.isEmpty()) {
-            return;
+            return false;
         }
         String[] tokens = rest.split("\\.", -1);
+        for (String t : tokens) {
+            if (t.isEmpty()) {
+                return false;
+            }
+        }
         Route route = match(tokens);
         if (route == null) {
-            return; // unknown API subject: the reference stays silent
+            return false;
         }
         List<String> args = List.of(tokens).subList(route.op.length, tokens.length);
         ApiRequest request = new ApiRequest(this, bus, JsApiSubjects.PREFIX + rest, args, reply, headers, payload,
@@ -110,13 +117,14 @@ public final class JsApi {
         total.incrementAndGet();
         if (route.inline) {
             run(route, request);
-            return;
+            return true;
         }
         try {
             workers.execute(() -> run(route, request));
         } catch (RejectedExecutionException e) {
             request.fail(JsError.TOO_MANY_REQUESTS);
         }
+        return true;
     }
 
     private Route match(String[] tokens) {

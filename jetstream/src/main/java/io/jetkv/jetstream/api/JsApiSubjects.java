@@ -35,6 +35,16 @@ public final class JsApiSubjects {
     public static final String CONSUMER_NAMES = "CONSUMER.NAMES";
     public static final String CONSUMER_LIST = "CONSUMER.LIST";
     public static final String CONSUMER_MSG_NEXT = "CONSUMER.MSG.NEXT";
+    public static final String STREAM_LEADER_STEPDOWN = "STREAM.LEADER.STEPDOWN";
+    public static final String STREAM_PEER_REMOVE = "STREAM.PEER.REMOVE";
+    public static final String CONSUMER_LEADER_STEPDOWN = "CONSUMER.LEADER.STEPDOWN";
+    public static final String META_LEADER_STEPDOWN = "META.LEADER.STEPDOWN";
+    public static final String SERVER_REMOVE = "SERVER.REMOVE";
+    public static final String ACCOUNT_PURGE = "ACCOUNT.PURGE";
+    public static final String TEMPLATE_CREATE = "STREAM.TEMPLATE.CREATE";
+    public static final String TEMPLATE_NAMES = "STREAM.TEMPLATE.NAMES";
+    public static final String TEMPLATE_INFO = "STREAM.TEMPLATE.INFO";
+    public static final String TEMPLATE_DELETE = "STREAM.TEMPLATE.DELETE";
 
     // Full subject prefix of direct get, used by the event-loop fast path.
     public static final String DIRECT_GET_PREFIX = PREFIX + DIRECT_GET + ".";
@@ -56,6 +66,16 @@ public final class JsApiSubjects {
     public static final String CONSUMER_DELETE_RESPONSE = T + "consumer_delete_response";
     public static final String CONSUMER_NAMES_RESPONSE = T + "consumer_names_response";
     public static final String CONSUMER_LIST_RESPONSE = T + "consumer_list_response";
+    public static final String STREAM_LEADER_STEPDOWN_RESPONSE = T + "stream_leader_stepdown_response";
+    public static final String STREAM_REMOVE_PEER_RESPONSE = T + "stream_remove_peer_response";
+    public static final String CONSUMER_LEADER_STEPDOWN_RESPONSE = T + "consumer_leader_stepdown_response";
+    public static final String META_LEADER_STEPDOWN_RESPONSE = T + "meta_leader_stepdown_response";
+    public static final String META_SERVER_REMOVE_RESPONSE = T + "meta_server_remove_response";
+    public static final String ACCOUNT_PURGE_RESPONSE = T + "account_purge_response";
+    public static final String TEMPLATE_CREATE_RESPONSE = T + "stream_template_create_response";
+    public static final String TEMPLATE_NAMES_RESPONSE = T + "stream_template_names_response";
+    public static final String TEMPLATE_INFO_RESPONSE = T + "stream_template_info_response";
+    public static final String TEMPLATE_DELETE_RESPONSE = T + "stream_template_delete_response";
 
     // Page sizes (JSApiNamesLimit, JSApiListLimit, JSMaxSubjectDetails).
     public static final int NAMES_LIMIT = 1024;

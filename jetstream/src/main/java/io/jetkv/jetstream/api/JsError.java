@@ -11,6 +11,7 @@ public enum JsError {
     BAD_REQUEST(400, 10003, "bad request"),
     INVALID_JSON(400, 10025, "invalid JSON"),
     NOT_EMPTY_REQUEST(400, 10038, "expected an empty request payload"),
+    CLUSTER_REQUIRED(503, 10010, "JetStream clustering support required"),
     NOT_ENABLED_FOR_ACCOUNT(503, 10039, "JetStream not enabled for account"),
     INSUFFICIENT_RESOURCES(503, 10023, "insufficient resources"),
     MAXIMUM_CONSUMERS_LIMIT(400, 10026, "maximum consumers limit reached"),
@@ -26,6 +27,7 @@ public enum JsError {
     CONSUMER_DELIVER_TO_WILDCARDS(400, 10079, "consumer deliver subject has wildcards"),
     CONSUMER_MAX_WAITING_NEGATIVE_OR_PUSH(400, 10080, "consumer in push mode can not set max waiting"),
     CONSUMER_MAX_PENDING_ACK_POLICY_REQUIRED(400, 10082, "consumer requires ack policy for max ack pending"),
+    CONSUMER_MAX_WAITING_NEGATIVE(400, 10087, "consumer max waiting needs to be positive"),
     CONSUMER_SMALL_HEARTBEAT(400, 10083, "consumer idle heartbeat needs to be >= 100ms"),
     CONSUMER_HEARTBEAT_REQUIRES_PUSH(400, 10088, "consumer idle heartbeat requires a push based consumer"),
     CONSUMER_FC_REQUIRES_PUSH(400, 10089, "consumer flow control requires a push based consumer"),
@@ -36,6 +38,7 @@ public enum JsError {
     CONSUMER_WQ_NOT_DELIVER_ALL(400, 10101, "consumer must be deliver all on workqueue stream"),
     CONSUMER_FILTER_NOT_SUBSET(400, 10093, "consumer filter subject is not a valid subset of the interest subjects"),
     CONSUMER_INVALID_POLICY(400, 10094, "{}"),
+    CONSUMER_NAME_TOO_LONG(400, 10102, "consumer name is too long, maximum allowed is {}"),
     CONSUMER_NAME_INVALID(400, 10103, "durable name can not contain '.', '*', '>'"),
     CONSUMER_EXISTING_ACTIVE(400, 10105, "consumer already exists and is still active"),
     CONSUMER_FC_REQUIRES_HEARTBEAT(400, 10108, "consumer with flow control also needs heartbeats"),
@@ -74,6 +77,10 @@ public enum JsError {
     STREAM_PURGE_FAILED(500, 10110, "{}"),
     STREAM_ROLLUP_FAILED(500, 10111, "{}"),
     STREAM_NAME_CONTAINS_PATH_SEPARATORS(400, 10128, "Stream name can not contain path separators"),
+    REPLICAS_COUNT_NEGATIVE(400, 10133, "replicas count cannot be negative"),
+    TEMPLATE_CREATE_FAILED(500, 10066, "{}"),
+    TEMPLATE_NOT_FOUND(404, 10068, "template not found"),
+    TEMPLATE_NAME_NOT_MATCH_SUBJECT(400, 10073, "template name in subject does not match request"),
     TOO_MANY_REQUESTS(429, 10167, "too many requests");
 
     private final int code;

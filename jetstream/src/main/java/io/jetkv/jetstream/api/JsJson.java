@@ -20,8 +20,10 @@ import java.time.format.DateTimeParseException;
 public final class JsJson {
     private JsJson() {}
 
-    public static final ObjectMapper MAPPER =
-            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    /** Unknown fields are ignored and anything after the value is refused, as Go's {@code json.Unmarshal} does. */
+    public static final ObjectMapper MAPPER = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .configure(DeserializationFeature.FAIL_ON_TRAILING_TOKENS, true);
 
     /** Go's zero {@code time.Time}, which the reference prints for "never". */
     public static final String ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -39,32 +41,57 @@ public final class JsJson {
     }
 
     /**
-     * Parses a request body that must be a JSON object; an empty (or blank) body is {@code {}} (ADR-1).
+     * Decodes a request body as Go's {@code json.Unmarshal} into a struct does: {@code null} is an object without
+     * fields, and anything that is not one JSON object (an empty or blank body, an array, trailing bytes) is
+     * 10025. Handlers that treat an empty body as "no options" check {@link #isEmptyRequest} first.
      *
-     * @throws JsApiException 10025 when the body is not a JSON object
+     * @throws JsApiException 10025 when the body is not a JSON object or {@code null}
      */
-    public static ObjectNode parseObject(byte[] payload) {
-        if (payload == null || isBlank(payload)) {
-            return object();
-        }
-        try {
-            JsonNode node = MAPPER.readTree(payload);
-            if (node instanceof ObjectNode o) {
-                return o;
+    public static ObjectNode decode(byte[] payload) {
+        if (payload != null && payload.length > 0) {
+            try {
+                JsonNode node = MAPPER.readTree(payload);
+                if (node instanceof ObjectNode o) {
+                    return o;
+                }
+                if (node != null && node.isNull()) {
+                    return object();
+                }
+            } catch (IOException e) {
+                // falls through to the client-facing error; the parser text is not shown to clients
             }
-        } catch (IOException e) {
-            // falls through to the client-facing error; the parser text is not shown to clients
         }
         throw new JsApiException(JsError.INVALID_JSON);
     }
 
-    public static boolean isBlank(byte[] payload) {
-        for (byte b : payload) {
-            if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
-                return false;
-            }
+    /**
+     * A body without options: empty, or a JSON object without fields (nats-server's {@code isEmptyRequest}).
+     * {@code null} is not empty here, though {@link #decode} reads it as {@code {}}.
+     */
+    public static boolean isEmptyRequest(byte[] payload) {
+        if (payload == null || payload.length == 0) {
+            return true;
         }
-        return true;
+        try {
+            JsonNode node = MAPPER.readTree(payload);
+            return node instanceof ObjectNode o && o.isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The body of a request whose options are optional: {@code {}} when empty, else {@link #decode}. */
+    public static ObjectNode parseObject(byte[] payload) {
+        return payload == null || payload.length == 0 ? object() : decode(payload);
+    }
+
+    /** {@code s} as a JSON string literal, quotes included. */
+    public static String quote(String s) {
+        try {
+            return MAPPER.writeValueAsString(s);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("string not serialisable", e);
+        }
     }
 
     /** {@code {"code":..,"err_code":..,"description":..}}. */
@@ -130,8 +157,41 @@ public final class JsJson {
 
     // Typed readers: a missing or null field gives the default, a wrong type is 10025 (Go's decoder).
 
-    public static long getLong(JsonNode obj, String field, long dflt) {
+    /**
+     * The value of {@code field}: Go's decoder matches keys case-insensitively when no key matches exactly (the
+     * last such key wins), so {@code {"SEQ":1}} sets {@code seq}.
+     */
+    public static JsonNode field(JsonNode obj, String field) {
         JsonNode v = obj.get(field);
+        if (v != null || obj.size() == 0) {
+            return v;
+        }
+        for (var it = obj.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().equalsIgnoreCase(field)) {
+                v = e.getValue();
+            }
+        }
+        return v;
+    }
+
+    /**
+     * A Go {@code uint64} field: negative or fractional numbers are 10025; values past {@link Long#MAX_VALUE} (up to
+     * 2^64-1) read as {@link Long#MAX_VALUE}, beyond any sequence a stream can reach.
+     */
+    public static long getUnsigned(JsonNode obj, String field, long dflt) {
+        JsonNode v = field(obj, field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0 || v.bigIntegerValue().bitLength() > 64) {
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
+        return v.canConvertToLong() ? v.longValue() : Long.MAX_VALUE;
+    }
+
+    public static long getLong(JsonNode obj, String field, long dflt) {
+        JsonNode v = field(obj, field);
         if (v == null || v.isNull()) {
             return dflt;
         }
@@ -150,7 +210,7 @@ public final class JsJson {
     }
 
     public static boolean getBool(JsonNode obj, String field) {
-        JsonNode v = obj.get(field);
+        JsonNode v = field(obj, field);
         if (v == null || v.isNull()) {
             return false;
         }
@@ -162,7 +222,7 @@ public final class JsJson {
 
     /** The string value, or null when missing, null or empty. */
     public static String getString(JsonNode obj, String field) {
-        JsonNode v = obj.get(field);
+        JsonNode v = field(obj, field);
         if (v == null || v.isNull()) {
             return null;
         }
@@ -174,7 +234,7 @@ public final class JsJson {
 
     /** The object value, or null when missing or null. */
     public static ObjectNode getObject(JsonNode obj, String field) {
-        JsonNode v = obj.get(field);
+        JsonNode v = field(obj, field);
         if (v == null || v.isNull()) {
             return null;
         }

@@ -93,6 +93,8 @@ final class Consumer {
     private long nextSeq;
     private long lastDeliveredSseq;
     private long lastDelivery;
+    /** When the last ack arrived (0: none since start): consumer info's {@code ack_floor.last_active}. */
+    private long lastAck;
     private long[] initial; // last_per_subject: the initial set still to send
     private int initialIdx;
 
@@ -150,7 +152,6 @@ final class Consumer {
     private final TreeSet<Long> redeliver = new TreeSet<>();
     private long ackFloorCseq;
     private long ackFloorSseq;
-    private long lastAck;
 
     // Pull.
     private final ArrayDeque<PullRequest> waiting = new ArrayDeque<>();
@@ -410,8 +411,11 @@ final class Consumer {
         long durable = stream.durableLastSeq();
         StoredMessage m = nextSeq <= durable ? nextMatching(durable) : null;
         if (m == null || m.seq() > durable) {
-            // nothing matches up to the end: skip the scan next time (wildcard filters walk sequences)
+            // nothing matches up to the end: skip the scan next time (wildcard filters walk sequences); the
+            // messages passed over count as delivered past, so info's delivered stream sequence is the stream's
+            // end, as the reference's cursor shows it
             nextSeq = Math.max(nextSeq, Math.min(store().state().lastSeq(), durable) + 1);
+            lastDeliveredSseq = Math.max(lastDeliveredSseq, nextSeq - 1);
             return null;
         }
         return new Candidate(m, false);
@@ -774,6 +778,7 @@ final class Consumer {
         switch (verb) {
             case "", "+ACK", "+OK" -> {
                 acked(sseq, cseq);
+                lastAck = now;
                 deliverMore(now);
                 return true;
             }
@@ -790,6 +795,7 @@ final class Consumer {
             }
             case "+NXT" -> {
                 acked(sseq, cseq);
+                lastAck = now;
                 if (reply != null && !config.isPush()) {
                     pullRequest(reply, text.substring(4).trim().getBytes(StandardCharsets.UTF_8), now);
                 } else {
@@ -809,7 +815,6 @@ final class Consumer {
     }
 
     private void acked(long sseq, long cseq) {
-        lastAck = System.currentTimeMillis();
         switch (config.ackPolicy()) {
             case NONE -> { }
             case EXPLICIT -> {
@@ -954,6 +959,11 @@ final class Consumer {
             return;
         }
         inactiveSince = 0;
+        if (noWait && expires <= 0 && numPending() == 0 && redeliver.isEmpty()) {
+            // nothing to give: answered without looking at the stream, as the reference does (its cursor stays put)
+            sendStatus(reply, HeaderBlock.status(404, "No Messages"));
+            return;
+        }
         waiting.addLast(new PullRequest(reply, batch, maxBytes, noWait, expires > 0 ? now + expires : 0, heartbeat, now));
         deliverMore(now);
     }
@@ -1078,6 +1088,9 @@ final class Consumer {
         ObjectNode a = o.putObject("ack_floor");
         a.put("consumer_seq", ackFloorCseq);
         a.put("stream_seq", ackFloorSseq);
+        if (lastAck > 0) {
+            a.put("last_active", JsJson.time(lastAck));
+        }
         o.put("num_ack_pending", pending.size());
         int redelivered = 0;
         for (Pending p : pending.values()) {

@@ -204,6 +204,9 @@ public record ConsumerConfig(
 
     /** Checks the rules of {@code checkConsumerCfg} that do not need the stream (10079, 10083, ...). */
     public void validate() {
+        if (numReplicas < 0) {
+            throw new JsApiException(JsError.REPLICAS_COUNT_NEGATIVE);
+        }
         if (isPush()) {
             if (!Subject.isValidLiteral(deliverSubject)) {
                 throw new JsApiException(JsError.CONSUMER_DELIVER_TO_WILDCARDS);
@@ -218,6 +221,9 @@ public record ConsumerConfig(
                 throw new JsApiException(JsError.CONSUMER_FC_REQUIRES_HEARTBEAT);
             }
         } else {
+            if (maxWaiting < 0) {
+                throw new JsApiException(JsError.CONSUMER_MAX_WAITING_NEGATIVE);
+            }
             if (idleHeartbeat > 0) {
                 throw new JsApiException(JsError.CONSUMER_HEARTBEAT_REQUIRES_PUSH);
             }

@@ -283,9 +283,15 @@ public final class ConsumerManager implements AutoCloseable {
         }
     }
 
+    /** Longest consumer name (nats-server's {@code JSMaxNameLen}, enforced on consumers since 2.10). */
+    private static final int MAX_NAME = 255;
+
     private static void checkName(String name) {
         if (name == null || name.isEmpty()) {
             throw new JsApiException(JsError.CONSUMER_NAME_INVALID);
+        }
+        if (name.length() > MAX_NAME) {
+            throw new JsApiException(JsError.CONSUMER_NAME_TOO_LONG, MAX_NAME);
         }
         for (int i = 0; i < name.length(); i++) {
             char ch = name.charAt(i);
@@ -302,13 +308,9 @@ public final class ConsumerManager implements AutoCloseable {
     private void create(ApiRequest req) {
         boolean durableSubject = req.subject().startsWith(JsApiSubjects.PREFIX + JsApiSubjects.CONSUMER_DURABLE_CREATE + ".");
         Stream stream;
-        if (req.payload() == null || JsJson.isBlank(req.payload())) {
-            // an empty body does not unmarshal into a create request
-            throw new JsApiException(JsError.INVALID_JSON);
-        }
-        ObjectNode body = req.body();
+        ObjectNode body = req.decode();
         String bodyStream = JsJson.getString(body, "stream_name");
-        if (bodyStream != null && !bodyStream.equals(req.arg(0))) {
+        if (!req.arg(0).equals(bodyStream)) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
         stream = requireStream(req);
@@ -403,6 +405,7 @@ public final class ConsumerManager implements AutoCloseable {
     }
 
     private void info(ApiRequest req) {
+        req.requireEmpty();
         Stream stream = requireStream(req);
         String name = req.arg(1);
         hop(req, stream, (set, now, batch) -> {
@@ -415,6 +418,7 @@ public final class ConsumerManager implements AutoCloseable {
     }
 
     private void delete(ApiRequest req) {
+        req.requireEmpty();
         Stream stream = requireStream(req);
         String name = req.arg(1);
         hop(req, stream, (set, now, batch) -> {
@@ -433,8 +437,8 @@ public final class ConsumerManager implements AutoCloseable {
     }
 
     private void names(ApiRequest req) {
+        int offset = offset(req); // the body is read before the stream is looked up, as the reference does
         Stream stream = requireStream(req);
-        int offset = offset(req);
         ConsumerSet set = sets.get(stream);
         List<String> all = set == null ? List.of() : set.names();
         ObjectNode out = JsJson.object();
@@ -449,8 +453,8 @@ public final class ConsumerManager implements AutoCloseable {
     }
 
     private void list(ApiRequest req) {
-        Stream stream = requireStream(req);
         int offset = offset(req);
+        Stream stream = requireStream(req);
         hop(req, stream, (set, now, batch) -> {
             List<Consumer> all = set.all();
             ObjectNode out = JsJson.object();
@@ -487,15 +491,15 @@ public final class ConsumerManager implements AutoCloseable {
     }
 
     /** Event loop: {@code $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>}. */
-    private void onAck(String subject, String reply, byte[] headers, byte[] payload) {
+    private boolean onAck(String subject, String reply, byte[] headers, byte[] payload) {
         String[] t = subject.split("\\.");
         if (t.length != 9) {
-            return;
+            return false;
         }
         Stream stream = streams.get(t[2]);
         ConsumerSet set = stream == null ? null : sets.get(stream);
         if (set == null) {
-            return;
+            return false; // nobody serves this ack subject: an ack that wants a reply gets no-responders
         }
         long sseq;
         long cseq;
@@ -503,7 +507,7 @@ public final class ConsumerManager implements AutoCloseable {
             sseq = Long.parseLong(t[5]);
             cseq = Long.parseLong(t[6]);
         } catch (NumberFormatException e) {
-            return;
+            return false;
         }
         String name = t[3];
         stream.execute(b -> {
@@ -517,18 +521,19 @@ public final class ConsumerManager implements AutoCloseable {
                 b.send(reply, null, new byte[0]);
             }
         });
+        return true;
     }
 
     /** Event loop: a client answered {@code $JS.FC.<stream>.<consumer>.<token>}. */
-    private void onFlowControl(String subject, String reply, byte[] headers, byte[] payload) {
+    private boolean onFlowControl(String subject, String reply, byte[] headers, byte[] payload) {
         String[] t = subject.split("\\.");
         if (t.length < 5) {
-            return;
+            return false;
         }
         Stream stream = streams.get(t[2]);
         ConsumerSet set = stream == null ? null : sets.get(stream);
         if (set == null) {
-            return;
+            return false;
         }
         String name = t[3];
         stream.execute(b -> {
@@ -537,5 +542,6 @@ public final class ConsumerManager implements AutoCloseable {
                 c.flowControlReply(subject, nowNanos());
             }
         });
+        return true;
     }
 }

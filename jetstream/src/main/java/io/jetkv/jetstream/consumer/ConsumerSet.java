@@ -132,6 +132,11 @@ final class ConsumerSet implements StreamListener, Interest {
         retireDoneThrough(through);
     }
 
+    @Override
+    public void becameInterest() {
+        retireDoneThrough(Long.MAX_VALUE);
+    }
+
     /** Writer thread: retires every stored message up to {@code through} that no consumer needs. */
     private void retireDoneThrough(long through) {
         StreamStore store = stream.store();

@@ -417,6 +417,9 @@ public final class RocksStreamStore implements StreamStore {
         }
         if (seq == firstSeq) {
             refreshFirst();
+            if (msgs == 0) {
+                firstTimestamp = StreamState.EMPTIED_BY_REMOVAL;
+            }
         }
     }
 

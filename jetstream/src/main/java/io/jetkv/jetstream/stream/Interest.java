@@ -17,4 +17,11 @@ public interface Interest {
      */
     default void storeReopened() {
     }
+
+    /**
+     * Writer thread: the stream changed from {@code limits} to {@code interest} retention; the stored messages no
+     * consumer needs go now, as they would have had the stream been an interest stream all along.
+     */
+    default void becameInterest() {
+    }
 }

@@ -12,6 +12,7 @@ import io.jetkv.jetstream.store.StreamStore;
 import io.jetkv.jetstream.store.SubjectState;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -171,6 +172,8 @@ public final class Stream {
     private long lastTimestamp;
     /** Writer thread: the start of every pub ack, up to the sequence's digits; null until the first. */
     private byte[] ackPrefix;
+    private static final byte[] PLAIN_TAIL = {'}'};
+    private static final byte[] DUPLICATE_TAIL = ",\"duplicate\": true}".getBytes(StandardCharsets.US_ASCII);
     /** Writer thread: {@link #storeFailedAck()}, null until first needed. */
     private byte[] storeFailedAck;
     /** Writer thread: the consumers deciding what interest and work-queue retention keep. */
@@ -272,6 +275,22 @@ public final class Stream {
     public void retire(long seq, String subject, long size) {
         if (store.remove(seq, subject, size, false)) {
             unflushedRetire = true;
+        }
+    }
+
+    /**
+     * Writer thread, after an update changed the retention policy (only between {@code limits} and {@code interest}):
+     * becoming an interest stream applies interest retention to what is stored; without any consumer nothing is
+     * wanted, so everything goes.
+     */
+    public void retentionChanged(StreamEnums.Retention from) {
+        if (from != StreamEnums.Retention.LIMITS || config.retention() != StreamEnums.Retention.INTEREST) {
+            return;
+        }
+        if (interest != null) {
+            interest.becameInterest();
+        } else {
+            store.purge(null, 0, 0);
         }
     }
 
@@ -549,9 +568,7 @@ public final class Stream {
         if (msgId != null) {
             long[] seen = dedupe.get(msgId);
             if (seen != null && seen[1] >= now - cfg.duplicateWindow()) {
-                ObjectNode ack = ackJson(seen[0]);
-                ack.put("duplicate", true);
-                return JsJson.bytes(ack);
+                return ack(seen[0], DUPLICATE_TAIL);
             }
         }
         String expLastSubj = h.get("Nats-Expected-Last-Subject-Sequence");
@@ -594,7 +611,7 @@ public final class Stream {
         if (hdrLen > MAX_HEADER_SIZE) {
             throw new JsApiException(JsError.STREAM_HEADER_EXCEEDS_MAXIMUM);
         }
-        if (cfg.maxMsgSize() >= 0 && (long) hdrLen + p.payload.length > cfg.maxMsgSize()) {
+        if (cfg.maxMsgSize() > 0 && (long) hdrLen + p.payload.length > cfg.maxMsgSize()) {
             throw new JsApiException(JsError.STREAM_MESSAGE_EXCEEDS_MAXIMUM);
         }
         if (cfg.retention() == StreamEnums.Retention.INTEREST && (interest == null || !interest.anyInterest(subject))) {
@@ -641,19 +658,30 @@ public final class Stream {
         }
     }
 
-    /** A plain pub ack: the constant part serialised once per stream, then the sequence's digits. */
+    /**
+     * A pub ack in the reference's exact bytes, which {@code nats req} shows: nats-server writes it with a format
+     * string, not a JSON encoder ({@code {"stream":"S", "seq":7}}, {@code ..., "domain":"d", "seq":7} and
+     * {@code ...,"duplicate": true}). The constant part is built once per stream, then the sequence's digits.
+     */
     private byte[] ack(long seq) {
+        return ack(seq, PLAIN_TAIL);
+    }
+
+    private byte[] ack(long seq, byte[] tail) {
         byte[] prefix = ackPrefix;
         if (prefix == null) {
-            byte[] zero = JsJson.bytes(ackJson(0)); // {"stream":...,"seq":0}
-            prefix = ackPrefix = Arrays.copyOf(zero, zero.length - 2);
+            StringBuilder sb = new StringBuilder("{\"stream\":").append(JsJson.quote(name));
+            if (ctx.domain() != null && !ctx.domain().isEmpty()) {
+                sb.append(", \"domain\":").append(JsJson.quote(ctx.domain()));
+            }
+            prefix = ackPrefix = sb.append(", \"seq\":").toString().getBytes(StandardCharsets.UTF_8);
         }
         String digits = Long.toString(seq);
-        byte[] out = Arrays.copyOf(prefix, prefix.length + digits.length() + 1);
+        byte[] out = Arrays.copyOf(prefix, prefix.length + digits.length() + tail.length);
         for (int i = 0; i < digits.length(); i++) {
             out[prefix.length + i] = (byte) digits.charAt(i);
         }
-        out[out.length - 1] = '}';
+        System.arraycopy(tail, 0, out, prefix.length + digits.length(), tail.length);
         return out;
     }
 
@@ -663,16 +691,6 @@ public final class Stream {
             storeFailedAck = pubAckError(new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed"));
         }
         return storeFailedAck;
-    }
-
-    private ObjectNode ackJson(long seq) {
-        ObjectNode ack = JsJson.object();
-        ack.put("stream", name);
-        if (ctx.domain() != null && !ctx.domain().isEmpty()) {
-            ack.put("domain", ctx.domain());
-        }
-        ack.put("seq", seq);
-        return ack;
     }
 
     /**

@@ -28,6 +28,9 @@ import java.util.function.Consumer;
  * its group commit. Plain stream info comes from the counters of the last commit, so it needs no hop.
  */
 public final class StreamApi {
+    /** The one account of a server without accounts, as nats-server names it. */
+    private static final String GLOBAL_ACCOUNT = "$G";
+
     private final StreamManager streams;
     private final MessageBus bus;
     private final String domain;
@@ -57,6 +60,7 @@ public final class StreamApi {
         api.register(JsApiSubjects.STREAM_MSG_GET, 1, 1, JsApiSubjects.STREAM_MSG_GET_RESPONSE, this::msgGet);
         api.register(JsApiSubjects.STREAM_MSG_DELETE, 1, 1, JsApiSubjects.STREAM_MSG_DELETE_RESPONSE, this::msgDelete);
         api.register(JsApiSubjects.DIRECT_GET, 1, Integer.MAX_VALUE, "", this::directGet, true);
+        api.register(JsApiSubjects.ACCOUNT_PURGE, 1, 1, JsApiSubjects.ACCOUNT_PURGE_RESPONSE, this::accountPurge);
     }
 
     // ---- account ----
@@ -101,10 +105,7 @@ public final class StreamApi {
 
     private void create(ApiRequest req) {
         String name = req.arg(0);
-        if (JsJson.isBlank(req.payload() == null ? new byte[0] : req.payload())) {
-            throw new JsApiException(JsError.INVALID_JSON);
-        }
-        StreamConfig cfg = StreamConfig.fromJson(req.body());
+        StreamConfig cfg = StreamConfig.fromJson(req.decode());
         if (!name.equals(cfg.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
@@ -127,10 +128,9 @@ public final class StreamApi {
 
     private void update(ApiRequest req) {
         String name = req.arg(0);
-        if (JsJson.isBlank(req.payload() == null ? new byte[0] : req.payload())) {
-            throw new JsApiException(JsError.INVALID_JSON);
-        }
-        StreamConfig cfg = StreamConfig.fromJson(req.body());
+        StreamConfig cfg = StreamConfig.fromJson(req.decode());
+        // unlike create, the reference checks the whole config before the name in the subject
+        cfg.validate();
         if (!name.equals(cfg.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
@@ -139,8 +139,10 @@ public final class StreamApi {
             cfg = cfg.keepingFirstSeq(stream.config().firstSeq());
         }
         cfg.validate();
+        StreamEnums.Retention before = stream.config().retention();
         StreamConfig applied = streams.update(stream, cfg);
         hop(req, stream, batch -> {
+            stream.retentionChanged(before);
             stream.enforceLimits(applied, null);
             batch.markDirty();
             reply(req, batch, StreamInfoJson.info(stream, stream.store().state()));
@@ -148,28 +150,54 @@ public final class StreamApi {
     }
 
     private void delete(ApiRequest req) {
+        req.requireEmpty();
         Stream stream = require(req.arg(0));
-        streams.beginDelete(stream);
         ObjectNode ok = JsJson.object();
         ok.put("success", true);
         byte[] okBytes = req.responseBytes(ok);
+        destroy(stream, batch -> batch.send(req.reply(), null, okBytes),
+                batch -> batch.send(req.reply(), null, req.errorBytes(new JsApiException(JsError.STREAM_NOT_FOUND))),
+                () -> req.respond(ok));
+    }
+
+    /**
+     * {@code $JS.API.ACCOUNT.PURGE.<account>}: deletes every stream of the account, with their consumers. JetKV
+     * has one account, {@code $G}; the reference answers {@code initiated} for any name.
+     */
+    private void accountPurge(ApiRequest req) {
+        if (GLOBAL_ACCOUNT.equals(req.arg(0))) {
+            for (Stream stream : streams.all()) {
+                destroy(stream, batch -> {}, batch -> {}, () -> {});
+            }
+        }
+        ObjectNode out = JsJson.object();
+        out.put("initiated", true);
+        req.respond(out);
+    }
+
+    /**
+     * Stops the stream taking publishes and destroys it on its writer, behind what is queued; {@code done} runs
+     * there after the destroy, {@code gone} when the stream went first, {@code doneLater} when the queue was full
+     * and the destroy runs behind the writer's current work instead.
+     */
+    private void destroy(Stream stream, Consumer<Stream.Batch> done, Consumer<Stream.Batch> gone, Runnable doneLater) {
+        streams.beginDelete(stream);
         Stream.Task task = new Stream.Task() {
             @Override
             public void run(Stream.Batch batch) {
                 streams.destroy(stream);
-                batch.send(req.reply(), null, okBytes);
+                done.accept(batch);
             }
 
             @Override
             public void rejected(Stream.Batch batch) {
-                batch.send(req.reply(), null, req.errorBytes(new JsApiException(JsError.STREAM_NOT_FOUND)));
+                gone.accept(batch);
             }
         };
         if (!stream.execute(task)) {
-            // queue full: run the destroy behind whatever the writer is doing anyway
             stream.writer().execute(() -> {
                 streams.destroy(stream);
-                req.respond(ok);
+                doneLater.run();
             });
         }
     }
@@ -177,8 +205,8 @@ public final class StreamApi {
     // ---- info / names / list ----
 
     private void info(ApiRequest req) {
+        ObjectNode body = req.body(); // decoded before the stream is looked up, as the reference does
         Stream stream = require(req.arg(0));
-        ObjectNode body = req.body();
         boolean deletedDetails = JsJson.getBool(body, "deleted_details");
         String subjectsFilter = JsJson.getString(body, "subjects_filter");
         long offset = Math.max(0, JsJson.getLong(body, "offset", 0));
@@ -285,14 +313,14 @@ public final class StreamApi {
     // ---- purge / msg get / msg delete ----
 
     private void purge(ApiRequest req) {
-        Stream stream = require(req.arg(0));
         ObjectNode body = req.body();
         String filter = JsJson.getString(body, "filter");
-        long seq = JsJson.getLong(body, "seq", 0);
-        long keep = JsJson.getLong(body, "keep", 0);
-        if ((seq > 0 && keep > 0) || seq < 0 || keep < 0 || (filter != null && !Subject.isValid(filter))) {
+        long seq = JsJson.getUnsigned(body, "seq", 0);
+        long keep = JsJson.getUnsigned(body, "keep", 0);
+        if ((seq > 0 && keep > 0) || (filter != null && !Subject.isValid(filter))) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
+        Stream stream = require(req.arg(0)); // after the request itself is checked, as the reference does
         StreamConfig cfg = stream.config();
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_SEALED);
@@ -317,18 +345,17 @@ public final class StreamApi {
     }
 
     private void msgGet(ApiRequest req) {
-        Stream stream = require(req.arg(0));
-        if (req.payload() == null || JsJson.isBlank(req.payload())) {
+        if (req.isEmptyRequest()) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
-        ObjectNode body = req.body();
-        long seq = JsJson.getLong(body, "seq", 0);
+        ObjectNode body = req.decode();
+        long seq = JsJson.getUnsigned(body, "seq", 0);
         String last = JsJson.getString(body, "last_by_subj");
         String next = JsJson.getString(body, "next_by_subj");
-        if ((seq > 0 && last != null) || (seq == 0 && last == null && next == null) || (last != null && next != null)
-                || seq < 0) {
+        if ((seq > 0 && last != null) || (seq == 0 && last == null && next == null) || (last != null && next != null)) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
+        Stream stream = require(req.arg(0)); // after the request itself is checked, as the reference does
         hop(req, stream, batch -> batch.read(() -> {
             StoredMessage m = lookup(stream.store(), seq, last, next);
             if (m == null) {
@@ -352,22 +379,19 @@ public final class StreamApi {
     }
 
     private void msgDelete(ApiRequest req) {
-        Stream stream = require(req.arg(0));
-        if (req.payload() == null || JsJson.isBlank(req.payload())) {
+        if (req.isEmptyRequest()) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
-        ObjectNode body = req.body();
-        long seq = JsJson.getLong(body, "seq", 0);
+        ObjectNode body = req.decode();
+        long seq = JsJson.getUnsigned(body, "seq", 0);
         boolean noErase = JsJson.getBool(body, "no_erase");
+        Stream stream = require(req.arg(0));
         StreamConfig cfg = stream.config();
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_SEALED);
         }
         if (cfg.denyDelete()) {
             throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "message delete not permitted");
-        }
-        if (seq <= 0) {
-            throw new JsApiException(JsError.BAD_REQUEST);
         }
         hop(req, stream, batch -> {
             StreamStore store = stream.store();
@@ -433,17 +457,17 @@ public final class StreamApi {
                 } else {
                     m = loadLastKv(target.store(), bySubject, kvOrigin);
                 }
-            } else if (JsJson.isBlank(payload)) {
+            } else if (payload.length == 0) {
                 status = HeaderBlock.status(408, "Empty Request");
             } else {
                 try {
-                    ObjectNode body = JsJson.parseObject(payload);
-                    long seq = JsJson.getLong(body, "seq", 0);
+                    ObjectNode body = JsJson.decode(payload);
+                    long seq = JsJson.getUnsigned(body, "seq", 0);
                     String last = JsJson.getString(body, "last_by_subj");
                     String next = JsJson.getString(body, "next_by_subj");
                     if (seq == 0 && last == null && next == null) {
                         status = HeaderBlock.status(408, "Empty Request");
-                    } else if ((seq > 0 && last != null) || (last != null && next != null) || seq < 0) {
+                    } else if ((seq > 0 && last != null) || (last != null && next != null)) {
                         status = HeaderBlock.status(408, "Bad Request");
                     } else {
                         m = lookup(target.store(), seq, last, next);

@@ -71,6 +71,7 @@ public record StreamConfig(
 
     private static final long MIN_WINDOW = 100_000_000L;
     private static final int MAX_NAME = 255;
+    private static final int MAX_REPLICAS = 5;
     private static final int MAX_DESCRIPTION = 4096;
 
     /** {@code republish}: copy stored messages matching {@code src} to the mapped {@code dest}. */
@@ -87,13 +88,21 @@ public record StreamConfig(
     }
 
     /** Reads a request body and fills in the defaults. */
+    /** 0 (unset) is one replica; negative counts are kept for {@link #validate} to refuse. */
+    private static int replicas(int n) {
+        return n == 0 ? 1 : n;
+    }
+
     public static StreamConfig fromJson(ObjectNode o) {
         String name = JsJson.getString(o, "name");
         List<String> subjects = stringList(o, "subjects");
-        JsonNode mirror = nonNull(o.get("mirror"));
+        JsonNode mirror = withTransformDests(nonNull(o.get("mirror")));
         JsonNode sources = nonNull(o.get("sources"));
         if (sources != null && sources.isArray() && sources.isEmpty()) {
             sources = null;
+        }
+        if (sources != null && sources.isArray()) {
+            sources.forEach(StreamConfig::withTransformDests);
         }
         if (subjects.isEmpty() && mirror == null && sources == null && name != null) {
             subjects = List.of(name);
@@ -128,7 +137,7 @@ public record StreamConfig(
                 orUnlimited(JsJson.getInt(o, "max_msg_size", 0)),
                 enumValue(o, "discard", Discard.OLD, Discard::parse),
                 enumValue(o, "storage", Storage.FILE, Storage::parse),
-                Math.max(1, JsJson.getInt(o, "num_replicas", 0)),
+                replicas(JsJson.getInt(o, "num_replicas", 0)),
                 JsJson.getBool(o, "no_ack"),
                 dup,
                 placement(o.get("placement")),
@@ -269,8 +278,11 @@ public record StreamConfig(
         if (description != null && description.length() > MAX_DESCRIPTION) {
             throw invalid("stream description is too long, maximum allowed is " + MAX_DESCRIPTION);
         }
-        if (numReplicas > 1) {
-            throw new JsApiException(JsError.STREAM_REPLICAS_NOT_SUPPORTED);
+        if (numReplicas > MAX_REPLICAS) {
+            throw invalid("maximum replicas is " + MAX_REPLICAS);
+        }
+        if (numReplicas < 0) {
+            throw new JsApiException(JsError.REPLICAS_COUNT_NEGATIVE);
         }
         if (mirror != null) {
             if (!subjects.isEmpty()) {
@@ -302,7 +314,7 @@ public record StreamConfig(
         if (subjectTransform != null) {
             throw invalid("stream subject transforms are not supported");
         }
-        if (maxAge != 0 && maxAge < MIN_WINDOW) {
+        if (maxAge > 0 && maxAge < MIN_WINDOW) {
             throw invalid("max age needs to be >= 100ms");
         }
         if (duplicateWindow < 0) {
@@ -313,9 +325,6 @@ public record StreamConfig(
         }
         if (maxAge != 0 && duplicateWindow > maxAge) {
             throw invalid("duplicates window can not be larger then max age");
-        }
-        if (maxMsgs < -1 || maxBytes < -1 || maxMsgsPerSubject < -1 || maxMsgSize < -1 || maxConsumers < -1) {
-            throw invalid("stream limits can not be negative");
         }
         if (firstSeq < 0) {
             throw invalid("first sequence can not be negative");
@@ -361,6 +370,10 @@ public record StreamConfig(
                 }
             }
         }
+        // after the whole config is checked, as the reference's create and update handlers do
+        if (numReplicas > 1) {
+            throw new JsApiException(JsError.STREAM_REPLICAS_NOT_SUPPORTED);
+        }
     }
 
     /** {@code STREAM.UPDATE}: what may not change, with the reference's texts. */
@@ -374,8 +387,9 @@ public record StreamConfig(
         if (storage != old.storage) {
             throw invalid("stream configuration update can not change storage type");
         }
-        if (retention != old.retention) {
-            throw invalid("stream configuration update can not change retention policy");
+        // since 2.10 limits and interest may swap; work queues stay what they are
+        if (retention != old.retention && (retention == Retention.WORKQUEUE || old.retention == Retention.WORKQUEUE)) {
+            throw invalid("stream configuration update can not change retention policy to/from workqueue");
         }
         if (old.sealed && !sealed) {
             throw invalid("stream configuration update can not unseal a sealed stream");
@@ -437,6 +451,21 @@ public record StreamConfig(
 
     private static int orUnlimited(int v) {
         return v == 0 ? -1 : v;
+    }
+
+    /**
+     * A source's {@code subject_transforms} as the reference echoes them: every entry has its {@code dest}, empty
+     * when it keeps the subject (Go's struct field has no {@code omitempty}), so clients read back what they sent.
+     */
+    private static JsonNode withTransformDests(JsonNode source) {
+        if (source != null && source.get("subject_transforms") instanceof ArrayNode transforms) {
+            for (JsonNode t : transforms) {
+                if (t instanceof ObjectNode entry && (entry.get("dest") == null || entry.get("dest").isNull())) {
+                    entry.put("dest", "");
+                }
+            }
+        }
+        return source;
     }
 
     private static JsonNode nonNull(JsonNode n) {

@@ -23,6 +23,8 @@ final class StreamInfoJson {
         return o;
     }
 
+    private static final String UNIX_EPOCH = "1970-01-01T00:00:00Z";
+
     static ObjectNode state(StreamState st, int consumers) {
         ObjectNode o = JsJson.object();
         o.put("messages", st.msgs());
@@ -30,7 +32,8 @@ final class StreamInfoJson {
         // a stream that never stored anything reports 0 / zero time, as the reference does
         long first = st.msgs() == 0 && st.lastSeq() == 0 ? 0 : st.firstSeq();
         o.put("first_seq", first);
-        o.put("first_ts", JsJson.time(st.msgs() == 0 ? 0 : st.firstTimestamp()));
+        o.put("first_ts", st.msgs() > 0 ? JsJson.time(st.firstTimestamp())
+                : st.firstTimestamp() == StreamState.EMPTIED_BY_REMOVAL ? UNIX_EPOCH : JsJson.ZERO_TIME);
         o.put("last_seq", st.lastSeq());
         o.put("last_ts", JsJson.time(st.lastTimestamp()));
         if (st.numSubjects() > 0) {

@@ -299,8 +299,10 @@ public final class StreamManager {
         Map<String, MessageBus.Subscription> subs = subscriptions.computeIfAbsent(stream, k -> new HashMap<>());
         for (String pattern : cfg.subjects()) {
             if (!subs.containsKey(pattern)) {
-                subs.put(pattern, bus.subscribe(pattern, (subject, reply, headers, payload) ->
-                        capture(stream, pattern, subject, reply, headers, payload)));
+                subs.put(pattern, bus.subscribe(pattern, (subject, reply, headers, payload) -> {
+                    capture(stream, pattern, subject, reply, headers, payload);
+                    return true;
+                }));
             }
         }
         subs.entrySet().removeIf(e -> {

@@ -35,6 +35,11 @@ class RocksStreamStoreTest extends StreamStoreContract {
     private RocksStorage storage;
 
     @Override
+    protected long firstTimestampAfterLastRemoved() {
+        return StreamState.EMPTIED_BY_REMOVAL;
+    }
+
+    @Override
     protected StreamStore newStore() {
         if (storage == null) {
             storage = RocksStorage.open(dir);

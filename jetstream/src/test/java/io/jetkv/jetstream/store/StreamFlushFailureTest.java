@@ -231,6 +231,7 @@ class StreamFlushFailureTest {
             if (r != null) {
                 ackSubjects.add(r);
             }
+            return true;
         });
         bus.clientPublish("$JS.API.CONSUMER.MSG.NEXT.W.c", "_INBOX.pull", null, "{\"batch\":3}".getBytes(UTF_8));
         List<String> acks = new ArrayList<>();

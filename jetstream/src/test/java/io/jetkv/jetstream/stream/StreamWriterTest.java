@@ -94,7 +94,7 @@ class StreamWriterTest {
         writer.runAll();
         assertEquals(List.of(0), store.publishedAtFlush); // one flush, before any ack
         assertEquals(5, bus.published().size());
-        assertEquals("{\"stream\":\"S\",\"seq\":5}", new String(bus.published().get(4).payload(), StandardCharsets.UTF_8));
+        assertEquals("{\"stream\":\"S\", \"seq\":5}", new String(bus.published().get(4).payload(), StandardCharsets.UTF_8));
         assertEquals(5, s.stats().msgs());
     }
 
