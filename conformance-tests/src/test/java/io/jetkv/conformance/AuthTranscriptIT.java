@@ -43,6 +43,14 @@ class AuthTranscriptIT {
         return Stream.of(
                 closes("pingBeforeConnect", "PING\r\n", "-ERR 'Authorization Violation'\r\n"),
                 closes("subBeforeConnect", "SUB foo 1\r\n", "-ERR 'Authorization Violation'\r\n"),
+                // before CONNECT the first byte decides: anything but C is refused, even no operation at all
+                closes("pubVerbBeforeConnect", "PUB\r\n", "-ERR 'Authorization Violation'\r\n"),
+                closes("garbageBeforeConnect", "XYZ\r\n", "-ERR 'Authorization Violation'\r\n"),
+                closes("okBeforeConnect", "+OK\r\n", "-ERR 'Authorization Violation'\r\n"),
+                closes("hpubBeforeConnect", "HPUB a 0 1\r\nx\r\n", "-ERR 'Authorization Violation'\r\n"),
+                closes("garbledConnect", "CXYZ\r\n", "-ERR 'Unknown Protocol Operation'\r\n"),
+                closes("connectWrongTypeBeforeAuth",
+                        "CONNECT {\"verbose\":\"x\",\"user\":\"alice\",\"pass\":\"secret\"}\r\nPING\r\n", ""),
                 closes("wrongPassword", "CONNECT {\"verbose\":false,\"user\":\"alice\",\"pass\":\"nope\"}\r\nPING\r\n",
                         "-ERR 'Authorization Violation'\r\n"),
                 closes("unknownUser", "CONNECT {\"verbose\":false,\"user\":\"mallory\",\"pass\":\"secret\"}\r\nPING\r\n",

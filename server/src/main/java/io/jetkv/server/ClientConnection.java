@@ -4,6 +4,7 @@ import io.jetkv.config.Permissions;
 import io.jetkv.config.ServerConfig;
 import io.jetkv.protocol.Subject;
 import io.jetkv.protocol.codec.ClientOp;
+import io.jetkv.protocol.codec.ClientOpDecoder;
 import io.jetkv.protocol.codec.ClientOpHandler;
 import io.jetkv.protocol.codec.ProtocolError;
 import io.netty.buffer.ByteBuf;
@@ -44,6 +45,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private final Router.TouchedOutboxes touched = new Router.TouchedOutboxes();
 
     private Channel channel;
+    private ClientOpDecoder decoder;
     private Outbox outbox;
     private String peer = "?";
     private boolean connectReceived;
@@ -104,7 +106,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         long interval = config.pingInterval().toMillis();
         pingTimer = loop.scheduleAtFixedRate(
                 this::pingTick, Math.min(FIRST_PING_MILLIS, interval), interval, TimeUnit.MILLISECONDS);
+        // HPUB needs the headers that CONNECT negotiates
+        decoder = ctx.pipeline().get(ClientOpDecoder.class);
+        if (decoder != null) {
+            decoder.headersEnabled(false);
+        }
         if (server.authenticator().required()) {
+            if (decoder != null) {
+                decoder.requireConnect(true);
+            }
             authTimer = loop.schedule(this::authTimeout, config.auth().timeout().toMillis(), TimeUnit.MILLISECONDS);
         } else {
             authenticated = true;
@@ -188,6 +198,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             pingsOut = 0;
         } else if (op instanceof ClientOp.Connect connect) {
             processConnect(connect.json());
+        } else if (op instanceof ClientOp.ClientInfo info) {
+            processInfo(info.json());
         }
     }
 
@@ -206,8 +218,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             text = "PING";
         } else if (op == ClientOp.Pong.INSTANCE) {
             text = "PONG";
+        } else if (op instanceof ClientOp.ClientInfo i) {
+            text = "INFO " + i.json();
         } else {
-            text = "INFO";
+            text = String.valueOf(op);
         }
         LOG.trace("{} - cid:{} - <<- [{}]", peer, cid, text);
     }
@@ -248,18 +262,27 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         echo = opts.echo();
         headers = opts.headers();
         noResponders = opts.noResponders();
+        if (decoder != null) {
+            decoder.requireConnect(false);
+            decoder.headersEnabled(headers);
+        }
         if (verbose) {
             outbox.appendRaw(OK);
         }
     }
 
+    /** A client's INFO is ignored, but JSON the reference cannot parse closes the connection. */
+    private void processInfo(String json) {
+        try {
+            ConnectOptions.checkInfo(json);
+        } catch (java.io.IOException e) {
+            LOG.debug("{} - cid:{} - malformed INFO: {}", peer, cid, e.getMessage());
+            violation(ProtocolError.MALFORMED);
+        }
+    }
+
     /** {@code data} is the decoder's unretained view: everything that keeps bytes copies them before return. */
     private void processPub(String subject, String reply, int headerSize, ByteBuf data) {
-        if (headerSize > 0 && !headers) {
-            // the reference closes a client that sends HPUB without having negotiated headers
-            violation(ProtocolError.MALFORMED);
-            return;
-        }
         if (pedantic && !Subject.isValidLiteral(subject)) {
             sendErr(ProtocolError.INVALID_PUBLISH_SUBJECT);
         }
