@@ -109,7 +109,9 @@ class CoreProtocolTranscriptIT {
                 t("pubZeroSizeReply", QUIET + "SUB foo 1\r\nPUB foo reply 0 \r\n\r\nPING\r\n",
                         "MSG foo 1 reply 0\r\n\r\nPONG\r\n"),
                 t("utf8Subject", QUIET + "SUB \u00e9 1\r\nPUB \u00e9 1\r\nx\r\nPING\r\n", "MSG \u00e9 1 1\r\nx\r\nPONG\r\n"),
-                // subjects are checked
+                // queue group names are not checked; subjects are
+                unordered("queueGroupWithWildcards", QUIET + "SUB foo q.*.a 1\r\nSUB foo > 2\r\nSUB foo q..x 3\r\nPUB foo 1\r\nx\r\nPING\r\n",
+                        "MSG foo 1 1\r\nx\r\nMSG foo 2 1\r\nx\r\nMSG foo 3 1\r\nx\r\nPONG\r\n"),
                 t("subjectEndingInDot", QUIET + "SUB foo. 1\r\nSUB .foo 2\r\nSUB foo.>.bar 3\r\nPING\r\n",
                         "-ERR 'Invalid Subject'\r\n-ERR 'Invalid Subject'\r\n-ERR 'Invalid Subject'\r\nPONG\r\n"),
                 t("pedanticPublishToWildcard", "CONNECT {\"verbose\":false,\"pedantic\":true}\r\nPUB foo.* 1\r\nx\r\nPING\r\n",

@@ -327,7 +327,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     }
 
     private void processSub(ClientOp.Sub op) {
-        if (!Subject.isValid(op.subject()) || (op.queue() != null && !Subject.isValidLiteral(op.queue()))) {
+        // the reference checks only the subject: any queue group name is taken as it is
+        if (!Subject.isValid(op.subject())) {
             sendErr(ProtocolError.INVALID_SUBJECT);
             return;
         }
