@@ -129,6 +129,28 @@ class AuthTranscriptIT {
         }
     }
 
+    /**
+     * A client that never sends CONNECT gets no keep-alive PING (the reference starts pinging only after
+     * CONNECT, or at ping_interval): with an auth timeout past the 2 s first-ping time, the only line after
+     * INFO is the timeout error.
+     */
+    @Test
+    void noPingBeforeAuthenticationTimeout(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path conf = dir.resolve("slow-auth.conf");
+        Files.writeString(conf, "authorization { timeout: 2.6, user: a, password: b }\n", StandardCharsets.UTF_8);
+        String expected = "-ERR 'Authentication Timeout'\r\n<EOF>";
+        try (NatsServer server = NatsServer.start(ConfigFileParser.load(conf).withHost("127.0.0.1").withPort(0));
+                RawClient c = new RawClient(server.port())) {
+            assertEquals(expected, c.readToClose(), "jetkv");
+        }
+        if (reference != null) {
+            try (ReferenceServer ref = ReferenceServer.start("-c", conf.toString());
+                    RawClient c = new RawClient(ref.port())) {
+                assertEquals(expected, c.readToClose(), "nats-server");
+            }
+        }
+    }
+
     @Test
     void jnatsUserPasswordAndPermissions() throws Exception {
         assertThrows(IOException.class, () -> Nats.connect(new Options.Builder()

@@ -18,6 +18,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +37,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NO_RESPONDERS_BLOCK = "NATS/1.0 503\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    // nats-server pings a client this soon after its CONNECT to measure the round trip (firstClientPingInterval)
     private static final long FIRST_PING_MILLIS = 2000;
+    // and measures it again when the last measurement is older than this (DEFAULT_RTT_MEASUREMENT_INTERVAL)
+    private static final long RTT_MEASUREMENT_NANOS = TimeUnit.HOURS.toNanos(1);
 
     private final NatsServer server;
     private final ServerConfig config;
@@ -48,7 +52,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private ClientOpDecoder decoder;
     private Outbox outbox;
     private String peer = "?";
-    private boolean connectReceived;
     private boolean authenticated;
     private boolean verbose = true;
     private boolean pedantic = true;
@@ -60,6 +63,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private boolean closing;
     private int pingsOut;
     private long lastActivityNanos;
+    // when the last PING that measured the round trip went out; 0 until the first
+    private long rttPingNanos;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> authTimer;
     // the decoder hands over the same String while a publisher repeats a subject: encode it once
@@ -103,10 +108,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         EventLoop loop = channel.eventLoop();
         lastActivityNanos = System.nanoTime();
-        long interval = config.pingInterval().toMillis();
-        pingTimer = loop.scheduleAtFixedRate(
-                this::pingTick, Math.min(FIRST_PING_MILLIS, interval), interval, TimeUnit.MILLISECONDS);
-        // HPUB needs the headers that CONNECT negotiates
+        // until CONNECT, the plain interval (CONNECT brings the first ping forward); HPUB needs CONNECT's headers
+        schedulePing(config.pingInterval().toMillis());
         decoder = ctx.pipeline().get(ClientOpDecoder.class);
         if (decoder != null) {
             decoder.headersEnabled(false);
@@ -227,6 +230,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     }
 
     private void processConnect(String json) {
+        // as the reference, every CONNECT restarts the keep-alive with the short first interval
+        if (pingTimer != null) {
+            pingTimer.cancel(false);
+        }
+        long first = Math.min(FIRST_PING_MILLIS, config.pingInterval().toMillis());
+        // plus up to 20% so that clients connected together are not pinged together
+        schedulePing(first + ThreadLocalRandom.current().nextLong(first / 5 + 1));
         ConnectOptions opts;
         try {
             opts = ConnectOptions.parse(json);
@@ -254,7 +264,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             authTimer = null;
         }
         authenticated = true;
-        connectReceived = true;
         permissions = new PermissionCheck(granted);
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
@@ -387,12 +396,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         server.router().index().remove(sub);
     }
 
+    private void schedulePing(long delayMillis) {
+        pingTimer = channel.eventLoop().schedule(this::pingTick, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
     private void pingTick() {
         if (closing || !channel.isActive()) {
             return;
         }
-        long sinceActivity = System.nanoTime() - lastActivityNanos;
-        if (connectReceived && sinceActivity < config.pingInterval().toNanos()) {
+        schedulePing(config.pingInterval().toMillis());
+        long now = System.nanoTime();
+        boolean needRtt = rttPingNanos == 0 || now - rttPingNanos > RTT_MEASUREMENT_NANOS;
+        if (!needRtt && now - lastActivityNanos < config.pingInterval().toNanos()) {
             return; // the client was heard from recently: no need to probe it
         }
         if (pingsOut + 1 > config.pingMax()) {
@@ -402,6 +417,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             return;
         }
         pingsOut++;
+        rttPingNanos = now;
         outbox.appendRaw(PING);
         outbox.flush();
     }
