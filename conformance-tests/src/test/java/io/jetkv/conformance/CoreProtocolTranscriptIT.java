@@ -114,6 +114,11 @@ class CoreProtocolTranscriptIT {
                         "MSG foo 1 1\r\nx\r\nMSG foo 2 1\r\nx\r\nMSG foo 3 1\r\nx\r\nPONG\r\n"),
                 t("subjectEndingInDot", QUIET + "SUB foo. 1\r\nSUB .foo 2\r\nSUB foo.>.bar 3\r\nPING\r\n",
                         "-ERR 'Invalid Subject'\r\n-ERR 'Invalid Subject'\r\n-ERR 'Invalid Subject'\r\nPONG\r\n"),
+                t("formFeedInsideSubject", "CONNECT {\"verbose\":false,\"pedantic\":true}\r\nSUB foo\f 1\r\nPUB foo\f 1\r\nx\r\nPING\r\n",
+                        "MSG foo\f 1 1\r\nx\r\nPONG\r\n"),
+                // a published subject with an empty token reaches no one, not even '>'
+                t("publishToEmptyTokenReachesNoOne", QUIET + "SUB > 1\r\nSUB foo.* 2\r\nPUB .foo 1\r\nx\r\nPUB foo..bar 1\r\nx\r\n"
+                        + "PUB foo. 1\r\nx\r\nPUB foo 1\r\ny\r\nPING\r\n", "MSG foo 1 1\r\ny\r\nPONG\r\n"),
                 t("pedanticPublishToWildcard", "CONNECT {\"verbose\":false,\"pedantic\":true}\r\nPUB foo.* 1\r\nx\r\nPING\r\n",
                         "-ERR 'Invalid Publish Subject'\r\nPONG\r\n"),
                 t("sizeWithLeadingZerosWithinNineDigits", QUIET + "PUB foo 000000002\r\nab\r\nPING\r\n", "PONG\r\n"),

@@ -292,7 +292,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     /** {@code data} is the decoder's unretained view: everything that keeps bytes copies them before return. */
     private void processPub(String subject, String reply, int headerSize, ByteBuf data) {
-        if (pedantic && !Subject.isValidLiteral(subject)) {
+        if (pedantic && !Subject.isWellFormed(subject, false)) {
             sendErr(ProtocolError.INVALID_PUBLISH_SUBJECT);
         }
         if (!unrestricted && !permissions.canPublish(subject)) {
@@ -337,7 +337,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     private void processSub(ClientOp.Sub op) {
         // the reference checks only the subject: any queue group name is taken as it is
-        if (!Subject.isValid(op.subject())) {
+        if (!Subject.isWellFormed(op.subject(), true)) {
             sendErr(ProtocolError.INVALID_SUBJECT);
             return;
         }
