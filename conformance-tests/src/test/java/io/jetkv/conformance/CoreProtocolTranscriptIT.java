@@ -99,6 +99,9 @@ class CoreProtocolTranscriptIT {
                 t("connectUnknownFieldsIgnored", "CONNECT {\"verbose\":false,\"unknown\":[1,2],\"remote_account\":5}\r\nPING\r\n",
                         "PONG\r\n"),
                 t("connectImportList", "CONNECT {\"verbose\":false,\"import\":{\"allow\":[\"x\"]}}\r\nPING\r\n", "PONG\r\n"),
+                // a later CONNECT changes only the fields it names
+                t("connectMergesIntoEarlier", "CONNECT {\"verbose\":false}\r\nCONNECT {\"pedantic\":true}\r\nPING\r\n",
+                        "PONG\r\n"),
                 t("secondConnect", "CONNECT {\"verbose\":false}\r\nCONNECT {\"verbose\":true}\r\nPING\r\n", "+OK\r\nPONG\r\n"),
                 // separators: blanks anywhere; a CR inside SUB arguments separates too
                 t("blanksEverywhereInSub", QUIET + "SUB \t foo \t 1 \t \r\nPUB foo  1 \r\nx\r\nPING\r\n",

@@ -53,6 +53,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private Outbox outbox;
     private String peer = "?";
     private boolean authenticated;
+    private ConnectOptions options = ConnectOptions.DEFAULTS;
     private boolean verbose = true;
     private boolean pedantic = true;
     private volatile boolean echo = true;
@@ -239,10 +240,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         schedulePing(first + ThreadLocalRandom.current().nextLong(first / 5 + 1));
         ConnectOptions opts;
         try {
-            opts = ConnectOptions.parse(json);
+            opts = ConnectOptions.parse(json, options);
         } catch (java.io.IOException e) {
             LOG.debug("{} - cid:{} - malformed CONNECT: {}", peer, cid, e.getMessage());
             violation(ProtocolError.MALFORMED);
+            return;
+        }
+        options = opts;
+        // credentials first: a client that fails them learns nothing else (the reference's order)
+        Permissions granted = server.authenticator().authenticate(opts);
+        if (granted == null) {
+            LOG.error("{} - cid:{} - authentication error", peer, cid);
+            sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
             return;
         }
         if (opts.protocol() < 0 || opts.protocol() > 1) {
@@ -251,12 +260,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         if (opts.noResponders() && !opts.headers()) {
             sendErr(ProtocolError.NO_RESPONDERS_REQUIRES_HEADERS);
-            return;
-        }
-        Permissions granted = server.authenticator().authenticate(opts);
-        if (granted == null) {
-            LOG.error("{} - cid:{} - authentication error", peer, cid);
-            sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
             return;
         }
         if (authTimer != null) {

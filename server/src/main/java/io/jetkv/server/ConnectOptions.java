@@ -110,21 +110,30 @@ record ConnectOptions(
             Map.entry("leafnode_urls", Type.STRINGS),
             Map.entry("remote_account", Type.STRING));
 
-    /** Parses CONNECT's JSON; throws when the reference would refuse it (it then closes silently). */
-    static ConnectOptions parse(String json) throws IOException {
+    /** The options before any CONNECT: nats-server's defaults. */
+    static final ConnectOptions DEFAULTS =
+            new ConnectOptions(true, true, true, false, false, 0, null, null, null, null, null, null);
+
+    /**
+     * Parses CONNECT's JSON over {@code base}, the options of the connection's previous CONNECT (or
+     * {@link #DEFAULTS}): like Go's Unmarshal into the existing options, a field absent from a later CONNECT
+     * keeps its earlier value, credentials included. Throws when the reference would refuse the JSON (it then
+     * closes silently).
+     */
+    static ConnectOptions parse(String json, ConnectOptions base) throws IOException {
         JsonNode n = objectOrNull(json);
-        boolean verbose = true;
-        boolean pedantic = true;
-        boolean echo = true;
-        boolean headers = false;
-        boolean noResponders = false;
-        int protocol = 0;
-        String authToken = null;
-        String user = null;
-        String pass = null;
-        String name = null;
-        String lang = null;
-        String version = null;
+        boolean verbose = base.verbose;
+        boolean pedantic = base.pedantic;
+        boolean echo = base.echo;
+        boolean headers = base.headers;
+        boolean noResponders = base.noResponders;
+        int protocol = base.protocol;
+        String authToken = base.authToken;
+        String user = base.user;
+        String pass = base.pass;
+        String name = base.name;
+        String lang = base.lang;
+        String version = base.version;
         // in text order, so that of two spellings of one field the later wins, as in Go
         for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
