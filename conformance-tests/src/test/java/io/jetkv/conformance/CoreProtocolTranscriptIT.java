@@ -65,6 +65,8 @@ class CoreProtocolTranscriptIT {
                 t("noResponders", "CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true}\r\n"
                         + "SUB _INBOX.x 9\r\nPUB nobody _INBOX.x 0\r\n\r\nPING\r\n",
                         "HMSG _INBOX.x 9 16 16\r\nNATS/1.0 503\r\n\r\n\r\nPONG\r\n"),
+                t("noRespondersNotToQueueSubscription", "CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true}\r\n"
+                        + "SUB _INBOX.x q 9\r\nPUB nobody _INBOX.x 0\r\n\r\nPING\r\n", "PONG\r\n"),
                 t("noRespondersNotWithoutOption", QUIET_HEADERS + "SUB _INBOX.x 9\r\nPUB nobody _INBOX.x 0\r\n\r\nPING\r\n",
                         "PONG\r\n"),
                 t("echoOff", "CONNECT {\"verbose\":false,\"echo\":false}\r\nSUB e 1\r\nPUB e 1\r\nx\r\nPING\r\n", "PONG\r\n"),

@@ -320,20 +320,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         return lastPubSubjectBytes;
     }
 
-    /** HMSG 503 to this client's own subscription that the reply subject would reach. */
+    /**
+     * HMSG 503 to this client's own plain subscription that the reply subject would reach; a queue
+     * subscription gets none (the reference looks only at plain ones).
+     */
     private void sendNoResponders(String reply) {
         for (Sub sub : server.router().index().match(reply).plain()) {
             if (sub.client == this) {
                 outbox.appendMsg(noRespondersMsg(reply), sub.sidBytes, true);
                 return;
-            }
-        }
-        for (var group : server.router().index().match(reply).queues()) {
-            for (Sub sub : group) {
-                if (sub.client == this) {
-                    outbox.appendMsg(noRespondersMsg(reply), sub.sidBytes, true);
-                    return;
-                }
             }
         }
     }
