@@ -43,12 +43,34 @@ class AuthTranscriptIT {
         return Stream.of(
                 closes("pingBeforeConnect", "PING\r\n", "-ERR 'Authorization Violation'\r\n"),
                 closes("subBeforeConnect", "SUB foo 1\r\n", "-ERR 'Authorization Violation'\r\n"),
+                // before CONNECT the first byte decides: anything but C is refused, even no operation at all
+                closes("pubVerbBeforeConnect", "PUB\r\n", "-ERR 'Authorization Violation'\r\n"),
+                closes("garbageBeforeConnect", "XYZ\r\n", "-ERR 'Authorization Violation'\r\n"),
+                closes("okBeforeConnect", "+OK\r\n", "-ERR 'Authorization Violation'\r\n"),
+                closes("hpubBeforeConnect", "HPUB a 0 1\r\nx\r\n", "-ERR 'Authorization Violation'\r\n"),
+                closes("garbledConnect", "CXYZ\r\n", "-ERR 'Unknown Protocol Operation'\r\n"),
+                closes("connectWrongTypeBeforeAuth",
+                        "CONNECT {\"verbose\":\"x\",\"user\":\"alice\",\"pass\":\"secret\"}\r\nPING\r\n", ""),
                 closes("wrongPassword", "CONNECT {\"verbose\":false,\"user\":\"alice\",\"pass\":\"nope\"}\r\nPING\r\n",
                         "-ERR 'Authorization Violation'\r\n"),
                 closes("unknownUser", "CONNECT {\"verbose\":false,\"user\":\"mallory\",\"pass\":\"secret\"}\r\nPING\r\n",
                         "-ERR 'Authorization Violation'\r\n"),
                 closes("noCredentials", "CONNECT {\"verbose\":false}\r\nPING\r\n", "-ERR 'Authorization Violation'\r\n"),
                 t("plainPasswordAccepted", alice + "PING\r\n", "PONG\r\n"),
+                // a later CONNECT keeps the credentials it does not name, and is checked again
+                t("secondConnectKeepsCredentials", alice + "CONNECT {\"verbose\":false}\r\nPING\r\n", "PONG\r\n"),
+                closes("secondConnectWrongPassword", alice + "CONNECT {\"pass\":\"x\"}\r\nPING\r\n",
+                        "-ERR 'Authorization Violation'\r\n"),
+                // credentials are checked before the other CONNECT fields
+                closes("credentialsBeforeProtocol",
+                        "CONNECT {\"verbose\":false,\"user\":\"alice\",\"pass\":\"x\",\"protocol\":2}\r\nPING\r\n",
+                        "-ERR 'Authorization Violation'\r\n"),
+                closes("credentialsBeforeNoResponders",
+                        "CONNECT {\"verbose\":false,\"user\":\"alice\",\"pass\":\"x\",\"no_responders\":true}\r\nPING\r\n",
+                        "-ERR 'Authorization Violation'\r\n"),
+                closes("protocolCheckedOnceAuthenticated",
+                        "CONNECT {\"verbose\":false,\"user\":\"alice\",\"pass\":\"secret\",\"protocol\":2}\r\nPING\r\n",
+                        "-ERR 'invalid client protocol'\r\n"),
                 t("bcryptPasswordAccepted", bob + "PING\r\n", "PONG\r\n"),
                 t("publishAllowed", bob + "SUB sub.x 1\r\nPUB pub.a 1\r\nx\r\nPING\r\n", "PONG\r\n"),
                 t("publishDenied", bob + "PUB pub.secret 1\r\nx\r\nPING\r\n",
@@ -118,6 +140,28 @@ class AuthTranscriptIT {
     void silentClientTimesOut() throws IOException {
         try (RawClient c = new RawClient(jetkv.port())) {
             assertEquals("-ERR 'Authentication Timeout'\r\n<EOF>", c.readToClose());
+        }
+    }
+
+    /**
+     * A client that never sends CONNECT gets no keep-alive PING (the reference starts pinging only after
+     * CONNECT, or at ping_interval): with an auth timeout past the 2 s first-ping time, the only line after
+     * INFO is the timeout error.
+     */
+    @Test
+    void noPingBeforeAuthenticationTimeout(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path conf = dir.resolve("slow-auth.conf");
+        Files.writeString(conf, "authorization { timeout: 2.6, user: a, password: b }\n", StandardCharsets.UTF_8);
+        String expected = "-ERR 'Authentication Timeout'\r\n<EOF>";
+        try (NatsServer server = NatsServer.start(ConfigFileParser.load(conf).withHost("127.0.0.1").withPort(0));
+                RawClient c = new RawClient(server.port())) {
+            assertEquals(expected, c.readToClose(), "jetkv");
+        }
+        if (reference != null) {
+            try (ReferenceServer ref = ReferenceServer.start("-c", conf.toString());
+                    RawClient c = new RawClient(ref.port())) {
+                assertEquals(expected, c.readToClose(), "nats-server");
+            }
         }
     }
 

@@ -50,6 +50,39 @@ class KeepAliveAndLimitsIT {
         }
     }
 
+    /**
+     * Whatever ping_interval says (two minutes by default), nats-server pings a client about 2 s (plus up to
+     * 20%) after its CONNECT to measure the round trip; test harnesses such as jnats-server-runner wait for
+     * that second line after INFO. The PING must come even though the client has just been active.
+     */
+    @Test
+    void firstPingComesSoonAfterConnect() throws Exception {
+        try (NatsServer server = NatsServer.start(ServerConfig.defaults().withHost("127.0.0.1").withPort(0))) {
+            assertFirstPing(server.port(), "jetkv");
+        }
+        if (ReferenceServer.available()) {
+            try (ReferenceServer ref = ReferenceServer.start()) {
+                assertFirstPing(ref.port(), "nats-server");
+            }
+        }
+    }
+
+    private static void assertFirstPing(int port, String who) throws IOException {
+        try (RawClient c = new RawClient(port)) {
+            // the deadline: the PING is due by 2.4 s; a loaded machine gets some slack on top
+            c.readTimeout(6000);
+            long start = System.nanoTime();
+            c.send("CONNECT {\"verbose\":false}\r\nPING\r\n");
+            assertEquals("PONG\r\n", c.readLine(), who);
+            assertEquals("PING\r\n", c.readLine(), who);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            // not sent on CONNECT itself: it comes from the first-ping timer
+            assertTrue(millis >= 1500, who + ": first PING after only " + millis + " ms");
+            c.send("PONG\r\nPING\r\n");
+            assertEquals("PONG\r\n", c.readLine(), who);
+        }
+    }
+
     @Test
     void clientAnsweringPingsStaysConnected() throws Exception {
         ServerConfig config = ConfigFileParser.load(conf("ping_interval: \"200ms\"\nping_max: 1\n"))

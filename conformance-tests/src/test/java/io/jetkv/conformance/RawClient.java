@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
@@ -34,12 +35,21 @@ final class RawClient implements AutoCloseable {
         out.flush();
     }
 
-    /** Sends one byte per write, flushing each, to exercise split reads on the server. */
-    void sendByteByByte(String s) throws IOException {
+    /**
+     * Sends one byte per write, flushing each, to exercise split reads on the server. Returns false when a write
+     * failed because the server had already closed the connection (it answered an earlier byte by closing, and
+     * the kernel refused the next one after the server's reset): what the server sent before can still be read.
+     */
+    boolean sendByteByByte(String s) throws IOException {
         for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-            out.write(b);
-            out.flush();
+            try {
+                out.write(b);
+                out.flush();
+            } catch (SocketException e) {
+                return false;
+            }
         }
+        return true;
     }
 
     String readLine() throws IOException {
@@ -72,7 +82,15 @@ final class RawClient implements AutoCloseable {
         socket.setSoTimeout(millis);
     }
 
-    /** Reads until the text read so far ends with {@code terminator}, or the server closes. */
+    /**
+     * Reads until the text read so far ends with {@code terminator}, or the server closes ({@code <EOF>}).
+     *
+     * <p>A connection reset counts as the close. A server that closes its socket with unread input in it (a
+     * client still sending after the server gave up on it) makes its kernel send a reset instead of an orderly
+     * end of stream; Linux still hands over, in order, every byte that arrived before the reset, so what the
+     * server sent is read in full either way, and a reset, like an end of stream, can only come from the
+     * server ending the connection.
+     */
     String readUntil(String terminator) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         byte[] chunk = new byte[8192];
@@ -86,6 +104,11 @@ final class RawClient implements AutoCloseable {
                 n = in.read(chunk);
             } catch (SocketTimeoutException e) {
                 throw new IOException("no " + terminator.strip() + " within the guard time; got: " + s, e);
+            } catch (SocketException e) {
+                if (!"Connection reset".equals(e.getMessage())) {
+                    throw e;
+                }
+                n = -1;
             }
             if (n < 0) {
                 return s + "<EOF>";

@@ -11,12 +11,27 @@ public final class Subject {
 
     /** A subject a client may subscribe to: non-empty tokens, no whitespace, {@code >} only last. */
     public static boolean isValid(String subject) {
-        return check(subject, true);
+        return check(subject, true, true);
     }
 
     /** A subject a message may be published to: valid and without wildcard tokens. */
     public static boolean isValidLiteral(String subject) {
-        return check(subject, false);
+        return check(subject, false, true);
+    }
+
+    /**
+     * The client protocol's check (SUB, and PUB in pedantic mode) in nats-server 2.9: only the token structure
+     * counts. Blanks cannot reach it (they separate arguments), and other whitespace such as a form feed is
+     * accepted as part of a token.
+     */
+    public static boolean isWellFormed(String subject, boolean wildcardsAllowed) {
+        return check(subject, wildcardsAllowed, false);
+    }
+
+    /** True when the subject has an empty token (leading, trailing or double dot), or is empty. */
+    public static boolean hasEmptyToken(String subject) {
+        int n = subject.length();
+        return n == 0 || subject.charAt(0) == '.' || subject.charAt(n - 1) == '.' || subject.contains("..");
     }
 
     /** True when some token is a lone {@code *} or {@code >}. Does not check validity. */
@@ -33,7 +48,7 @@ public final class Subject {
         return false;
     }
 
-    private static boolean check(String subject, boolean wildcardsAllowed) {
+    private static boolean check(String subject, boolean wildcardsAllowed, boolean noWhitespace) {
         int n = subject == null ? 0 : subject.length();
         if (n == 0) {
             return false;
@@ -59,7 +74,7 @@ public final class Subject {
                     }
                 }
                 tokenStart = i + 1;
-            } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f') {
+            } else if (noWhitespace && (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f')) {
                 return false;
             }
         }

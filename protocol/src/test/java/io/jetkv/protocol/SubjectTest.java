@@ -282,4 +282,23 @@ class SubjectTest {
         }
         return all;
     }
+
+    @Test
+    void wellFormedLooksOnlyAtTokens() {
+        // nats-server 2.9's client checks: a form feed inside a token is fine, the token structure is not
+        assertEquals(true, Subject.isWellFormed("foo\f", true));
+        assertEquals(true, Subject.isWellFormed("foo\f", false));
+        assertEquals(false, Subject.isValid("foo\f"));
+        assertEquals(true, Subject.isWellFormed("a.*.>", true));
+        assertEquals(false, Subject.isWellFormed("a.*", false));
+        assertEquals(false, Subject.isWellFormed("a..b", true));
+        assertEquals(false, Subject.isWellFormed("a.>.b", true));
+        assertEquals(false, Subject.isWellFormed("", true));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"'', true", "., true", ".a, true", "a., true", "a..b, true", "a, false", "a.b, false", "*.>, false"})
+    void emptyTokens(String subject, boolean empty) {
+        assertEquals(empty, Subject.hasEmptyToken(subject));
+    }
 }

@@ -4,6 +4,7 @@ import io.jetkv.config.Permissions;
 import io.jetkv.config.ServerConfig;
 import io.jetkv.protocol.Subject;
 import io.jetkv.protocol.codec.ClientOp;
+import io.jetkv.protocol.codec.ClientOpDecoder;
 import io.jetkv.protocol.codec.ClientOpHandler;
 import io.jetkv.protocol.codec.ProtocolError;
 import io.netty.buffer.ByteBuf;
@@ -17,6 +18,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +37,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NO_RESPONDERS_BLOCK = "NATS/1.0 503\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    // nats-server pings a client this soon after its CONNECT to measure the round trip (firstClientPingInterval)
     private static final long FIRST_PING_MILLIS = 2000;
+    // and measures it again when the last measurement is older than this (DEFAULT_RTT_MEASUREMENT_INTERVAL)
+    private static final long RTT_MEASUREMENT_NANOS = TimeUnit.HOURS.toNanos(1);
 
     private final NatsServer server;
     private final ServerConfig config;
@@ -44,10 +49,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private final Router.TouchedOutboxes touched = new Router.TouchedOutboxes();
 
     private Channel channel;
+    private ClientOpDecoder decoder;
     private Outbox outbox;
     private String peer = "?";
-    private boolean connectReceived;
     private boolean authenticated;
+    private ConnectOptions options = ConnectOptions.DEFAULTS;
     private boolean verbose = true;
     private boolean pedantic = true;
     private volatile boolean echo = true;
@@ -58,6 +64,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private boolean closing;
     private int pingsOut;
     private long lastActivityNanos;
+    // when the last PING that measured the round trip went out; 0 until the first
+    private long rttPingNanos;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> authTimer;
     // the decoder hands over the same String while a publisher repeats a subject: encode it once
@@ -101,10 +109,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         EventLoop loop = channel.eventLoop();
         lastActivityNanos = System.nanoTime();
-        long interval = config.pingInterval().toMillis();
-        pingTimer = loop.scheduleAtFixedRate(
-                this::pingTick, Math.min(FIRST_PING_MILLIS, interval), interval, TimeUnit.MILLISECONDS);
+        // until CONNECT, the plain interval (CONNECT brings the first ping forward); HPUB needs CONNECT's headers
+        schedulePing(config.pingInterval().toMillis());
+        decoder = ctx.pipeline().get(ClientOpDecoder.class);
+        if (decoder != null) {
+            decoder.headersEnabled(false);
+        }
         if (server.authenticator().required()) {
+            if (decoder != null) {
+                decoder.requireConnect(true);
+            }
             authTimer = loop.schedule(this::authTimeout, config.auth().timeout().toMillis(), TimeUnit.MILLISECONDS);
         } else {
             authenticated = true;
@@ -188,6 +202,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             pingsOut = 0;
         } else if (op instanceof ClientOp.Connect connect) {
             processConnect(connect.json());
+        } else if (op instanceof ClientOp.ClientInfo info) {
+            processInfo(info.json());
         }
     }
 
@@ -206,19 +222,36 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             text = "PING";
         } else if (op == ClientOp.Pong.INSTANCE) {
             text = "PONG";
+        } else if (op instanceof ClientOp.ClientInfo i) {
+            text = "INFO " + i.json();
         } else {
-            text = "INFO";
+            text = String.valueOf(op);
         }
         LOG.trace("{} - cid:{} - <<- [{}]", peer, cid, text);
     }
 
     private void processConnect(String json) {
+        // as the reference, every CONNECT restarts the keep-alive with the short first interval
+        if (pingTimer != null) {
+            pingTimer.cancel(false);
+        }
+        long first = Math.min(FIRST_PING_MILLIS, config.pingInterval().toMillis());
+        // plus up to 20% so that clients connected together are not pinged together
+        schedulePing(first + ThreadLocalRandom.current().nextLong(first / 5 + 1));
         ConnectOptions opts;
         try {
-            opts = ConnectOptions.parse(json);
+            opts = ConnectOptions.parse(json, options);
         } catch (java.io.IOException e) {
             LOG.debug("{} - cid:{} - malformed CONNECT: {}", peer, cid, e.getMessage());
             violation(ProtocolError.MALFORMED);
+            return;
+        }
+        options = opts;
+        // credentials first: a client that fails them learns nothing else (the reference's order)
+        Permissions granted = server.authenticator().authenticate(opts);
+        if (granted == null) {
+            LOG.error("{} - cid:{} - authentication error", peer, cid);
+            sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
             return;
         }
         if (opts.protocol() < 0 || opts.protocol() > 1) {
@@ -229,18 +262,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             sendErr(ProtocolError.NO_RESPONDERS_REQUIRES_HEADERS);
             return;
         }
-        Permissions granted = server.authenticator().authenticate(opts);
-        if (granted == null) {
-            LOG.error("{} - cid:{} - authentication error", peer, cid);
-            sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
-            return;
-        }
         if (authTimer != null) {
             authTimer.cancel(false);
             authTimer = null;
         }
         authenticated = true;
-        connectReceived = true;
         permissions = new PermissionCheck(granted);
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
@@ -248,19 +274,28 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         echo = opts.echo();
         headers = opts.headers();
         noResponders = opts.noResponders();
+        if (decoder != null) {
+            decoder.requireConnect(false);
+            decoder.headersEnabled(headers);
+        }
         if (verbose) {
             outbox.appendRaw(OK);
         }
     }
 
+    /** A client's INFO is ignored, but JSON the reference cannot parse closes the connection. */
+    private void processInfo(String json) {
+        try {
+            ConnectOptions.checkInfo(json);
+        } catch (java.io.IOException e) {
+            LOG.debug("{} - cid:{} - malformed INFO: {}", peer, cid, e.getMessage());
+            violation(ProtocolError.MALFORMED);
+        }
+    }
+
     /** {@code data} is the decoder's unretained view: everything that keeps bytes copies them before return. */
     private void processPub(String subject, String reply, int headerSize, ByteBuf data) {
-        if (headerSize > 0 && !headers) {
-            // the reference closes a client that sends HPUB without having negotiated headers
-            violation(ProtocolError.MALFORMED);
-            return;
-        }
-        if (pedantic && !Subject.isValidLiteral(subject)) {
+        if (pedantic && !Subject.isWellFormed(subject, false)) {
             sendErr(ProtocolError.INVALID_PUBLISH_SUBJECT);
         }
         if (!unrestricted && !permissions.canPublish(subject)) {
@@ -285,7 +320,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         return lastPubSubjectBytes;
     }
 
-    /** HMSG 503 to this client's own subscription that the reply subject would reach. */
+    /**
+     * HMSG 503 to this client's own plain subscription that the reply subject would reach; a queue
+     * subscription gets none (the reference looks only at plain ones).
+     */
     private void sendNoResponders(String reply) {
         for (Sub sub : server.router().index().match(reply).plain()) {
             if (sub.client == this) {
@@ -293,18 +331,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
                 return;
             }
         }
-        for (var group : server.router().index().match(reply).queues()) {
-            for (Sub sub : group) {
-                if (sub.client == this) {
-                    outbox.appendMsg(noRespondersMsg(reply), sub.sidBytes, true);
-                    return;
-                }
-            }
-        }
     }
 
     private void processSub(ClientOp.Sub op) {
-        if (!Subject.isValid(op.subject()) || (op.queue() != null && !Subject.isValidLiteral(op.queue()))) {
+        // the reference checks only the subject: any queue group name is taken as it is
+        if (!Subject.isWellFormed(op.subject(), true)) {
             sendErr(ProtocolError.INVALID_SUBJECT);
             return;
         }
@@ -363,12 +394,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         server.router().index().remove(sub);
     }
 
+    private void schedulePing(long delayMillis) {
+        pingTimer = channel.eventLoop().schedule(this::pingTick, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
     private void pingTick() {
         if (closing || !channel.isActive()) {
             return;
         }
-        long sinceActivity = System.nanoTime() - lastActivityNanos;
-        if (connectReceived && sinceActivity < config.pingInterval().toNanos()) {
+        schedulePing(config.pingInterval().toMillis());
+        long now = System.nanoTime();
+        boolean needRtt = rttPingNanos == 0 || now - rttPingNanos > RTT_MEASUREMENT_NANOS;
+        if (!needRtt && now - lastActivityNanos < config.pingInterval().toNanos()) {
             return; // the client was heard from recently: no need to probe it
         }
         if (pingsOut + 1 > config.pingMax()) {
@@ -378,6 +415,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             return;
         }
         pingsOut++;
+        rttPingNanos = now;
         outbox.appendRaw(PING);
         outbox.flush();
     }

@@ -104,7 +104,8 @@ public final class NatsServer implements AutoCloseable {
     private static void warmUp() {
         Thread t = new Thread(() -> {
             try {
-                ConnectOptions.parse("{\"verbose\":false,\"pedantic\":false,\"headers\":true,\"name\":\"warm\"}");
+                ConnectOptions.parse("{\"verbose\":false,\"pedantic\":false,\"headers\":true,\"name\":\"warm\"}",
+                        ConnectOptions.DEFAULTS);
             } catch (java.io.IOException ignored) {
                 // only loading classes
             }

@@ -111,6 +111,10 @@ final class SubjectIndex {
         if (cached != null) {
             return cached;
         }
+        if (Subject.hasEmptyToken(subject)) {
+            // as nats-server's sublist: a subject with an empty token matches nothing, not even '>'
+            return Match.EMPTY;
+        }
         lock.readLock().lock();
         try {
             List<Sub> plain = new ArrayList<>(2);

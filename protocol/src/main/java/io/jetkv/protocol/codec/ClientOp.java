@@ -65,7 +65,10 @@ public sealed interface ClientOp {
     /** {@code SUB <subject> [queue] <sid>}; {@code queue} is null when absent. */
     record Sub(String subject, String queue, String sid) implements ClientOp {}
 
-    /** {@code UNSUB <sid> [max]}; {@code max} is 0 when absent (remove now). */
+    /**
+     * {@code UNSUB <sid> [max]}; {@code max} is 0 when absent and -1 when it is not a size: either way (as for
+     * any max not above what was delivered) the subscription is removed now.
+     */
     record Unsub(String sid, long max) implements ClientOp {}
 
     /** {@code PING}. */
@@ -78,10 +81,11 @@ public sealed interface ClientOp {
         INSTANCE
     }
 
-    /** {@code INFO} from a client: accepted and ignored, as nats-server does for client connections. */
-    enum ClientInfo implements ClientOp {
-        INSTANCE
-    }
+    /**
+     * {@code INFO <json>} from a client: the JSON text, not yet parsed. nats-server checks that it parses and
+     * otherwise ignores it on client connections.
+     */
+    record ClientInfo(String json) implements ClientOp {}
 
     /**
      * The input broke the protocol; the decoder has stopped and discards everything after. The connection

@@ -8,12 +8,19 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Decodes the client side of the NATS protocol into {@link ClientOp}s.
+ * Decodes the client side of the NATS protocol into {@link ClientOp}s, accepting and refusing exactly what
+ * nats-server 2.9 does.
  *
  * <pre>
- *   VERB[ \t]+arg[ \t]+arg...\r\n            control line (verb case-insensitive, CR optional)
- *   [header block][payload]\r\n               after PUB/HPUB: exactly size bytes, then CRLF
+ *   PUB|HPUB|SUB|UNSUB[ \t]+args\r\n          a space or tab must follow the verb
+ *   CONNECT|INFO[ \t]*args\r\n                  the argument starts at the first non-blank byte
+ *   PING|PONG|+OK[anything]\n                  the rest of the line is ignored (PINGX is a PING)
+ *   [header block][payload]\r\n                 after PUB/HPUB: exactly size bytes, then CRLF
  * </pre>
+ *
+ * <p>Verbs are matched byte by byte in any case, so a wrong verb is refused as soon as its first wrong byte
+ * arrives, without waiting for the end of the line. CR is optional before LF. Sizes are 1 to 9 decimal
+ * digits, as in the reference (a longer or signed size is malformed, not a payload violation).
  *
  * <p>Hard limits: {@code maxControlLine} bytes of arguments, {@code maxPayload} bytes of PUB payload or HPUB
  * total (checked from the size field before the payload arrives). On any violation it emits one
@@ -23,21 +30,60 @@ import java.util.List;
  * retained slice its receiver releases) or, when built with a {@link ClientOpHandler}, straight to it with
  * an unretained view of the payload: no per-message slice, record or pipeline hop on the publish path.
  *
- * <p>One instance per channel; runs on that channel's event loop.
+ * <p>One instance per channel; runs on that channel's event loop, as do the setters.
  */
 public final class ClientOpDecoder extends ByteToMessageDecoder {
 
     private enum State {
-        LINE,
+        OP,
+        SKIP_LINE,
         PAYLOAD,
         FAILED
     }
+
+    /** How the bytes after a verb are read. */
+    private enum Tail {
+        /** a space or tab, then arguments up to LF */
+        ARGS,
+        /** optional blanks, then arguments up to LF */
+        BLANK_ARGS,
+        /** anything up to LF, ignored */
+        IGNORED
+    }
+
+    private enum Verb {
+        PUB("PUB", Tail.ARGS),
+        HPUB("HPUB", Tail.ARGS),
+        SUB("SUB", Tail.ARGS),
+        UNSUB("UNSUB", Tail.ARGS),
+        ERR("-ERR", Tail.ARGS),
+        CONNECT("CONNECT", Tail.BLANK_ARGS),
+        INFO("INFO", Tail.BLANK_ARGS),
+        PING("PING", Tail.IGNORED),
+        PONG("PONG", Tail.IGNORED),
+        OK("+OK", Tail.IGNORED);
+
+        final byte[] name;
+        final Tail tail;
+
+        Verb(String name, Tail tail) {
+            this.name = name.getBytes(StandardCharsets.US_ASCII);
+            this.tail = tail;
+        }
+    }
+
+    /** Most digits a size may have (nats-server's parseSize: 999,999,999). */
+    private static final int MAX_SIZE_DIGITS = 9;
 
     private final int maxControlLine;
     private final int maxPayload;
     private final ClientOpHandler handler;
 
-    private State state = State.LINE;
+    private State state = State.OP;
+    private boolean requireConnect;
+    private boolean headersEnabled = true;
+    // PING or PONG whose line is still being skipped; null for +OK
+    private ClientOp pendingOp;
     private byte[] line = new byte[256];
     private final int[] tokenStart = new int[6];
     private final int[] tokenEnd = new int[6];
@@ -64,13 +110,43 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
         this.handler = handler;
     }
 
+    /**
+     * While true, an operation that does not start with {@code C} is an {@link ProtocolError#AUTHORIZATION_VIOLATION}
+     * (nats-server refuses anything but CONNECT while authentication is pending). Off by default.
+     */
+    public void requireConnect(boolean required) {
+        this.requireConnect = required;
+    }
+
+    /**
+     * Whether HPUB is accepted; when false any HPUB is {@link ProtocolError#MALFORMED}, as for a client that did
+     * not negotiate headers in CONNECT. On by default.
+     */
+    public void headersEnabled(boolean enabled) {
+        this.headersEnabled = enabled;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (in.isReadable()) {
             switch (state) {
-                case LINE -> {
-                    if (!readLine(in, out)) {
+                case OP -> {
+                    if (!readOp(in, out)) {
                         return;
+                    }
+                }
+                case SKIP_LINE -> {
+                    int lf = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n');
+                    if (lf < 0) {
+                        in.skipBytes(in.readableBytes());
+                        return;
+                    }
+                    in.readerIndex(lf + 1);
+                    state = State.OP;
+                    ClientOp op = pendingOp;
+                    pendingOp = null;
+                    if (op != null) {
+                        emit(out, op);
                     }
                 }
                 case PAYLOAD -> {
@@ -82,7 +158,7 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
                         fail(in, out, ProtocolError.UNKNOWN_OPERATION);
                         return;
                     }
-                    state = State.LINE;
+                    state = State.OP;
                     String subject = pubSubject;
                     String reply = pubReply;
                     pubSubject = null;
@@ -106,54 +182,126 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
         }
     }
 
-    /** Reads one control line if complete; false when more bytes are needed or decoding stopped. */
-    private boolean readLine(ByteBuf in, List<Object> out) {
+    /**
+     * Reads one operation's verb and, when complete, its control line. Nothing is consumed until the line is
+     * complete (or, for PING/PONG/+OK, until the verb is), so a partial line is simply re-read on the next call.
+     * False when more bytes are needed or decoding stopped.
+     */
+    private boolean readOp(ByteBuf in, List<Object> out) {
         int start = in.readerIndex();
-        int readable = in.readableBytes();
-        // Room for the verb and separator on top of the argument limit (long: the limit may be near MAX_VALUE).
-        long lineLimit = (long) maxControlLine + 16;
-        int searchLen = (int) Math.min(readable, lineLimit);
-        int lf = in.indexOf(start, start + searchLen, (byte) '\n');
+        int end = in.writerIndex();
+        byte first = in.getByte(start);
+        if (requireConnect && first != 'C' && first != 'c') {
+            fail(in, out, ProtocolError.AUTHORIZATION_VIOLATION);
+            return false;
+        }
+        Verb verb;
+        switch (first) {
+            case 'P', 'p' -> {
+                if (start + 1 == end) {
+                    return false;
+                }
+                verb = switch (in.getByte(start + 1)) {
+                    case 'U', 'u' -> Verb.PUB;
+                    case 'I', 'i' -> Verb.PING;
+                    case 'O', 'o' -> Verb.PONG;
+                    default -> null;
+                };
+            }
+            case 'H', 'h' -> verb = Verb.HPUB;
+            case 'S', 's' -> verb = Verb.SUB;
+            case 'U', 'u' -> verb = Verb.UNSUB;
+            case 'C', 'c' -> verb = Verb.CONNECT;
+            case 'I', 'i' -> verb = Verb.INFO;
+            case '+' -> verb = Verb.OK;
+            case '-' -> verb = Verb.ERR;
+            default -> verb = null;
+        }
+        if (verb == null) {
+            fail(in, out, ProtocolError.UNKNOWN_OPERATION);
+            return false;
+        }
+        byte[] name = verb.name;
+        for (int i = 1; i < name.length; i++) {
+            if (start + i == end) {
+                return false;
+            }
+            // the names are upper-case letters after the first byte: & 0xDF folds ASCII lower case onto them
+            if ((in.getByte(start + i) & 0xDF) != name[i]) {
+                fail(in, out, ProtocolError.UNKNOWN_OPERATION);
+                return false;
+            }
+        }
+        int argStart = start + name.length;
+        switch (verb.tail) {
+            case IGNORED -> {
+                // PING/PONG/+OK: whatever follows up to LF is ignored, however long (as the reference does)
+                pendingOp = verb == Verb.PING ? ClientOp.Ping.INSTANCE : verb == Verb.PONG ? ClientOp.Pong.INSTANCE : null;
+                in.readerIndex(argStart);
+                state = State.SKIP_LINE;
+                return true;
+            }
+            case ARGS -> {
+                if (argStart == end) {
+                    return false;
+                }
+                if (!isSpace(in.getByte(argStart))) {
+                    fail(in, out, ProtocolError.UNKNOWN_OPERATION);
+                    return false;
+                }
+            }
+            case BLANK_ARGS -> {}
+        }
+        while (argStart < end && isSpace(in.getByte(argStart))) {
+            argStart++;
+        }
+        // (long: the limit may be near Integer.MAX_VALUE)
+        if ((long) argStart - start > (long) maxControlLine + name.length + 1) {
+            // the reference skips any run of blanks; we bound it so a run without end cannot fill memory
+            fail(in, out, ProtocolError.MAX_CONTROL_LINE);
+            return false;
+        }
+        int lf = argStart < end ? in.indexOf(argStart, end, (byte) '\n') : -1;
         if (lf < 0) {
-            if (readable > lineLimit) {
+            // a CR that arrived without its LF yet is not an argument byte
+            int pending = end - argStart - (end > argStart && in.getByte(end - 1) == '\r' ? 1 : 0);
+            if (pending > maxControlLine) {
                 fail(in, out, ProtocolError.MAX_CONTROL_LINE);
             }
             return false;
         }
-        int len = lf - start;
-        if (len > 0 && in.getByte(lf - 1) == '\r') {
-            len--;
+        // nats-server drops one byte before LF when a CR appeared anywhere in the arguments (normally that CR)
+        int argEnd = lf;
+        if (lf > argStart && (in.getByte(lf - 1) == '\r' || in.indexOf(argStart, lf, (byte) '\r') >= 0)) {
+            argEnd = lf - 1;
+        }
+        int len = argEnd - argStart;
+        if (len > maxControlLine) {
+            fail(in, out, ProtocolError.MAX_CONTROL_LINE);
+            return false;
         }
         if (line.length < len) {
             line = new byte[Math.max(len, line.length * 2)];
         }
-        in.getBytes(start, line, 0, len);
+        in.getBytes(argStart, line, 0, len);
         in.readerIndex(lf + 1);
-        return parseLine(len, in, out);
+        return parseArgs(verb, len, in, out);
     }
 
-    private boolean parseLine(int len, ByteBuf in, List<Object> out) {
-        int verbEnd = 0;
-        while (verbEnd < len && !isSpace(line[verbEnd])) {
-            verbEnd++;
-        }
-        int argStart = verbEnd;
-        while (argStart < len && isSpace(line[argStart])) {
-            argStart++;
-        }
-        if (len - argStart > maxControlLine) {
-            fail(in, out, ProtocolError.MAX_CONTROL_LINE);
-            return false;
-        }
-        switch (verb(verbEnd)) {
-            case "PUB" -> {
-                return parsePub(argStart, len, in, out, false);
+    private boolean parseArgs(Verb verb, int len, ByteBuf in, List<Object> out) {
+        switch (verb) {
+            case PUB -> {
+                return parsePub(len, in, out, false);
             }
-            case "HPUB" -> {
-                return parsePub(argStart, len, in, out, true);
+            case HPUB -> {
+                if (!headersEnabled) {
+                    fail(in, out, ProtocolError.MALFORMED);
+                    return false;
+                }
+                return parsePub(len, in, out, true);
             }
-            case "SUB" -> {
-                int n = tokenize(argStart, len);
+            case SUB -> {
+                int n = tokenize(len, true);
                 if (n == 2) {
                     emit(out, new ClientOp.Sub(token(0), null, token(1)));
                 } else if (n == 3) {
@@ -163,60 +311,36 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
                     return false;
                 }
             }
-            case "UNSUB" -> {
-                int n = tokenize(argStart, len);
-                long max = 0;
-                if (n == 2) {
-                    max = parseSize(1);
-                    if (max < 0) {
-                        fail(in, out, ProtocolError.MALFORMED);
-                        return false;
-                    }
-                } else if (n != 1) {
+            case UNSUB -> {
+                int n = tokenize(len, true);
+                if (n != 1 && n != 2) {
                     fail(in, out, ProtocolError.MALFORMED);
                     return false;
                 }
-                emit(out, new ClientOp.Unsub(token(0), max));
+                // a max that is not a size is -1 to the reference, which then unsubscribes at once
+                emit(out, new ClientOp.Unsub(token(0), n == 2 ? parseSize(1) : 0));
             }
-            case "PING" -> {
-                if (argStart != len) {
-                    fail(in, out, ProtocolError.UNKNOWN_OPERATION);
-                    return false;
-                }
-                emit(out, ClientOp.Ping.INSTANCE);
-            }
-            case "PONG" -> {
-                if (argStart != len) {
-                    fail(in, out, ProtocolError.UNKNOWN_OPERATION);
-                    return false;
-                }
-                emit(out, ClientOp.Pong.INSTANCE);
-            }
-            case "CONNECT" -> {
-                int end = len;
-                while (end > argStart && isSpace(line[end - 1])) {
-                    end--;
-                }
-                emit(out, new ClientOp.Connect(new String(line, argStart, end - argStart, StandardCharsets.UTF_8)));
-            }
-            case "INFO" -> emit(out, ClientOp.ClientInfo.INSTANCE);
+            case CONNECT -> emit(out, new ClientOp.Connect(trimmed(len)));
+            case INFO -> emit(out, new ClientOp.ClientInfo(trimmed(len)));
             default -> {
-                fail(in, out, ProtocolError.UNKNOWN_OPERATION);
+                // -ERR from a client: the reference logs it and closes
+                fail(in, out, ProtocolError.MALFORMED);
                 return false;
             }
         }
         return true;
     }
 
-    private boolean parsePub(int argStart, int len, ByteBuf in, List<Object> out, boolean headers) {
-        int n = tokenize(argStart, len);
+    /** PUB and HPUB arguments; unlike SUB/UNSUB, only spaces and tabs separate them (as in the reference). */
+    private boolean parsePub(int len, ByteBuf in, List<Object> out, boolean headers) {
+        int n = tokenize(len, false);
         int sizes = headers ? 2 : 1;
         if (n != sizes + 1 && n != sizes + 2) {
             fail(in, out, ProtocolError.MALFORMED);
             return false;
         }
-        long total = parseSize(n - 1);
-        long headerSize = headers ? parseSize(n - 2) : 0;
+        int total = parseSize(n - 1);
+        int headerSize = headers ? parseSize(n - 2) : 0;
         if (total < 0 || headerSize < 0 || headerSize > total) {
             fail(in, out, ProtocolError.MALFORMED);
             return false;
@@ -227,46 +351,18 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
         }
         pubSubject = subjectToken();
         pubReply = n == sizes + 2 ? token(1) : null;
-        pubHeaderSize = (int) headerSize;
-        pubTotal = (int) total;
+        pubHeaderSize = headerSize;
+        pubTotal = total;
         state = State.PAYLOAD;
         return true;
     }
 
-    private String verb(int verbEnd) {
-        // ASCII verbs, case-insensitive: dispatch on the first letter, then confirm the rest.
-        if (verbEnd < 3 || verbEnd > 7) {
-            return "";
-        }
-        return switch (line[0] & 0xDF) {
-            case 'P' -> verbEnd == 3 ? is("PUB", verbEnd) : (line[1] & 0xDF) == 'I' ? is("PING", verbEnd) : is("PONG", verbEnd);
-            case 'S' -> is("SUB", verbEnd);
-            case 'H' -> is("HPUB", verbEnd);
-            case 'U' -> is("UNSUB", verbEnd);
-            case 'C' -> is("CONNECT", verbEnd);
-            case 'I' -> is("INFO", verbEnd);
-            default -> "";
-        };
-    }
-
-    /** {@code candidate} when the verb in {@link #line} spells it (any case), else "". */
-    private String is(String candidate, int verbEnd) {
-        if (candidate.length() != verbEnd) {
-            return "";
-        }
-        for (int i = 1; i < verbEnd; i++) {
-            if ((line[i] & 0xDF) != candidate.charAt(i)) {
-                return "";
-            }
-        }
-        return candidate;
-    }
-
-    private int tokenize(int from, int len) {
+    /** Splits {@code line[0, len)} at blanks (and at CR and LF when {@code crLf}); returns the token count. */
+    private int tokenize(int len, boolean crLf) {
         int n = 0;
-        int i = from;
+        int i = 0;
         while (i < len) {
-            while (i < len && isSpace(line[i])) {
+            while (i < len && isSeparator(line[i], crLf)) {
                 i++;
             }
             if (i == len) {
@@ -276,13 +372,25 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
                 return n + 1; // too many; callers reject any count above what they accept
             }
             tokenStart[n] = i;
-            while (i < len && !isSpace(line[i])) {
+            while (i < len && !isSeparator(line[i], crLf)) {
                 i++;
             }
             tokenEnd[n] = i;
             n++;
         }
         return n;
+    }
+
+    private static boolean isSeparator(byte b, boolean crLf) {
+        return b == ' ' || b == '\t' || (crLf && (b == '\r' || b == '\n'));
+    }
+
+    private String trimmed(int len) {
+        int end = len;
+        while (end > 0 && isSpace(line[end - 1])) {
+            end--;
+        }
+        return new String(line, 0, end, StandardCharsets.UTF_8);
     }
 
     private String token(int i) {
@@ -302,14 +410,14 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
         return lastSubject;
     }
 
-    /** Parses a non-negative decimal token; -1 when it is not one or overflows. */
-    private long parseSize(int i) {
+    /** Parses token {@code i} as 1 to 9 decimal digits; -1 when it is anything else. */
+    private int parseSize(int i) {
         int s = tokenStart[i];
         int e = tokenEnd[i];
-        if (e - s > 18) {
+        if (e - s > MAX_SIZE_DIGITS) {
             return -1;
         }
-        long v = 0;
+        int v = 0;
         for (int k = s; k < e; k++) {
             int d = line[k] - '0';
             if (d < 0 || d > 9) {

@@ -17,7 +17,11 @@ public enum ProtocolError {
     INVALID_SUBJECT("Invalid Subject", false),
     INVALID_PUBLISH_SUBJECT("Invalid Publish Subject", false),
     MAX_SUBSCRIPTIONS("maximum subscriptions exceeded", false),
-    /** Malformed arguments to PUB/HPUB/SUB/UNSUB, bad header sizes, bad CONNECT JSON: the reference closes silently. */
+    /**
+     * Input the reference refuses by closing without an -ERR: wrong arguments after PUB/HPUB/SUB/UNSUB and a
+     * blank, bad sizes, HPUB without negotiated headers, an -ERR from the client, CONNECT or INFO JSON it
+     * cannot unmarshal.
+     */
     MALFORMED(null, true);
 
     private final String text;

@@ -211,10 +211,34 @@ class ClientOpDecoderTest {
                 Arguments.of("UNSUB 2 \r\n", List.of(new Unsub("2", 0))),
                 Arguments.of("UNSUB 1 5\r\n", List.of(new Unsub("1", 5))),
                 Arguments.of("UNSUB 7 0\r\n", List.of(new Unsub("7", 0))),
+                // a max that is not a size is -1 (the reference then unsubscribes at once and keeps the connection)
+                Arguments.of("UNSUB 1 x\r\n", List.of(new Unsub("1", -1))),
+                Arguments.of("UNSUB 1 -1\r\n", List.of(new Unsub("1", -1))),
+                Arguments.of("UNSUB 1 1234567890\r\n", List.of(new Unsub("1", -1))),
+                // sizes: up to 9 digits, leading zeros allowed
+                Arguments.of("PUB foo 0002\r\nhi\r\n", List.of(pub("foo", "hi"))),
+                Arguments.of("PUB foo 000000002\r\nhi\r\n", List.of(pub("foo", "hi"))),
+                // the verb is matched by its prefix: the rest of a PING/PONG/+OK line is ignored, however long
+                Arguments.of("PINGX\r\n", List.of(Ping.INSTANCE)),
+                Arguments.of("PING foo bar\r\n", List.of(Ping.INSTANCE)),
+                Arguments.of("PING\t1\r\n", List.of(Ping.INSTANCE)),
+                Arguments.of("PONGX\r\nPONG x\n", List.of(Pong.INSTANCE, Pong.INSTANCE)),
+                Arguments.of("PING" + "x".repeat(200) + "\r\nPING\r\n", List.of(Ping.INSTANCE, Ping.INSTANCE)),
+                Arguments.of("+OK\r\n+okay\r\nPING\r\n", List.of(Ping.INSTANCE)),
+                // CONNECT and INFO need no blank after the verb: the argument starts at the first non-blank
+                Arguments.of("CONNECT{}\r\n", List.of(new Connect("{}"))),
+                Arguments.of("CONNECTX {}\r\n", List.of(new Connect("X {}"))),
+                Arguments.of("INFOX\r\n", List.of(new ClientInfo("X"))),
+                // a CR inside SUB/UNSUB arguments separates them; a CR anywhere drops the byte before LF
+                Arguments.of("SUB foo\r1\r\n", List.of(new Sub("foo", null, "1"))),
+                Arguments.of("SUB foo 1\rX\n", List.of(new Sub("foo", null, "1"))),
+                Arguments.of("UNSUB 1\r5\r\n", List.of(new Unsub("1", 5))),
                 // PING, PONG, INFO
                 Arguments.of("PING\r\n", List.of(Ping.INSTANCE)),
                 Arguments.of("PONG\r\n", List.of(Pong.INSTANCE)),
-                Arguments.of("INFO {\"server_id\":\"x\",\"headers\":true}\r\n", List.of(ClientInfo.INSTANCE)),
+                Arguments.of("INFO {\"server_id\":\"x\",\"headers\":true}\r\n",
+                        List.of(new ClientInfo("{\"server_id\":\"x\",\"headers\":true}"))),
+                Arguments.of("INFO\r\n", List.of(new ClientInfo(""))),
                 // verbs in any case
                 Arguments.of("connect {}\r\n", List.of(new Connect("{}"))),
                 Arguments.of("pub foo 2\r\nhi\r\n", List.of(pub("foo", "hi"))),
@@ -225,7 +249,7 @@ class ClientOpDecoderTest {
                 Arguments.of("unSUB 1\r\n", List.of(new Unsub("1", 0))),
                 Arguments.of("ping\r\n", List.of(Ping.INSTANCE)),
                 Arguments.of("PoNg\r\n", List.of(Pong.INSTANCE)),
-                Arguments.of("info {}\r\n", List.of(ClientInfo.INSTANCE)),
+                Arguments.of("info {}\r\n", List.of(new ClientInfo("{}"))),
                 // tabs and runs of separators; case of arguments is preserved
                 Arguments.of("PUB\tlc  \t 2\r\nyo\r\n", List.of(pub("lc", "yo"))),
                 Arguments.of("SUB\tFoo\tQ\t1\r\n", List.of(new Sub("Foo", "Q", "1"))),
@@ -236,6 +260,7 @@ class ClientOpDecoderTest {
                 Arguments.of("HPUB foo r 0 2\t\r\nhi\r\n", List.of(pub("foo", "r", 0, "hi"))),
                 Arguments.of("SUB foo q 1   \r\n", List.of(new Sub("foo", "q", "1"))),
                 Arguments.of("PING \t\r\n", List.of(Ping.INSTANCE)),
+                Arguments.of("PING\n", List.of(Ping.INSTANCE)),
                 Arguments.of("PONG \r\n", List.of(Pong.INSTANCE)),
                 // LF-only control lines (the payload terminator stays CRLF)
                 Arguments.of("PUB foo 2\nhi\r\n", List.of(pub("foo", "hi"))),
@@ -366,6 +391,22 @@ class ClientOpDecoderTest {
                 Arguments.of("\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
                 Arguments.of(" PING\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
                 Arguments.of("PING\r\nhello\r\n", List.of(Ping.INSTANCE), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("HMSG foo 1 2 2\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("SUBX foo 1\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("UNSUBX 1\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("HPUBX foo 0 1\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("-ERRX\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("+X\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("{\"verbose\":false}\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                // verbs with arguments need a blank before them
+                Arguments.of("PUB\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("PUB\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("HPUB\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("SUB\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("UNSUB\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                Arguments.of("-ERR\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
+                // an -ERR from a client closes it without an answer
+                Arguments.of("-ERR 'x'\r\n", List.of(), ProtocolError.MALFORMED),
                 // payload not followed by CRLF / size disagreeing with the payload
                 Arguments.of("PUB foo 3\r\nhello\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
                 Arguments.of("PUB foo 5\r\nhi\r\n\r\n\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
@@ -376,7 +417,9 @@ class ClientOpDecoderTest {
                 Arguments.of("PUB foo 2\r\nhi\r\nPUB foo 1\r\nxy\r\n", List.of(pub("foo", "hi")),
                         ProtocolError.UNKNOWN_OPERATION),
                 // PUB / HPUB argument count
-                Arguments.of("PUB\r\n", List.of(), ProtocolError.MALFORMED),
+                Arguments.of("PUB \r\n", List.of(), ProtocolError.MALFORMED),
+                Arguments.of("PUB \t \r\n", List.of(), ProtocolError.MALFORMED),
+                Arguments.of("PUB foo\r1\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("PUB foo\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("PUB foo bar baz 1\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("HPUB foo 5\r\n", List.of(), ProtocolError.MALFORMED),
@@ -389,6 +432,10 @@ class ClientOpDecoderTest {
                 Arguments.of("PUB foo 1x\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("PUB foo 0x10\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("PUB foo 99999999999999999999999\r\n", List.of(), ProtocolError.MALFORMED),
+                // ten digits are not a size, even when the value would fit
+                Arguments.of("PUB foo 0000000002\r\n", List.of(), ProtocolError.MALFORMED),
+                Arguments.of("PUB foo 4294967297\r\n", List.of(), ProtocolError.MALFORMED),
+                Arguments.of("HPUB foo 0000000000 2\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("HPUB foo x 5\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("HPUB foo -1 5\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("HPUB foo 2 -5\r\n", List.of(), ProtocolError.MALFORMED),
@@ -397,21 +444,15 @@ class ClientOpDecoderTest {
                 Arguments.of("HPUB foo 6 5\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("HPUB foo r 13 12\r\n", List.of(), ProtocolError.MALFORMED),
                 // SUB / UNSUB arguments
-                Arguments.of("SUB\r\n", List.of(), ProtocolError.MALFORMED),
+                Arguments.of("SUB \r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("SUB foo\r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("SUB foo q 1 extra\r\n", List.of(), ProtocolError.MALFORMED),
-                Arguments.of("UNSUB\r\n", List.of(), ProtocolError.MALFORMED),
-                Arguments.of("UNSUB 1 x\r\n", List.of(), ProtocolError.MALFORMED),
-                Arguments.of("UNSUB 1 -1\r\n", List.of(), ProtocolError.MALFORMED),
+                Arguments.of("UNSUB \r\n", List.of(), ProtocolError.MALFORMED),
                 Arguments.of("UNSUB 1 2 3\r\n", List.of(), ProtocolError.MALFORMED),
-                // PING / PONG take no arguments
-                Arguments.of("PING x\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
-                Arguments.of("PING\t1\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
-                Arguments.of("PONG x\r\n", List.of(), ProtocolError.UNKNOWN_OPERATION),
                 // payload limit (the small config allows 16 bytes)
                 Arguments.of("PUB foo 17\r\n", List.of(), ProtocolError.MAX_PAYLOAD),
                 Arguments.of("HPUB foo 12 17\r\n", List.of(), ProtocolError.MAX_PAYLOAD),
-                Arguments.of("PUB foo 4294967297\r\n", List.of(), ProtocolError.MAX_PAYLOAD),
+                Arguments.of("PUB foo 999999999\r\n", List.of(), ProtocolError.MAX_PAYLOAD),
                 Arguments.of("SUB foo 1\r\nPUB foo 16\r\n0123456789abcdef\r\nPUB foo 17\r\n",
                         List.of(new Sub("foo", null, "1"), pub("foo", "0123456789abcdef")), ProtocolError.MAX_PAYLOAD),
                 // control line limit (the small config allows 32 bytes of arguments)
@@ -425,7 +466,10 @@ class ClientOpDecoderTest {
                         ProtocolError.MAX_CONTROL_LINE),
                 Arguments.of("PING\r\nSUB " + "s".repeat(10 * SMALL_LINE), List.of(Ping.INSTANCE),
                         ProtocolError.MAX_CONTROL_LINE),
-                Arguments.of("x".repeat(SMALL_LINE + 100), List.of(), ProtocolError.MAX_CONTROL_LINE));
+                // a run of blanks is bounded too (the reference skips any number; we refuse to buffer them)
+                Arguments.of("SUB" + " ".repeat(SMALL_LINE + 2), List.of(), ProtocolError.MAX_CONTROL_LINE),
+                // a line that is no operation is refused at its first byte, not at the limit
+                Arguments.of("x".repeat(SMALL_LINE + 100), List.of(), ProtocolError.UNKNOWN_OPERATION));
     }
 
     /**
@@ -456,7 +500,7 @@ class ClientOpDecoderTest {
         "'PUB foo rep 1048577\r\n'",
         "'HPUB foo 12 1048577\r\n'",
         "'HPUB foo rep 1048577 1048577\r\n'",
-        "'PUB foo 2147483648\r\n'",
+        "'PUB foo 999999999\r\n'",
     })
     void sizeOverMaxPayloadIsRejectedFromTheControlLineAlone(String line) {
         Harness h = new Harness();
@@ -546,5 +590,79 @@ class ClientOpDecoderTest {
         for (ByteBuf buf : fed) {
             assertEquals(0, buf.refCnt());
         }
+    }
+
+    // ---------------------------------------------------------------- connection state
+
+    private static List<Object> decodeWith(ClientOpDecoder decoder, String wire) {
+        List<Object> seen = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        for (byte b : bytes(wire)) {
+            ch.writeInbound(UnpooledByteBufAllocator.DEFAULT.buffer(1).writeByte(b));
+        }
+        Object msg;
+        while ((msg = ch.readInbound()) != null) {
+            if (msg instanceof ClientOp.Pub p) {
+                seen.add(new P(p.subject(), p.reply(), p.headerSize(), p.data().toString(StandardCharsets.UTF_8)));
+                p.release();
+            } else {
+                seen.add(msg);
+            }
+        }
+        assertFalse(ch.finish());
+        return seen;
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "'PING\r\n', AUTHORIZATION_VIOLATION",
+        "'PUB\r\n', AUTHORIZATION_VIOLATION",
+        "'XYZ\r\n', AUTHORIZATION_VIOLATION",
+        "'+OK\r\n', AUTHORIZATION_VIOLATION",
+        "'CXYZ\r\n', UNKNOWN_OPERATION",
+    })
+    void whileConnectIsRequiredOnlyConnectMayStart(String wire, ProtocolError error) {
+        ClientOpDecoder decoder = new ClientOpDecoder(MAX_LINE, MAX_PAYLOAD);
+        decoder.requireConnect(true);
+        assertEquals(List.of(violation(error)), decodeWith(decoder, wire + "CONNECT {}\r\n"));
+    }
+
+    @Test
+    void connectIsAcceptedWhileRequiredAndLaterOpsOnceReleased() {
+        List<Object> seen = new ArrayList<>();
+        ClientOpDecoder[] decoder = new ClientOpDecoder[1];
+        decoder[0] = new ClientOpDecoder(MAX_LINE, MAX_PAYLOAD, new ClientOpHandler() {
+            @Override
+            public void op(ClientOp op) {
+                seen.add(op);
+                if (op instanceof Connect) {
+                    decoder[0].requireConnect(false); // as the connection does once CONNECT authenticates
+                }
+            }
+
+            @Override
+            public void pub(String subject, String reply, int headerSize, ByteBuf data) {}
+        });
+        decoder[0].requireConnect(true);
+        EmbeddedChannel ch = new EmbeddedChannel(decoder[0]);
+        ch.writeInbound(UnpooledByteBufAllocator.DEFAULT.buffer().writeBytes(bytes("connect {}\r\nPING\r\n")));
+        assertEquals(List.of(new Connect("{}"), Ping.INSTANCE), seen);
+        assertFalse(ch.finish());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"'HPUB foo 0 2\r\nhi\r\n'", "'HPUB foo 12 12\r\n'", "'HPUB foo 2 1048577\r\n'", "'hpub x y\r\n'"})
+    void hpubWithoutHeadersIsMalformedBeforeItsSizesAreRead(String wire) {
+        ClientOpDecoder decoder = new ClientOpDecoder(MAX_LINE, MAX_PAYLOAD);
+        decoder.headersEnabled(false);
+        assertEquals(List.of(violation(ProtocolError.MALFORMED)), decodeWith(decoder, wire + "PING\r\n"));
+    }
+
+    @Test
+    void hpubIsDecodedOnceHeadersAreEnabledAgain() {
+        ClientOpDecoder decoder = new ClientOpDecoder(MAX_LINE, MAX_PAYLOAD);
+        decoder.headersEnabled(false);
+        decoder.headersEnabled(true);
+        assertEquals(List.of(pub("foo", null, 0, "hi")), decodeWith(decoder, "HPUB foo 0 2\r\nhi\r\n"));
     }
 }
