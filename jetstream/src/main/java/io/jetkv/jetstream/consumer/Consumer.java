@@ -241,7 +241,7 @@ final class Consumer {
             }
             // a start beyond the stream is lowered to the next sequence, as nats-server does
             case BY_START_SEQUENCE -> nextSeq = Math.min(config.optStartSeq(), last + 1);
-            case BY_START_TIME -> nextSeq = firstAtOrAfter(config.optStartTime());
+            case BY_START_TIME -> nextSeq = store.firstSeqAtOrAfter(config.optStartTime());
             case LAST_PER_SUBJECT -> {
                 TreeSet<Long> seqs = new TreeSet<>();
                 for (String f : filters) {
@@ -265,26 +265,6 @@ final class Consumer {
         // the ack floor starts at zero wherever delivery starts: nats-server reads it from the consumer's
         // (empty) stored state, and only acks (or deliveries, with ack none) move it
         ackFloorSseq = 0;
-    }
-
-    private long firstAtOrAfter(long time) {
-        StreamStore store = store();
-        StreamState st = store.state();
-        if (st.msgs() == 0) {
-            return st.lastSeq() + 1;
-        }
-        long lo = st.firstSeq();
-        long hi = st.lastSeq() + 1;
-        while (lo < hi) {
-            long mid = lo + (hi - lo) / 2;
-            StoredMessage m = store.loadNext(mid, null);
-            if (m == null || m.timestamp() >= time) {
-                hi = mid;
-            } else {
-                lo = m.seq() + 1;
-            }
-        }
-        return lo;
     }
 
     // ---- retention ----

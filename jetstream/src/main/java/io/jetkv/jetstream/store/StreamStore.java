@@ -101,6 +101,29 @@ public interface StreamStore extends AutoCloseable {
     StoredMessage loadNext(long fromSeq, String filter);
 
     /**
+     * The first sequence whose message was stored at or after {@code epochNanos} (timestamps grow with sequences),
+     * or the last sequence + 1 when none was: a binary search over {@link #loadNext}, not a scan.
+     */
+    default long firstSeqAtOrAfter(long epochNanos) {
+        StreamState st = state();
+        if (st.msgs() == 0) {
+            return st.lastSeq() + 1;
+        }
+        long lo = st.firstSeq();
+        long hi = st.lastSeq() + 1;
+        while (lo < hi) {
+            long mid = lo + (hi - lo) / 2;
+            StoredMessage m = loadNext(mid, null);
+            if (m == null || m.timestamp() >= epochNanos) {
+                hi = mid;
+            } else {
+                lo = m.seq() + 1;
+            }
+        }
+        return lo;
+    }
+
+    /**
      * Appends to {@code out}, ascending, the stored messages with sequence in {@code [fromSeq, toSeq]} whose
      * subject matches {@code filter}, up to {@code max} of them and stopping once their headers and payloads
      * reach {@code maxBytes}; returns how many it added. The same messages as repeated

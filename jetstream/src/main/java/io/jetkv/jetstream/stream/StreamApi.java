@@ -349,15 +349,15 @@ public final class StreamApi {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
         ObjectNode body = req.decode();
-        long seq = JsJson.getUnsigned(body, "seq", 0);
-        String last = JsJson.getString(body, "last_by_subj");
-        String next = JsJson.getString(body, "next_by_subj");
-        if ((seq > 0 && last != null) || (seq == 0 && last == null && next == null) || (last != null && next != null)) {
+        MsgGet get = MsgGet.parse(body);
+        // batch and max_bytes belong to direct gets
+        if (get.shape() != MsgGet.Shape.VALID || JsJson.getLong(body, "batch", 0) > 0
+                || JsJson.getLong(body, "max_bytes", 0) > 0) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
         Stream stream = require(req.arg(0)); // after the request itself is checked, as the reference does
         hop(req, stream, batch -> batch.read(() -> {
-            StoredMessage m = lookup(stream.store(), seq, last, next);
+            StoredMessage m = get.lookup(stream.store());
             if (m == null) {
                 batch.send(req.reply(), null, req.errorBytes(new JsApiException(JsError.NO_MESSAGE_FOUND)));
                 return;
@@ -415,14 +415,48 @@ public final class StreamApi {
         });
     }
 
-    private static StoredMessage lookup(StreamStore store, long seq, String last, String next) {
-        if (last != null) {
-            return store.loadLast(last);
+    /**
+     * One message get, by {@code STREAM.MSG.GET} or a direct get's body: by sequence, the last of a subject, the
+     * next of a subject from a sequence, or the first at or after {@code start_time} (2.11; jnats'
+     * {@code getFirstMessage(stream, time)} sends it), optionally of a subject.
+     */
+    record MsgGet(long seq, String last, String next, boolean byTime, long startTime) {
+        enum Shape { VALID, EMPTY, BAD }
+
+        static MsgGet parse(ObjectNode body) {
+            String start = JsJson.getString(body, "start_time");
+            return new MsgGet(JsJson.getUnsigned(body, "seq", 0), JsJson.getString(body, "last_by_subj"),
+                    JsJson.getString(body, "next_by_subj"), start != null, start == null ? 0 : JsJson.parseTime(start));
         }
-        if (next != null) {
-            return store.loadNext(Math.max(seq, 1), next);
+
+        /** Nothing to look for, a combination the reference forbids, or a request it serves. */
+        Shape shape() {
+            if (seq == 0 && last == null && next == null && !byTime) {
+                return Shape.EMPTY;
+            }
+            if ((seq > 0 && (last != null || byTime)) || (last != null && (next != null || byTime))) {
+                return Shape.BAD;
+            }
+            return Shape.VALID;
         }
-        return store.load(seq);
+
+        StoredMessage lookup(StreamStore store) {
+            return lookup(store, last, next);
+        }
+
+        /** As {@link #lookup(StreamStore)}, with other subjects (a KV mirror's origin prefix). */
+        StoredMessage lookup(StreamStore store, String last, String next) {
+            if (last != null) {
+                return store.loadLast(last);
+            }
+            if (byTime) {
+                return store.loadNext(store.firstSeqAtOrAfter(startTime), next);
+            }
+            if (next != null) {
+                return store.loadNext(Math.max(seq, 1), next);
+            }
+            return store.load(seq);
+        }
     }
 
     // ---- direct get (event loop) ----
@@ -461,18 +495,15 @@ public final class StreamApi {
                 status = HeaderBlock.status(408, "Empty Request");
             } else {
                 try {
-                    ObjectNode body = JsJson.decode(payload);
-                    long seq = JsJson.getUnsigned(body, "seq", 0);
-                    String last = JsJson.getString(body, "last_by_subj");
-                    String next = JsJson.getString(body, "next_by_subj");
-                    if (seq == 0 && last == null && next == null) {
-                        status = HeaderBlock.status(408, "Empty Request");
-                    } else if ((seq > 0 && last != null) || (last != null && next != null)) {
-                        status = HeaderBlock.status(408, "Bad Request");
-                    } else {
-                        m = lookup(target.store(), seq, last, next);
-                        if (m == null && kvOrigin != null && (last != null || next != null)) {
-                            m = lookup(target.store(), seq, toOrigin(last, kvOrigin), toOrigin(next, kvOrigin));
+                    MsgGet get = MsgGet.parse(JsJson.decode(payload));
+                    switch (get.shape()) {
+                        case EMPTY -> status = HeaderBlock.status(408, "Empty Request");
+                        case BAD -> status = HeaderBlock.status(408, "Bad Request");
+                        case VALID -> {
+                            m = get.lookup(target.store());
+                            if (m == null && kvOrigin != null && (get.last() != null || get.next() != null)) {
+                                m = get.lookup(target.store(), toOrigin(get.last(), kvOrigin), toOrigin(get.next(), kvOrigin));
+                            }
                         }
                     }
                 } catch (JsApiException e) {
