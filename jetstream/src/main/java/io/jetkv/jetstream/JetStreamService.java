@@ -2,11 +2,13 @@ package io.jetkv.jetstream;
 
 import io.jetkv.jetstream.api.JsApi;
 import io.jetkv.jetstream.consumer.ConsumerManager;
+import io.jetkv.jetstream.snapshot.SnapshotApi;
 import io.jetkv.jetstream.stream.RocksStorageBackend;
 import io.jetkv.jetstream.stream.StorageBackend;
 import io.jetkv.jetstream.stream.Stream;
 import io.jetkv.jetstream.stream.StreamApi;
 import io.jetkv.jetstream.stream.StreamManager;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,6 +80,10 @@ public final class JetStreamService implements AutoCloseable {
         new StreamApi(streams, bus, options.domain(), options.maxMemory(), options.maxStore()).registerWith(api);
         this.consumers = new ConsumerManager(streams, bus, storage);
         consumers.registerWith(api);
+        Path staging = options.storeDir() == null
+                ? Path.of(System.getProperty("java.io.tmpdir"), "jetkv-restore")
+                : options.storeDir().resolve("jetstream-restore");
+        new SnapshotApi(streams, consumers, bus, staging, options.maxStore()).registerWith(api);
     }
 
     /** Opens RocksDB under {@code options.storeDir()/jetstream}, restores streams and subscribes. */

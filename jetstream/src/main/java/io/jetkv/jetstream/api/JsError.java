@@ -73,6 +73,9 @@ public enum JsError {
     STREAM_SEALED(400, 10109, "invalid operation on sealed stream"),
     STREAM_PURGE_FAILED(500, 10110, "{}"),
     STREAM_ROLLUP_FAILED(500, 10111, "{}"),
+    SNAPSHOT_DELIVER_SUBJECT_INVALID(400, 10015, "deliver subject not valid"),
+    STREAM_RESTORE_FAILED(500, 10062, "restore failed: {}"),
+    STREAM_SNAPSHOT_FAILED(500, 10064, "snapshot failed: {}"),
     STREAM_NAME_CONTAINS_PATH_SEPARATORS(400, 10128, "Stream name can not contain path separators"),
     TOO_MANY_REQUESTS(429, 10167, "too many requests");
 
