@@ -152,6 +152,53 @@ class NatsServerBackupIT {
         }
     }
 
+    /** The API errors of snapshot and restore, from both servers: same codes, same descriptions. */
+    @Test
+    void errorsMatchTheReference() throws Exception {
+        assumeTrue(ReferenceServer.available(), "nats-server not installed");
+        List<String> ref;
+        try (ReferenceServer server = ReferenceServer.start("-js", "-sd", referenceStore.toString());
+                Connection nc = StreamBackupIT.connect("nats://127.0.0.1:" + server.port())) {
+            ref = errorTranscript(nc);
+        }
+        try (NatsServer server = StreamBackupIT.start(store); Connection nc = StreamBackupIT.connect(server.clientUrl())) {
+            assertEquals(ref, errorTranscript(nc));
+        }
+    }
+
+    private static List<String> errorTranscript(Connection nc) throws Exception {
+        List<String> out = new ArrayList<>();
+        JetStreamManagement jsm = nc.jetStreamManagement();
+        jsm.addStream(StreamConfiguration.builder().name("E").subjects("e").storageType(StorageType.File).build());
+        nc.jetStream().publish("e", "x".getBytes(StandardCharsets.UTF_8));
+        out.add("snapshot missing: " + error(SnapshotClient.snapshotRequest(nc, "NOPE", nc.createInbox(), false)));
+        out.add("snapshot empty: " + error(SnapshotClient.request(nc, "$JS.API.STREAM.SNAPSHOT.E", new byte[0],
+                Duration.ofSeconds(5))));
+        out.add("snapshot bad json: " + error(SnapshotClient.request(nc, "$JS.API.STREAM.SNAPSHOT.E",
+                "{nope".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(5))));
+        out.add("snapshot no deliver: " + error(SnapshotClient.request(nc, "$JS.API.STREAM.SNAPSHOT.E",
+                "{}".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(5))));
+        out.add("snapshot bad deliver: " + error(SnapshotClient.snapshotRequest(nc, "E", "bad subject", false)));
+        SnapshotClient.Backup backup = SnapshotClient.backup(nc, "E", false);
+        out.add("restore existing: " + error(SnapshotClient.request(nc, "$JS.API.STREAM.RESTORE.E", backup.meta(),
+                Duration.ofSeconds(5))));
+        out.add("restore empty: " + error(SnapshotClient.request(nc, "$JS.API.STREAM.RESTORE.E", new byte[0],
+                Duration.ofSeconds(5))));
+        out.add("restore bad json: " + error(SnapshotClient.request(nc, "$JS.API.STREAM.RESTORE.E",
+                "{nope".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(5))));
+        JsonNode ok = SnapshotClient.request(nc, "$JS.API.STREAM.RESTORE.F", backup.meta().deepCopy()
+                .put("config", SnapshotClient.JSON.createObjectNode().put("name", "F")), Duration.ofSeconds(5));
+        out.add("restore type: " + ok.path("type").asText() + " " + ok.path("deliver_subject").asText()
+                .startsWith("$JS.SNAPSHOT.RESTORE.F."));
+        return out;
+    }
+
+    private static String error(JsonNode reply) {
+        JsonNode e = reply.path("error");
+        return reply.path("type").asText() + " " + e.path("code").asInt() + "/" + e.path("err_code").asInt() + " "
+                + e.path("description").asText();
+    }
+
     private static List<String> entries(List<KeyValueEntry> list) {
         List<String> out = new ArrayList<>();
         for (KeyValueEntry e : list) {

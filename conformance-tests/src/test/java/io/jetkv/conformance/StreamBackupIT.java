@@ -187,7 +187,7 @@ class StreamBackupIT {
 
             SnapshotClient.Backup backup = SnapshotClient.backup(nc, "E", false);
             JsonNode exists = SnapshotClient.restore(nc, "E", backup);
-            assertEquals(10058, exists.path("error").path("err_code").asInt(), exists.toString());
+            assertEquals(10130, exists.path("error").path("err_code").asInt(), exists.toString());
 
             // a cut-off archive is refused and leaves no stream behind
             jsm.deleteStream("E");

@@ -76,6 +76,7 @@ public enum JsError {
     SNAPSHOT_DELIVER_SUBJECT_INVALID(400, 10015, "deliver subject not valid"),
     STREAM_RESTORE_FAILED(500, 10062, "restore failed: {}"),
     STREAM_SNAPSHOT_FAILED(500, 10064, "snapshot failed: {}"),
+    STREAM_NAME_EXIST_RESTORE_FAILED(400, 10130, "stream name already in use, cannot restore"),
     STREAM_NAME_CONTAINS_PATH_SEPARATORS(400, 10128, "Stream name can not contain path separators"),
     TOO_MANY_REQUESTS(429, 10167, "too many requests");
 

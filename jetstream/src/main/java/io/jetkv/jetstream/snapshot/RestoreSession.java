@@ -186,7 +186,11 @@ final class RestoreSession implements InboundHandler, Runnable {
             return JsJson.bytes(out);
         } catch (JsApiException e) {
             LOG.warn("stream {}: restore failed: {}", name, e.description());
-            return response(e.error() == JsError.STREAM_NAME_EXIST || e.error() == JsError.STREAM_RESTORE_FAILED ? e
+            if (e.error() == JsError.STREAM_NAME_EXIST) {
+                // taken while the chunks came in
+                return response(new JsApiException(JsError.STREAM_NAME_EXIST_RESTORE_FAILED));
+            }
+            return response(e.error() == JsError.STREAM_RESTORE_FAILED ? e
                     : new JsApiException(JsError.STREAM_RESTORE_FAILED, e.description()));
         } catch (IOException | UncheckedIOException e) {
             String reason = e instanceof UncheckedIOException u ? u.getCause().getMessage() : e.getMessage();

@@ -75,7 +75,10 @@ public final class SnapshotApi {
         boolean noConsumers = JsJson.getBool(body, "no_consumers");
         int chunkSize = JsJson.getInt(body, "chunk_size", 0);
         boolean checkMsgs = JsJson.getBool(body, "jsck");
-        if (deliver == null || !Subject.isValid(deliver)) {
+        if (deliver == null) {
+            throw new JsApiException(JsError.BAD_REQUEST); // as the reference answers a request without one
+        }
+        if (!Subject.isValid(deliver)) {
             throw new JsApiException(JsError.SNAPSHOT_DELIVER_SUBJECT_INVALID);
         }
         if (chunkSize <= 0) {
@@ -110,7 +113,7 @@ public final class SnapshotApi {
             }
         }
         if (streams.get(name) != null) {
-            throw new JsApiException(JsError.STREAM_NAME_EXIST);
+            throw new JsApiException(JsError.STREAM_NAME_EXIST_RESTORE_FAILED);
         }
         if (!sessions.tryAcquire()) {
             throw new JsApiException(JsError.TOO_MANY_REQUESTS);
