@@ -74,10 +74,10 @@ class NatsServerBackupIT {
             JetStreamSubscription sub = js.subscribe("orders.>", PullSubscribeOptions.builder().durable("C").build());
             List<Message> got = sub.fetch(10, Duration.ofSeconds(2));
             assertEquals(10, got.size());
-            got.get(0).ack();
-            got.get(1).ack();
-            got.get(4).ack();
-            nc.flush(Duration.ofSeconds(2));
+            // acknowledged synchronously: nats-server applies acks on its own time, after the flush
+            got.get(0).ackSync(Duration.ofSeconds(2));
+            got.get(1).ackSync(Duration.ofSeconds(2));
+            got.get(4).ackSync(Duration.ofSeconds(2));
             consumerBefore = jsm.getConsumerInfo("ORDERS", "C");
             stateBefore = jsm.getStreamInfo("ORDERS").getStreamState();
             want = StreamBackupIT.messages(jsm, "ORDERS");
