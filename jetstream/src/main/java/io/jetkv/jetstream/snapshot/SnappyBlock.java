@@ -156,7 +156,8 @@ public final class SnappyBlock {
                 int cand = table[h];
                 table[h] = i;
                 if (cand < 0 || readInt(src, cand) != v) {
-                    i++;
+                    // the longer nothing matched, the bigger the step: incompressible data passes quickly
+                    i += 1 + ((i - lit) >> 5);
                     continue;
                 }
                 int m = 4;
