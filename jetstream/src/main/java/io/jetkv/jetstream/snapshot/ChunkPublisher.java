@@ -84,6 +84,9 @@ final class ChunkPublisher extends OutputStream {
     private void sendChunk() throws IOException {
         sender = Thread.currentThread();
         while (outstanding.get() > WINDOW) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new IOException("the server is shutting down");
+            }
             if (!bus.hasInterest(deliverSubject)) {
                 throw new IOException("the client stopped listening");
             }

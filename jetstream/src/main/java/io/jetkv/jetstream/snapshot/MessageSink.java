@@ -22,6 +22,9 @@ final class MessageSink {
     }
 
     void put(long seq, String subject, byte[] headers, byte[] payload, long timestamp) throws IOException {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new IOException("the server is shutting down");
+        }
         long last = store.lastSeq();
         if (seq <= last) {
             throw new IOException("message sequence " + seq + " does not follow " + last);

@@ -47,6 +47,9 @@ final class OnWriter {
             if (System.nanoTime() > deadline) {
                 throw new IOException("stream " + stream.name() + " is too busy");
             }
+            if (Thread.currentThread().isInterrupted()) {
+                throw new IOException("interrupted");
+            }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
         try {

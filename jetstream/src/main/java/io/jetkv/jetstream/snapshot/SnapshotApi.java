@@ -16,7 +16,10 @@ import io.jetkv.jetstream.stream.StreamManager;
 import io.jetkv.protocol.Subject;
 import java.nio.file.Path;
 import java.util.UUID;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code $JS.API.STREAM.SNAPSHOT.<stream>} and {@code $JS.API.STREAM.RESTORE.<stream>}: what {@code nats stream
@@ -43,6 +46,8 @@ public final class SnapshotApi {
     private final Path stagingDir;
     private final long maxStore;
     private final Semaphore sessions = new Semaphore(MAX_SESSIONS);
+    private final Set<Thread> running = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     /**
      * @param stagingDir where restore chunks are staged until the end chunk arrives
@@ -85,7 +90,7 @@ public final class SnapshotApi {
             chunkSize = DEFAULT_CHUNK;
         }
         chunkSize = Math.max(1024, Math.min(chunkSize, MAX_CHUNK));
-        if (!sessions.tryAcquire()) {
+        if (closed || !sessions.tryAcquire()) {
             throw new JsApiException(JsError.TOO_MANY_REQUESTS);
         }
         ObjectNode out = JsJson.object();
@@ -115,7 +120,7 @@ public final class SnapshotApi {
         if (streams.get(name) != null) {
             throw new JsApiException(JsError.STREAM_NAME_EXIST_RESTORE_FAILED);
         }
-        if (!sessions.tryAcquire()) {
+        if (closed || !sessions.tryAcquire()) {
             throw new JsApiException(JsError.TOO_MANY_REQUESTS);
         }
         String deliver = JsApiSubjects.RESTORE_DELIVER_PREFIX + name + "." + token();
@@ -137,9 +142,38 @@ public final class SnapshotApi {
         return UUID.randomUUID().toString().replace("-", "").substring(0, 22);
     }
 
-    private static void start(String name, Runnable r) {
-        Thread t = new Thread(r, name);
+    private void start(String name, Runnable r) {
+        Thread t = new Thread(() -> {
+            try {
+                if (!closed) {
+                    r.run();
+                }
+            } finally {
+                running.remove(Thread.currentThread());
+            }
+        }, name);
         t.setDaemon(true);
+        running.add(t);
         t.start();
+    }
+
+    /**
+     * Shutdown, before the streams close: interrupts running snapshots (they end with an error status) and
+     * restores (a half-filled store is destroyed), and waits a little for them.
+     */
+    public void close() {
+        closed = true;
+        for (Thread t : running) {
+            t.interrupt();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (Thread t : running) {
+            try {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

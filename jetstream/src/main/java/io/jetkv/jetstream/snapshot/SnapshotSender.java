@@ -68,7 +68,7 @@ final class SnapshotSender implements Runnable {
                 }
             });
             while (!bus.hasInterest(deliverSubject)) {
-                if (System.nanoTime() - start > INTEREST_WAIT_NANOS) {
+                if (System.nanoTime() - start > INTEREST_WAIT_NANOS || Thread.currentThread().isInterrupted()) {
                     LOG.warn("stream {}: snapshot abandoned, nobody subscribed to {}", stream.name(), deliverSubject);
                     return;
                 }
