@@ -110,6 +110,61 @@ class NatsServerBackupIT {
         }
     }
 
+    /**
+     * Several blocks (nats-server sizes them a quarter of max_bytes), the first ones dropped whole by max_bytes and
+     * the next one's head removed:
+     * blocks come in order, each with its index, and records below a block's first sequence are gone.
+     */
+    @Test
+    void multiBlockStreamWithDiscardedHead() throws Exception {
+        assumeTrue(ReferenceServer.available(), "nats-server not installed");
+        SnapshotClient.Backup backup;
+        TreeMap<Long, StreamBackupIT.Stored> want;
+        StreamState before;
+        try (ReferenceServer ref = ReferenceServer.start("-js", "-sd", referenceStore.toString());
+                Connection nc = StreamBackupIT.connect("nats://127.0.0.1:" + ref.port())) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(StreamConfiguration.builder().name("LOG").subjects("log.*").maxBytes(8L << 20)
+                    .storageType(StorageType.File).build());
+            JetStream js = nc.jetStream();
+            java.util.Random r = new java.util.Random(5);
+            List<java.util.concurrent.CompletableFuture<io.nats.client.api.PublishAck>> acks = new ArrayList<>();
+            for (int i = 1; i <= 14_000; i++) {
+                byte[] data = new byte[700 + r.nextInt(600)];
+                r.nextBytes(data);
+                acks.add(js.publishAsync("log." + (i % 11), data));
+                if (acks.size() == 1000) {
+                    for (var a : acks) {
+                        a.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    }
+                    acks.clear();
+                }
+            }
+            for (var a : acks) {
+                a.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            for (long seq = 13_000; seq < 13_100; seq += 7) {
+                jsm.deleteMessage("LOG", seq, seq % 2 == 0);
+            }
+            before = jsm.getStreamInfo("LOG").getStreamState();
+            want = StreamBackupIT.messages(jsm, "LOG");
+            backup = SnapshotClient.backup(nc, "LOG", false);
+        }
+        assertTrue(before.getFirstSequence() > 3_000, "the head was discarded: " + before.getFirstSequence());
+        try (NatsServer server = StreamBackupIT.start(store);
+                Connection nc = StreamBackupIT.connect(server.clientUrl())) {
+            JsonNode restored = SnapshotClient.restore(nc, "LOG", backup);
+            assertNull(restored.get("error"), restored.toString());
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            StreamState st = jsm.getStreamInfo("LOG").getStreamState();
+            assertEquals(before.getFirstSequence(), st.getFirstSequence());
+            assertEquals(before.getLastSequence(), st.getLastSequence());
+            assertEquals(before.getMsgCount(), st.getMsgCount());
+            assertEquals(before.getByteCount(), st.getByteCount());
+            assertEquals(want, StreamBackupIT.messages(jsm, "LOG"));
+        }
+    }
+
     @Test
     void kvBucketFromNatsServerRestoresIntoJetKv() throws Exception {
         assumeTrue(ReferenceServer.available(), "nats-server not installed");
