@@ -75,7 +75,8 @@ public final class S2InputStream extends InputStream {
             throw new IOException("s2: stream does not start with a stream identifier");
         }
         if (type == S2Framing.CHUNK_COMPRESSED || type == S2Framing.CHUNK_UNCOMPRESSED) {
-            if (length < 4 || length > S2Framing.MAX_BLOCK + 4 + 16) {
+            // a compressed block may come out a little longer than the data (Snappy's bound: n + n/6 + 32)
+            if (length < 4 || length > 4 + S2Framing.MAX_BLOCK + S2Framing.MAX_BLOCK / 6 + 32) {
                 throw new IOException("s2: chunk of " + length + " bytes");
             }
             byte[] data = new byte[length];

@@ -79,7 +79,7 @@ public final class SnapshotApi {
         String deliver = JsJson.getString(body, "deliver_subject");
         boolean noConsumers = JsJson.getBool(body, "no_consumers");
         int chunkSize = JsJson.getInt(body, "chunk_size", 0);
-        boolean checkMsgs = JsJson.getBool(body, "jsck");
+        JsJson.getBool(body, "jsck"); // checked for its type only: see SnapshotSender
         if (deliver == null) {
             throw new JsApiException(JsError.BAD_REQUEST); // as the reference answers a request without one
         }
@@ -97,8 +97,7 @@ public final class SnapshotApi {
         out.set("config", stream.config().toJson());
         out.set("state", StreamInfoJson.state(stream.stats(), stream.consumerCount().get()));
         SnapshotSender sender = new SnapshotSender(bus, stream, noConsumers ? null : consumers, deliver,
-                JsApiSubjects.SNAPSHOT_ACK_PREFIX + stream.name() + "." + token(), chunkSize, checkMsgs,
-                sessions::release);
+                JsApiSubjects.SNAPSHOT_ACK_PREFIX + stream.name() + "." + token(), chunkSize, sessions::release);
         req.respond(out);
         start("js-snapshot-" + stream.name(), sender);
     }

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * Streams one snapshot to a client: waits (up to 2 s, as the reference) for the client's subscription on the
  * deliver subject, then reads the stream in slices on its writer and writes them through
  * {@link JetKvArchive.Writer} into S2 and {@link ChunkPublisher}. The snapshot holds the messages up to the last
- * sequence committed when it started; consumers are read last.
+ * sequence committed when it started; consumers are read last. {@code jsck} (check every message first) asks for
+ * nothing more here: every message is read and decoded to be sent, and a record that does not decode fails the
+ * snapshot.
  *
  * <p>Runs on its own thread ({@code js-snapshot-<stream>}).
  */
@@ -35,19 +37,17 @@ final class SnapshotSender implements Runnable {
     private final ConsumerManager consumers;
     private final String deliverSubject;
     private final String ackPrefix;
-    private final boolean checkMsgs;
     private final Runnable done;
     private final ChunkPublisher chunks;
 
     /** @param consumers null: leave the consumers out ({@code no_consumers}) */
     SnapshotSender(MessageBus bus, Stream stream, ConsumerManager consumers, String deliverSubject, String ackPrefix,
-            int chunkSize, boolean checkMsgs, Runnable done) {
+            int chunkSize, Runnable done) {
         this.bus = bus;
         this.stream = stream;
         this.consumers = consumers;
         this.deliverSubject = deliverSubject;
         this.ackPrefix = ackPrefix;
-        this.checkMsgs = checkMsgs;
         this.done = done;
         this.chunks = new ChunkPublisher(bus, deliverSubject, ackPrefix, chunkSize);
     }
@@ -109,9 +109,6 @@ final class SnapshotSender implements Runnable {
                 break;
             }
             for (StoredMessage m : slice) {
-                if (checkMsgs && m.subject().isEmpty()) {
-                    throw new IOException("message " + m.seq() + " has no subject");
-                }
                 w.message(m);
             }
             count += slice.size();
