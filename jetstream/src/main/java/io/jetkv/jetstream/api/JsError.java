@@ -75,6 +75,7 @@ public enum JsError {
     STREAM_ROLLUP_FAILED(500, 10111, "{}"),
     SNAPSHOT_DELIVER_SUBJECT_INVALID(400, 10015, "deliver subject not valid"),
     STREAM_RESTORE_FAILED(500, 10062, "restore failed: {}"),
+    TEMP_STORAGE_FAILED(500, 10072, "JetStream unable to open temp storage for restore"),
     STREAM_SNAPSHOT_FAILED(500, 10064, "snapshot failed: {}"),
     STREAM_NAME_EXIST_RESTORE_FAILED(400, 10130, "stream name already in use, cannot restore"),
     STREAM_NAME_CONTAINS_PATH_SEPARATORS(400, 10128, "Stream name can not contain path separators"),

@@ -47,22 +47,25 @@ final class RestoreSession implements InboundHandler, Runnable {
     private final StreamManager streams;
     private final ConsumerManager consumers;
     private final MessageBus bus;
-    private final Path stagingDir;
+    private final Path staged;
     private final long maxBytes;
     private final Runnable done;
     private final ArrayBlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUE);
     private final MessageBus.Subscription subscription;
     private volatile boolean finished;
 
-    /** @param requested the configuration the client sent (null: the archive's) */
+    /**
+     * @param requested the configuration the client sent (null: the archive's)
+     * @param staged    an empty file for the chunks; the session deletes it when done
+     */
     RestoreSession(String name, StreamConfig requested, StreamManager streams, ConsumerManager consumers,
-            MessageBus bus, Path stagingDir, long maxBytes, String deliverSubject, Runnable done) {
+            MessageBus bus, Path staged, long maxBytes, String deliverSubject, Runnable done) {
         this.name = name;
         this.requested = requested;
         this.streams = streams;
         this.consumers = consumers;
         this.bus = bus;
-        this.stagingDir = stagingDir;
+        this.staged = staged;
         this.maxBytes = maxBytes;
         this.done = done;
         this.subscription = bus.subscribe(deliverSubject, this);
@@ -81,10 +84,7 @@ final class RestoreSession implements InboundHandler, Runnable {
 
     @Override
     public void run() {
-        Path staged = null;
         try {
-            Files.createDirectories(stagingDir);
-            staged = Files.createTempFile(stagingDir, "js-restore-", ".tar.s2");
             String endReply = stage(staged);
             subscription.unsubscribe();
             if (endReply != null) {
@@ -95,12 +95,10 @@ final class RestoreSession implements InboundHandler, Runnable {
         } finally {
             finished = true;
             subscription.unsubscribe();
-            if (staged != null) {
-                try {
-                    Files.deleteIfExists(staged);
-                } catch (IOException e) {
-                    LOG.warn("stream {}: could not remove {}", name, staged);
-                }
+            try {
+                Files.deleteIfExists(staged);
+            } catch (IOException e) {
+                LOG.warn("stream {}: could not remove {}", name, staged);
             }
             done.run();
         }

@@ -14,6 +14,8 @@ import io.jetkv.jetstream.stream.StreamConfig;
 import io.jetkv.jetstream.stream.StreamInfoJson;
 import io.jetkv.jetstream.stream.StreamManager;
 import io.jetkv.protocol.Subject;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.Set;
@@ -124,17 +126,34 @@ public final class SnapshotApi {
         }
         String deliver = JsApiSubjects.RESTORE_DELIVER_PREFIX + name + "." + token();
         RestoreSession session;
+        Path staged = null;
         try {
-            session = new RestoreSession(name, requested, streams, consumers, bus, stagingDir, maxStore, deliver,
+            Files.createDirectories(stagingDir);
+            staged = Files.createTempFile(stagingDir, "js-restore-", ".tar.s2");
+            session = new RestoreSession(name, requested, streams, consumers, bus, staged, maxStore, deliver,
                     sessions::release);
+        } catch (IOException e) {
+            sessions.release();
+            throw new JsApiException(JsError.TEMP_STORAGE_FAILED);
         } catch (RuntimeException e) {
             sessions.release();
+            deleteQuietly(staged);
             throw e;
         }
         ObjectNode out = JsJson.object();
         out.put("deliver_subject", deliver);
         req.respond(out);
         start("js-restore-" + name, session);
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p != null) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // a leftover in the staging directory
+            }
+        }
     }
 
     private static String token() {
@@ -144,9 +163,7 @@ public final class SnapshotApi {
     private void start(String name, Runnable r) {
         Thread t = new Thread(() -> {
             try {
-                if (!closed) {
-                    r.run();
-                }
+                r.run(); // even when closing meanwhile: it releases its permit and subscription, and sees the interrupt
             } finally {
                 running.remove(Thread.currentThread());
             }
