@@ -10,13 +10,17 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 
 /**
  * JetKV's own snapshot contents, inside the same S2-compressed tar that nats-server sends:
  *
  * <pre>
- * jetkv.json               {"format":1, "created":&lt;nanos&gt;, "config":{...}, "state":{...}}   always first
+ * jetkv.json               {"format":1, "created":&lt;nanos&gt;, "config":{...}, "state":{...},
+ *                          "positions":{store key: base64}}    always first; positions: a mirror's or sources'
+ *                          next origin sequences, as of the last sequence the snapshot holds
  * msgs/000001.dat ...      message records, ascending sequence, about 1 MiB per entry
  * consumers/000001.json    {"name", "created", "config", "state"} per durable consumer
  * end.json                 {"last_seq", "messages"}: written last, so a cut-off snapshot is refused
@@ -48,12 +52,18 @@ final class JetKvArchive {
             this.tar = tar;
         }
 
-        void meta(ObjectNode config, long created, ObjectNode state) throws IOException {
+        /** @param positions the mirror's or sources' saved positions, by store key */
+        void meta(ObjectNode config, long created, ObjectNode state, Map<String, byte[]> positions)
+                throws IOException {
             ObjectNode o = JsJson.object();
             o.put("format", FORMAT);
             o.put("created", created);
             o.set("config", config);
             o.set("state", state);
+            if (!positions.isEmpty()) {
+                ObjectNode p = o.putObject("positions");
+                positions.forEach((k, v) -> p.put(k, Base64.getEncoder().encodeToString(v)));
+            }
             tar.add(META, JsJson.bytes(o));
         }
 
@@ -114,6 +124,7 @@ final class JetKvArchive {
             throw new IOException("the snapshot has no stream configuration");
         }
         long created = JsJson.getLong(m, "created", 0);
+        ObjectNode positions = JsJson.getObject(m, "positions");
         return new Archive() {
             private final List<ObjectNode> consumers = new ArrayList<>();
 
@@ -156,6 +167,16 @@ final class JetKvArchive {
                             + end.path("messages"));
                 }
                 sink.finish(JsJson.getLong(end, "last_seq", 0));
+                if (positions != null) {
+                    for (var it = positions.fields(); it.hasNext(); ) {
+                        var e = it.next();
+                        try {
+                            store.putAux(e.getKey(), Base64.getDecoder().decode(e.getValue().asText()));
+                        } catch (IllegalArgumentException bad) {
+                            throw new IOException("bad source position " + e.getKey());
+                        }
+                    }
+                }
             }
         };
     }

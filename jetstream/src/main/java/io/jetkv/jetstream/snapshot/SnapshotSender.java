@@ -11,6 +11,8 @@ import io.jetkv.jetstream.stream.StreamInfoJson;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -90,12 +92,27 @@ final class SnapshotSender implements Runnable {
         }
     }
 
+    /** The store as the snapshot starts: its state, and its mirror's or sources' positions as of that state. */
+    private record Start(StreamState state, Map<String, byte[]> positions) {}
+
     private long send() throws IOException {
-        StreamState st = stream.stats();
+        // positions and last sequence together, so that a restored mirror continues exactly after what it holds
+        Start start = OnWriter.call(stream, () -> {
+            Map<String, byte[]> positions = new TreeMap<>();
+            for (String key : stream.config().sourcePositionKeys()) {
+                byte[] v = stream.store().getAux(key);
+                if (v != null) {
+                    positions.put(key, v);
+                }
+            }
+            return new Start(stream.store().state(), positions);
+        });
+        StreamState st = start.state();
         long lastSeq = st.lastSeq();
         JetKvArchive.Writer w = new JetKvArchive.Writer(
                 new TarWriter(new S2OutputStream(chunks), System.currentTimeMillis() / 1000));
-        w.meta(stream.config().toJson(), stream.created(), StreamInfoJson.state(st, stream.consumerCount().get()));
+        w.meta(stream.config().toJson(), stream.created(), StreamInfoJson.state(st, stream.consumerCount().get()),
+                start.positions());
         long count = 0;
         long from = 1;
         while (from <= lastSeq) {

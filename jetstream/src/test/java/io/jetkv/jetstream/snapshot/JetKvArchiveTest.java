@@ -30,7 +30,7 @@ class JetKvArchiveTest {
         JetKvArchive.Writer w = new JetKvArchive.Writer(new TarWriter(s2, 0));
         ObjectNode cfg = JsJson.object();
         cfg.put("name", "T");
-        w.meta(cfg, 42, JsJson.object());
+        w.meta(cfg, 42, JsJson.object(), java.util.Map.of("mirror O", new byte[] {0, 0, 0, 0, 0, 0, 0, 8}));
         w.message(msg(3, null));
         w.message(msg(4, "NATS/1.0\r\nA: b\r\n\r\n"));
         w.message(msg(7, null));
@@ -69,6 +69,7 @@ class JetKvArchiveTest {
             assertEquals(want.timestamp(), got.timestamp());
         }
         assertNull(store.load(5));
+        assertArrayEquals(new byte[] {0, 0, 0, 0, 0, 0, 0, 8}, store.getAux("mirror O"));
         assertEquals(1, a.consumers().size());
         assertEquals("C", a.consumers().get(0).get("name").asText());
     }
