@@ -3,11 +3,13 @@ package io.jetkv.jetstream;
 import io.jetkv.jetstream.api.JsApi;
 import io.jetkv.jetstream.api.StandaloneApi;
 import io.jetkv.jetstream.consumer.ConsumerManager;
+import io.jetkv.jetstream.snapshot.SnapshotApi;
 import io.jetkv.jetstream.stream.RocksStorageBackend;
 import io.jetkv.jetstream.stream.StorageBackend;
 import io.jetkv.jetstream.stream.Stream;
 import io.jetkv.jetstream.stream.StreamApi;
 import io.jetkv.jetstream.stream.StreamManager;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads it owns: {@code js-writer-N} (one single-thread executor per slot; each stream is pinned to
  * one), {@code js-api-N} (request parsing and validation), {@code js-timer} (max-age expiry and dedupe
- * window ticks). {@link #start} and {@link #close} are called by the server's bootstrap thread.
+ * window ticks), and through {@link SnapshotApi} one thread per running snapshot or restore
+ * ({@code js-snapshot-<stream>}, {@code js-restore-<stream>}, at most 4). {@link #start} and {@link #close} are
+ * called by the server's bootstrap thread.
  */
 public final class JetStreamService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamService.class);
@@ -54,6 +58,7 @@ public final class JetStreamService implements AutoCloseable {
     private final StreamManager streams;
     private final JsApi api;
     private final ConsumerManager consumers;
+    private final SnapshotApi snapshots;
     private final List<MessageBus.Subscription> apiSubscriptions = new ArrayList<>();
     private volatile boolean closed;
 
@@ -80,6 +85,11 @@ public final class JetStreamService implements AutoCloseable {
         this.consumers = new ConsumerManager(streams, bus, storage);
         consumers.registerWith(api);
         StandaloneApi.registerWith(api);
+        Path staging = options.storeDir() == null
+                ? Path.of(System.getProperty("java.io.tmpdir"), "jetkv-restore")
+                : options.storeDir().resolve("jetstream-restore");
+        this.snapshots = new SnapshotApi(streams, consumers, bus, staging, options.maxStore());
+        snapshots.registerWith(api);
     }
 
     /** Opens RocksDB under {@code options.storeDir()/jetstream}, restores streams and subscribes. */
@@ -142,6 +152,7 @@ public final class JetStreamService implements AutoCloseable {
         }
         closed = true;
         apiSubscriptions.forEach(MessageBus.Subscription::unsubscribe);
+        snapshots.close();
         timer.shutdownNow();
         consumers.close();
         streams.stopAll();

@@ -25,6 +25,8 @@ public final class JsApiSubjects {
     public static final String STREAM_NAMES = "STREAM.NAMES";
     public static final String STREAM_LIST = "STREAM.LIST";
     public static final String STREAM_PURGE = "STREAM.PURGE";
+    public static final String STREAM_SNAPSHOT = "STREAM.SNAPSHOT";
+    public static final String STREAM_RESTORE = "STREAM.RESTORE";
     public static final String STREAM_MSG_GET = "STREAM.MSG.GET";
     public static final String STREAM_MSG_DELETE = "STREAM.MSG.DELETE";
     public static final String DIRECT_GET = "DIRECT.GET";
@@ -46,6 +48,10 @@ public final class JsApiSubjects {
     public static final String TEMPLATE_INFO = "STREAM.TEMPLATE.INFO";
     public static final String TEMPLATE_DELETE = "STREAM.TEMPLATE.DELETE";
 
+    // Where snapshot chunks are acknowledged and restore chunks are sent (tokens follow).
+    public static final String SNAPSHOT_ACK_PREFIX = "$JS.SNAPSHOT.ACK.";
+    public static final String RESTORE_DELIVER_PREFIX = "$JS.SNAPSHOT.RESTORE.";
+
     // Full subject prefix of direct get, used by the event-loop fast path.
     public static final String DIRECT_GET_PREFIX = PREFIX + DIRECT_GET + ".";
 
@@ -59,6 +65,8 @@ public final class JsApiSubjects {
     public static final String STREAM_NAMES_RESPONSE = T + "stream_names_response";
     public static final String STREAM_LIST_RESPONSE = T + "stream_list_response";
     public static final String STREAM_PURGE_RESPONSE = T + "stream_purge_response";
+    public static final String STREAM_SNAPSHOT_RESPONSE = T + "stream_snapshot_response";
+    public static final String STREAM_RESTORE_RESPONSE = T + "stream_restore_response";
     public static final String STREAM_MSG_GET_RESPONSE = T + "stream_msg_get_response";
     public static final String STREAM_MSG_DELETE_RESPONSE = T + "stream_msg_delete_response";
     public static final String CONSUMER_CREATE_RESPONSE = T + "consumer_create_response";

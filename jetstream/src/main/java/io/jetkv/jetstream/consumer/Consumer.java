@@ -1137,6 +1137,30 @@ final class Consumer {
     }
 
     /**
+     * Writer thread: the delivery and ack state as JSON, the form {@link #restoreState(JsonNode, long)} reads
+     * (snapshots carry it, so that they do not depend on {@link #stateBytes}' version):
+     * {@code dseq, next_seq, last_sseq, ack_floor_cseq, ack_floor_sseq, initial: [seq...],
+     * pending: [[sseq, cseq, deliveries]...]}.
+     */
+    ObjectNode stateJson() {
+        ObjectNode o = JsJson.object();
+        o.put("dseq", dseq);
+        o.put("next_seq", nextSeq);
+        o.put("last_sseq", lastDeliveredSseq);
+        o.put("ack_floor_cseq", ackFloorCseq);
+        o.put("ack_floor_sseq", ackFloorSseq);
+        var in = o.putArray("initial");
+        for (int i = initialIdx; initial != null && i < initial.length; i++) {
+            in.add(initial[i]);
+        }
+        var p = o.putArray("pending");
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            p.addArray().add(e.getKey()).add(e.getValue().cseq).add(e.getValue().deliveries);
+        }
+        return o;
+    }
+
+    /**
      * Writer thread, at restore: takes the state {@link #stateBytes} saved; unacked messages are due again after
      * ack_wait.
      *

@@ -246,6 +246,60 @@ public final class ConsumerManager implements AutoCloseable {
         }
     }
 
+    // ---- snapshots ----
+
+    /**
+     * Writer thread of {@code stream}: its durable consumers for a snapshot, each
+     * {@code {"name", "created", "config", "state"}} with the state in {@link Consumer#stateJson}'s form.
+     */
+    public List<ObjectNode> exportDurables(Stream stream) {
+        List<ObjectNode> out = new ArrayList<>();
+        ConsumerSet set = sets.get(stream);
+        if (set == null) {
+            return out;
+        }
+        for (Consumer c : set.all()) {
+            if (!c.config().isDurable()) {
+                continue;
+            }
+            ObjectNode o = c.savedConfig();
+            o.put("name", c.name());
+            o.set("state", c.stateJson());
+            out.add(o);
+        }
+        return out;
+    }
+
+    /**
+     * Writer thread of {@code stream}: adds a consumer from an {@link #exportDurables} entry (a restore) and
+     * saves it. An existing consumer of that name is left alone.
+     *
+     * @throws JsApiException when the entry's configuration is not valid
+     */
+    public void importConsumer(Stream stream, ObjectNode entry) {
+        String name = JsJson.getString(entry, "name");
+        ObjectNode cfgJson = JsJson.getObject(entry, "config");
+        if (name == null || cfgJson == null) {
+            throw new JsApiException(JsError.CONSUMER_CREATE_FAILED, "consumer entry without name or config");
+        }
+        checkName(name);
+        ConsumerConfig cfg = ConsumerConfig.fromJson(cfgJson);
+        long now = nowNanos();
+        long created = JsJson.getLong(entry, "created", now);
+        ConsumerSet set = setFor(stream);
+        if (set.get(name) != null) {
+            return;
+        }
+        Consumer c = new Consumer(set, name, cfg, created, now);
+        JsonNode state = entry.get("state");
+        if (state != null && state.isObject()) {
+            c.restoreState(state, now);
+        }
+        set.add(c);
+        persist(stream, c);
+        c.deliverMore(now);
+    }
+
     // ---- API ----
 
     private Stream requireStream(ApiRequest req) {

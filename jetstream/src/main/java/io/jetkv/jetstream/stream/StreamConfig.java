@@ -412,6 +412,19 @@ public record StreamConfig(
     }
 
     /** The {@code mirror} entry, or null. */
+    /** The store keys under which the mirror's or the sources' positions are kept ({@link StreamSource#positionKey}). */
+    public List<String> sourcePositionKeys() {
+        List<String> keys = new ArrayList<>();
+        StreamSource m = mirrorSource();
+        if (m != null) {
+            keys.add(m.positionKey(true));
+        }
+        for (StreamSource s : sourceList()) {
+            keys.add(s.positionKey(false));
+        }
+        return keys;
+    }
+
     public StreamSource mirrorSource() {
         return mirror == null ? null : StreamSource.parse(mirror);
     }

@@ -5,11 +5,11 @@ import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.store.StreamState;
 
 /** StreamInfo as the reference writes it: {@code config}, {@code created}, {@code state}, {@code ts}. */
-final class StreamInfoJson {
+public final class StreamInfoJson {
     private StreamInfoJson() {}
 
     /** @param st the counters to report (from the store on the writer, or the last commit's snapshot) */
-    static ObjectNode info(Stream stream, StreamState st) {
+    public static ObjectNode info(Stream stream, StreamState st) {
         ObjectNode o = JsJson.object();
         o.set("config", stream.config().toJson());
         o.put("created", JsJson.time(stream.created()));
@@ -25,7 +25,7 @@ final class StreamInfoJson {
 
     private static final String UNIX_EPOCH = "1970-01-01T00:00:00Z";
 
-    static ObjectNode state(StreamState st, int consumers) {
+    public static ObjectNode state(StreamState st, int consumers) {
         ObjectNode o = JsJson.object();
         o.put("messages", st.msgs());
         o.put("bytes", st.bytes());

@@ -46,6 +46,8 @@ public final class StreamManager {
     /** Subject pattern subscriptions per stream; guarded by this. */
     private final Map<Stream, Map<String, MessageBus.Subscription>> subscriptions = new HashMap<>();
     private final Map<String, Boolean> deleting = new ConcurrentHashMap<>();
+    /** Names of streams whose store is being filled from a snapshot; guarded by this. */
+    private final java.util.Set<String> restoring = new java.util.HashSet<>();
 
     public StreamManager(MessageBus bus, StorageBackend storage, ExecutorService[] writers, int queueCapacity,
             Stream.Context ctx, long maxMemory, long maxStore) {
@@ -87,6 +89,9 @@ public final class StreamManager {
         if (deleting.containsKey(cfg.name())) {
             throw new JsApiException(JsError.STREAM_CREATE_FAILED, "stream is being deleted");
         }
+        if (restoring.contains(cfg.name())) {
+            throw new JsApiException(JsError.STREAM_CREATE_FAILED, "stream is being restored");
+        }
         Stream existing = streams.get(cfg.name());
         if (existing != null) {
             if (existing.config().equals(cfg)) {
@@ -119,6 +124,67 @@ public final class StreamManager {
         }
         LOG.info("stream {}: created ({} storage, subjects {})", cfg.name(), cfg.storage().json, cfg.subjects());
         return new Created(stream, true);
+    }
+
+    /** Fills the store of a stream being restored, before anyone else can reach it. */
+    @FunctionalInterface
+    public interface StoreFiller {
+        void fill(StreamStore store);
+    }
+
+    /**
+     * Creates a stream whose messages come from a snapshot: the name is reserved, a fresh store is filled by
+     * {@code filler} on the calling thread (a restore's own thread, never a writer or API worker: it may take
+     * long) and flushed, and only then does the stream go live and capture its subjects.
+     *
+     * @throws JsApiException 10058 when the name is taken, 10065 on overlapping subjects, resource limits, or
+     *                        whatever {@code filler} throws (the half-filled store is destroyed)
+     */
+    public Stream createRestored(StreamConfig cfg, long created, StoreFiller filler) {
+        String name = cfg.name();
+        synchronized (this) {
+            if (deleting.containsKey(name) || restoring.contains(name) || streams.get(name) != null) {
+                throw new JsApiException(JsError.STREAM_NAME_EXIST);
+            }
+            checkOverlap(cfg, null);
+            checkResources(cfg);
+            checkExternal(cfg);
+            restoring.add(name);
+        }
+        StreamStore store = null;
+        try {
+            store = storage.openStore(name, cfg.storage());
+            filler.fill(store);
+            store.flush(true);
+            synchronized (this) {
+                Stream stream = new Stream(cfg, created, store, reopenerFor(cfg), writerFor(name), queueCapacity, ctx);
+                persist(stream, cfg);
+                streams.put(name, stream);
+                restoring.remove(name);
+                subscribe(stream, cfg);
+                startSourcing(stream, cfg);
+                for (Stream other : streams.values()) {
+                    Sourcing src = other.sourcing();
+                    if (src != null) {
+                        src.kickAll(name);
+                    }
+                }
+                LOG.info("stream {}: restored from a snapshot, {} messages", name, stream.stats().msgs());
+                return stream;
+            }
+        } catch (RuntimeException e) {
+            if (store != null) {
+                try {
+                    store.destroy();
+                } catch (RuntimeException destroyFailed) {
+                    LOG.error("stream {}: removing a failed restore's store failed", name, destroyFailed);
+                }
+            }
+            synchronized (this) {
+                restoring.remove(name);
+            }
+            throw e;
+        }
     }
 
     /**

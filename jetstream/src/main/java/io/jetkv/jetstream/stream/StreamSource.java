@@ -130,7 +130,7 @@ public record StreamSource(String name, long optStartSeq, long optStartTime, Str
      * Key of this entry's persisted position: stable across restarts and updates as long as the entry
      * reads the same messages (nats-server names a source by stream, filter and transform the same way).
      */
-    String positionKey(boolean mirror) {
+    public String positionKey(boolean mirror) {
         StringBuilder b = new StringBuilder(mirror ? "mirror" : "source").append(' ').append(name);
         if (filterSubject != null) {
             b.append(' ').append(filterSubject);

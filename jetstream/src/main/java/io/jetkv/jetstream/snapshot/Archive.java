@@ -1,0 +1,26 @@
+package io.jetkv.jetstream.snapshot;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.store.StreamStore;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * A snapshot being read for a restore: its stream configuration first, then its messages into a store, then
+ * its consumers. {@link Archives#open} picks the reader by the archive's first entry.
+ *
+ * <p>Restore thread only.
+ */
+interface Archive {
+    /** The stream configuration saved in the archive. */
+    ObjectNode config();
+
+    /** The stream's creation time saved in the archive, epoch nanos, or 0. */
+    long created();
+
+    /** Reads the rest of the archive, writing its messages into {@code store}. */
+    void fill(StreamStore store) throws IOException;
+
+    /** The durable consumers, after {@link #fill}: entries for {@code ConsumerManager.importConsumer}. */
+    List<ObjectNode> consumers();
+}
