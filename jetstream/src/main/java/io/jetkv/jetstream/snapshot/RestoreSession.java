@@ -73,13 +73,14 @@ final class RestoreSession implements InboundHandler, Runnable {
 
     /** Event loop: queue the chunk (the arrays are ours to keep). */
     @Override
-    public void onMessage(String subject, String reply, byte[] headers, byte[] payload) {
+    public boolean onMessage(String subject, String reply, byte[] headers, byte[] payload) {
         if (finished) {
-            return;
+            return true;
         }
         if (!queue.offer(new Chunk(reply, payload == null ? new byte[0] : payload)) && reply != null) {
             bus.publish(reply, null, null, "-ERR 'restore is busy'".getBytes(StandardCharsets.US_ASCII));
         }
+        return true;
     }
 
     @Override

@@ -70,7 +70,7 @@ public final class SnapshotApi {
     }
 
     private void snapshot(ApiRequest req) {
-        if (req.payload() == null || JsJson.isBlank(req.payload())) {
+        if (req.isEmptyRequest()) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
         Stream stream = streams.get(req.arg(0));
@@ -105,7 +105,7 @@ public final class SnapshotApi {
     }
 
     private void restore(ApiRequest req) {
-        if (req.payload() == null || JsJson.isBlank(req.payload())) {
+        if (req.isEmptyRequest()) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
         String name = req.arg(0);

@@ -68,6 +68,7 @@ final class SnapshotSender implements Runnable {
                 } catch (NumberFormatException ignored) {
                     // not one of ours
                 }
+                return true;
             });
             while (!bus.hasInterest(deliverSubject)) {
                 if (System.nanoTime() - start > INTEREST_WAIT_NANOS || Thread.currentThread().isInterrupted()) {
