@@ -82,10 +82,8 @@ public final class SnapshotApi {
         boolean noConsumers = JsJson.getBool(body, "no_consumers");
         int chunkSize = JsJson.getInt(body, "chunk_size", 0);
         JsJson.getBool(body, "jsck"); // checked for its type only: see SnapshotSender
-        if (deliver == null) {
-            throw new JsApiException(JsError.BAD_REQUEST); // as the reference answers a request without one
-        }
-        if (!Subject.isValid(deliver)) {
+        // an empty request was 10003 above; options without a deliver subject have an invalid (empty) one
+        if (deliver == null || !Subject.isValid(deliver)) {
             throw new JsApiException(JsError.SNAPSHOT_DELIVER_SUBJECT_INVALID);
         }
         if (chunkSize <= 0) {
