@@ -9,7 +9,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts and stops JetStream for the server, bridging the server's configuration to the jetstream module.
  *
- * <p>Threading: start and close on the thread that starts and closes the server.
+ * <p>Threading: {@link #start} runs on the {@code js-start} thread while the server already listens, and
+ * {@link #close} on the thread that closes the server; they are serialised, so a close during start-up
+ * waits for the store to open and then closes it, and a start after close does nothing.
  */
 final class JetStreamHost {
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamHost.class);
@@ -17,13 +19,17 @@ final class JetStreamHost {
     private final JetStreamConfig config;
     private final Router router;
     private JetStreamService service;
+    private boolean closed;
 
     JetStreamHost(JetStreamConfig config, Router router) {
         this.config = config;
         this.router = router;
     }
 
-    void start() {
+    synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("server closed while JetStream was starting");
+        }
         LOG.info("Starting JetStream");
         LOG.info("  Store Directory: \"{}\"", config.storeDir().resolve("jetstream"));
         LOG.info("  Sync:            {}", config.syncAlways() ? "always (fsync before every ack)"
@@ -34,11 +40,12 @@ final class JetStreamHost {
                 router);
     }
 
-    JetStreamService service() {
+    synchronized JetStreamService service() {
         return service;
     }
 
-    void close() {
+    synchronized void close() {
+        closed = true;
         if (service != null) {
             service.close();
             service = null;
