@@ -37,8 +37,8 @@ public final class Flags {
     private static final String HELP = "-h";
     private static final String VERSION = "-v";
 
-    /** Printed for {@code -h}; laid out like nats-server's usage. */
-    public static final String USAGE = """
+    /** Printed for {@code -h}; laid out like nats-server's usage. Filled in only then: see {@link #usage}. */
+    private static final String USAGE = """
             Usage: jetkv [options]
 
             Server Options:
@@ -68,9 +68,17 @@ public final class Flags {
             Common Options:
                 -h, --help                       Show this message
                 -v, --version                    Show version
-            """.formatted(ServerConfig.DEFAULT_HOST, ServerConfig.DEFAULT_PORT, "1MB");
+            """;
 
     private Flags() {}
+
+    /**
+     * The usage text. Formatting at class initialisation would load {@link java.util.Formatter} and the
+     * locale data on every start, some 20 ms of the start-up that harnesses wait for.
+     */
+    public static String usage() {
+        return USAGE.formatted(ServerConfig.DEFAULT_HOST, ServerConfig.DEFAULT_PORT, "1MB");
+    }
 
     /** Parses {@code args}; config file variables resolve against the process environment. */
     public static Launch parse(String... args) throws ConfigException {
@@ -85,7 +93,7 @@ public final class Flags {
             return Launch.print(Launch.Action.VERSION, Version.VERSION_LINE + "\n");
         }
         if (flags.matchedOptionValue(HELP, false)) {
-            return Launch.print(Launch.Action.HELP, USAGE);
+            return Launch.print(Launch.Action.HELP, usage());
         }
 
         ServerConfig.Builder b = ServerConfig.builder();
