@@ -24,6 +24,10 @@ public final class Main {
         if (System.getProperty("io.netty.jfr.enabled") == null) {
             System.setProperty("io.netty.jfr.enabled", "false");
         }
+        // SLF4J starts here, before the preload thread's Netty logs through it: a logger asked for while another
+        // thread initialises SLF4J is a substitute that drops its lines (with flags parsed faster, the server's
+        // first log lines were lost that way)
+        org.slf4j.LoggerFactory.getILoggerFactory();
         preloadInBackground(args);
         Launch launch;
         try {
