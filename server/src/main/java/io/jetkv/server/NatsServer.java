@@ -20,6 +20,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -156,7 +157,11 @@ public final class NatsServer implements AutoCloseable {
             return; // awaitReady closes the server and with it the held connections
         }
         for (Channel ch : held) {
-            ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+            try {
+                ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+            } catch (RejectedExecutionException e) {
+                // the server is closing: its loops, and the held connections with them, are going away
+            }
         }
         LOG.info("Server is ready");
         ready.complete(null);
