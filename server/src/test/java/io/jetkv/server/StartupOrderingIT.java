@@ -2,6 +2,7 @@ package io.jetkv.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jetkv.config.JetStreamConfig;
@@ -18,7 +19,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -29,8 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The server listens before JetStream is up; a client that connects in between is served in order once it
- * is: its {@code $JS.API} request answered, its publish to a restored stream stored and acknowledged.
- * JetStream's start is held by a test hook (a latch), so "in between" is certain rather than a race.
+ * is: its {@code $JS.API} request answered, its publish to a restored stream stored and acknowledged; and
+ * when JetStream cannot start, the start fails and the held connection is closed. JetStream's start is held
+ * by a test hook (a latch), so "in between" is certain rather than a race.
  */
 class StartupOrderingIT {
     private static final int TIMEOUT_MS = 10_000;
@@ -98,6 +102,38 @@ class StartupOrderingIT {
                 assertEquals("hello", new String(stored.getData(), StandardCharsets.UTF_8));
                 assertEquals(1, jsm.getStreamInfo("S").getStreamState().getMsgCount());
             }
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void jetStreamThatCannotStartFailsTheStartAndClosesHeldClients() throws Exception {
+        Path notADirectory = Files.createFile(store.resolve("file"));
+        ServerConfig config = ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
+                .withJetStream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(notADirectory));
+        CountDownLatch release = new CountDownLatch(1);
+        NatsServer server = NatsServer.bind(config, () -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try (server; Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(TIMEOUT_MS);
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            assertTrue(readLine(in).startsWith("INFO "));
+            release.countDown();
+            assertThrows(RuntimeException.class, server::awaitReady);
+            int next;
+            try {
+                next = in.read();
+            } catch (SocketException reset) {
+                next = -1;
+            }
+            assertEquals(-1, next, "the held connection is closed with the server");
+            assertThrows(IOException.class, () -> new Socket("127.0.0.1", server.port()).close());
         } finally {
             release.countDown();
         }
