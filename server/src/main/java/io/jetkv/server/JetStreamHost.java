@@ -3,6 +3,9 @@ package io.jetkv.server;
 import io.jetkv.config.JetStreamConfig;
 import io.jetkv.jetstream.JetStreamOptions;
 import io.jetkv.jetstream.JetStreamService;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +27,20 @@ final class JetStreamHost {
     JetStreamHost(JetStreamConfig config, Router router) {
         this.config = config;
         this.router = router;
+    }
+
+    /**
+     * Creates the store directory, on the bootstrap thread before the bind: the common start-up failure (a
+     * bad path, no permission) then stops the server before it ever listens, as nats-server's would, at the
+     * cost of a system call rather than of opening the store.
+     */
+    void prepareStoreDir() {
+        Path dir = config.storeDir().resolve("jetstream");
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create store directory " + dir, e);
+        }
     }
 
     synchronized void start() {

@@ -97,6 +97,9 @@ public final class NatsServer implements AutoCloseable {
         LOG.info("  Version:  {}", ServerInfo.VERSION);
         Router router = new Router(new SubjectIndex());
         JetStreamHost jetstream = new JetStreamHost(config.jetstream(), router);
+        if (config.jetstream().enabled()) {
+            jetstream.prepareStoreDir();
+        }
         NatsServer server = new NatsServer(config, jetstream, router);
         try {
             server.bindListener();

@@ -10,6 +10,7 @@ import io.jetkv.config.ServerConfig;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
+import io.nats.client.Options;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
@@ -23,10 +24,12 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,7 +50,7 @@ class StartupOrderingIT {
         ServerConfig config = ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
                 .withJetStream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(store));
         // a first run leaves a stream on disk, so that the second has one to restore
-        try (NatsServer first = NatsServer.start(config); Connection nc = Nats.connect(first.clientUrl())) {
+        try (NatsServer first = NatsServer.start(config); Connection nc = connect(first)) {
             nc.jetStreamManagement().addStream(
                     StreamConfiguration.builder().name("S").subjects("s.>").storageType(StorageType.File).build());
         }
@@ -95,7 +98,7 @@ class StartupOrderingIT {
             assertTrue(replies.get("_INBOX.r.info").contains("\"name\":\"S\""), replies.toString());
             assertFalse(replies.get("_INBOX.r.info").contains("\"error\""), replies.toString());
 
-            try (Connection nc = Nats.connect(server.clientUrl())) {
+            try (Connection nc = connect(server)) {
                 JetStreamManagement jsm = nc.jetStreamManagement();
                 MessageInfo stored = jsm.getMessage("S", 1);
                 assertEquals("s.one", stored.getSubject());
@@ -108,10 +111,23 @@ class StartupOrderingIT {
     }
 
     @Test
-    void jetStreamThatCannotStartFailsTheStartAndClosesHeldClients() throws Exception {
+    void unusableStoreDirectoryFailsBeforeTheBind() throws Exception {
         Path notADirectory = Files.createFile(store.resolve("file"));
         ServerConfig config = ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
                 .withJetStream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(notADirectory));
+        AtomicBoolean jetStreamStarted = new AtomicBoolean();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> NatsServer.bind(config, () -> jetStreamStarted.set(true)));
+        assertTrue(e.getMessage().startsWith("cannot create store directory "), e.getMessage());
+        assertFalse(jetStreamStarted.get());
+    }
+
+    @Test
+    void jetStreamThatCannotStartFailsTheStartAndClosesHeldClients() throws Exception {
+        ServerConfig config = ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
+                .withJetStream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(store));
+        // another server holds the store's lock, so this one's RocksDB open fails
+        NatsServer owner = NatsServer.start(config);
         CountDownLatch release = new CountDownLatch(1);
         NatsServer server = NatsServer.bind(config, () -> {
             try {
@@ -136,7 +152,14 @@ class StartupOrderingIT {
             assertThrows(IOException.class, () -> new Socket("127.0.0.1", server.port()).close());
         } finally {
             release.countDown();
+            owner.close();
         }
+    }
+
+    /** A cold server on a loaded machine may take more than jnats' default 2 s to answer the first CONNECT. */
+    private static Connection connect(NatsServer server) throws Exception {
+        return Nats.connect(Options.builder().server(server.clientUrl())
+                .connectionTimeout(Duration.ofMillis(TIMEOUT_MS)).build());
     }
 
     /** One CRLF-terminated line, without the CRLF. */
