@@ -51,11 +51,13 @@ public final class NatsServer implements AutoCloseable {
     private final JetStreamHost jetstream;
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     /** Connections accepted before {@link #ready}, not read yet; guarded by this. */
-    private final List<Channel> waiting = new ArrayList<>();
+    private final List<Held> waiting = new ArrayList<>();
     /** Guarded by this. */
     private boolean isReady;
     private Channel listener;
     private int port;
+
+    private record Held(Channel channel, ClientConnection client) {}
 
     private NatsServer(ServerConfig config, JetStreamHost jetstream, Router router) {
         this.config = config;
@@ -148,7 +150,7 @@ public final class NatsServer implements AutoCloseable {
 
     /** Completes {@link #ready} and lets the connections held since the bind be read. */
     private void markReady(Throwable failure) {
-        List<Channel> held;
+        List<Held> held;
         synchronized (this) {
             isReady = true;
             held = new ArrayList<>(waiting);
@@ -159,9 +161,9 @@ public final class NatsServer implements AutoCloseable {
             ready.completeExceptionally(failure);
             return; // awaitReady closes the server and with it the held connections
         }
-        for (Channel ch : held) {
+        for (Held h : held) {
             try {
-                ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+                h.client().endHold(h.channel());
             } catch (RejectedExecutionException e) {
                 // the server is closing: its loops, and the held connections with them, are going away
             }
@@ -172,16 +174,16 @@ public final class NatsServer implements AutoCloseable {
 
     /**
      * Event loop of {@code ch}, when the connection is set up: until the server is ready the channel is not
-     * read (its INFO still goes out). True when it was held.
+     * read (its INFO still goes out) and {@code client} is told so; {@link ClientConnection#endHold} ends it.
      */
-    private boolean holdUntilReady(Channel ch) {
+    private void holdUntilReady(Channel ch, ClientConnection client) {
         synchronized (this) {
             if (isReady) {
-                return false;
+                return;
             }
             ch.config().setAutoRead(false);
-            waiting.add(ch);
-            return true;
+            client.held();
+            waiting.add(new Held(ch, client));
         }
     }
 
@@ -216,9 +218,9 @@ public final class NatsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        holdUntilReady(ch);
                         // the decoder calls the connection directly; it stays in the pipeline for channel events
                         ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
+                        holdUntilReady(ch, client);
                         ch.pipeline()
                                 .addLast("decoder",
                                         new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jetkv.config.AuthConfig;
 import io.jetkv.config.JetStreamConfig;
+import io.jetkv.config.Permissions;
 import io.jetkv.config.ServerConfig;
+import io.jetkv.config.User;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
@@ -21,11 +24,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -105,6 +110,42 @@ class StartupOrderingIT {
                 assertEquals("hello", new String(stored.getData(), StandardCharsets.UTF_8));
                 assertEquals(1, jsm.getStreamInfo("S").getStreamState().getMsgCount());
             }
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void authTimeoutStartsWhenAHeldClientCanBeHeard() throws Exception {
+        Duration authTimeout = Duration.ofMillis(300);
+        ServerConfig config = ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
+                .withJetStream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(store))
+                .withAuth(new AuthConfig(null, List.of(new User("u", "p", null)), Permissions.ALL, authTimeout));
+        CountDownLatch release = new CountDownLatch(1);
+        NatsServer server = NatsServer.bind(config, () -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try (server; Socket socket = new Socket("127.0.0.1", server.port())) {
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            socket.setSoTimeout(TIMEOUT_MS);
+            assertTrue(readLine(in).startsWith("INFO "));
+            socket.getOutputStream().write(
+                    "CONNECT {\"verbose\":false,\"user\":\"u\",\"pass\":\"p\"}\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+            // held for three auth timeouts: the CONNECT, sent in time, cannot be read yet, and no timeout ends it
+            socket.setSoTimeout((int) authTimeout.multipliedBy(3).toMillis());
+            assertThrows(SocketTimeoutException.class, in::read);
+            release.countDown();
+            server.awaitReady();
+            socket.setSoTimeout(TIMEOUT_MS);
+            String line = readLine(in);
+            while (line.equals("PING")) { // the server's keep-alive, when the start took its first 2 s
+                line = readLine(in);
+            }
+            assertEquals("PONG", line);
         } finally {
             release.countDown();
         }
