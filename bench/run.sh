@@ -9,7 +9,7 @@
 # JetStream (bench/JetStreamBench.java): JS_SYNC_N (20000) sync publishes and KV puts, JS_ASYNC_N (200000)
 # async ones, JS_GET_N (20000) KV gets, JS_REPEATS (3) timed runs (the median is reported); nats-server with
 # its defaults, JetKV twice (default durability, then sync_always: true from a config file). Several minutes more.
-# ONLY=core (core and start-up) or ONLY=js runs one part.
+# ONLY=core (core and start-up), ONLY=startup (start-up alone, with and without -js) or ONLY=js runs one part.
 # Only public tools: the jnats client (bench/*.java) and python3's socket module (bench/startup.py).
 set -euo pipefail
 
@@ -108,14 +108,14 @@ echo "== building JetKV if stale, compiling bench/*.java" >&2
 ensure_jetkv_built
 javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/Bench.java" "$bench/JetStreamBench.java"
 
-if [ "$only" != js ]; then
+if [ "$only" != js ] && [ "$only" != startup ]; then
   bench_args=(Bench "$pub_n" "$pubsub_n" "$requests" "$repeats")
   measure nats-server "$nats_server"
   ensure_jetkv_built
   measure jetkv "$root/jetkv"
 fi
 
-if [ "$only" != core ]; then
+if [ "$only" != core ] && [ "$only" != startup ]; then
   # Stores under $work; the summary names its filesystem, since on a tmpfs /tmp fsync would cost nothing.
   printf 'jetstream {\n  sync_always: true\n}\n' >"$work/sync_always.conf"
   bench_args=(JetStreamBench "$js_sync_n" "$js_async_n" "$js_get_n" "$js_repeats")
@@ -127,12 +127,17 @@ if [ "$only" != core ]; then
   grep -h 'Sync:' "$work/jetkv-js.log" "$work/jetkv-js-sync.log" >&2 || true
 fi
 
-# startup LABEL CMD...: median start-up times of CMD into $work/LABEL.startup ("accept_ms info_ms runs").
+# startup LABEL [--js] CMD...: median start-up times of CMD into $work/LABEL.startup ("accept_ms info_ms runs",
+# and with --js "js_ms" after them: until a $JS.API.INFO request is answered).
 startup() {
-  local label="$1"
+  local label="$1" js=()
   shift
+  if [ "$1" = --js ]; then
+    js=(--js)
+    shift
+  fi
   echo "$label:" >&2
-  python3 "$bench/startup.py" "$startup_runs" "$@" -a 127.0.0.1 -p '{port}' >"$work/$label.startup" &
+  python3 "$bench/startup.py" "${js[@]}" "$startup_runs" "$@" -a 127.0.0.1 -p '{port}' >"$work/$label.startup" &
   child_pid=$!
   wait "$child_pid"
   child_pid=""
@@ -143,8 +148,14 @@ if [ "$only" != js ]; then
   startup nats-server "$nats_server"
   ensure_jetkv_built
   startup jetkv "$root/jetkv"
+  # with JetStream on a new empty store directory each launch ({dir})
+  startup nats-server-js --js "$nats_server" -js -sd '{dir}'
+  ensure_jetkv_built
+  startup jetkv-js --js "$root/jetkv" -js -sd '{dir}'
   read -r nats_accept nats_info _ <"$work/nats-server.startup"
   read -r jetkv_accept jetkv_info _ <"$work/jetkv.startup"
+  read -r _ nats_js_info _ nats_js_ready <"$work/nats-server-js.startup"
+  read -r _ jetkv_js_info _ jetkv_js_ready <"$work/jetkv-js.startup"
 fi
 
 value() { awk -v s="$2" '$1 == s { print $2 }' "$work/$1.out"; }
@@ -163,22 +174,31 @@ git -C "$root" diff --quiet HEAD 2>/dev/null || rev="$rev + uncommitted changes"
 echo "jetkv:       $rev"
 echo "java:        $(java -version 2>&1 | head -n 1), jnats $(basename "$jnats" .jar | sed 's/^jnats-//')"
 if [ "$only" != js ]; then
-  echo "sizes:       pub $pub_n msgs, pub->sub $pubsub_n msgs, $requests requests, 128-byte payloads"
-  echo "             median of $repeats timed runs; start-up median of $startup_runs launches"
+  if [ "$only" != startup ]; then
+    echo "sizes:       pub $pub_n msgs, pub->sub $pubsub_n msgs, $requests requests, 128-byte payloads"
+    echo "             median of $repeats timed runs; start-up median of $startup_runs launches"
+  else
+    echo "start-up:    median of $startup_runs launches"
+  fi
+  echo "             start-up -js: a new empty store directory per launch; JS reply: \$JS.API.INFO answered"
   echo
   row "scenario" "nats-server" "JetKV" "JetKV/nats-server"
   printf '|%s|%s|%s|%s|\n' \
     "--------------------------------" "-----------------:" "-----------------:" "------------------:"
-  for scenario in "pub:publish only (msgs/s)" "pubsub:pub -> sub (msgs/s)" "reqrep:request/reply (req/s)"; do
-    key="${scenario%%:*}"
-    a="$(value nats-server "$key")"
-    b="$(value jetkv "$key")"
-    row "${scenario#*:}" "${a:-FAIL}" "${b:-FAIL}" "$(ratio "$a" "$b")"
-  done
+  if [ "$only" != startup ]; then
+    for scenario in "pub:publish only (msgs/s)" "pubsub:pub -> sub (msgs/s)" "reqrep:request/reply (req/s)"; do
+      key="${scenario%%:*}"
+      a="$(value nats-server "$key")"
+      b="$(value jetkv "$key")"
+      row "${scenario#*:}" "${a:-FAIL}" "${b:-FAIL}" "$(ratio "$a" "$b")"
+    done
+  fi
   row "start-up to accept (ms)" "$nats_accept" "$jetkv_accept" "$(ratio "$nats_accept" "$jetkv_accept")"
   row "start-up to INFO (ms)" "$nats_info" "$jetkv_info" "$(ratio "$nats_info" "$jetkv_info")"
+  row "start-up -js to INFO (ms)" "$nats_js_info" "$jetkv_js_info" "$(ratio "$nats_js_info" "$jetkv_js_info")"
+  row "start-up -js to JS reply (ms)" "$nats_js_ready" "$jetkv_js_ready" "$(ratio "$nats_js_ready" "$jetkv_js_ready")"
 fi
-if [ "$only" != core ]; then
+if [ "$only" != core ] && [ "$only" != startup ]; then
   echo
   echo "jetstream:   file storage on $(df -PT "$work" | awk 'NR == 2 { print $2 " (" $1 ")" }'), 128-byte payloads;"
   echo "             sync $js_sync_n, async $js_async_n (window 1024 acks), KV get $js_get_n;"

@@ -2,15 +2,11 @@ package io.jetkv.config;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
-import picocli.CommandLine;
-import picocli.CommandLine.Model.ArgSpec;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.ParseResult;
 
 /**
  * nats-server's command-line flags, parsed once by {@code Main} on the main thread into a {@link Launch}.
@@ -19,8 +15,7 @@ import picocli.CommandLine.ParseResult;
  * {@code -port}, {@code --port}), values come as {@code -p 4222} or {@code --port=4222}, and boolean flags
  * accept {@code =true}/{@code =false}. Short flags do not cluster: {@code -DV} is a flag of its own.
  *
- * <p>Precedence: defaults, then the {@code -c} file, then flags. The spec is built in code rather than
- * from annotations so that startup reflects over nothing.
+ * <p>Precedence: defaults, then the {@code -c} file, then flags.
  */
 public final class Flags {
 
@@ -42,8 +37,8 @@ public final class Flags {
     private static final String HELP = "-h";
     private static final String VERSION = "-v";
 
-    /** Printed for {@code -h}; laid out like nats-server's usage. */
-    public static final String USAGE = """
+    /** Printed for {@code -h}; laid out like nats-server's usage. Filled in only then: see {@link #usage}. */
+    private static final String USAGE = """
             Usage: jetkv [options]
 
             Server Options:
@@ -73,9 +68,17 @@ public final class Flags {
             Common Options:
                 -h, --help                       Show this message
                 -v, --version                    Show version
-            """.formatted(ServerConfig.DEFAULT_HOST, ServerConfig.DEFAULT_PORT, "1MB");
+            """;
 
     private Flags() {}
+
+    /**
+     * The usage text. Formatting at class initialisation would load {@link java.util.Formatter} and the
+     * locale data on every start, some 20 ms of the start-up that harnesses wait for.
+     */
+    public static String usage() {
+        return USAGE.formatted(ServerConfig.DEFAULT_HOST, ServerConfig.DEFAULT_PORT, "1MB");
+    }
 
     /** Parses {@code args}; config file variables resolve against the process environment. */
     public static Launch parse(String... args) throws ConfigException {
@@ -84,13 +87,13 @@ public final class Flags {
 
     /** Parses {@code args}; {@code env} resolves {@code $VAR}s in the config file. */
     public static Launch parse(Function<String, String> env, String... args) throws ConfigException {
-        ParseResult flags = parseArgs(args);
+        Parsed flags = parseArgs(args);
         // nats-server answers -v and -h before reading any file, so they work with a broken config.
         if (flags.matchedOptionValue(VERSION, false)) {
             return Launch.print(Launch.Action.VERSION, Version.VERSION_LINE + "\n");
         }
         if (flags.matchedOptionValue(HELP, false)) {
-            return Launch.print(Launch.Action.HELP, USAGE);
+            return Launch.print(Launch.Action.HELP, usage());
         }
 
         ServerConfig.Builder b = ServerConfig.builder();
@@ -109,7 +112,7 @@ public final class Flags {
         return Launch.run(config, warnings);
     }
 
-    private static void overlay(ParseResult flags, ServerConfig.Builder b) throws ConfigException {
+    private static void overlay(Parsed flags, ServerConfig.Builder b) throws ConfigException {
         if (flags.hasMatchedOption(HOST)) {
             b.host(flags.matchedOptionValue(HOST, ""));
         }
@@ -152,7 +155,7 @@ public final class Flags {
      * Flags replace the file's method of authentication: {@code --user/--pass} drop a file token,
      * {@code --auth} drops file users. Only one of {@code --user}/{@code --pass} fills in the file's single user.
      */
-    private static AuthConfig auth(ParseResult flags, AuthConfig file) throws ConfigException {
+    private static AuthConfig auth(Parsed flags, AuthConfig file) throws ConfigException {
         String user = flags.matchedOptionValue(USER, null);
         String pass = flags.matchedOptionValue(PASS, null);
         String token = flags.matchedOptionValue(AUTH, null);
@@ -180,66 +183,108 @@ public final class Flags {
                 file.timeout());
     }
 
-    // ---- picocli ----
+    // ---- parsing ----
 
-    private static ParseResult parseArgs(String[] args) throws ConfigException {
-        CommandSpec spec = CommandSpec.create().name("jetkv");
-        value(spec, "<host>", HOST, "--addr", "--net");
-        value(spec, "<port>", PORT, "--port");
-        value(spec, "<server_name>", NAME, "--name", "--server_name");
-        value(spec, "<port>", HTTP_PORT, "--http_port");
-        value(spec, "<file>", CONFIG, "--config");
-        value(spec, "<size>", MAX_PAYLOAD);
-        value(spec, "<file>", LOG, "--log");
-        flag(spec, DEBUG, "--debug");
-        flag(spec, TRACE, "--trace");
-        flag(spec, DEBUG_TRACE);
-        flag(spec, JETSTREAM, "--jetstream");
-        value(spec, "<dir>", STORE_DIR, "--store_dir");
-        value(spec, "<user>", USER);
-        value(spec, "<password>", PASS);
-        value(spec, "<token>", AUTH);
-        flag(spec, HELP, "--help");
-        flag(spec, VERSION, "--version");
+    /** The flags given, by canonical name ({@link #PORT}, ...); the last repeat wins. */
+    private record Parsed(Map<String, String> values) {
+        boolean hasMatchedOption(String flag) {
+            return values.containsKey(flag);
+        }
 
-        CommandLine cl = new CommandLine(spec);
-        cl.setPosixClusteredShortOptionsAllowed(false);
-        cl.setOverwrittenOptionsAllowed(true); // last one wins, as with Go's flag package
-        cl.setExpandAtFiles(false);
-        try {
-            return cl.parseArgs(args);
-        } catch (CommandLine.UnmatchedArgumentException e) {
-            String arg = e.getUnmatched().isEmpty() ? "?" : e.getUnmatched().get(0);
-            throw new ConfigException(arg.startsWith("-")
-                    ? "flag provided but not defined: " + arg + " (see jetkv --help)"
-                    : "unexpected argument: " + arg + " (see jetkv --help)");
-        } catch (CommandLine.MissingParameterException e) {
-            List<ArgSpec> missing = e.getMissing();
-            String name = missing.isEmpty() || !(missing.get(0) instanceof OptionSpec o) ? "?" : o.shortestName();
-            throw new ConfigException("flag needs an argument: " + name);
-        } catch (CommandLine.ParameterException e) {
-            throw new ConfigException(e.getMessage());
+        String matchedOptionValue(String flag, String absent) {
+            return values.getOrDefault(flag, absent);
+        }
+
+        boolean matchedOptionValue(String flag, boolean absent) {
+            String v = values.get(flag);
+            return v == null ? absent : Boolean.parseBoolean(v);
         }
     }
 
-    private static void value(CommandSpec spec, String label, String... names) {
-        spec.addOption(OptionSpec.builder(bothDashes(names)).type(String.class).arity("1").paramLabel(label).build());
+    /** Every spelling without its dashes, to the canonical name; booleans apart. */
+    private static final Map<String, String> VALUE_FLAGS = new HashMap<>();
+    private static final Map<String, String> BOOLEAN_FLAGS = new HashMap<>();
+
+    static {
+        names(VALUE_FLAGS, HOST, "--addr", "--net");
+        names(VALUE_FLAGS, PORT, "--port");
+        names(VALUE_FLAGS, NAME, "--name", "--server_name");
+        names(VALUE_FLAGS, HTTP_PORT, "--http_port");
+        names(VALUE_FLAGS, CONFIG, "--config");
+        names(VALUE_FLAGS, MAX_PAYLOAD);
+        names(VALUE_FLAGS, LOG, "--log");
+        names(BOOLEAN_FLAGS, DEBUG, "--debug");
+        names(BOOLEAN_FLAGS, TRACE, "--trace");
+        names(BOOLEAN_FLAGS, DEBUG_TRACE);
+        names(BOOLEAN_FLAGS, JETSTREAM, "--jetstream");
+        names(VALUE_FLAGS, STORE_DIR, "--store_dir");
+        names(VALUE_FLAGS, USER);
+        names(VALUE_FLAGS, PASS);
+        names(VALUE_FLAGS, AUTH);
+        names(BOOLEAN_FLAGS, HELP, "--help");
+        names(BOOLEAN_FLAGS, VERSION, "--version");
     }
 
-    private static void flag(CommandSpec spec, String... names) {
-        spec.addOption(OptionSpec.builder(bothDashes(names)).type(boolean.class).arity("0..1").build());
-    }
-
-    /** Go's flag package treats {@code -name} and {@code --name} alike; register both spellings. */
-    private static String[] bothDashes(String... names) {
-        Set<String> all = new LinkedHashSet<>();
-        for (String n : names) {
-            String bare = n.replaceFirst("^--?", "");
-            all.add(n);
-            all.add("-" + bare);
-            all.add("--" + bare);
+    private static void names(Map<String, String> into, String canonical, String... aliases) {
+        into.put(bare(canonical), canonical);
+        for (String a : aliases) {
+            into.put(bare(a), canonical);
         }
-        return all.toArray(new String[0]);
+    }
+
+    private static String bare(String flag) {
+        return flag.startsWith("--") ? flag.substring(2) : flag.substring(1);
+    }
+
+    /**
+     * Go's flag rules, by hand rather than with a library: the server's start-up time counts, and a parser
+     * library's classes cost about 0.1 s there. One or two dashes, {@code name=value} or {@code name value},
+     * booleans with an optional {@code =true}/{@code =false} (or a following {@code true}/{@code false}), no
+     * clustering of short flags, no positional arguments.
+     */
+    private static Parsed parseArgs(String[] args) throws ConfigException {
+        Map<String, String> values = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("-") || arg.equals("-") || arg.equals("--")) {
+                String stray = arg.equals("--") ? (i + 1 < args.length ? args[i + 1] : null) : arg;
+                if (stray == null) {
+                    break;
+                }
+                throw new ConfigException("unexpected argument: " + stray + " (see jetkv --help)");
+            }
+            String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
+            int eq = body.indexOf('=');
+            String name = eq < 0 ? body : body.substring(0, eq);
+            String inline = eq < 0 ? null : body.substring(eq + 1);
+            String canonical = VALUE_FLAGS.get(name);
+            if (canonical != null) {
+                if (inline == null) {
+                    if (i + 1 >= args.length) {
+                        throw new ConfigException("flag needs an argument: " + canonical);
+                    }
+                    inline = args[++i];
+                }
+                values.put(canonical, inline);
+                continue;
+            }
+            canonical = BOOLEAN_FLAGS.get(name);
+            if (canonical == null) {
+                throw new ConfigException("flag provided but not defined: " + arg + " (see jetkv --help)");
+            }
+            if (inline == null && i + 1 < args.length && isBoolean(args[i + 1])) {
+                inline = args[++i];
+            }
+            if (inline != null && !isBoolean(inline)) {
+                throw new ConfigException("invalid boolean value \"" + inline + "\" for flag " + canonical);
+            }
+            values.put(canonical, inline == null ? "true" : inline.toLowerCase(Locale.ROOT));
+        }
+        return new Parsed(values);
+    }
+
+    private static boolean isBoolean(String v) {
+        return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false");
     }
 
     // ---- values ----

@@ -133,6 +133,20 @@ class FlagsTest {
     }
 
     @Test
+    void booleanFlagsTakeAFollowingTrueOrFalse() throws Exception {
+        assertFalse(run("-js", "false", "-p", "1").jetstream().enabled());
+        assertTrue(run("-js", "TRUE").jetstream().enabled());
+        assertEquals("invalid boolean value \"yes\" for flag -js", error("-js=yes"));
+        assertEquals("unexpected argument: yes (see jetkv --help)", error("-js", "yes"));
+    }
+
+    @Test
+    void argumentsAfterDoubleDashAreStray() throws Exception {
+        assertEquals("unexpected argument: foo (see jetkv --help)", error("-js", "--", "foo"));
+        assertTrue(run("-js", "--").jetstream().enabled());
+    }
+
+    @Test
     void loggingFlags() throws Exception {
         assertEquals(new LogConfig(true, false, null), run("-D").log());
         assertEquals(new LogConfig(true, false, null), run("--debug").log());

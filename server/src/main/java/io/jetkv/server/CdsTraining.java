@@ -23,6 +23,8 @@ public final class CdsTraining {
     private CdsTraining() {}
 
     public static void main(String[] args) throws Exception {
+        // as Main sets it, so that the archive holds what a real start loads and not Netty's JFR events
+        System.setProperty("io.netty.jfr.enabled", "false");
         Flags.parse("-js", "-p", "-1", "-a", "127.0.0.1");
         Path dir = Files.createTempDirectory("jetkv-cds");
         ServerConfig config = ServerConfig.defaults().withHost("127.0.0.1").withPort(0)

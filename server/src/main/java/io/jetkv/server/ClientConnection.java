@@ -68,6 +68,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private long rttPingNanos;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> authTimer;
+    /** Not read until the server is ready ({@link NatsServer#bind}); the auth timeout starts when reading does. */
+    private boolean held;
     // the decoder hands over the same String while a publisher repeats a subject: encode it once
     private String lastPubSubject;
     private byte[] lastPubSubjectBytes;
@@ -119,11 +121,41 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             if (decoder != null) {
                 decoder.requireConnect(true);
             }
-            authTimer = loop.schedule(this::authTimeout, config.auth().timeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (!held) {
+                startAuthTimer();
+            }
         } else {
             authenticated = true;
         }
         outbox.flush();
+    }
+
+    /** Event loop, before {@link #channelActive}: the server is not ready, the channel is not read yet. */
+    void held() {
+        held = true;
+    }
+
+    /**
+     * Any thread, once the server is ready: the channel is read from now on, and a client that must
+     * authenticate gets its whole auth timeout from here, since it could not be heard before.
+     */
+    void endHold(Channel ch) {
+        // queued behind the channel's registration (which set it up and sent INFO), so channelActive has run
+        ch.eventLoop().execute(() -> {
+            held = false;
+            if (closing || !ch.isActive()) {
+                return;
+            }
+            if (server.authenticator().required() && !connectReceived && authTimer == null && channel != null) {
+                startAuthTimer();
+            }
+            ch.config().setAutoRead(true);
+        });
+    }
+
+    private void startAuthTimer() {
+        authTimer = channel.eventLoop().schedule(this::authTimeout, config.auth().timeout().toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -20,7 +20,9 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,8 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running JetKV server: the Netty bootstrap, the subscription index and router, and JetStream when
- * enabled. Embeddable: {@link #start} returns once the listener is bound, and {@link #port()} tells the
- * bound port (pass port 0 for an ephemeral one in tests).
+ * enabled. Embeddable: {@link #start} returns once the listener is bound and JetStream is up, and
+ * {@link #port()} tells the bound port (pass port 0 for an ephemeral one in tests).
  *
  * <p>Threading: start and close on any one thread; everything else runs on Netty's event loops.
  */
@@ -47,8 +49,15 @@ public final class NatsServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final JetStreamHost jetstream;
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    /** Connections accepted before {@link #ready}, not read yet; guarded by this. */
+    private final List<Held> waiting = new ArrayList<>();
+    /** Guarded by this. */
+    private boolean isReady;
     private Channel listener;
     private int port;
+
+    private record Held(Channel channel, ClientConnection client) {}
 
     private NatsServer(ServerConfig config, JetStreamHost jetstream, Router router) {
         this.config = config;
@@ -64,37 +73,118 @@ public final class NatsServer implements AutoCloseable {
         this.info = new ServerInfo(config, serverId);
     }
 
-    /** Starts a server and returns once it accepts connections. */
+    /**
+     * Starts a server and returns once it is ready: listening, and JetStream (when enabled) up. Clients may
+     * connect before that (see {@link #bind}); a JetStream failure closes the server and is thrown here.
+     */
     public static NatsServer start(ServerConfig config) throws InterruptedException {
+        NatsServer server = bind(config, () -> {});
+        server.awaitReady();
+        return server;
+    }
+
+    /**
+     * Starts a server and returns as soon as it listens, with JetStream (when enabled) still starting on
+     * another thread: harnesses start a server per test and give it a fraction of a second to accept. A
+     * connection accepted before JetStream is ready gets its INFO at once, but the server reads nothing from
+     * it until JetStream is ready, so its {@code $JS.API} requests and stream publishes are handled in order
+     * against the restored streams (nats-server itself only listens once JetStream is up, so a client never
+     * sees the difference, only a slower first reply). The wait is bounded by the socket buffers: a client
+     * that writes more is held back by TCP.
+     *
+     * @param beforeJetStream runs on the JetStream start-up thread before storage opens (tests make it slow)
+     */
+    static NatsServer bind(ServerConfig config, Runnable beforeJetStream) throws InterruptedException {
         LOG.info("Starting jetkv-server");
         LOG.info("  Version:  {}", ServerInfo.VERSION);
         Router router = new Router(new SubjectIndex());
         JetStreamHost jetstream = new JetStreamHost(config.jetstream(), router);
-        // Start-up time matters (test harnesses start a server per test): JetStream opens RocksDB on another
-        // thread while Netty loads here; clients are accepted only once both are ready.
-        CompletableFuture<Void> jsReady = config.jetstream().enabled()
-                ? CompletableFuture.runAsync(jetstream::start, r -> new Thread(r, "js-start").start())
-                : CompletableFuture.completedFuture(null);
-        NatsServer server;
-        try {
-            server = new NatsServer(config, jetstream, router);
-        } catch (RuntimeException e) {
-            jsReady.handle((v, t) -> null).join();
-            jetstream.close();
-            throw e;
+        if (config.jetstream().enabled()) {
+            jetstream.prepareStoreDir();
         }
+        NatsServer server = new NatsServer(config, jetstream, router);
         try {
-            jsReady.join();
-            server.bind();
-            warmUp();
-        } catch (CompletionException e) {
-            server.close();
-            throw e.getCause() instanceof RuntimeException re ? re : e;
+            server.bindListener();
         } catch (RuntimeException | InterruptedException e) {
             server.close();
             throw e;
         }
+        if (config.jetstream().enabled()) {
+            Thread t = new Thread(() -> {
+                try {
+                    beforeJetStream.run();
+                    jetstream.start();
+                    server.markReady(null);
+                } catch (Throwable e) {
+                    server.markReady(e);
+                }
+            }, "js-start");
+            t.setDaemon(true);
+            t.start();
+        } else {
+            server.markReady(null);
+        }
+        warmUp();
         return server;
+    }
+
+    /**
+     * Waits until JetStream (when enabled) is up. On a JetStream failure the server is closed and the failure
+     * thrown.
+     */
+    public void awaitReady() throws InterruptedException {
+        try {
+            ready.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            close();
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+
+    /** Completes {@link #ready} and lets the connections held since the bind be read. */
+    private void markReady(Throwable failure) {
+        List<Held> held;
+        synchronized (this) {
+            isReady = true;
+            held = new ArrayList<>(waiting);
+            waiting.clear();
+        }
+        if (failure != null) {
+            LOG.error("JetStream could not start: {}", failure.toString());
+            ready.completeExceptionally(failure);
+            return; // awaitReady closes the server and with it the held connections
+        }
+        for (Held h : held) {
+            try {
+                h.client().endHold(h.channel());
+            } catch (RejectedExecutionException e) {
+                // the server is closing: its loops, and the held connections with them, are going away
+            }
+        }
+        LOG.info("Server is ready");
+        ready.complete(null);
+    }
+
+    /**
+     * Event loop of {@code ch}, when the connection is set up: until the server is ready the channel is not
+     * read (its INFO still goes out) and {@code client} is told so; {@link ClientConnection#endHold} ends it.
+     */
+    private void holdUntilReady(Channel ch, ClientConnection client) {
+        synchronized (this) {
+            if (isReady) {
+                return;
+            }
+            ch.config().setAutoRead(false);
+            client.held();
+            waiting.add(new Held(ch, client));
+        }
     }
 
     /**
@@ -114,7 +204,7 @@ public final class NatsServer implements AutoCloseable {
         t.start();
     }
 
-    private void bind() throws InterruptedException {
+    private void bindListener() throws InterruptedException {
         LOG.info("  ID:       {}", serverId);
         Class<? extends ServerChannel> channelType =
                 Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -131,6 +221,7 @@ public final class NatsServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         // the decoder calls the connection directly; it stays in the pipeline for channel events
                         ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
+                        holdUntilReady(ch, client);
                         ch.pipeline()
                                 .addLast("decoder",
                                         new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))
@@ -141,7 +232,6 @@ public final class NatsServer implements AutoCloseable {
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         info.setPort(port);
         LOG.info("Listening for client connections on {}:{}", config.host(), port);
-        LOG.info("Server is ready");
     }
 
     /** The bound client port. */

@@ -2,7 +2,7 @@ package io.jetkv.server;
 
 import io.jetkv.config.ServerConfig;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The {@code INFO} line sent first on every connection. The shared part is built once; each connection
@@ -26,7 +26,8 @@ final class ServerInfo {
 
     /** A 56-character upper-case base32 id starting with N, shaped like nats-server's. */
     static String newServerId() {
-        SecureRandom r = new SecureRandom();
+        // unique, not secret: SecureRandom's first use loads the security providers (tens of ms of start-up)
+        ThreadLocalRandom r = ThreadLocalRandom.current();
         StringBuilder sb = new StringBuilder(56).append('N');
         for (int i = 1; i < 56; i++) {
             sb.append(BASE32[r.nextInt(32)]);
