@@ -146,7 +146,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             if (closing || !ch.isActive()) {
                 return;
             }
-            if (server.authenticator().required() && !connectReceived && authTimer == null && channel != null) {
+            if (server.authenticator().required() && !authenticated && authTimer == null && channel != null) {
                 startAuthTimer();
             }
             ch.config().setAutoRead(true);
