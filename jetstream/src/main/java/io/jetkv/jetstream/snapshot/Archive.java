@@ -3,6 +3,7 @@ package io.jetkv.jetstream.snapshot;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.store.StreamStore;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -11,16 +12,32 @@ import java.util.List;
  *
  * <p>Restore thread only.
  */
-interface Archive {
+abstract class Archive {
+    private final ObjectNode config;
+    private final long created;
+    /** Filled by {@link #fill}. */
+    protected final List<ObjectNode> consumers = new ArrayList<>();
+
+    Archive(ObjectNode config, long created) {
+        this.config = config;
+        this.created = created;
+    }
+
     /** The stream configuration saved in the archive. */
-    ObjectNode config();
+    final ObjectNode config() {
+        return config;
+    }
 
     /** The stream's creation time saved in the archive, epoch nanos, or 0. */
-    long created();
+    final long created() {
+        return created;
+    }
 
     /** Reads the rest of the archive, writing its messages into {@code store}. */
-    void fill(StreamStore store) throws IOException;
+    abstract void fill(StreamStore store) throws IOException;
 
     /** The durable consumers, after {@link #fill}: entries for {@code ConsumerManager.importConsumer}. */
-    List<ObjectNode> consumers();
+    final List<ObjectNode> consumers() {
+        return consumers;
+    }
 }

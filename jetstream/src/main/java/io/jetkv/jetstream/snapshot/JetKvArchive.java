@@ -125,26 +125,9 @@ final class JetKvArchive {
         }
         long created = JsJson.getLong(m, "created", 0);
         ObjectNode positions = JsJson.getObject(m, "positions");
-        return new Archive() {
-            private final List<ObjectNode> consumers = new ArrayList<>();
-
+        return new Archive(config, created) {
             @Override
-            public ObjectNode config() {
-                return config;
-            }
-
-            @Override
-            public long created() {
-                return created;
-            }
-
-            @Override
-            public List<ObjectNode> consumers() {
-                return consumers;
-            }
-
-            @Override
-            public void fill(StreamStore store) throws IOException {
+            void fill(StreamStore store) throws IOException {
                 MessageSink sink = new MessageSink(store);
                 ObjectNode end = null;
                 for (TarReader.Entry e = tar.next(); e != null; e = tar.next()) {

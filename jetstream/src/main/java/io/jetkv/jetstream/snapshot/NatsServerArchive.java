@@ -65,27 +65,10 @@ final class NatsServerArchive {
     static Archive reader(TarReader.Entry meta, TarReader tar) throws IOException {
         ObjectNode config = parse(meta);
         long created = time(config.remove("Created"));
-        return new Archive() {
+        return new Archive(config, created) {
             private final Map<String, ConsumerParts> parts = new TreeMap<>();
-            private final List<ObjectNode> consumers = new ArrayList<>();
-
             @Override
-            public ObjectNode config() {
-                return config;
-            }
-
-            @Override
-            public long created() {
-                return created;
-            }
-
-            @Override
-            public List<ObjectNode> consumers() {
-                return consumers;
-            }
-
-            @Override
-            public void fill(StreamStore store) throws IOException {
+            void fill(StreamStore store) throws IOException {
                 MessageSink sink = new MessageSink(store);
                 Map<String, Index> indexes = new TreeMap<>();
                 long lastSeq = 0;
