@@ -46,6 +46,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private Channel channel;
     private Outbox outbox;
     private String peer = "?";
+    private String clientIp = "";
+    /** Sent {@code "protocol":1}: gets INFO again when the cluster's topology changes. */
+    private volatile boolean asyncInfo;
     private boolean connectReceived;
     private boolean authenticated;
     private boolean verbose = true;
@@ -93,6 +96,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         String ip = remote == null ? "" : remote.getAddress().getHostAddress();
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
+        clientIp = ip;
         LOG.debug("{} - cid:{} - Client connection created", peer, cid);
         outbox.appendRaw(server.infoLine(cid, ip));
         if (!server.admit()) {
@@ -248,6 +252,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         echo = opts.echo();
         headers = opts.headers();
         noResponders = opts.noResponders();
+        asyncInfo = opts.protocol() >= 1;
         if (verbose) {
             outbox.appendRaw(OK);
         }
@@ -342,6 +347,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         if (verbose) {
             outbox.appendRaw(OK);
+        }
+    }
+
+    /** Sends the current INFO again (cluster topology changed); any thread. */
+    void sendAsyncInfo() {
+        if (asyncInfo && outbox != null) {
+            outbox.appendRaw(server.infoLine(cid, clientIp));
+            outbox.flushFrom(null);
         }
     }
 

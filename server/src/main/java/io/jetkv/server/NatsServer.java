@@ -47,6 +47,9 @@ public final class NatsServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final JetStreamHost jetstream;
+    /** Routes to other servers; null when this server runs alone. */
+    private final Cluster cluster;
+    private final java.util.Set<ClientConnection> clients = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Channel listener;
     private int port;
 
@@ -62,6 +65,10 @@ public final class NatsServer implements AutoCloseable {
         this.workers = new MultiThreadIoEventLoopGroup(
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("nats-io"), io);
         this.info = new ServerInfo(config, serverId);
+        this.cluster = config.cluster().enabled() ? new Cluster(this, boss, workers) : null;
+        if (cluster != null) {
+            router.index().setInterestListener(cluster);
+        }
     }
 
     /** Starts a server and returns once it accepts connections. */
@@ -130,6 +137,7 @@ public final class NatsServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         // the decoder calls the connection directly; it stays in the pipeline for channel events
                         ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
+                        clients.add(client);
                         ch.pipeline()
                                 .addLast("decoder",
                                         new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))
@@ -140,6 +148,9 @@ public final class NatsServer implements AutoCloseable {
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         info.setPort(port);
         LOG.info("Listening for client connections on {}:{}", config.host(), port);
+        if (cluster != null) {
+            cluster.start(port);
+        }
         LOG.info("Server is ready");
     }
 
@@ -155,6 +166,24 @@ public final class NatsServer implements AutoCloseable {
 
     public String serverId() {
         return serverId;
+    }
+
+    /** The bound route port, or 0 when this server is not in a cluster. */
+    public int routePort() {
+        return cluster == null ? 0 : cluster.routePort();
+    }
+
+    /** Routes currently up (one per peer server); 0 when not in a cluster. */
+    public int routeCount() {
+        return cluster == null ? 0 : cluster.routeCount();
+    }
+
+    ServerInfo info() {
+        return info;
+    }
+
+    void forEachClient(java.util.function.Consumer<ClientConnection> action) {
+        clients.forEach(action);
     }
 
     ServerConfig config() {
@@ -182,6 +211,7 @@ public final class NatsServer implements AutoCloseable {
     }
 
     void release(ClientConnection c) {
+        clients.remove(c);
         connections.decrementAndGet();
     }
 
@@ -191,6 +221,9 @@ public final class NatsServer implements AutoCloseable {
         LOG.info("Initiating Shutdown...");
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (cluster != null) {
+            cluster.close();
         }
         // JetStream first: its writers drain and send their last acks while the event loops still run
         jetstream.close();
