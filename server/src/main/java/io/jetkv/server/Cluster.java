@@ -58,6 +58,9 @@ final class Cluster implements SubjectIndex.InterestListener {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final AtomicLong nextRid = new AtomicLong();
+    /** Every route channel, closed explicitly on shutdown. */
+    private final io.netty.channel.group.ChannelGroup channels =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private volatile String name;
     private volatile boolean dynamicName;
     private Channel listener;
@@ -67,7 +70,6 @@ final class Cluster implements SubjectIndex.InterestListener {
 
     // guarded by this
     private final Map<String, RouteConnection> routes = new HashMap<>();
-    private final Set<RouteConnection> all = new HashSet<>();
     private final Map<String, Integer> plainInterest = new HashMap<>();
     private final Map<String, Integer> queueInterest = new HashMap<>();
     private final Map<String, Integer> clientUrlRefs = new LinkedHashMap<>();
@@ -287,11 +289,14 @@ final class Cluster implements SubjectIndex.InterestListener {
     void closed(RouteConnection rc, boolean registered) {
         boolean redial;
         synchronized (this) {
-            all.remove(rc);
             if (rc.remoteId != null && routes.get(rc.remoteId) == rc) {
                 routes.remove(rc.remoteId);
                 unrefClientUrls(rc.remoteClientUrls);
-                refreshClientInfo(true);
+                // not while shutting down: our clients would learn a pool without the servers they must fail
+                // over to (jnats and nats.go drop discovered URLs an INFO no longer lists)
+                if (!closed) {
+                    refreshClientInfo(true);
+                }
                 LOG.info("{} - rid:{} - Route connection to {} closed", rc.peer(), rc.rid(), rc.remoteName);
             }
             redial = !closed && !rc.duplicate && rc.url != null && !selfUrls.contains(key(rc.url))
@@ -385,13 +390,11 @@ final class Cluster implements SubjectIndex.InterestListener {
             protected void initChannel(SocketChannel ch) {
                 RouteConnection rc = new RouteConnection(Cluster.this, server.router(), nextRid.incrementAndGet(),
                         url, explicit);
-                synchronized (Cluster.this) {
-                    if (closed) {
-                        ch.close();
-                        return;
-                    }
-                    all.add(rc);
+                if (closed) {
+                    ch.close();
+                    return;
                 }
+                channels.add(ch);
                 // RMSG lines carry queue names; payloads are bounded by what one route may have pending
                 int maxLine = Math.max(config.maxControlLine(), 64 * 1024);
                 int maxMsg = (int) Math.min(Integer.MAX_VALUE - 1024, Math.max(config.maxPending(), config.maxPayload()));
@@ -551,17 +554,13 @@ final class Cluster implements SubjectIndex.InterestListener {
     // ---- shutdown ----
 
     void close() {
-        List<RouteConnection> open;
         synchronized (this) {
             closed = true;
-            open = new ArrayList<>(all);
         }
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
-        for (RouteConnection rc : open) {
-            rc.closeFromAnyThread();
-        }
+        channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     }
 
     private static String key(URI url) {

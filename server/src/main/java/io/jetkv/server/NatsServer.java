@@ -50,6 +50,9 @@ public final class NatsServer implements AutoCloseable {
     /** Routes to other servers; null when this server runs alone. */
     private final Cluster cluster;
     private final java.util.Set<ClientConnection> clients = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Every client channel, closed explicitly on shutdown: a terminating event loop may leave them open. */
+    private final io.netty.channel.group.ChannelGroup clientChannels =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private Channel listener;
     private int port;
 
@@ -138,6 +141,7 @@ public final class NatsServer implements AutoCloseable {
                         // the decoder calls the connection directly; it stays in the pipeline for channel events
                         ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
                         clients.add(client);
+                        clientChannels.add(ch);
                         ch.pipeline()
                                 .addLast("decoder",
                                         new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))
@@ -227,6 +231,7 @@ public final class NatsServer implements AutoCloseable {
         }
         // JetStream first: its writers drain and send their last acks while the event loops still run
         jetstream.close();
+        clientChannels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         LOG.info("Server Exiting..");

@@ -353,7 +353,12 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     private void slowRoute() {
         LOG.warn("{} - rid:{} - Slow Consumer Detected on route: pending bytes over {}", peer, rid,
                 cluster.maxPending());
-        channel.eventLoop().execute(this::close);
+        channel.eventLoop().execute(() -> {
+            // nothing more can be written to a peer that does not read: close at once
+            closing = true;
+            cancelTimers();
+            channel.close();
+        });
     }
 
     private void sendErr(String text) {
@@ -370,6 +375,10 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         cancelTimers();
         outbox.flush();
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        // a peer that stopped reading never lets that write complete
+        channel.eventLoop().schedule(() -> {
+            channel.close();
+        }, 2, TimeUnit.SECONDS);
     }
 
     private void cancelTimers() {

@@ -270,8 +270,10 @@ class ClusterIT {
     void clientsLearnTheClusterAndFailOver() throws Exception {
         List<NatsServer> nodes = startThree(cluster("F"));
         CountDownLatch reconnected = new CountDownLatch(1);
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
         Options opts = Options.builder().server(nodes.get(0).clientUrl()).reconnectWait(Duration.ofMillis(100))
                 .connectionListener((conn, type) -> {
+                    events.add(type + " " + conn.getServers());
                     if (type == ConnectionListener.Events.RECONNECTED) {
                         reconnected.countDown();
                     }
@@ -288,9 +290,18 @@ class ClusterIT {
         assertNotNull(sub.nextMessage(Duration.ofSeconds(5)));
 
         nodes.get(0).close();
-        assertTrue(reconnected.await(10, TimeUnit.SECONDS), "jnats reconnected to another node");
+        assertTrue(reconnected.await(10, TimeUnit.SECONDS), "jnats reconnected to another node: " + events);
         assertFalse(moving.getConnectedUrl().endsWith(":" + nodes.get(0).port()));
-        awaitInterest(moving, c);
+        // jnats may still be settling its new connection (re-sent subscriptions, a flush in flight): probe until
+        // the new node has announced the subscription to C
+        await(() -> {
+            try {
+                awaitInterest(moving, c);
+                return true;
+            } catch (Throwable e) {
+                return false;
+            }
+        }, "subscription re-announced after failover " + events);
         c.publish("fo", bytes("after"));
         Message m = sub.nextMessage(Duration.ofSeconds(5));
         assertNotNull(m, "the subscription keeps receiving after failover");
@@ -316,7 +327,146 @@ class ClusterIT {
             assertTrue(all.contains("\"auth_required\":true"), all);
             assertTrue(all.endsWith("-ERR 'Authorization Violation'\r\n"), all);
         }
+        // A never takes C in (C itself sees A's INFO before the -ERR, as a nats-server solicitor would)
         assertEquals(1, a.routeCount());
-        assertEquals(0, c.routeCount());
+    }
+
+    /** A raw socket speaking the route protocol as server {@code id}; returns what the server sent first. */
+    private static java.net.Socket rawRoute(NatsServer s, String id) throws Exception {
+        java.net.Socket raw = new java.net.Socket("127.0.0.1", s.routePort());
+        raw.setSoTimeout(5000);
+        raw.getOutputStream().write(bytes("CONNECT {\"echo\":true,\"verbose\":false,\"pedantic\":false,"
+                + "\"headers\":true,\"name\":\"" + id + "\",\"cluster\":\"R\"}\r\nINFO {\"server_id\":\"" + id
+                + "\",\"server_name\":\"raw\",\"proto\":2,\"host\":\"127.0.0.1\",\"port\":1,\"headers\":true,"
+                + "\"cluster\":\"R\",\"connect_urls\":[\"127.0.0.1:9\"]} \r\n"));
+        return raw;
+    }
+
+    private static String readLine(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder();
+        int c;
+        while ((c = in.read()) >= 0) {
+            sb.append((char) c);
+            if (c == '\n') {
+                break;
+            }
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void rawRouteTranscriptAndDuplicateRoute() throws Exception {
+        NatsServer a = start(node("A", cluster("R")));
+        Connection client = connect(a);
+        client.subscribe("local.sub");
+        client.subscribe("q.sub", "grp");
+        client.flush(Duration.ofSeconds(2));
+        try (java.net.Socket raw = rawRoute(a, "NRAWPEER1")) {
+            java.io.InputStream in = raw.getInputStream();
+            String info = readLine(in);
+            assertTrue(info.startsWith("INFO {\"server_id\":\"" + a.serverId() + "\""), info);
+            assertTrue(info.contains("\"proto\":2") && info.contains("\"cluster\":\"R\"")
+                    && info.contains("\"connect_urls\":[\"127.0.0.1:" + a.port() + "\"]"), info);
+            assertTrue(info.endsWith("} \r\n"), info);
+            // then all current interest, per subject and queue group with its weight
+            java.util.Set<String> interest = new java.util.HashSet<>(List.of(readLine(in), readLine(in)));
+            assertEquals(java.util.Set.of("RS+ $G local.sub\r\n", "RS+ $G q.sub grp 1\r\n"), interest);
+            await(() -> a.routeCount() == 1, "raw peer registered");
+            // the client now sees the raw peer's client URL
+            await(() -> client.getServers().stream().anyMatch(u -> u.contains(":9")), "async INFO " + client.getServers());
+
+            // a second route from the same server id is dropped without a word; the first one stays
+            try (java.net.Socket dup = rawRoute(a, "NRAWPEER1")) {
+                java.io.InputStream din = dup.getInputStream();
+                assertTrue(readLine(din).startsWith("INFO "));
+                byte[] rest = din.readAllBytes(); // until the server closes it
+                String restText = new String(rest, StandardCharsets.UTF_8);
+                assertFalse(restText.contains("RMSG") || restText.contains("-ERR"), restText);
+            }
+            assertEquals(1, a.routeCount());
+
+            // interest from the peer, then messages in the route forms nats-server uses
+            java.io.OutputStream out = raw.getOutputStream();
+            out.write(bytes("RS+ $G to.peer\r\nRS+ $G to.peer.q workers 3\r\nPING\r\n"));
+            assertEquals("PONG\r\n", readLine(in));
+            client.publish("to.peer", bytes("hi"));
+            io.nats.client.impl.Headers h = new io.nats.client.impl.Headers().add("A", "B");
+            client.publish("to.peer", "rep.ly", h, bytes("yo"));
+            client.publish("to.peer.q", "r2", bytes("q1"));
+            client.publish("to.peer.q", bytes("q2"));
+            client.flush(Duration.ofSeconds(2));
+            assertEquals("RMSG $G to.peer 2\r\n", readLine(in));
+            assertEquals("hi\r\n", readLine(in));
+            // jnats writes "A:B" (no space): 17 header bytes
+            assertEquals("HMSG $G to.peer rep.ly 17 19\r\n", readLine(in));
+            assertEquals("NATS/1.0\r\n", readLine(in));
+            assertEquals("A:B\r\n", readLine(in));
+            assertEquals("\r\n", readLine(in));
+            assertEquals("yo\r\n", readLine(in));
+            assertEquals("RMSG $G to.peer.q + r2 workers 2\r\n", readLine(in));
+            assertEquals("q1\r\n", readLine(in));
+            assertEquals("RMSG $G to.peer.q | workers 2\r\n", readLine(in));
+            assertEquals("q2\r\n", readLine(in));
+
+            // messages from the peer reach local subscribers: plain ones always, queue members only when named
+            Subscription plain = client.subscribe("from.peer");
+            Subscription member = client.subscribe("from.peer", "g");
+            client.flush(Duration.ofSeconds(2));
+            assertEquals("RS+ $G from.peer\r\n", readLine(in));
+            assertEquals("RS+ $G from.peer g 1\r\n", readLine(in));
+            out.write(bytes("RMSG $G from.peer 1\r\na\r\nRMSG $G from.peer | g 1\r\nb\r\n"
+                    + "RMSG $OTHER from.peer 1\r\nc\r\nPING\r\n"));
+            assertEquals("PONG\r\n", readLine(in));
+            assertEquals("a", new String(plain.nextMessage(Duration.ofSeconds(2)).getData(), StandardCharsets.UTF_8));
+            assertEquals("b", new String(plain.nextMessage(Duration.ofSeconds(2)).getData(), StandardCharsets.UTF_8));
+            assertEquals("b", new String(member.nextMessage(Duration.ofSeconds(2)).getData(), StandardCharsets.UTF_8));
+            assertNull(plain.nextMessage(Duration.ofMillis(50)), "other accounts are not ours");
+            assertNull(member.nextMessage(Duration.ofMillis(50)));
+
+            // the route's interest leaves with it
+            assertFalse(noResponders(client, "to.peer"));
+        }
+        await(() -> a.routeCount() == 0, "raw route gone");
+        await(() -> noResponders(client, "to.peer"), "its interest gone");
+    }
+
+    @Test
+    void slowRouteIsDroppedNotBuffered() throws Exception {
+        ServerConfig small = node("A", cluster("R")).toBuilder().maxPending(1 << 20).maxPayload(256 * 1024).build();
+        NatsServer a = start(small);
+        Connection client = connect(a);
+        try (java.net.Socket raw = rawRoute(a, "NSLOWPEER")) {
+            raw.setReceiveBufferSize(4096);
+            readLine(raw.getInputStream());
+            await(() -> a.routeCount() == 1, "slow peer registered");
+            raw.getOutputStream().write(bytes("RS+ $G big\r\n"));
+            await(() -> !noResponders(client, "big"), "interest in big");
+            byte[] payload = new byte[200 * 1024];
+            // the peer never reads: the route must be dropped once 1 MB is pending, not grow without bound
+            for (int i = 0; i < 500 && a.routeCount() == 1; i++) {
+                client.publish("big", payload);
+                client.flush(Duration.ofSeconds(2));
+            }
+            await(() -> a.routeCount() == 0, "slow route dropped");
+            // and the server is fine: its clients still work
+            assertTrue(noResponders(client, "big"), "the dropped route's interest left with it");
+        }
+    }
+
+    @Test
+    void nodeLeavesAndRejoins() throws Exception {
+        List<NatsServer> nodes = startThree(cluster("J"));
+        NatsServer a = nodes.get(0);
+        nodes.get(2).close();
+        await(() -> a.routeCount() == 1 && nodes.get(1).routeCount() == 1, "C gone from A and B");
+        NatsServer c2 = start(node("C2", cluster("J").withRoutes(
+                List.of(URI.create("nats-route://127.0.0.1:" + nodes.get(1).routePort())))));
+        awaitMesh(a, nodes.get(1), c2);
+        Connection onA = connect(a);
+        Connection onC = connect(c2);
+        Subscription sub = onC.subscribe("back");
+        awaitInterest(onC, onA);
+        onA.publish("back", bytes("again"));
+        assertNotNull(sub.nextMessage(Duration.ofSeconds(5)));
     }
 }
