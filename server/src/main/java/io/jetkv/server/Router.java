@@ -317,7 +317,22 @@ final class Router implements MessageBus {
 
     @Override
     public boolean hasInterest(String subject) {
-        return index.hasInterest(subject);
+        // JetStream asks about push consumers' deliver subjects; its deliveries do not cross routes yet, so
+        // only local subscriptions count
+        SubjectIndex.Match m = index.match(subject);
+        for (Sub sub : m.plain()) {
+            if (sub.route == null) {
+                return true;
+            }
+        }
+        for (List<Sub> group : m.queues()) {
+            for (Sub sub : group) {
+                if (sub.route == null) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The outboxes a batch of deliveries wrote to; flushed once at the end of the batch. */
