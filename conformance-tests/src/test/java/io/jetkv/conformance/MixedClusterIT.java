@@ -197,12 +197,43 @@ class MixedClusterIT {
             assertEquals(1, e.getValue().get(), "delivered once: " + e.getKey());
         }
 
+        // a client of the ./jetkv process fails over when that process is killed, and keeps its subscription
+        List<String> events = new CopyOnWriteArrayList<>();
+        Connection moving = Nats.connect(Options.builder().server("nats://127.0.0.1:" + ja.clientPort())
+                .reconnectWait(Duration.ofMillis(100)).connectionListener((conn, type) -> events.add(type.toString()))
+                .build());
+        connections.add(moving);
+        await(() -> moving.getServers().size() >= 4, "the moving client knows all four nodes");
+        Subscription followed = moving.subscribe("followed");
+        awaitInterest(moving, nc[3]);
+        // a responder that stays on JA (its connection does not reconnect)
+        Dispatcher onlyOnJa = nc[0].createDispatcher(m -> nc[0].publish(m.getReplyTo(), bytes("ja")));
+        onlyOnJa.subscribe("ja.svc");
+        awaitInterest(nc[0], nc[2]);
+        processes.get(0).destroyForcibly(); // SIGKILL: no goodbye on any route
+        // the survivors drop what JA's route had announced: a nats-server node answers 503 at once
+        await(() -> noResponders(nc[2], "ja.svc"), "N1 dropped JA's interest");
+        await(() -> moving.getStatus() == Connection.Status.CONNECTED
+                && !moving.getConnectedUrl().endsWith(":" + ja.clientPort()), "failed over: " + events);
+        await(() -> {
+            try {
+                awaitInterest(moving, nc[3]);
+                return true;
+            } catch (Throwable e) {
+                return false;
+            }
+        }, "subscriptions re-announced from the new node");
+        nc[3].publish("followed", bytes("after the kill"));
+        Message after = followed.nextMessage(Duration.ofSeconds(5));
+        assertNotNull(after, "the subscription keeps receiving after failover");
+
         // interest leaves when the client leaves, across both kinds of node
         Dispatcher late = nc[2].createDispatcher(m -> nc[2].publish(m.getReplyTo(), bytes("ok")));
         late.subscribe("late.svc");
-        awaitInterest(nc[2], nc[0]);
+        awaitInterest(nc[2], nc[1]);
+        awaitInterest(nc[2], nc[3]);
         nc[2].close();
-        await(() -> noResponders(nc[0], "late.svc") && noResponders(nc[1], "late.svc"), "late.svc interest removed");
+        await(() -> noResponders(nc[1], "late.svc") && noResponders(nc[3], "late.svc"), "late.svc interest removed");
     }
 
     /** See ClusterIT: a responder added after the subscriptions proves they reached {@code from}'s server. */

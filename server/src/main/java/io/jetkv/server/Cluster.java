@@ -99,7 +99,7 @@ final class Cluster implements SubjectIndex.InterestListener {
                 .channel(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(initializer(null, false));
+                .childHandler(initializer(null, false, null));
         listener = b.bind(cc.host(), cc.port()).sync().channel();
         routePort = ((InetSocketAddress) listener.localAddress()).getPort();
         LOG.info("Cluster name is {}", name);
@@ -289,6 +289,9 @@ final class Cluster implements SubjectIndex.InterestListener {
     void closed(RouteConnection rc, boolean registered) {
         boolean redial;
         synchronized (this) {
+            if (rc.gossipId != null) {
+                dialling.remove(rc.gossipId); // a later gossip about that server may try again
+            }
             if (rc.remoteId != null && routes.get(rc.remoteId) == rc) {
                 routes.remove(rc.remoteId);
                 unrefClientUrls(rc.remoteClientUrls);
@@ -363,7 +366,7 @@ final class Cluster implements SubjectIndex.InterestListener {
                 .channel(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
-                .handler(initializer(url, explicit))
+                .handler(initializer(url, explicit, forId))
                 .connect(url.getHost(), url.getPort())
                 .addListener(f -> {
                     if (f.isSuccess()) {
@@ -384,12 +387,13 @@ final class Cluster implements SubjectIndex.InterestListener {
                 });
     }
 
-    private ChannelInitializer<SocketChannel> initializer(URI url, boolean explicit) {
+    private ChannelInitializer<SocketChannel> initializer(URI url, boolean explicit, String gossipId) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
                 RouteConnection rc = new RouteConnection(Cluster.this, server.router(), nextRid.incrementAndGet(),
                         url, explicit);
+                rc.gossipId = gossipId;
                 if (closed) {
                     ch.close();
                     return;

@@ -51,6 +51,8 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     /** A configured route: re-dialled for ever. */
     volatile boolean explicit;
     final boolean solicited;
+    /** For a route dialled because of gossip: the server id the gossip named. */
+    volatile String gossipId;
 
     private Channel channel;
     private Outbox outbox;
