@@ -423,6 +423,24 @@ class ClusterIT {
             assertNull(plain.nextMessage(Duration.ofMillis(50)), "other accounts are not ours");
             assertNull(member.nextMessage(Duration.ofMillis(50)));
 
+            // interest is announced per subject and queue group, not per subscription: weights on every change
+            Connection other = connect(a);
+            Subscription p2 = other.subscribe("from.peer");
+            Subscription m2 = other.subscribe("from.peer", "g");
+            other.flush(Duration.ofSeconds(2));
+            assertEquals("RS+ $G from.peer g 2\r\n", readLine(in)); // no second plain RS+
+            m2.unsubscribe();
+            other.flush(Duration.ofSeconds(2));
+            assertEquals("RS+ $G from.peer g 1\r\n", readLine(in));
+            p2.unsubscribe();
+            member.unsubscribe();
+            client.flush(Duration.ofSeconds(2));
+            other.flush(Duration.ofSeconds(2));
+            assertEquals("RS- $G from.peer g\r\n", readLine(in)); // the plain one still has a subscriber
+            plain.unsubscribe();
+            client.flush(Duration.ofSeconds(2));
+            assertEquals("RS- $G from.peer\r\n", readLine(in));
+
             // the route's interest leaves with it
             assertFalse(noResponders(client, "to.peer"));
         }
@@ -468,5 +486,29 @@ class ClusterIT {
         awaitInterest(onC, onA);
         onA.publish("back", bytes("again"));
         assertNotNull(sub.nextMessage(Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void unnamedServerTakesTheClusterNameOfItsPeer() throws Exception {
+        NatsServer a = start(node("A", cluster("NAMED")));
+        NatsServer b = start(node("B", cluster(null, a.routePort())));
+        awaitMesh(a, b);
+        Connection onB = connect(b);
+        await(() -> "NAMED".equals(onB.getServerInfo().getCluster()), "B's clients see the adopted name");
+        // a configured name that differs is a conflict: no route
+        NatsServer c = start(node("C", cluster("OTHER", a.routePort())));
+        Connection onA = connect(a);
+        Connection onC = connect(c);
+        Subscription sub = onC.subscribe("x");
+        onC.flush(Duration.ofSeconds(2));
+        // a negative: watched over more than one retry period (C dials A every second)
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+        while (System.nanoTime() < until) {
+            assertEquals(1, a.routeCount());
+            assertEquals(0, c.routeCount());
+            Thread.sleep(20);
+        }
+        assertTrue(noResponders(onA, "x"));
+        assertNull(sub.nextMessage(Duration.ofMillis(10)));
     }
 }
