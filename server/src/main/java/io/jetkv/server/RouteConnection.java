@@ -63,6 +63,9 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     private int pingsOut;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> authTimer;
+    // the decoder hands over the same String while the peer repeats a subject: encode it once
+    private String lastSubject;
+    private byte[] lastSubjectBytes;
 
     // the peer, once its INFO arrived
     volatile String remoteId;
@@ -185,7 +188,11 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         if (closing || !registered || !GLOBAL_ACCOUNT.equals(account)) {
             return;
         }
-        router.routeFromRoute(subject, reply, queues, data, headerSize, touched);
+        if (subject != lastSubject) {
+            lastSubjectBytes = subject.getBytes(StandardCharsets.UTF_8);
+            lastSubject = subject;
+        }
+        router.routeFromRoute(subject, lastSubjectBytes, reply, queues, data, headerSize, touched);
     }
 
     private void processConnect(String json) {

@@ -146,13 +146,13 @@ final class Router implements MessageBus {
      * Delivers an {@code RMSG}/{@code HMSG} from a route to local subscriptions only (one hop): every plain
      * subscription, and one member of each queue group the sending server named. Runs on the route's loop.
      */
-    int routeFromRoute(String subject, String reply, List<String> queues, ByteBuf data, int headerSize,
-            TouchedOutboxes touched) {
+    int routeFromRoute(String subject, byte[] subjectBytes, String reply, List<String> queues, ByteBuf data,
+            int headerSize, TouchedOutboxes touched) {
         SubjectIndex.Match match = index.match(subject);
         if (match.isEmpty()) {
             return 0;
         }
-        OutMsg m = new OutMsg(subject, reply, data, headerSize);
+        OutMsg m = new OutMsg(subject, subjectBytes, reply, data, headerSize);
         int delivered = 0;
         for (Sub sub : match.plain()) {
             if (sub.route == null && deliver(sub, m, null, touched)) {
@@ -181,8 +181,8 @@ final class Router implements MessageBus {
 
     /** The routes one message goes to, each with the queue groups picked behind it; small, so lists. */
     private static final class RouteSends {
-        final ArrayList<RouteConnection> routes = new ArrayList<>(2);
-        final ArrayList<List<String>> queues = new ArrayList<>(2);
+        final ArrayList<RouteConnection> routes = new ArrayList<>(4);
+        final ArrayList<List<String>> queues = new ArrayList<>(4);
 
         static RouteSends add(RouteSends s, RouteConnection route, String queue) {
             if (s == null) {

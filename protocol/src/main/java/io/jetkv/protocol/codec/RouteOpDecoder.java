@@ -127,6 +127,16 @@ public final class RouteOpDecoder extends ByteToMessageDecoder {
         while (argStart < len && isSpace(line[argStart])) {
             argStart++;
         }
+        // messages first, without building a String for the verb: they are nearly all the traffic
+        if (verbEnd == 4 && (line[1] & 0xDF) == 'M' && (line[2] & 0xDF) == 'S' && (line[3] & 0xDF) == 'G') {
+            int first = line[0] & 0xDF;
+            if (first == 'R') {
+                return parseMsg(argStart, len, in, false);
+            }
+            if (first == 'H') {
+                return parseMsg(argStart, len, in, true);
+            }
+        }
         String verb = new String(line, 0, verbEnd, StandardCharsets.US_ASCII).toUpperCase(java.util.Locale.ROOT);
         switch (verb) {
             case "RMSG" -> {
@@ -223,8 +233,8 @@ public final class RouteOpDecoder extends ByteToMessageDecoder {
         } else if (middle != 2) {
             return fail(in, ProtocolError.MALFORMED);
         }
-        msgAccount = token(0);
-        msgSubject = token(1);
+        msgAccount = accountToken();
+        msgSubject = subjectToken();
         msgReply = reply;
         msgQueues = queues;
         msgHeaderSize = (int) headerSize;
@@ -272,6 +282,32 @@ public final class RouteOpDecoder extends ByteToMessageDecoder {
             n++;
         }
         return n;
+    }
+
+    // A route repeats its account and, in a stream of messages, subjects: reuse the last String while the bytes match.
+    private byte[] lastAccountBytes = new byte[0];
+    private String lastAccount = "";
+    private byte[] lastSubjectBytes = new byte[0];
+    private String lastSubject = "";
+
+    private String accountToken() {
+        int s = tokenStart[0];
+        int e = tokenEnd[0];
+        if (!Arrays.equals(line, s, e, lastAccountBytes, 0, lastAccountBytes.length)) {
+            lastAccountBytes = Arrays.copyOfRange(line, s, e);
+            lastAccount = new String(lastAccountBytes, StandardCharsets.UTF_8);
+        }
+        return lastAccount;
+    }
+
+    private String subjectToken() {
+        int s = tokenStart[1];
+        int e = tokenEnd[1];
+        if (!Arrays.equals(line, s, e, lastSubjectBytes, 0, lastSubjectBytes.length)) {
+            lastSubjectBytes = Arrays.copyOfRange(line, s, e);
+            lastSubject = new String(lastSubjectBytes, StandardCharsets.UTF_8);
+        }
+        return lastSubject;
     }
 
     private String token(int i) {
