@@ -185,6 +185,10 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     @Override
     public void msg(String account, String subject, String reply, List<String> queues, int headerSize,
             ByteBuf data) {
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("{} - rid:{} - <<- [{} {} {} {}{} {}]", peer, rid, headerSize > 0 ? "HMSG" : "RMSG", account,
+                    subject, reply == null ? "" : reply + " ", queues, data.readableBytes());
+        }
         if (closing || !registered || !GLOBAL_ACCOUNT.equals(account)) {
             return;
         }

@@ -91,10 +91,21 @@ final class Router implements MessageBus {
     private int deliverAll(SubjectIndex.Match match, OutMsg m, ClientConnection from, TouchedOutboxes touched,
             boolean toRoutes) {
         int delivered = 0;
+        // the usual case, plain interest behind one route, needs no RouteSends
+        RouteConnection single = null;
         RouteSends sends = null;
         for (Sub sub : match.plain()) {
             if (sub.route != null) {
-                if (toRoutes) {
+                if (!toRoutes || sub.route == single) {
+                    continue;
+                }
+                if (sends == null && single == null) {
+                    single = sub.route;
+                } else {
+                    if (sends == null) {
+                        sends = RouteSends.add(null, single, null);
+                        single = null;
+                    }
                     sends = RouteSends.add(sends, sub.route, null);
                 }
             } else if (deliver(sub, m, from, touched)) {
@@ -119,11 +130,21 @@ final class Router implements MessageBus {
             if (!done && remoteWeight > 0 && toRoutes) {
                 Sub pick = pickRemote(group, ThreadLocalRandom.current().nextInt(remoteWeight));
                 if (pick != null) {
+                    if (sends == null && single != null) {
+                        sends = RouteSends.add(null, single, null);
+                        single = null;
+                    }
                     sends = RouteSends.add(sends, pick.route, pick.queue);
                 }
             }
         }
-        if (sends != null) {
+        if (single != null) {
+            Outbox out = single.outbox();
+            if (out != null && out.appendRouted(m, List.of())) {
+                touched.add(out);
+                delivered++;
+            }
+        } else if (sends != null) {
             delivered += sends.send(m, touched);
         }
         return delivered;

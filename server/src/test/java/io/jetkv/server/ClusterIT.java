@@ -87,7 +87,11 @@ class ClusterIT {
     }
 
     static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        await(condition, what, 10);
+    }
+
+    static void await(BooleanSupplier condition, String what, int seconds) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);
@@ -113,12 +117,19 @@ class ClusterIT {
      * added after them is reachable from there (each server's RS+ for one connection travel in order).
      */
     static void awaitInterest(Connection subscriber, Connection from) throws Exception {
+        awaitInterest(subscriber, from, 10);
+    }
+
+    static void awaitInterest(Connection subscriber, Connection from, int seconds) throws Exception {
         String probe = "probe." + UUID.randomUUID();
         Dispatcher d = subscriber.createDispatcher(m -> subscriber.publish(m.getReplyTo(), new byte[0]));
-        d.subscribe(probe);
-        subscriber.flush(Duration.ofSeconds(2));
-        await(() -> reply(from, probe) != null, "interest on " + probe);
-        subscriber.closeDispatcher(d);
+        try {
+            d.subscribe(probe);
+            subscriber.flush(Duration.ofSeconds(2));
+            await(() -> reply(from, probe) != null, "interest on " + probe, seconds);
+        } finally {
+            subscriber.closeDispatcher(d);
+        }
     }
 
     static Message reply(Connection c, String subject) {
@@ -292,16 +303,18 @@ class ClusterIT {
         nodes.get(0).close();
         assertTrue(reconnected.await(10, TimeUnit.SECONDS), "jnats reconnected to another node: " + events);
         assertFalse(moving.getConnectedUrl().endsWith(":" + nodes.get(0).port()));
-        // jnats may still be settling its new connection (re-sent subscriptions, a flush in flight): probe until
-        // the new node has announced the subscription to C
+        // jnats may still be settling its new connection (re-sent subscriptions, a flush in flight): probe, with
+        // a fresh probe subject each time, until the new node has announced the subscription to C. Rarely (about
+        // 1 run in 10 here, never seen with three nats-server processes) a probe goes unanswered for good;
+        // a new one then gets through. See the report of the routes branch.
         await(() -> {
             try {
-                awaitInterest(moving, c);
+                awaitInterest(moving, c, 3);
                 return true;
             } catch (Throwable e) {
                 return false;
             }
-        }, "subscription re-announced after failover " + events);
+        }, "subscription re-announced after failover " + events + " on " + moving.getConnectedUrl(), 20);
         c.publish("fo", bytes("after"));
         Message m = sub.nextMessage(Duration.ofSeconds(5));
         assertNotNull(m, "the subscription keeps receiving after failover");
@@ -510,5 +523,31 @@ class ClusterIT {
         }
         assertTrue(noResponders(onA, "x"));
         assertNull(sub.nextMessage(Duration.ofMillis(10)));
+    }
+
+    @Test
+    void fiveNodesFromOneSeedBecomeAFullMesh() throws Exception {
+        NatsServer seed = start(node("S1", cluster("FIVE")));
+        List<NatsServer> all = new ArrayList<>(List.of(seed));
+        for (int i = 2; i <= 5; i++) {
+            all.add(start(node("S" + i, cluster("FIVE", seed.routePort()))));
+        }
+        awaitMesh(all.toArray(new NatsServer[0]));
+        // one copy per subscriber, whatever route and wildcard overlap
+        Connection last = connect(all.get(4));
+        Connection second = connect(all.get(1));
+        Subscription s1 = second.subscribe("five.>");
+        Subscription s2 = second.subscribe("five.*");
+        Connection third = connect(all.get(2));
+        Subscription s3 = third.subscribe("five.x");
+        awaitInterest(second, last);
+        awaitInterest(third, last);
+        last.publish("five.x", bytes("5"));
+        assertNotNull(s1.nextMessage(Duration.ofSeconds(5)));
+        assertNotNull(s2.nextMessage(Duration.ofSeconds(5)));
+        assertNotNull(s3.nextMessage(Duration.ofSeconds(5)));
+        assertNull(s1.nextMessage(Duration.ofMillis(50)));
+        assertNull(s2.nextMessage(Duration.ofMillis(10)));
+        assertNull(s3.nextMessage(Duration.ofMillis(10)));
     }
 }
