@@ -550,4 +550,19 @@ class ClusterIT {
         assertNull(s2.nextMessage(Duration.ofMillis(10)));
         assertNull(s3.nextMessage(Duration.ofMillis(10)));
     }
+
+    @Test
+    void noAdvertiseKeepsOtherServersOutOfClientInfo() throws Exception {
+        NatsServer a = start(node("A", cluster("NA")));
+        NatsServer b = start(node("B", cluster("NA", a.routePort()).withNoAdvertise(true)));
+        awaitMesh(a, b);
+        Connection onA = connect(a);
+        await(() -> onA.getServers().size() == 2, "A advertises B " + onA.getServers());
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", b.port())) {
+            raw.setSoTimeout(5000);
+            String info = readLine(raw.getInputStream());
+            assertTrue(info.contains("\"cluster\":\"NA\""), info);
+            assertFalse(info.contains("connect_urls"), info);
+        }
+    }
 }
