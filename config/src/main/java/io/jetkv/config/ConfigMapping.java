@@ -58,6 +58,7 @@ final class ConfigMapping {
                 case "http" -> b.httpPort(hostPort(key, v).port);
                 case "authorization" -> b.auth(authorization(key, v));
                 case "jetstream" -> b.jetstream(jetstream(key, v, b.jetstream(), warnings));
+                case "cluster" -> b.cluster(cluster(key, v, warnings));
                 default -> {
                     if (IGNORED.contains(key.toLowerCase(Locale.ROOT))) {
                         warnings.add(v.where() + ": ignoring unsupported field \"" + key + "\"");
@@ -113,6 +114,97 @@ final class ConfigMapping {
         }
         List<User> all = user != null ? List.of(new User(user, password, null)) : users != null ? users : List.of();
         return new AuthConfig(token, all, defaults, timeout);
+    }
+
+    /** Cluster keys from 2.10 on that change nothing for a 2.9-style single route per peer. */
+    private static final Set<String> CLUSTER_IGNORED = Set.of("pool_size", "compression", "connect_backoff",
+            "ping_interval", "ping_max", "write_deadline", "accounts");
+
+    private static ClusterConfig cluster(String blockKey, ConfValue block, List<String> warnings)
+            throws ConfigException {
+        ClusterConfig c = ClusterConfig.DISABLED;
+        String host = c.host();
+        Integer port = null;
+        for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
+            String key = e.getKey();
+            ConfValue v = e.getValue();
+            switch (key.toLowerCase(Locale.ROOT)) {
+                case "name" -> c = c.withName(string(key, v));
+                case "listen" -> {
+                    HostPort hp = hostPort(key, v);
+                    if (hp.host != null) {
+                        host = hp.host;
+                    }
+                    port = hp.port;
+                }
+                case "host", "net" -> host = string(key, v);
+                case "port" -> port = port(key, v);
+                case "advertise", "cluster_advertise" -> {
+                    hostPort(key, v);
+                    c = c.withAdvertise(string(key, v));
+                }
+                case "routes" -> {
+                    List<ConfValue> list = v.asList();
+                    if (list == null) {
+                        throw invalid(key, v, "a list of route URLs");
+                    }
+                    List<java.net.URI> routes = new ArrayList<>();
+                    for (ConfValue item : list) {
+                        try {
+                            routes.add(ClusterConfig.parseRouteUrl(string(key, item)));
+                        } catch (IllegalArgumentException ex) {
+                            throw new ConfigException(item.where() + ": invalid route URL \"" + item.raw() + "\": "
+                                    + ex.getMessage());
+                        }
+                    }
+                    c = c.withRoutes(routes);
+                }
+                case "authorization" -> c = clusterAuthorization(key, v, c);
+                case "no_advertise" -> c = c.withNoAdvertise(bool(key, v));
+                case "connect_retries" -> c = c.withConnectRetries(intRange(key, v, 0, Integer.MAX_VALUE));
+                default -> {
+                    if (CLUSTER_IGNORED.contains(key.toLowerCase(Locale.ROOT))) {
+                        warnings.add(v.where() + ": ignoring unsupported cluster field \"" + key + "\"");
+                    } else {
+                        rejectUnknown(key, v);
+                    }
+                }
+            }
+        }
+        if (port == null) {
+            throw new ConfigException(block.where() + ": " + blockKey + ": a cluster needs a listen address or port");
+        }
+        return c.withListen(host, port);
+    }
+
+    private static ClusterConfig clusterAuthorization(String blockKey, ConfValue block, ClusterConfig c)
+            throws ConfigException {
+        String user = null;
+        String password = null;
+        Duration timeout = ClusterConfig.DEFAULT_AUTH_TIMEOUT;
+        for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
+            String key = e.getKey();
+            ConfValue v = e.getValue();
+            switch (key.toLowerCase(Locale.ROOT)) {
+                case "user", "username" -> user = string(key, v);
+                case "password", "pass" -> password = string(key, v);
+                case "timeout" -> {
+                    Duration d = duration(key, v);
+                    if (d.isNegative()) {
+                        throw invalid(key, v, "a positive duration");
+                    }
+                    timeout = d.isZero() ? ClusterConfig.DEFAULT_AUTH_TIMEOUT : d;
+                }
+                default -> rejectUnknown(key, v);
+            }
+        }
+        if ((user == null) != (password == null)) {
+            throw new ConfigException(block.where() + ": " + blockKey + ": user and password must be set together");
+        }
+        ClusterConfig withAuth = c.withAuth(user, password);
+        return new ClusterConfig(withAuth.enabled(), withAuth.name(), withAuth.host(), withAuth.port(),
+                withAuth.advertise(), withAuth.routes(), user, password, timeout, withAuth.noAdvertise(),
+                withAuth.connectRetries());
     }
 
     private static List<User> users(String listKey, ConfValue v) throws ConfigException {

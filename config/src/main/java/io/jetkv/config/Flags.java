@@ -34,6 +34,12 @@ public final class Flags {
     private static final String USER = "--user";
     private static final String PASS = "--pass";
     private static final String AUTH = "--auth";
+    private static final String CLUSTER = "--cluster";
+    private static final String CLUSTER_NAME = "--cluster_name";
+    private static final String ROUTES = "--routes";
+    private static final String CLUSTER_ADVERTISE = "--cluster_advertise";
+    private static final String NO_ADVERTISE = "--no_advertise";
+    private static final String CONNECT_RETRIES = "--connect_retries";
     private static final String HELP = "-h";
     private static final String VERSION = "-v";
 
@@ -64,6 +70,14 @@ public final class Flags {
                     --user <user>                User required for connections
                     --pass <password>            Password required for connections
                     --auth <token>               Authorization token required for connections
+
+            Cluster Options:
+                    --routes <rurl-1, rurl-2>    Routes to solicit and connect
+                    --cluster <cluster-url>      Cluster URL for solicited routes
+                    --cluster_name <string>      Cluster Name, if not set one will be dynamically generated
+                    --no_advertise <bool>        Do not advertise known cluster information to clients
+                    --cluster_advertise <string> Cluster URL to advertise to other servers
+                    --connect_retries <number>   For implicit routes, number of connect retries
 
             Common Options:
                 -h, --help                       Show this message
@@ -149,6 +163,68 @@ public final class Flags {
         b.jetstream(js);
 
         b.auth(auth(flags, b.auth()));
+        b.cluster(cluster(flags, b.cluster()));
+    }
+
+    /** {@code --cluster nats://[user:pass@]host:port} opens the route listener; the others adjust the block. */
+    private static ClusterConfig cluster(Parsed flags, ClusterConfig c) throws ConfigException {
+        if (flags.hasMatchedOption(CLUSTER)) {
+            String value = flags.matchedOptionValue(CLUSTER, "");
+            java.net.URI url;
+            try {
+                url = ClusterConfig.parseListenUrl(value);
+            } catch (IllegalArgumentException e) {
+                throw badValue(CLUSTER, value, e.getMessage());
+            }
+            c = c.withListen(url.getHost(), url.getPort());
+            String userInfo = url.getUserInfo();
+            if (userInfo != null) {
+                int colon = userInfo.indexOf(':');
+                if (colon < 0) {
+                    throw badValue(CLUSTER, value, "expected user:password in the URL, not a user alone");
+                }
+                c = new ClusterConfig(c.enabled(), c.name(), c.host(), c.port(), c.advertise(), c.routes(),
+                        userInfo.substring(0, colon), userInfo.substring(colon + 1), c.authTimeout(),
+                        c.noAdvertise(), c.connectRetries());
+            }
+        }
+        if (flags.hasMatchedOption(CLUSTER_NAME)) {
+            c = c.withName(flags.matchedOptionValue(CLUSTER_NAME, ""));
+        }
+        if (flags.hasMatchedOption(ROUTES)) {
+            String value = flags.matchedOptionValue(ROUTES, "");
+            List<java.net.URI> routes = new java.util.ArrayList<>();
+            for (String part : value.split(",")) {
+                if (part.isBlank()) {
+                    continue;
+                }
+                try {
+                    routes.add(ClusterConfig.parseRouteUrl(part));
+                } catch (IllegalArgumentException e) {
+                    throw badValue(ROUTES, part.strip(), e.getMessage());
+                }
+            }
+            c = c.withRoutes(routes);
+        }
+        if (flags.hasMatchedOption(CLUSTER_ADVERTISE)) {
+            c = c.withAdvertise(flags.matchedOptionValue(CLUSTER_ADVERTISE, ""));
+        }
+        if (flags.hasMatchedOption(NO_ADVERTISE)) {
+            c = c.withNoAdvertise(flags.matchedOptionValue(NO_ADVERTISE, false));
+        }
+        if (flags.hasMatchedOption(CONNECT_RETRIES)) {
+            String value = flags.matchedOptionValue(CONNECT_RETRIES, "");
+            try {
+                int n = Integer.parseInt(value.strip());
+                if (n < 0) {
+                    throw badValue(CONNECT_RETRIES, value, "must not be negative");
+                }
+                c = c.withConnectRetries(n);
+            } catch (NumberFormatException e) {
+                throw badValue(CONNECT_RETRIES, value, "not a number");
+            }
+        }
+        return c;
     }
 
     /**
@@ -221,6 +297,12 @@ public final class Flags {
         names(VALUE_FLAGS, USER);
         names(VALUE_FLAGS, PASS);
         names(VALUE_FLAGS, AUTH);
+        names(VALUE_FLAGS, CLUSTER, "--cluster_listen");
+        names(VALUE_FLAGS, CLUSTER_NAME);
+        names(VALUE_FLAGS, ROUTES);
+        names(VALUE_FLAGS, CLUSTER_ADVERTISE);
+        names(BOOLEAN_FLAGS, NO_ADVERTISE);
+        names(VALUE_FLAGS, CONNECT_RETRIES);
         names(BOOLEAN_FLAGS, HELP, "--help");
         names(BOOLEAN_FLAGS, VERSION, "--version");
     }

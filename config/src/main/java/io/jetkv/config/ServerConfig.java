@@ -21,6 +21,7 @@ import java.util.Objects;
  * @param jetstream       JetStream settings; {@link JetStreamConfig#enabled()} false when off
  * @param log             log destination and verbosity
  * @param httpPort        monitoring port ({@code -m}); 0 when off (accepted, not served yet)
+ * @param cluster         routes to other servers; {@link ClusterConfig#DISABLED} when this server runs alone
  */
 public record ServerConfig(
         String host,
@@ -36,7 +37,8 @@ public record ServerConfig(
         AuthConfig auth,
         JetStreamConfig jetstream,
         LogConfig log,
-        int httpPort) {
+        int httpPort,
+        ClusterConfig cluster) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 4222;
@@ -55,6 +57,7 @@ public record ServerConfig(
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(jetstream, "jetstream");
         Objects.requireNonNull(log, "log");
+        Objects.requireNonNull(cluster, "cluster");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
@@ -79,47 +82,53 @@ public record ServerConfig(
                 AuthConfig.NONE,
                 JetStreamConfig.DISABLED,
                 LogConfig.DEFAULT,
-                0);
+                0,
+                ClusterConfig.DISABLED);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, cluster);
     }
 
     public ServerConfig withJetStream(JetStreamConfig newJetStream) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, cluster);
     }
 
     public ServerConfig withMaxPayload(int newMaxPayload) {
         return new ServerConfig(host, port, serverName, newMaxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
     }
 
     public ServerConfig withPing(Duration newInterval, int newMax) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort);
+                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
     }
 
     public ServerConfig withServerName(String newServerName) {
         return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
+    }
+
+    public ServerConfig withCluster(ClusterConfig newCluster) {
+        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, newCluster);
     }
 
     public ServerConfig withLog(LogConfig newLog) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, cluster);
     }
 
     /** A builder holding this configuration's values, to change several at once. */
@@ -151,6 +160,7 @@ public record ServerConfig(
         private JetStreamConfig jetstream;
         private LogConfig log;
         private int httpPort;
+        private ClusterConfig cluster;
 
         private Builder(ServerConfig c) {
             host = c.host;
@@ -167,6 +177,7 @@ public record ServerConfig(
             jetstream = c.jetstream;
             log = c.log;
             httpPort = c.httpPort;
+            cluster = c.cluster;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -183,15 +194,17 @@ public record ServerConfig(
         public Builder jetstream(JetStreamConfig v) { jetstream = v; return this; }
         public Builder log(LogConfig v) { log = v; return this; }
         public Builder httpPort(int v) { httpPort = v; return this; }
+        public Builder cluster(ClusterConfig v) { cluster = v; return this; }
 
         public AuthConfig auth() { return auth; }
         public JetStreamConfig jetstream() { return jetstream; }
         public LogConfig log() { return log; }
+        public ClusterConfig cluster() { return cluster; }
 
         /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
         }
     }
 }

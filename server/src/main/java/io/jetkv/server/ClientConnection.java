@@ -52,6 +52,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private ClientOpDecoder decoder;
     private Outbox outbox;
     private String peer = "?";
+    private String clientIp = "";
+    /** Sent {@code "protocol":1}: gets INFO again when the cluster's topology changes. */
+    private volatile boolean asyncInfo;
     private boolean authenticated;
     private ConnectOptions options = ConnectOptions.DEFAULTS;
     private boolean verbose = true;
@@ -103,6 +106,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         String ip = remote == null ? "" : remote.getAddress().getHostAddress();
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
+        clientIp = ip;
         LOG.debug("{} - cid:{} - Client connection created", peer, cid);
         outbox.appendRaw(server.infoLine(cid, ip));
         if (!server.admit()) {
@@ -310,6 +314,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             decoder.requireConnect(false);
             decoder.headersEnabled(headers);
         }
+        asyncInfo = opts.protocol() >= 1;
         if (verbose) {
             outbox.appendRaw(OK);
         }
@@ -405,6 +410,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         if (verbose) {
             outbox.appendRaw(OK);
+        }
+    }
+
+    /** Sends the current INFO again (cluster topology changed); any thread. */
+    void sendAsyncInfo() {
+        if (asyncInfo && outbox != null) {
+            outbox.appendRaw(server.infoLine(cid, clientIp));
+            outbox.flushFrom(null);
         }
     }
 

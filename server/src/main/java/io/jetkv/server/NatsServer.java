@@ -54,6 +54,12 @@ public final class NatsServer implements AutoCloseable {
     private final List<Held> waiting = new ArrayList<>();
     /** Guarded by this. */
     private boolean isReady;
+    /** Routes to other servers; null when this server runs alone. */
+    private final Cluster cluster;
+    private final java.util.Set<ClientConnection> clients = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Every client channel, closed explicitly on shutdown: a terminating event loop may leave them open. */
+    private final io.netty.channel.group.ChannelGroup clientChannels =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private Channel listener;
     private int port;
 
@@ -71,6 +77,10 @@ public final class NatsServer implements AutoCloseable {
         this.workers = new MultiThreadIoEventLoopGroup(
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("nats-io"), io);
         this.info = new ServerInfo(config, serverId);
+        this.cluster = config.cluster().enabled() ? new Cluster(this, boss, workers) : null;
+        if (cluster != null) {
+            router.index().setInterestListener(cluster);
+        }
     }
 
     /**
@@ -221,6 +231,8 @@ public final class NatsServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         // the decoder calls the connection directly; it stays in the pipeline for channel events
                         ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
+                        clients.add(client);
+                        clientChannels.add(ch);
                         holdUntilReady(ch, client);
                         ch.pipeline()
                                 .addLast("decoder",
@@ -232,6 +244,9 @@ public final class NatsServer implements AutoCloseable {
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         info.setPort(port);
         LOG.info("Listening for client connections on {}:{}", config.host(), port);
+        if (cluster != null) {
+            cluster.start(port);
+        }
     }
 
     /** The bound client port. */
@@ -246,6 +261,24 @@ public final class NatsServer implements AutoCloseable {
 
     public String serverId() {
         return serverId;
+    }
+
+    /** The bound route port, or 0 when this server is not in a cluster. */
+    public int routePort() {
+        return cluster == null ? 0 : cluster.routePort();
+    }
+
+    /** Routes currently up (one per peer server); 0 when not in a cluster. */
+    public int routeCount() {
+        return cluster == null ? 0 : cluster.routeCount();
+    }
+
+    ServerInfo info() {
+        return info;
+    }
+
+    void forEachClient(java.util.function.Consumer<ClientConnection> action) {
+        clients.forEach(action);
     }
 
     ServerConfig config() {
@@ -273,6 +306,7 @@ public final class NatsServer implements AutoCloseable {
     }
 
     void release(ClientConnection c) {
+        clients.remove(c);
         connections.decrementAndGet();
     }
 
@@ -283,8 +317,12 @@ public final class NatsServer implements AutoCloseable {
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
+        if (cluster != null) {
+            cluster.close();
+        }
         // JetStream first: its writers drain and send their last acks while the event loops still run
         jetstream.close();
+        clientChannels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         LOG.info("Server Exiting..");

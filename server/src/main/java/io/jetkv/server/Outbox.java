@@ -5,6 +5,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -87,6 +89,68 @@ final class Outbox {
             writeDecimal(b, size);
             b.writeBytes(CRLF);
             b.writeBytes(m.data, m.data.readerIndex() + skip, size);
+            b.writeBytes(CRLF);
+            slow = pendingBytes() > maxPending;
+            if (slow) {
+                dead = true;
+                buf.release();
+                buf = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (slow) {
+            onSlowConsumer.run();
+            return false;
+        }
+        return true;
+    }
+
+    private static final byte[] RMSG_G = {'R', 'M', 'S', 'G', ' ', '$', 'G', ' '};
+    private static final byte[] HMSG_G = {'H', 'M', 'S', 'G', ' ', '$', 'G', ' '};
+
+    /**
+     * Queues an {@code RMSG} (or {@code HMSG} when the message has headers) in the global account for a route:
+     * {@code RMSG $G subject [reply] size}, or with queue groups {@code RMSG $G subject + reply q... size} /
+     * {@code RMSG $G subject | q... size}. Bounded like a client's: over {@code maxPending} the route is dropped.
+     *
+     * @return false when the route is gone or was just closed as slow
+     */
+    boolean appendRouted(OutMsg m, List<String> queues) {
+        boolean slow;
+        lock.lock();
+        try {
+            if (dead) {
+                return false;
+            }
+            int total = m.data.readableBytes();
+            boolean hmsg = m.headerSize > 0;
+            byte[] subject = m.subjectBytes();
+            byte[] reply = m.replyBytes();
+            int queueLen = 0;
+            for (String q : queues) {
+                queueLen += q.length() * 3 + 1;
+            }
+            ByteBuf b = buffer(subject.length + total + queueLen + 48 + (reply == null ? 0 : reply.length));
+            b.writeBytes(hmsg ? HMSG_G : RMSG_G);
+            b.writeBytes(subject).writeByte(' ');
+            if (!queues.isEmpty()) {
+                b.writeByte(reply != null ? '+' : '|').writeByte(' ');
+            }
+            if (reply != null) {
+                b.writeBytes(reply).writeByte(' ');
+            }
+            for (String q : queues) {
+                b.writeCharSequence(q, StandardCharsets.UTF_8);
+                b.writeByte(' ');
+            }
+            if (hmsg) {
+                writeDecimal(b, m.headerSize);
+                b.writeByte(' ');
+            }
+            writeDecimal(b, total);
+            b.writeBytes(CRLF);
+            b.writeBytes(m.data, m.data.readerIndex(), total);
             b.writeBytes(CRLF);
             slow = pendingBytes() > maxPending;
             if (slow) {

@@ -58,7 +58,7 @@ final class Router implements MessageBus {
             return 0;
         }
         return deliverAll(match, new OutMsg(subject, from.subjectBytes(subject), reply, data, headerSize), from,
-                touched);
+                touched, true);
     }
 
     /**
@@ -78,28 +78,167 @@ final class Router implements MessageBus {
         if (match.isEmpty()) {
             return 0;
         }
-        return deliverAll(match, m, from, touched);
+        // a push consumer's delivery matches its deliver subject but shows the stream subject: routes would
+        // match the latter on the other side, so such deliveries stay local (clustered JetStream is part 2)
+        return deliverAll(match, m, from, touched, matchSubject.equals(m.subject));
     }
 
-    private int deliverAll(SubjectIndex.Match match, OutMsg m, ClientConnection from, TouchedOutboxes touched) {
+    /**
+     * Local subscriptions get the message here; remote interest (routes) gets at most one copy per route, with
+     * the names of the queue groups whose pick fell on that route. Queue groups prefer a local member, as
+     * nats-server does; only when none is left is a remote one picked, weighted by its member count.
+     */
+    private int deliverAll(SubjectIndex.Match match, OutMsg m, ClientConnection from, TouchedOutboxes touched,
+            boolean toRoutes) {
         int delivered = 0;
+        // the usual case, plain interest behind one route, needs no RouteSends
+        RouteConnection single = null;
+        RouteSends sends = null;
         for (Sub sub : match.plain()) {
-            if (deliver(sub, m, from, touched)) {
+            if (sub.route != null) {
+                if (!toRoutes || sub.route == single) {
+                    continue;
+                }
+                if (sends == null && single == null) {
+                    single = sub.route;
+                } else {
+                    if (sends == null) {
+                        sends = RouteSends.add(null, single, null);
+                        single = null;
+                    }
+                    sends = RouteSends.add(sends, sub.route, null);
+                }
+            } else if (deliver(sub, m, from, touched)) {
                 delivered++;
             }
         }
         for (List<Sub> group : match.queues()) {
             int n = group.size();
             int start = n == 1 ? 0 : ThreadLocalRandom.current().nextInt(n);
+            boolean done = false;
+            int remoteWeight = 0;
             for (int i = 0; i < n; i++) {
                 Sub sub = group.get((start + i) % n);
-                if (deliver(sub, m, from, touched)) {
+                if (sub.route != null) {
+                    remoteWeight += Math.max(1, sub.weight);
+                } else if (deliver(sub, m, from, touched)) {
+                    delivered++;
+                    done = true;
+                    break;
+                }
+            }
+            if (!done && remoteWeight > 0 && toRoutes) {
+                Sub pick = pickRemote(group, ThreadLocalRandom.current().nextInt(remoteWeight));
+                if (pick != null) {
+                    if (sends == null && single != null) {
+                        sends = RouteSends.add(null, single, null);
+                        single = null;
+                    }
+                    sends = RouteSends.add(sends, pick.route, pick.queue);
+                }
+            }
+        }
+        if (single != null) {
+            Outbox out = single.outbox();
+            if (out != null && out.appendRouted(m, List.of())) {
+                touched.add(out);
+                delivered++;
+            }
+        } else if (sends != null) {
+            delivered += sends.send(m, touched);
+        }
+        return delivered;
+    }
+
+    /** The remote member at {@code ticket} when each counts {@code weight} times. */
+    private static Sub pickRemote(List<Sub> group, int ticket) {
+        for (Sub sub : group) {
+            if (sub.route != null) {
+                ticket -= Math.max(1, sub.weight);
+                if (ticket < 0) {
+                    return sub;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Delivers an {@code RMSG}/{@code HMSG} from a route to local subscriptions only (one hop): every plain
+     * subscription, and one member of each queue group the sending server named. Runs on the route's loop.
+     */
+    int routeFromRoute(String subject, byte[] subjectBytes, String reply, List<String> queues, ByteBuf data,
+            int headerSize, TouchedOutboxes touched) {
+        SubjectIndex.Match match = index.match(subject);
+        if (match.isEmpty()) {
+            return 0;
+        }
+        OutMsg m = new OutMsg(subject, subjectBytes, reply, data, headerSize);
+        int delivered = 0;
+        for (Sub sub : match.plain()) {
+            if (sub.route == null && deliver(sub, m, null, touched)) {
+                delivered++;
+            }
+        }
+        if (queues.isEmpty()) {
+            return delivered;
+        }
+        for (List<Sub> group : match.queues()) {
+            if (!queues.contains(group.get(0).queue)) {
+                continue;
+            }
+            int n = group.size();
+            int start = n == 1 ? 0 : ThreadLocalRandom.current().nextInt(n);
+            for (int i = 0; i < n; i++) {
+                Sub sub = group.get((start + i) % n);
+                if (sub.route == null && deliver(sub, m, null, touched)) {
                     delivered++;
                     break;
                 }
             }
         }
         return delivered;
+    }
+
+    /** The routes one message goes to, each with the queue groups picked behind it; small, so lists. */
+    private static final class RouteSends {
+        final ArrayList<RouteConnection> routes = new ArrayList<>(4);
+        final ArrayList<List<String>> queues = new ArrayList<>(4);
+
+        static RouteSends add(RouteSends s, RouteConnection route, String queue) {
+            if (s == null) {
+                s = new RouteSends();
+            }
+            int i = s.routes.indexOf(route);
+            if (i < 0) {
+                s.routes.add(route);
+                s.queues.add(queue == null ? List.of() : new ArrayList<>(List.of(queue)));
+                return s;
+            }
+            if (queue != null) {
+                List<String> q = s.queues.get(i);
+                if (q.isEmpty()) {
+                    q = new ArrayList<>(2);
+                    s.queues.set(i, q);
+                }
+                if (!q.contains(queue)) {
+                    q.add(queue);
+                }
+            }
+            return s;
+        }
+
+        int send(OutMsg m, TouchedOutboxes touched) {
+            int sent = 0;
+            for (int i = 0; i < routes.size(); i++) {
+                Outbox out = routes.get(i).outbox();
+                if (out != null && out.appendRouted(m, queues.get(i))) {
+                    touched.add(out);
+                    sent++;
+                }
+            }
+            return sent;
+        }
     }
 
     private boolean deliver(Sub sub, OutMsg m, ClientConnection from, TouchedOutboxes touched) {
@@ -198,7 +337,22 @@ final class Router implements MessageBus {
 
     @Override
     public boolean hasInterest(String subject) {
-        return index.hasInterest(subject);
+        // JetStream asks about push consumers' deliver subjects; its deliveries do not cross routes yet, so
+        // only local subscriptions count
+        SubjectIndex.Match m = index.match(subject);
+        for (Sub sub : m.plain()) {
+            if (sub.route == null) {
+                return true;
+            }
+        }
+        for (List<Sub> group : m.queues()) {
+            for (Sub sub : group) {
+                if (sub.route == null) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The outboxes a batch of deliveries wrote to; flushed once at the end of the batch. */

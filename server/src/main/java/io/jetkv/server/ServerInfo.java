@@ -17,6 +17,9 @@ final class ServerInfo {
     private final ServerConfig config;
     private final String serverId;
     private volatile String prefix;
+    private int port;
+    private String clusterName;
+    private java.util.List<String> connectUrls = java.util.List.of();
 
     ServerInfo(ServerConfig config, String serverId) {
         this.config = config;
@@ -35,7 +38,30 @@ final class ServerInfo {
         return sb.toString();
     }
 
-    void setPort(int port) {
+    synchronized void setPort(int port) {
+        this.port = port;
+        rebuild();
+    }
+
+    /**
+     * In a cluster: the cluster name and the client URLs to advertise ({@code connect_urls}, this server's own
+     * first; empty with {@code no_advertise}). Later INFO lines carry them.
+     */
+    synchronized void setCluster(String name, java.util.List<String> urls) {
+        this.clusterName = name;
+        this.connectUrls = java.util.List.copyOf(urls);
+        rebuild();
+    }
+
+    synchronized java.util.List<String> connectUrls() {
+        return connectUrls;
+    }
+
+    synchronized String clusterName() {
+        return clusterName;
+    }
+
+    private void rebuild() {
         StringBuilder sb = new StringBuilder(320).append("INFO {");
         field(sb, "server_id", serverId).append(',');
         field(sb, "server_name", config.serverName() == null ? serverId : config.serverName()).append(',');
@@ -52,6 +78,20 @@ final class ServerInfo {
         if (config.jetstream().enabled()) {
             sb.append(",\"jetstream\":true");
         }
+        if (clusterName != null) {
+            sb.append(',');
+            field(sb, "cluster", clusterName);
+            if (!connectUrls.isEmpty()) {
+                sb.append(",\"connect_urls\":[");
+                for (int i = 0; i < connectUrls.size(); i++) {
+                    if (i > 0) {
+                        sb.append(',');
+                    }
+                    field(sb, connectUrls.get(i));
+                }
+                sb.append(']');
+            }
+        }
         prefix = sb.toString();
     }
 
@@ -63,7 +103,13 @@ final class ServerInfo {
     }
 
     private static StringBuilder field(StringBuilder sb, String name, String value) {
-        sb.append('"').append(name).append("\":\"");
+        sb.append('"').append(name).append("\":");
+        return field(sb, value);
+    }
+
+    /** {@code value} as a JSON string. */
+    static StringBuilder field(StringBuilder sb, String value) {
+        sb.append('"');
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {

@@ -3,8 +3,10 @@ package io.jetkv.server;
 import io.jetkv.jetstream.InboundHandler;
 
 /**
- * One subscription in the {@link SubjectIndex}: a client's {@code SUB} (with its sid) or an internal
- * subscription of JetStream (with a handler).
+ * One subscription in the {@link SubjectIndex}: a client's {@code SUB} (with its sid), an internal
+ * subscription of JetStream (with a handler), or a route's remote interest (an {@code RS+} from another server:
+ * {@link #route} set, one entry per subject and queue group, with the group's member count there as
+ * {@link #weight}).
  *
  * <p>Immutable identity fields; {@code delivered} and {@code max} are touched only on the owning
  * client's event loop for client subscriptions. Internal subscriptions never use them.
@@ -16,6 +18,10 @@ final class Sub {
     final byte[] sidBytes;
     final ClientConnection client;
     final InboundHandler handler;
+    final RouteConnection route;
+
+    /** For remote queue interest: how many members the group has behind {@link #route}; re-announced by RS+. */
+    volatile int weight;
 
     /** Messages delivered so far; with {@link #max} > 0 the subscription ends after max deliveries. */
     volatile long delivered;
@@ -29,6 +35,19 @@ final class Sub {
         this.sidBytes = sid.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.client = client;
         this.handler = null;
+        this.route = null;
+    }
+
+    /** Remote interest announced by {@code route}. */
+    Sub(String subject, String queue, int weight, RouteConnection route) {
+        this.subject = subject;
+        this.queue = queue;
+        this.sid = null;
+        this.sidBytes = null;
+        this.client = null;
+        this.handler = null;
+        this.route = route;
+        this.weight = weight;
     }
 
     Sub(String subject, InboundHandler handler) {
@@ -38,9 +57,14 @@ final class Sub {
         this.sidBytes = null;
         this.client = null;
         this.handler = handler;
+        this.route = null;
     }
 
     boolean internal() {
         return handler != null;
+    }
+
+    boolean remote() {
+        return route != null;
     }
 }

@@ -26,6 +26,21 @@ final class SubjectIndex {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final ConcurrentHashMap<String, Match> cache = new ConcurrentHashMap<>();
     private int count;
+    private volatile InterestListener listener;
+
+    /**
+     * Told about every client subscription that enters or leaves the index (not internal or remote ones), after
+     * the change and outside the index lock: the cluster turns these into {@code RS+}/{@code RS-}.
+     */
+    interface InterestListener {
+        void added(Sub sub);
+
+        void removed(Sub sub);
+    }
+
+    void setInterestListener(InterestListener l) {
+        listener = l;
+    }
 
     /** What a subject matched: plain subscriptions, and each queue group's members. */
     record Match(List<Sub> plain, List<List<Sub>> queues) {
@@ -53,9 +68,14 @@ final class SubjectIndex {
         } finally {
             lock.writeLock().unlock();
         }
+        InterestListener l = listener;
+        if (l != null && sub.client != null) {
+            l.added(sub);
+        }
     }
 
     void remove(Sub sub) {
+        boolean wasRemoved = false;
         lock.writeLock().lock();
         try {
             String[] tokens = sub.subject.split("\\.", -1);
@@ -82,6 +102,7 @@ final class SubjectIndex {
             if (!removed) {
                 return;
             }
+            wasRemoved = true;
             count--;
             // prune empty nodes bottom-up so the trie does not keep dead inbox branches
             for (int i = tokens.length; i > 0; i--) {
@@ -93,6 +114,10 @@ final class SubjectIndex {
             cache.clear();
         } finally {
             lock.writeLock().unlock();
+        }
+        InterestListener l = listener;
+        if (wasRemoved && l != null && sub.client != null) {
+            l.removed(sub);
         }
     }
 

@@ -1,0 +1,589 @@
+package io.jetkv.server;
+
+import io.jetkv.config.ClusterConfig;
+import io.jetkv.config.ServerConfig;
+import io.jetkv.protocol.codec.RouteOpDecoder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This server's place in a cluster: the route listener, the routes we dial (configured ones for ever, ones
+ * learnt by gossip {@code connect_retries}+1 times), the registry of routes by peer server id with duplicate
+ * resolution, interest propagation ({@code RS+}/{@code RS-} per subject and queue group, reference-counted
+ * over local subscriptions), gossip of new peers to the others, and the client URLs advertised in INFO.
+ *
+ * <p>Threading: called from route and client event loops and from Netty's connect callbacks. The monitor of
+ * this object guards the route registry, the interest counts and the client URL counts; under it only
+ * {@link Outbox} appends happen (a leaf lock, see LOCKS.md) and tasks are handed to event loops, so the wire
+ * order of {@code RS+}/{@code RS-} on each route follows the order of the counts.
+ */
+final class Cluster implements SubjectIndex.InterestListener {
+    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
+    private static final long RECONNECT_MILLIS = 1000;
+    private static final char[] ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+
+    private final NatsServer server;
+    private final ServerConfig config;
+    private final ClusterConfig cc;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final AtomicLong nextRid = new AtomicLong();
+    /** Every route channel, closed explicitly on shutdown. */
+    private final io.netty.channel.group.ChannelGroup channels =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+    private volatile String name;
+    private volatile boolean dynamicName;
+    private Channel listener;
+    private volatile int routePort;
+    private volatile boolean closed;
+    private List<String> ownClientUrls = List.of();
+
+    // guarded by this
+    private final Map<String, RouteConnection> routes = new HashMap<>();
+    private final Map<String, Integer> plainInterest = new HashMap<>();
+    private final Map<String, Integer> queueInterest = new HashMap<>();
+    private final Map<String, Integer> clientUrlRefs = new LinkedHashMap<>();
+    private final Set<String> selfUrls = new HashSet<>();
+    private final Set<String> dialling = new HashSet<>();
+
+    Cluster(NatsServer server, EventLoopGroup boss, EventLoopGroup workers) {
+        this.server = server;
+        this.config = server.config();
+        this.cc = config.cluster();
+        this.boss = boss;
+        this.workers = workers;
+        if (cc.name() == null) {
+            this.name = randomName();
+            this.dynamicName = true;
+        } else {
+            this.name = cc.name();
+        }
+    }
+
+    /** Binds the route port and starts dialling the configured routes; the client port is already bound. */
+    void start(int clientPort) throws InterruptedException {
+        ownClientUrls = clientUrls(config.host(), clientPort);
+        refreshClientInfo(false);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, readSizes())
+                .childHandler(initializer(null, false, null));
+        listener = b.bind(cc.host(), cc.port()).sync().channel();
+        routePort = ((InetSocketAddress) listener.localAddress()).getPort();
+        LOG.info("Cluster name is {}", name);
+        LOG.info("Listening for route connections on {}", RouteConnection.hostPort(cc.host(), routePort));
+        for (URI url : cc.routes()) {
+            dial(url, true, 0);
+        }
+    }
+
+    int routePort() {
+        return routePort;
+    }
+
+    String serverId() {
+        return server.serverId();
+    }
+
+    String name() {
+        return name;
+    }
+
+    long maxPending() {
+        return config.maxPending();
+    }
+
+    long pingIntervalMillis() {
+        return config.pingInterval().toMillis();
+    }
+
+    int pingMax() {
+        return config.pingMax();
+    }
+
+    boolean authRequired() {
+        return cc.authRequired();
+    }
+
+    long authTimeoutMillis() {
+        return cc.authTimeout().toMillis();
+    }
+
+    boolean checkCredentials(String user, String pass) {
+        return cc.user().equals(user) && cc.password().equals(pass);
+    }
+
+    /** How many routes are registered (one per peer server). */
+    synchronized int routeCount() {
+        return routes.size();
+    }
+
+    // ---- handshake lines ----
+
+    byte[] connectLine(URI url) {
+        String user = cc.user();
+        String pass = cc.password();
+        if (url.getUserInfo() != null) {
+            int colon = url.getUserInfo().indexOf(':');
+            user = colon < 0 ? url.getUserInfo() : url.getUserInfo().substring(0, colon);
+            pass = colon < 0 ? "" : url.getUserInfo().substring(colon + 1);
+        }
+        StringBuilder sb = new StringBuilder(256).append("CONNECT {\"echo\":true,\"verbose\":false,\"pedantic\":false,");
+        if (user != null) {
+            sb.append("\"user\":");
+            ServerInfo.field(sb, user).append(",\"pass\":");
+            ServerInfo.field(sb, pass).append(',');
+        }
+        sb.append("\"tls_required\":false,\"headers\":true,\"name\":");
+        ServerInfo.field(sb, serverId()).append(",\"cluster\":");
+        ServerInfo.field(sb, name);
+        if (dynamicName) {
+            sb.append(",\"cluster_dynamic\":true");
+        }
+        return sb.append("}\r\n").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Our route INFO, sent first on every route (proto 2, our own client URLs only). */
+    byte[] routeInfoLine() {
+        String host = cc.host();
+        int port = routePort;
+        String ip = null;
+        if (cc.advertise() != null) {
+            int colon = cc.advertise().lastIndexOf(':');
+            host = cc.advertise().substring(0, colon);
+            port = Integer.parseInt(cc.advertise().substring(colon + 1));
+            ip = "nats-route://" + cc.advertise() + "/";
+        }
+        String serverName = config.serverName() == null ? serverId() : config.serverName();
+        return infoJson(serverId(), serverName, host, port, ip, ownClientUrls, dynamicName, " ");
+    }
+
+    private byte[] infoJson(String id, String serverName, String host, int port, String ip, List<String> clientUrls,
+            boolean dynamic, String beforeCrlf) {
+        StringBuilder sb = new StringBuilder(384).append("INFO {\"server_id\":");
+        ServerInfo.field(sb, id).append(",\"server_name\":");
+        ServerInfo.field(sb, serverName == null ? id : serverName).append(",\"version\":");
+        ServerInfo.field(sb, ServerInfo.VERSION).append(",\"proto\":2,\"go\":");
+        ServerInfo.field(sb, "java" + Runtime.version().feature()).append(",\"host\":");
+        ServerInfo.field(sb, host).append(",\"port\":").append(port).append(",\"headers\":true,");
+        if (cc.authRequired()) {
+            sb.append("\"auth_required\":true,");
+        }
+        sb.append("\"max_payload\":").append(config.maxPayload());
+        if (ip != null) {
+            sb.append(",\"ip\":");
+            ServerInfo.field(sb, ip);
+        }
+        sb.append(",\"cluster\":");
+        ServerInfo.field(sb, name);
+        if (dynamic) {
+            sb.append(",\"cluster_dynamic\":true");
+        }
+        if (!clientUrls.isEmpty()) {
+            sb.append(",\"connect_urls\":[");
+            for (int i = 0; i < clientUrls.size(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                ServerInfo.field(sb, clientUrls.get(i));
+            }
+            sb.append(']');
+        }
+        return sb.append('}').append(beforeCrlf).append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    // ---- registry ----
+
+    /**
+     * Registers a route whose peer INFO arrived; false when another route to the same server stays (the caller
+     * closes this one). Between two routes to one server, the one dialled by the server with the smaller id
+     * stays, so both ends keep the same connection when they dialled each other at once.
+     */
+    synchronized boolean register(RouteConnection rc) {
+        if (closed) {
+            return false;
+        }
+        String id = rc.remoteId;
+        dialling.remove(id);
+        RouteConnection existing = routes.get(id);
+        if (existing != null) {
+            String preferred = serverId().compareTo(id) < 0 ? serverId() : id;
+            boolean newPreferred = (rc.solicited ? serverId() : id).equals(preferred);
+            boolean oldPreferred = (existing.solicited ? serverId() : id).equals(preferred);
+            if (!newPreferred || oldPreferred) {
+                inheritUrl(existing, rc);
+                return false;
+            }
+            inheritUrl(rc, existing);
+            existing.duplicate = true;
+            existing.closeFromAnyThread();
+            unrefClientUrls(existing.remoteClientUrls);
+        }
+        routes.put(id, rc);
+        // all current interest first, then whatever changes later (appended under this same lock)
+        for (String subject : plainInterest.keySet()) {
+            rc.outbox().appendRaw(rsPlus(subject, null, 0));
+        }
+        for (Map.Entry<String, Integer> e : queueInterest.entrySet()) {
+            if (e.getValue() > 0) {
+                int sp = e.getKey().indexOf(' ');
+                rc.outbox().appendRaw(rsPlus(e.getKey().substring(0, sp), e.getKey().substring(sp + 1), e.getValue()));
+            }
+        }
+        // tell the other servers about the new one: they dial it (gossip, full mesh)
+        byte[] gossip = infoJson(id, rc.remoteName, rc.remoteHost, rc.remoteRoutePort, rc.remoteRouteUrl,
+                rc.remoteClientUrls, false, "");
+        for (RouteConnection other : routes.values()) {
+            if (other != rc) {
+                other.send(gossip);
+            }
+        }
+        refClientUrls(rc.remoteClientUrls);
+        refreshClientInfo(true);
+        return true;
+    }
+
+    /** A dropped duplicate we dialled leaves its URL to the route that stays, to be re-dialled after its loss. */
+    private static void inheritUrl(RouteConnection keep, RouteConnection drop) {
+        if (drop.url != null && keep.url == null) {
+            keep.url = drop.url;
+            keep.explicit = drop.explicit;
+        } else if (drop.explicit && keep.url != null) {
+            keep.explicit = true;
+        }
+    }
+
+    /** A route closed (registered or not): forget it, update clients, re-dial if it was ours to dial. */
+    void closed(RouteConnection rc, boolean registered) {
+        boolean redial;
+        synchronized (this) {
+            if (rc.gossipId != null) {
+                dialling.remove(rc.gossipId); // a later gossip about that server may try again
+            }
+            if (rc.remoteId != null && routes.get(rc.remoteId) == rc) {
+                routes.remove(rc.remoteId);
+                unrefClientUrls(rc.remoteClientUrls);
+                // not while shutting down: our clients would learn a pool without the servers they must fail
+                // over to (jnats and nats.go drop discovered URLs an INFO no longer lists)
+                if (!closed) {
+                    refreshClientInfo(true);
+                }
+                LOG.info("{} - rid:{} - Route connection to {} closed", rc.peer(), rc.rid(), rc.remoteName);
+            }
+            redial = !closed && !rc.duplicate && rc.url != null && !selfUrls.contains(key(rc.url))
+                    && (rc.remoteId == null || !routes.containsKey(rc.remoteId));
+        }
+        if (redial) {
+            URI url = rc.url;
+            boolean explicit = rc.explicit;
+            if (explicit) {
+                workers.next().schedule(() -> dial(url, true, 0), RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
+            } else if (registered) {
+                // a gossiped route that was up: connect_retries+1 more attempts, as nats-server does
+                workers.next().schedule(() -> dial(url, false, cc.connectRetries()), RECONNECT_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    synchronized void routeToSelf(URI url) {
+        if (url != null) {
+            selfUrls.add(key(url));
+        }
+    }
+
+    /** Gossip INFO from {@code from} about server {@code id}: dial it unless known or configured. */
+    void gossip(String id, String urlText, RouteConnection from) {
+        if (urlText == null) {
+            return;
+        }
+        URI url;
+        try {
+            url = ClusterConfig.parseRouteUrl(urlText.endsWith("/") ? urlText.substring(0, urlText.length() - 1)
+                    : urlText);
+        } catch (IllegalArgumentException e) {
+            LOG.debug("{} - rid:{} - ignoring gossip with bad URL {}", from.peer(), from.rid(), urlText);
+            return;
+        }
+        synchronized (this) {
+            if (closed || id.equals(serverId()) || routes.containsKey(id) || dialling.contains(id)
+                    || selfUrls.contains(key(url))) {
+                return;
+            }
+            for (URI configured : cc.routes()) {
+                if (key(configured).equals(key(url))) {
+                    return; // dialled anyway, for ever
+                }
+            }
+            dialling.add(id);
+        }
+        LOG.debug("Implicit route to {} at {} learnt from {}", id, urlText, from.remoteName);
+        dial(url, false, cc.connectRetries(), id);
+    }
+
+    private void dial(URI url, boolean explicit, int retriesLeft) {
+        dial(url, explicit, retriesLeft, null);
+    }
+
+    private void dial(URI url, boolean explicit, int retriesLeft, String forId) {
+        if (closed) {
+            return;
+        }
+        new Bootstrap()
+                .group(workers)
+                .channel(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, readSizes())
+                .handler(initializer(url, explicit, forId))
+                .connect(url.getHost(), url.getPort())
+                .addListener(f -> {
+                    if (f.isSuccess()) {
+                        return;
+                    }
+                    LOG.debug("Error trying to connect to route {}: {}", url, f.cause() == null ? "?" : f.cause());
+                    if (closed) {
+                        return;
+                    }
+                    if (explicit || retriesLeft > 0) {
+                        workers.next().schedule(() -> dial(url, explicit, explicit ? 0 : retriesLeft - 1, forId),
+                                RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
+                    } else if (forId != null) {
+                        synchronized (this) {
+                            dialling.remove(forId);
+                        }
+                    }
+                });
+    }
+
+    /** Large reads for a busy route, as for a streaming publisher: fewer read calls and flushes per message. */
+    private static io.netty.channel.RecvByteBufAllocator readSizes() {
+        return new io.netty.channel.AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
+    }
+
+    private ChannelInitializer<SocketChannel> initializer(URI url, boolean explicit, String gossipId) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                RouteConnection rc = new RouteConnection(Cluster.this, server.router(), nextRid.incrementAndGet(),
+                        url, explicit);
+                rc.gossipId = gossipId;
+                if (closed) {
+                    ch.close();
+                    return;
+                }
+                channels.add(ch);
+                // RMSG lines carry queue names; payloads are bounded by what one route may have pending
+                int maxLine = Math.max(config.maxControlLine(), 64 * 1024);
+                int maxMsg = (int) Math.min(Integer.MAX_VALUE - 1024, Math.max(config.maxPending(), config.maxPayload()));
+                ch.pipeline().addLast("decoder", new RouteOpDecoder(maxLine, maxMsg, rc)).addLast("route", rc);
+            }
+        };
+    }
+
+    // ---- interest ----
+
+    @Override
+    public synchronized void added(Sub sub) {
+        if (sub.queue == null) {
+            int n = plainInterest.merge(sub.subject, 1, Integer::sum);
+            if (n == 1) {
+                broadcast(rsPlus(sub.subject, null, 0));
+            }
+        } else {
+            String key = sub.subject + " " + sub.queue;
+            int n = queueInterest.merge(key, 1, Integer::sum);
+            if (n == 0) {
+                queueInterest.remove(key);
+            } else if (n > 0) {
+                broadcast(rsPlus(sub.subject, sub.queue, n));
+            }
+        }
+    }
+
+    @Override
+    public synchronized void removed(Sub sub) {
+        if (sub.queue == null) {
+            int n = plainInterest.merge(sub.subject, -1, Integer::sum);
+            if (n == 0) {
+                plainInterest.remove(sub.subject);
+                broadcast(rsMinus(sub.subject, null));
+            }
+        } else {
+            String key = sub.subject + " " + sub.queue;
+            int n = queueInterest.merge(key, -1, Integer::sum);
+            if (n > 0) {
+                broadcast(rsPlus(sub.subject, sub.queue, n)); // the group's new weight
+            } else if (n == 0) {
+                queueInterest.remove(key);
+                broadcast(rsMinus(sub.subject, sub.queue));
+            }
+        }
+    }
+
+    private void broadcast(byte[] line) {
+        for (RouteConnection rc : routes.values()) {
+            rc.send(line);
+        }
+    }
+
+    private static byte[] rsPlus(String subject, String queue, int weight) {
+        String s = queue == null ? "RS+ $G " + subject + "\r\n" : "RS+ $G " + subject + " " + queue + " " + weight + "\r\n";
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] rsMinus(String subject, String queue) {
+        String s = queue == null ? "RS- $G " + subject + "\r\n" : "RS- $G " + subject + " " + queue + "\r\n";
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    // ---- cluster name ----
+
+    /** Whether a peer's cluster name fits ours; a generated name of ours gives way to a configured one. */
+    synchronized boolean acceptClusterName(String theirs, boolean theirsDynamic) {
+        if (theirs == null || theirs.equals(name)) {
+            return true;
+        }
+        if (dynamicName && !theirsDynamic) {
+            LOG.info("Cluster name updated to {}", theirs);
+            name = theirs;
+            dynamicName = false;
+            refreshClientInfo(true);
+            return true;
+        }
+        if (dynamicName && theirs.compareTo(name) < 0) {
+            name = theirs; // both generated: settle on the smaller, as both ends will
+            refreshClientInfo(true);
+            return true;
+        }
+        return theirsDynamic;
+    }
+
+    // ---- client URLs ----
+
+    synchronized void clientUrlsChanged(RouteConnection rc, List<String> urls) {
+        if (routes.get(rc.remoteId) == rc) {
+            unrefClientUrls(rc.remoteClientUrls);
+            refClientUrls(urls);
+        }
+        rc.remoteClientUrls = urls;
+        refreshClientInfo(true);
+    }
+
+    private void refClientUrls(List<String> urls) {
+        for (String u : urls) {
+            clientUrlRefs.merge(u, 1, Integer::sum);
+        }
+    }
+
+    private void unrefClientUrls(List<String> urls) {
+        for (String u : urls) {
+            clientUrlRefs.computeIfPresent(u, (k, n) -> n <= 1 ? null : n - 1);
+        }
+    }
+
+    /** Rebuilds client INFO (cluster name, connect_urls: ours first) and, when asked, pushes it to clients. */
+    private void refreshClientInfo(boolean push) {
+        List<String> urls = new ArrayList<>();
+        if (!cc.noAdvertise()) {
+            urls.addAll(ownClientUrls);
+            for (String u : clientUrlRefs.keySet()) {
+                if (!urls.contains(u)) {
+                    urls.add(u);
+                }
+            }
+        }
+        List<String> before = server.info().connectUrls();
+        String nameBefore = server.info().clusterName();
+        server.info().setCluster(name, urls);
+        if (push && !cc.noAdvertise() && (!urls.equals(before) || !name.equals(nameBefore))) {
+            server.forEachClient(ClientConnection::sendAsyncInfo);
+        }
+    }
+
+    /** This server's client URLs, {@code host:port}: each non-loopback address when listening on all of them. */
+    private static List<String> clientUrls(String host, int port) {
+        List<String> out = new ArrayList<>();
+        try {
+            InetAddress addr = InetAddress.getByName(host);
+            if (!addr.isAnyLocalAddress()) {
+                return List.of(RouteConnection.hostPort(host, port));
+            }
+            for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!ni.isUp()) {
+                    continue;
+                }
+                for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                    if (a.isLoopbackAddress() || a.isLinkLocalAddress() || !(a instanceof Inet4Address)) {
+                        continue;
+                    }
+                    out.add(RouteConnection.hostPort(a.getHostAddress(), port));
+                }
+            }
+        } catch (java.io.IOException e) {
+            LOG.debug("cannot list interfaces: {}", e.toString());
+        }
+        if (out.isEmpty()) {
+            out.add(RouteConnection.hostPort("127.0.0.1", port));
+        }
+        return out;
+    }
+
+    // ---- shutdown ----
+
+    void close() {
+        synchronized (this) {
+            closed = true;
+        }
+        if (listener != null) {
+            listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+
+    private static String key(URI url) {
+        return url.getHost().toLowerCase(java.util.Locale.ROOT) + ":" + url.getPort();
+    }
+
+    private static String randomName() {
+        SecureRandom r = new SecureRandom();
+        StringBuilder sb = new StringBuilder(22);
+        for (int i = 0; i < 22; i++) {
+            sb.append(ALNUM[r.nextInt(ALNUM.length)]);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,431 @@
+package io.jetkv.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jetkv.protocol.codec.ProtocolError;
+import io.jetkv.protocol.codec.RouteOp;
+import io.jetkv.protocol.codec.RouteOpHandler;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One route: a connection to another server of the cluster, dialled by us ({@link #url} set) or accepted on
+ * the cluster port. Handles the handshake (CONNECT with route credentials, INFO both ways), keeps the peer's
+ * interest ({@code RS+}/{@code RS-}) as remote entries in the {@link SubjectIndex}, delivers its
+ * {@code RMSG}/{@code HMSG} to local subscribers only (one hop), and answers its INFO gossip.
+ *
+ * <p>Threading: fields are confined to the channel's event loop, except the peer's identity and URLs
+ * (volatile, read by {@link Cluster} under its lock) and the {@link #outbox()}, which any thread may append to.
+ */
+final class RouteConnection extends ChannelInboundHandlerAdapter implements RouteOpHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(RouteConnection.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
+    /** The only account this server has: every client is in nats-server's global account. */
+    static final String GLOBAL_ACCOUNT = "$G";
+
+    private final Cluster cluster;
+    private final Router router;
+    private final long rid;
+    private final Router.TouchedOutboxes touched = new Router.TouchedOutboxes();
+    /** The peer's interest, by subject or "subject queue". */
+    private final HashMap<String, Sub> remoteSubs = new HashMap<>();
+
+    /** Where we dialled, null for an accepted route; re-dialled after loss (inherited from a dropped duplicate). */
+    volatile URI url;
+    /** A configured route: re-dialled for ever. */
+    volatile boolean explicit;
+    final boolean solicited;
+    /** For a route dialled because of gossip: the server id the gossip named. */
+    volatile String gossipId;
+
+    private Channel channel;
+    private Outbox outbox;
+    private String peer = "?";
+    private boolean connectReceived;
+    private boolean registered;
+    private boolean closing;
+    private int pingsOut;
+    private ScheduledFuture<?> pingTimer;
+    private ScheduledFuture<?> authTimer;
+    // the decoder hands over the same String while the peer repeats a subject: encode it once
+    private String lastSubject;
+    private byte[] lastSubjectBytes;
+
+    // the peer, once its INFO arrived
+    volatile String remoteId;
+    volatile String remoteName;
+    /** How other servers reach the peer's route port, {@code nats-route://h:p/}. */
+    volatile String remoteRouteUrl;
+    volatile int remoteRoutePort;
+    volatile String remoteHost;
+    /** The peer's own client URLs ({@code connect_urls} of its route INFO). */
+    volatile List<String> remoteClientUrls = List.of();
+    /** Closed because another route to the same server won: no re-dial, no unregistering. */
+    volatile boolean duplicate;
+
+    RouteConnection(Cluster cluster, Router router, long rid, URI url, boolean explicit) {
+        this.cluster = cluster;
+        this.router = router;
+        this.rid = rid;
+        this.url = url;
+        this.explicit = explicit;
+        this.solicited = url != null;
+    }
+
+    Outbox outbox() {
+        return outbox;
+    }
+
+    long rid() {
+        return rid;
+    }
+
+    String peer() {
+        return peer;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        outbox = new Outbox(channel, cluster.maxPending(), this::slowRoute);
+        InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
+        peer = remote == null ? "?" : remote.getAddress().getHostAddress() + ":" + remote.getPort();
+        LOG.debug("{} - rid:{} - Route connection created", peer, rid);
+        if (solicited) {
+            // the dialling side speaks first, CONNECT and INFO in one write, as nats-server does
+            outbox.appendRaw(cluster.connectLine(url));
+        } else if (cluster.authRequired()) {
+            authTimer = channel.eventLoop().schedule(this::authTimeout, cluster.authTimeoutMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+        outbox.appendRaw(cluster.routeInfoLine());
+        long interval = cluster.pingIntervalMillis();
+        pingTimer = channel.eventLoop().scheduleAtFixedRate(this::pingTick, interval, interval, TimeUnit.MILLISECONDS);
+        outbox.flush();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        LOG.debug("{} - rid:{} - Route connection closed", peer, rid);
+        closing = true;
+        cancelTimers();
+        // the peer's interest leaves with the route
+        for (Sub sub : remoteSubs.values()) {
+            sub.closed = true;
+            router.index().remove(sub);
+        }
+        remoteSubs.clear();
+        if (outbox != null) {
+            outbox.discard();
+        }
+        cluster.closed(this, registered);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        touched.add(outbox);
+        touched.flushFrom(channel.eventLoop());
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("{} - rid:{} - Route connection error: {}", peer, rid, cause.toString());
+        ctx.close();
+    }
+
+    @Override
+    public void op(RouteOp op) {
+        if (closing) {
+            return;
+        }
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("{} - rid:{} - <<- [{}]", peer, rid, op);
+        }
+        if (op instanceof RouteOp.Sub s) {
+            if (registered && GLOBAL_ACCOUNT.equals(s.account())) {
+                remoteSub(s);
+            }
+        } else if (op instanceof RouteOp.Unsub u) {
+            if (registered && GLOBAL_ACCOUNT.equals(u.account())) {
+                remoteUnsub(u);
+            }
+        } else if (op == RouteOp.Ping.INSTANCE) {
+            outbox.appendRaw(PONG);
+        } else if (op == RouteOp.Pong.INSTANCE) {
+            pingsOut = 0;
+        } else if (op instanceof RouteOp.Info info) {
+            processInfo(info.json());
+        } else if (op instanceof RouteOp.Connect connect) {
+            processConnect(connect.json());
+        } else if (op instanceof RouteOp.Err err) {
+            LOG.error("{} - rid:{} - Route Error '{}'", peer, rid, err.text());
+            close();
+        } else if (op instanceof RouteOp.Violation v) {
+            LOG.error("{} - rid:{} - Route protocol error: {}", peer, rid, v.error());
+            sendErr(v.error().text() == null ? ProtocolError.UNKNOWN_OPERATION.text() : v.error().text());
+        }
+    }
+
+    @Override
+    public void msg(String account, String subject, String reply, List<String> queues, int headerSize,
+            ByteBuf data) {
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("{} - rid:{} - <<- [{} {} {} {}{} {}]", peer, rid, headerSize > 0 ? "HMSG" : "RMSG", account,
+                    subject, reply == null ? "" : reply + " ", queues, data.readableBytes());
+        }
+        if (closing || !registered || !GLOBAL_ACCOUNT.equals(account)) {
+            return;
+        }
+        if (subject != lastSubject) {
+            lastSubjectBytes = subject.getBytes(StandardCharsets.UTF_8);
+            lastSubject = subject;
+        }
+        router.routeFromRoute(subject, lastSubjectBytes, reply, queues, data, headerSize, touched);
+    }
+
+    private void processConnect(String json) {
+        if (solicited) {
+            return; // only the dialling side sends CONNECT
+        }
+        JsonNode n = parse(json);
+        if (n == null) {
+            sendErr(ProtocolError.UNKNOWN_OPERATION.text());
+            return;
+        }
+        if (cluster.authRequired() && !cluster.checkCredentials(text(n, "user"), text(n, "pass"))) {
+            LOG.error("{} - rid:{} - authentication error", peer, rid);
+            sendErr(ProtocolError.AUTHORIZATION_VIOLATION.text());
+            return;
+        }
+        if (authTimer != null) {
+            authTimer.cancel(false);
+            authTimer = null;
+        }
+        String clusterName = text(n, "cluster");
+        if (!cluster.acceptClusterName(clusterName, n.path("cluster_dynamic").asBoolean(false))) {
+            LOG.error("{} - rid:{} - Cluster Name Conflict: {}", peer, rid, clusterName);
+            close();
+            return;
+        }
+        connectReceived = true;
+    }
+
+    private void processInfo(String json) {
+        JsonNode n = parse(json);
+        if (n == null) {
+            sendErr(ProtocolError.UNKNOWN_OPERATION.text());
+            return;
+        }
+        String id = text(n, "server_id");
+        if (id == null) {
+            return;
+        }
+        if (registered) {
+            if (id.equals(remoteId)) {
+                // the peer's own INFO again: its client URLs may have changed
+                List<String> urls = strings(n.path("connect_urls"));
+                if (!urls.equals(remoteClientUrls)) {
+                    cluster.clientUrlsChanged(this, urls);
+                }
+            } else {
+                cluster.gossip(id, gossipUrl(n), this);
+            }
+            return;
+        }
+        if (!solicited && cluster.authRequired() && !connectReceived) {
+            sendErr(ProtocolError.AUTHORIZATION_VIOLATION.text());
+            return;
+        }
+        if (id.equals(cluster.serverId())) {
+            LOG.debug("{} - rid:{} - Detected route to self, ignoring {}", peer, rid, url);
+            cluster.routeToSelf(url);
+            close();
+            return;
+        }
+        if (solicited) {
+            String clusterName = text(n, "cluster");
+            if (!cluster.acceptClusterName(clusterName, n.path("cluster_dynamic").asBoolean(false))) {
+                LOG.error("{} - rid:{} - Cluster Name Conflict: {}", peer, rid, clusterName);
+                close();
+                return;
+            }
+        }
+        remoteId = id;
+        remoteName = text(n, "server_name");
+        remoteClientUrls = strings(n.path("connect_urls"));
+        remoteRoutePort = n.path("port").asInt(0);
+        String ip = text(n, "ip");
+        InetSocketAddress addr = (InetSocketAddress) channel.remoteAddress();
+        remoteHost = addr == null ? text(n, "host") : addr.getAddress().getHostAddress();
+        // no advertise: other servers reach the peer at the address it connected from and its INFO port
+        remoteRouteUrl = ip != null ? ip : "nats-route://" + hostPort(remoteHost, remoteRoutePort) + "/";
+        if (!cluster.register(this)) {
+            LOG.debug("{} - rid:{} - Detected duplicate remote route {}", peer, rid, id);
+            duplicate = true;
+            close();
+            return;
+        }
+        registered = true;
+        LOG.info("{} - rid:{} - Route connection created to {} ({})", peer, rid, remoteName, id);
+    }
+
+    /** The URL to dial for the server a gossip INFO describes: its {@code ip}, else its host and port. */
+    private static String gossipUrl(JsonNode n) {
+        String ip = text(n, "ip");
+        if (ip != null) {
+            return ip;
+        }
+        String host = text(n, "host");
+        int port = n.path("port").asInt(0);
+        return host == null || port == 0 ? null : "nats-route://" + hostPort(host, port) + "/";
+    }
+
+    static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    private void remoteSub(RouteOp.Sub s) {
+        String key = s.queue() == null ? s.subject() : s.subject() + " " + s.queue();
+        Sub existing = remoteSubs.get(key);
+        if (existing != null) {
+            existing.weight = s.weight(); // a queue group's new member count
+            return;
+        }
+        if (!SubjectIndex.validPattern(s.subject())) {
+            LOG.debug("{} - rid:{} - ignoring RS+ for invalid subject {}", peer, rid, s.subject());
+            return;
+        }
+        Sub sub = new Sub(s.subject(), s.queue(), s.weight(), this);
+        remoteSubs.put(key, sub);
+        router.index().insert(sub);
+    }
+
+    private void remoteUnsub(RouteOp.Unsub u) {
+        String key = u.queue() == null ? u.subject() : u.subject() + " " + u.queue();
+        Sub sub = remoteSubs.remove(key);
+        if (sub != null) {
+            sub.closed = true;
+            router.index().remove(sub);
+        }
+    }
+
+    /** Sends raw protocol bytes (interest, gossip) from any thread, flushed on the route's loop. */
+    void send(byte[] bytes) {
+        Outbox o = outbox;
+        if (o != null) {
+            o.appendRaw(bytes);
+            o.flushFrom(null);
+        }
+    }
+
+    /** Closes from any thread. */
+    void closeFromAnyThread() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.eventLoop().execute(this::close);
+        }
+    }
+
+    private void pingTick() {
+        if (closing || !channel.isActive()) {
+            return;
+        }
+        if (pingsOut + 1 > cluster.pingMax()) {
+            LOG.debug("{} - rid:{} - Stale Route Connection - Closing", peer, rid);
+            sendErr(ProtocolError.STALE_CONNECTION.text());
+            return;
+        }
+        pingsOut++;
+        outbox.appendRaw(PING);
+        outbox.flush();
+    }
+
+    private void authTimeout() {
+        if (!connectReceived && !closing) {
+            LOG.error("{} - rid:{} - Authentication Timeout", peer, rid);
+            sendErr(ProtocolError.AUTHENTICATION_TIMEOUT.text());
+        }
+    }
+
+    private void slowRoute() {
+        LOG.warn("{} - rid:{} - Slow Consumer Detected on route: pending bytes over {}", peer, rid,
+                cluster.maxPending());
+        channel.eventLoop().execute(() -> {
+            // nothing more can be written to a peer that does not read: close at once
+            closing = true;
+            cancelTimers();
+            channel.close();
+        });
+    }
+
+    private void sendErr(String text) {
+        outbox.appendRaw(("-ERR '" + text + "'\r\n").getBytes(StandardCharsets.UTF_8));
+        close();
+    }
+
+    /** Writes what is queued, then closes. Event loop only. */
+    private void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        cancelTimers();
+        outbox.flush();
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        // a peer that stopped reading never lets that write complete
+        channel.eventLoop().schedule(() -> {
+            channel.close();
+        }, 2, TimeUnit.SECONDS);
+    }
+
+    private void cancelTimers() {
+        if (pingTimer != null) {
+            pingTimer.cancel(false);
+        }
+        if (authTimer != null) {
+            authTimer.cancel(false);
+        }
+    }
+
+    private JsonNode parse(String json) {
+        try {
+            JsonNode n = JSON.readTree(json);
+            return n != null && n.isObject() ? n : null;
+        } catch (java.io.IOException e) {
+            LOG.debug("{} - rid:{} - malformed route JSON: {}", peer, rid, e.getMessage());
+            return null;
+        }
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    private static List<String> strings(JsonNode array) {
+        if (!array.isArray()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(array.size());
+        for (JsonNode v : array) {
+            out.add(v.asText());
+        }
+        return List.copyOf(out);
+    }
+}
