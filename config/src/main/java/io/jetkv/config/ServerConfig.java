@@ -20,7 +20,9 @@ import java.util.Objects;
  * @param auth            authentication and permissions; {@link AuthConfig#NONE} when open
  * @param jetstream       JetStream settings; {@link JetStreamConfig#enabled()} false when off
  * @param log             log destination and verbosity
- * @param httpPort        monitoring port ({@code -m}); 0 when off (accepted, not served yet)
+ * @param httpPort        monitoring port ({@code -m}); 0 when off, -1 for a random port
+ * @param httpHost        monitoring listen host ({@code http: host:port}); null means the client {@code host}
+ * @param httpBasePath    prefix of every monitoring path ({@code http_base_path}); empty for none
  */
 public record ServerConfig(
         String host,
@@ -36,7 +38,9 @@ public record ServerConfig(
         AuthConfig auth,
         JetStreamConfig jetstream,
         LogConfig log,
-        int httpPort) {
+        int httpPort,
+        String httpHost,
+        String httpBasePath) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 4222;
@@ -55,6 +59,10 @@ public record ServerConfig(
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(jetstream, "jetstream");
         Objects.requireNonNull(log, "log");
+        Objects.requireNonNull(httpBasePath, "httpBasePath");
+        if (httpPort < -1 || httpPort > 65535) {
+            throw new IllegalArgumentException("http_port out of range: " + httpPort);
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
@@ -79,47 +87,55 @@ public record ServerConfig(
                 AuthConfig.NONE,
                 JetStreamConfig.DISABLED,
                 LogConfig.DEFAULT,
-                0);
+                0,
+                null,
+                "");
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath);
+    }
+
+    /** The monitoring port: 0 off, -1 random (tests: -1). */
+    public ServerConfig withHttpPort(int newHttpPort) {
+        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath);
     }
 
     public ServerConfig withJetStream(JetStreamConfig newJetStream) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath);
     }
 
     public ServerConfig withMaxPayload(int newMaxPayload) {
         return new ServerConfig(host, port, serverName, newMaxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath);
     }
 
     public ServerConfig withPing(Duration newInterval, int newMax) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort);
+                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath);
     }
 
     public ServerConfig withServerName(String newServerName) {
         return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath);
     }
 
     public ServerConfig withLog(LogConfig newLog) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath);
     }
 
     /** A builder holding this configuration's values, to change several at once. */
@@ -151,6 +167,8 @@ public record ServerConfig(
         private JetStreamConfig jetstream;
         private LogConfig log;
         private int httpPort;
+        private String httpHost;
+        private String httpBasePath;
 
         private Builder(ServerConfig c) {
             host = c.host;
@@ -167,6 +185,8 @@ public record ServerConfig(
             jetstream = c.jetstream;
             log = c.log;
             httpPort = c.httpPort;
+            httpHost = c.httpHost;
+            httpBasePath = c.httpBasePath;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -183,6 +203,8 @@ public record ServerConfig(
         public Builder jetstream(JetStreamConfig v) { jetstream = v; return this; }
         public Builder log(LogConfig v) { log = v; return this; }
         public Builder httpPort(int v) { httpPort = v; return this; }
+        public Builder httpHost(String v) { httpHost = v; return this; }
+        public Builder httpBasePath(String v) { httpBasePath = v; return this; }
 
         public AuthConfig auth() { return auth; }
         public JetStreamConfig jetstream() { return jetstream; }
@@ -191,7 +213,7 @@ public record ServerConfig(
         /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort);
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath);
         }
     }
 }

@@ -305,7 +305,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (verbose) {
             outbox.appendRaw(OK);
         }
+        int size = data.readableBytes();
         int delivered = server.router().route(subject, reply, data, headerSize, this, touched);
+        server.stats().published(size, delivered);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
         }
@@ -429,6 +431,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     }
 
     private void slowConsumer() {
+        server.stats().slowConsumer();
         LOG.warn("{} - cid:{} - Slow Consumer Detected: pending bytes over {}", peer, cid, config.maxPending());
         channel.eventLoop().execute(() -> {
             closing = true;

@@ -16,7 +16,8 @@ final class JetStreamHost {
 
     private final JetStreamConfig config;
     private final Router router;
-    private JetStreamService service;
+    /** Written by the start and close thread, read by the monitoring thread. */
+    private volatile JetStreamService service;
 
     JetStreamHost(JetStreamConfig config, Router router) {
         this.config = config;

@@ -1,6 +1,8 @@
 package io.jetkv.server;
 
 import io.jetkv.config.ServerConfig;
+import io.jetkv.server.monitor.MonitorServer;
+import io.jetkv.server.monitor.ServerStats;
 import io.jetkv.protocol.codec.ClientOpDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -49,6 +51,10 @@ public final class NatsServer implements AutoCloseable {
     private final JetStreamHost jetstream;
     private Channel listener;
     private int port;
+    private final ServerStats stats = new ServerStats();
+    private final java.time.Instant started = java.time.Instant.now();
+    private volatile boolean accepting;
+    private MonitorServer monitor;
 
     private NatsServer(ServerConfig config, JetStreamHost jetstream, Router router) {
         this.config = config;
@@ -84,6 +90,8 @@ public final class NatsServer implements AutoCloseable {
             throw e;
         }
         try {
+            // as the reference: the monitoring port opens first and /healthz says 503 until clients are accepted
+            server.startMonitor();
             jsReady.join();
             server.bind();
             warmUp();
@@ -140,8 +148,40 @@ public final class NatsServer implements AutoCloseable {
         listener = b.bind(config.host(), config.port()).sync().channel();
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         info.setPort(port);
+        accepting = true;
         LOG.info("Listening for client connections on {}:{}", config.host(), port);
         LOG.info("Server is ready");
+    }
+
+    private void startMonitor() throws InterruptedException {
+        if (config.httpPort() != 0) {
+            monitor = MonitorServer.start(new MonitorView(this));
+        }
+    }
+
+    /** The bound monitoring port, or 0 when monitoring is off. */
+    public int monitorPort() {
+        return monitor == null ? 0 : monitor.port();
+    }
+
+    ServerStats stats() {
+        return stats;
+    }
+
+    java.time.Instant started() {
+        return started;
+    }
+
+    boolean accepting() {
+        return accepting;
+    }
+
+    int connectionCount() {
+        return connections.get();
+    }
+
+    JetStreamHost jetstream() {
+        return jetstream;
     }
 
     /** The bound client port. */
@@ -176,6 +216,7 @@ public final class NatsServer implements AutoCloseable {
 
     /** Counts a new connection; false when over {@code max_connections}. */
     boolean admit() {
+        stats.connectionAccepted();
         if (connections.incrementAndGet() > config.maxConnections()) {
             return false;
         }
@@ -190,6 +231,10 @@ public final class NatsServer implements AutoCloseable {
     @Override
     public void close() {
         LOG.info("Initiating Shutdown...");
+        accepting = false;
+        if (monitor != null) {
+            monitor.close();
+        }
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }

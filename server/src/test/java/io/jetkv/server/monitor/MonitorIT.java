@@ -1,0 +1,187 @@
+package io.jetkv.server.monitor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jetkv.config.JetStreamConfig;
+import io.jetkv.config.ServerConfig;
+import io.jetkv.server.NatsServer;
+import io.nats.client.Connection;
+import io.nats.client.JetStream;
+import io.nats.client.Nats;
+import io.nats.client.Subscription;
+import io.nats.client.api.StreamConfiguration;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The monitoring port over real HTTP: listener, common behaviour, /healthz, /varz with live counters, /jsz. */
+class MonitorIT {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newBuilder()
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+
+    static ServerConfig monitored() {
+        return ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withHttpPort(-1);
+    }
+
+    static HttpResponse<String> get(int port, String pathAndQuery) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
+                .timeout(Duration.ofSeconds(10))
+                .build();
+        return HTTP.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    static JsonNode getJson(int port, String pathAndQuery) throws Exception {
+        HttpResponse<String> r = get(port, pathAndQuery);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
+        return JSON.readTree(r.body());
+    }
+
+    @Test
+    void noMonitorPortUnlessAsked() throws Exception {
+        try (NatsServer server = NatsServer.start(ServerConfig.defaults().withHost("127.0.0.1").withPort(0))) {
+            assertEquals(0, server.monitorPort());
+        }
+    }
+
+    @Test
+    void healthzIsOkWithItsProbeVariants() throws Exception {
+        try (NatsServer server = NatsServer.start(monitored())) {
+            int port = server.monitorPort();
+            assertNotEquals(0, port);
+            for (String q : new String[] {"/healthz", "/healthz?js-enabled-only=true", "/healthz?js-server-only=true"}) {
+                HttpResponse<String> r = get(port, q);
+                assertEquals(200, r.statusCode(), q);
+                // compact, as the reference writes /healthz
+                assertEquals("{\"status\":\"ok\"}", r.body(), q);
+            }
+            HttpResponse<String> bad = get(port, "/healthz?js-enabled-only=yes");
+            assertEquals(400, bad.statusCode());
+            assertEquals("Error decoding boolean for 'js-enabled-only': strconv.ParseBool: parsing \"yes\": invalid syntax",
+                    bad.body());
+        }
+    }
+
+    @Test
+    void commonBehaviourMatchesTheReference() throws Exception {
+        try (NatsServer server = NatsServer.start(monitored())) {
+            int port = server.monitorPort();
+            HttpResponse<String> missing = get(port, "/varz/");
+            assertEquals(404, missing.statusCode());
+            assertEquals("404 page not found\n", missing.body());
+            assertTrue(missing.headers().firstValue("content-type").orElse("").startsWith("text/plain"));
+
+            HttpResponse<String> doubled = get(port, "//varz?x=1");
+            assertEquals(301, doubled.statusCode());
+            assertEquals("/varz?x=1", doubled.headers().firstValue("location").orElse(""));
+
+            HttpResponse<String> jsonp = get(port, "/varz?callback=cb");
+            assertEquals("application/javascript", jsonp.headers().firstValue("content-type").orElse(""));
+            assertTrue(jsonp.body().startsWith("cb({") && jsonp.body().endsWith("})"), jsonp.body());
+            assertEquals(server.serverId(),
+                    JSON.readTree(jsonp.body().substring(3, jsonp.body().length() - 1)).path("server_id").asText());
+
+            HttpResponse<String> varz = get(port, "/varz");
+            // indented by two spaces with "key": value, as Go's MarshalIndent
+            assertTrue(varz.body().startsWith("{\n  \"server_id\": \""), varz.body());
+
+            HttpResponse<String> index = get(port, "/");
+            assertEquals(200, index.statusCode());
+            assertTrue(index.headers().firstValue("content-type").orElse("").startsWith("text/html"));
+            for (String link : new String[] {"./varz", "./jsz", "./connz", "./healthz"}) {
+                assertTrue(index.body().contains("\"" + link + "\""), link);
+            }
+        }
+    }
+
+    @Test
+    void basePathPrefixesEveryEndpoint() throws Exception {
+        ServerConfig config = monitored().toBuilder().httpBasePath("/mon").build();
+        try (NatsServer server = NatsServer.start(config)) {
+            int port = server.monitorPort();
+            assertEquals("/mon", getJson(port, "/mon/varz").path("http_base_path").asText());
+            assertEquals(200, get(port, "/mon/healthz").statusCode());
+            assertEquals(200, get(port, "/mon").statusCode());
+            assertEquals(404, get(port, "/varz").statusCode());
+            assertEquals(404, get(port, "/healthz").statusCode());
+        }
+    }
+
+    @Test
+    void varzCountsRealTraffic() throws Exception {
+        try (NatsServer server = NatsServer.start(monitored())) {
+            int port = server.monitorPort();
+            JsonNode before = getJson(port, "/varz");
+            assertEquals(0, before.path("connections").asInt());
+            try (Connection sub = Nats.connect(server.clientUrl()); Connection pub = Nats.connect(server.clientUrl())) {
+                Subscription s = sub.subscribe("m.>");
+                sub.flush(Duration.ofSeconds(5));
+                for (int i = 0; i < 3; i++) {
+                    pub.publish("m.x", "hello".getBytes(StandardCharsets.UTF_8));
+                }
+                pub.publish("nobody", "abc".getBytes(StandardCharsets.UTF_8));
+                pub.flush(Duration.ofSeconds(5));
+                for (int i = 0; i < 3; i++) {
+                    assertTrue(s.nextMessage(Duration.ofSeconds(5)) != null);
+                }
+                JsonNode v = getJson(port, "/varz");
+                assertEquals(server.serverId(), v.path("server_id").asText());
+                assertEquals(server.port(), v.path("port").asInt());
+                assertEquals(-1, v.path("http_port").asInt());
+                assertEquals(2, v.path("connections").asInt());
+                assertEquals(2, v.path("total_connections").asInt());
+                assertEquals(4, v.path("in_msgs").asLong());
+                assertEquals(3 * 5 + 3, v.path("in_bytes").asLong());
+                assertEquals(3, v.path("out_msgs").asLong());
+                assertEquals(3 * 5, v.path("out_bytes").asLong());
+                assertTrue(v.path("subscriptions").asInt() >= 1);
+                assertTrue(v.path("mem").asLong() > 0);
+                assertTrue(v.path("uptime").asText().matches("(\\d+y)?(\\d+d)?(\\d+h)?(\\d+m)?\\d+s"));
+                assertEquals(120_000_000_000L, v.path("ping_interval").asLong());
+                assertTrue(v.path("jetstream").isObject() && v.path("jetstream").isEmpty());
+            }
+        }
+    }
+
+    @Test
+    void jszReportsStreamsThroughTheStreamViews(@TempDir Path dir) throws Exception {
+        ServerConfig config = monitored().withJetStream(new JetStreamConfig(true, dir, -1, -1, false));
+        try (NatsServer server = NatsServer.start(config); Connection nc = Nats.connect(server.clientUrl())) {
+            nc.jetStreamManagement().addStream(StreamConfiguration.builder().name("ORDERS").subjects("orders.>").build());
+            JetStream js = nc.jetStream();
+            js.publish("orders.1", "one".getBytes(StandardCharsets.UTF_8));
+            js.publish("orders.2", "two".getBytes(StandardCharsets.UTF_8));
+            int port = server.monitorPort();
+            JsonNode jsz = getJson(port, "/jsz");
+            assertEquals(1, jsz.path("streams").asInt());
+            assertEquals(2, jsz.path("messages").asLong());
+            assertTrue(jsz.path("storage").asLong() > 0);
+            assertTrue(jsz.path("api").path("total").asLong() >= 1);
+            assertTrue(jsz.path("account_details").isMissingNode());
+
+            JsonNode detail = getJson(port, "/jsz?streams=true&config=true");
+            JsonNode stream = detail.path("account_details").path(0).path("stream_detail").path(0);
+            assertEquals("ORDERS", stream.path("name").asText());
+            assertEquals(2, stream.path("state").path("messages").asLong());
+            assertEquals("orders.>", stream.path("config").path("subjects").path(0).asText());
+
+            JsonNode varzJs = getJson(port, "/varz").path("jetstream");
+            assertTrue(varzJs.path("stats").path("storage").asLong() > 0);
+            assertTrue(varzJs.path("config").path("store_dir").asText().endsWith("jetstream"));
+            assertEquals(400, get(port, "/jsz?streams=maybe").statusCode());
+        }
+    }
+}
