@@ -184,4 +184,56 @@ class MonitorIT {
             assertEquals(400, get(port, "/jsz?streams=maybe").statusCode());
         }
     }
+
+    /**
+     * What prometheus-nats-exporter and the NATS Helm chart read (operations.md 1.9): the exporter exits at
+     * start unless varz's server_id is a string, turns every numeric leaf into a gauge, decodes a few
+     * strings, and its -jsz=all collector sends raft=true, which must be ignored.
+     */
+    @Test
+    void fieldsTheExporterAndHelmChartReadArePresent(@TempDir Path dir) throws Exception {
+        ServerConfig config = monitored().withJetStream(new JetStreamConfig(true, dir, -1, -1, false));
+        try (NatsServer server = NatsServer.start(config); Connection nc = Nats.connect(server.clientUrl())) {
+            nc.jetStreamManagement().addStream(StreamConfiguration.builder().name("S").subjects("s.>").build());
+            int port = server.monitorPort();
+            JsonNode varz = getJson(port, "/varz");
+            for (String f : new String[] {"server_id", "server_name", "version", "start", "config_load_time", "now",
+                    "uptime", "host", "http_host"}) {
+                assertTrue(varz.path(f).isTextual(), f);
+            }
+            for (String f : new String[] {"connections", "total_connections", "in_msgs", "out_msgs", "in_bytes",
+                    "out_bytes", "slow_consumers", "subscriptions", "mem", "cpu", "cores", "routes", "remotes",
+                    "leafnodes", "max_payload", "max_connections", "port", "http_port"}) {
+                assertTrue(varz.path(f).isNumber(), f);
+            }
+            assertTrue(varz.path("jetstream").path("stats").path("api").path("total").isNumber());
+            // the chart's startup, readiness and liveness probes: success is 2xx
+            for (String probe : new String[] {"/healthz", "/healthz?js-server-only=true", "/healthz?js-enabled-only=true"}) {
+                assertEquals("ok", getJson(port, probe).path("status").asText(), probe);
+            }
+            JsonNode jsz = getJson(port, "/jsz?consumers=true&config=true&raft=true");
+            for (String f : new String[] {"memory", "storage", "reserved_memory", "reserved_storage", "streams",
+                    "consumers", "messages", "bytes"}) {
+                assertTrue(jsz.path(f).isNumber(), f);
+            }
+            assertTrue(jsz.path("config").path("max_memory").isNumber());
+            JsonNode account = jsz.path("account_details").path(0);
+            for (String f : new String[] {"name", "id"}) {
+                assertTrue(account.path(f).isTextual(), f);
+            }
+            for (String f : new String[] {"memory", "storage", "reserved_memory", "reserved_storage"}) {
+                assertTrue(account.path(f).isNumber(), f);
+            }
+            JsonNode stream = account.path("stream_detail").path(0);
+            assertEquals("S", stream.path("name").asText());
+            assertTrue(stream.path("cluster").path("leader").isTextual());
+            assertTrue(stream.path("config").isObject());
+            assertTrue(stream.path("state").path("messages").isNumber());
+            // the exporter's optional collectors
+            assertTrue(getJson(port, "/routez").path("routes").isArray());
+            assertTrue(getJson(port, "/leafz").has("leafs"));
+            assertTrue(getJson(port, "/gatewayz").path("outbound_gateways").isObject());
+            assertTrue(getJson(port, "/accountz").path("accounts").isArray());
+        }
+    }
 }
