@@ -71,6 +71,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     // the decoder hands over the same String while a publisher repeats a subject: encode it once
     private String lastPubSubject;
     private byte[] lastPubSubjectBytes;
+    // for /connz; event loop only, read through snapshot()
+    private final java.time.Instant started = java.time.Instant.now();
+    private final long startedNanos = System.nanoTime();
+    private long inMsgs;
+    private long inBytes;
+    private long rttNanos;
+    private boolean rttPending;
 
     ClientConnection(NatsServer server, long cid) {
         this.server = server;
@@ -103,7 +110,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
         LOG.debug("{} - cid:{} - Client connection created", peer, cid);
         outbox.appendRaw(server.infoLine(cid, ip));
-        if (!server.admit()) {
+        if (!server.admit(this)) {
             sendErr(ProtocolError.MAX_CONNECTIONS);
             return;
         }
@@ -200,6 +207,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             outbox.appendRaw(PONG);
         } else if (op == ClientOp.Pong.INSTANCE) {
             pingsOut = 0;
+            if (rttPending) {
+                rttPending = false;
+                rttNanos = System.nanoTime() - rttPingNanos;
+            }
         } else if (op instanceof ClientOp.Connect connect) {
             processConnect(connect.json());
         } else if (op instanceof ClientOp.ClientInfo info) {
@@ -306,6 +317,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             outbox.appendRaw(OK);
         }
         int size = data.readableBytes();
+        inMsgs++;
+        inBytes += size;
         int delivered = server.router().route(subject, reply, data, headerSize, this, touched);
         server.stats().published(size, delivered);
         if (delivered == 0 && noResponders && reply != null) {
@@ -418,6 +431,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         pingsOut++;
         rttPingNanos = now;
+        rttPending = true;
         outbox.appendRaw(PING);
         outbox.flush();
     }
@@ -428,6 +442,42 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             sendErr(ProtocolError.AUTHENTICATION_TIMEOUT);
             outbox.flush();
         }
+    }
+
+    /** This connection as /connz shows it, built on its own event loop (its state is confined there). */
+    java.util.concurrent.CompletableFuture<io.jetkv.server.monitor.ConnectionInfo> snapshot() {
+        java.util.concurrent.CompletableFuture<io.jetkv.server.monitor.ConnectionInfo> f =
+                new java.util.concurrent.CompletableFuture<>();
+        Channel ch = channel;
+        if (ch == null) {
+            f.complete(null);
+            return f;
+        }
+        Runnable take = () -> {
+            try {
+                InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
+                long[] out = outbox == null ? new long[3] : outbox.counters();
+                java.util.List<io.jetkv.server.monitor.ConnectionInfo.SubInfo> list = new java.util.ArrayList<>();
+                for (Sub sub : subs.values()) {
+                    list.add(new io.jetkv.server.monitor.ConnectionInfo.SubInfo(
+                            sub.subject, sub.queue, sub.sid, sub.delivered, sub.max));
+                }
+                f.complete(new io.jetkv.server.monitor.ConnectionInfo(cid,
+                        remote == null ? "" : remote.getAddress().getHostAddress(),
+                        remote == null ? 0 : remote.getPort(), started,
+                        started.plusNanos(Math.max(0, lastActivityNanos - startedNanos)), rttNanos,
+                        out[2], inMsgs, out[0], inBytes, out[1], options.name(), options.lang(),
+                        options.version(), options.user(), list));
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        };
+        try {
+            ch.eventLoop().execute(take);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            f.complete(null); // the loop is shutting down with the server
+        }
+        return f;
     }
 
     private void slowConsumer() {

@@ -4,7 +4,11 @@ import io.jetkv.config.ServerConfig;
 import io.jetkv.jetstream.JetStreamService;
 import io.jetkv.server.monitor.ServerStats;
 import io.jetkv.server.monitor.ServerView;
+import io.jetkv.server.monitor.ConnectionInfo;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The monitoring port's window on a {@link NatsServer}: only immutable values, atomics and the subject
@@ -56,6 +60,25 @@ final class MonitorView implements ServerView {
     @Override
     public int subscriptions() {
         return server.router().index().size();
+    }
+
+    @Override
+    public CompletableFuture<List<ConnectionInfo>> connectionSnapshots() {
+        List<CompletableFuture<ConnectionInfo>> each = new ArrayList<>();
+        for (ClientConnection c : server.clients()) {
+            // a connection that closes before its loop runs the task still answers; one that fails is skipped
+            each.add(c.snapshot().exceptionally(t -> null));
+        }
+        return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<ConnectionInfo> all = new ArrayList<>(each.size());
+            for (CompletableFuture<ConnectionInfo> f : each) {
+                ConnectionInfo info = f.join();
+                if (info != null) {
+                    all.add(info);
+                }
+            }
+            return all;
+        });
     }
 
     @Override

@@ -54,6 +54,9 @@ public final class NatsServer implements AutoCloseable {
     private final ServerStats stats = new ServerStats();
     private final java.time.Instant started = java.time.Instant.now();
     private volatile boolean accepting;
+    // open client connections by cid, for /connz (which asks each one for a snapshot on its own loop)
+    private final java.util.concurrent.ConcurrentHashMap<Long, ClientConnection> clients =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private MonitorServer monitor;
 
     private NatsServer(ServerConfig config, JetStreamHost jetstream, Router router) {
@@ -176,6 +179,10 @@ public final class NatsServer implements AutoCloseable {
         return accepting;
     }
 
+    java.util.Collection<ClientConnection> clients() {
+        return clients.values();
+    }
+
     int connectionCount() {
         return connections.get();
     }
@@ -215,8 +222,9 @@ public final class NatsServer implements AutoCloseable {
     }
 
     /** Counts a new connection; false when over {@code max_connections}. */
-    boolean admit() {
+    boolean admit(ClientConnection c) {
         stats.connectionAccepted();
+        clients.put(c.cid(), c);
         if (connections.incrementAndGet() > config.maxConnections()) {
             return false;
         }
@@ -224,6 +232,7 @@ public final class NatsServer implements AutoCloseable {
     }
 
     void release(ClientConnection c) {
+        clients.remove(c.cid());
         connections.decrementAndGet();
     }
 

@@ -30,6 +30,9 @@ final class Outbox {
     private final Runnable flushTask = this::flush;
     private ByteBuf buf;
     private boolean dead;
+    // messages and their bytes queued for this client, for /connz; guarded by lock
+    private long outMsgs;
+    private long outBytes;
 
     Outbox(Channel channel, long maxPending, Runnable onSlowConsumer) {
         this.channel = channel;
@@ -88,6 +91,8 @@ final class Outbox {
             b.writeBytes(CRLF);
             b.writeBytes(m.data, m.data.readerIndex() + skip, size);
             b.writeBytes(CRLF);
+            outMsgs++;
+            outBytes += size;
             slow = pendingBytes() > maxPending;
             if (slow) {
                 dead = true;
@@ -142,6 +147,16 @@ final class Outbox {
                 buf.release();
                 buf = null;
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {out_msgs, out_bytes, pending_bytes} read together; the client's event loop only (pending bytes). */
+    long[] counters() {
+        lock.lock();
+        try {
+            return new long[] {outMsgs, outBytes, pendingBytes()};
         } finally {
             lock.unlock();
         }

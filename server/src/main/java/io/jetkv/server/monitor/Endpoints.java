@@ -35,6 +35,10 @@ final class Endpoints {
         this.httpHost = httpHost;
     }
 
+    ServerView server() {
+        return server;
+    }
+
     /** {@code /healthz}: the result and its HTTP status. */
     record Health(int status, ObjectNode body) {}
 

@@ -37,6 +37,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -152,17 +153,27 @@ public final class MonitorServer implements AutoCloseable {
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-            Reply reply;
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            CompletableFuture<Reply> reply;
             if (!req.decoderResult().isSuccess()) {
-                reply = Reply.text(HttpResponseStatus.BAD_REQUEST, "400 Bad Request");
+                reply = CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, "400 Bad Request"));
             } else {
+                String uri = req.uri();
                 try {
-                    reply = route(new QueryStringDecoder(req.uri()));
+                    reply = route(new QueryStringDecoder(uri));
                 } catch (RuntimeException e) {
-                    LOG.warn("Monitoring request {} failed", req.uri(), e);
-                    reply = Reply.text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "500 Internal Server Error");
+                    reply = CompletableFuture.failedFuture(e);
                 }
+                reply = reply.orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> {
+                    LOG.warn("Monitoring request {} failed", uri, t);
+                    return Reply.text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "500 Internal Server Error");
+                });
             }
+            // /connz completes on the client loops; the reply is written back on this channel's own loop
+            reply.thenAcceptAsync(r -> write(ctx, r, keepAlive), ctx.executor());
+        }
+
+        private void write(ChannelHandlerContext ctx, Reply reply, boolean keepAlive) {
             FullHttpResponse resp = new DefaultFullHttpResponse(
                     HttpVersion.HTTP_1_1, reply.status(), Unpooled.wrappedBuffer(reply.body()));
             resp.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
@@ -170,7 +181,6 @@ public final class MonitorServer implements AutoCloseable {
             if (reply.location() != null) {
                 resp.headers().set(HttpHeaderNames.LOCATION, reply.location());
             }
-            boolean keepAlive = HttpUtil.isKeepAlive(req);
             HttpUtil.setKeepAlive(resp, keepAlive);
             var written = ctx.writeAndFlush(resp);
             if (!keepAlive) {
@@ -185,7 +195,59 @@ public final class MonitorServer implements AutoCloseable {
         }
     }
 
-    Reply route(QueryStringDecoder q) {
+    CompletableFuture<Reply> route(QueryStringDecoder q) {
+        Map<String, List<String>> params = q.parameters();
+        if (strip(q.path()).equals("/connz")) {
+            return connz(params);
+        }
+        return CompletableFuture.completedFuture(routeNow(q));
+    }
+
+    /** The path without the base path, or null when outside it. */
+    private String strip(String path) {
+        if (basePath.isEmpty()) {
+            return path;
+        }
+        return path.startsWith(basePath + "/") ? path.substring(basePath.length()) : "";
+    }
+
+    private CompletableFuture<Reply> connz(Map<String, List<String>> params) {
+        Endpoints endpoints = this.endpoints;
+        if (endpoints == null) {
+            return CompletableFuture.completedFuture(
+                    Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "monitoring is starting"));
+        }
+        Connz.Options options;
+        String state;
+        try {
+            String sort = orEmpty(first(params, "sort"));
+            state = orEmpty(first(params, "state"));
+            switch (state) {
+                case "", "open", "closed", "any", "all" -> { }
+                default -> throw new BadParameter("Error decoding state for " + state);
+            }
+            Connz.checkSort(sort, state);
+            String subs = orEmpty(first(params, "subs"));
+            boolean detail = subs.equals("detail");
+            options = new Connz.Options(sort, bool(params, "auth"), detail || bool(params, "subs"), detail,
+                    integer(params, "offset"), integer(params, "limit"), integer(params, "cid"));
+        } catch (BadParameter e) {
+            return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
+        }
+        // closed connections are not kept: state=closed lists none
+        CompletableFuture<List<ConnectionInfo>> open = state.equals("closed")
+                ? CompletableFuture.completedFuture(List.of())
+                : endpoints.server().connectionSnapshots();
+        return open.thenApply(all ->
+                json(params, Connz.render(endpoints.server().serverId(), Instant.now(), all, options),
+                        HttpResponseStatus.OK, true));
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
+    }
+
+    Reply routeNow(QueryStringDecoder q) {
         String path = q.path();
         // "//varz": the Helm chart hands the exporter "http://host:8222/" and it appends "/varz"
         if (path.startsWith("//")) {

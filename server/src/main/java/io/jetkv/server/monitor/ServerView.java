@@ -33,6 +33,12 @@ public interface ServerView {
 
     ServerStats stats();
 
+    /**
+     * Snapshots of the open client connections, each taken on its connection's event loop; completes
+     * when all have answered (a connection closed meanwhile is left out).
+     */
+    java.util.concurrent.CompletableFuture<java.util.List<ConnectionInfo>> connectionSnapshots();
+
     /** The JetStream service, or null when JetStream is off or not started yet. */
     JetStreamService jetstream();
 }

@@ -236,4 +236,66 @@ class MonitorIT {
             assertTrue(getJson(port, "/accountz").path("accounts").isArray());
         }
     }
+
+    @Test
+    void connzPagesSortsAndListsSubscriptions() throws Exception {
+        try (NatsServer server = NatsServer.start(monitored());
+                Connection a = Nats.connect(new io.nats.client.Options.Builder().server(server.clientUrl())
+                        .connectionName("holder-a").build());
+                Connection b = Nats.connect(server.clientUrl())) {
+            a.subscribe("foo");
+            a.subscribe("svc.>", "q1");
+            a.flush(Duration.ofSeconds(5));
+            for (int i = 0; i < 5; i++) {
+                b.publish("foo", "12345678".getBytes(StandardCharsets.UTF_8));
+            }
+            b.flush(Duration.ofSeconds(5));
+            a.flush(Duration.ofSeconds(5));
+            int port = server.monitorPort();
+
+            JsonNode all = getJson(port, "/connz");
+            assertEquals(2, all.path("num_connections").asInt());
+            assertEquals(2, all.path("total").asInt());
+            assertEquals(1024, all.path("limit").asInt());
+            JsonNode first = all.path("connections").path(0);
+            JsonNode second = all.path("connections").path(1);
+            assertTrue(first.path("cid").asLong() < second.path("cid").asLong(), "ascending cid by default");
+            assertEquals("holder-a", first.path("name").asText());
+            assertEquals("java", first.path("lang").asText());
+            assertEquals(2, first.path("subscriptions").asInt());
+            assertEquals(5, first.path("out_msgs").asLong());
+            assertEquals(40, first.path("out_bytes").asLong());
+            assertEquals(5, second.path("in_msgs").asLong());
+            assertEquals(40, second.path("in_bytes").asLong());
+            assertEquals("127.0.0.1", first.path("ip").asText());
+            assertTrue(first.path("rtt").asText().matches("0s|[0-9.]+(ns|µs|ms|s)"), first.path("rtt").asText());
+            assertTrue(first.path("subscriptions_list").isMissingNode());
+
+            JsonNode byMsgsFrom = getJson(port, "/connz?sort=msgs_from&limit=1&subs=1");
+            assertEquals(1, byMsgsFrom.path("num_connections").asInt());
+            assertEquals(2, byMsgsFrom.path("total").asInt());
+            assertEquals(second.path("cid").asLong(), byMsgsFrom.path("connections").path(0).path("cid").asLong());
+
+            JsonNode page2 = getJson(port, "/connz?offset=1&limit=1&subs=true");
+            assertEquals(second.path("cid").asLong(), page2.path("connections").path(0).path("cid").asLong());
+
+            JsonNode one = getJson(port, "/connz?cid=" + first.path("cid").asLong() + "&subs=detail");
+            assertEquals(1, one.path("num_connections").asInt());
+            JsonNode detail = one.path("connections").path(0).path("subscriptions_list_detail");
+            assertEquals(2, detail.size());
+            boolean queued = false;
+            for (JsonNode d : detail) {
+                queued |= "q1".equals(d.path("qgroup").asText(null)) && "svc.>".equals(d.path("subject").asText());
+            }
+            assertTrue(queued, detail.toString());
+            JsonNode subsList = getJson(port, "/connz?cid=" + first.path("cid").asLong() + "&subs=1")
+                    .path("connections").path(0).path("subscriptions_list");
+            assertEquals(2, subsList.size());
+
+            assertEquals("invalid sorting option: foo", get(port, "/connz?sort=foo").body());
+            assertEquals("sort by stop only valid on closed connections", get(port, "/connz?sort=stop").body());
+            assertEquals("Error decoding state for x", get(port, "/connz?state=x").body());
+            assertEquals(400, get(port, "/connz?limit=ten").statusCode());
+        }
+    }
 }

@@ -47,14 +47,24 @@ class MonitorReferenceIT {
                 NatsServer server = NatsServer.start(config)) {
             load("nats://127.0.0.1:" + ref.port());
             load(server.clientUrl());
+            // one open connection with a subscription on each side, for /connz
+            Connection refClient = Nats.connect("nats://127.0.0.1:" + ref.port());
+            Connection ourClient = Nats.connect(server.clientUrl());
+            refClient.subscribe("watch.>");
+            ourClient.subscribe("watch.>");
+            refClient.flush(java.time.Duration.ofSeconds(5));
+            ourClient.flush(java.time.Duration.ofSeconds(5));
             List<String> differences = new ArrayList<>();
             for (String path : List.of("/varz", "/healthz", "/healthz?js-enabled-only=true",
                     "/healthz?js-server-only=true", "/jsz", "/jsz?accounts=true", "/jsz?streams=true&config=true",
-                    "/routez", "/leafz", "/gatewayz", "/accountz")) {
+                    "/routez", "/leafz", "/gatewayz", "/accountz", "/connz", "/connz?subs=1&auth=1",
+                    "/connz?subs=detail")) {
                 JsonNode expected = MonitorIT.getJson(ref.monitorPort(), path);
                 JsonNode actual = MonitorIT.getJson(server.monitorPort(), path);
                 compare(path.replaceFirst("\\?.*", ""), expected, actual, differences);
             }
+            refClient.close();
+            ourClient.close();
             assertEquals(List.of(), differences);
         }
     }
