@@ -197,8 +197,12 @@ public final class MonitorServer implements AutoCloseable {
 
     CompletableFuture<Reply> route(QueryStringDecoder q) {
         Map<String, List<String>> params = q.parameters();
-        if (strip(q.path()).equals("/connz")) {
+        String path = strip(q.path());
+        if (path.equals("/connz")) {
             return connz(params);
+        }
+        if (path.equals("/subsz") || path.equals("/subscriptionsz")) {
+            return subsz(params);
         }
         return CompletableFuture.completedFuture(routeNow(q));
     }
@@ -241,6 +245,31 @@ public final class MonitorServer implements AutoCloseable {
         return open.thenApply(all ->
                 json(params, Connz.render(endpoints.server().serverId(), Instant.now(), all, options),
                         HttpResponseStatus.OK, true));
+    }
+
+    private CompletableFuture<Reply> subsz(Map<String, List<String>> params) {
+        Endpoints endpoints = this.endpoints;
+        if (endpoints == null) {
+            return CompletableFuture.completedFuture(
+                    Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "monitoring is starting"));
+        }
+        Subsz.Options options;
+        try {
+            String test = orEmpty(first(params, "test"));
+            Subsz.checkTest(test);
+            options = new Subsz.Options(bool(params, "subs"), integer(params, "offset"), integer(params, "limit"),
+                    test);
+        } catch (BadParameter e) {
+            return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
+        }
+        ServerView server = endpoints.server();
+        if (!options.subs()) {
+            return CompletableFuture.completedFuture(
+                    json(params, Subsz.stats(server.subscriptions()), HttpResponseStatus.OK, true));
+        }
+        return server.connectionSnapshots().thenApply(all -> json(params,
+                Subsz.render(server.serverId(), Instant.now(), server.subscriptions(), all, options),
+                HttpResponseStatus.OK, true));
     }
 
     private static String orEmpty(String s) {

@@ -298,4 +298,30 @@ class MonitorIT {
             assertEquals(400, get(port, "/connz?limit=ten").statusCode());
         }
     }
+
+    @Test
+    void subszCountsAndListsClientSubscriptions() throws Exception {
+        try (NatsServer server = NatsServer.start(monitored()); Connection nc = Nats.connect(server.clientUrl())) {
+            nc.subscribe("orders.*");
+            nc.subscribe("orders.>", "workers");
+            nc.subscribe("other");
+            nc.flush(Duration.ofSeconds(5));
+            int port = server.monitorPort();
+            JsonNode stats = getJson(port, "/subsz");
+            assertEquals(3, stats.path("num_subscriptions").asInt());
+            assertTrue(stats.path("server_id").isMissingNode(), "no server_id without subs, as the reference");
+
+            JsonNode listed = getJson(port, "/subsz?subs=1&test=orders.new");
+            assertEquals(server.serverId(), listed.path("server_id").asText());
+            assertEquals(2, listed.path("subscriptions_list").size());
+            assertEquals(2, listed.path("total").asInt());
+            JsonNode paged = getJson(port, "/subscriptionsz?subs=1&offset=1&limit=1");
+            assertEquals(1, paged.path("subscriptions_list").size());
+            assertEquals("$G", paged.path("subscriptions_list").path(0).path("account").asText());
+
+            HttpResponse<String> bad = get(port, "/subsz?test=foo.*");
+            assertEquals(400, bad.statusCode());
+            assertEquals("invalid test subject, must be valid publish subject: foo.*", bad.body());
+        }
+    }
 }

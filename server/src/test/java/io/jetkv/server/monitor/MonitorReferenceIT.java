@@ -58,7 +58,7 @@ class MonitorReferenceIT {
             for (String path : List.of("/varz", "/healthz", "/healthz?js-enabled-only=true",
                     "/healthz?js-server-only=true", "/jsz", "/jsz?accounts=true", "/jsz?streams=true&config=true",
                     "/routez", "/leafz", "/gatewayz", "/accountz", "/connz", "/connz?subs=1&auth=1",
-                    "/connz?subs=detail")) {
+                    "/connz?subs=detail", "/subsz", "/subsz?subs=1")) {
                 JsonNode expected = MonitorIT.getJson(ref.monitorPort(), path);
                 JsonNode actual = MonitorIT.getJson(server.monitorPort(), path);
                 compare(path.replaceFirst("\\?.*", ""), expected, actual, differences);
