@@ -154,6 +154,43 @@ final class Endpoints {
         return st;
     }
 
+    /**
+     * {@code /jsz?consumers=true}: as {@link #jsz} with each stream's {@code consumer_detail}, which the
+     * streams' writers fill in (consumer state lives there); completes on those writers.
+     */
+    java.util.concurrent.CompletableFuture<ObjectNode> jszWithConsumers(Instant now, boolean config) {
+        ObjectNode o = jsz(now, true, true, config);
+        JetStreamService service = server.jetstream();
+        if (service == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(o);
+        }
+        java.util.Map<String, Stream> byName = new java.util.HashMap<>();
+        for (Stream s : service.streams().all()) {
+            byName.put(s.name(), s);
+        }
+        List<java.util.concurrent.CompletableFuture<?>> pending = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode d : o.path("account_details").path(0).path("stream_detail")) {
+            Stream s = byName.get(d.path("name").asText());
+            if (s == null || s.consumerCount().get() == 0) {
+                continue;
+            }
+            ObjectNode detail = (ObjectNode) d;
+            pending.add(service.consumers().infos(s).thenAccept(infos -> {
+                var list = JSON.arrayNode();
+                for (ObjectNode info : infos) {
+                    if (!config) {
+                        info.remove("config");
+                    }
+                    list.add(info);
+                }
+                // each writer fills only its own stream's node; allOf orders these writes before the reply
+                detail.set("consumer_detail", list);
+            }));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+                .thenApply(v -> o);
+    }
+
     /** {@code /jsz}: server totals; {@code accounts}/{@code streams} add the one account's details. */
     ObjectNode jsz(Instant now, boolean accounts, boolean streams, boolean config) {
         ObjectNode o = JSON.objectNode();

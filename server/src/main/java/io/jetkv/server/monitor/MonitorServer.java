@@ -204,6 +204,22 @@ public final class MonitorServer implements AutoCloseable {
         if (path.equals("/subsz") || path.equals("/subscriptionsz")) {
             return subsz(params);
         }
+        if (path.equals("/jsz") && endpoints != null) {
+            try {
+                if (bool(params, "consumers")) {
+                    boolean config = bool(params, "config");
+                    bool(params, "streams");
+                    bool(params, "accounts");
+                    bool(params, "leader-only");
+                    integer(params, "offset");
+                    integer(params, "limit");
+                    return endpoints.jszWithConsumers(Instant.now(), config)
+                            .thenApply(o -> json(params, o, HttpResponseStatus.OK, true));
+                }
+            } catch (BadParameter e) {
+                return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
+            }
+        }
         return CompletableFuture.completedFuture(routeNow(q));
     }
 

@@ -178,6 +178,19 @@ class MonitorIT {
             assertEquals(2, stream.path("state").path("messages").asLong());
             assertEquals("orders.>", stream.path("config").path("subjects").path(0).asText());
 
+            nc.jetStreamManagement().addOrUpdateConsumer("ORDERS",
+                    io.nats.client.api.ConsumerConfiguration.builder().durable("C1").build());
+            JsonNode withConsumers = getJson(port, "/jsz?consumers=true");
+            JsonNode consumer = withConsumers.path("account_details").path(0).path("stream_detail").path(0)
+                    .path("consumer_detail").path(0);
+            assertEquals("C1", consumer.path("name").asText());
+            assertEquals(2, consumer.path("num_pending").asLong());
+            assertTrue(consumer.path("config").isMissingNode(), "config only with config=true");
+            assertTrue(consumer.path("delivered").isObject() && consumer.path("ack_floor").isObject());
+            assertEquals("C1", getJson(port, "/jsz?consumers=true&config=true").path("account_details").path(0)
+                    .path("stream_detail").path(0).path("consumer_detail").path(0).path("config")
+                    .path("durable_name").asText());
+
             JsonNode varzJs = getJson(port, "/varz").path("jetstream");
             assertTrue(varzJs.path("stats").path("storage").asLong() > 0);
             assertTrue(varzJs.path("config").path("store_dir").asText().endsWith("jetstream"));

@@ -31,8 +31,9 @@ class MonitorReferenceIT {
             // no system account until accounts land (issue 15, $SYS part)
             "/varz.system_account",
             "/accountz.system_account");
-    /** Fields we have beyond 2.9.10 because JetKV speaks 2.10's JetStream API (its stream config). */
+    /** Fields we have beyond 2.9.10 because JetKV speaks 2.10's JetStream API (stream config, consumer info). */
     private static final Set<String> NEWER = Set.of(
+            "/jsz.account_details[0].stream_detail[0].consumer_detail[0].ts",
             "/jsz.account_details[0].stream_detail[0].config.compression",
             "/jsz.account_details[0].stream_detail[0].config.consumer_limits");
     /** Maps keyed by data (paths, account names): compared as objects, not key by key. */
@@ -57,6 +58,7 @@ class MonitorReferenceIT {
             List<String> differences = new ArrayList<>();
             for (String path : List.of("/varz", "/healthz", "/healthz?js-enabled-only=true",
                     "/healthz?js-server-only=true", "/jsz", "/jsz?accounts=true", "/jsz?streams=true&config=true",
+                    "/jsz?consumers=true", "/jsz?consumers=true&config=true",
                     "/routez", "/leafz", "/gatewayz", "/accountz", "/connz", "/connz?subs=1&auth=1",
                     "/connz?subs=detail", "/subsz", "/subsz?subs=1")) {
                 JsonNode expected = MonitorIT.getJson(ref.monitorPort(), path);
@@ -74,6 +76,8 @@ class MonitorReferenceIT {
         try (Connection nc = Nats.connect(url)) {
             nc.jetStreamManagement().addStream(StreamConfiguration.builder().name("S").subjects("s.>").build());
             nc.jetStream().publish("s.1", "x".getBytes(StandardCharsets.UTF_8));
+            nc.jetStreamManagement().addOrUpdateConsumer("S",
+                    io.nats.client.api.ConsumerConfiguration.builder().durable("C").build());
         }
     }
 
