@@ -28,11 +28,19 @@ final class Endpoints {
     private static final String RUNTIME = "java" + Runtime.version().feature();
 
     private final ServerView server;
+    /** Requests per endpoint path, for varz's http_req_stats. */
+    private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> requests =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
     private final String httpHost;
 
     Endpoints(ServerView server, String httpHost) {
         this.server = server;
         this.httpHost = httpHost;
+    }
+
+    /** Counts a request to {@code path} (an endpoint, or "/" for the index page). */
+    void counted(String path) {
+        requests.computeIfAbsent(path, k -> new java.util.concurrent.atomic.LongAdder()).increment();
     }
 
     ServerView server() {
@@ -117,7 +125,8 @@ final class Endpoints {
         o.put("out_bytes", stats.outBytes());
         o.put("slow_consumers", stats.slowConsumers());
         o.put("subscriptions", server.subscriptions());
-        o.putObject("http_req_stats");
+        ObjectNode reqs = o.putObject("http_req_stats");
+        requests.forEach((path, n) -> reqs.put(path, n.sum()));
         o.put("config_load_time", time(server.started()));
         return o;
     }

@@ -198,6 +198,10 @@ public final class MonitorServer implements AutoCloseable {
     CompletableFuture<Reply> route(QueryStringDecoder q) {
         Map<String, List<String>> params = q.parameters();
         String path = strip(q.path());
+        if (endpoints != null && (path.equals("/") || path.equals("/subscriptionsz")
+                || (path.length() > 1 && PATHS.contains(path.substring(1))))) {
+            endpoints.counted(path);
+        }
         if (path.equals("/connz")) {
             return connz(params);
         }
@@ -214,7 +218,7 @@ public final class MonitorServer implements AutoCloseable {
                     integer(params, "offset");
                     integer(params, "limit");
                     return endpoints.jszWithConsumers(Instant.now(), config)
-                            .thenApply(o -> json(params, o, HttpResponseStatus.OK, true));
+                            .thenApplyAsync(o -> json(params, o, HttpResponseStatus.OK, true), group);
                 }
             } catch (BadParameter e) {
                 return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
@@ -258,9 +262,10 @@ public final class MonitorServer implements AutoCloseable {
         CompletableFuture<List<ConnectionInfo>> open = state.equals("closed")
                 ? CompletableFuture.completedFuture(List.of())
                 : endpoints.server().connectionSnapshots();
-        return open.thenApply(all ->
+        // snapshots complete on the client loops; rendering goes back to the monitoring loop
+        return open.thenApplyAsync(all ->
                 json(params, Connz.render(endpoints.server().serverId(), Instant.now(), all, options),
-                        HttpResponseStatus.OK, true));
+                        HttpResponseStatus.OK, true), group);
     }
 
     private CompletableFuture<Reply> subsz(Map<String, List<String>> params) {
@@ -283,9 +288,9 @@ public final class MonitorServer implements AutoCloseable {
             return CompletableFuture.completedFuture(
                     json(params, Subsz.stats(server.subscriptions()), HttpResponseStatus.OK, true));
         }
-        return server.connectionSnapshots().thenApply(all -> json(params,
+        return server.connectionSnapshots().thenApplyAsync(all -> json(params,
                 Subsz.render(server.serverId(), Instant.now(), server.subscriptions(), all, options),
-                HttpResponseStatus.OK, true));
+                HttpResponseStatus.OK, true), group);
     }
 
     private static String orEmpty(String s) {

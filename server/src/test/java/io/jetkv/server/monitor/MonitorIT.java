@@ -21,6 +21,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -152,6 +154,8 @@ class MonitorIT {
                 assertTrue(v.path("uptime").asText().matches("(\\d+y)?(\\d+d)?(\\d+h)?(\\d+m)?\\d+s"));
                 assertEquals(120_000_000_000L, v.path("ping_interval").asLong());
                 assertTrue(v.path("jetstream").isObject() && v.path("jetstream").isEmpty());
+                // this is the second /varz request; the reference counts the one being answered too
+                assertEquals(2, v.path("http_req_stats").path("/varz").asInt());
             }
         }
     }
@@ -335,6 +339,37 @@ class MonitorIT {
             HttpResponse<String> bad = get(port, "/subsz?test=foo.*");
             assertEquals(400, bad.statusCode());
             assertEquals("invalid test subject, must be valid publish subject: foo.*", bad.body());
+        }
+    }
+
+    /**
+     * Scrapers that stall mid-request hold sockets on the monitoring loop only: clients keep their round
+     * trips and other scrapes are still answered.
+     */
+    @Test
+    void stalledScrapersDelayNeitherClientsNorOtherScrapes() throws Exception {
+        try (NatsServer server = NatsServer.start(monitored()); Connection nc = Nats.connect(server.clientUrl())) {
+            int port = server.monitorPort();
+            List<java.net.Socket> stalled = new ArrayList<>();
+            try {
+                for (int i = 0; i < 50; i++) {
+                    java.net.Socket s = new java.net.Socket("127.0.0.1", port);
+                    // a request line and no end of headers: the server must wait for more without blocking
+                    s.getOutputStream().write("GET /varz HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                    stalled.add(s);
+                }
+                long start = System.nanoTime();
+                nc.flush(Duration.ofSeconds(2));
+                assertEquals(200, get(port, "/varz").statusCode());
+                assertEquals(200, get(port, "/healthz").statusCode());
+                assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos());
+                assertEquals(1, getJson(port, "/varz").path("connections").asInt());
+            } finally {
+                for (java.net.Socket s : stalled) {
+                    s.close();
+                }
+            }
         }
     }
 }
