@@ -292,6 +292,25 @@ final class Endpoints {
         return o;
     }
 
+    /** {@code /accstatz}: the one account while it has connections, or always with {@code unused}. */
+    ObjectNode accstatz(Instant now, boolean unused) {
+        ObjectNode o = header(now);
+        var list = o.putArray("account_statz");
+        int conns = server.connections();
+        if (conns > 0 || unused) {
+            ServerStats stats = server.stats();
+            ObjectNode a = list.addObject();
+            a.put("acc", "$G");
+            a.put("conns", conns);
+            a.put("leafnodes", 0);
+            a.put("total_conns", conns);
+            a.putObject("sent").put("msgs", stats.outMsgs()).put("bytes", stats.outBytes());
+            a.putObject("received").put("msgs", stats.inMsgs()).put("bytes", stats.inBytes());
+            a.put("slow_consumers", stats.slowConsumers());
+        }
+        return o;
+    }
+
     private ObjectNode header(Instant now) {
         ObjectNode o = JSON.objectNode();
         o.put("server_id", server.serverId());

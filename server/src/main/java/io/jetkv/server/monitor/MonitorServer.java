@@ -349,6 +349,8 @@ public final class MonitorServer implements AutoCloseable {
                 case "/gatewayz" -> json(params, endpoints.gatewayz(now), HttpResponseStatus.OK, true);
                 case "/leafz" -> json(params, endpoints.leafz(now), HttpResponseStatus.OK, true);
                 case "/accountz" -> json(params, endpoints.accountz(now), HttpResponseStatus.OK, true);
+                case "/accstatz" ->
+                        json(params, endpoints.accstatz(now, bool(params, "unused")), HttpResponseStatus.OK, true);
                 default -> notFound();
             };
         } catch (BadParameter e) {

@@ -128,6 +128,8 @@ class MonitorIT {
             int port = server.monitorPort();
             JsonNode before = getJson(port, "/varz");
             assertEquals(0, before.path("connections").asInt());
+            assertEquals(0, getJson(port, "/accstatz").path("account_statz").size(), "no account without clients");
+            assertEquals("$G", getJson(port, "/accstatz?unused=1").path("account_statz").path(0).path("acc").asText());
             try (Connection sub = Nats.connect(server.clientUrl()); Connection pub = Nats.connect(server.clientUrl())) {
                 Subscription s = sub.subscribe("m.>");
                 sub.flush(Duration.ofSeconds(5));
@@ -154,6 +156,10 @@ class MonitorIT {
                 assertTrue(v.path("uptime").asText().matches("(\\d+y)?(\\d+d)?(\\d+h)?(\\d+m)?\\d+s"));
                 assertEquals(120_000_000_000L, v.path("ping_interval").asLong());
                 assertTrue(v.path("jetstream").isObject() && v.path("jetstream").isEmpty());
+                JsonNode acc = getJson(port, "/accstatz").path("account_statz").path(0);
+                assertEquals(2, acc.path("conns").asInt());
+                assertEquals(4, acc.path("received").path("msgs").asLong());
+                assertEquals(3, acc.path("sent").path("msgs").asLong());
                 // this is the second /varz request; the reference counts the one being answered too
                 assertEquals(2, v.path("http_req_stats").path("/varz").asInt());
             }

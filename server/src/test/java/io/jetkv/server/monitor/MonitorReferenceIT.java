@@ -60,7 +60,7 @@ class MonitorReferenceIT {
                     "/healthz?js-server-only=true", "/jsz", "/jsz?accounts=true", "/jsz?streams=true&config=true",
                     "/jsz?consumers=true", "/jsz?consumers=true&config=true",
                     "/routez", "/leafz", "/gatewayz", "/accountz", "/connz", "/connz?subs=1&auth=1",
-                    "/connz?subs=detail", "/subsz", "/subsz?subs=1")) {
+                    "/connz?subs=detail", "/subsz", "/subsz?subs=1", "/accstatz")) {
                 JsonNode expected = MonitorIT.getJson(ref.monitorPort(), path);
                 JsonNode actual = MonitorIT.getJson(server.monitorPort(), path);
                 compare(path.replaceFirst("\\?.*", ""), expected, actual, differences);
