@@ -104,7 +104,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        outbox = new Outbox(channel, config.maxPending(), this::slowConsumer);
+        outbox = new Outbox(channel, config.maxPending(), this::slowConsumer, server.stats());
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         String ip = remote == null ? "" : remote.getAddress().getHostAddress();
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
@@ -320,7 +320,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         inMsgs++;
         inBytes += size;
         int delivered = server.router().route(subject, reply, data, headerSize, this, touched);
-        server.stats().published(size, delivered);
+        server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
         }

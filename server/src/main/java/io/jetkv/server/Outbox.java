@@ -1,5 +1,6 @@
 package io.jetkv.server;
 
+import io.jetkv.server.monitor.ServerStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -25,6 +26,7 @@ final class Outbox {
     private final Channel channel;
     private final long maxPending;
     private final Runnable onSlowConsumer;
+    private final ServerStats stats;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicBoolean flushQueued = new AtomicBoolean();
     private final Runnable flushTask = this::flush;
@@ -34,7 +36,8 @@ final class Outbox {
     private long outMsgs;
     private long outBytes;
 
-    Outbox(Channel channel, long maxPending, Runnable onSlowConsumer) {
+    Outbox(Channel channel, long maxPending, Runnable onSlowConsumer, ServerStats stats) {
+        this.stats = stats;
         this.channel = channel;
         this.maxPending = maxPending;
         this.onSlowConsumer = onSlowConsumer;
@@ -93,6 +96,7 @@ final class Outbox {
             b.writeBytes(CRLF);
             outMsgs++;
             outBytes += size;
+            stats.delivered(size);
             slow = pendingBytes() > maxPending;
             if (slow) {
                 dead = true;

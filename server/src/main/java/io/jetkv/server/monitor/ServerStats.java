@@ -14,14 +14,16 @@ public final class ServerStats {
     private final LongAdder slowConsumers = new LongAdder();
     private final LongAdder totalConnections = new LongAdder();
 
-    /** A client published {@code bytes} (headers and payload) that reached {@code delivered} subscriptions. */
-    public void published(int bytes, int delivered) {
+    /** A client published a message of {@code bytes} (headers and payload). */
+    public void published(int bytes) {
         inMsgs.increment();
         inBytes.add(bytes);
-        if (delivered > 0) {
-            outMsgs.add(delivered);
-            outBytes.add((long) bytes * delivered);
-        }
+    }
+
+    /** A message of {@code bytes} was queued for a client (from a client or from JetStream). */
+    public void delivered(int bytes) {
+        outMsgs.increment();
+        outBytes.add(bytes);
     }
 
     public void slowConsumer() {

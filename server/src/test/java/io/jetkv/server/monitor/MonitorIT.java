@@ -205,6 +205,15 @@ class MonitorIT {
             assertTrue(varzJs.path("stats").path("storage").asLong() > 0);
             assertTrue(varzJs.path("config").path("store_dir").asText().endsWith("jetstream"));
             assertEquals(400, get(port, "/jsz?streams=maybe").statusCode());
+
+            // JetStream's replies (pub acks, API responses) are deliveries too: varz and connz agree on them
+            nc.flush(Duration.ofSeconds(5));
+            JsonNode varz = getJson(port, "/varz");
+            JsonNode conn = getJson(port, "/connz").path("connections").path(0);
+            assertTrue(varz.path("out_msgs").asLong() >= 2, varz.toString());
+            assertEquals(varz.path("out_msgs").asLong(), conn.path("out_msgs").asLong());
+            assertEquals(varz.path("out_bytes").asLong(), conn.path("out_bytes").asLong());
+            assertEquals(varz.path("in_msgs").asLong(), conn.path("in_msgs").asLong());
         }
     }
 
