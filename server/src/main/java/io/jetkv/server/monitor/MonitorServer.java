@@ -70,7 +70,7 @@ public final class MonitorServer implements AutoCloseable {
     private final String host;
     private Channel listener;
     private int port;
-    /** Set once bound (the endpoints report the bound port); a request in between gets a 503. */
+    /** Set once bound; a request accepted in between gets a 503. */
     private volatile Endpoints endpoints;
 
     private MonitorServer(EventLoopGroup group, String basePath, String host) {

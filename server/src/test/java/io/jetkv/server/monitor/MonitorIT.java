@@ -387,4 +387,14 @@ class MonitorIT {
             }
         }
     }
+
+    @Test
+    void aMonitorPortInUseStopsTheStartWithAClearError() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            ServerConfig config = monitored().withHttpPort(taken.getLocalPort());
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> NatsServer.start(config));
+            assertTrue(e.getMessage().startsWith("Can't start monitoring: "), e.getMessage());
+        }
+    }
 }
