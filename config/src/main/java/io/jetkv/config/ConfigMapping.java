@@ -54,8 +54,16 @@ final class ConfigMapping {
                 case "debug" -> log = new LogConfig(bool(key, v), log.trace(), log.file());
                 case "trace" -> log = new LogConfig(log.debug(), bool(key, v), log.file());
                 case "log_file", "logfile" -> log = new LogConfig(log.debug(), log.trace(), path(key, v));
-                case "http_port", "monitor_port" -> b.httpPort(port(key, v));
-                case "http" -> b.httpPort(hostPort(key, v).port);
+                // the monitoring port keeps -1 (random): 0 means "no monitoring port"
+                case "http_port", "monitor_port" -> b.httpPort(intRange(key, v, -1, 65535));
+                case "http" -> {
+                    HostPort hp = hostPort(key, v);
+                    b.httpHost(hp.host);
+                    boolean random = v.type() == ConfValue.Type.INTEGER ? v.raw().strip().equals("-1")
+                            : v.raw().strip().endsWith(":-1");
+                    b.httpPort(random ? -1 : hp.port);
+                }
+                case "http_base_path" -> b.httpBasePath(basePath(string(key, v)));
                 case "authorization" -> b.auth(authorization(key, v));
                 case "jetstream" -> b.jetstream(jetstream(key, v, b.jetstream(), warnings));
                 case "cluster" -> b.cluster(cluster(key, v, warnings));
@@ -374,6 +382,18 @@ final class ConfigMapping {
                     + " is out of range " + min + ".." + max);
         }
         return (int) n;
+    }
+
+    /** {@code http_base_path} as nats-server cleans it: leading slash, no trailing slash; "/" is none. */
+    static String basePath(String raw) {
+        String p = raw.strip();
+        while (p.endsWith("/")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        if (p.isEmpty()) {
+            return "";
+        }
+        return p.startsWith("/") ? p : "/" + p;
     }
 
     /** A port; nats-server's -1 ("any free port") becomes 0. */

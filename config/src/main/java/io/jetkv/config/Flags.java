@@ -52,7 +52,7 @@ public final class Flags {
                 -p, --port <port>                Use port for clients (default: %d, -1 for any free port)
                 -n, --name
                     --server_name <server_name>  Server name (default: auto)
-                -m, --http_port <port>           Use port for http monitoring (accepted, not served yet)
+                -m, --http_port <port>           Use port for http monitoring
                 -c, --config <file>              Configuration file
                     --max_payload <size>         Maximum message payload, e.g. 1MB (default: %s)
 
@@ -137,7 +137,9 @@ public final class Flags {
             b.serverName(flags.matchedOptionValue(NAME, ""));
         }
         if (flags.hasMatchedOption(HTTP_PORT)) {
-            b.httpPort(port(HTTP_PORT, flags.matchedOptionValue(HTTP_PORT, "")));
+            int http = port(HTTP_PORT, flags.matchedOptionValue(HTTP_PORT, ""));
+            // -1 asks for a random monitoring port; 0 leaves monitoring off
+            b.httpPort(http == 0 && flags.matchedOptionValue(HTTP_PORT, "").strip().equals("-1") ? -1 : http);
         }
         if (flags.hasMatchedOption(MAX_PAYLOAD)) {
             b.maxPayload(maxPayload(flags.matchedOptionValue(MAX_PAYLOAD, "")));

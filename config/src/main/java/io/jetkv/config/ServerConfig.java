@@ -20,7 +20,9 @@ import java.util.Objects;
  * @param auth            authentication and permissions; {@link AuthConfig#NONE} when open
  * @param jetstream       JetStream settings; {@link JetStreamConfig#enabled()} false when off
  * @param log             log destination and verbosity
- * @param httpPort        monitoring port ({@code -m}); 0 when off (accepted, not served yet)
+ * @param httpPort        monitoring port ({@code -m}); 0 when off, -1 for a random port
+ * @param httpHost        monitoring listen host ({@code http: host:port}); null means the client {@code host}
+ * @param httpBasePath    prefix of every monitoring path ({@code http_base_path}); empty for none
  * @param cluster         routes to other servers; {@link ClusterConfig#DISABLED} when this server runs alone
  */
 public record ServerConfig(
@@ -38,6 +40,8 @@ public record ServerConfig(
         JetStreamConfig jetstream,
         LogConfig log,
         int httpPort,
+        String httpHost,
+        String httpBasePath,
         ClusterConfig cluster) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -58,6 +62,10 @@ public record ServerConfig(
         Objects.requireNonNull(jetstream, "jetstream");
         Objects.requireNonNull(log, "log");
         Objects.requireNonNull(cluster, "cluster");
+        Objects.requireNonNull(httpBasePath, "httpBasePath");
+        if (httpPort < -1 || httpPort > 65535) {
+            throw new IllegalArgumentException("http_port out of range: " + httpPort);
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
@@ -83,52 +91,60 @@ public record ServerConfig(
                 JetStreamConfig.DISABLED,
                 LogConfig.DEFAULT,
                 0,
+                null,
+                "",
                 ClusterConfig.DISABLED);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
+    }
+
+    /** The monitoring port: 0 off, -1 random (tests: -1). */
+    public ServerConfig withHttpPort(int newHttpPort) {
+        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, cluster);
+                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
     }
 
     public ServerConfig withJetStream(JetStreamConfig newJetStream) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, cluster);
+                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster);
     }
 
     public ServerConfig withMaxPayload(int newMaxPayload) {
         return new ServerConfig(host, port, serverName, newMaxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
     }
 
     public ServerConfig withPing(Duration newInterval, int newMax) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
+                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
     }
 
     public ServerConfig withServerName(String newServerName) {
         return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
     }
 
     public ServerConfig withCluster(ClusterConfig newCluster) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, newCluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster);
     }
 
     public ServerConfig withLog(LogConfig newLog) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster);
     }
 
     /** A builder holding this configuration's values, to change several at once. */
@@ -160,6 +176,8 @@ public record ServerConfig(
         private JetStreamConfig jetstream;
         private LogConfig log;
         private int httpPort;
+        private String httpHost;
+        private String httpBasePath;
         private ClusterConfig cluster;
 
         private Builder(ServerConfig c) {
@@ -177,6 +195,8 @@ public record ServerConfig(
             jetstream = c.jetstream;
             log = c.log;
             httpPort = c.httpPort;
+            httpHost = c.httpHost;
+            httpBasePath = c.httpBasePath;
             cluster = c.cluster;
         }
 
@@ -194,6 +214,8 @@ public record ServerConfig(
         public Builder jetstream(JetStreamConfig v) { jetstream = v; return this; }
         public Builder log(LogConfig v) { log = v; return this; }
         public Builder httpPort(int v) { httpPort = v; return this; }
+        public Builder httpHost(String v) { httpHost = v; return this; }
+        public Builder httpBasePath(String v) { httpBasePath = v; return this; }
         public Builder cluster(ClusterConfig v) { cluster = v; return this; }
 
         public AuthConfig auth() { return auth; }
@@ -204,7 +226,7 @@ public record ServerConfig(
         /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, cluster);
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
         }
     }
 }

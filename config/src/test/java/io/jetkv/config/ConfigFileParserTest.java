@@ -427,6 +427,24 @@ class ConfigFileParserTest {
     }
 
     @Test
+    void httpHostAndBasePath() throws Exception {
+        ServerConfig c = load("http: \"127.0.0.2:8225\"\nhttp_base_path: \"mon/\"\n");
+        assertEquals("127.0.0.2", c.httpHost());
+        assertEquals(8225, c.httpPort());
+        assertEquals("/mon", c.httpBasePath());
+        assertEquals(null, load("http_port: 8222\n").httpHost());
+        assertEquals("", load("http_base_path: \"/\"\n").httpBasePath());
+    }
+
+    @Test
+    void httpPortMinusOneIsRandomAndZeroIsOff() throws Exception {
+        assertEquals(-1, load("http_port: -1\n").httpPort());
+        assertEquals(-1, load("http: \"127.0.0.1:-1\"\n").httpPort());
+        assertEquals(0, load("http_port: 0\n").httpPort());
+        assertEquals(0, load("port: 4222\n").httpPort());
+    }
+
+    @Test
     void portMinusOneMeansAnyFreePort() throws Exception {
         assertEquals(0, load("port: -1\n").port());
     }

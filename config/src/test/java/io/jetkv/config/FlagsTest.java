@@ -161,6 +161,8 @@ class FlagsTest {
     void httpPortIsStored() throws Exception {
         assertEquals(8222, run("-m", "8222").httpPort());
         assertEquals(8223, run("--http_port", "8223").httpPort());
+        // -1 asks for a random monitoring port (0 would mean "off")
+        assertEquals(-1, run("-m", "-1").httpPort());
     }
 
     @Test

@@ -115,6 +115,11 @@ public final class JetStreamService implements AutoCloseable {
         return api;
     }
 
+    /** The consumers; the monitoring port reads their infos through {@link ConsumerManager#infos}. */
+    public ConsumerManager consumers() {
+        return consumers;
+    }
+
     /** The streams; the consumer side looks streams up here and runs on their writers. */
     public StreamManager streams() {
         return streams;

@@ -76,6 +76,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     // the decoder hands over the same String while a publisher repeats a subject: encode it once
     private String lastPubSubject;
     private byte[] lastPubSubjectBytes;
+    // for /connz; event loop only, read through snapshot()
+    private final java.time.Instant started = java.time.Instant.now();
+    private final long startedNanos = System.nanoTime();
+    private long inMsgs;
+    private long inBytes;
+    private long rttNanos;
+    private boolean rttPending;
 
     ClientConnection(NatsServer server, long cid) {
         this.server = server;
@@ -102,14 +109,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        outbox = new Outbox(channel, config.maxPending(), this::slowConsumer);
+        outbox = new Outbox(channel, config.maxPending(), this::slowConsumer, server.stats());
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         String ip = remote == null ? "" : remote.getAddress().getHostAddress();
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
         clientIp = ip;
         LOG.debug("{} - cid:{} - Client connection created", peer, cid);
         outbox.appendRaw(server.infoLine(cid, ip));
-        if (!server.admit()) {
+        if (!server.admit(this)) {
             sendErr(ProtocolError.MAX_CONNECTIONS);
             return;
         }
@@ -236,6 +243,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             outbox.appendRaw(PONG);
         } else if (op == ClientOp.Pong.INSTANCE) {
             pingsOut = 0;
+            if (rttPending) {
+                rttPending = false;
+                rttNanos = System.nanoTime() - rttPingNanos;
+            }
         } else if (op instanceof ClientOp.Connect connect) {
             processConnect(connect.json());
         } else if (op instanceof ClientOp.ClientInfo info) {
@@ -342,7 +353,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (verbose) {
             outbox.appendRaw(OK);
         }
+        int size = data.readableBytes();
+        inMsgs++;
+        inBytes += size;
         int delivered = server.router().route(subject, reply, data, headerSize, this, touched);
+        server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
         }
@@ -461,6 +476,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         pingsOut++;
         rttPingNanos = now;
+        rttPending = true;
         outbox.appendRaw(PING);
         outbox.flush();
     }
@@ -473,7 +489,44 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
     }
 
+    /** This connection as /connz shows it, built on its own event loop (its state is confined there). */
+    java.util.concurrent.CompletableFuture<io.jetkv.server.monitor.ConnectionInfo> snapshot() {
+        java.util.concurrent.CompletableFuture<io.jetkv.server.monitor.ConnectionInfo> f =
+                new java.util.concurrent.CompletableFuture<>();
+        Channel ch = channel;
+        if (ch == null) {
+            f.complete(null);
+            return f;
+        }
+        Runnable take = () -> {
+            try {
+                InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
+                long[] out = outbox == null ? new long[3] : outbox.counters();
+                java.util.List<io.jetkv.server.monitor.ConnectionInfo.SubInfo> list = new java.util.ArrayList<>();
+                for (Sub sub : subs.values()) {
+                    list.add(new io.jetkv.server.monitor.ConnectionInfo.SubInfo(
+                            sub.subject, sub.queue, sub.sid, sub.delivered, sub.max));
+                }
+                f.complete(new io.jetkv.server.monitor.ConnectionInfo(cid,
+                        remote == null ? "" : remote.getAddress().getHostAddress(),
+                        remote == null ? 0 : remote.getPort(), started,
+                        started.plusNanos(Math.max(0, lastActivityNanos - startedNanos)), rttNanos,
+                        out[2], inMsgs, out[0], inBytes, out[1], options.name(), options.lang(),
+                        options.version(), options.user(), list));
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        };
+        try {
+            ch.eventLoop().execute(take);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            f.complete(null); // the loop is shutting down with the server
+        }
+        return f;
+    }
+
     private void slowConsumer() {
+        server.stats().slowConsumer();
         LOG.warn("{} - cid:{} - Slow Consumer Detected: pending bytes over {}", peer, cid, config.maxPending());
         channel.eventLoop().execute(() -> {
             closing = true;

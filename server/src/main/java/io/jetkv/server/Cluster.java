@@ -126,6 +126,11 @@ final class Cluster implements SubjectIndex.InterestListener {
         return config.maxPending();
     }
 
+    /** The server's traffic counters: messages sent on routes count as sent, as in nats-server's varz. */
+    io.jetkv.server.monitor.ServerStats stats() {
+        return server.stats();
+    }
+
     long pingIntervalMillis() {
         return config.pingInterval().toMillis();
     }

@@ -21,7 +21,8 @@ final class JetStreamHost {
 
     private final JetStreamConfig config;
     private final Router router;
-    private JetStreamService service;
+    /** Written by the start and close thread, read by the monitoring thread. */
+    private volatile JetStreamService service;
     private boolean closed;
 
     JetStreamHost(JetStreamConfig config, Router router) {

@@ -1,6 +1,8 @@
 package io.jetkv.server;
 
 import io.jetkv.config.ServerConfig;
+import io.jetkv.server.monitor.MonitorServer;
+import io.jetkv.server.monitor.ServerStats;
 import io.jetkv.protocol.codec.ClientOpDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -56,12 +58,18 @@ public final class NatsServer implements AutoCloseable {
     private boolean isReady;
     /** Routes to other servers; null when this server runs alone. */
     private final Cluster cluster;
-    private final java.util.Set<ClientConnection> clients = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Every client channel, closed explicitly on shutdown: a terminating event loop may leave them open. */
     private final io.netty.channel.group.ChannelGroup clientChannels =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private Channel listener;
     private int port;
+    private final ServerStats stats = new ServerStats();
+    private final java.time.Instant started = java.time.Instant.now();
+    private volatile boolean accepting;
+    // open client connections by cid, for /connz (which asks each one for a snapshot on its own loop)
+    private final java.util.concurrent.ConcurrentHashMap<Long, ClientConnection> clients =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private MonitorServer monitor;
 
     private record Held(Channel channel, ClientConnection client) {}
 
@@ -114,6 +122,9 @@ public final class NatsServer implements AutoCloseable {
         }
         NatsServer server = new NatsServer(config, jetstream, router);
         try {
+            // as the reference: the monitoring port opens first; /healthz says 503 until clients are accepted and
+            // JetStream (when enabled) is up
+            server.startMonitor();
             server.bindListener();
         } catch (RuntimeException | InterruptedException e) {
             server.close();
@@ -231,7 +242,6 @@ public final class NatsServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         // the decoder calls the connection directly; it stays in the pipeline for channel events
                         ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
-                        clients.add(client);
                         clientChannels.add(ch);
                         holdUntilReady(ch, client);
                         ch.pipeline()
@@ -243,10 +253,46 @@ public final class NatsServer implements AutoCloseable {
         listener = b.bind(config.host(), config.port()).sync().channel();
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         info.setPort(port);
+        accepting = true;
         LOG.info("Listening for client connections on {}:{}", config.host(), port);
         if (cluster != null) {
             cluster.start(port);
         }
+    }
+
+    private void startMonitor() throws InterruptedException {
+        if (config.httpPort() != 0) {
+            monitor = MonitorServer.start(new MonitorView(this));
+        }
+    }
+
+    /** The bound monitoring port, or 0 when monitoring is off. */
+    public int monitorPort() {
+        return monitor == null ? 0 : monitor.port();
+    }
+
+    ServerStats stats() {
+        return stats;
+    }
+
+    java.time.Instant started() {
+        return started;
+    }
+
+    boolean accepting() {
+        return accepting;
+    }
+
+    java.util.Collection<ClientConnection> clients() {
+        return clients.values();
+    }
+
+    int connectionCount() {
+        return connections.get();
+    }
+
+    JetStreamHost jetstream() {
+        return jetstream;
     }
 
     /** The bound client port. */
@@ -278,7 +324,7 @@ public final class NatsServer implements AutoCloseable {
     }
 
     void forEachClient(java.util.function.Consumer<ClientConnection> action) {
-        clients.forEach(action);
+        clients.values().forEach(action);
     }
 
     ServerConfig config() {
@@ -298,7 +344,9 @@ public final class NatsServer implements AutoCloseable {
     }
 
     /** Counts a new connection; false when over {@code max_connections}. */
-    boolean admit() {
+    boolean admit(ClientConnection c) {
+        stats.connectionAccepted();
+        clients.put(c.cid(), c);
         if (connections.incrementAndGet() > config.maxConnections()) {
             return false;
         }
@@ -306,7 +354,7 @@ public final class NatsServer implements AutoCloseable {
     }
 
     void release(ClientConnection c) {
-        clients.remove(c);
+        clients.remove(c.cid());
         connections.decrementAndGet();
     }
 
@@ -314,6 +362,10 @@ public final class NatsServer implements AutoCloseable {
     @Override
     public void close() {
         LOG.info("Initiating Shutdown...");
+        accepting = false;
+        if (monitor != null) {
+            monitor.close();
+        }
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }

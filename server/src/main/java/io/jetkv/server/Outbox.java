@@ -1,5 +1,6 @@
 package io.jetkv.server;
 
+import io.jetkv.server.monitor.ServerStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -27,13 +28,18 @@ final class Outbox {
     private final Channel channel;
     private final long maxPending;
     private final Runnable onSlowConsumer;
+    private final ServerStats stats;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicBoolean flushQueued = new AtomicBoolean();
     private final Runnable flushTask = this::flush;
     private ByteBuf buf;
     private boolean dead;
+    // messages and their bytes queued for this client, for /connz; guarded by lock
+    private long outMsgs;
+    private long outBytes;
 
-    Outbox(Channel channel, long maxPending, Runnable onSlowConsumer) {
+    Outbox(Channel channel, long maxPending, Runnable onSlowConsumer, ServerStats stats) {
+        this.stats = stats;
         this.channel = channel;
         this.maxPending = maxPending;
         this.onSlowConsumer = onSlowConsumer;
@@ -90,6 +96,9 @@ final class Outbox {
             b.writeBytes(CRLF);
             b.writeBytes(m.data, m.data.readerIndex() + skip, size);
             b.writeBytes(CRLF);
+            outMsgs++;
+            outBytes += size;
+            stats.delivered(size);
             slow = pendingBytes() > maxPending;
             if (slow) {
                 dead = true;
@@ -206,6 +215,16 @@ final class Outbox {
                 buf.release();
                 buf = null;
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {out_msgs, out_bytes, pending_bytes} read together; the client's event loop only (pending bytes). */
+    long[] counters() {
+        lock.lock();
+        try {
+            return new long[] {outMsgs, outBytes, pendingBytes()};
         } finally {
             lock.unlock();
         }

@@ -103,7 +103,7 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        outbox = new Outbox(channel, cluster.maxPending(), this::slowRoute);
+        outbox = new Outbox(channel, cluster.maxPending(), this::slowRoute, cluster.stats());
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         peer = remote == null ? "?" : remote.getAddress().getHostAddress() + ":" + remote.getPort();
         LOG.debug("{} - rid:{} - Route connection created", peer, rid);

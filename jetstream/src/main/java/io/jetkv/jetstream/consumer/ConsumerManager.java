@@ -246,6 +246,40 @@ public final class ConsumerManager implements AutoCloseable {
         }
     }
 
+    // ---- monitoring ----
+
+    /**
+     * The consumer infos of {@code stream}, as {@code CONSUMER.INFO} answers them, for the monitoring
+     * port's {@code /jsz?consumers=true}. Completes on the stream's writer (consumer state lives there);
+     * an empty list when the stream is gone or its queue is full.
+     */
+    public java.util.concurrent.CompletableFuture<List<ObjectNode>> infos(Stream stream) {
+        java.util.concurrent.CompletableFuture<List<ObjectNode>> f = new java.util.concurrent.CompletableFuture<>();
+        boolean queued = stream.execute(new Stream.Task() {
+            @Override
+            public void run(Stream.Batch batch) {
+                List<ObjectNode> out = new ArrayList<>();
+                ConsumerSet set = sets.get(stream);
+                if (set != null) {
+                    long now = nowNanos();
+                    for (Consumer c : set.all()) {
+                        out.add(c.info(now));
+                    }
+                }
+                f.complete(out);
+            }
+
+            @Override
+            public void rejected(Stream.Batch batch) {
+                f.complete(List.of());
+            }
+        });
+        if (!queued) {
+            f.complete(List.of());
+        }
+        return f;
+    }
+
     // ---- snapshots ----
 
     /**

@@ -19,13 +19,16 @@ import java.util.regex.Pattern;
  */
 public final class ReferenceServer implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("Listening for client connections on [^:]+:(\\d+)");
+    private static final Pattern MONITOR = Pattern.compile("Starting http monitor on [^:]+:(\\d+)");
 
     private final Process process;
     private final int port;
+    private final int monitorPort;
 
-    private ReferenceServer(Process process, int port) {
+    private ReferenceServer(Process process, int port, int monitorPort) {
         this.process = process;
         this.port = port;
+        this.monitorPort = monitorPort;
     }
 
     public static Path binary() {
@@ -54,10 +57,16 @@ public final class ReferenceServer implements AutoCloseable {
         cmd.addAll(List.of(extraArgs));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         CompletableFuture<Integer> port = new CompletableFuture<>();
+        // the monitoring port (with -m) is logged before the client port
+        int[] monitorPort = new int[1];
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
+                    Matcher mon = MONITOR.matcher(line);
+                    if (mon.find()) {
+                        monitorPort[0] = Integer.parseInt(mon.group(1));
+                    }
                     Matcher m = LISTENING.matcher(line);
                     if (m.find()) {
                         port.complete(Integer.parseInt(m.group(1)));
@@ -71,7 +80,8 @@ public final class ReferenceServer implements AutoCloseable {
         reader.setDaemon(true);
         reader.start();
         try {
-            return new ReferenceServer(p, port.get(10, TimeUnit.SECONDS));
+            int clientPort = port.get(10, TimeUnit.SECONDS);
+            return new ReferenceServer(p, clientPort, monitorPort[0]);
         } catch (Exception e) {
             p.destroyForcibly();
             throw new IOException("nats-server did not start", e);
@@ -80,6 +90,11 @@ public final class ReferenceServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The monitoring port when started with {@code -m}, else 0. */
+    public int monitorPort() {
+        return monitorPort;
     }
 
     @Override

@@ -1,0 +1,93 @@
+package io.jetkv.server;
+
+import io.jetkv.config.ServerConfig;
+import io.jetkv.jetstream.JetStreamService;
+import io.jetkv.server.monitor.ServerStats;
+import io.jetkv.server.monitor.ServerView;
+import io.jetkv.server.monitor.ConnectionInfo;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The monitoring port's window on a {@link NatsServer}: only immutable values, atomics and the subject
+ * index's read-locked count. Called on the monitoring thread.
+ */
+final class MonitorView implements ServerView {
+    private final NatsServer server;
+
+    MonitorView(NatsServer server) {
+        this.server = server;
+    }
+
+    @Override
+    public String serverId() {
+        return server.serverId();
+    }
+
+    @Override
+    public String serverName() {
+        String name = server.config().serverName();
+        return name == null ? server.serverId() : name;
+    }
+
+    @Override
+    public ServerConfig config() {
+        return server.config();
+    }
+
+    @Override
+    public Instant started() {
+        return server.started();
+    }
+
+    @Override
+    public int clientPort() {
+        return server.accepting() ? server.port() : 0;
+    }
+
+    @Override
+    public boolean acceptingClients() {
+        return server.accepting();
+    }
+
+    @Override
+    public int connections() {
+        return server.connectionCount();
+    }
+
+    @Override
+    public int subscriptions() {
+        return server.router().index().size();
+    }
+
+    @Override
+    public CompletableFuture<List<ConnectionInfo>> connectionSnapshots() {
+        List<CompletableFuture<ConnectionInfo>> each = new ArrayList<>();
+        for (ClientConnection c : server.clients()) {
+            // a connection that closes before its loop runs the task still answers; one that fails is skipped
+            each.add(c.snapshot().exceptionally(t -> null));
+        }
+        return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<ConnectionInfo> all = new ArrayList<>(each.size());
+            for (CompletableFuture<ConnectionInfo> f : each) {
+                ConnectionInfo info = f.join();
+                if (info != null) {
+                    all.add(info);
+                }
+            }
+            return all;
+        });
+    }
+
+    @Override
+    public ServerStats stats() {
+        return server.stats();
+    }
+
+    @Override
+    public JetStreamService jetstream() {
+        return server.jetstream().service();
+    }
+}

@@ -1,0 +1,370 @@
+package io.jetkv.server.monitor;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.config.JetStreamConfig;
+import io.jetkv.config.ServerConfig;
+import io.jetkv.jetstream.JetStreamService;
+import io.jetkv.jetstream.store.StreamState;
+import io.jetkv.jetstream.stream.Stream;
+import io.jetkv.jetstream.stream.StreamEnums;
+import io.jetkv.jetstream.stream.StreamInfoJson;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.config.Version;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Builds the monitoring endpoints' JSON with nats-server 2.9.10's field names, types and units, from a
+ * {@link ServerView}. Runs on the monitor's own event loop; reads only the view's thread-safe values.
+ */
+final class Endpoints {
+    static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    /** nats-server reports the Go version; we report the JVM's so that dashboards show something true. */
+    private static final String RUNTIME = "java" + Runtime.version().feature();
+
+    private final ServerView server;
+    /** Requests per endpoint path, for varz's http_req_stats. */
+    private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> requests =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final String httpHost;
+
+    Endpoints(ServerView server, String httpHost) {
+        this.server = server;
+        this.httpHost = httpHost;
+    }
+
+    /** Counts a request to {@code path} (an endpoint, or "/" for the index page). */
+    void counted(String path) {
+        requests.computeIfAbsent(path, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    ServerView server() {
+        return server;
+    }
+
+    /** {@code /healthz}: the result and its HTTP status. */
+    record Health(int status, ObjectNode body) {}
+
+    Health healthz() {
+        ObjectNode o = JSON.objectNode();
+        if (!server.acceptingClients()) {
+            // the reference's text while its client listener is not open (its JetStream recovery happens first)
+            o.put("status", "error");
+            o.put("error", "failed to be ready for connections after 1ms: server");
+            return new Health(503, o);
+        }
+        if (server.config().jetstream().enabled() && server.jetstream() == null) {
+            o.put("status", "unavailable");
+            o.put("error", "JetStream not enabled");
+            return new Health(503, o);
+        }
+        o.put("status", "ok");
+        return new Health(200, o);
+    }
+
+    ObjectNode varz(Instant now) {
+        ServerConfig c = server.config();
+        ServerStats stats = server.stats();
+        ObjectNode o = JSON.objectNode();
+        o.put("server_id", server.serverId());
+        o.put("server_name", server.serverName());
+        o.put("version", Version.NATS_VERSION);
+        o.put("proto", 1);
+        o.put("go", RUNTIME);
+        o.put("host", c.host());
+        o.put("port", server.clientPort());
+        if (c.auth().required()) {
+            o.put("auth_required", true);
+        }
+        o.put("max_connections", c.maxConnections());
+        o.put("ping_interval", c.pingInterval().toNanos());
+        o.put("ping_max", c.pingMax());
+        o.put("http_host", httpHost);
+        // the configured value, as the reference reports it (-1 stays -1); the log line names the bound port
+        o.put("http_port", c.httpPort());
+        o.put("http_base_path", c.httpBasePath());
+        o.put("https_port", 0);
+        o.put("auth_timeout", c.auth().timeout().toNanos() / 1e9);
+        o.put("max_control_line", c.maxControlLine());
+        o.put("max_payload", c.maxPayload());
+        o.put("max_pending", c.maxPending());
+        o.putObject("cluster");
+        o.putObject("gateway");
+        o.putObject("leaf");
+        o.putObject("mqtt");
+        o.putObject("websocket");
+        ObjectNode js = o.putObject("jetstream");
+        JetStreamService service = server.jetstream();
+        if (service != null) {
+            js.set("config", jsConfig(c.jetstream()));
+            js.set("stats", jsStats(service));
+        }
+        o.put("tls_timeout", 2.0);
+        o.put("write_deadline", c.writeDeadline().toNanos());
+        o.put("start", time(server.started()));
+        o.put("now", time(now));
+        o.put("uptime", uptime(Duration.between(server.started(), now)));
+        o.put("mem", residentBytes());
+        int cores = Runtime.getRuntime().availableProcessors();
+        o.put("cores", cores);
+        o.put("gomaxprocs", cores);
+        o.put("cpu", cpuPercent(cores));
+        o.put("connections", server.connections());
+        o.put("total_connections", stats.totalConnections());
+        o.put("routes", 0);
+        o.put("remotes", 0);
+        o.put("leafnodes", 0);
+        o.put("in_msgs", stats.inMsgs());
+        o.put("out_msgs", stats.outMsgs());
+        o.put("in_bytes", stats.inBytes());
+        o.put("out_bytes", stats.outBytes());
+        o.put("slow_consumers", stats.slowConsumers());
+        o.put("subscriptions", server.subscriptions());
+        ObjectNode reqs = o.putObject("http_req_stats");
+        requests.forEach((path, n) -> reqs.put(path, n.sum()));
+        o.put("config_load_time", time(server.started()));
+        return o;
+    }
+
+    ObjectNode jsConfig(JetStreamConfig js) {
+        ObjectNode cfg = JSON.objectNode();
+        cfg.put("max_memory", js.maxMemoryStore());
+        cfg.put("max_storage", js.maxFileStore());
+        cfg.put("store_dir", js.storeDir().resolve("jetstream").toString());
+        return cfg;
+    }
+
+    /** Server-wide JetStream usage, read through the streams' thread-safe stats as the account-info API does. */
+    ObjectNode jsStats(JetStreamService service) {
+        long memory = 0;
+        long storage = 0;
+        for (Stream s : service.streams().all()) {
+            if (s.config().storage() == StreamEnums.Storage.MEMORY) {
+                memory += s.stats().bytes();
+            } else {
+                storage += s.stats().bytes();
+            }
+        }
+        ObjectNode st = JSON.objectNode();
+        st.put("memory", memory);
+        st.put("storage", storage);
+        st.put("reserved_memory", 0);
+        st.put("reserved_storage", 0);
+        st.put("accounts", 1);
+        st.put("ha_assets", 0);
+        ObjectNode api = st.putObject("api");
+        api.put("total", service.api().total());
+        api.put("errors", service.api().errors());
+        return st;
+    }
+
+    /**
+     * {@code /jsz?consumers=true}: as {@link #jsz} with each stream's {@code consumer_detail}, which the
+     * streams' writers fill in (consumer state lives there); completes on those writers.
+     */
+    java.util.concurrent.CompletableFuture<ObjectNode> jszWithConsumers(Instant now, boolean config) {
+        ObjectNode o = jsz(now, true, true, config);
+        JetStreamService service = server.jetstream();
+        if (service == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(o);
+        }
+        java.util.Map<String, Stream> byName = new java.util.HashMap<>();
+        for (Stream s : service.streams().all()) {
+            byName.put(s.name(), s);
+        }
+        List<java.util.concurrent.CompletableFuture<?>> pending = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode d : o.path("account_details").path(0).path("stream_detail")) {
+            Stream s = byName.get(d.path("name").asText());
+            if (s == null || s.consumerCount().get() == 0) {
+                continue;
+            }
+            ObjectNode detail = (ObjectNode) d;
+            pending.add(service.consumers().infos(s).thenAccept(infos -> {
+                var list = JSON.arrayNode();
+                for (ObjectNode info : infos) {
+                    if (!config) {
+                        info.remove("config");
+                    }
+                    list.add(info);
+                }
+                // each writer fills only its own stream's node; allOf orders these writes before the reply
+                detail.set("consumer_detail", list);
+            }));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+                .thenApply(v -> o);
+    }
+
+    /** {@code /jsz}: server totals; {@code accounts}/{@code streams} add the one account's details. */
+    ObjectNode jsz(Instant now, boolean accounts, boolean streams, boolean config) {
+        ObjectNode o = JSON.objectNode();
+        o.put("server_id", server.serverId());
+        o.put("now", time(now));
+        JetStreamService service = server.jetstream();
+        if (service == null) {
+            o.put("disabled", true);
+            o.putObject("config");
+            o.put("memory", 0);
+            o.put("storage", 0);
+            o.put("reserved_memory", 0);
+            o.put("reserved_storage", 0);
+            o.put("accounts", 0);
+            o.put("ha_assets", 0);
+            o.putObject("api").put("total", 0).put("errors", 0);
+            o.put("streams", 0);
+            o.put("consumers", 0);
+            o.put("messages", 0);
+            o.put("bytes", 0);
+            return o;
+        }
+        o.set("config", jsConfig(server.config().jetstream()));
+        ObjectNode stats = jsStats(service);
+        o.setAll(stats);
+        List<Stream> all = service.streams().all();
+        long consumers = 0;
+        long messages = 0;
+        long bytes = 0;
+        for (Stream s : all) {
+            StreamState state = s.stats();
+            consumers += s.consumerCount().get();
+            messages += state.msgs();
+            bytes += state.bytes();
+        }
+        o.put("streams", all.size());
+        o.put("consumers", consumers);
+        o.put("messages", messages);
+        o.put("bytes", bytes);
+        if (accounts || streams) {
+            ObjectNode acc = o.putArray("account_details").addObject();
+            acc.put("name", "$G");
+            acc.put("id", "$G");
+            acc.setAll(stats);
+            acc.put("accounts", 0);
+            // unlimited account reservations are Go's uint64 max
+            acc.put("reserved_memory", new java.math.BigInteger("18446744073709551615"));
+            acc.put("reserved_storage", new java.math.BigInteger("18446744073709551615"));
+            if (streams) {
+                var details = acc.putArray("stream_detail");
+                for (Stream s : all) {
+                    ObjectNode d = details.addObject();
+                    d.put("name", s.name());
+                    d.put("created", JsJson.time(s.created()));
+                    d.putObject("cluster").put("leader", server.serverName());
+                    if (config) {
+                        d.set("config", s.config().toJson());
+                    }
+                    d.set("state", StreamInfoJson.state(s.stats(), s.consumerCount().get()));
+                }
+            }
+        }
+        return o;
+    }
+
+    ObjectNode routez(Instant now) {
+        ObjectNode o = header(now);
+        o.put("num_routes", 0);
+        o.putArray("routes");
+        return o;
+    }
+
+    ObjectNode gatewayz(Instant now) {
+        ObjectNode o = header(now);
+        o.putObject("outbound_gateways");
+        o.putObject("inbound_gateways");
+        return o;
+    }
+
+    ObjectNode leafz(Instant now) {
+        ObjectNode o = header(now);
+        o.put("leafnodes", 0);
+        o.putNull("leafs");
+        return o;
+    }
+
+    ObjectNode accountz(Instant now) {
+        ObjectNode o = header(now);
+        o.putArray("accounts").add("$G");
+        return o;
+    }
+
+    /** {@code /accstatz}: the one account while it has connections, or always with {@code unused}. */
+    ObjectNode accstatz(Instant now, boolean unused) {
+        ObjectNode o = header(now);
+        var list = o.putArray("account_statz");
+        int conns = server.connections();
+        if (conns > 0 || unused) {
+            ServerStats stats = server.stats();
+            ObjectNode a = list.addObject();
+            a.put("acc", "$G");
+            a.put("conns", conns);
+            a.put("leafnodes", 0);
+            a.put("total_conns", conns);
+            a.putObject("sent").put("msgs", stats.outMsgs()).put("bytes", stats.outBytes());
+            a.putObject("received").put("msgs", stats.inMsgs()).put("bytes", stats.inBytes());
+            a.put("slow_consumers", stats.slowConsumers());
+        }
+        return o;
+    }
+
+    private ObjectNode header(Instant now) {
+        ObjectNode o = JSON.objectNode();
+        o.put("server_id", server.serverId());
+        o.put("now", time(now));
+        return o;
+    }
+
+    /** RFC 3339 with nanoseconds, UTC, as Go's time.Time marshals. */
+    static String time(Instant t) {
+        return t.toString();
+    }
+
+    /** nats-server's uptime form: {@code [Ny][Nd][Nh][Nm]Ns}, leading zero units left out. */
+    static String uptime(Duration d) {
+        long secs = Math.max(0, d.getSeconds());
+        long mins = secs / 60;
+        long hours = mins / 60;
+        long days = hours / 24;
+        long years = days / 365;
+        StringBuilder b = new StringBuilder();
+        if (years > 0) {
+            b.append(years).append('y');
+        }
+        if (days > 0) {
+            b.append(days % 365).append('d');
+        }
+        if (hours > 0) {
+            b.append(hours % 24).append('h');
+        }
+        if (mins > 0) {
+            b.append(mins % 60).append('m');
+        }
+        return b.append(secs % 60).append('s').toString();
+    }
+
+    /** Resident set size from /proc (what nats-server's {@code mem} reports), else the JVM's heap in use. */
+    private static long residentBytes() {
+        try {
+            String[] statm = Files.readString(Path.of("/proc/self/statm")).trim().split("\\s+");
+            return Long.parseLong(statm[1]) * 4096L;
+        } catch (Exception e) {
+            Runtime rt = Runtime.getRuntime();
+            return rt.totalMemory() - rt.freeMemory();
+        }
+    }
+
+    /** Process CPU as {@code ps} shows it (100 per busy core), two decimals. */
+    private static double cpuPercent(int cores) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            double load = os.getProcessCpuLoad();
+            if (load >= 0) {
+                return Math.round(load * cores * 10000) / 100.0;
+            }
+        }
+        return 0;
+    }
+}
