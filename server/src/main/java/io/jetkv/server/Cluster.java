@@ -151,6 +151,16 @@ final class Cluster implements SubjectIndex.InterestListener {
         return cc.user().equals(user) && cc.password().equals(pass);
     }
 
+    /** Monitoring thread: a copy of each registered route, by route id. */
+    synchronized java.util.List<io.jetkv.server.monitor.RouteInfo> routeInfos() {
+        java.util.List<io.jetkv.server.monitor.RouteInfo> out = new java.util.ArrayList<>();
+        for (RouteConnection r : routes.values()) {
+            out.add(r.info());
+        }
+        out.sort(java.util.Comparator.comparingLong(io.jetkv.server.monitor.RouteInfo::rid));
+        return out;
+    }
+
     /** How many routes are registered (one per peer server). */
     synchronized int routeCount() {
         return routes.size();

@@ -87,6 +87,12 @@ final class MonitorView implements ServerView {
     }
 
     @Override
+    public List<io.jetkv.server.monitor.RouteInfo> routes() {
+        Cluster cluster = server.cluster();
+        return cluster == null ? List.of() : cluster.routeInfos();
+    }
+
+    @Override
     public JetStreamService jetstream() {
         return server.jetstream().service();
     }

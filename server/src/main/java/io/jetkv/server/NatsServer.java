@@ -291,6 +291,11 @@ public final class NatsServer implements AutoCloseable {
         return connections.get();
     }
 
+    /** The cluster's routes, or null when this server runs alone. */
+    Cluster cluster() {
+        return cluster;
+    }
+
     JetStreamHost jetstream() {
         return jetstream;
     }

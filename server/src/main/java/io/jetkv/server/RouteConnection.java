@@ -45,6 +45,8 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     private final Router.TouchedOutboxes touched = new Router.TouchedOutboxes();
     /** The peer's interest, by subject or "subject queue". */
     private final HashMap<String, Sub> remoteSubs = new HashMap<>();
+    /** {@link #remoteSubs}' size, for the monitoring thread. */
+    private volatile int remoteSubCount;
 
     /** Where we dialled, null for an accepted route; re-dialled after loss (inherited from a dropped duplicate). */
     volatile URI url;
@@ -92,6 +94,12 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         return outbox;
     }
 
+    /** Any thread: what {@code /routez} shows of this route (the fields read are volatile or final). */
+    io.jetkv.server.monitor.RouteInfo info() {
+        return new io.jetkv.server.monitor.RouteInfo(rid, remoteId, remoteName, solicited, explicit, remoteHost,
+                remoteRoutePort, remoteSubCount);
+    }
+
     long rid() {
         return rid;
     }
@@ -131,6 +139,7 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
             router.index().remove(sub);
         }
         remoteSubs.clear();
+        remoteSubCount = 0;
         if (outbox != null) {
             outbox.discard();
         }
@@ -313,12 +322,14 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         }
         Sub sub = new Sub(s.subject(), s.queue(), s.weight(), this);
         remoteSubs.put(key, sub);
+        remoteSubCount = remoteSubs.size();
         router.index().insert(sub);
     }
 
     private void remoteUnsub(RouteOp.Unsub u) {
         String key = u.queue() == null ? u.subject() : u.subject() + " " + u.queue();
         Sub sub = remoteSubs.remove(key);
+        remoteSubCount = remoteSubs.size();
         if (sub != null) {
             sub.closed = true;
             router.index().remove(sub);

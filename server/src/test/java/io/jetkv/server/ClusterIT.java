@@ -321,6 +321,50 @@ class ClusterIT {
         assertEquals("after", new String(m.getData(), StandardCharsets.UTF_8));
     }
 
+    /** {@code /routez} lists each registered route with its peer, who dialled it and the interest it announced. */
+    @Test
+    void routezListsTheRoutes() throws Exception {
+        ClusterConfig base = cluster("Z");
+        NatsServer a = start(node("A", base).withHttpPort(-1));
+        NatsServer b = start(node("B", base.withRoutes(List.of(URI.create("nats-route://127.0.0.1:" + a.routePort())))));
+        NatsServer c = start(node("C", base.withRoutes(List.of(URI.create("nats-route://127.0.0.1:" + a.routePort())))));
+        awaitMesh(a, b, c);
+        Connection onB = connect(b);
+        onB.subscribe("z.one");
+        onB.subscribe("z.two");
+        onB.flush(java.time.Duration.ofSeconds(2));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI routez = URI.create("http://127.0.0.1:" + a.monitorPort() + "/routez");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode[] last = new com.fasterxml.jackson.databind.JsonNode[1];
+        // B's RS+ travel on their own: poll until A holds both
+        await(() -> {
+            try {
+                last[0] = json.readTree(http.send(java.net.http.HttpRequest.newBuilder(routez).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+            } catch (Exception e) {
+                return false;
+            }
+            for (com.fasterxml.jackson.databind.JsonNode r : last[0].path("routes")) {
+                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 2) {
+                    return true;
+                }
+            }
+            return false;
+        }, "B's two subscriptions in A's /routez");
+        com.fasterxml.jackson.databind.JsonNode z = last[0];
+        assertEquals(2, z.path("num_routes").asInt(), z.toString());
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (com.fasterxml.jackson.databind.JsonNode r : z.path("routes")) {
+            names.add(r.path("remote_name").asText());
+            // A is the seed: B and C dialled it
+            assertFalse(r.path("did_solicit").asBoolean(), r.toString());
+            assertEquals("127.0.0.1", r.path("ip").asText(), r.toString());
+            assertTrue(r.path("remote_id").asText().startsWith("N"), r.toString());
+        }
+        assertEquals(java.util.Set.of("B", "C"), names);
+    }
+
     @Test
     void routeAuthorizationIsEnforced() throws Exception {
         ClusterConfig secured = cluster("S").withAuth("ruser", "rpass");

@@ -267,8 +267,20 @@ final class Endpoints {
 
     ObjectNode routez(Instant now) {
         ObjectNode o = header(now);
-        o.put("num_routes", 0);
-        o.putArray("routes");
+        java.util.List<RouteInfo> routes = server.routes();
+        o.put("num_routes", routes.size());
+        com.fasterxml.jackson.databind.node.ArrayNode list = o.putArray("routes");
+        for (RouteInfo r : routes) {
+            ObjectNode e = list.addObject();
+            e.put("rid", r.rid());
+            e.put("remote_id", r.remoteId());
+            e.put("remote_name", r.remoteName());
+            e.put("did_solicit", r.didSolicit());
+            e.put("is_configured", r.isConfigured());
+            e.put("ip", r.ip());
+            e.put("port", r.port());
+            e.put("subscriptions", r.subscriptions());
+        }
         return o;
     }
 

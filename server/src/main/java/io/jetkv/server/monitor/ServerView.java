@@ -39,6 +39,9 @@ public interface ServerView {
      */
     java.util.concurrent.CompletableFuture<java.util.List<ConnectionInfo>> connectionSnapshots();
 
+    /** The routes registered now, one per peer server; empty without a cluster. */
+    java.util.List<RouteInfo> routes();
+
     /** The JetStream service, or null when JetStream is off or not started yet. */
     JetStreamService jetstream();
 }

@@ -33,6 +33,7 @@ class EndpointsTest {
             }
             // JetStream never started in these stubs
             @Override public JetStreamService jetstream() { return null; }
+            @Override public java.util.List<io.jetkv.server.monitor.RouteInfo> routes() { return java.util.List.of(); }
         };
     }
 
