@@ -304,9 +304,11 @@ class ClusterIT {
         assertTrue(reconnected.await(10, TimeUnit.SECONDS), "jnats reconnected to another node: " + events);
         assertFalse(moving.getConnectedUrl().endsWith(":" + nodes.get(0).port()));
         // jnats may still be settling its new connection (re-sent subscriptions, a flush in flight): probe, with
-        // a fresh probe subject each time, until the new node has announced the subscription to C. Rarely (about
-        // 1 run in 10 here, never seen with three nats-server processes) a probe goes unanswered for good;
-        // a new one then gets through. See the report of the routes branch.
+        // a fresh probe subject each time, until the new node has announced the subscription to C. On a loaded
+        // machine (1 or 2 runs in 25 with busy loops beside) the moved client receives the probes but does not
+        // send its replies for several seconds: the server it moved to has read none of its publishes while its
+        // PINGs get through, and jnats' statistics show the replies unwritten, so they wait in the client's
+        // writer after the reconnect, not in the server. The probe retries until the client sends again.
         await(() -> {
             try {
                 awaitInterest(moving, c, 3);
