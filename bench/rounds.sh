@@ -4,6 +4,7 @@
 #   bench/rounds.sh sync [ROUNDS] [N]        defaults: 10 rounds of 5000 sync requests per scenario and server
 #   bench/rounds.sh publish [ROUNDS] [N]     defaults: 10 rounds of 100000 async publishes (1024 acks outstanding)
 #   bench/rounds.sh consumers [ROUNDS] [N]   defaults: 10 rounds reading a stream of 100000 messages
+#   bench/rounds.sh churn [ROUNDS] [N]       defaults: 10 rounds of 50 watchers and 50 keys() calls on a bucket of N=1000 keys
 #
 # bench/run.sh and bench/consumers.sh measure one server after the other, which compares two different moments
 # of this VM: its speed drifts by 2x within a minute, most of all for one request at a time. Here both servers
@@ -25,8 +26,9 @@ case "$kind" in
   sync) client=JetStreamRounds default_n=5000 width=26 mode=sync ;;
   publish) client=JetStreamRounds default_n=100000 width=26 mode=async ;;
   consumers) client=ConsumerRounds default_n=100000 width=36 mode="" ;;
+  churn) client=ChurnRounds default_n=1000 width=36 mode="" ;;
   *)
-    echo "usage: bench/rounds.sh sync|publish|consumers [ROUNDS] [N]" >&2
+    echo "usage: bench/rounds.sh sync|publish|consumers|churn [ROUNDS] [N]" >&2
     exit 2 ;;
 esac
 rounds="${2:-10}"
@@ -47,7 +49,7 @@ trap 'exit 130' INT TERM
 echo "== building JetKV if stale, compiling the bench clients" >&2
 ensure_jetkv_built
 javac -nowarn -d "$work/classes" -cp "$jnats" "$bench/Bench.java" "$bench/Rounds.java" "$bench/JetStreamRounds.java" \
-  "$bench/ConsumerBench.java" "$bench/ConsumerRounds.java"
+  "$bench/ConsumerBench.java" "$bench/ConsumerRounds.java" "$bench/ChurnRounds.java"
 
 start_server nats-server "$nats_server" -js -sd "$work/nats-server.store"
 reference_pid="$server_pid"
