@@ -411,25 +411,13 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
     }
 
     /** Parses token {@code i} as 1 to 9 decimal digits; -1 when it is anything else. */
+    /** A size token: at most {@link #MAX_SIZE_DIGITS} digits, so it fits an int; -1 when malformed. */
     private int parseSize(int i) {
-        int s = tokenStart[i];
-        int e = tokenEnd[i];
-        if (e - s > MAX_SIZE_DIGITS) {
-            return -1;
-        }
-        int v = 0;
-        for (int k = s; k < e; k++) {
-            int d = line[k] - '0';
-            if (d < 0 || d > 9) {
-                return -1;
-            }
-            v = v * 10 + d;
-        }
-        return v;
+        return (int) Ascii.parseDecimal(line, tokenStart[i], tokenEnd[i], MAX_SIZE_DIGITS);
     }
 
     private static boolean isSpace(byte b) {
-        return b == ' ' || b == '\t';
+        return Ascii.isSpace(b);
     }
 
     private void emit(List<Object> out, ClientOp op) {

@@ -316,24 +316,11 @@ public final class RouteOpDecoder extends ByteToMessageDecoder {
     }
 
     private long parseSize(int i) {
-        int s = tokenStart[i];
-        int e = tokenEnd[i];
-        if (e - s > 18 || e == s) {
-            return -1;
-        }
-        long v = 0;
-        for (int k = s; k < e; k++) {
-            int d = line[k] - '0';
-            if (d < 0 || d > 9) {
-                return -1;
-            }
-            v = v * 10 + d;
-        }
-        return v;
+        return Ascii.parseDecimal(line, tokenStart[i], tokenEnd[i], 18);
     }
 
     private static boolean isSpace(byte b) {
-        return b == ' ' || b == '\t';
+        return Ascii.isSpace(b);
     }
 
     private boolean fail(ByteBuf in, ProtocolError error) {
