@@ -99,20 +99,11 @@ final class Outbox {
             outMsgs++;
             outBytes += size;
             stats.delivered(size);
-            slow = pendingBytes() > maxPending;
-            if (slow) {
-                dead = true;
-                buf.release();
-                buf = null;
-            }
+            slow = overPending();
         } finally {
             lock.unlock();
         }
-        if (slow) {
-            onSlowConsumer.run();
-            return false;
-        }
-        return true;
+        return appended(slow);
     }
 
     private static final byte[] RMSG_G = {'R', 'M', 'S', 'G', ' ', '$', 'G', ' '};
@@ -161,15 +152,26 @@ final class Outbox {
             b.writeBytes(CRLF);
             b.writeBytes(m.data, m.data.readerIndex(), total);
             b.writeBytes(CRLF);
-            slow = pendingBytes() > maxPending;
-            if (slow) {
-                dead = true;
-                buf.release();
-                buf = null;
-            }
+            slow = overPending();
         } finally {
             lock.unlock();
         }
+        return appended(slow);
+    }
+
+    /** Under the lock, after an append: over {@code maxPending} the connection is dead and its queue dropped. */
+    private boolean overPending() {
+        if (pendingBytes() <= maxPending) {
+            return false;
+        }
+        dead = true;
+        buf.release();
+        buf = null;
+        return true;
+    }
+
+    /** After the lock is released: a connection just found slow is closed, and the append did not count. */
+    private boolean appended(boolean slow) {
         if (slow) {
             onSlowConsumer.run();
             return false;
