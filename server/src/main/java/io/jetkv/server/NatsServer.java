@@ -96,7 +96,12 @@ public final class NatsServer implements AutoCloseable {
      * connect before that (see {@link #bind}); a JetStream failure closes the server and is thrown here.
      */
     public static NatsServer start(ServerConfig config) throws InterruptedException {
-        NatsServer server = bind(config, () -> {});
+        return start(config, null);
+    }
+
+    /** As {@link #start(ServerConfig)}, adopting the client socket {@link Main} bound first (when not null). */
+    static NatsServer start(ServerConfig config, EarlyListener early) throws InterruptedException {
+        NatsServer server = bind(config, early, () -> {});
         server.awaitReady();
         return server;
     }
@@ -113,6 +118,11 @@ public final class NatsServer implements AutoCloseable {
      * @param beforeJetStream runs on the JetStream start-up thread before storage opens (tests make it slow)
      */
     static NatsServer bind(ServerConfig config, Runnable beforeJetStream) throws InterruptedException {
+        return bind(config, null, beforeJetStream);
+    }
+
+    private static NatsServer bind(ServerConfig config, EarlyListener early, Runnable beforeJetStream)
+            throws InterruptedException {
         LOG.info("Starting jetkv-server");
         LOG.info("  Version:  {}", ServerInfo.VERSION);
         Router router = new Router(new SubjectIndex());
@@ -125,7 +135,7 @@ public final class NatsServer implements AutoCloseable {
             // as the reference: the monitoring port opens first; /healthz says 503 until clients are accepted and
             // JetStream (when enabled) is up
             server.startMonitor();
-            server.bindListener();
+            server.bindListener(early);
         } catch (RuntimeException | InterruptedException e) {
             server.close();
             throw e;
@@ -225,13 +235,16 @@ public final class NatsServer implements AutoCloseable {
         t.start();
     }
 
-    private void bindListener() throws InterruptedException {
+    private void bindListener(EarlyListener early) throws InterruptedException {
         LOG.info("  ID:       {}", serverId);
-        Class<? extends ServerChannel> channelType =
-                Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        ServerBootstrap b = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(channelType)
+        boolean epoll = Epoll.isAvailable();
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers);
+        if (early != null) {
+            b.channelFactory((io.netty.channel.ChannelFactory<ServerChannel>) () -> early.adopt(epoll));
+        } else {
+            b.channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class);
+        }
+        b
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -250,7 +263,8 @@ public final class NatsServer implements AutoCloseable {
                                 .addLast("client", client);
                     }
                 });
-        listener = b.bind(config.host(), config.port()).sync().channel();
+        // an adopted socket listens already: registering it starts the accepts the kernel has queued
+        listener = (early != null ? b.register() : b.bind(config.host(), config.port())).sync().channel();
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         info.setPort(port);
         accepting = true;
