@@ -2,6 +2,7 @@ package io.jetkv.server;
 
 import io.jetkv.config.ServerConfig;
 import io.jetkv.server.monitor.MonitorServer;
+import io.jetkv.server.websocket.WebSocketListener;
 import io.jetkv.server.monitor.ServerStats;
 import io.jetkv.protocol.codec.ClientOpDecoder;
 import io.netty.bootstrap.ServerBootstrap;
@@ -70,6 +71,7 @@ public final class NatsServer implements AutoCloseable {
     private final java.util.concurrent.ConcurrentHashMap<Long, ClientConnection> clients =
             new java.util.concurrent.ConcurrentHashMap<>();
     private MonitorServer monitor;
+    private WebSocketListener websocket;
 
     private record Held(Channel channel, ClientConnection client) {}
 
@@ -136,6 +138,7 @@ public final class NatsServer implements AutoCloseable {
             // JetStream (when enabled) is up
             server.startMonitor();
             server.bindListener(early);
+            server.startWebSocket();
         } catch (RuntimeException | InterruptedException e) {
             server.close();
             throw e;
@@ -253,14 +256,7 @@ public final class NatsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        // the decoder calls the connection directly; it stays in the pipeline for channel events
-                        ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
-                        clientChannels.add(ch);
-                        holdUntilReady(ch, client);
-                        ch.pipeline()
-                                .addLast("decoder",
-                                        new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))
-                                .addLast("client", client);
+                        attachClient(ch);
                     }
                 });
         // an adopted socket listens already: registering it starts the accepts the kernel has queued
@@ -272,6 +268,33 @@ public final class NatsServer implements AutoCloseable {
         if (cluster != null) {
             cluster.start(port);
         }
+    }
+
+    /**
+     * Event loop of {@code ch}: makes it a client connection (the client port's connections from the start,
+     * WebSocket ones once upgraded). The decoder calls the connection directly; it stays in the pipeline for
+     * channel events.
+     */
+    private void attachClient(Channel ch) {
+        ClientConnection client = new ClientConnection(this, nextCid.incrementAndGet());
+        clientChannels.add(ch);
+        holdUntilReady(ch, client);
+        ch.pipeline()
+                .addLast("decoder", new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))
+                .addLast("client", client);
+    }
+
+    private void startWebSocket() throws InterruptedException {
+        if (config.websocket().enabled()) {
+            websocket = WebSocketListener.start(config.websocket(), config.host(), boss, workers,
+                    Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class,
+                    config.maxPayload(), this::attachClient);
+        }
+    }
+
+    /** The bound WebSocket port, or 0 when there is no WebSocket listener. */
+    public int websocketPort() {
+        return websocket == null ? 0 : websocket.port();
     }
 
     private void startMonitor() throws InterruptedException {
@@ -387,6 +410,9 @@ public final class NatsServer implements AutoCloseable {
         }
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (websocket != null) {
+            websocket.close();
         }
         if (cluster != null) {
             cluster.close();
