@@ -105,11 +105,12 @@ public final class StreamApi {
 
     private void create(ApiRequest req) {
         String name = req.arg(0);
-        StreamConfig cfg = StreamConfig.fromJson(req.decode());
-        if (!name.equals(cfg.name())) {
+        StreamConfig requested = StreamConfig.fromJson(req.decode());
+        if (!name.equals(requested.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
-        cfg.validate();
+        requested.validate();
+        StreamConfig cfg = requested.withMarkerDefaults();
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
@@ -139,6 +140,7 @@ public final class StreamApi {
             cfg = cfg.keepingFirstSeq(stream.config().firstSeq());
         }
         cfg.validate();
+        cfg = cfg.withMarkerDefaults();
         StreamEnums.Retention before = stream.config().retention();
         StreamConfig applied = streams.update(stream, cfg);
         hop(req, stream, batch -> {
