@@ -229,4 +229,21 @@ class MessageTtlIT {
             assertEquals(51, js.publish("s.x", b("z")).getSeqno());
         }
     }
+
+    @Test
+    void sourcedTtlMessagesAreStoredVerbatimAndExpireOnlyWhereTtlsAreOn() throws Exception {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(StreamConfiguration.builder().name("O").subjects("o.>").storageType(StorageType.File)
+                    .allowMessageTtl().build());
+            jsm.addStream(StreamConfiguration.builder().name("COPY").storageType(StorageType.File)
+                    .sources(io.nats.client.api.Source.builder().name("O").build()).build());
+            nc.jetStream().publish("o.a", b("x"), PublishOptions.builder().messageTtlSeconds(1).build());
+            await("the copy", () -> msgs(jsm, "COPY") == 1);
+            await("the origin's message to expire", () -> msgs(jsm, "O") == 0);
+            // COPY has no allow_msg_ttl: it kept the message, header and all
+            assertEquals(1, msgs(jsm, "COPY"));
+            assertEquals("1s", jsm.getLastMessage("COPY", "o.a").getHeaders().getFirst("Nats-TTL"));
+        }
+    }
 }

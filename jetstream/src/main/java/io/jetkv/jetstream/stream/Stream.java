@@ -132,7 +132,9 @@ public final class Stream {
         }
     }
 
-    private record Publish(String subject, String reply, byte[] headers, byte[] payload) implements Task {
+    /** @param sourced copied from a source: stored as the origin had it, without the TTL checks */
+    private record Publish(String subject, String reply, byte[] headers, byte[] payload, boolean sourced)
+            implements Task {
         @Override
         public void run(Batch batch) {
             batch.stream().processPublish(this, batch);
@@ -339,7 +341,7 @@ public final class Stream {
 
     /** Event loop: queue a publish; false when the queue is full (caller answers 429) or the stream is gone. */
     public boolean offerPublish(String subject, String reply, byte[] headers, byte[] payload) {
-        return execute(new Publish(subject, reply, headers, payload));
+        return execute(new Publish(subject, reply, headers, payload, false));
     }
 
     /** Any thread: queue a task for the writer; false when the queue is full or the stream is gone. */
@@ -585,7 +587,7 @@ public final class Stream {
             throw new JsApiException(JsError.STREAM_NOT_MATCH);
         }
         // 2.11 per-message TTL: a valid one on a stream without TTLs is refused first, an invalid one after the limits
-        String ttlValue = h.get(MessageTtl.HEADER);
+        String ttlValue = p.sourced ? null : h.get(MessageTtl.HEADER);
         long ttl = ttlValue == null ? 0 : MessageTtl.parse(ttlValue);
         if (ttlValue != null && ttl != MessageTtl.INVALID && !cfg.allowMsgTtl()) {
             throw new JsApiException(JsError.MESSAGE_TTL_DISABLED);
@@ -887,7 +889,7 @@ public final class Stream {
         byte[] hdr = HeaderBlock.append(HeaderBlock.without(m.headers(), "Nats-Expected-", "Nats-Stream-Source"),
                 "Nats-Stream-Source", src.name() + " " + m.seq());
         try {
-            store(config, new Publish(subject, null, hdr, m.payload()), batch);
+            store(config, new Publish(subject, null, hdr, m.payload(), true), batch);
         } catch (JsApiException e) {
             LOG.warn("stream {}: message {} of {} not sourced: {}", name, m.seq(), src.name(), e.getMessage());
         }
