@@ -79,6 +79,7 @@ public enum JsError {
     MESSAGE_TTL_INVALID(400, 10165, "invalid per-message TTL"),
     MESSAGE_TTL_DISABLED(400, 10166, "per-message TTL is disabled"),
     STREAM_EXPECTED_LAST_SEQ_PER_SUBJECT_INVALID(400, 10193, "missing sequence for expected last sequence per subject"),
+    REQUIRED_API_LEVEL(412, 10185, "JetStream minimum api level required"),
     SNAPSHOT_DELIVER_SUBJECT_INVALID(400, 10015, "deliver subject not valid"),
     STREAM_RESTORE_FAILED(500, 10062, "restore failed: {}"),
     TEMP_STORAGE_FAILED(500, 10072, "JetStream unable to open temp storage for restore"),

@@ -3,6 +3,7 @@ package io.jetkv.jetstream.stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.api.ApiLevel;
 import io.jetkv.jetstream.api.JsApiException;
 import io.jetkv.jetstream.api.JsError;
 import io.jetkv.jetstream.api.JsJson;
@@ -413,6 +414,27 @@ public record StreamConfig(
                 maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
                 sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
                 discardNewPerSubject, sealed, denyDelete, false, true, consumerLimits, metadata, true,
+                subjectDeleteMarkerTtl);
+    }
+
+    /** The API level this configuration needs (ADR-44): 1 with message TTLs or subject delete markers, else 0. */
+    public int requiredApiLevel() {
+        return allowMsgTtl || subjectDeleteMarkerTtl > 0 ? 1 : 0;
+    }
+
+    /**
+     * As stored by a server at {@code serverLevel}: with {@code _nats.req.level} set and the response-only
+     * {@code _nats.*} keys dropped from 2.11's level 1 on ({@link ApiLevel#stored}); unchanged at level 0.
+     */
+    public StreamConfig withApiMetadata(int serverLevel) {
+        Map<String, String> m = ApiLevel.stored(metadata, requiredApiLevel(), serverLevel);
+        if (m.equals(metadata)) {
+            return this;
+        }
+        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
+                maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
+                sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
+                discardNewPerSubject, sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, m, allowMsgTtl,
                 subjectDeleteMarkerTtl);
     }
 
