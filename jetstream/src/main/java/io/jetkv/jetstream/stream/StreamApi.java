@@ -3,6 +3,7 @@ package io.jetkv.jetstream.stream;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.ApiLevel;
 import io.jetkv.jetstream.api.ApiRequest;
 import io.jetkv.jetstream.api.JsApi;
 import io.jetkv.jetstream.api.JsApiException;
@@ -96,6 +97,9 @@ public final class StreamApi {
             o.put("domain", domain);
         }
         ObjectNode apiStats = o.putObject("api");
+        if (ApiLevel.SERVER > 0) {
+            apiStats.put("level", ApiLevel.SERVER); // 2.11+; nats-server 2.10 has no level
+        }
         apiStats.put("total", api.total());
         apiStats.put("errors", api.errors());
         req.respond(o);
@@ -105,11 +109,12 @@ public final class StreamApi {
 
     private void create(ApiRequest req) {
         String name = req.arg(0);
-        StreamConfig cfg = StreamConfig.fromJson(req.decode());
-        if (!name.equals(cfg.name())) {
+        StreamConfig requested = StreamConfig.fromJson(req.decode());
+        if (!name.equals(requested.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
-        cfg.validate();
+        requested.validate();
+        StreamConfig cfg = requested.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER);
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
@@ -139,6 +144,7 @@ public final class StreamApi {
             cfg = cfg.keepingFirstSeq(stream.config().firstSeq());
         }
         cfg.validate();
+        cfg = cfg.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER);
         StreamEnums.Retention before = stream.config().retention();
         StreamConfig applied = streams.update(stream, cfg);
         hop(req, stream, batch -> {
