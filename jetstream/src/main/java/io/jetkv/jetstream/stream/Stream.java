@@ -581,6 +581,12 @@ public final class Stream {
         byte[] hdr = p.headers;
         Map<String, String> h = HeaderBlock.parse(hdr);
         long now = now();
+        // 2.12 counters: a client's Nats-Incr is checked before anything else it says
+        String incrValue = h.get(MessageCounter.INCR);
+        java.math.BigInteger incr = null;
+        if (incrValue != null && !p.sourced) {
+            incr = MessageCounter.checkIncrement(incrValue, h, cfg.allowMsgCounter(), p.payload.length);
+        }
 
         String expectedStream = h.get("Nats-Expected-Stream");
         if (expectedStream != null && !expectedStream.equals(name)) {
@@ -640,11 +646,30 @@ public final class Stream {
                 }
             }
         }
+        byte[] payload = p.payload;
+        java.math.BigInteger total = null;
+        if (cfg.allowMsgCounter()) {
+            // the total so far is the subject's last message (a purge resets it); sourced totals arrive as increments
+            StoredMessage last = store.loadLast(subject);
+            if (p.sourced && incrValue != null) {
+                incr = MessageCounter.parse(incrValue);
+            }
+            if (incr == null) {
+                throw new JsApiException(JsError.MESSAGE_INCR_MISSING);
+            }
+            total = (last == null ? java.math.BigInteger.ZERO : MessageCounter.valueOf(last.payload())).add(incr);
+            payload = MessageCounter.body(total);
+            // what was seen from sources stays with the subject's latest message, whoever adds to it next
+            String seen = last == null || p.sourced ? null : HeaderBlock.parse(last.headers()).get(MessageCounter.SOURCES);
+            if (seen != null && !h.containsKey(MessageCounter.SOURCES)) {
+                hdr = HeaderBlock.append(hdr, MessageCounter.SOURCES, seen);
+            }
+        }
         int hdrLen = hdr == null ? 0 : hdr.length;
         if (hdrLen > MAX_HEADER_SIZE) {
             throw new JsApiException(JsError.STREAM_HEADER_EXCEEDS_MAXIMUM);
         }
-        if (cfg.maxMsgSize() > 0 && (long) hdrLen + p.payload.length > cfg.maxMsgSize()) {
+        if (cfg.maxMsgSize() > 0 && (long) hdrLen + payload.length > cfg.maxMsgSize()) {
             throw new JsApiException(JsError.STREAM_MESSAGE_EXCEEDS_MAXIMUM);
         }
         if (cfg.retention() == StreamEnums.Retention.INTEREST && (interest == null || !interest.anyInterest(subject))) {
@@ -656,9 +681,9 @@ public final class Stream {
             rememberMsgId(cfg, msgId, store.state().lastSeq(), now);
             return ack(store.state().lastSeq());
         }
-        checkDiscardNew(cfg, subject, hdrLen + p.payload.length);
+        checkDiscardNew(cfg, subject, hdrLen + payload.length);
         long limit = ctx.limit(cfg.storage());
-        if (limit > 0 && ctx.used(cfg.storage()).get() + hdrLen + p.payload.length > limit) {
+        if (limit > 0 && ctx.used(cfg.storage()).get() + hdrLen + payload.length > limit) {
             // the server-wide memory/file store limit, as nats-server's limitsExceeded check
             throw new JsApiException(JsError.INSUFFICIENT_RESOURCES);
         }
@@ -673,7 +698,7 @@ public final class Stream {
         }
 
         SubjectState before = cfg.republish() != null ? store.subjectState(subject) : null;
-        long seq = store.append(subject, hdr, p.payload, now);
+        long seq = store.append(subject, hdr, payload, now);
         batch.markDirty();
         lastTimestamp = now;
         lastMsgId = msgId;
@@ -685,9 +710,9 @@ public final class Stream {
         }
         enforceLimits(cfg, subject);
         if (cfg.republish() != null) {
-            republish(cfg, subject, hdr, p.payload, seq, now, before, batch);
+            republish(cfg, subject, hdr, payload, seq, now, before, batch);
         }
-        return ack(seq);
+        return total != null ? ack(seq, MessageCounter.ackTail(total)) : ack(seq);
     }
 
     /** The last sequence stored on {@code subject}, across all matches for a wildcard; 0 when none. */
@@ -888,8 +913,16 @@ public final class Stream {
         }
         byte[] hdr = HeaderBlock.append(HeaderBlock.without(m.headers(), "Nats-Expected-", "Nats-Stream-Source"),
                 "Nats-Stream-Source", src.name() + " " + m.seq());
+        byte[] payload = m.payload();
         try {
-            store(config, new Publish(subject, null, hdr, m.payload(), true), batch);
+            if (config.allowMsgCounter()) {
+                // a counter sourced into a counter stream adds what changed since the last total seen from it
+                StoredMessage last = store.loadLast(subject);
+                hdr = MessageCounter.sourcedHeaders(hdr, m.payload(), src.name(), m.subject(),
+                        last == null ? null : last.headers());
+                payload = new byte[0];
+            }
+            store(config, new Publish(subject, null, hdr, payload, true), batch);
         } catch (JsApiException e) {
             LOG.warn("stream {}: message {} of {} not sourced: {}", name, m.seq(), src.name(), e.getMessage());
         }

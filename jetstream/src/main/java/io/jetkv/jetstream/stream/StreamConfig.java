@@ -36,6 +36,7 @@ import java.util.Objects;
  * @param allowMsgTtl      2.11: messages may carry their own {@code Nats-TTL}
  * @param subjectDeleteMarkerTtl 2.11: when {@code max_age} or a TTL removes a subject's last message, a marker
  *                         with this TTL (nanoseconds, 0: none) takes its place
+ * @param allowMsgCounter  2.12: each subject holds a counter, {@code Nats-Incr} publishes add to it (fixed at creation)
  */
 public record StreamConfig(
         String name,
@@ -70,7 +71,8 @@ public record StreamConfig(
         JsonNode consumerLimits,
         Map<String, String> metadata,
         boolean allowMsgTtl,
-        long subjectDeleteMarkerTtl) {
+        long subjectDeleteMarkerTtl,
+        boolean allowMsgCounter) {
 
     /** nats-server's {@code StreamDefaultDuplicatesWindow}. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
@@ -163,7 +165,8 @@ public record StreamConfig(
                 consumerLimits == null ? JsJson.object() : consumerLimits,
                 stringMap(o, "metadata"),
                 JsJson.getBool(o, "allow_msg_ttl"),
-                JsJson.getLong(o, "subject_delete_marker_ttl", 0));
+                JsJson.getLong(o, "subject_delete_marker_ttl", 0),
+                JsJson.getBool(o, "allow_msg_counter"));
     }
 
     /**
@@ -201,7 +204,7 @@ public record StreamConfig(
                 maxMsgsPerSubject, maxMsgSize, Discard.NEW, storage, numReplicas, noAck, duplicateWindow, placement,
                 mirror, sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
                 discardNewPerSubject, true, true, true, false, consumerLimits, metadata, allowMsgTtl,
-                subjectDeleteMarkerTtl);
+                subjectDeleteMarkerTtl, allowMsgCounter);
     }
 
     /** The configuration as StreamInfo's {@code config}. */
@@ -264,6 +267,9 @@ public record StreamConfig(
         o.put("allow_rollup_hdrs", allowRollupHdrs);
         o.set("consumer_limits", consumerLimits == null ? JsJson.object() : consumerLimits);
         // 2.11 always emits allow_msg_ttl; JetKV, advertising 2.10, only when set, so 2.10 replies stay as they were
+        if (allowMsgCounter) {
+            o.put("allow_msg_counter", true);
+        }
         if (allowMsgTtl) {
             o.put("allow_msg_ttl", true);
         }
@@ -395,6 +401,21 @@ public record StreamConfig(
                 }
             }
         }
+        // 2.12 counters: the value is the sum of a subject's increments, so nothing may drop or age them unasked
+        if (allowMsgCounter) {
+            if (discard == Discard.NEW) {
+                throw invalid("counter stream cannot use discard new");
+            }
+            if (allowMsgTtl) {
+                throw invalid("counter stream cannot use message TTLs");
+            }
+            if (retention != Retention.LIMITS) {
+                throw invalid("counter stream can only use limits retention");
+            }
+            if (mirror != null) {
+                throw new JsApiException(JsError.MIRROR_WITH_COUNTERS);
+            }
+        }
         // after the whole config is checked, as the reference's create and update handlers do
         if (numReplicas > 1) {
             throw new JsApiException(JsError.STREAM_REPLICAS_NOT_SUPPORTED);
@@ -414,11 +435,14 @@ public record StreamConfig(
                 maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
                 sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
                 discardNewPerSubject, sealed, denyDelete, false, true, consumerLimits, metadata, true,
-                subjectDeleteMarkerTtl);
+                subjectDeleteMarkerTtl, allowMsgCounter);
     }
 
     /** The API level this configuration needs (ADR-44): 1 with message TTLs or subject delete markers, else 0. */
     public int requiredApiLevel() {
+        if (allowMsgCounter) {
+            return 2;
+        }
         return allowMsgTtl || subjectDeleteMarkerTtl > 0 ? 1 : 0;
     }
 
@@ -435,7 +459,7 @@ public record StreamConfig(
                 maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
                 sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
                 discardNewPerSubject, sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, m, allowMsgTtl,
-                subjectDeleteMarkerTtl);
+                subjectDeleteMarkerTtl, allowMsgCounter);
     }
 
     /** {@code STREAM.UPDATE}: what may not change, with the reference's texts. */
@@ -474,6 +498,9 @@ public record StreamConfig(
         if (old.allowMsgTtl && !allowMsgTtl) {
             throw invalid("message TTL status can not be disabled");
         }
+        if (old.allowMsgCounter != allowMsgCounter) {
+            throw invalid("stream configuration update can not change message counter setting");
+        }
     }
 
     /** The {@code mirror} entry, or null. */
@@ -508,7 +535,7 @@ public record StreamConfig(
                 maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
                 sources, compression, seq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
                 sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, metadata, allowMsgTtl,
-                subjectDeleteMarkerTtl);
+                subjectDeleteMarkerTtl, allowMsgCounter);
     }
 
     private static JsApiException invalid(String reason) {
