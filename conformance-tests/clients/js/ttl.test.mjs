@@ -78,7 +78,8 @@ test("a purge with a TTL vanishes after it", async () => {
   await kv.put("p", "2");
   await kv.purge("p", { ttl: "1s" });
   const h = await all(await kv.history({ key: "p" }));
-  assert.deepEqual(h.map((e) => e.operation), ["PURGE"]);
+  // the purge rolled up the older revisions (and may have expired already on a slow machine)
+  assert.ok(h.length <= 1 && h.every((e) => e.operation === "PURGE"), JSON.stringify(h.map((e) => e.operation)));
   const jsm = await jetstreamManager(nc);
   await until("the purge tombstone to expire", async () => (await jsm.streams.info("KV_ttlpurge")).state.messages === 0);
 });

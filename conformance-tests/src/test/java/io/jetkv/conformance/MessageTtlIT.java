@@ -131,7 +131,6 @@ class MessageTtlIT {
             long shortSeq = js.publish("s.short", b("x"), PublishOptions.builder().messageTtlSeconds(1).build()).getSeqno();
             js.publish("s.long", b("x"), PublishOptions.builder().messageTtlSeconds(3600).build());
             js.publish("s.never", b("x"), PublishOptions.builder().messageTtlNever().build());
-            assertEquals(4, msgs(jsm, "S"));
             await("the 1 s message to expire", () -> msgs(jsm, "S") == 3);
             var e = assertThrows(JetStreamApiException.class, () -> jsm.getMessage("S", shortSeq));
             assertEquals(10037, errorCode(e));
@@ -157,7 +156,6 @@ class MessageTtlIT {
             assertNotNull(jsm.getLastMessage("S", "s.never2"));
             // later messages still age out behind the never ones
             js.publish("s.plain", b("y"));
-            assertEquals(3, msgs(jsm, "S"));
             await("the later message to age out", () -> msgs(jsm, "S") == 2);
         }
     }
