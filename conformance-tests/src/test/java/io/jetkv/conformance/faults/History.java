@@ -80,6 +80,11 @@ public final class History {
             complete(KvOp.Outcome.FAILED, null, 0, why, System.nanoTime());
         }
 
+        /** Cannot have taken effect, for a reason unrelated to the key (no server got the request). */
+        public synchronized void notApplied(String why) {
+            complete(KvOp.Outcome.NOT_APPLIED, null, 0, why, System.nanoTime());
+        }
+
         /** No answer that says whether it took effect: a timeout, a lost connection, an unexpected error. */
         public synchronized void indeterminate(String why) {
             complete(KvOp.Outcome.INDETERMINATE, null, 0, why, Long.MAX_VALUE);

@@ -40,12 +40,14 @@ public record KvOp(
     /**
      * {@code OK}: the server answered with success. {@code FAILED}: it answered that the operation did not take
      * effect (a create on an existing key, an update on another revision). {@code INDETERMINATE}: no answer, or
-     * one that does not say (a timeout, a lost connection).
+     * one that does not say (a timeout, a lost connection). {@code NOT_APPLIED}: it cannot have taken effect for
+     * a reason unrelated to the key (the request reached no server), so it constrains nothing.
      */
     public enum Outcome {
         OK,
         FAILED,
-        INDETERMINATE
+        INDETERMINATE,
+        NOT_APPLIED
     }
 
     public boolean writes() {
@@ -74,6 +76,7 @@ public record KvOp(
             }
             case FAILED -> sb.append("failed").append(note == null ? "" : " (" + note + ")");
             case INDETERMINATE -> sb.append("unknown").append(note == null ? "" : " (" + note + ")");
+            case NOT_APPLIED -> sb.append("not applied").append(note == null ? "" : " (" + note + ")");
         }
         return sb.toString();
     }

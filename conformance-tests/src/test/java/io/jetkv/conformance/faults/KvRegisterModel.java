@@ -57,6 +57,7 @@ public final class KvRegisterModel {
             // a get that got no answer read nothing; a failed put or delete did nothing
             case FAILED -> op.kind() == KvOp.Kind.GET || op.kind() == KvOp.Kind.PUT || op.kind() == KvOp.Kind.DELETE;
             case INDETERMINATE -> op.kind() == KvOp.Kind.GET;
+            case NOT_APPLIED -> true;
         };
     }
 
@@ -65,6 +66,7 @@ public final class KvRegisterModel {
             case OK -> ok(s, op);
             case FAILED -> failed(s, op);
             case INDETERMINATE -> maybe(s, op);
+            case NOT_APPLIED -> Step.to(s);
         };
     }
 
