@@ -21,8 +21,8 @@ import java.util.function.Supplier;
 /**
  * A TCP proxy with faults, for one directed link between two nodes: the dialer connects to {@link #port()}, the
  * proxy connects on to whatever {@code target} names at that moment (so a node may restart on another port).
- * Faults apply per direction of the link: {@link #blackhole} stops moving bytes (the proxy stops reading, so
- * TCP backs up as on a lossy network; nothing is lost when healed), {@link #delay} holds every chunk back,
+ * Faults apply per direction of the link: {@link #blackhole} stops moving bytes (the proxy holds what it has and
+ * stops reading, so TCP backs up as on a lossy network; nothing is lost when healed), {@link #delay} holds every chunk back,
  * {@link #reset} closes every connection with a RST and refuses new ones until {@link #heal}.
  *
  * <p>Plain blocking sockets: an accept thread, and per connection one reader and one writer thread per
@@ -208,9 +208,10 @@ public final class FaultProxy implements AutoCloseable {
                 byte[] buf = new byte[16 * 1024];
                 long lastDue = 0;
                 try {
-                    while (awaitOpen(d, this)) {
+                    while (true) {
                         int n = from.read(buf);
-                        if (n < 0) {
+                        // a read already waiting when the blackhole began returns into it: hold that chunk too
+                        if (n < 0 || !awaitOpen(d, this)) {
                             break;
                         }
                         // never earlier than the chunk before: a shortened delay must not reorder the stream
@@ -243,6 +244,9 @@ public final class FaultProxy implements AutoCloseable {
                         long wait;
                         while ((wait = c.due - System.nanoTime()) > 0) {
                             LockSupport.parkNanos(wait); // the injected delay itself
+                        }
+                        if (!awaitOpen(d, this)) { // what was in flight when the blackhole began waits too
+                            break;
                         }
                         to.write(c.bytes);
                         to.flush();

@@ -34,7 +34,7 @@ public enum ServerKind {
 
     /**
      * Whether KV gets stay linearizable while nodes are killed, paused and cut off. nats-server 2.9.10: not even
-     * through the stream leader (direct gets off): KvLinearizabilityIT saw a get answered 45 revisions behind
+     * through the stream leader (direct gets off): KvLinearizabilityIT sees gets answered tens of revisions behind
      * writes acknowledged before it began, while a leader was being isolated; reads after recovery are fine.
      */
     public boolean linearizableReadsUnderFaults() {
