@@ -167,11 +167,18 @@ public final class KvWorkload implements AutoCloseable {
         if (text.contains("503") || text.toLowerCase().contains("no responders")) {
             p.notApplied("no responders"); // reached no stream: took no effect
             noteError("no responders");
-            return;
+        } else {
+            p.indeterminate(e.getClass().getSimpleName() + ": " + text);
+            indeterminate.incrementAndGet();
+            noteError(e.getClass().getSimpleName() + ": " + text.replaceAll("\\d+", "N"));
         }
-        p.indeterminate(e.getClass().getSimpleName() + ": " + text);
-        indeterminate.incrementAndGet();
-        noteError(e.getClass().getSimpleName() + ": " + text.replaceAll("\\d+", "N"));
+        // back off as an application would: errors that come at once (no leader yet) would otherwise fill the
+        // history with thousands of calls a second while the cluster recovers
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
         }
