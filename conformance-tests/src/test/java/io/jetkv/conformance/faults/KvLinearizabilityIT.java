@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.jetkv.server.testing.ClusterProbes;
 import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
 import io.nats.client.Nats;
 import io.nats.client.Options;
@@ -15,10 +15,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Replicated KV (R3) under faults, checked for linearizability (issue 13): concurrent jnats clients on every
@@ -111,14 +116,14 @@ class KvLinearizabilityIT {
             kvs.add(c.keyValue(FaultRun.BUCKET));
         }
         History h = new History();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
         LinearizabilityChecker.Report report = null;
         int rounds = kind.linearizableCompareAndSet() ? 30 : 50;
         try {
             for (int round = 0; round < rounds; round++) {
                 long rev = put(h, 0, kvs.get(0), "cas", "base-" + round);
-                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(clients);
-                List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+                CyclicBarrier start = new CyclicBarrier(clients);
+                List<Future<?>> done = new ArrayList<>();
                 for (int i = 0; i < clients; i++) {
                     int client = i;
                     String value = "c" + i + "-" + round;
@@ -127,7 +132,7 @@ class KvLinearizabilityIT {
                         History.Pending p = h.invoke(client, KvOp.Kind.UPDATE, "cas", value, rev);
                         try {
                             p.ok(kvs.get(client).update("cas", value.getBytes(StandardCharsets.UTF_8), rev));
-                        } catch (io.nats.client.JetStreamApiException e) {
+                        } catch (JetStreamApiException e) {
                             if (e.getApiErrorCode() == 10071) {
                                 p.failed("wrong last sequence");
                             } else {
@@ -139,8 +144,8 @@ class KvLinearizabilityIT {
                         return null;
                     }));
                 }
-                for (java.util.concurrent.Future<?> f : done) {
-                    f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                for (Future<?> f : done) {
+                    f.get(30, TimeUnit.SECONDS);
                 }
                 report = new LinearizabilityChecker().check(h.operations());
                 if (!report.linearizable()) {
