@@ -451,6 +451,7 @@ final class Consumer {
                     PullRequest r = it.next();
                     if (pinId == null && r.pinId == null) {
                         pin(now);
+                        r.pinId = pinId; // the rest of its batch goes to it too
                         return r;
                     }
                     if (pinId != null && pinId.equals(r.pinId)) {
