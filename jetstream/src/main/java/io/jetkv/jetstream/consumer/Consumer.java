@@ -104,6 +104,8 @@ final class Consumer {
     /** When the last ack arrived (0: none since start): consumer info's {@code ack_floor.last_active}. */
     private long lastAck;
     private long[] initial; // last_per_subject: the initial set still to send
+    /** The stream sequence before the deliver policy's start: the floor a reset without a sequence goes back to. */
+    private long startFloor;
     private int initialIdx;
 
     // num_pending, kept incrementally: the initial set left plus the matching messages from nextSeq through
@@ -281,6 +283,7 @@ final class Consumer {
         long first = initial != null && initial.length > 0 ? initial[0] : nextSeq;
         // delivered.stream_seq before anything is sent: the sequence just before the first to deliver
         lastDeliveredSseq = Math.max(0, Math.min(first, last + 1) - 1);
+        startFloor = lastDeliveredSseq;
         // the ack floor starts at zero wherever delivery starts: nats-server reads it from the consumer's
         // (empty) stored state, and only acks (or deliveries, with ack none) move it
         ackFloorSseq = 0;
@@ -1293,7 +1296,8 @@ final class Consumer {
         ConsumerConfig c = config;
         long target = seq;
         if (seq <= 0) {
-            target = ackFloorSseq + 1;
+            // the reference's in-memory ack floor starts just before the policy's start, not at zero
+            target = Math.max(ackFloorSseq, startFloor) + 1;
         } else {
             switch (c.deliverPolicy()) {
                 case ALL -> { }
