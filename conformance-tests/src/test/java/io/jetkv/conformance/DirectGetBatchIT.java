@@ -231,6 +231,19 @@ class DirectGetBatchIT {
 
             assertEquals("404 No Results",
                     get(nc, "$JS.API.DIRECT.GET.T", "{\"multi_last\":[\"x.>\"]}").get(0).status());
+
+            // a deep history (looked up per subject rather than scanned): the ceiling falls inside it
+            JetStream js = nc.jetStream();
+            long tenth = 0;
+            for (int i = 1; i <= 20; i++) {
+                long seq = js.publish("t.deep", ("d" + i).getBytes(StandardCharsets.UTF_8)).getSeqno();
+                tenth = i == 10 ? seq : tenth;
+            }
+            List<Got> deep = get(nc, "$JS.API.DIRECT.GET.T", "{\"multi_last\":[\"t.deep\"],\"up_to_seq\":" + tenth + "}");
+            assertEquals(List.of(tenth), seqs(deep));
+            assertEquals("d10", deep.get(0).data());
+            List<Got> all = get(nc, "$JS.API.DIRECT.GET.T", "{\"multi_last\":[\"t.deep\",\"t.a\"]}");
+            assertEquals(List.of(3L, tenth + 10), seqs(all));
         }
     }
 

@@ -10,10 +10,7 @@ import io.jetkv.jetstream.store.StreamState;
 import io.jetkv.jetstream.store.StreamStore;
 import io.jetkv.protocol.Subject;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * 2.11's batch and multi-last direct gets (ADR-31): the request fields beyond a single get ({@code batch},
@@ -136,29 +133,45 @@ record DirectBatchGet(int batch, long maxBytes, List<String> multiLast, long upT
             }
             ceiling = Math.min(ceiling, at - 1);
         }
-        Set<String> subjects = new LinkedHashSet<>();
+        // the subjects and how many messages each holds decide how to find their last messages
+        java.util.Map<String, Long> counts = new java.util.HashMap<>();
+        List<String> filters = new ArrayList<>();
         for (String f : multiLast) {
-            if (!Subject.isValid(f)) {
-                continue;
+            if (Subject.isValid(f)) {
+                filters.add(f);
+                counts.putAll(store.subjectCounts(f));
             }
-            subjects.addAll(store.subjectCounts(f).keySet());
         }
-        TreeSet<Long> seqs = new TreeSet<>();
-        for (String subject : subjects) {
-            long s = lastAtOrBelow(store, subject, ceiling);
-            if (s > 0) {
-                seqs.add(s);
-                if (seqs.size() > MAX_RESULTS) {
-                    out.send(reply, HeaderBlock.status(413, "Too Many Results"), new byte[0]);
-                    return;
+        long total = 0;
+        for (long c : counts.values()) {
+            total += c;
+        }
+        java.util.TreeMap<Long, StoredMessage> found = new java.util.TreeMap<>();
+        if (total <= SCAN_FACTOR * (long) counts.size()) {
+            // shallow history (a KV bucket): one sequential pass per filter, keeping each subject's latest
+            java.util.Map<String, StoredMessage> latest = new java.util.HashMap<>();
+            for (String f : filters) {
+                scan(store, f.equals(">") ? null : f, ceiling, latest);
+            }
+            for (StoredMessage m : latest.values()) {
+                found.put(m.seq(), m);
+            }
+        } else {
+            for (String subject : counts.keySet()) {
+                long s = lastAtOrBelow(store, subject, ceiling);
+                if (s > 0) {
+                    found.put(s, null);
                 }
             }
         }
+        if (found.size() > MAX_RESULTS) {
+            out.send(reply, HeaderBlock.status(413, "Too Many Results"), new byte[0]);
+            return;
+        }
         // seq is a cursor for paging: entries below it were sent before
-        long cursor = get.seq();
         List<StoredMessage> results = new ArrayList<>();
-        for (long s : seqs.tailSet(cursor, true)) {
-            StoredMessage m = store.load(s);
+        for (var e : found.tailMap(get.seq(), true).entrySet()) {
+            StoredMessage m = e.getValue() != null ? e.getValue() : store.load(e.getKey());
             if (m != null) {
                 results.add(m);
             }
@@ -182,6 +195,26 @@ record DirectBatchGet(int batch, long maxBytes, List<String> multiLast, long upT
             }
         }
         out.send(reply, eob(results.size() - sent, last, ceiling), new byte[0]);
+    }
+
+    /** Multi-last reads the stream in order when it holds at most this many messages per matching subject. */
+    private static final long SCAN_FACTOR = 8;
+
+    /** Every message of {@code filter} up to {@code ceiling}, in order; the latest per subject stays in {@code latest}. */
+    private static void scan(StreamStore store, String filter, long ceiling, java.util.Map<String, StoredMessage> latest) {
+        long from = Math.max(1, store.state().firstSeq());
+        List<StoredMessage> chunk = new ArrayList<>(1024);
+        while (from <= ceiling) {
+            chunk.clear();
+            store.loadNextBatch(from, ceiling, filter, 1024, 4L << 20, chunk);
+            if (chunk.isEmpty()) {
+                return;
+            }
+            for (StoredMessage m : chunk) {
+                latest.put(m.subject(), m);
+            }
+            from = chunk.get(chunk.size() - 1).seq() + 1;
+        }
     }
 
     /** The last sequence of {@code subject} at or below {@code ceiling}, 0 when none. */
