@@ -1276,8 +1276,9 @@ final class Consumer {
 
     /** Writer thread: applies an allowed configuration update. */
     void update(ConsumerConfig next) {
-        if (next.priorityPolicy() != ConsumerConfig.PriorityPolicy.PINNED_CLIENT) {
-            clearPin();
+        if (next.priorityPolicy() != ConsumerConfig.PriorityPolicy.PINNED_CLIENT
+                || !java.util.Objects.equals(next.firstGroup(), config.firstGroup())) {
+            clearPin(); // the pin belonged to the old policy or group
         }
         config = next;
         invalidatePending();
