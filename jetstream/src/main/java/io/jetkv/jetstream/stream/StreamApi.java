@@ -361,6 +361,7 @@ public final class StreamApi {
                 || JsJson.getLong(body, "max_bytes", 0) > 0) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
+        boolean noHdr = JsJson.getBool(body, "no_hdr");
         Stream stream = require(req.arg(0)); // after the request itself is checked, as the reference does
         hop(req, stream, batch -> batch.read(() -> {
             StoredMessage m = get.lookup(stream.store());
@@ -371,7 +372,7 @@ public final class StreamApi {
             ObjectNode msg = JsJson.object();
             msg.put("subject", m.subject());
             msg.put("seq", m.seq());
-            if (m.headers() != null && m.headers().length > 0) {
+            if (m.headers() != null && m.headers().length > 0 && !noHdr) { // 2.12's no_hdr leaves them out
                 msg.put("hdrs", Base64.getEncoder().encodeToString(m.headers()));
             }
             if (m.payload().length > 0) {
@@ -491,25 +492,43 @@ public final class StreamApi {
         boolean queued = stream.execute(batch -> batch.read(() -> {
             byte[] status = null;
             StoredMessage m = null;
+            boolean noHdr = false;
             if (bySubject != null) {
-                if (payload.length > 0) {
-                    status = HeaderBlock.status(408, "Bad Request");
-                } else {
+                // 2.12: an optional body, in which only no_hdr may be set
+                if (payload.length > 0 && !JsJson.isEmptyRequest(payload)) {
+                    try {
+                        ObjectNode body = JsJson.decode(payload);
+                        MsgGet get = MsgGet.parse(body);
+                        DirectBatchGet more = DirectBatchGet.parse(body);
+                        if (get.seq() > 0 || get.last() != null || get.next() != null || get.byTime() || more.batch() > 0
+                                || more.maxBytes() > 0 || more.isMulti() || more.upToSeq() > 0 || more.hasUpToTime()) {
+                            status = HeaderBlock.status(408, "Bad Request");
+                        }
+                        noHdr = more.noHdr();
+                    } catch (JsApiException e) {
+                        status = HeaderBlock.status(408, "Malformed Request");
+                    }
+                }
+                if (status == null) {
                     m = loadLastKv(target.store(), bySubject, kvOrigin);
                 }
             } else if (payload.length == 0) {
                 status = HeaderBlock.status(408, "Empty Request");
             } else {
                 try {
-                    MsgGet get = MsgGet.parse(JsJson.decode(payload));
-                    switch (get.shape()) {
-                        case EMPTY -> status = HeaderBlock.status(408, "Empty Request");
-                        case BAD -> status = HeaderBlock.status(408, "Bad Request");
-                        case VALID -> {
-                            m = get.lookup(target.store());
-                            if (m == null && kvOrigin != null && (get.last() != null || get.next() != null)) {
-                                m = get.lookup(target.store(), toOrigin(get.last(), kvOrigin), toOrigin(get.next(), kvOrigin));
-                            }
+                    ObjectNode body = JsJson.decode(payload);
+                    MsgGet get = MsgGet.parse(body);
+                    DirectBatchGet more = DirectBatchGet.parse(body);
+                    status = more.refusal(get);
+                    if (status == null && more.isBatch()) {
+                        more.serve(target.store(), target.name(), get, reply, batch);
+                        return;
+                    }
+                    if (status == null) {
+                        noHdr = more.noHdr();
+                        m = get.lookup(target.store());
+                        if (m == null && kvOrigin != null && (get.last() != null || get.next() != null)) {
+                            m = get.lookup(target.store(), toOrigin(get.last(), kvOrigin), toOrigin(get.next(), kvOrigin));
                         }
                     }
                 } catch (JsApiException e) {
@@ -521,6 +540,10 @@ public final class StreamApi {
             }
             if (status != null) {
                 batch.send(reply, status, new byte[0]);
+                return;
+            }
+            if (noHdr) {
+                batch.send(reply, null, m.payload()); // 2.12's no_hdr: the payload alone
                 return;
             }
             byte[] headers = HeaderBlock.append(m.headers(),
