@@ -12,20 +12,28 @@ import java.util.Objects;
  * @param users              accepted users (empty when no user auth)
  * @param defaultPermissions applied to users that have none of their own; {@link Permissions#ALL} when unset
  * @param timeout            how long a client may take to send CONNECT when auth is required
+ * @param nkeys              users who sign the server's nonce with an NKEY (empty when none)
  */
-public record AuthConfig(String token, List<User> users, Permissions defaultPermissions, Duration timeout) {
+public record AuthConfig(String token, List<User> users, Permissions defaultPermissions, Duration timeout,
+        List<NkeyUser> nkeys) {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
     public static final AuthConfig NONE = new AuthConfig(null, List.of(), Permissions.ALL, DEFAULT_TIMEOUT);
 
+    /** Token or password users only. */
+    public AuthConfig(String token, List<User> users, Permissions defaultPermissions, Duration timeout) {
+        this(token, users, defaultPermissions, timeout, List.of());
+    }
+
     public AuthConfig {
         users = List.copyOf(users);
+        nkeys = List.copyOf(nkeys);
         Objects.requireNonNull(defaultPermissions, "defaultPermissions");
         Objects.requireNonNull(timeout, "timeout");
     }
 
     /** True when clients must present credentials. */
     public boolean required() {
-        return token != null || !users.isEmpty();
+        return token != null || !users.isEmpty() || !nkeys.isEmpty();
     }
 }

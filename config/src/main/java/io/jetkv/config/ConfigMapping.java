@@ -30,6 +30,7 @@ final class ConfigMapping {
     static List<String> apply(Map<String, ConfValue> root, ServerConfig.Builder b) throws ConfigException {
         List<String> warnings = new ArrayList<>();
         LogConfig log = b.log();
+        Boolean allowNonTls = null;
         for (Map.Entry<String, ConfValue> e : root.entrySet()) {
             String key = e.getKey();
             ConfValue v = e.getValue();
@@ -67,6 +68,8 @@ final class ConfigMapping {
                 case "authorization" -> b.auth(authorization(key, v));
                 case "jetstream" -> b.jetstream(jetstream(key, v, b.jetstream(), warnings));
                 case "cluster" -> b.cluster(cluster(key, v, warnings));
+                case "tls" -> b.tls(tls(key, v));
+                case "allow_non_tls" -> allowNonTls = bool(key, v);
                 default -> {
                     if (IGNORED.contains(key.toLowerCase(Locale.ROOT))) {
                         warnings.add(v.where() + ": ignoring unsupported field \"" + key + "\"");
@@ -77,6 +80,9 @@ final class ConfigMapping {
             }
         }
         b.log(log);
+        if (allowNonTls != null) {
+            b.tls(b.tls().withAllowNonTls(allowNonTls));
+        }
         return warnings;
     }
 
@@ -88,6 +94,7 @@ final class ConfigMapping {
         String user = null;
         String password = null;
         List<User> users = null;
+        List<NkeyUser> nkeys = List.of();
         Permissions defaults = Permissions.ALL;
         Duration timeout = AuthConfig.DEFAULT_TIMEOUT;
         for (Map.Entry<String, ConfValue> e : map.entrySet()) {
@@ -97,7 +104,11 @@ final class ConfigMapping {
                 case "token", "auth_token" -> token = string(key, v);
                 case "user", "username" -> user = string(key, v);
                 case "password", "pass" -> password = string(key, v);
-                case "users" -> users = users(key, v);
+                case "users" -> {
+                    UserLists lists = users(key, v);
+                    users = lists.users();
+                    nkeys = lists.nkeys();
+                }
                 // nats-server takes a block-level "permissions" as the default for every user.
                 case "default_permissions", "default_permission", "permissions" -> defaults = permissions(key, v);
                 case "timeout" -> {
@@ -117,11 +128,135 @@ final class ConfigMapping {
             throw new ConfigException(block.where() + ": " + blockKey
                     + ": can not have a single user/pass and a users array");
         }
-        if (token != null && (user != null || users != null)) {
+        if (token != null && (user != null || users != null || !nkeys.isEmpty())) {
             throw new ConfigException(block.where() + ": " + blockKey + ": can not have a token and users");
         }
         List<User> all = user != null ? List.of(new User(user, password, null)) : users != null ? users : List.of();
-        return new AuthConfig(token, all, defaults, timeout);
+        return new AuthConfig(token, all, defaults, timeout, nkeys);
+    }
+
+    /** A users list holds password users and nkey users alike. */
+    private record UserLists(List<User> users, List<NkeyUser> nkeys) {}
+
+    /** Go's names of the TLS 1.2 cipher suites nats-server accepts in {@code cipher_suites}. */
+    private static final Set<String> CIPHER_SUITES = Set.of(
+            "TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA",
+            "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_RC4_128_SHA", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+    private static final Set<String> TLS13_SUITES =
+            Set.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
+    /** Go's names of the key exchange groups in {@code curve_preferences}. */
+    private static final Set<String> CURVES = Set.of("CurveP256", "CurveP384", "CurveP521", "X25519");
+
+    /**
+     * A {@code tls { }} block. As nats-server, a block without {@code cert_file} and {@code key_file} is an
+     * error rather than "TLS off".
+     */
+    static TlsConfig tls(String blockKey, ConfValue block) throws ConfigException {
+        TlsConfig d = TlsConfig.NONE;
+        Path cert = null;
+        Path key = null;
+        Path ca = null;
+        boolean verify = false;
+        boolean verifyAndMap = false;
+        Duration timeout = d.timeout();
+        boolean handshakeFirst = false;
+        String minVersion = d.minVersion();
+        List<String> ciphers = List.of();
+        List<String> curves = List.of();
+        List<String> pinned = List.of();
+        for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
+            String key0 = e.getKey();
+            ConfValue v = e.getValue();
+            switch (key0.toLowerCase(Locale.ROOT)) {
+                case "cert_file" -> cert = path(key0, v);
+                case "key_file" -> key = path(key0, v);
+                case "ca_file" -> ca = path(key0, v);
+                case "verify" -> verify = bool(key0, v);
+                case "verify_and_map" -> verifyAndMap = bool(key0, v);
+                case "timeout" -> {
+                    Duration t = duration(key0, v);
+                    if (t.isNegative()) {
+                        throw invalid(key0, v, "a positive duration");
+                    }
+                    timeout = t.isZero() ? TlsConfig.DEFAULT_TIMEOUT : t;
+                }
+                case "handshake_first", "first", "immediate" -> {
+                    if (v.type() != ConfValue.Type.BOOLEAN) {
+                        // 2.10.4's "auto" and fallback delays (plaintext INFO when no ClientHello comes in time)
+                        throw invalid(key0, v, "true or false (a fallback delay is not supported)");
+                    }
+                    handshakeFirst = bool(key0, v);
+                }
+                case "min_version" -> {
+                    String mv = string(key0, v);
+                    if (!mv.equals("1.2") && !mv.equals("1.3")) {
+                        throw invalid(key0, v, "\"1.2\" or \"1.3\"");
+                    }
+                    minVersion = mv;
+                }
+                case "cipher_suites" -> {
+                    ciphers = nonEmptyStrings(key0, v);
+                    for (String c : ciphers) {
+                        if (TLS13_SUITES.contains(c)) {
+                            throw new ConfigException(v.where() + ": cipher suite \"" + c
+                                    + "\" is a TLS 1.3 suite, which is not configurable");
+                        }
+                        if (!CIPHER_SUITES.contains(c)) {
+                            throw new ConfigException(v.where() + ": unrecognized cipher suite \"" + c + "\"");
+                        }
+                    }
+                }
+                case "curve_preferences" -> {
+                    curves = nonEmptyStrings(key0, v);
+                    for (String c : curves) {
+                        if (!CURVES.contains(c)) {
+                            throw new ConfigException(v.where() + ": unrecognized curve preference \"" + c + "\"");
+                        }
+                    }
+                }
+                case "pinned_certs" -> {
+                    pinned = new ArrayList<>();
+                    for (String p : nonEmptyStrings(key0, v)) {
+                        String hex = p.toLowerCase(Locale.ROOT);
+                        if (!hex.matches("[0-9a-f]{64}")) {
+                            throw new ConfigException(v.where() + ": pinned_certs: \"" + p
+                                    + "\" is not a hex SHA-256 of a public key");
+                        }
+                        pinned.add(hex);
+                    }
+                }
+                default -> rejectUnknown(key0, v);
+            }
+        }
+        if (cert == null) {
+            throw new ConfigException(block.where() + ": missing 'cert_file' in TLS configuration");
+        }
+        if (key == null) {
+            throw new ConfigException(block.where() + ": missing 'key_file' in TLS configuration");
+        }
+        return new TlsConfig(cert, key, ca, verify || verifyAndMap, verifyAndMap, timeout, handshakeFirst,
+                minVersion, ciphers, curves, pinned, false);
+    }
+
+    private static List<String> nonEmptyStrings(String key, ConfValue v) throws ConfigException {
+        List<ConfValue> list = v.asList();
+        if (list == null || list.isEmpty()) {
+            throw invalid(key, v, "a non-empty list");
+        }
+        List<String> out = new ArrayList<>();
+        for (ConfValue item : list) {
+            out.add(string(key, item));
+        }
+        return out;
     }
 
     /** Cluster keys from 2.10 on that change nothing for a 2.9-style single route per peer. */
@@ -215,36 +350,54 @@ final class ConfigMapping {
                 withAuth.connectRetries());
     }
 
-    private static List<User> users(String listKey, ConfValue v) throws ConfigException {
+    private static UserLists users(String listKey, ConfValue v) throws ConfigException {
         List<ConfValue> list = v.asList();
         if (list == null) {
             throw invalid(listKey, v, "a list of users");
         }
         List<User> users = new ArrayList<>();
+        List<NkeyUser> nkeys = new ArrayList<>();
         Set<String> names = new HashSet<>();
+        Set<String> keys = new HashSet<>();
         for (ConfValue item : list) {
             Map<String, ConfValue> map = map(listKey, item);
             String name = null;
             String password = null;
+            String nkey = null;
             Permissions permissions = null;
             for (Map.Entry<String, ConfValue> e : map.entrySet()) {
                 String key = e.getKey();
                 switch (key.toLowerCase(Locale.ROOT)) {
                     case "user", "username" -> name = string(key, e.getValue());
                     case "password", "pass" -> password = string(key, e.getValue());
+                    case "nkey" -> nkey = string(key, e.getValue());
                     case "permissions", "permission" -> permissions = permissions(key, e.getValue());
                     default -> rejectUnknown(key, e.getValue());
                 }
             }
-            if (name == null || password == null) {
-                throw new ConfigException(item.where() + ": " + listKey + ": each user needs a user and a password");
+            if (nkey != null) {
+                // nats-server's texts
+                if (name != null || password != null) {
+                    throw new ConfigException(item.where() + ": Nkey users do not take usernames or passwords");
+                }
+                if (!NKeys.isValidPublicKey(nkey, NKeys.PREFIX_USER)) {
+                    throw new ConfigException(item.where() + ": Not a valid public nkey for a user");
+                }
+                if (!keys.add(nkey)) {
+                    throw new ConfigException(item.where() + ": Duplicate nkey \"" + nkey + "\" detected");
+                }
+                nkeys.add(new NkeyUser(nkey, permissions));
+                continue;
+            }
+            if (name == null) {
+                throw new ConfigException(item.where() + ": " + listKey + ": each user needs a user name");
             }
             if (!names.add(name)) {
                 throw new ConfigException(item.where() + ": " + listKey + ": duplicate user \"" + name + "\"");
             }
             users.add(new User(name, password, permissions));
         }
-        return users;
+        return new UserLists(users, nkeys);
     }
 
     private static Permissions permissions(String blockKey, ConfValue v) throws ConfigException {

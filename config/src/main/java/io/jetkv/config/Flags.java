@@ -40,6 +40,11 @@ public final class Flags {
     private static final String CLUSTER_ADVERTISE = "--cluster_advertise";
     private static final String NO_ADVERTISE = "--no_advertise";
     private static final String CONNECT_RETRIES = "--connect_retries";
+    private static final String TLS = "--tls";
+    private static final String TLS_CERT = "--tlscert";
+    private static final String TLS_KEY = "--tlskey";
+    private static final String TLS_CA_CERT = "--tlscacert";
+    private static final String TLS_VERIFY = "--tlsverify";
     private static final String HELP = "-h";
     private static final String VERSION = "-v";
 
@@ -70,6 +75,13 @@ public final class Flags {
                     --user <user>                User required for connections
                     --pass <password>            Password required for connections
                     --auth <token>               Authorization token required for connections
+
+            TLS Options:
+                    --tls                        Enable TLS, do not verify clients (default: false)
+                    --tlscert <file>             Server certificate file
+                    --tlskey <file>              Private key for server certificate
+                    --tlsverify                  Enable TLS, verify client certificates
+                    --tlscacert <file>           Client certificate CA for verification
 
             Cluster Options:
                     --routes <rurl-1, rurl-2>    Routes to solicit and connect
@@ -166,6 +178,29 @@ public final class Flags {
 
         b.auth(auth(flags, b.auth()));
         b.cluster(cluster(flags, b.cluster()));
+        b.tls(tls(flags, b.tls()));
+    }
+
+    /**
+     * {@code --tls} or {@code --tlsverify} turn TLS on with the certificate and key of {@code --tlscert} and
+     * {@code --tlskey} (both required then, as nats-server); the file's other TLS settings stay.
+     */
+    private static TlsConfig tls(Parsed flags, TlsConfig file) throws ConfigException {
+        boolean verify = flags.matchedOptionValue(TLS_VERIFY, false);
+        if (!flags.matchedOptionValue(TLS, false) && !verify) {
+            return file;
+        }
+        String cert = flags.matchedOptionValue(TLS_CERT, null);
+        String key = flags.matchedOptionValue(TLS_KEY, null);
+        if (cert == null || cert.isEmpty()) {
+            throw new ConfigException("TLS Server certificate must be present and valid");
+        }
+        if (key == null || key.isEmpty()) {
+            throw new ConfigException("TLS Server private key must be present and valid");
+        }
+        String ca = flags.matchedOptionValue(TLS_CA_CERT, null);
+        return file.withFiles(path(TLS_CERT, cert), path(TLS_KEY, key), ca == null ? null : path(TLS_CA_CERT, ca))
+                .withVerify(verify);
     }
 
     /** {@code --cluster nats://[user:pass@]host:port} opens the route listener; the others adjust the block. */
@@ -305,6 +340,11 @@ public final class Flags {
         names(VALUE_FLAGS, CLUSTER_ADVERTISE);
         names(BOOLEAN_FLAGS, NO_ADVERTISE);
         names(VALUE_FLAGS, CONNECT_RETRIES);
+        names(BOOLEAN_FLAGS, TLS);
+        names(VALUE_FLAGS, TLS_CERT);
+        names(VALUE_FLAGS, TLS_KEY);
+        names(VALUE_FLAGS, TLS_CA_CERT);
+        names(BOOLEAN_FLAGS, TLS_VERIFY);
         names(BOOLEAN_FLAGS, HELP, "--help");
         names(BOOLEAN_FLAGS, VERSION, "--version");
     }

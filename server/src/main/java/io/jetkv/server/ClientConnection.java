@@ -14,6 +14,13 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.jetkv.server.tls.ServerTls;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLSession;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +60,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private Outbox outbox;
     private String peer = "?";
     private String clientIp = "";
+    /** The nonce this connection's INFO carried for nkey users to sign; null without nkey users. */
+    private String nonce;
     /** Sent {@code "protocol":1}: gets INFO again when the cluster's topology changes. */
     private volatile boolean asyncInfo;
     private boolean authenticated;
@@ -115,7 +124,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
         clientIp = ip;
         LOG.debug("{} - cid:{} - Client connection created", peer, cid);
-        outbox.appendRaw(server.infoLine(cid, ip));
+        // with nkey users every client gets a nonce, as from nats-server, whatever it authenticates with
+        nonce = server.authenticator().wantsNonce() ? Ed25519.nonce() : null;
+        outbox.appendRaw(server.infoLine(cid, ip, nonce));
+        ServerTls tls = server.tls();
+        if (tls != null && !tls.config().handshakeFirst()) {
+            // the INFO goes out in plaintext, then the client starts TLS (nats-server's order)
+            outbox.flush();
+            tls.install(ctx.pipeline());
+            if (held) {
+                // a held channel is not read, but the handshake must go on within its timeout: one read starts
+                // it, and the TLS stage reads on by itself until the handshake is done
+                ctx.read();
+            }
+        }
         if (!server.admit(this)) {
             sendErr(ProtocolError.MAX_CONNECTIONS);
             return;
@@ -219,8 +241,52 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("{} - cid:{} - Client connection error: {}", peer, cid, cause.toString());
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        if (tls != null && !tls.handshakeFuture().isDone() || cause instanceof NotSslRecordException
+                || cause.getCause() instanceof NotSslRecordException) {
+            // a plaintext client, a wrong certificate, no certificate: nats-server closes without an -ERR
+            LOG.error("{} - cid:{} - TLS handshake error: {}", peer, cid, rootMessage(cause));
+        } else {
+            LOG.debug("{} - cid:{} - Client connection error: {}", peer, cid, cause.toString());
+        }
+        closing = true;
         ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent done) {
+            if (!done.isSuccess()) {
+                if (done.cause() instanceof SslHandshakeTimeoutException) {
+                    LOG.error("{} - cid:{} - TLS handshake timeout", peer, cid);
+                }
+                return;
+            }
+            SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
+            if (!server.tls().pinnedOk(session)) {
+                LOG.error("{} - cid:{} - TLS handshake error: client certificate not pinned", peer, cid);
+                closing = true;
+                ctx.close();
+                return;
+            }
+            LOG.debug("{} - cid:{} - TLS handshake complete", peer, cid);
+            LOG.debug("{} - cid:{} - TLS version {}, cipher suite {}", peer, cid, session.getProtocol(),
+                    session.getCipherSuite());
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    /** The client's TLS certificate, or null (no TLS, or none sent). */
+    private X509Certificate peerCertificate() {
+        SslHandler tls = channel.pipeline().get(SslHandler.class);
+        return tls == null ? null : ServerTls.peerCertificate(tls.engine().getSession());
     }
 
     private void handle(ClientOp op) {
@@ -295,9 +361,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         options = opts;
         // credentials first: a client that fails them learns nothing else (the reference's order)
-        Permissions granted = server.authenticator().authenticate(opts);
+        Permissions granted = server.authenticator().authenticate(opts, peerCertificate(), nonce);
         if (granted == null) {
-            LOG.error("{} - cid:{} - authentication error", peer, cid);
+            LOG.error("{} - cid:{} - authentication error - {}", peer, cid, opts.nkey() != null
+                    ? "Nkey \"" + opts.nkey() + "\"" : "User \"" + (opts.user() == null ? "" : opts.user()) + "\"");
             sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
             return;
         }
@@ -431,7 +498,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     /** Sends the current INFO again (cluster topology changed); any thread. */
     void sendAsyncInfo() {
         if (asyncInfo && outbox != null) {
-            outbox.appendRaw(server.infoLine(cid, clientIp));
+            outbox.appendRaw(server.infoLine(cid, clientIp, null));
             outbox.flushFrom(null);
         }
     }

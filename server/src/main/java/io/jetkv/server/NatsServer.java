@@ -3,6 +3,7 @@ package io.jetkv.server;
 import io.jetkv.config.ServerConfig;
 import io.jetkv.server.monitor.MonitorServer;
 import io.jetkv.server.monitor.ServerStats;
+import io.jetkv.server.tls.ServerTls;
 import io.jetkv.protocol.codec.ClientOpDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -45,6 +46,8 @@ public final class NatsServer implements AutoCloseable {
     private final String serverId;
     private final Router router;
     private final Authenticator authenticator;
+    /** TLS for client connections; null when clients connect in plaintext. */
+    private final ServerTls tls;
     private final ServerInfo info;
     private final AtomicLong nextCid = new AtomicLong();
     private final AtomicInteger connections = new AtomicInteger();
@@ -76,7 +79,8 @@ public final class NatsServer implements AutoCloseable {
     private NatsServer(ServerConfig config, JetStreamHost jetstream, Router router) {
         this.config = config;
         this.serverId = ServerInfo.newServerId();
-        this.authenticator = new Authenticator(config.auth());
+        this.authenticator = new Authenticator(config.auth(), config.tls().verifyAndMap());
+        this.tls = config.tls().enabled() ? ServerTls.create(config.tls()) : null;
         this.jetstream = jetstream;
         this.router = router;
         boolean epoll = Epoll.isAvailable();
@@ -244,6 +248,10 @@ public final class NatsServer implements AutoCloseable {
                         ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
                         clientChannels.add(ch);
                         holdUntilReady(ch, client);
+                        if (tls != null && tls.config().handshakeFirst()) {
+                            // TLS before anything: the INFO the connection writes waits for the handshake
+                            tls.install(ch.pipeline());
+                        }
                         ch.pipeline()
                                 .addLast("decoder",
                                         new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))
@@ -255,6 +263,10 @@ public final class NatsServer implements AutoCloseable {
         info.setPort(port);
         accepting = true;
         LOG.info("Listening for client connections on {}:{}", config.host(), port);
+        if (tls != null) {
+            LOG.info("TLS required for client connections ({}{})", tls.providerName(),
+                    config.tls().allowNonTls() ? ", plaintext allowed" : "");
+        }
         if (cluster != null) {
             cluster.start(port);
         }
@@ -344,8 +356,13 @@ public final class NatsServer implements AutoCloseable {
         return authenticator;
     }
 
-    byte[] infoLine(long cid, String clientIp) {
-        return info.line(cid, clientIp);
+    /** TLS for client connections, or null when off. */
+    ServerTls tls() {
+        return tls;
+    }
+
+    byte[] infoLine(long cid, String clientIp, String nonce) {
+        return info.line(cid, clientIp, nonce);
     }
 
     /** Counts a new connection; false when over {@code max_connections}. */

@@ -74,6 +74,13 @@ final class ServerInfo {
         if (config.auth().required()) {
             sb.append("\"auth_required\":true,");
         }
+        if (config.tls().enabled()) {
+            // allow_non_tls: TLS is offered, not required (the client's first byte decides)
+            sb.append(config.tls().allowNonTls() ? "\"tls_available\":true," : "\"tls_required\":true,");
+            if (config.tls().verify()) {
+                sb.append("\"tls_verify\":true,");
+            }
+        }
         sb.append("\"max_payload\":").append(config.maxPayload());
         if (config.jetstream().enabled()) {
             sb.append(",\"jetstream\":true");
@@ -95,10 +102,16 @@ final class ServerInfo {
         prefix = sb.toString();
     }
 
-    byte[] line(long cid, String clientIp) {
-        StringBuilder sb = new StringBuilder(prefix.length() + 64).append(prefix);
+    /** @param nonce this connection's nonce for nkey users to sign, or null */
+    byte[] line(long cid, String clientIp, String nonce) {
+        StringBuilder sb = new StringBuilder(prefix.length() + 96).append(prefix);
         sb.append(",\"client_id\":").append(cid).append(',');
-        field(sb, "client_ip", clientIp).append("} \r\n");
+        field(sb, "client_ip", clientIp);
+        if (nonce != null) {
+            sb.append(',');
+            field(sb, "nonce", nonce);
+        }
+        sb.append("} \r\n");
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 

@@ -104,7 +104,13 @@ final class Endpoints {
             js.set("config", jsConfig(c.jetstream()));
             js.set("stats", jsStats(service));
         }
-        o.put("tls_timeout", 2.0);
+        if (c.tls().enabled()) {
+            o.put("tls_required", !c.tls().allowNonTls());
+            if (c.tls().verify()) {
+                o.put("tls_verify", true);
+            }
+        }
+        o.put("tls_timeout", c.tls().timeout().toNanos() / 1e9);
         o.put("write_deadline", c.writeDeadline().toNanos());
         o.put("start", time(server.started()));
         o.put("now", time(now));
