@@ -305,6 +305,7 @@ final class ConfigMapping {
                 case "authorization" -> c = clusterAuthorization(key, v, c);
                 case "no_advertise" -> c = c.withNoAdvertise(bool(key, v));
                 case "connect_retries" -> c = c.withConnectRetries(intRange(key, v, 0, Integer.MAX_VALUE));
+                case "tls" -> c = c.withTls(tls(key, v));
                 default -> {
                     if (CLUSTER_IGNORED.contains(key.toLowerCase(Locale.ROOT))) {
                         warnings.add(v.where() + ": ignoring unsupported cluster field \"" + key + "\"");
@@ -347,7 +348,7 @@ final class ConfigMapping {
         ClusterConfig withAuth = c.withAuth(user, password);
         return new ClusterConfig(withAuth.enabled(), withAuth.name(), withAuth.host(), withAuth.port(),
                 withAuth.advertise(), withAuth.routes(), user, password, timeout, withAuth.noAdvertise(),
-                withAuth.connectRetries());
+                withAuth.connectRetries(), withAuth.tls());
     }
 
     private static UserLists users(String listKey, ConfValue v) throws ConfigException {

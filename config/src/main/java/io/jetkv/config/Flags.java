@@ -222,7 +222,7 @@ public final class Flags {
                 }
                 c = new ClusterConfig(c.enabled(), c.name(), c.host(), c.port(), c.advertise(), c.routes(),
                         userInfo.substring(0, colon), userInfo.substring(colon + 1), c.authTimeout(),
-                        c.noAdvertise(), c.connectRetries());
+                        c.noAdvertise(), c.connectRetries(), c.tls());
             }
         }
         if (flags.hasMatchedOption(CLUSTER_NAME)) {

@@ -44,11 +44,14 @@ public final class ServerTls {
 
     private final TlsConfig config;
     private final SslContext context;
+    /** For dialled routes: presents the same certificate; null on the client port. */
+    private final SslContext clientContext;
     private final SslProvider provider;
 
-    private ServerTls(TlsConfig config, SslContext context, SslProvider provider) {
+    private ServerTls(TlsConfig config, SslContext context, SslContext clientContext, SslProvider provider) {
         this.config = config;
         this.context = context;
+        this.clientContext = clientContext;
         this.provider = provider;
     }
 
@@ -60,10 +63,41 @@ public final class ServerTls {
     public static ServerTls create(TlsConfig config) {
         SslProvider provider = chooseProvider();
         try {
-            return new ServerTls(config, build(config, provider), provider);
+            return new ServerTls(config, build(config, provider), null, provider);
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException("error parsing tls config: " + describe(e, config), e);
         }
+    }
+
+    /**
+     * TLS on routes ({@code cluster { tls { } }}). As nats-server, routes verify each other whatever
+     * {@code verify} says: an accepted route must present a certificate from {@code ca_file}, and a dialled
+     * route presents this server's certificate and checks the peer's against {@code ca_file}, and against the
+     * host of the route URL (as Go's client does with the URL's host as server name).
+     */
+    public static ServerTls createForRoutes(TlsConfig config) {
+        SslProvider provider = chooseProvider();
+        TlsConfig verified = config.withVerify(true);
+        try {
+            SslContextBuilder client = SslContextBuilder.forClient()
+                    .sslProvider(provider)
+                    .keyManager(PemFiles.privateKey(config.keyFile()), PemFiles.certificates(config.certFile()))
+                    .protocols(config.minVersion().equals("1.3") ? new String[] {"TLSv1.3"}
+                            : new String[] {"TLSv1.3", "TLSv1.2"});
+            if (config.caFile() != null) {
+                client.trustManager(PemFiles.certificates(config.caFile()));
+            }
+            return new ServerTls(verified, build(verified, provider), client.build(), provider);
+        } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("error parsing cluster tls config: " + describe(e, config), e);
+        }
+    }
+
+    /** Route dialled by this server: TLS at once, this side as the TLS client. Event loop of the channel. */
+    public void installDialled(ChannelPipeline pipeline, String host, int port) {
+        SslHandler h = clientContext.newHandler(pipeline.channel().alloc(), host, port);
+        h.setHandshakeTimeoutMillis(config.timeout().toMillis());
+        pipeline.addFirst(HANDLER, h);
     }
 
     private static SslProvider chooseProvider() {

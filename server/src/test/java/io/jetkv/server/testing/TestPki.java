@@ -93,10 +93,14 @@ public final class TestPki {
         return caCert;
     }
 
-    /** A server certificate for {@code localhost} and {@code 127.0.0.1}. */
+    /**
+     * A server certificate for {@code localhost} and {@code 127.0.0.1}, good for client authentication too (a
+     * cluster node presents it on the routes it dials).
+     */
     public Issued server(String file) throws GeneralSecurityException, IOException {
         return issue(file, "CN=localhost,O=JetKV", List.of(new GeneralName(GeneralName.dNSName, "localhost"),
-                new GeneralName(GeneralName.iPAddress, "127.0.0.1")), KeyPurposeId.id_kp_serverAuth,
+                new GeneralName(GeneralName.iPAddress, "127.0.0.1")),
+                new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth},
                 Instant.now().minus(Duration.ofHours(1)), Instant.now().plus(Duration.ofDays(1)));
     }
 
@@ -112,7 +116,7 @@ public final class TestPki {
         if (email != null) {
             sans.add(new GeneralName(GeneralName.rfc822Name, email));
         }
-        return issue(file, dn, sans, KeyPurposeId.id_kp_clientAuth, notBefore, notAfter);
+        return issue(file, dn, sans, new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth}, notBefore, notAfter);
     }
 
     /** Trusts this CA only. */
@@ -132,7 +136,7 @@ public final class TestPki {
         return ctx;
     }
 
-    private Issued issue(String file, String dn, List<GeneralName> sans, KeyPurposeId purpose, Instant notBefore,
+    private Issued issue(String file, String dn, List<GeneralName> sans, KeyPurposeId[] purpose, Instant notBefore,
             Instant notAfter) throws GeneralSecurityException, IOException {
         KeyPair keys = newKeys();
         X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caCert, serial(), Date.from(notBefore),
