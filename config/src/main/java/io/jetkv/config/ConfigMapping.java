@@ -65,6 +65,10 @@ final class ConfigMapping {
                     b.httpPort(random ? -1 : hp.port);
                 }
                 case "http_base_path" -> b.httpBasePath(basePath(string(key, v)));
+                case "https_port" -> {
+                    b.httpPort(intRange(key, v, -1, 65535));
+                    b.httpsMonitor(true);
+                }
                 case "authorization" -> b.auth(authorization(key, v));
                 case "jetstream" -> b.jetstream(jetstream(key, v, b.jetstream(), warnings));
                 case "cluster" -> b.cluster(cluster(key, v, warnings));

@@ -23,6 +23,7 @@ public final class Flags {
     private static final String PORT = "-p";
     private static final String NAME = "-n";
     private static final String HTTP_PORT = "-m";
+    private static final String HTTPS_PORT = "-ms";
     private static final String CONFIG = "-c";
     private static final String MAX_PAYLOAD = "--max_payload";
     private static final String LOG = "-l";
@@ -58,6 +59,7 @@ public final class Flags {
                 -n, --name
                     --server_name <server_name>  Server name (default: auto)
                 -m, --http_port <port>           Use port for http monitoring
+                -ms,--https_port <port>          Use port for https monitoring (needs TLS)
                 -c, --config <file>              Configuration file
                     --max_payload <size>         Maximum message payload, e.g. 1MB (default: %s)
 
@@ -152,6 +154,11 @@ public final class Flags {
             int http = port(HTTP_PORT, flags.matchedOptionValue(HTTP_PORT, ""));
             // -1 asks for a random monitoring port; 0 leaves monitoring off
             b.httpPort(http == 0 && flags.matchedOptionValue(HTTP_PORT, "").strip().equals("-1") ? -1 : http);
+        }
+        if (flags.hasMatchedOption(HTTPS_PORT)) {
+            int https = port(HTTPS_PORT, flags.matchedOptionValue(HTTPS_PORT, ""));
+            b.httpPort(https == 0 && flags.matchedOptionValue(HTTPS_PORT, "").strip().equals("-1") ? -1 : https);
+            b.httpsMonitor(true);
         }
         if (flags.hasMatchedOption(MAX_PAYLOAD)) {
             b.maxPayload(maxPayload(flags.matchedOptionValue(MAX_PAYLOAD, "")));
@@ -323,6 +330,7 @@ public final class Flags {
         names(VALUE_FLAGS, PORT, "--port");
         names(VALUE_FLAGS, NAME, "--name", "--server_name");
         names(VALUE_FLAGS, HTTP_PORT, "--http_port");
+        names(VALUE_FLAGS, HTTPS_PORT, "--https_port");
         names(VALUE_FLAGS, CONFIG, "--config");
         names(VALUE_FLAGS, MAX_PAYLOAD);
         names(VALUE_FLAGS, LOG, "--log");

@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param httpBasePath    prefix of every monitoring path ({@code http_base_path}); empty for none
  * @param cluster         routes to other servers; {@link ClusterConfig#DISABLED} when this server runs alone
  * @param tls             TLS for client connections; {@link TlsConfig#NONE} when clients connect in plaintext
+ * @param httpsMonitor    the monitoring port serves HTTPS with {@link #tls()}'s certificate ({@code https_port})
  */
 public record ServerConfig(
         String host,
@@ -44,7 +45,8 @@ public record ServerConfig(
         String httpHost,
         String httpBasePath,
         ClusterConfig cluster,
-        TlsConfig tls) {
+        TlsConfig tls,
+        boolean httpsMonitor) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 4222;
@@ -68,6 +70,9 @@ public record ServerConfig(
         Objects.requireNonNull(httpBasePath, "httpBasePath");
         if (httpPort < -1 || httpPort > 65535) {
             throw new IllegalArgumentException("http_port out of range: " + httpPort);
+        }
+        if (httpsMonitor && !tls.enabled()) {
+            throw new IllegalArgumentException("https_port needs a tls { } block with the server certificate");
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
@@ -97,63 +102,64 @@ public record ServerConfig(
                 null,
                 "",
                 ClusterConfig.DISABLED,
-                TlsConfig.NONE);
+                TlsConfig.NONE,
+                false);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
     }
 
     /** The monitoring port: 0 off, -1 random (tests: -1). */
     public ServerConfig withHttpPort(int newHttpPort) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster, tls);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls);
+                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
     }
 
     public ServerConfig withJetStream(JetStreamConfig newJetStream) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster, tls);
+                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
     }
 
     public ServerConfig withMaxPayload(int newMaxPayload) {
         return new ServerConfig(host, port, serverName, newMaxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
     }
 
     public ServerConfig withPing(Duration newInterval, int newMax) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls);
+                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
     }
 
     public ServerConfig withServerName(String newServerName) {
         return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
     }
 
     public ServerConfig withCluster(ClusterConfig newCluster) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster, tls);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster, tls, httpsMonitor);
     }
 
     public ServerConfig withTls(TlsConfig newTls) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, newTls);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, newTls, httpsMonitor);
     }
 
     public ServerConfig withLog(LogConfig newLog) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster, tls);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
     }
 
     /** A builder holding this configuration's values, to change several at once. */
@@ -189,6 +195,7 @@ public record ServerConfig(
         private String httpBasePath;
         private ClusterConfig cluster;
         private TlsConfig tls;
+        private boolean httpsMonitor;
 
         private Builder(ServerConfig c) {
             host = c.host;
@@ -209,6 +216,7 @@ public record ServerConfig(
             httpBasePath = c.httpBasePath;
             cluster = c.cluster;
             tls = c.tls;
+            httpsMonitor = c.httpsMonitor;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -229,6 +237,7 @@ public record ServerConfig(
         public Builder httpBasePath(String v) { httpBasePath = v; return this; }
         public Builder cluster(ClusterConfig v) { cluster = v; return this; }
         public Builder tls(TlsConfig v) { tls = v; return this; }
+        public Builder httpsMonitor(boolean v) { httpsMonitor = v; return this; }
 
         public AuthConfig auth() { return auth; }
         public JetStreamConfig jetstream() { return jetstream; }
@@ -239,7 +248,7 @@ public record ServerConfig(
         /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls);
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor);
         }
     }
 }

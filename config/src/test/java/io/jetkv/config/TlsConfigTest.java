@@ -104,4 +104,16 @@ class TlsConfigTest {
         assertEquals("TLS Server private key must be present and valid", assertThrows(ConfigException.class,
                 () -> Flags.parse(n -> null, "--tls", "--tlscert", "s.pem")).getMessage());
     }
+
+    @Test
+    void httpsPortServesMonitoringWithTheTlsCertificate() throws Exception {
+        ServerConfig c = load("https_port: 8443\ntls { cert_file: a.pem, key_file: b.pem }");
+        assertTrue(c.httpsMonitor());
+        assertEquals(8443, c.httpPort());
+        assertTrue(error("https_port: 8443").contains("https_port needs a tls"));
+        ServerConfig f = Flags.parse(n -> null, "-ms", "-1", "--tls", "--tlscert", "a.pem", "--tlskey", "b.pem")
+                .config();
+        assertTrue(f.httpsMonitor());
+        assertEquals(-1, f.httpPort());
+    }
 }
