@@ -31,6 +31,8 @@ final class ConfigMapping {
         List<String> warnings = new ArrayList<>();
         LogConfig log = b.log();
         Boolean allowNonTls = null;
+        List<AccountConfig> accounts = List.of();
+        String noAuthUser = null;
         for (Map.Entry<String, ConfValue> e : root.entrySet()) {
             String key = e.getKey();
             ConfValue v = e.getValue();
@@ -74,6 +76,8 @@ final class ConfigMapping {
                 case "cluster" -> b.cluster(cluster(key, v, warnings));
                 case "tls" -> b.tls(tls(key, v));
                 case "allow_non_tls" -> allowNonTls = bool(key, v);
+                case "accounts" -> accounts = accounts(key, v);
+                case "no_auth_user" -> noAuthUser = string(key, v);
                 default -> {
                     if (IGNORED.contains(key.toLowerCase(Locale.ROOT))) {
                         warnings.add(v.where() + ": ignoring unsupported field \"" + key + "\"");
@@ -86,6 +90,11 @@ final class ConfigMapping {
         b.log(log);
         if (allowNonTls != null) {
             b.tls(b.tls().withAllowNonTls(allowNonTls));
+        }
+        if (!accounts.isEmpty() || noAuthUser != null) {
+            AuthConfig auth = b.auth().withAccounts(accounts, noAuthUser);
+            checkAccountUsers(auth, noAuthUser, root.get("no_auth_user"));
+            b.auth(auth);
         }
         return warnings;
     }
@@ -261,6 +270,70 @@ final class ConfigMapping {
             out.add(string(key, item));
         }
         return out;
+    }
+
+    /**
+     * {@code accounts { NAME: { users: [...] } }}. Only the subject spaces and users so far: an account's
+     * {@code jetstream}, {@code exports}, {@code imports} and {@code mappings} are refused rather than ignored.
+     */
+    private static List<AccountConfig> accounts(String blockKey, ConfValue block) throws ConfigException {
+        List<AccountConfig> out = new ArrayList<>();
+        for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
+            String name = e.getKey();
+            ConfValue v = e.getValue();
+            if (name.equals(AccountConfig.GLOBAL)) {
+                throw new ConfigException(v.where() + ": account name \"$G\" is reserved");
+            }
+            List<User> users = List.of();
+            List<NkeyUser> nkeys = List.of();
+            for (Map.Entry<String, ConfValue> f : map(name, v).entrySet()) {
+                String key = f.getKey();
+                switch (key.toLowerCase(Locale.ROOT)) {
+                    case "users" -> {
+                        UserLists lists = users(key, f.getValue());
+                        users = lists.users();
+                        nkeys = lists.nkeys();
+                    }
+                    case "jetstream", "exports", "imports", "mappings", "limits", "default_permissions" ->
+                        throw new ConfigException(f.getValue().where() + ": account \"" + name + "\": \"" + key
+                                + "\" is not supported yet (accounts have their users and subjects only)");
+                    default -> rejectUnknown(key, f.getValue());
+                }
+            }
+            out.add(new AccountConfig(name, users, nkeys));
+        }
+        return out;
+    }
+
+    /** A user name or nkey in two places is an error (as nats-server); no_auth_user must name a user. */
+    private static void checkAccountUsers(AuthConfig auth, String noAuthUser, ConfValue where)
+            throws ConfigException {
+        Set<String> names = new HashSet<>();
+        Set<String> keys = new HashSet<>();
+        List<List<User>> userLists = new ArrayList<>(List.of(auth.users()));
+        List<List<NkeyUser>> keyLists = new ArrayList<>(List.of(auth.nkeys()));
+        for (AccountConfig a : auth.accounts()) {
+            userLists.add(a.users());
+            keyLists.add(a.nkeys());
+        }
+        for (List<User> list : userLists) {
+            for (User u : list) {
+                if (!names.add(u.name())) {
+                    throw new ConfigException("Duplicate user \"" + u.name() + "\" detected");
+                }
+            }
+        }
+        for (List<NkeyUser> list : keyLists) {
+            for (NkeyUser u : list) {
+                if (!keys.add(u.publicKey())) {
+                    throw new ConfigException("Duplicate nkey \"" + u.publicKey() + "\" detected");
+                }
+            }
+        }
+        if (noAuthUser != null && !names.contains(noAuthUser)) {
+            throw new ConfigException((where == null ? "" : where.where() + ": ") + "no_auth_user: \"" + noAuthUser
+                    + "\" not present as user or nkey in authorization block or account configuration");
+        }
     }
 
     /** Cluster keys from 2.10 on that change nothing for a 2.9-style single route per peer. */

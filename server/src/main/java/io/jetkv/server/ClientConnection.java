@@ -50,6 +50,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private static final long RTT_MEASUREMENT_NANOS = TimeUnit.HOURS.toNanos(1);
 
     private final NatsServer server;
+    /** The subject space of this client's account; $G's until CONNECT names another. Event loop only. */
+    private Router router;
+    private String account = io.jetkv.config.AccountConfig.GLOBAL;
     private final ServerConfig config;
     private final long cid;
     private final HashMap<String, Sub> subs = new HashMap<>();
@@ -95,6 +98,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     ClientConnection(NatsServer server, long cid) {
         this.server = server;
+        this.router = server.router();
         this.config = server.config();
         this.cid = cid;
     }
@@ -197,7 +201,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         cancelTimers();
         for (Sub sub : subs.values()) {
             sub.closed = true;
-            server.router().index().remove(sub);
+            router.index().remove(sub);
         }
         subs.clear();
         if (outbox != null) {
@@ -361,8 +365,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         options = opts;
         // credentials first: a client that fails them learns nothing else (the reference's order)
-        Permissions granted = server.authenticator().authenticate(opts, peerCertificate(), nonce);
-        if (granted == null) {
+        Authenticator.Grant grant = server.authenticator().authenticate(opts, peerCertificate(), nonce);
+        if (grant == null) {
             LOG.error("{} - cid:{} - authentication error - {}", peer, cid, opts.nkey() != null
                     ? "Nkey \"" + opts.nkey() + "\"" : "User \"" + (opts.user() == null ? "" : opts.user()) + "\"");
             sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
@@ -380,8 +384,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             authTimer.cancel(false);
             authTimer = null;
         }
+        if (!authenticated || subs.isEmpty()) {
+            // the account is fixed once the client has subscriptions in it
+            account = grant.account();
+            router = server.routerFor(account);
+        }
         authenticated = true;
-        permissions = new PermissionCheck(granted);
+        permissions = new PermissionCheck(grant.permissions());
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
         pedantic = opts.pedantic();
@@ -423,7 +432,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         int size = data.readableBytes();
         inMsgs++;
         inBytes += size;
-        int delivered = server.router().route(subject, reply, data, headerSize, this, touched);
+        int delivered = router.route(subject, reply, data, headerSize, this, touched);
         server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
@@ -444,7 +453,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
      * subscription gets none (the reference looks only at plain ones).
      */
     private void sendNoResponders(String reply) {
-        for (Sub sub : server.router().index().match(reply).plain()) {
+        for (Sub sub : router.index().match(reply).plain()) {
             if (sub.client == this) {
                 outbox.appendMsg(noRespondersMsg(reply), sub.sidBytes, true);
                 return;
@@ -470,7 +479,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (!subs.containsKey(op.sid())) {
             Sub sub = new Sub(op.subject(), op.queue(), op.sid(), this);
             subs.put(op.sid(), sub);
-            server.router().index().insert(sub);
+            router.index().insert(sub);
         }
         if (verbose) {
             outbox.appendRaw(OK);
@@ -506,7 +515,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     /** Called by the router when a subscription reached its UNSUB max; may run on any thread. */
     void autoUnsubscribe(Sub sub) {
         sub.closed = true;
-        server.router().index().remove(sub);
+        router.index().remove(sub);
         EventLoop loop = channel.eventLoop();
         if (loop.inEventLoop()) {
             subs.remove(sub.sid, sub);
@@ -518,7 +527,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private void removeSub(Sub sub) {
         sub.closed = true;
         subs.remove(sub.sid);
-        server.router().index().remove(sub);
+        router.index().remove(sub);
     }
 
     private void schedulePing(long delayMillis) {

@@ -45,6 +45,9 @@ public final class NatsServer implements AutoCloseable {
     private final ServerConfig config;
     private final String serverId;
     private final Router router;
+    /** Accounts other than $G: each its own subjects (no JetStream, no routes yet). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Router> accountRouters =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final Authenticator authenticator;
     /** TLS for client connections; null when clients connect in plaintext. */
     private final ServerTls tls;
@@ -350,6 +353,17 @@ public final class NatsServer implements AutoCloseable {
 
     Router router() {
         return router;
+    }
+
+    /**
+     * The router of {@code account}'s subject space: the global one for {@code $G} (with JetStream and the
+     * cluster's routes), a router of its own for every other account, made on first use. Any thread.
+     */
+    Router routerFor(String account) {
+        if (io.jetkv.config.AccountConfig.GLOBAL.equals(account)) {
+            return router;
+        }
+        return accountRouters.computeIfAbsent(account, a -> new Router(new SubjectIndex()));
     }
 
     Authenticator authenticator() {

@@ -71,7 +71,8 @@ final class ServerInfo {
         field(sb, "host", config.host()).append(',');
         sb.append("\"port\":").append(port).append(',');
         sb.append("\"headers\":true,");
-        if (config.auth().required()) {
+        if (config.auth().required() && config.auth().noAuthUser() == null) {
+            // with no_auth_user a client needs no credentials, and INFO says so (nats-server)
             sb.append("\"auth_required\":true,");
         }
         if (config.tls().enabled()) {
