@@ -21,6 +21,8 @@ import java.util.Objects;
  * @param authTimeout    how long an accepted route may take to send CONNECT
  * @param noAdvertise    leave other servers' client URLs out of client INFO
  * @param connectRetries extra attempts at a route learnt by gossip (0: one attempt)
+ * @param tls            TLS on routes, both accepted and dialled ({@code cluster { tls { } }});
+ *                       {@link TlsConfig#NONE} for plaintext routes
  */
 public record ClusterConfig(
         boolean enabled,
@@ -33,13 +35,22 @@ public record ClusterConfig(
         String password,
         Duration authTimeout,
         boolean noAdvertise,
-        int connectRetries) {
+        int connectRetries,
+        TlsConfig tls) {
 
     public static final Duration DEFAULT_AUTH_TIMEOUT = Duration.ofSeconds(2);
     public static final ClusterConfig DISABLED = new ClusterConfig(
             false, null, ServerConfig.DEFAULT_HOST, 0, null, List.of(), null, null, DEFAULT_AUTH_TIMEOUT, false, 0);
 
+    /** Plaintext routes. */
+    public ClusterConfig(boolean enabled, String name, String host, int port, String advertise, List<URI> routes,
+            String user, String password, Duration authTimeout, boolean noAdvertise, int connectRetries) {
+        this(enabled, name, host, port, advertise, routes, user, password, authTimeout, noAdvertise, connectRetries,
+                TlsConfig.NONE);
+    }
+
     public ClusterConfig {
+        Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(authTimeout, "authTimeout");
         routes = List.copyOf(routes);
@@ -61,37 +72,42 @@ public record ClusterConfig(
 
     public ClusterConfig withListen(String newHost, int newPort) {
         return new ClusterConfig(true, name, newHost, newPort, advertise, routes, user, password, authTimeout,
-                noAdvertise, connectRetries);
+                noAdvertise, connectRetries, tls);
     }
 
     public ClusterConfig withName(String newName) {
         return new ClusterConfig(enabled, newName, host, port, advertise, routes, user, password, authTimeout,
-                noAdvertise, connectRetries);
+                noAdvertise, connectRetries, tls);
     }
 
     public ClusterConfig withAdvertise(String newAdvertise) {
         return new ClusterConfig(enabled, name, host, port, newAdvertise, routes, user, password, authTimeout,
-                noAdvertise, connectRetries);
+                noAdvertise, connectRetries, tls);
     }
 
     public ClusterConfig withRoutes(List<URI> newRoutes) {
         return new ClusterConfig(enabled, name, host, port, advertise, newRoutes, user, password, authTimeout,
-                noAdvertise, connectRetries);
+                noAdvertise, connectRetries, tls);
     }
 
     public ClusterConfig withAuth(String newUser, String newPassword) {
         return new ClusterConfig(enabled, name, host, port, advertise, routes, newUser, newPassword, authTimeout,
-                noAdvertise, connectRetries);
+                noAdvertise, connectRetries, tls);
     }
 
     public ClusterConfig withNoAdvertise(boolean v) {
         return new ClusterConfig(enabled, name, host, port, advertise, routes, user, password, authTimeout, v,
-                connectRetries);
+                connectRetries, tls);
     }
 
     public ClusterConfig withConnectRetries(int v) {
         return new ClusterConfig(enabled, name, host, port, advertise, routes, user, password, authTimeout,
-                noAdvertise, v);
+                noAdvertise, v, tls);
+    }
+
+    public ClusterConfig withTls(TlsConfig newTls) {
+        return new ClusterConfig(enabled, name, host, port, advertise, routes, user, password, authTimeout,
+                noAdvertise, connectRetries, newTls);
     }
 
     /**

@@ -30,6 +30,9 @@ final class ConfigMapping {
     static List<String> apply(Map<String, ConfValue> root, ServerConfig.Builder b) throws ConfigException {
         List<String> warnings = new ArrayList<>();
         LogConfig log = b.log();
+        Boolean allowNonTls = null;
+        List<AccountConfig> accounts = List.of();
+        String noAuthUser = null;
         for (Map.Entry<String, ConfValue> e : root.entrySet()) {
             String key = e.getKey();
             ConfValue v = e.getValue();
@@ -64,10 +67,18 @@ final class ConfigMapping {
                     b.httpPort(random ? -1 : hp.port);
                 }
                 case "http_base_path" -> b.httpBasePath(basePath(string(key, v)));
+                case "https_port" -> {
+                    b.httpPort(intRange(key, v, -1, 65535));
+                    b.httpsMonitor(true);
+                }
                 case "authorization" -> b.auth(authorization(key, v));
                 case "jetstream" -> b.jetstream(jetstream(key, v, b.jetstream(), warnings));
                 case "cluster" -> b.cluster(cluster(key, v, warnings));
                 case "websocket", "ws" -> b.websocket(websocket(key, v));
+                case "tls" -> b.tls(tls(key, v));
+                case "allow_non_tls" -> allowNonTls = bool(key, v);
+                case "accounts" -> accounts = accounts(key, v);
+                case "no_auth_user" -> noAuthUser = string(key, v);
                 default -> {
                     if (IGNORED.contains(key.toLowerCase(Locale.ROOT))) {
                         warnings.add(v.where() + ": ignoring unsupported field \"" + key + "\"");
@@ -78,6 +89,14 @@ final class ConfigMapping {
             }
         }
         b.log(log);
+        if (allowNonTls != null) {
+            b.tls(b.tls().withAllowNonTls(allowNonTls));
+        }
+        if (!accounts.isEmpty() || noAuthUser != null) {
+            AuthConfig auth = b.auth().withAccounts(accounts, noAuthUser);
+            checkAccountUsers(auth, noAuthUser, root.get("no_auth_user"));
+            b.auth(auth);
+        }
         return warnings;
     }
 
@@ -89,6 +108,7 @@ final class ConfigMapping {
         String user = null;
         String password = null;
         List<User> users = null;
+        List<NkeyUser> nkeys = List.of();
         Permissions defaults = Permissions.ALL;
         Duration timeout = AuthConfig.DEFAULT_TIMEOUT;
         for (Map.Entry<String, ConfValue> e : map.entrySet()) {
@@ -98,7 +118,11 @@ final class ConfigMapping {
                 case "token", "auth_token" -> token = string(key, v);
                 case "user", "username" -> user = string(key, v);
                 case "password", "pass" -> password = string(key, v);
-                case "users" -> users = users(key, v);
+                case "users" -> {
+                    UserLists lists = users(key, v);
+                    users = lists.users();
+                    nkeys = lists.nkeys();
+                }
                 // nats-server takes a block-level "permissions" as the default for every user.
                 case "default_permissions", "default_permission", "permissions" -> defaults = permissions(key, v);
                 case "timeout" -> {
@@ -118,11 +142,199 @@ final class ConfigMapping {
             throw new ConfigException(block.where() + ": " + blockKey
                     + ": can not have a single user/pass and a users array");
         }
-        if (token != null && (user != null || users != null)) {
+        if (token != null && (user != null || users != null || !nkeys.isEmpty())) {
             throw new ConfigException(block.where() + ": " + blockKey + ": can not have a token and users");
         }
         List<User> all = user != null ? List.of(new User(user, password, null)) : users != null ? users : List.of();
-        return new AuthConfig(token, all, defaults, timeout);
+        return new AuthConfig(token, all, defaults, timeout, nkeys);
+    }
+
+    /** A users list holds password users and nkey users alike. */
+    private record UserLists(List<User> users, List<NkeyUser> nkeys) {}
+
+    /** Go's names of the TLS 1.2 cipher suites nats-server accepts in {@code cipher_suites}. */
+    private static final Set<String> CIPHER_SUITES = Set.of(
+            "TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA",
+            "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_RC4_128_SHA", "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+    private static final Set<String> TLS13_SUITES =
+            Set.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
+    /** Go's names of the key exchange groups in {@code curve_preferences}. */
+    private static final Set<String> CURVES = Set.of("CurveP256", "CurveP384", "CurveP521", "X25519");
+
+    /**
+     * A {@code tls { }} block. As nats-server, a block without {@code cert_file} and {@code key_file} is an
+     * error rather than "TLS off".
+     */
+    static TlsConfig tls(String blockKey, ConfValue block) throws ConfigException {
+        TlsConfig d = TlsConfig.NONE;
+        Path cert = null;
+        Path key = null;
+        Path ca = null;
+        boolean verify = false;
+        boolean verifyAndMap = false;
+        Duration timeout = d.timeout();
+        boolean handshakeFirst = false;
+        String minVersion = d.minVersion();
+        List<String> ciphers = List.of();
+        List<String> curves = List.of();
+        List<String> pinned = List.of();
+        for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
+            String key0 = e.getKey();
+            ConfValue v = e.getValue();
+            switch (key0.toLowerCase(Locale.ROOT)) {
+                case "cert_file" -> cert = path(key0, v);
+                case "key_file" -> key = path(key0, v);
+                case "ca_file" -> ca = path(key0, v);
+                case "verify" -> verify = bool(key0, v);
+                case "verify_and_map" -> verifyAndMap = bool(key0, v);
+                case "timeout" -> {
+                    Duration t = duration(key0, v);
+                    if (t.isNegative()) {
+                        throw invalid(key0, v, "a positive duration");
+                    }
+                    timeout = t.isZero() ? TlsConfig.DEFAULT_TIMEOUT : t;
+                }
+                case "handshake_first", "first", "immediate" -> {
+                    if (v.type() != ConfValue.Type.BOOLEAN) {
+                        // 2.10.4's "auto" and fallback delays (plaintext INFO when no ClientHello comes in time)
+                        throw invalid(key0, v, "true or false (a fallback delay is not supported)");
+                    }
+                    handshakeFirst = bool(key0, v);
+                }
+                case "min_version" -> {
+                    String mv = string(key0, v);
+                    if (!mv.equals("1.2") && !mv.equals("1.3")) {
+                        throw invalid(key0, v, "\"1.2\" or \"1.3\"");
+                    }
+                    minVersion = mv;
+                }
+                case "cipher_suites" -> {
+                    ciphers = nonEmptyStrings(key0, v);
+                    for (String c : ciphers) {
+                        if (TLS13_SUITES.contains(c)) {
+                            throw new ConfigException(v.where() + ": cipher suite \"" + c
+                                    + "\" is a TLS 1.3 suite, which is not configurable");
+                        }
+                        if (!CIPHER_SUITES.contains(c)) {
+                            throw new ConfigException(v.where() + ": unrecognized cipher suite \"" + c + "\"");
+                        }
+                    }
+                }
+                case "curve_preferences" -> {
+                    curves = nonEmptyStrings(key0, v);
+                    for (String c : curves) {
+                        if (!CURVES.contains(c)) {
+                            throw new ConfigException(v.where() + ": unrecognized curve preference \"" + c + "\"");
+                        }
+                    }
+                }
+                case "pinned_certs" -> {
+                    pinned = new ArrayList<>();
+                    for (String p : nonEmptyStrings(key0, v)) {
+                        String hex = p.toLowerCase(Locale.ROOT);
+                        if (!hex.matches("[0-9a-f]{64}")) {
+                            throw new ConfigException(v.where() + ": pinned_certs: \"" + p
+                                    + "\" is not a hex SHA-256 of a public key");
+                        }
+                        pinned.add(hex);
+                    }
+                }
+                default -> rejectUnknown(key0, v);
+            }
+        }
+        if (cert == null) {
+            throw new ConfigException(block.where() + ": missing 'cert_file' in TLS configuration");
+        }
+        if (key == null) {
+            throw new ConfigException(block.where() + ": missing 'key_file' in TLS configuration");
+        }
+        return new TlsConfig(cert, key, ca, verify || verifyAndMap, verifyAndMap, timeout, handshakeFirst,
+                minVersion, ciphers, curves, pinned, false);
+    }
+
+    private static List<String> nonEmptyStrings(String key, ConfValue v) throws ConfigException {
+        List<ConfValue> list = v.asList();
+        if (list == null || list.isEmpty()) {
+            throw invalid(key, v, "a non-empty list");
+        }
+        List<String> out = new ArrayList<>();
+        for (ConfValue item : list) {
+            out.add(string(key, item));
+        }
+        return out;
+    }
+
+    /**
+     * {@code accounts { NAME: { users: [...] } }}. Only the subject spaces and users so far: an account's
+     * {@code jetstream}, {@code exports}, {@code imports} and {@code mappings} are refused rather than ignored.
+     */
+    private static List<AccountConfig> accounts(String blockKey, ConfValue block) throws ConfigException {
+        List<AccountConfig> out = new ArrayList<>();
+        for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
+            String name = e.getKey();
+            ConfValue v = e.getValue();
+            if (name.equals(AccountConfig.GLOBAL)) {
+                throw new ConfigException(v.where() + ": account name \"$G\" is reserved");
+            }
+            List<User> users = List.of();
+            List<NkeyUser> nkeys = List.of();
+            for (Map.Entry<String, ConfValue> f : map(name, v).entrySet()) {
+                String key = f.getKey();
+                switch (key.toLowerCase(Locale.ROOT)) {
+                    case "users" -> {
+                        UserLists lists = users(key, f.getValue());
+                        users = lists.users();
+                        nkeys = lists.nkeys();
+                    }
+                    case "jetstream", "exports", "imports", "mappings", "limits", "default_permissions" ->
+                        throw new ConfigException(f.getValue().where() + ": account \"" + name + "\": \"" + key
+                                + "\" is not supported yet (accounts have their users and subjects only)");
+                    default -> rejectUnknown(key, f.getValue());
+                }
+            }
+            out.add(new AccountConfig(name, users, nkeys));
+        }
+        return out;
+    }
+
+    /** A user name or nkey in two places is an error (as nats-server); no_auth_user must name a user. */
+    private static void checkAccountUsers(AuthConfig auth, String noAuthUser, ConfValue where)
+            throws ConfigException {
+        Set<String> names = new HashSet<>();
+        Set<String> keys = new HashSet<>();
+        List<List<User>> userLists = new ArrayList<>(List.of(auth.users()));
+        List<List<NkeyUser>> keyLists = new ArrayList<>(List.of(auth.nkeys()));
+        for (AccountConfig a : auth.accounts()) {
+            userLists.add(a.users());
+            keyLists.add(a.nkeys());
+        }
+        for (List<User> list : userLists) {
+            for (User u : list) {
+                if (!names.add(u.name())) {
+                    throw new ConfigException("Duplicate user \"" + u.name() + "\" detected");
+                }
+            }
+        }
+        for (List<NkeyUser> list : keyLists) {
+            for (NkeyUser u : list) {
+                if (!keys.add(u.publicKey())) {
+                    throw new ConfigException("Duplicate nkey \"" + u.publicKey() + "\" detected");
+                }
+            }
+        }
+        if (noAuthUser != null && !names.contains(noAuthUser)) {
+            throw new ConfigException((where == null ? "" : where.where() + ": ") + "no_auth_user: \"" + noAuthUser
+                    + "\" not present as user or nkey in authorization block or account configuration");
+        }
     }
 
     /** Cluster keys from 2.10 on that change nothing for a 2.9-style single route per peer. */
@@ -171,6 +383,7 @@ final class ConfigMapping {
                 case "authorization" -> c = clusterAuthorization(key, v, c);
                 case "no_advertise" -> c = c.withNoAdvertise(bool(key, v));
                 case "connect_retries" -> c = c.withConnectRetries(intRange(key, v, 0, Integer.MAX_VALUE));
+                case "tls" -> c = c.withTls(tls(key, v));
                 default -> {
                     if (CLUSTER_IGNORED.contains(key.toLowerCase(Locale.ROOT))) {
                         warnings.add(v.where() + ": ignoring unsupported cluster field \"" + key + "\"");
@@ -279,39 +492,57 @@ final class ConfigMapping {
         ClusterConfig withAuth = c.withAuth(user, password);
         return new ClusterConfig(withAuth.enabled(), withAuth.name(), withAuth.host(), withAuth.port(),
                 withAuth.advertise(), withAuth.routes(), user, password, timeout, withAuth.noAdvertise(),
-                withAuth.connectRetries());
+                withAuth.connectRetries(), withAuth.tls());
     }
 
-    private static List<User> users(String listKey, ConfValue v) throws ConfigException {
+    private static UserLists users(String listKey, ConfValue v) throws ConfigException {
         List<ConfValue> list = v.asList();
         if (list == null) {
             throw invalid(listKey, v, "a list of users");
         }
         List<User> users = new ArrayList<>();
+        List<NkeyUser> nkeys = new ArrayList<>();
         Set<String> names = new HashSet<>();
+        Set<String> keys = new HashSet<>();
         for (ConfValue item : list) {
             Map<String, ConfValue> map = map(listKey, item);
             String name = null;
             String password = null;
+            String nkey = null;
             Permissions permissions = null;
             for (Map.Entry<String, ConfValue> e : map.entrySet()) {
                 String key = e.getKey();
                 switch (key.toLowerCase(Locale.ROOT)) {
                     case "user", "username" -> name = string(key, e.getValue());
                     case "password", "pass" -> password = string(key, e.getValue());
+                    case "nkey" -> nkey = string(key, e.getValue());
                     case "permissions", "permission" -> permissions = permissions(key, e.getValue());
                     default -> rejectUnknown(key, e.getValue());
                 }
             }
-            if (name == null || password == null) {
-                throw new ConfigException(item.where() + ": " + listKey + ": each user needs a user and a password");
+            if (nkey != null) {
+                // nats-server's texts
+                if (name != null || password != null) {
+                    throw new ConfigException(item.where() + ": Nkey users do not take usernames or passwords");
+                }
+                if (!NKeys.isValidPublicKey(nkey, NKeys.PREFIX_USER)) {
+                    throw new ConfigException(item.where() + ": Not a valid public nkey for a user");
+                }
+                if (!keys.add(nkey)) {
+                    throw new ConfigException(item.where() + ": Duplicate nkey \"" + nkey + "\" detected");
+                }
+                nkeys.add(new NkeyUser(nkey, permissions));
+                continue;
+            }
+            if (name == null) {
+                throw new ConfigException(item.where() + ": " + listKey + ": each user needs a user name");
             }
             if (!names.add(name)) {
                 throw new ConfigException(item.where() + ": " + listKey + ": duplicate user \"" + name + "\"");
             }
             users.add(new User(name, password, permissions));
         }
-        return users;
+        return new UserLists(users, nkeys);
     }
 
     private static Permissions permissions(String blockKey, ConfValue v) throws ConfigException {

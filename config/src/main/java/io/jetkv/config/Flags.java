@@ -23,6 +23,7 @@ public final class Flags {
     private static final String PORT = "-p";
     private static final String NAME = "-n";
     private static final String HTTP_PORT = "-m";
+    private static final String HTTPS_PORT = "-ms";
     private static final String CONFIG = "-c";
     private static final String MAX_PAYLOAD = "--max_payload";
     private static final String LOG = "-l";
@@ -40,6 +41,11 @@ public final class Flags {
     private static final String CLUSTER_ADVERTISE = "--cluster_advertise";
     private static final String NO_ADVERTISE = "--no_advertise";
     private static final String CONNECT_RETRIES = "--connect_retries";
+    private static final String TLS = "--tls";
+    private static final String TLS_CERT = "--tlscert";
+    private static final String TLS_KEY = "--tlskey";
+    private static final String TLS_CA_CERT = "--tlscacert";
+    private static final String TLS_VERIFY = "--tlsverify";
     private static final String HELP = "-h";
     private static final String VERSION = "-v";
 
@@ -53,6 +59,7 @@ public final class Flags {
                 -n, --name
                     --server_name <server_name>  Server name (default: auto)
                 -m, --http_port <port>           Use port for http monitoring
+                -ms,--https_port <port>          Use port for https monitoring (needs TLS)
                 -c, --config <file>              Configuration file
                     --max_payload <size>         Maximum message payload, e.g. 1MB (default: %s)
 
@@ -70,6 +77,13 @@ public final class Flags {
                     --user <user>                User required for connections
                     --pass <password>            Password required for connections
                     --auth <token>               Authorization token required for connections
+
+            TLS Options:
+                    --tls                        Enable TLS, do not verify clients (default: false)
+                    --tlscert <file>             Server certificate file
+                    --tlskey <file>              Private key for server certificate
+                    --tlsverify                  Enable TLS, verify client certificates
+                    --tlscacert <file>           Client certificate CA for verification
 
             Cluster Options:
                     --routes <rurl-1, rurl-2>    Routes to solicit and connect
@@ -141,6 +155,11 @@ public final class Flags {
             // -1 asks for a random monitoring port; 0 leaves monitoring off
             b.httpPort(http == 0 && flags.matchedOptionValue(HTTP_PORT, "").strip().equals("-1") ? -1 : http);
         }
+        if (flags.hasMatchedOption(HTTPS_PORT)) {
+            int https = port(HTTPS_PORT, flags.matchedOptionValue(HTTPS_PORT, ""));
+            b.httpPort(https == 0 && flags.matchedOptionValue(HTTPS_PORT, "").strip().equals("-1") ? -1 : https);
+            b.httpsMonitor(true);
+        }
         if (flags.hasMatchedOption(MAX_PAYLOAD)) {
             b.maxPayload(maxPayload(flags.matchedOptionValue(MAX_PAYLOAD, "")));
         }
@@ -166,6 +185,29 @@ public final class Flags {
 
         b.auth(auth(flags, b.auth()));
         b.cluster(cluster(flags, b.cluster()));
+        b.tls(tls(flags, b.tls()));
+    }
+
+    /**
+     * {@code --tls} or {@code --tlsverify} turn TLS on with the certificate and key of {@code --tlscert} and
+     * {@code --tlskey} (both required then, as nats-server); the file's other TLS settings stay.
+     */
+    private static TlsConfig tls(Parsed flags, TlsConfig file) throws ConfigException {
+        boolean verify = flags.matchedOptionValue(TLS_VERIFY, false);
+        if (!flags.matchedOptionValue(TLS, false) && !verify) {
+            return file;
+        }
+        String cert = flags.matchedOptionValue(TLS_CERT, null);
+        String key = flags.matchedOptionValue(TLS_KEY, null);
+        if (cert == null || cert.isEmpty()) {
+            throw new ConfigException("TLS Server certificate must be present and valid");
+        }
+        if (key == null || key.isEmpty()) {
+            throw new ConfigException("TLS Server private key must be present and valid");
+        }
+        String ca = flags.matchedOptionValue(TLS_CA_CERT, null);
+        return file.withFiles(path(TLS_CERT, cert), path(TLS_KEY, key), ca == null ? null : path(TLS_CA_CERT, ca))
+                .withVerify(verify);
     }
 
     /** {@code --cluster nats://[user:pass@]host:port} opens the route listener; the others adjust the block. */
@@ -187,7 +229,7 @@ public final class Flags {
                 }
                 c = new ClusterConfig(c.enabled(), c.name(), c.host(), c.port(), c.advertise(), c.routes(),
                         userInfo.substring(0, colon), userInfo.substring(colon + 1), c.authTimeout(),
-                        c.noAdvertise(), c.connectRetries());
+                        c.noAdvertise(), c.connectRetries(), c.tls());
             }
         }
         if (flags.hasMatchedOption(CLUSTER_NAME)) {
@@ -288,6 +330,7 @@ public final class Flags {
         names(VALUE_FLAGS, PORT, "--port");
         names(VALUE_FLAGS, NAME, "--name", "--server_name");
         names(VALUE_FLAGS, HTTP_PORT, "--http_port");
+        names(VALUE_FLAGS, HTTPS_PORT, "--https_port");
         names(VALUE_FLAGS, CONFIG, "--config");
         names(VALUE_FLAGS, MAX_PAYLOAD);
         names(VALUE_FLAGS, LOG, "--log");
@@ -305,6 +348,11 @@ public final class Flags {
         names(VALUE_FLAGS, CLUSTER_ADVERTISE);
         names(BOOLEAN_FLAGS, NO_ADVERTISE);
         names(VALUE_FLAGS, CONNECT_RETRIES);
+        names(BOOLEAN_FLAGS, TLS);
+        names(VALUE_FLAGS, TLS_CERT);
+        names(VALUE_FLAGS, TLS_KEY);
+        names(VALUE_FLAGS, TLS_CA_CERT);
+        names(BOOLEAN_FLAGS, TLS_VERIFY);
         names(BOOLEAN_FLAGS, HELP, "--help");
         names(BOOLEAN_FLAGS, VERSION, "--version");
     }

@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param httpHost        monitoring listen host ({@code http: host:port}); null means the client {@code host}
  * @param httpBasePath    prefix of every monitoring path ({@code http_base_path}); empty for none
  * @param cluster         routes to other servers; {@link ClusterConfig#DISABLED} when this server runs alone
+ * @param tls             TLS for client connections; {@link TlsConfig#NONE} when clients connect in plaintext
+ * @param httpsMonitor    the monitoring port serves HTTPS with {@link #tls()}'s certificate ({@code https_port})
  * @param websocket       the WebSocket client listener; {@link WebSocketConfig#DISABLED} when off
  */
 public record ServerConfig(
@@ -44,6 +46,8 @@ public record ServerConfig(
         String httpHost,
         String httpBasePath,
         ClusterConfig cluster,
+        TlsConfig tls,
+        boolean httpsMonitor,
         WebSocketConfig websocket) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -65,9 +69,13 @@ public record ServerConfig(
         Objects.requireNonNull(log, "log");
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(websocket, "websocket");
+        Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(httpBasePath, "httpBasePath");
         if (httpPort < -1 || httpPort > 65535) {
             throw new IllegalArgumentException("http_port out of range: " + httpPort);
+        }
+        if (httpsMonitor && !tls.enabled()) {
+            throw new IllegalArgumentException("https_port needs a tls { } block with the server certificate");
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
@@ -97,64 +105,69 @@ public record ServerConfig(
                 null,
                 "",
                 ClusterConfig.DISABLED,
+                TlsConfig.NONE,
+                false,
                 WebSocketConfig.DISABLED);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
     }
 
     /** The monitoring port: 0 off, -1 random (tests: -1). */
     public ServerConfig withHttpPort(int newHttpPort) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket);
+                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
     }
 
     public ServerConfig withJetStream(JetStreamConfig newJetStream) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster, websocket);
+                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
     }
 
     public ServerConfig withMaxPayload(int newMaxPayload) {
         return new ServerConfig(host, port, serverName, newMaxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
     }
 
     public ServerConfig withPing(Duration newInterval, int newMax) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket);
+                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
     }
 
     public ServerConfig withServerName(String newServerName) {
         return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
     }
 
     public ServerConfig withCluster(ClusterConfig newCluster) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster, tls, httpsMonitor, websocket);
+    }
+
+    public ServerConfig withTls(TlsConfig newTls) {
+        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, newTls, httpsMonitor, websocket);
     }
 
     public ServerConfig withLog(LogConfig newLog) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
     }
 
     public ServerConfig withWebSocket(WebSocketConfig newWebSocket) {
-        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                newWebSocket);
+        return toBuilder().websocket(newWebSocket).build();
     }
 
     /** A builder holding this configuration's values, to change several at once. */
@@ -190,6 +203,8 @@ public record ServerConfig(
         private String httpBasePath;
         private ClusterConfig cluster;
         private WebSocketConfig websocket;
+        private TlsConfig tls;
+        private boolean httpsMonitor;
 
         private Builder(ServerConfig c) {
             host = c.host;
@@ -210,6 +225,8 @@ public record ServerConfig(
             httpBasePath = c.httpBasePath;
             cluster = c.cluster;
             websocket = c.websocket;
+            tls = c.tls;
+            httpsMonitor = c.httpsMonitor;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -230,17 +247,20 @@ public record ServerConfig(
         public Builder httpBasePath(String v) { httpBasePath = v; return this; }
         public Builder cluster(ClusterConfig v) { cluster = v; return this; }
         public Builder websocket(WebSocketConfig v) { websocket = v; return this; }
+        public Builder tls(TlsConfig v) { tls = v; return this; }
+        public Builder httpsMonitor(boolean v) { httpsMonitor = v; return this; }
 
         public AuthConfig auth() { return auth; }
         public JetStreamConfig jetstream() { return jetstream; }
         public LogConfig log() { return log; }
         public ClusterConfig cluster() { return cluster; }
+        public WebSocketConfig websocket() { return websocket; }
+        public TlsConfig tls() { return tls; }
 
         /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                    websocket);
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
         }
     }
 }

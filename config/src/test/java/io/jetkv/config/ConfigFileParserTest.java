@@ -539,7 +539,7 @@ class ConfigFileParserTest {
                 .contains("can not have a single user/pass and a users array"));
         assertTrue(error("authorization { users = [{user: a, password: b}, {user: a, password: c}] }\n")
                 .contains("duplicate user \"a\""));
-        assertEquals("test.conf:3: unknown field \"nkey\"",
+        assertEquals("test.conf:3: Nkey users do not take usernames or passwords",
                 error("authorization {\n  users = [\n    {user: a, password: b, nkey: x}\n  ]\n}\n"));
         assertEquals("test.conf:2: unknown field \"allow_all\"",
                 error("authorization { users = [{user: a, password: b, permissions: {\n allow_all: true }}] }\n"));

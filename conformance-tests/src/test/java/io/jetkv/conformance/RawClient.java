@@ -17,13 +17,18 @@ final class RawClient implements AutoCloseable {
     private final String info;
 
     RawClient(int port) throws IOException {
+        this(port, true);
+    }
+
+    /** With {@code readInfo} false, the server's first bytes are left for the test to read. */
+    RawClient(int port, boolean readInfo) throws IOException {
         socket = new Socket("127.0.0.1", port);
         // a guard against a hung test, not a synchronisation device: every read waits for a known terminator
         socket.setSoTimeout(5000);
         socket.setTcpNoDelay(true);
         in = socket.getInputStream();
         out = socket.getOutputStream();
-        info = readLine();
+        info = readInfo ? readLine() : null;
     }
 
     String info() {

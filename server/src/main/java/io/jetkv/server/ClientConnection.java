@@ -14,6 +14,13 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.jetkv.server.tls.ServerTls;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLSession;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +50,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private static final long RTT_MEASUREMENT_NANOS = TimeUnit.HOURS.toNanos(1);
 
     private final NatsServer server;
+    /** The subject space of this client's account; $G's until CONNECT names another. Event loop only. */
+    private Router router;
+    private String account = io.jetkv.config.AccountConfig.GLOBAL;
     private final ServerConfig config;
     private final long cid;
     private final HashMap<String, Sub> subs = new HashMap<>();
@@ -53,6 +63,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private Outbox outbox;
     private String peer = "?";
     private String clientIp = "";
+    /** The nonce this connection's INFO carried for nkey users to sign; null without nkey users. */
+    private String nonce;
     /** Sent {@code "protocol":1}: gets INFO again when the cluster's topology changes. */
     private volatile boolean asyncInfo;
     private boolean authenticated;
@@ -86,6 +98,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     ClientConnection(NatsServer server, long cid) {
         this.server = server;
+        this.router = server.router();
         this.config = server.config();
         this.cid = cid;
     }
@@ -115,7 +128,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
         clientIp = ip;
         LOG.debug("{} - cid:{} - Client connection created", peer, cid);
-        outbox.appendRaw(server.infoLine(cid, ip));
+        // with nkey users every client gets a nonce, as from nats-server, whatever it authenticates with
+        nonce = server.authenticator().wantsNonce() ? Ed25519.nonce() : null;
+        outbox.appendRaw(server.infoLine(cid, ip, nonce));
+        ServerTls tls = server.tls();
+        if (tls != null && !tls.config().handshakeFirst()) {
+            // the INFO goes out in plaintext, then the client starts TLS (nats-server's order)
+            outbox.flush();
+            tls.install(ctx.pipeline());
+            if (held) {
+                // a held channel is not read, but the handshake must go on within its timeout: one read starts
+                // it, and the TLS stage reads on by itself until the handshake is done
+                ctx.read();
+            }
+        }
         if (!server.admit(this)) {
             sendErr(ProtocolError.MAX_CONNECTIONS);
             return;
@@ -175,7 +201,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         cancelTimers();
         for (Sub sub : subs.values()) {
             sub.closed = true;
-            server.router().index().remove(sub);
+            router.index().remove(sub);
         }
         subs.clear();
         if (outbox != null) {
@@ -219,8 +245,52 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("{} - cid:{} - Client connection error: {}", peer, cid, cause.toString());
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        if (tls != null && !tls.handshakeFuture().isDone() || cause instanceof NotSslRecordException
+                || cause.getCause() instanceof NotSslRecordException) {
+            // a plaintext client, a wrong certificate, no certificate: nats-server closes without an -ERR
+            LOG.error("{} - cid:{} - TLS handshake error: {}", peer, cid, rootMessage(cause));
+        } else {
+            LOG.debug("{} - cid:{} - Client connection error: {}", peer, cid, cause.toString());
+        }
+        closing = true;
         ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent done) {
+            if (!done.isSuccess()) {
+                if (done.cause() instanceof SslHandshakeTimeoutException) {
+                    LOG.error("{} - cid:{} - TLS handshake timeout", peer, cid);
+                }
+                return;
+            }
+            SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
+            if (!server.tls().pinnedOk(session)) {
+                LOG.error("{} - cid:{} - TLS handshake error: client certificate not pinned", peer, cid);
+                closing = true;
+                ctx.close();
+                return;
+            }
+            LOG.debug("{} - cid:{} - TLS handshake complete", peer, cid);
+            LOG.debug("{} - cid:{} - TLS version {}, cipher suite {}", peer, cid, session.getProtocol(),
+                    session.getCipherSuite());
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    /** The client's TLS certificate, or null (no TLS, or none sent). */
+    private X509Certificate peerCertificate() {
+        SslHandler tls = channel.pipeline().get(SslHandler.class);
+        return tls == null ? null : ServerTls.peerCertificate(tls.engine().getSession());
     }
 
     private void handle(ClientOp op) {
@@ -295,9 +365,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         options = opts;
         // credentials first: a client that fails them learns nothing else (the reference's order)
-        Permissions granted = server.authenticator().authenticate(opts);
-        if (granted == null) {
-            LOG.error("{} - cid:{} - authentication error", peer, cid);
+        Authenticator.Grant grant = server.authenticator().authenticate(opts, peerCertificate(), nonce);
+        if (grant == null) {
+            LOG.error("{} - cid:{} - authentication error - {}", peer, cid, opts.nkey() != null
+                    ? "Nkey \"" + opts.nkey() + "\"" : "User \"" + (opts.user() == null ? "" : opts.user()) + "\"");
             sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
             return;
         }
@@ -313,8 +384,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             authTimer.cancel(false);
             authTimer = null;
         }
+        if (!authenticated || subs.isEmpty()) {
+            // the account is fixed once the client has subscriptions in it
+            account = grant.account();
+            router = server.routerFor(account);
+        }
         authenticated = true;
-        permissions = new PermissionCheck(granted);
+        permissions = new PermissionCheck(grant.permissions());
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
         pedantic = opts.pedantic();
@@ -356,7 +432,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         int size = data.readableBytes();
         inMsgs++;
         inBytes += size;
-        int delivered = server.router().route(subject, reply, data, headerSize, this, touched);
+        int delivered = router.route(subject, reply, data, headerSize, this, touched);
         server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
@@ -377,7 +453,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
      * subscription gets none (the reference looks only at plain ones).
      */
     private void sendNoResponders(String reply) {
-        for (Sub sub : server.router().index().match(reply).plain()) {
+        for (Sub sub : router.index().match(reply).plain()) {
             if (sub.client == this) {
                 outbox.appendMsg(noRespondersMsg(reply), sub.sidBytes, true);
                 return;
@@ -403,7 +479,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (!subs.containsKey(op.sid())) {
             Sub sub = new Sub(op.subject(), op.queue(), op.sid(), this);
             subs.put(op.sid(), sub);
-            server.router().index().insert(sub);
+            router.index().insert(sub);
         }
         if (verbose) {
             outbox.appendRaw(OK);
@@ -431,7 +507,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     /** Sends the current INFO again (cluster topology changed); any thread. */
     void sendAsyncInfo() {
         if (asyncInfo && outbox != null) {
-            outbox.appendRaw(server.infoLine(cid, clientIp));
+            outbox.appendRaw(server.infoLine(cid, clientIp, null));
             outbox.flushFrom(null);
         }
     }
@@ -439,7 +515,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     /** Called by the router when a subscription reached its UNSUB max; may run on any thread. */
     void autoUnsubscribe(Sub sub) {
         sub.closed = true;
-        server.router().index().remove(sub);
+        router.index().remove(sub);
         EventLoop loop = channel.eventLoop();
         if (loop.inEventLoop()) {
             subs.remove(sub.sid, sub);
@@ -451,7 +527,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private void removeSub(Sub sub) {
         sub.closed = true;
         subs.remove(sub.sid);
-        server.router().index().remove(sub);
+        router.index().remove(sub);
     }
 
     private void schedulePing(long delayMillis) {

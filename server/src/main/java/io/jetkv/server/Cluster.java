@@ -55,6 +55,8 @@ final class Cluster implements SubjectIndex.InterestListener {
     private final NatsServer server;
     private final ServerConfig config;
     private final ClusterConfig cc;
+    /** TLS on routes; null when they are plaintext. */
+    private final io.jetkv.server.tls.ServerTls tls;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final AtomicLong nextRid = new AtomicLong();
@@ -80,6 +82,7 @@ final class Cluster implements SubjectIndex.InterestListener {
         this.server = server;
         this.config = server.config();
         this.cc = config.cluster();
+        this.tls = cc.tls().enabled() ? io.jetkv.server.tls.ServerTls.createForRoutes(cc.tls()) : null;
         this.boss = boss;
         this.workers = workers;
         if (cc.name() == null) {
@@ -182,7 +185,7 @@ final class Cluster implements SubjectIndex.InterestListener {
             ServerInfo.field(sb, user).append(",\"pass\":");
             ServerInfo.field(sb, pass).append(',');
         }
-        sb.append("\"tls_required\":false,\"headers\":true,\"name\":");
+        sb.append("\"tls_required\":").append(tls != null).append(",\"headers\":true,\"name\":");
         ServerInfo.field(sb, serverId()).append(",\"cluster\":");
         ServerInfo.field(sb, name);
         if (dynamicName) {
@@ -216,6 +219,9 @@ final class Cluster implements SubjectIndex.InterestListener {
         ServerInfo.field(sb, host).append(",\"port\":").append(port).append(",\"headers\":true,");
         if (cc.authRequired()) {
             sb.append("\"auth_required\":true,");
+        }
+        if (tls != null) {
+            sb.append("\"tls_required\":true,\"tls_verify\":true,");
         }
         sb.append("\"max_payload\":").append(config.maxPayload());
         if (ip != null) {
@@ -421,6 +427,14 @@ final class Cluster implements SubjectIndex.InterestListener {
                     return;
                 }
                 channels.add(ch);
+                if (tls != null) {
+                    // routes start TLS at once, before CONNECT and INFO (nats-server's createRoute)
+                    if (url == null) {
+                        tls.install(ch.pipeline());
+                    } else {
+                        tls.installDialled(ch.pipeline(), url.getHost(), url.getPort());
+                    }
+                }
                 // RMSG lines carry queue names; payloads are bounded by what one route may have pending
                 int maxLine = Math.max(config.maxControlLine(), 64 * 1024);
                 int maxMsg = (int) Math.min(Integer.MAX_VALUE - 1024, Math.max(config.maxPending(), config.maxPayload()));

@@ -30,7 +30,9 @@ record ConnectOptions(
         String pass,
         String name,
         String lang,
-        String version) {
+        String version,
+        String nkey,
+        String sig) {
 
     private static final ObjectMapper JSON =
             new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -112,7 +114,7 @@ record ConnectOptions(
 
     /** The options before any CONNECT: nats-server's defaults. */
     static final ConnectOptions DEFAULTS =
-            new ConnectOptions(true, true, true, false, false, 0, null, null, null, null, null, null);
+            new ConnectOptions(true, true, true, false, false, 0, null, null, null, null, null, null, null, null);
 
     /**
      * Parses CONNECT's JSON over {@code base}, the options of the connection's previous CONNECT (or
@@ -134,6 +136,8 @@ record ConnectOptions(
         String name = base.name;
         String lang = base.lang;
         String version = base.version;
+        String nkey = base.nkey;
+        String sig = base.sig;
         // in text order, so that of two spellings of one field the later wins, as in Go
         for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
@@ -158,11 +162,14 @@ record ConnectOptions(
                 case "name" -> name = v.textValue();
                 case "lang" -> lang = v.textValue();
                 case "version" -> version = v.textValue();
+                case "nkey" -> nkey = v.textValue();
+                case "sig" -> sig = v.textValue();
                 default -> {}
             }
         }
         return new ConnectOptions(
-                verbose, pedantic, echo, headers, noResponders, protocol, authToken, user, pass, name, lang, version);
+                verbose, pedantic, echo, headers, noResponders, protocol, authToken, user, pass, name, lang, version,
+                nkey, sig);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.jetkv.config.ServerConfig;
 import io.jetkv.server.monitor.MonitorServer;
 import io.jetkv.server.websocket.WebSocketListener;
 import io.jetkv.server.monitor.ServerStats;
+import io.jetkv.server.tls.ServerTls;
 import io.jetkv.protocol.codec.ClientOpDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -45,7 +46,12 @@ public final class NatsServer implements AutoCloseable {
     private final ServerConfig config;
     private final String serverId;
     private final Router router;
+    /** Accounts other than $G: each its own subjects (no JetStream, no routes yet). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Router> accountRouters =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final Authenticator authenticator;
+    /** TLS for client connections; null when clients connect in plaintext. */
+    private final ServerTls tls;
     private final ServerInfo info;
     private final AtomicLong nextCid = new AtomicLong();
     private final AtomicInteger connections = new AtomicInteger();
@@ -78,7 +84,8 @@ public final class NatsServer implements AutoCloseable {
     private NatsServer(ServerConfig config, JetStreamHost jetstream, Router router) {
         this.config = config;
         this.serverId = ServerInfo.newServerId();
-        this.authenticator = new Authenticator(config.auth());
+        this.authenticator = new Authenticator(config.auth(), config.tls().verifyAndMap());
+        this.tls = config.tls().enabled() ? ServerTls.create(config.tls()) : null;
         this.jetstream = jetstream;
         this.router = router;
         boolean epoll = Epoll.isAvailable();
@@ -256,6 +263,10 @@ public final class NatsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null && tls.config().handshakeFirst()) {
+                            // TLS before anything: the INFO the connection writes waits for the handshake
+                            tls.install(ch.pipeline());
+                        }
                         attachClient(ch);
                     }
                 });
@@ -265,6 +276,10 @@ public final class NatsServer implements AutoCloseable {
         info.setPort(port);
         accepting = true;
         LOG.info("Listening for client connections on {}:{}", config.host(), port);
+        if (tls != null) {
+            LOG.info("TLS required for client connections ({}{})", tls.providerName(),
+                    config.tls().allowNonTls() ? ", plaintext allowed" : "");
+        }
         if (cluster != null) {
             cluster.start(port);
         }
@@ -377,12 +392,28 @@ public final class NatsServer implements AutoCloseable {
         return router;
     }
 
+    /**
+     * The router of {@code account}'s subject space: the global one for {@code $G} (with JetStream and the
+     * cluster's routes), a router of its own for every other account, made on first use. Any thread.
+     */
+    Router routerFor(String account) {
+        if (io.jetkv.config.AccountConfig.GLOBAL.equals(account)) {
+            return router;
+        }
+        return accountRouters.computeIfAbsent(account, a -> new Router(new SubjectIndex()));
+    }
+
     Authenticator authenticator() {
         return authenticator;
     }
 
-    byte[] infoLine(long cid, String clientIp) {
-        return info.line(cid, clientIp);
+    /** TLS for client connections, or null when off. */
+    ServerTls tls() {
+        return tls;
+    }
+
+    byte[] infoLine(long cid, String clientIp, String nonce) {
+        return info.line(cid, clientIp, nonce);
     }
 
     /** Counts a new connection; false when over {@code max_connections}. */

@@ -71,8 +71,16 @@ final class ServerInfo {
         field(sb, "host", config.host()).append(',');
         sb.append("\"port\":").append(port).append(',');
         sb.append("\"headers\":true,");
-        if (config.auth().required()) {
+        if (config.auth().required() && config.auth().noAuthUser() == null) {
+            // with no_auth_user a client needs no credentials, and INFO says so (nats-server)
             sb.append("\"auth_required\":true,");
+        }
+        if (config.tls().enabled()) {
+            // allow_non_tls: TLS is offered, not required (the client's first byte decides)
+            sb.append(config.tls().allowNonTls() ? "\"tls_available\":true," : "\"tls_required\":true,");
+            if (config.tls().verify()) {
+                sb.append("\"tls_verify\":true,");
+            }
         }
         sb.append("\"max_payload\":").append(config.maxPayload());
         if (config.jetstream().enabled()) {
@@ -95,10 +103,16 @@ final class ServerInfo {
         prefix = sb.toString();
     }
 
-    byte[] line(long cid, String clientIp) {
-        StringBuilder sb = new StringBuilder(prefix.length() + 64).append(prefix);
+    /** @param nonce this connection's nonce for nkey users to sign, or null */
+    byte[] line(long cid, String clientIp, String nonce) {
+        StringBuilder sb = new StringBuilder(prefix.length() + 96).append(prefix);
         sb.append(",\"client_id\":").append(cid).append(',');
-        field(sb, "client_ip", clientIp).append("} \r\n");
+        field(sb, "client_ip", clientIp);
+        if (nonce != null) {
+            sb.append(',');
+            field(sb, "nonce", nonce);
+        }
+        sb.append("} \r\n");
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 

@@ -86,9 +86,9 @@ final class Endpoints {
         o.put("ping_max", c.pingMax());
         o.put("http_host", httpHost);
         // the configured value, as the reference reports it (-1 stays -1); the log line names the bound port
-        o.put("http_port", c.httpPort());
+        o.put("http_port", c.httpsMonitor() ? 0 : c.httpPort());
         o.put("http_base_path", c.httpBasePath());
-        o.put("https_port", 0);
+        o.put("https_port", c.httpsMonitor() ? c.httpPort() : 0);
         o.put("auth_timeout", c.auth().timeout().toNanos() / 1e9);
         o.put("max_control_line", c.maxControlLine());
         o.put("max_payload", c.maxPayload());
@@ -104,7 +104,13 @@ final class Endpoints {
             js.set("config", jsConfig(c.jetstream()));
             js.set("stats", jsStats(service));
         }
-        o.put("tls_timeout", 2.0);
+        if (c.tls().enabled()) {
+            o.put("tls_required", !c.tls().allowNonTls());
+            if (c.tls().verify()) {
+                o.put("tls_verify", true);
+            }
+        }
+        o.put("tls_timeout", c.tls().timeout().toNanos() / 1e9);
         o.put("write_deadline", c.writeDeadline().toNanos());
         o.put("start", time(server.started()));
         o.put("now", time(now));

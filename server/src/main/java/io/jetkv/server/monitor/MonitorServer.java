@@ -91,6 +91,9 @@ public final class MonitorServer implements AutoCloseable {
         EventLoopGroup group =
                 new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("nats-http"), NioIoHandler.newFactory());
         MonitorServer self = new MonitorServer(group, basePath, host);
+        // https_port: the client port's certificate, without allow_non_tls or handshake_first (plain HTTPS)
+        io.jetkv.server.tls.ServerTls https = server.config().httpsMonitor()
+                ? io.jetkv.server.tls.ServerTls.create(server.config().tls().withAllowNonTls(false)) : null;
         try {
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
@@ -99,6 +102,9 @@ public final class MonitorServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (https != null) {
+                                https.install(ch.pipeline());
+                            }
                             ch.pipeline()
                                     // an idle or trickling scraper is dropped rather than kept forever
                                     .addLast(new ReadTimeoutHandler(30, TimeUnit.SECONDS))
@@ -111,7 +117,7 @@ public final class MonitorServer implements AutoCloseable {
             self.port = ((InetSocketAddress) self.listener.localAddress()).getPort();
             self.endpoints = new Endpoints(server, host);
             self.console = new Console(server);
-            LOG.info("Starting http monitor on {}:{}", host, self.port);
+            LOG.info("Starting {} monitor on {}:{}", https != null ? "https" : "http", host, self.port);
             return self;
         } catch (Exception e) {
             // Netty's sync() rethrows the bind's checked exception (address in use) undeclared
