@@ -84,6 +84,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> authTimer;
     /** Not read until the server is ready ({@link NatsServer#bind}); the auth timeout starts when reading does. */
+    private boolean websocket;
     private boolean held;
     // the decoder hands over the same String while a publisher repeats a subject: encode it once
     private String lastPubSubject;
@@ -119,6 +120,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         return cid;
     }
 
+    /** Event loop, before {@link #channelActive}: this client came through the WebSocket listener. */
+    void markWebSocket() {
+        websocket = true;
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
@@ -131,7 +137,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         // with nkey users every client gets a nonce, as from nats-server, whatever it authenticates with
         nonce = server.authenticator().wantsNonce() ? Ed25519.nonce() : null;
         outbox.appendRaw(server.infoLine(cid, ip, nonce));
-        ServerTls tls = server.tls();
+        // a WebSocket client's TLS would be the websocket listener's own (wss), never an upgrade inside the frames
+        ServerTls tls = websocket ? null : server.tls();
         if (tls != null && !tls.config().handshakeFirst()) {
             // the INFO goes out in plaintext, then the client starts TLS (nats-server's order)
             outbox.flush();

@@ -290,20 +290,21 @@ public final class NatsServer implements AutoCloseable {
      * WebSocket ones once upgraded). The decoder calls the connection directly; it stays in the pipeline for
      * channel events.
      */
-    private void attachClient(Channel ch) {
+    private ClientConnection attachClient(Channel ch) {
         ClientConnection client = new ClientConnection(this, nextCid.incrementAndGet());
         clientChannels.add(ch);
         holdUntilReady(ch, client);
         ch.pipeline()
                 .addLast("decoder", new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))
                 .addLast("client", client);
+        return client;
     }
 
     private void startWebSocket() throws InterruptedException {
         if (config.websocket().enabled()) {
             websocket = WebSocketListener.start(config.websocket(), config.host(), boss, workers,
                     Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class,
-                    config.maxPayload(), this::attachClient);
+                    config.maxPayload(), ch -> attachClient(ch).markWebSocket());
         }
     }
 
