@@ -21,7 +21,7 @@ final class ConfigMapping {
      * config files load, reported as warnings because they change nothing here.
      */
     private static final Set<String> IGNORED = Set.of(
-            "logtime", "logtime_utc", "pid_file", "ports_file_dir", "syslog", "remote_syslog",
+            "logtime", "logtime_utc", "syslog", "remote_syslog",
             "log_size_limit", "logfile_size_limit", "max_traced_msg_len", "connect_error_reports",
             "reconnect_error_reports");
 
@@ -30,6 +30,7 @@ final class ConfigMapping {
     static List<String> apply(Map<String, ConfValue> root, ServerConfig.Builder b) throws ConfigException {
         List<String> warnings = new ArrayList<>();
         LogConfig log = b.log();
+        OpsConfig ops = b.ops();
         for (Map.Entry<String, ConfValue> e : root.entrySet()) {
             String key = e.getKey();
             ConfValue v = e.getValue();
@@ -65,6 +66,23 @@ final class ConfigMapping {
                 }
                 case "http_base_path" -> b.httpBasePath(basePath(string(key, v)));
                 case "authorization" -> b.auth(authorization(key, v));
+                case "pid_file" -> ops = ops.withPidFile(path(key, v));
+                case "ports_file_dir" -> ops = ops.withPortsFileDir(path(key, v));
+                case "lame_duck_duration" -> {
+                    Duration d = positiveDuration(key, v);
+                    if (d.compareTo(OpsConfig.MIN_LAME_DUCK_DURATION) < 0) {
+                        throw new ConfigException(v.where() + ": invalid lame_duck_duration of " + Units.formatDuration(d)
+                                + ", minimum is 30 seconds");
+                    }
+                    ops = ops.withLameDuck(d, ops.lameDuckGracePeriod());
+                }
+                case "lame_duck_grace_period" -> {
+                    Duration d = duration(key, v);
+                    if (d.isNegative()) {
+                        throw new ConfigException(v.where() + ": invalid lame_duck_grace_period, needs to be positive");
+                    }
+                    ops = ops.withLameDuck(ops.lameDuckDuration(), d);
+                }
                 case "jetstream" -> b.jetstream(jetstream(key, v, b.jetstream(), warnings));
                 case "cluster" -> b.cluster(cluster(key, v, warnings));
                 default -> {
@@ -77,6 +95,7 @@ final class ConfigMapping {
             }
         }
         b.log(log);
+        b.ops(ops);
         return warnings;
     }
 

@@ -24,6 +24,7 @@ import java.util.Objects;
  * @param httpHost        monitoring listen host ({@code http: host:port}); null means the client {@code host}
  * @param httpBasePath    prefix of every monitoring path ({@code http_base_path}); empty for none
  * @param cluster         routes to other servers; {@link ClusterConfig#DISABLED} when this server runs alone
+ * @param ops             pid and ports files, lame duck mode; {@link OpsConfig#DEFAULT} by default
  */
 public record ServerConfig(
         String host,
@@ -42,7 +43,8 @@ public record ServerConfig(
         int httpPort,
         String httpHost,
         String httpBasePath,
-        ClusterConfig cluster) {
+        ClusterConfig cluster,
+        OpsConfig ops) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 4222;
@@ -63,6 +65,7 @@ public record ServerConfig(
         Objects.requireNonNull(log, "log");
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(httpBasePath, "httpBasePath");
+        Objects.requireNonNull(ops, "ops");
         if (httpPort < -1 || httpPort > 65535) {
             throw new IllegalArgumentException("http_port out of range: " + httpPort);
         }
@@ -93,58 +96,75 @@ public record ServerConfig(
                 0,
                 null,
                 "",
-                ClusterConfig.DISABLED);
+                ClusterConfig.DISABLED,
+                OpsConfig.DEFAULT);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
+                ops);
     }
 
     /** The monitoring port: 0 off, -1 random (tests: -1). */
     public ServerConfig withHttpPort(int newHttpPort) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster,
+                ops);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
+                ops);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
+                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
+                ops);
     }
 
     public ServerConfig withJetStream(JetStreamConfig newJetStream) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster);
+                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster,
+                ops);
     }
 
     public ServerConfig withMaxPayload(int newMaxPayload) {
         return new ServerConfig(host, port, serverName, newMaxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
+                ops);
     }
 
     public ServerConfig withPing(Duration newInterval, int newMax) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
+                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
+                ops);
     }
 
     public ServerConfig withServerName(String newServerName) {
         return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
+                ops);
     }
 
     public ServerConfig withCluster(ClusterConfig newCluster) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster,
+                ops);
+    }
+
+    public ServerConfig withOps(OpsConfig newOps) {
+        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
+                newOps);
     }
 
     public ServerConfig withLog(LogConfig newLog) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster,
+                ops);
     }
 
     /** A builder holding this configuration's values, to change several at once. */
@@ -179,6 +199,7 @@ public record ServerConfig(
         private String httpHost;
         private String httpBasePath;
         private ClusterConfig cluster;
+        private OpsConfig ops;
 
         private Builder(ServerConfig c) {
             host = c.host;
@@ -198,6 +219,7 @@ public record ServerConfig(
             httpHost = c.httpHost;
             httpBasePath = c.httpBasePath;
             cluster = c.cluster;
+            ops = c.ops;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -217,16 +239,19 @@ public record ServerConfig(
         public Builder httpHost(String v) { httpHost = v; return this; }
         public Builder httpBasePath(String v) { httpBasePath = v; return this; }
         public Builder cluster(ClusterConfig v) { cluster = v; return this; }
+        public Builder ops(OpsConfig v) { ops = v; return this; }
 
         public AuthConfig auth() { return auth; }
         public JetStreamConfig jetstream() { return jetstream; }
         public LogConfig log() { return log; }
         public ClusterConfig cluster() { return cluster; }
+        public OpsConfig ops() { return ops; }
 
         /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster);
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
+                ops);
         }
     }
 }
