@@ -21,6 +21,16 @@ final class Authenticator {
         return auth.required();
     }
 
+    /** Whether {@code name} is one of the configured users. */
+    boolean hasUser(String name) {
+        for (User u : auth.users()) {
+            if (u.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The permissions granted, or null when the credentials are refused. */
     Permissions authenticate(ConnectOptions c) {
         if (!auth.required()) {

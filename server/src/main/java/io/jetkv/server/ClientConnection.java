@@ -1,7 +1,6 @@
 package io.jetkv.server;
 
 import io.jetkv.config.Permissions;
-import io.jetkv.config.ServerConfig;
 import io.jetkv.protocol.Subject;
 import io.jetkv.protocol.codec.ClientOp;
 import io.jetkv.protocol.codec.ClientOpDecoder;
@@ -43,7 +42,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private static final long RTT_MEASUREMENT_NANOS = TimeUnit.HOURS.toNanos(1);
 
     private final NatsServer server;
-    private final ServerConfig config;
     private final long cid;
     private final HashMap<String, Sub> subs = new HashMap<>();
     private final Router.TouchedOutboxes touched = new Router.TouchedOutboxes();
@@ -86,7 +84,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     ClientConnection(NatsServer server, long cid) {
         this.server = server;
-        this.config = server.config();
         this.cid = cid;
     }
 
@@ -109,7 +106,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        outbox = new Outbox(channel, config.maxPending(), this::slowConsumer, server.stats());
+        outbox = new Outbox(channel, server.config().maxPending(), this::slowConsumer, server.stats());
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         String ip = remote == null ? "" : remote.getAddress().getHostAddress();
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
@@ -123,7 +120,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         EventLoop loop = channel.eventLoop();
         lastActivityNanos = System.nanoTime();
         // until CONNECT, the plain interval (CONNECT brings the first ping forward); HPUB needs CONNECT's headers
-        schedulePing(config.pingInterval().toMillis());
+        schedulePing(server.config().pingInterval().toMillis());
         decoder = ctx.pipeline().get(ClientOpDecoder.class);
         if (decoder != null) {
             decoder.headersEnabled(false);
@@ -165,7 +162,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     }
 
     private void startAuthTimer() {
-        authTimer = channel.eventLoop().schedule(this::authTimeout, config.auth().timeout().toMillis(),
+        authTimer = channel.eventLoop().schedule(this::authTimeout, server.config().auth().timeout().toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
@@ -282,7 +279,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (pingTimer != null) {
             pingTimer.cancel(false);
         }
-        long first = Math.min(FIRST_PING_MILLIS, config.pingInterval().toMillis());
+        long first = Math.min(FIRST_PING_MILLIS, server.config().pingInterval().toMillis());
         // plus up to 20% so that clients connected together are not pinged together
         schedulePing(first + ThreadLocalRandom.current().nextLong(first / 5 + 1));
         ConnectOptions opts;
@@ -462,13 +459,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (closing || !channel.isActive()) {
             return;
         }
-        schedulePing(config.pingInterval().toMillis());
+        schedulePing(server.config().pingInterval().toMillis());
         long now = System.nanoTime();
         boolean needRtt = rttPingNanos == 0 || now - rttPingNanos > RTT_MEASUREMENT_NANOS;
-        if (!needRtt && now - lastActivityNanos < config.pingInterval().toNanos()) {
+        if (!needRtt && now - lastActivityNanos < server.config().pingInterval().toNanos()) {
             return; // the client was heard from recently: no need to probe it
         }
-        if (pingsOut + 1 > config.pingMax()) {
+        if (pingsOut + 1 > server.config().pingMax()) {
             LOG.debug("{} - cid:{} - Stale Client Connection - Closing", peer, cid);
             sendErr(ProtocolError.STALE_CONNECTION);
             outbox.flush();
@@ -486,6 +483,79 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             LOG.error("{} - cid:{} - Authentication Timeout", peer, cid);
             sendErr(ProtocolError.AUTHENTICATION_TIMEOUT);
             outbox.flush();
+        }
+    }
+
+    /**
+     * After a config reload, any thread: checks this client's credentials and subscriptions against the new
+     * authorization, as nats-server does. A user that no longer exists is closed without a word; credentials
+     * that no longer pass get {@code -ERR 'Authorization Violation'}; subscriptions the new permissions refuse
+     * are removed, each with a {@code Permissions Violation} error. New limits apply to what is read next.
+     */
+    void reloaded() {
+        onLoop(() -> {
+            if (closing || channel == null || !channel.isActive()) {
+                return;
+            }
+            if (decoder != null) {
+                decoder.limits(server.config().maxControlLine(), server.config().maxPayload());
+            }
+            if (!authenticated) {
+                return; // CONNECT has not come yet: it meets the new authorization
+            }
+            Authenticator auth = server.authenticator();
+            if (options.user() != null && !auth.hasUser(options.user())) {
+                LOG.debug("{} - cid:{} - user {} removed by a config reload", peer, cid, options.user());
+                closeAfterFlush();
+                return;
+            }
+            Permissions granted = auth.authenticate(options);
+            if (granted == null) {
+                LOG.error("{} - cid:{} - authentication error after a config reload", peer, cid);
+                sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
+                return;
+            }
+            permissions = new PermissionCheck(granted);
+            unrestricted = permissions.unrestricted();
+            if (!unrestricted) {
+                for (Sub sub : java.util.List.copyOf(subs.values())) {
+                    if (!permissions.canSubscribe(sub.subject)) {
+                        removeSub(sub);
+                        outbox.appendRaw(("-ERR 'Permissions Violation for Subscription to \"" + sub.subject
+                                + "\" (sid \"" + sub.sid + "\")'\r\n").getBytes(StandardCharsets.UTF_8));
+                        LOG.info("Removed sub \"{}\" (sid \"{}\") for User \"{}\" - not authorized", sub.subject,
+                                sub.sid, options.user() == null ? "N/A" : options.user());
+                    }
+                }
+            }
+            outbox.flush();
+        });
+    }
+
+    /** Closes this client as a server shutting down does: what is queued goes out, then EOF, no {@code -ERR}. */
+    void closeForShutdown() {
+        onLoop(this::closeAfterFlush);
+    }
+
+    /** {@code -ERR 'maximum connections exceeded'} and close: a reload lowered {@code max_connections}. */
+    void closeOverLimit() {
+        onLoop(() -> {
+            if (!closing) {
+                sendErr(ProtocolError.MAX_CONNECTIONS);
+                outbox.flush();
+            }
+        });
+    }
+
+    private void onLoop(Runnable task) {
+        Channel ch = channel;
+        if (ch == null) {
+            return;
+        }
+        try {
+            ch.eventLoop().execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the server is shutting down; the connection goes with its loop
         }
     }
 
@@ -527,7 +597,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     private void slowConsumer() {
         server.stats().slowConsumer();
-        LOG.warn("{} - cid:{} - Slow Consumer Detected: pending bytes over {}", peer, cid, config.maxPending());
+        LOG.warn("{} - cid:{} - Slow Consumer Detected: pending bytes over {}", peer, cid, server.config().maxPending());
         channel.eventLoop().execute(() -> {
             closing = true;
             channel.close();

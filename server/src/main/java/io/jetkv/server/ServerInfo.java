@@ -14,9 +14,11 @@ final class ServerInfo {
     static final String VERSION = io.jetkv.config.Version.NATS_VERSION;
     private static final char[] BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
 
-    private final ServerConfig config;
+    private ServerConfig config;
     private final String serverId;
+    private boolean lameDuck;
     private volatile String prefix;
+    private volatile String suffix = "} \r\n";
     private int port;
     private String clusterName;
     private java.util.List<String> connectUrls = java.util.List.of();
@@ -50,6 +52,18 @@ final class ServerInfo {
     synchronized void setCluster(String name, java.util.List<String> urls) {
         this.clusterName = name;
         this.connectUrls = java.util.List.copyOf(urls);
+        rebuild();
+    }
+
+    /** A config reload: later INFO lines carry the new {@code max_payload} and {@code auth_required}. */
+    synchronized void setConfig(ServerConfig newConfig) {
+        this.config = newConfig;
+        rebuild();
+    }
+
+    /** Lame duck mode: later INFO lines end with {@code "ldm":true}. */
+    synchronized void setLameDuck() {
+        this.lameDuck = true;
         rebuild();
     }
 
@@ -93,12 +107,13 @@ final class ServerInfo {
             }
         }
         prefix = sb.toString();
+        suffix = lameDuck ? ",\"ldm\":true} \r\n" : "} \r\n";
     }
 
     byte[] line(long cid, String clientIp) {
         StringBuilder sb = new StringBuilder(prefix.length() + 64).append(prefix);
         sb.append(",\"client_id\":").append(cid).append(',');
-        field(sb, "client_ip", clientIp).append("} \r\n");
+        field(sb, "client_ip", clientIp).append(suffix);
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
