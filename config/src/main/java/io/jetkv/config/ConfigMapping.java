@@ -67,6 +67,12 @@ final class ConfigMapping {
                 case "http_base_path" -> b.httpBasePath(basePath(string(key, v)));
                 case "authorization" -> b.auth(authorization(key, v));
                 case "pid_file" -> ops = ops.withPidFile(path(key, v));
+                case "system_account", "system" -> ops = ops.withSystemAccount(string(key, v));
+                case "no_system_account" -> {
+                    if (bool(key, v)) {
+                        ops = ops.withSystemAccount(null);
+                    }
+                }
                 case "ports_file_dir" -> ops = ops.withPortsFileDir(path(key, v));
                 case "lame_duck_duration" -> {
                     Duration d = positiveDuration(key, v);
@@ -246,12 +252,15 @@ final class ConfigMapping {
             String name = null;
             String password = null;
             Permissions permissions = null;
+            String account = null;
             for (Map.Entry<String, ConfValue> e : map.entrySet()) {
                 String key = e.getKey();
                 switch (key.toLowerCase(Locale.ROOT)) {
                     case "user", "username" -> name = string(key, e.getValue());
                     case "password", "pass" -> password = string(key, e.getValue());
                     case "permissions", "permission" -> permissions = permissions(key, e.getValue());
+                    // JetKV until accounts exist: marks a user of the system account
+                    case "account" -> account = string(key, e.getValue());
                     default -> rejectUnknown(key, e.getValue());
                 }
             }
@@ -261,7 +270,7 @@ final class ConfigMapping {
             if (!names.add(name)) {
                 throw new ConfigException(item.where() + ": " + listKey + ": duplicate user \"" + name + "\"");
             }
-            users.add(new User(name, password, permissions));
+            users.add(new User(name, password, permissions, account));
         }
         return users;
     }

@@ -13,8 +13,11 @@ import java.util.Objects;
  * @param portsFileDir        directory of the {@code <exe>_<pid>.ports} file, or null
  * @param lameDuckDuration    over how long lame duck mode closes the clients (config files: at least 30 s)
  * @param lameDuckGracePeriod how long lame duck mode waits before it starts closing clients
+ * @param systemAccount       the account whose users may send {@code $SYS.REQ} requests ({@code system_account},
+ *                            default {@code $SYS}); null with {@code no_system_account}
  */
-public record OpsConfig(Path pidFile, Path portsFileDir, Duration lameDuckDuration, Duration lameDuckGracePeriod) {
+public record OpsConfig(Path pidFile, Path portsFileDir, Duration lameDuckDuration, Duration lameDuckGracePeriod,
+        String systemAccount) {
 
     public static final Duration DEFAULT_LAME_DUCK_DURATION = Duration.ofMinutes(2);
     public static final Duration DEFAULT_LAME_DUCK_GRACE_PERIOD = Duration.ofSeconds(10);
@@ -22,7 +25,7 @@ public record OpsConfig(Path pidFile, Path portsFileDir, Duration lameDuckDurati
     public static final Duration MIN_LAME_DUCK_DURATION = Duration.ofSeconds(30);
 
     public static final OpsConfig DEFAULT =
-            new OpsConfig(null, null, DEFAULT_LAME_DUCK_DURATION, DEFAULT_LAME_DUCK_GRACE_PERIOD);
+            new OpsConfig(null, null, DEFAULT_LAME_DUCK_DURATION, DEFAULT_LAME_DUCK_GRACE_PERIOD, "$SYS");
 
     public OpsConfig {
         Objects.requireNonNull(lameDuckDuration, "lameDuckDuration");
@@ -36,15 +39,19 @@ public record OpsConfig(Path pidFile, Path portsFileDir, Duration lameDuckDurati
     }
 
     public OpsConfig withPidFile(Path v) {
-        return new OpsConfig(v, portsFileDir, lameDuckDuration, lameDuckGracePeriod);
+        return new OpsConfig(v, portsFileDir, lameDuckDuration, lameDuckGracePeriod, systemAccount);
     }
 
     public OpsConfig withPortsFileDir(Path v) {
-        return new OpsConfig(pidFile, v, lameDuckDuration, lameDuckGracePeriod);
+        return new OpsConfig(pidFile, v, lameDuckDuration, lameDuckGracePeriod, systemAccount);
     }
 
     /** Embedding and tests: the config file's 30 s minimum does not apply here. */
     public OpsConfig withLameDuck(Duration duration, Duration gracePeriod) {
-        return new OpsConfig(pidFile, portsFileDir, duration, gracePeriod);
+        return new OpsConfig(pidFile, portsFileDir, duration, gracePeriod, systemAccount);
+    }
+
+    public OpsConfig withSystemAccount(String v) {
+        return new OpsConfig(pidFile, portsFileDir, lameDuckDuration, lameDuckGracePeriod, v);
     }
 }

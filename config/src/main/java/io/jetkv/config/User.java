@@ -8,10 +8,17 @@ import java.util.Objects;
  * @param name        the {@code user} a client sends in CONNECT
  * @param password    plain text, or a bcrypt hash starting with {@code $2}
  * @param permissions this user's permissions, or null to take the block's default permissions
+ * @param account     the account the user belongs to, or null for the global one; until accounts exist only
+ *                    the system account ({@code system_account}) means anything: its users may send
+ *                    {@code $SYS.REQ.SERVER} requests
  */
-public record User(String name, String password, Permissions permissions) {
+public record User(String name, String password, Permissions permissions, String account) {
     public User {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(password, "password");
+    }
+
+    public User(String name, String password, Permissions permissions) {
+        this(name, password, permissions, null);
     }
 }

@@ -638,6 +638,17 @@ class ConfigFileParserTest {
     }
 
     @Test
+    void systemAccountAndItsUsers() throws Exception {
+        ServerConfig c = load("system_account: SYS\nauthorization { users: [ {user: sys, password: s, account: SYS},"
+                + " {user: app, password: a} ] }\n");
+        assertEquals("SYS", c.ops().systemAccount());
+        assertEquals("SYS", c.auth().users().get(0).account());
+        assertEquals(null, c.auth().users().get(1).account());
+        assertEquals("$SYS", load("port: 1\n").ops().systemAccount());
+        assertEquals(null, load("no_system_account: true\n").ops().systemAccount());
+    }
+
+    @Test
     void processFilesAndLameDuckSettings() throws Exception {
         ServerConfig c = load("pid_file: /run/nats.pid\nports_file_dir: /run\nlame_duck_duration: 45s\n"
                 + "lame_duck_grace_period: 5s\n");

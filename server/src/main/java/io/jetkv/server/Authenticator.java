@@ -31,6 +31,19 @@ final class Authenticator {
         return false;
     }
 
+    /** Whether the client's user belongs to {@code systemAccount} (null: there is none). */
+    boolean isSystemUser(ConnectOptions c, String systemAccount) {
+        if (systemAccount == null || c.user() == null) {
+            return false;
+        }
+        for (User u : auth.users()) {
+            if (u.name().equals(c.user())) {
+                return systemAccount.equals(u.account());
+            }
+        }
+        return false;
+    }
+
     /** The permissions granted, or null when the credentials are refused. */
     Permissions authenticate(ConnectOptions c) {
         if (!auth.required()) {

@@ -62,6 +62,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private boolean noResponders;
     private PermissionCheck permissions = new PermissionCheck(Permissions.ALL);
     private boolean unrestricted = true;
+    /** A user of the system account: its {@code $SYS.REQ.SERVER} requests are answered. */
+    private boolean system;
     private boolean closing;
     private int pingsOut;
     private long lastActivityNanos;
@@ -311,6 +313,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             authTimer = null;
         }
         authenticated = true;
+        system = server.authenticator().isSystemUser(opts, server.config().ops().systemAccount());
         permissions = new PermissionCheck(granted);
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
@@ -353,7 +356,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         int size = data.readableBytes();
         inMsgs++;
         inBytes += size;
+        byte[] sysBody = null;
+        if (system && reply != null && subject.startsWith("$SYS.") && server.sys() != null) {
+            sysBody = new byte[size - headerSize];
+            data.getBytes(data.readerIndex() + headerSize, sysBody);
+        }
         int delivered = server.router().route(subject, reply, data, headerSize, this, touched);
+        if (sysBody != null && server.sys().handle(subject, reply, sysBody)) {
+            delivered++;
+        }
         server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
@@ -517,6 +528,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             }
             permissions = new PermissionCheck(granted);
             unrestricted = permissions.unrestricted();
+            system = auth.isSystemUser(options, server.config().ops().systemAccount());
             if (!unrestricted) {
                 for (Sub sub : java.util.List.copyOf(subs.values())) {
                     if (!permissions.canSubscribe(sub.subject)) {

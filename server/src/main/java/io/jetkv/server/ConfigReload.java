@@ -40,6 +40,7 @@ public final class ConfigReload {
         refuse("Cluster", old.cluster(), now.cluster());
         refuse("LameDuckDuration", old.ops().lameDuckDuration(), now.ops().lameDuckDuration());
         refuse("LameDuckGracePeriod", old.ops().lameDuckGracePeriod(), now.ops().lameDuckGracePeriod());
+        refuse("SystemAccount", old.ops().systemAccount(), now.ops().systemAccount());
 
         List<String> out = new ArrayList<>();
         if (!Objects.equals(old.auth().token(), now.auth().token())) {

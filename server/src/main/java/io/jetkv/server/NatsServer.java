@@ -71,6 +71,8 @@ public final class NatsServer implements AutoCloseable {
     private final java.util.concurrent.ConcurrentHashMap<Long, ClientConnection> clients =
             new java.util.concurrent.ConcurrentHashMap<>();
     private MonitorServer monitor;
+    /** Answers the system account's {@code $SYS.REQ.SERVER} requests; null with {@code no_system_account}. */
+    private final io.jetkv.server.monitor.SysRequests sys;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final LameDuck lameDuck = new LameDuck(this);
     /** One reload at a time (SIGHUP handler threads); a leaf lock, apart from this object's monitor. */
@@ -93,6 +95,8 @@ public final class NatsServer implements AutoCloseable {
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("nats-io"), io);
         this.info = new ServerInfo(config, serverId);
         this.cluster = config.cluster().enabled() ? new Cluster(this, boss, workers) : null;
+        this.sys = config.ops().systemAccount() == null ? null
+                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), router::publish);
         if (cluster != null) {
             router.index().setInterestListener(cluster);
         }
@@ -310,6 +314,10 @@ public final class NatsServer implements AutoCloseable {
         return monitor == null ? 0 : monitor.port();
     }
 
+    io.jetkv.server.monitor.SysRequests sys() {
+        return sys;
+    }
+
     ServerStats stats() {
         return stats;
     }
@@ -503,6 +511,9 @@ public final class NatsServer implements AutoCloseable {
         // JetStream first: its writers drain and send their last acks while the event loops still run
         jetstream.close();
         clientChannels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (sys != null) {
+            sys.close();
+        }
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         ProcessFiles.delete(portsFile);
