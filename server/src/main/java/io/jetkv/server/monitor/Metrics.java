@@ -85,6 +85,14 @@ final class Metrics {
         registry.register(() -> histogram("jetkv_store_flush_batch_size",
                 "Tasks (publishes and other changes) written by one group commit", WriteMetrics.BATCH_BOUNDS,
                 w -> w.batchCounts(), w -> (double) w.taskSum()));
+        rocksGauge("jetkv_rocksdb_memtable_bytes", "Bytes in RocksDB's memtables", "rocksdb.cur-size-all-mem-tables");
+        rocksGauge("jetkv_rocksdb_pending_compaction_bytes", "Bytes RocksDB estimates compaction must rewrite",
+                "rocksdb.estimate-pending-compaction-bytes");
+        rocksGauge("jetkv_rocksdb_compaction_pending", "1 while RocksDB has a compaction waiting",
+                "rocksdb.compaction-pending");
+        rocksGauge("jetkv_rocksdb_block_cache_bytes", "Bytes held in RocksDB's block cache", "rocksdb.block-cache-usage");
+        rocksGauge("jetkv_rocksdb_sst_bytes", "Bytes of RocksDB's live SST files", "rocksdb.live-sst-files-size");
+        rocksGauge("jetkv_rocksdb_keys", "Keys in RocksDB (its estimate)", "rocksdb.estimate-num-keys");
         JvmMetrics.builder().register(registry);
     }
 
@@ -157,6 +165,17 @@ final class Metrics {
         GaugeWithCallback.builder().name(name).help(help).labelNames("stream").callback(cb -> {
             for (Stream s : streams()) {
                 cb.call(value.applyAsLong(s.stats()), s.name());
+            }
+        }).register(registry);
+    }
+
+    /** A RocksDB property; absent without JetStream or with memory storage only. */
+    private void rocksGauge(String name, String help, String property) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> {
+            JetStreamService js = server.jetstream();
+            Long v = js == null ? null : js.storage().storeStats().get(property);
+            if (v != null) {
+                cb.call(v);
             }
         }).register(registry);
     }

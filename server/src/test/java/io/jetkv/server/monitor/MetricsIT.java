@@ -105,6 +105,9 @@ class MetricsIT {
             // every acknowledged publish went through a group commit
             assertTrue(value(after, "jetkv_store_flush_seconds_count") >= 1);
             assertTrue(value(after, "jetkv_store_flush_batch_size_sum") >= 10);
+            assertTrue(value(after, "jetkv_rocksdb_memtable_bytes") > 0, "the stored messages are in the memtable");
+            value(after, "jetkv_rocksdb_pending_compaction_bytes");
+            value(after, "jetkv_rocksdb_block_cache_bytes");
             assertEquals(value(after, "jetkv_store_flush_seconds_count"),
                     value(after, "jetkv_store_flush_seconds_bucket{le=\"+Inf\"}"));
 
