@@ -21,7 +21,7 @@ final class ConfigMapping {
      * config files load, reported as warnings because they change nothing here.
      */
     private static final Set<String> IGNORED = Set.of(
-            "logtime", "logtime_utc", "pid_file", "ports_file_dir", "syslog", "remote_syslog",
+            "logtime", "logtime_utc", "syslog", "remote_syslog",
             "log_size_limit", "logfile_size_limit", "max_traced_msg_len", "connect_error_reports",
             "reconnect_error_reports");
 
@@ -33,6 +33,7 @@ final class ConfigMapping {
         Boolean allowNonTls = null;
         List<AccountConfig> accounts = List.of();
         String noAuthUser = null;
+        OpsConfig ops = b.ops();
         for (Map.Entry<String, ConfValue> e : root.entrySet()) {
             String key = e.getKey();
             ConfValue v = e.getValue();
@@ -72,6 +73,29 @@ final class ConfigMapping {
                     b.httpsMonitor(true);
                 }
                 case "authorization" -> b.auth(authorization(key, v));
+                case "pid_file" -> ops = ops.withPidFile(path(key, v));
+                case "system_account", "system" -> ops = ops.withSystemAccount(string(key, v));
+                case "no_system_account" -> {
+                    if (bool(key, v)) {
+                        ops = ops.withSystemAccount(null);
+                    }
+                }
+                case "ports_file_dir" -> ops = ops.withPortsFileDir(path(key, v));
+                case "lame_duck_duration" -> {
+                    Duration d = positiveDuration(key, v);
+                    if (d.compareTo(OpsConfig.MIN_LAME_DUCK_DURATION) < 0) {
+                        throw new ConfigException(v.where() + ": invalid lame_duck_duration of " + Units.formatDuration(d)
+                                + ", minimum is 30 seconds");
+                    }
+                    ops = ops.withLameDuck(d, ops.lameDuckGracePeriod());
+                }
+                case "lame_duck_grace_period" -> {
+                    Duration d = duration(key, v);
+                    if (d.isNegative()) {
+                        throw new ConfigException(v.where() + ": invalid lame_duck_grace_period, needs to be positive");
+                    }
+                    ops = ops.withLameDuck(ops.lameDuckDuration(), d);
+                }
                 case "jetstream" -> b.jetstream(jetstream(key, v, b.jetstream(), warnings));
                 case "cluster" -> b.cluster(cluster(key, v, warnings));
                 case "websocket", "ws" -> b.websocket(websocket(key, v));
@@ -97,6 +121,7 @@ final class ConfigMapping {
             checkAccountUsers(auth, noAuthUser, root.get("no_auth_user"));
             b.auth(auth);
         }
+        b.ops(ops);
         return warnings;
     }
 
@@ -510,6 +535,7 @@ final class ConfigMapping {
             String password = null;
             String nkey = null;
             Permissions permissions = null;
+            String account = null;
             for (Map.Entry<String, ConfValue> e : map.entrySet()) {
                 String key = e.getKey();
                 switch (key.toLowerCase(Locale.ROOT)) {
@@ -517,6 +543,8 @@ final class ConfigMapping {
                     case "password", "pass" -> password = string(key, e.getValue());
                     case "nkey" -> nkey = string(key, e.getValue());
                     case "permissions", "permission" -> permissions = permissions(key, e.getValue());
+                    // JetKV until accounts exist: marks a user of the system account
+                    case "account" -> account = string(key, e.getValue());
                     default -> rejectUnknown(key, e.getValue());
                 }
             }
@@ -540,7 +568,7 @@ final class ConfigMapping {
             if (!names.add(name)) {
                 throw new ConfigException(item.where() + ": " + listKey + ": duplicate user \"" + name + "\"");
             }
-            users.add(new User(name, password, permissions));
+            users.add(new User(name, password, permissions, account));
         }
         return new UserLists(users, nkeys);
     }

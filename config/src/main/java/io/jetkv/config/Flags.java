@@ -46,6 +46,9 @@ public final class Flags {
     private static final String TLS_KEY = "--tlskey";
     private static final String TLS_CA_CERT = "--tlscacert";
     private static final String TLS_VERIFY = "--tlsverify";
+    private static final String PID_FILE = "-P";
+    private static final String PORTS_FILE_DIR = "--ports_file_dir";
+    private static final String SIGNAL = "-sl";
     private static final String HELP = "-h";
     private static final String VERSION = "-v";
 
@@ -62,6 +65,11 @@ public final class Flags {
                 -ms,--https_port <port>          Use port for https monitoring (needs TLS)
                 -c, --config <file>              Configuration file
                     --max_payload <size>         Maximum message payload, e.g. 1MB (default: %s)
+                -P, --pid <file>                 File to store the process id
+                    --ports_file_dir <dir>       Write a <exe>_<pid>.ports file with the listen URLs there
+                -sl, --signal <cmd>[=<pid>]      Send a signal to a running server: ldm, stop, quit, term,
+                                                 reopen, reload; <pid> may be a pid file (default: -P, else
+                                                 the one jetkv server running)
 
             Logging Options:
                 -l, --log <file>                 File to redirect log output
@@ -108,6 +116,11 @@ public final class Flags {
         return USAGE.formatted(ServerConfig.DEFAULT_HOST, ServerConfig.DEFAULT_PORT, "1MB");
     }
 
+    /** The {@code -c} file named in {@code args}, or null (a reload needs one). */
+    public static String configFile(String... args) throws ConfigException {
+        return parseArgs(args).matchedOptionValue(CONFIG, null);
+    }
+
     /** Parses {@code args}; config file variables resolve against the process environment. */
     public static Launch parse(String... args) throws ConfigException {
         return parse(System::getenv, args);
@@ -122,6 +135,13 @@ public final class Flags {
         }
         if (flags.matchedOptionValue(HELP, false)) {
             return Launch.print(Launch.Action.HELP, usage());
+        }
+        if (flags.hasMatchedOption(SIGNAL)) {
+            String command = flags.matchedOptionValue(SIGNAL, "");
+            if (!command.contains("=") && flags.hasMatchedOption(PID_FILE)) {
+                command = command + "=" + flags.matchedOptionValue(PID_FILE, "");
+            }
+            return Launch.signal(command);
         }
 
         ServerConfig.Builder b = ServerConfig.builder();
@@ -186,6 +206,14 @@ public final class Flags {
         b.auth(auth(flags, b.auth()));
         b.cluster(cluster(flags, b.cluster()));
         b.tls(tls(flags, b.tls()));
+        OpsConfig ops = b.ops();
+        if (flags.hasMatchedOption(PID_FILE)) {
+            ops = ops.withPidFile(path(PID_FILE, flags.matchedOptionValue(PID_FILE, "")));
+        }
+        if (flags.hasMatchedOption(PORTS_FILE_DIR)) {
+            ops = ops.withPortsFileDir(path(PORTS_FILE_DIR, flags.matchedOptionValue(PORTS_FILE_DIR, "")));
+        }
+        b.ops(ops);
     }
 
     /**
@@ -353,6 +381,9 @@ public final class Flags {
         names(VALUE_FLAGS, TLS_KEY);
         names(VALUE_FLAGS, TLS_CA_CERT);
         names(BOOLEAN_FLAGS, TLS_VERIFY);
+        names(VALUE_FLAGS, PID_FILE, "--pid");
+        names(VALUE_FLAGS, PORTS_FILE_DIR);
+        names(VALUE_FLAGS, SIGNAL, "--signal");
         names(BOOLEAN_FLAGS, HELP, "--help");
         names(BOOLEAN_FLAGS, VERSION, "--version");
     }

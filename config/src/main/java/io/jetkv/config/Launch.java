@@ -9,7 +9,8 @@ import java.util.Objects;
  *
  * @param action   what to do
  * @param config   the resolved configuration; {@link ServerConfig#defaults()} for HELP and VERSION
- * @param text     what to print to stdout for HELP and VERSION, as is (it ends with a new line); empty for RUN
+ * @param text     what to print to stdout for HELP and VERSION, as is (it ends with a new line); for SIGNAL the
+ *                 {@code --signal} value ({@code reload}, {@code ldm=/var/run/nats.pid}, ...); empty for RUN
  * @param warnings config file fields accepted but ignored, each {@code file:line: ...}, for the server to log
  */
 public record Launch(Action action, ServerConfig config, String text, List<String> warnings) {
@@ -18,7 +19,9 @@ public record Launch(Action action, ServerConfig config, String text, List<Strin
     public enum Action {
         RUN,
         HELP,
-        VERSION
+        VERSION,
+        /** {@code --signal}: signal a running server and exit. */
+        SIGNAL
     }
 
     public Launch {
@@ -30,6 +33,10 @@ public record Launch(Action action, ServerConfig config, String text, List<Strin
 
     static Launch run(ServerConfig config, List<String> warnings) {
         return new Launch(Action.RUN, config, "", warnings);
+    }
+
+    static Launch signal(String command) {
+        return new Launch(Action.SIGNAL, ServerConfig.defaults(), command, List.of());
     }
 
     static Launch print(Action action, String text) {

@@ -27,6 +27,7 @@ import java.util.Objects;
  * @param tls             TLS for client connections; {@link TlsConfig#NONE} when clients connect in plaintext
  * @param httpsMonitor    the monitoring port serves HTTPS with {@link #tls()}'s certificate ({@code https_port})
  * @param websocket       the WebSocket client listener; {@link WebSocketConfig#DISABLED} when off
+ * @param ops             pid and ports files, lame duck mode; {@link OpsConfig#DEFAULT} by default
  */
 public record ServerConfig(
         String host,
@@ -48,7 +49,8 @@ public record ServerConfig(
         ClusterConfig cluster,
         TlsConfig tls,
         boolean httpsMonitor,
-        WebSocketConfig websocket) {
+        WebSocketConfig websocket,
+        OpsConfig ops) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 4222;
@@ -68,6 +70,7 @@ public record ServerConfig(
         Objects.requireNonNull(jetstream, "jetstream");
         Objects.requireNonNull(log, "log");
         Objects.requireNonNull(cluster, "cluster");
+        Objects.requireNonNull(ops, "ops");
         Objects.requireNonNull(websocket, "websocket");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(httpBasePath, "httpBasePath");
@@ -107,67 +110,72 @@ public record ServerConfig(
                 ClusterConfig.DISABLED,
                 TlsConfig.NONE,
                 false,
-                WebSocketConfig.DISABLED);
+                WebSocketConfig.DISABLED,
+                OpsConfig.DEFAULT);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
     }
 
     /** The monitoring port: 0 off, -1 random (tests: -1). */
     public ServerConfig withHttpPort(int newHttpPort) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withJetStream(JetStreamConfig newJetStream) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withMaxPayload(int newMaxPayload) {
         return new ServerConfig(host, port, serverName, newMaxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withPing(Duration newInterval, int newMax) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withServerName(String newServerName) {
         return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withCluster(ClusterConfig newCluster) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster, tls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster, tls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withTls(TlsConfig newTls) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, newTls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, newTls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withLog(LogConfig newLog) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
     }
 
     public ServerConfig withWebSocket(WebSocketConfig newWebSocket) {
         return toBuilder().websocket(newWebSocket).build();
+    }
+
+    public ServerConfig withOps(OpsConfig newOps) {
+        return toBuilder().ops(newOps).build();
     }
 
     /** A builder holding this configuration's values, to change several at once. */
@@ -202,6 +210,7 @@ public record ServerConfig(
         private String httpHost;
         private String httpBasePath;
         private ClusterConfig cluster;
+        private OpsConfig ops;
         private WebSocketConfig websocket;
         private TlsConfig tls;
         private boolean httpsMonitor;
@@ -224,6 +233,7 @@ public record ServerConfig(
             httpHost = c.httpHost;
             httpBasePath = c.httpBasePath;
             cluster = c.cluster;
+            ops = c.ops;
             websocket = c.websocket;
             tls = c.tls;
             httpsMonitor = c.httpsMonitor;
@@ -246,6 +256,7 @@ public record ServerConfig(
         public Builder httpHost(String v) { httpHost = v; return this; }
         public Builder httpBasePath(String v) { httpBasePath = v; return this; }
         public Builder cluster(ClusterConfig v) { cluster = v; return this; }
+        public Builder ops(OpsConfig v) { ops = v; return this; }
         public Builder websocket(WebSocketConfig v) { websocket = v; return this; }
         public Builder tls(TlsConfig v) { tls = v; return this; }
         public Builder httpsMonitor(boolean v) { httpsMonitor = v; return this; }
@@ -254,13 +265,14 @@ public record ServerConfig(
         public JetStreamConfig jetstream() { return jetstream; }
         public LogConfig log() { return log; }
         public ClusterConfig cluster() { return cluster; }
+        public OpsConfig ops() { return ops; }
         public WebSocketConfig websocket() { return websocket; }
         public TlsConfig tls() { return tls; }
 
         /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket);
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
         }
     }
 }

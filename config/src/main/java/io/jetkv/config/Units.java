@@ -12,7 +12,7 @@ import java.util.Locale;
  * 1000 and {@code KB}/{@code KiB}/{@code Ki} (and so on) powers of 1024, in any case. Durations follow
  * Go's {@code time.ParseDuration} ({@code 500ms}, {@code 10s}, {@code 1h30m}, {@code 1.5s}).
  */
-final class Units {
+public final class Units {
 
     private Units() {}
 
@@ -115,5 +115,43 @@ final class Units {
             }
         }
         return Duration.ofNanos(negative ? -nanos : nanos);
+    }
+
+    /**
+     * {@code d} as Go's {@code time.Duration.String()} writes it: {@code 1s}, {@code 1m30s}, {@code 2h0m0s},
+     * {@code 1.5s}, {@code 250ms}; used where nats-server's messages show a duration.
+     */
+    public static String formatDuration(Duration d) {
+        long nanos = d.toNanos();
+        if (nanos == 0) {
+            return "0s";
+        }
+        String sign = nanos < 0 ? "-" : "";
+        long n = Math.abs(nanos);
+        if (n < 1_000_000_000L) {
+            if (n < 1_000L) {
+                return sign + n + "ns";
+            }
+            if (n < 1_000_000L) {
+                return sign + fraction(n, 1_000L) + "µs";
+            }
+            return sign + fraction(n, 1_000_000L) + "ms";
+        }
+        long hours = n / 3_600_000_000_000L;
+        long minutes = n / 60_000_000_000L % 60;
+        String seconds = fraction(n % 60_000_000_000L, 1_000_000_000L) + "s";
+        if (hours > 0) {
+            return sign + hours + "h" + minutes + "m" + seconds;
+        }
+        if (minutes > 0) {
+            return sign + minutes + "m" + seconds;
+        }
+        return sign + seconds;
+    }
+
+    /** {@code value / unit} with the fraction's trailing zeros dropped. */
+    private static String fraction(long value, long unit) {
+        String s = new BigDecimal(value).divide(BigDecimal.valueOf(unit)).stripTrailingZeros().toPlainString();
+        return s;
     }
 }

@@ -631,10 +631,37 @@ class ConfigFileParserTest {
     @Test
     void ignoredNatsFieldsBecomeWarnings() throws Exception {
         ServerConfig.Builder b = ServerConfig.builder();
-        List<String> warnings = ConfigFileParser.applyTo(b, tree("port: 1\nlogtime: false\npid_file: x.pid\n"));
+        List<String> warnings = ConfigFileParser.applyTo(b, tree("port: 1\nlogtime: false\nsyslog: true\n"));
         assertEquals(List.of("test.conf:2: ignoring unsupported field \"logtime\"",
-                "test.conf:3: ignoring unsupported field \"pid_file\""), warnings);
+                "test.conf:3: ignoring unsupported field \"syslog\""), warnings);
         assertEquals(1, b.build().port());
+    }
+
+    @Test
+    void systemAccountAndItsUsers() throws Exception {
+        ServerConfig c = load("system_account: SYS\nauthorization { users: [ {user: sys, password: s, account: SYS},"
+                + " {user: app, password: a} ] }\n");
+        assertEquals("SYS", c.ops().systemAccount());
+        assertEquals("SYS", c.auth().users().get(0).account());
+        assertEquals(null, c.auth().users().get(1).account());
+        assertEquals("$SYS", load("port: 1\n").ops().systemAccount());
+        assertEquals(null, load("no_system_account: true\n").ops().systemAccount());
+    }
+
+    @Test
+    void processFilesAndLameDuckSettings() throws Exception {
+        ServerConfig c = load("pid_file: /run/nats.pid\nports_file_dir: /run\nlame_duck_duration: 45s\n"
+                + "lame_duck_grace_period: 5s\n");
+        assertEquals(Path.of("/run/nats.pid"), c.ops().pidFile());
+        assertEquals(Path.of("/run"), c.ops().portsFileDir());
+        assertEquals(java.time.Duration.ofSeconds(45), c.ops().lameDuckDuration());
+        assertEquals(java.time.Duration.ofSeconds(5), c.ops().lameDuckGracePeriod());
+        assertEquals(OpsConfig.DEFAULT, load("port: 1\n").ops());
+        // nats-server's floor for the duration, and its word for it
+        assertEquals("test.conf:1: invalid lame_duck_duration of 10s, minimum is 30 seconds",
+                error("lame_duck_duration: 10s\n"));
+        assertEquals("test.conf:1: invalid lame_duck_grace_period, needs to be positive",
+                error("lame_duck_grace_period: \"-1s\"\n"));
     }
 
     @Test

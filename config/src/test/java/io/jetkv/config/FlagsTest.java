@@ -326,4 +326,18 @@ class FlagsTest {
         assertEquals("invalid value \"2GB\" for flag --max_payload: out of range", error("--max_payload", "2GB"));
         assertEquals("max_payload must be between 1 and max_pending: 104857600", error("--max_payload", "100MB"));
     }
+
+    @Test
+    void pidPortsFileAndSignalFlags() throws Exception {
+        ServerConfig c = Flags.parse(name -> null, "-P", "/tmp/j.pid", "--ports_file_dir", "/tmp").config();
+        assertEquals(Path.of("/tmp/j.pid"), c.ops().pidFile());
+        assertEquals(Path.of("/tmp"), c.ops().portsFileDir());
+        Launch signal = Flags.parse(name -> null, "--signal", "ldm=/var/run/nats/nats.pid");
+        assertEquals(Launch.Action.SIGNAL, signal.action());
+        assertEquals("ldm=/var/run/nats/nats.pid", signal.text());
+        // the Helm chart's spelling, and -P naming the pid file to signal
+        assertEquals("ldm=/run/x.pid", Flags.parse(name -> null, "-sl=ldm=/run/x.pid").text());
+        assertEquals("reload=/run/y.pid", Flags.parse(name -> null, "-sl", "reload", "-P", "/run/y.pid").text());
+        assertEquals("/etc/n.conf", Flags.configFile("-p", "1", "-c", "/etc/n.conf"));
+    }
 }

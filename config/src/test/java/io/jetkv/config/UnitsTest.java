@@ -45,4 +45,14 @@ class UnitsTest {
     void badDurations(String text) {
         assertThrows(IllegalArgumentException.class, () -> Units.parseDuration(text));
     }
+
+    @Test
+    void durationsPrintAsGoDoes() {
+        assertEquals("0s", Units.formatDuration(java.time.Duration.ZERO));
+        assertEquals("30s", Units.formatDuration(java.time.Duration.ofSeconds(30)));
+        assertEquals("1m30s", Units.formatDuration(java.time.Duration.ofSeconds(90)));
+        assertEquals("2h0m0s", Units.formatDuration(java.time.Duration.ofHours(2)));
+        assertEquals("1.5s", Units.formatDuration(java.time.Duration.ofMillis(1500)));
+        assertEquals("250ms", Units.formatDuration(java.time.Duration.ofMillis(250)));
+    }
 }

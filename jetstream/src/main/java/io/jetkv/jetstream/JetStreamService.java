@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
  * called by the server's bootstrap thread.
  */
 public final class JetStreamService implements AutoCloseable {
+    private final io.jetkv.jetstream.stream.WriteMetrics writeMetrics = new io.jetkv.jetstream.stream.WriteMetrics();
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamService.class);
 
     /** Bounded queue of each stream's writer; a full queue answers 429/10167. */
@@ -77,7 +78,7 @@ public final class JetStreamService implements AutoCloseable {
                 new ArrayBlockingQueue<>(API_QUEUE_CAPACITY), numbered("js-api-"), new ThreadPoolExecutor.AbortPolicy());
         this.timer = Executors.newSingleThreadScheduledExecutor(named("js-timer"));
         Stream.Context ctx = new Stream.Context(bus, options.syncAlways(), options.domain(), options.maxMemory(),
-                options.maxStore(), new AtomicLong(), new AtomicLong());
+                options.maxStore(), new AtomicLong(), new AtomicLong(), writeMetrics);
         this.streams = new StreamManager(bus, storage, writers, STREAM_QUEUE_CAPACITY, ctx, options.maxMemory(),
                 options.maxStore());
         this.api = new JsApi(bus, apiWorkers, options.domain());
@@ -128,6 +129,11 @@ public final class JetStreamService implements AutoCloseable {
     /** Persisted metadata (consumer configs and state go here, outside the {@code stream/} keys). */
     public StorageBackend storage() {
         return storage;
+    }
+
+    /** Group-commit latency and batch sizes of all streams, read by the metrics endpoint. */
+    public io.jetkv.jetstream.stream.WriteMetrics writeMetrics() {
+        return writeMetrics;
     }
 
     public JetStreamOptions options() {

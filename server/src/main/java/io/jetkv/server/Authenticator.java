@@ -61,6 +61,29 @@ final class Authenticator {
         return auth.required();
     }
 
+    /** Whether {@code name} is one of the configured users. */
+    boolean hasUser(String name) {
+        for (User u : auth.users()) {
+            if (u.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the client's user belongs to {@code systemAccount} (null: there is none). */
+    boolean isSystemUser(ConnectOptions c, String systemAccount) {
+        if (systemAccount == null || c.user() == null) {
+            return false;
+        }
+        for (User u : auth.users()) {
+            if (u.name().equals(c.user())) {
+                return systemAccount.equals(u.account());
+            }
+        }
+        return false;
+    }
+
     /** True when nkey users are configured: every INFO then carries a nonce for them to sign. */
     boolean wantsNonce() {
         return !nkeys.isEmpty();

@@ -1,7 +1,6 @@
 package io.jetkv.server;
 
 import io.jetkv.config.Permissions;
-import io.jetkv.config.ServerConfig;
 import io.jetkv.protocol.Subject;
 import io.jetkv.protocol.codec.ClientOp;
 import io.jetkv.protocol.codec.ClientOpDecoder;
@@ -53,7 +52,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     /** The subject space of this client's account; $G's until CONNECT names another. Event loop only. */
     private Router router;
     private String account = io.jetkv.config.AccountConfig.GLOBAL;
-    private final ServerConfig config;
     private final long cid;
     private final HashMap<String, Sub> subs = new HashMap<>();
     private final Router.TouchedOutboxes touched = new Router.TouchedOutboxes();
@@ -76,6 +74,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private boolean noResponders;
     private PermissionCheck permissions = new PermissionCheck(Permissions.ALL);
     private boolean unrestricted = true;
+    /** A user of the system account: its {@code $SYS.REQ.SERVER} requests are answered. */
+    private boolean system;
     private boolean closing;
     private int pingsOut;
     private long lastActivityNanos;
@@ -100,7 +100,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     ClientConnection(NatsServer server, long cid) {
         this.server = server;
         this.router = server.router();
-        this.config = server.config();
         this.cid = cid;
     }
 
@@ -128,7 +127,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        outbox = new Outbox(channel, config.maxPending(), this::slowConsumer, server.stats());
+        outbox = new Outbox(channel, server.config().maxPending(), this::slowConsumer, server.stats());
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         String ip = remote == null ? "" : remote.getAddress().getHostAddress();
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
@@ -156,7 +155,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         EventLoop loop = channel.eventLoop();
         lastActivityNanos = System.nanoTime();
         // until CONNECT, the plain interval (CONNECT brings the first ping forward); HPUB needs CONNECT's headers
-        schedulePing(config.pingInterval().toMillis());
+        schedulePing(server.config().pingInterval().toMillis());
         decoder = ctx.pipeline().get(ClientOpDecoder.class);
         if (decoder != null) {
             decoder.headersEnabled(false);
@@ -198,7 +197,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     }
 
     private void startAuthTimer() {
-        authTimer = channel.eventLoop().schedule(this::authTimeout, config.auth().timeout().toMillis(),
+        authTimer = channel.eventLoop().schedule(this::authTimeout, server.config().auth().timeout().toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
@@ -359,7 +358,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (pingTimer != null) {
             pingTimer.cancel(false);
         }
-        long first = Math.min(FIRST_PING_MILLIS, config.pingInterval().toMillis());
+        long first = Math.min(FIRST_PING_MILLIS, server.config().pingInterval().toMillis());
         // plus up to 20% so that clients connected together are not pinged together
         schedulePing(first + ThreadLocalRandom.current().nextLong(first / 5 + 1));
         ConnectOptions opts;
@@ -397,6 +396,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             router = server.routerFor(account);
         }
         authenticated = true;
+        system = server.authenticator().isSystemUser(opts, server.config().ops().systemAccount());
         permissions = new PermissionCheck(grant.permissions());
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
@@ -439,7 +439,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         int size = data.readableBytes();
         inMsgs++;
         inBytes += size;
+        byte[] sysBody = null;
+        if (system && reply != null && subject.startsWith("$SYS.") && server.sys() != null) {
+            sysBody = new byte[size - headerSize];
+            data.getBytes(data.readerIndex() + headerSize, sysBody);
+        }
         int delivered = router.route(subject, reply, data, headerSize, this, touched);
+        if (sysBody != null && server.sys().handle(subject, reply, sysBody)) {
+            delivered++;
+        }
         server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
@@ -545,13 +553,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (closing || !channel.isActive()) {
             return;
         }
-        schedulePing(config.pingInterval().toMillis());
+        schedulePing(server.config().pingInterval().toMillis());
         long now = System.nanoTime();
         boolean needRtt = rttPingNanos == 0 || now - rttPingNanos > RTT_MEASUREMENT_NANOS;
-        if (!needRtt && now - lastActivityNanos < config.pingInterval().toNanos()) {
+        if (!needRtt && now - lastActivityNanos < server.config().pingInterval().toNanos()) {
             return; // the client was heard from recently: no need to probe it
         }
-        if (pingsOut + 1 > config.pingMax()) {
+        if (pingsOut + 1 > server.config().pingMax()) {
             LOG.debug("{} - cid:{} - Stale Client Connection - Closing", peer, cid);
             sendErr(ProtocolError.STALE_CONNECTION);
             outbox.flush();
@@ -569,6 +577,81 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             LOG.error("{} - cid:{} - Authentication Timeout", peer, cid);
             sendErr(ProtocolError.AUTHENTICATION_TIMEOUT);
             outbox.flush();
+        }
+    }
+
+    /**
+     * After a config reload, any thread: checks this client's credentials and subscriptions against the new
+     * authorization, as nats-server does. A user that no longer exists is closed without a word; credentials
+     * that no longer pass get {@code -ERR 'Authorization Violation'}; subscriptions the new permissions refuse
+     * are removed, each with a {@code Permissions Violation} error. New limits apply to what is read next.
+     */
+    void reloaded() {
+        onLoop(() -> {
+            if (closing || channel == null || !channel.isActive()) {
+                return;
+            }
+            if (decoder != null) {
+                decoder.limits(server.config().maxControlLine(), server.config().maxPayload());
+            }
+            if (!authenticated) {
+                return; // CONNECT has not come yet: it meets the new authorization
+            }
+            Authenticator auth = server.authenticator();
+            if (options.user() != null && !auth.hasUser(options.user())) {
+                LOG.debug("{} - cid:{} - user {} removed by a config reload", peer, cid, options.user());
+                closeAfterFlush();
+                return;
+            }
+            Authenticator.Grant grant = auth.authenticate(options, peerCertificate(), nonce);
+            if (grant == null || !grant.account().equals(account)) {
+                // refused now, or moved to another account: its subscriptions live in the old one's subject space
+                LOG.error("{} - cid:{} - authentication error after a config reload", peer, cid);
+                sendErr(ProtocolError.AUTHORIZATION_VIOLATION);
+                return;
+            }
+            permissions = new PermissionCheck(grant.permissions());
+            unrestricted = permissions.unrestricted();
+            system = auth.isSystemUser(options, server.config().ops().systemAccount());
+            if (!unrestricted) {
+                for (Sub sub : java.util.List.copyOf(subs.values())) {
+                    if (!permissions.canSubscribe(sub.subject)) {
+                        removeSub(sub);
+                        outbox.appendRaw(("-ERR 'Permissions Violation for Subscription to \"" + sub.subject
+                                + "\" (sid \"" + sub.sid + "\")'\r\n").getBytes(StandardCharsets.UTF_8));
+                        LOG.info("Removed sub \"{}\" (sid \"{}\") for User \"{}\" - not authorized", sub.subject,
+                                sub.sid, options.user() == null ? "N/A" : options.user());
+                    }
+                }
+            }
+            outbox.flush();
+        });
+    }
+
+    /** Closes this client as a server shutting down does: what is queued goes out, then EOF, no {@code -ERR}. */
+    void closeForShutdown() {
+        onLoop(this::closeAfterFlush);
+    }
+
+    /** {@code -ERR 'maximum connections exceeded'} and close: a reload lowered {@code max_connections}. */
+    void closeOverLimit() {
+        onLoop(() -> {
+            if (!closing) {
+                sendErr(ProtocolError.MAX_CONNECTIONS);
+                outbox.flush();
+            }
+        });
+    }
+
+    private void onLoop(Runnable task) {
+        Channel ch = channel;
+        if (ch == null) {
+            return;
+        }
+        try {
+            ch.eventLoop().execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the server is shutting down; the connection goes with its loop
         }
     }
 
@@ -610,7 +693,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     private void slowConsumer() {
         server.stats().slowConsumer();
-        LOG.warn("{} - cid:{} - Slow Consumer Detected: pending bytes over {}", peer, cid, config.maxPending());
+        LOG.warn("{} - cid:{} - Slow Consumer Detected: pending bytes over {}", peer, cid, server.config().maxPending());
         channel.eventLoop().execute(() -> {
             closing = true;
             channel.close();

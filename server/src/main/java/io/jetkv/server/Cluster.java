@@ -68,6 +68,8 @@ final class Cluster implements SubjectIndex.InterestListener {
     private Channel listener;
     private volatile int routePort;
     private volatile boolean closed;
+    /** Lame duck mode: our own client URLs are no longer advertised, to clients or routes. */
+    private volatile boolean lameDuck;
     private List<String> ownClientUrls = List.of();
 
     // guarded by this
@@ -548,7 +550,9 @@ final class Cluster implements SubjectIndex.InterestListener {
     private void refreshClientInfo(boolean push) {
         List<String> urls = new ArrayList<>();
         if (!cc.noAdvertise()) {
-            urls.addAll(ownClientUrls);
+            if (!lameDuck) {
+                urls.addAll(ownClientUrls);
+            }
             for (String u : clientUrlRefs.keySet()) {
                 if (!urls.contains(u)) {
                     urls.add(u);
@@ -564,7 +568,7 @@ final class Cluster implements SubjectIndex.InterestListener {
     }
 
     /** This server's client URLs, {@code host:port}: each non-loopback address when listening on all of them. */
-    private static List<String> clientUrls(String host, int port) {
+    static List<String> clientUrls(String host, int port) {
         List<String> out = new ArrayList<>();
         try {
             InetAddress addr = InetAddress.getByName(host);
@@ -592,6 +596,23 @@ final class Cluster implements SubjectIndex.InterestListener {
     }
 
     // ---- shutdown ----
+
+    /**
+     * Lame duck mode starts: each route gets our INFO with {@code "ldm":true} (the peers stop advertising our
+     * client URLs to their clients), and our clients' next INFO lists only the other servers. Any thread.
+     */
+    synchronized void enterLameDuck() {
+        lameDuck = true;
+        String line = new String(routeInfoLine(), StandardCharsets.UTF_8);
+        // INFO {...} \r\n: "ldm" goes in before the closing brace
+        int close = line.lastIndexOf('}');
+        byte[] ldm = (line.substring(0, close) + ",\"ldm\":true" + line.substring(close))
+                .getBytes(StandardCharsets.UTF_8);
+        for (RouteConnection rc : routes.values()) {
+            rc.send(ldm);
+        }
+        refreshClientInfo(false);
+    }
 
     void close() {
         synchronized (this) {

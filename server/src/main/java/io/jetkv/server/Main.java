@@ -55,7 +55,57 @@ public final class Main {
                 System.out.print(launch.text());
                 return;
             }
-            case RUN -> run(launch, early);
+            case SIGNAL -> {
+                String error = SignalCommand.run(launch.text());
+                if (error != null) {
+                    System.err.println("jetkv: " + error);
+                    System.exit(1);
+                }
+                return;
+            }
+            case RUN -> run(launch, early, args);
+        }
+    }
+
+    /**
+     * nats-server's process signals: SIGHUP reloads the config file, SIGUSR2 enters lame duck mode (the process
+     * exits once it is over), SIGUSR1 (reopen the log file) is accepted. SIGINT stops the server and exits 0;
+     * SIGTERM exits 1, except in lame duck mode, where it is ignored (Kubernetes sends it right after the
+     * {@code preStop} hook that started lame duck mode). Both stop through the shutdown hook. Each handler runs
+     * on a thread the JVM starts for it.
+     */
+    private static void handleSignals(NatsServer server, String[] args) {
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> reload(server, args));
+            sun.misc.Signal.handle(new sun.misc.Signal("USR2"),
+                    s -> server.lameDuckMode().thenRun(() -> System.exit(0)));
+            sun.misc.Signal.handle(new sun.misc.Signal("USR1"), s -> log.info("Reopening log file"));
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> System.exit(0));
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> {
+                if (server.inLameDuckMode()) {
+                    log.info("Ignoring SIGTERM in lame duck mode");
+                } else {
+                    System.exit(1);
+                }
+            });
+        } catch (IllegalArgumentException e) {
+            log.warn("cannot handle process signals: {}", e.getMessage());
+        }
+    }
+
+    /** SIGHUP: the flags again over the config file read afresh; any failure keeps the running configuration. */
+    private static void reload(NatsServer server, String[] args) {
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
+        try {
+            if (Flags.configFile(args) == null) {
+                throw new ConfigException("can only reload config when a file is provided using -c or --config");
+            }
+            server.reload(Flags.parse(args).config());
+        } catch (ConfigException | ConfigReload.NotReloadable e) {
+            log.error("Failed to reload server configuration: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("Failed to reload server configuration: {}", e.toString());
         }
     }
 
@@ -81,7 +131,7 @@ public final class Main {
         t.start();
     }
 
-    private static void run(Launch launch, EarlyListener early) {
+    private static void run(Launch launch, EarlyListener early, String[] args) {
         ServerConfig config = launch.config();
         try {
             PrintStream logStream = config.log().file() == null
@@ -108,6 +158,7 @@ public final class Main {
             server.close();
             stopped.countDown();
         }, "shutdown"));
+        handleSignals(server, args);
         try {
             stopped.await();
         } catch (InterruptedException e) {

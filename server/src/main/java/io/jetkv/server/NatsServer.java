@@ -43,13 +43,14 @@ import org.slf4j.LoggerFactory;
 public final class NatsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NatsServer.class);
 
-    private final ServerConfig config;
+    /** Replaced by a config reload ({@link #reload}); read anywhere. */
+    private volatile ServerConfig config;
     private final String serverId;
     private final Router router;
     /** Accounts other than $G: each its own subjects (no JetStream, no routes yet). */
     private final java.util.concurrent.ConcurrentHashMap<String, Router> accountRouters =
             new java.util.concurrent.ConcurrentHashMap<>();
-    private final Authenticator authenticator;
+    private volatile Authenticator authenticator;
     /** TLS for client connections; null when clients connect in plaintext. */
     private final ServerTls tls;
     private final ServerInfo info;
@@ -78,6 +79,14 @@ public final class NatsServer implements AutoCloseable {
             new java.util.concurrent.ConcurrentHashMap<>();
     private MonitorServer monitor;
     private WebSocketListener websocket;
+    /** Answers the system account's {@code $SYS.REQ.SERVER} requests; null with {@code no_system_account}. */
+    private final io.jetkv.server.monitor.SysRequests sys;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final LameDuck lameDuck = new LameDuck(this);
+    /** One reload at a time (SIGHUP handler threads); a leaf lock, apart from this object's monitor. */
+    private final Object reloadLock = new Object();
+    /** The ports file written at start, deleted at close; null when none. */
+    private volatile java.nio.file.Path portsFile;
 
     private record Held(Channel channel, ClientConnection client) {}
 
@@ -95,6 +104,8 @@ public final class NatsServer implements AutoCloseable {
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("nats-io"), io);
         this.info = new ServerInfo(config, serverId);
         this.cluster = config.cluster().enabled() ? new Cluster(this, boss, workers) : null;
+        this.sys = config.ops().systemAccount() == null ? null
+                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), router::publish);
         if (cluster != null) {
             router.index().setInterestListener(cluster);
         }
@@ -283,6 +294,37 @@ public final class NatsServer implements AutoCloseable {
         if (cluster != null) {
             cluster.start(port);
         }
+        writeProcessFiles(config);
+    }
+
+    /** The pid file at once, the ports file now that every listener is up; nats-server stops if it cannot. */
+    private void writeProcessFiles(ServerConfig c) {
+        try {
+            if (c.ops().pidFile() != null) {
+                ProcessFiles.writePid(c.ops().pidFile());
+            }
+            if (c.ops().portsFileDir() != null) {
+                java.util.Map<String, List<String>> urls = new java.util.LinkedHashMap<>();
+                urls.put("nats", prefixed("nats://", Cluster.clientUrls(c.host(), port)));
+                if (monitor != null) {
+                    urls.put("monitoring", prefixed("http://", Cluster.clientUrls(monitor.host(), monitor.port())));
+                }
+                if (cluster != null) {
+                    urls.put("cluster", prefixed("nats://", Cluster.clientUrls(c.cluster().host(), cluster.routePort())));
+                }
+                portsFile = ProcessFiles.writePorts(c.ops().portsFileDir(), urls);
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("could not write pid or ports file: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> prefixed(String scheme, List<String> hostPorts) {
+        List<String> out = new ArrayList<>(hostPorts.size());
+        for (String hp : hostPorts) {
+            out.add(scheme + hp);
+        }
+        return out;
     }
 
     /**
@@ -322,6 +364,10 @@ public final class NatsServer implements AutoCloseable {
     /** The bound monitoring port, or 0 when monitoring is off. */
     public int monitorPort() {
         return monitor == null ? 0 : monitor.port();
+    }
+
+    io.jetkv.server.monitor.SysRequests sys() {
+        return sys;
     }
 
     ServerStats stats() {
@@ -432,9 +478,93 @@ public final class NatsServer implements AutoCloseable {
         connections.decrementAndGet();
     }
 
+    /**
+     * Applies a new configuration from a reload (SIGHUP, {@code --signal reload}), as nats-server does: refused
+     * whole, the old configuration kept, when a setting that needs a restart changed; otherwise each change is
+     * logged ({@code Reloaded: ...}), and clients are checked against the new authorization and limits.
+     *
+     * @throws ConfigReload.NotReloadable naming the first setting that needs a restart
+     */
+    public void reload(ServerConfig newConfig) throws ConfigReload.NotReloadable {
+        synchronized (reloadLock) {
+            applyReload(newConfig);
+        }
+    }
+
+    private void applyReload(ServerConfig newConfig) throws ConfigReload.NotReloadable {
+        ServerConfig old = config;
+        List<String> changes = ConfigReload.changes(old, newConfig);
+        config = newConfig;
+        if (!old.auth().equals(newConfig.auth())) {
+            authenticator = new Authenticator(newConfig.auth(), newConfig.tls().verifyAndMap());
+        }
+        info.setConfig(newConfig);
+        ConfigReload.applyLog(old, newConfig);
+        if (!java.util.Objects.equals(old.ops(), newConfig.ops())) {
+            if (!java.util.Objects.equals(old.ops().portsFileDir(), newConfig.ops().portsFileDir())) {
+                ProcessFiles.delete(portsFile);
+                portsFile = null;
+            }
+            try {
+                writeProcessFiles(newConfig);
+            } catch (IllegalStateException e) {
+                LOG.error("{}", e.getMessage());
+            }
+        }
+        for (String change : changes) {
+            LOG.info("Reloaded: {}", change);
+        }
+        for (ClientConnection c : clients.values()) {
+            c.reloaded();
+        }
+        // a lower max_connections closes the newest connections over it, as the reference does
+        int over = connections.get() - newConfig.maxConnections();
+        if (over > 0) {
+            List<ClientConnection> newest = new ArrayList<>(clients.values());
+            newest.sort((a, b) -> Long.compare(b.cid(), a.cid()));
+            LOG.info("Closing {} connections to fall within max_connections", over);
+            for (int i = 0; i < over && i < newest.size(); i++) {
+                newest.get(i).closeOverLimit();
+            }
+        }
+        LOG.info("Reloaded server configuration");
+    }
+
+    /**
+     * Enters lame duck mode (SIGUSR2, {@code --signal ldm}): stops accepting clients, tells clients and routes
+     * ({@code "ldm":true}), waits {@code lame_duck_grace_period}, closes the clients one by one over the rest of
+     * {@code lame_duck_duration}, then shuts down. Returns at once; the future completes once the server is
+     * closed. A second call returns the same future.
+     */
+    public CompletableFuture<Void> lameDuckMode() {
+        return lameDuck.start();
+    }
+
+    /** Whether lame duck mode has started. */
+    public boolean inLameDuckMode() {
+        return lameDuck.started();
+    }
+
+    /** Lame duck mode's first step, on its own thread: no new clients, everybody told. */
+    void stopAcceptingForLameDuck() {
+        LOG.info("Entering lame duck mode, stop accepting new clients");
+        accepting = false;
+        if (listener != null) {
+            listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (cluster != null) {
+            cluster.enterLameDuck();
+        }
+        info.setLameDuck();
+        forEachClient(ClientConnection::sendAsyncInfo);
+    }
+
     /** Stops accepting, stops JetStream, closes clients and the event loops; each step time-boxed. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         LOG.info("Initiating Shutdown...");
         accepting = false;
         if (monitor != null) {
@@ -452,8 +582,12 @@ public final class NatsServer implements AutoCloseable {
         // JetStream first: its writers drain and send their last acks while the event loops still run
         jetstream.close();
         clientChannels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (sys != null) {
+            sys.close();
+        }
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        ProcessFiles.delete(portsFile);
         LOG.info("Server Exiting..");
     }
 }

@@ -247,8 +247,12 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         }
         if (registered) {
             if (id.equals(remoteId)) {
-                // the peer's own INFO again: its client URLs may have changed
-                List<String> urls = strings(n.path("connect_urls"));
+                // the peer's own INFO again: its client URLs may have changed; a peer in lame duck mode is
+                // leaving, so its clients' URLs are no longer offered to ours
+                List<String> urls = n.path("ldm").asBoolean(false) ? List.of() : strings(n.path("connect_urls"));
+                if (n.path("ldm").asBoolean(false)) {
+                    LOG.info("{} - rid:{} - Route {} entered lame duck mode", peer, rid, remoteName);
+                }
                 if (!urls.equals(remoteClientUrls)) {
                     cluster.clientUrlsChanged(this, urls);
                 }

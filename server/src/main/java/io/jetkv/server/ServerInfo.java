@@ -14,9 +14,11 @@ final class ServerInfo {
     static final String VERSION = io.jetkv.config.Version.NATS_VERSION;
     private static final char[] BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
 
-    private final ServerConfig config;
+    private ServerConfig config;
     private final String serverId;
+    private boolean lameDuck;
     private volatile String prefix;
+    private volatile String suffix = "} \r\n";
     private int port;
     private String clusterName;
     private java.util.List<String> connectUrls = java.util.List.of();
@@ -50,6 +52,18 @@ final class ServerInfo {
     synchronized void setCluster(String name, java.util.List<String> urls) {
         this.clusterName = name;
         this.connectUrls = java.util.List.copyOf(urls);
+        rebuild();
+    }
+
+    /** A config reload: later INFO lines carry the new {@code max_payload} and {@code auth_required}. */
+    synchronized void setConfig(ServerConfig newConfig) {
+        this.config = newConfig;
+        rebuild();
+    }
+
+    /** Lame duck mode: later INFO lines end with {@code "ldm":true}. */
+    synchronized void setLameDuck() {
+        this.lameDuck = true;
         rebuild();
     }
 
@@ -101,6 +115,7 @@ final class ServerInfo {
             }
         }
         prefix = sb.toString();
+        suffix = lameDuck ? ",\"ldm\":true} \r\n" : "} \r\n";
     }
 
     /** @param nonce this connection's nonce for nkey users to sign, or null */
@@ -112,7 +127,7 @@ final class ServerInfo {
             sb.append(',');
             field(sb, "nonce", nonce);
         }
-        sb.append("} \r\n");
+        sb.append(suffix);
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 

@@ -325,6 +325,29 @@ public final class RocksStorage implements AutoCloseable {
         });
     }
 
+    /** RocksDB properties the metrics endpoint reports, by their RocksDB names. */
+    private static final List<String> STAT_PROPERTIES = List.of("rocksdb.cur-size-all-mem-tables",
+            "rocksdb.estimate-pending-compaction-bytes", "rocksdb.compaction-pending", "rocksdb.block-cache-usage",
+            "rocksdb.live-sst-files-size", "rocksdb.estimate-num-keys");
+
+    /**
+     * A few RocksDB figures for monitoring (memtables, pending compaction, block cache, SST size, keys), by
+     * property name; empty once closed. Any thread: the read lock keeps RocksDB open meanwhile.
+     */
+    public Map<String, Long> stats() {
+        try {
+            return withDb("read statistics", () -> {
+                Map<String, Long> out = new java.util.LinkedHashMap<>();
+                for (String p : STAT_PROPERTIES) {
+                    out.put(p, db.getLongProperty(p));
+                }
+                return out;
+            });
+        } catch (StoreException e) {
+            return Map.of();
+        }
+    }
+
     private interface DbCall<T> {
         T run() throws RocksDBException;
     }

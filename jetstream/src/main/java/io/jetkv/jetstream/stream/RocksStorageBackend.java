@@ -30,6 +30,11 @@ public final class RocksStorageBackend implements StorageBackend {
     }
 
     @Override
+    public java.util.Map<String, Long> storeStats() {
+        return rocks.stats();
+    }
+
+    @Override
     public StreamStore openStore(String stream, Storage storage) {
         return storage == Storage.MEMORY ? new MemoryStreamStore() : rocks.openStream(stream);
     }

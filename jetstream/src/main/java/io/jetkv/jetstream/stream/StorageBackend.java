@@ -27,6 +27,11 @@ public interface StorageBackend extends AutoCloseable {
         return openStore(stream, Storage.FILE);
     }
 
+    /** Storage engine figures for monitoring, by name (RocksDB property names); empty when there are none. */
+    default Map<String, Long> storeStats() {
+        return Map.of();
+    }
+
     /** Saves the persisted form of a file stream (config and creation time). */
     void putStreamMeta(String stream, byte[] json);
 

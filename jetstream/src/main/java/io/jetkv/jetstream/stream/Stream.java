@@ -63,12 +63,13 @@ public final class Stream {
      *
      * @param maxMemory bytes all memory streams may hold together (&lt;= 0: no limit)
      * @param maxStore  bytes all file streams may hold together (&lt;= 0: no limit)
+     * @param writes    group-commit latency and batch sizes, for the metrics endpoint
      */
     public record Context(MessageBus bus, boolean syncAlways, String domain, long maxMemory, long maxStore,
-            AtomicLong memoryUsed, AtomicLong storeUsed) {
+            AtomicLong memoryUsed, AtomicLong storeUsed, WriteMetrics writes) {
 
         public Context(MessageBus bus, boolean syncAlways, String domain) {
-            this(bus, syncAlways, domain, -1, -1, new AtomicLong(), new AtomicLong());
+            this(bus, syncAlways, domain, -1, -1, new AtomicLong(), new AtomicLong(), new WriteMetrics());
         }
 
         AtomicLong used(StreamEnums.Storage storage) {
@@ -89,6 +90,7 @@ public final class Stream {
         private final List<Out> out = new ArrayList<>();
         private final List<Runnable> reads = new ArrayList<>();
         private boolean dirty;
+        private int tasks;
 
         /**
          * Runs {@code read} now when nothing in this batch waits for the flush, otherwise right after the
@@ -392,6 +394,7 @@ public final class Stream {
         MessageBus bus = ctx.bus();
         while (n < BATCH_CAP && (t = queue.poll()) != null) {
             n++;
+            batch.tasks = n;
             Task task = t;
             // what one task delivers (a consumer's run of up to 512 messages) reaches each client in one flush;
             // per task, not per batch, so that a reply never waits behind other tasks' deliveries
@@ -427,7 +430,9 @@ public final class Stream {
                 ok = false; // the failed store refused the changes already; nothing to flush
             } else {
                 try {
+                    long start = System.nanoTime();
                     store.flush(ctx.syncAlways());
+                    ctx.writes().flushed(batch.tasks, System.nanoTime() - start);
                 } catch (StoreException e) {
                     ok = false;
                     LOG.error("stream {}: flush of seq {} to {} failed, {} replies turned into errors; reopening the"

@@ -75,8 +75,9 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
     /** Most digits a size may have (nats-server's parseSize: 999,999,999). */
     private static final int MAX_SIZE_DIGITS = 9;
 
-    private final int maxControlLine;
-    private final int maxPayload;
+    // a config reload may change both, on the channel's event loop
+    private int maxControlLine;
+    private int maxPayload;
     private final ClientOpHandler handler;
 
     private State state = State.OP;
@@ -116,6 +117,12 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
      */
     public void requireConnect(boolean required) {
         this.requireConnect = required;
+    }
+
+    /** New limits from a config reload; the channel's event loop, between operations. */
+    public void limits(int newMaxControlLine, int newMaxPayload) {
+        this.maxControlLine = newMaxControlLine;
+        this.maxPayload = newMaxPayload;
     }
 
     /**

@@ -73,6 +73,8 @@ public final class MonitorServer implements AutoCloseable {
     /** Set once bound; a request accepted in between gets a 503. */
     private volatile Endpoints endpoints;
     private volatile Console console;
+    /** {@code /metrics}, made on first use; the monitoring loop only. */
+    private Metrics metrics;
 
     private MonitorServer(EventLoopGroup group, String basePath, String host) {
         this.group = group;
@@ -174,7 +176,9 @@ public final class MonitorServer implements AutoCloseable {
                     return;
                 }
                 try {
-                    reply = route(q);
+                    reply = strip(q.path()).equals("/metrics")
+                            ? metrics(req.headers().get(HttpHeaderNames.ACCEPT))
+                            : route(q);
                 } catch (RuntimeException e) {
                     reply = CompletableFuture.failedFuture(e);
                 }
@@ -314,6 +318,19 @@ public final class MonitorServer implements AutoCloseable {
         return server.connectionSnapshots().thenApplyAsync(all -> json(params,
                 Subsz.render(server.serverId(), Instant.now(), server.subscriptions(), all, options),
                 HttpResponseStatus.OK, true), group);
+    }
+
+    /** {@code /metrics}; its registry is built on the first scrape, on this loop. */
+    private CompletableFuture<Reply> metrics(String accept) {
+        Endpoints endpoints = this.endpoints;
+        if (endpoints == null) {
+            return CompletableFuture.completedFuture(
+                    Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "monitoring is starting"));
+        }
+        if (metrics == null) {
+            metrics = new Metrics(endpoints.server());
+        }
+        return metrics.scrape(accept, group);
     }
 
     private static String orEmpty(String s) {
