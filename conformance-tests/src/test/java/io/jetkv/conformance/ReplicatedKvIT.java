@@ -211,6 +211,10 @@ class ReplicatedKvIT {
         assertEquals("$KV.orders.key0", fetched.get(0).getSubject());
         assertEquals("$KV.orders.key4", fetched.get(4).getSubject());
         fetched.forEach(io.nats.client.Message::ack);
+        // purge is not replicated yet: refused rather than run on the leader alone
+        JetStreamApiException purge = org.junit.jupiter.api.Assertions.assertThrows(JetStreamApiException.class,
+                () -> a.jetStreamManagement().purgeStream("KV_orders"));
+        assertEquals(10051, purge.getApiErrorCode());
 
         // the cluster block names a leader and the two other replicas, all current
         JetStreamManagement jsm = c.jetStreamManagement();
