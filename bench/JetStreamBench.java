@@ -27,6 +27,8 @@ public final class JetStreamBench {
     static final String STREAM_SUBJECT = "bench.js";
     static final String BUCKET = "bench";
     static final int KEYS = 1000;
+    /** {@code -Dbench.replicas=3}: replicated stream and bucket, for a cluster. */
+    static final int REPLICAS = Integer.getInteger("bench.replicas", 1);
     // Outstanding pub acks in the async scenarios: enough to fill the server's group commits, well under
     // JetKV's per-stream queue (8192), so neither server is asked to refuse work.
     static final int WINDOW = 1024;
@@ -158,6 +160,7 @@ public final class JetStreamBench {
                 .name(STREAM)
                 .subjects(STREAM_SUBJECT)
                 .storageType(StorageType.File)
+                .replicas(REPLICAS)
                 .build());
     }
 
@@ -167,6 +170,7 @@ public final class JetStreamBench {
                 .name(BUCKET)
                 .maxHistoryPerKey(1)
                 .storageType(StorageType.File)
+                .replicas(REPLICAS)
                 .build());
         return nc.keyValue(BUCKET);
     }
