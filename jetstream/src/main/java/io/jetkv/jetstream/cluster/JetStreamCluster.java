@@ -162,8 +162,10 @@ public final class JetStreamCluster implements AutoCloseable {
         GrpcConfigKeys.Server.setPort(properties, port);
         // follower reads wait for the leader's commit index (read index), never answer stale
         RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-        RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setTimeoutMax(properties, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
+        // election timeouts: a new stream's group elects within a second, so that its create is answered within
+        // a client's default 2 s request timeout; well above Ratis's 150-300 ms for a loaded two-core machine
+        RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(properties, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, false);
         StateMachine.Registry registry = gid -> {
             if (gid.equals(metaGroup)) {
@@ -322,7 +324,10 @@ public final class JetStreamCluster implements AutoCloseable {
     }
 
     /** Ratis thread: a replicated stream's leader changed. */
-    void streamLeaderChanged(String stream, RaftPeerId leader) {
+    void streamLeaderChanged(String stream, RaftGroupId group, RaftPeerId leader) {
+        if (!current(stream, group)) {
+            return; // the group of a deleted stream of the same name, shutting down
+        }
         if (leader == null) {
             streamLeaders.remove(stream);
         } else {
@@ -342,8 +347,16 @@ public final class JetStreamCluster implements AutoCloseable {
      * propose: only now does it capture the stream's subjects (and answer a pending create), so that the first
      * publish after a create or a failover is not refused as "leader not ready".
      */
-    void streamLeaderReady(String stream) {
-        executor.execute(() -> startLeading(stream));
+    void streamLeaderReady(String stream, RaftGroupId group) {
+        if (current(stream, group)) {
+            executor.execute(() -> startLeading(stream));
+        }
+    }
+
+    /** True when {@code group} replicates the stream now assigned under that name. */
+    private boolean current(String stream, RaftGroupId group) {
+        Assignment a = meta.get(stream);
+        return a != null && a.replicated() && RaftGroupId.valueOf(a.group()).equals(group);
     }
 
     /** js-cluster thread. */
@@ -412,7 +425,12 @@ public final class JetStreamCluster implements AutoCloseable {
                 }
             }
             LOG.info("stream {}: replica on {} of {}", a.name(), settings.serverName(), a.peers());
-            if (isStreamLeader(a.name()) && server.getDivision(gid).getInfo().isLeaderReady()) {
+            // leadership may predate the assignment here (a restart replays the meta log after the groups started)
+            org.apache.ratis.server.DivisionInfo info = server.getDivision(gid).getInfo();
+            if (info.getLeaderId() != null) {
+                streamLeaders.put(a.name(), info.getLeaderId());
+            }
+            if (info.isLeader() && info.isLeaderReady()) {
                 startLeading(a.name());
             }
         } catch (IOException | RuntimeException e) {
@@ -454,9 +472,31 @@ public final class JetStreamCluster implements AutoCloseable {
             Stream s = streams.get(a.name());
             if (s != null) {
                 streams.beginDelete(s);
-                Stream.Task destroy = batch -> streams.destroy(s);
+                CompletableFuture<Void> gone = new CompletableFuture<>();
+                Stream.Task destroy = new Stream.Task() {
+                    @Override
+                    public void run(Stream.Batch batch) {
+                        streams.destroy(s);
+                        gone.complete(null);
+                    }
+
+                    @Override
+                    public void rejected(Stream.Batch batch) {
+                        gone.complete(null);
+                    }
+                };
                 if (!s.execute(destroy)) {
-                    LOG.warn("stream {}: delete queued behind a full writer", a.name());
+                    LOG.warn("stream {}: delete waits behind a full writer queue", a.name());
+                    s.writer().execute(() -> {
+                        streams.destroy(s);
+                        gone.complete(null);
+                    });
+                }
+                try {
+                    // this thread creates replicas next: a create of the same name must find the old one gone
+                    gone.get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("stream {}: delete did not finish in time: {}", a.name(), e.toString());
                 }
             }
         });

@@ -52,17 +52,32 @@ final class StreamStateMachine extends BaseStateMachine {
         CompletableFuture<Message> done = new CompletableFuture<>();
         if (s == null || data.length < 8) {
             LOG.error("stream {}: entry {} has no local stream to apply to", stream, ti);
-            updateLastAppliedTermIndex(ti);
+            advanceApplied(ti);
             done.complete(Message.EMPTY);
             return done;
         }
         String proposer = new String(data, 0, 8, StandardCharsets.US_ASCII);
         byte[] batch = Arrays.copyOfRange(data, 8, data.length);
         s.applyCommitted(batch, entry.getIndex(), proposer.equals(cluster.selfPeerId()), () -> {
-            updateLastAppliedTermIndex(ti);
             done.complete(Message.EMPTY);
+            advanceApplied(ti);
         });
         return done;
+    }
+
+    /**
+     * The writer completes entries in log order, but Ratis moves the applied index itself past entries that are
+     * not ours (configuration changes, a new leader's first entry) meanwhile: only ever move it forward.
+     */
+    private synchronized void advanceApplied(TermIndex ti) {
+        TermIndex last = getLastAppliedTermIndex();
+        if (last == null || ti.getIndex() > last.getIndex()) {
+            try {
+                updateLastAppliedTermIndex(ti);
+            } catch (IllegalStateException raced) {
+                // Ratis advanced it past this entry at the same moment: nothing to do
+            }
+        }
     }
 
     /** A read barrier: Ratis calls it once this replica applied everything committed before the read. */
@@ -73,11 +88,11 @@ final class StreamStateMachine extends BaseStateMachine {
 
     @Override
     public void notifyLeaderReady() {
-        cluster.streamLeaderReady(stream);
+        cluster.streamLeaderReady(stream, getGroupId());
     }
 
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leader) {
-        cluster.streamLeaderChanged(stream, leader);
+        cluster.streamLeaderChanged(stream, member.getGroupId(), leader);
     }
 }

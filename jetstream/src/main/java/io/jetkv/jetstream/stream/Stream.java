@@ -1134,7 +1134,7 @@ public final class Stream {
     }
 
     /** The writer executor this stream is pinned to (for code that must run after its queued work). */
-    Executor writer() {
+    public Executor writer() {
         return writer;
     }
 }
