@@ -211,6 +211,11 @@ class ReplicatedKvIT {
         assertEquals("$KV.orders.key0", fetched.get(0).getSubject());
         assertEquals("$KV.orders.key4", fetched.get(4).getSubject());
         fetched.forEach(io.nats.client.Message::ack);
+        // retention that depends on consumers (leader-only for now) is refused for replicated streams
+        JetStreamApiException wq = org.junit.jupiter.api.Assertions.assertThrows(JetStreamApiException.class,
+                () -> a.jetStreamManagement().addStream(StreamConfiguration.builder().name("WQ").subjects("wq.>")
+                        .replicas(3).retentionPolicy(io.nats.client.api.RetentionPolicy.WorkQueue).build()));
+        assertEquals(10052, wq.getApiErrorCode());
         // purge is not replicated yet: refused rather than run on the leader alone
         JetStreamApiException purge = org.junit.jupiter.api.Assertions.assertThrows(JetStreamApiException.class,
                 () -> a.jetStreamManagement().purgeStream("KV_orders"));

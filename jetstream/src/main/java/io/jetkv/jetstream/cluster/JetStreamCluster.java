@@ -620,6 +620,11 @@ public final class JetStreamCluster implements AutoCloseable {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
                     "replicated mirrors and sources are not supported yet");
         }
+        if (cfg.numReplicas() > 1 && cfg.retention() != io.jetkv.jetstream.stream.StreamEnums.Retention.LIMITS) {
+            // what such a stream keeps depends on its consumers, which live on the leader only for now
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
+                    "replicated interest and work-queue streams are not supported yet");
+        }
         Assignment existing = meta.get(name);
         if (existing != null) {
             if (!existing.config().equals(cfg)) {
