@@ -27,6 +27,8 @@ public final class JetStreamBench {
     static final String STREAM_SUBJECT = "bench.js";
     static final String BUCKET = "bench";
     static final int KEYS = 1000;
+    /** {@code -Dbench.replicas=3}: replicated stream and bucket, for a cluster. */
+    static final int REPLICAS = Integer.getInteger("bench.replicas", 1);
     // Outstanding pub acks in the async scenarios: enough to fill the server's group commits, well under
     // JetKV's per-stream queue (8192), so neither server is asked to refuse work.
     static final int WINDOW = 1024;
@@ -154,20 +156,42 @@ public final class JetStreamBench {
     static void freshStream(Connection nc) throws Exception {
         JetStreamManagement jsm = nc.jetStreamManagement();
         Bench.deleteStream(jsm, STREAM);
-        jsm.addStream(StreamConfiguration.builder()
+        StreamConfiguration sc = StreamConfiguration.builder()
                 .name(STREAM)
                 .subjects(STREAM_SUBJECT)
                 .storageType(StorageType.File)
-                .build());
+                .replicas(REPLICAS)
+                .build();
+        creating(() -> jsm.addStream(sc));
+    }
+
+    /**
+     * Runs a create; a replicated one is answered once its group elected a leader, which on a loaded machine
+     * may outlast jnats' 2 s request timeout, so it is asked again (the same config answers as created).
+     */
+    static void creating(java.util.concurrent.Callable<?> create) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            try {
+                create.call();
+                return;
+            } catch (java.io.IOException e) {
+                if (REPLICAS <= 1 || System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+        }
     }
 
     static KeyValue freshBucket(Connection nc) throws Exception {
         Bench.deleteStream(nc.jetStreamManagement(), "KV_" + BUCKET);
-        nc.keyValueManagement().create(KeyValueConfiguration.builder()
+        KeyValueConfiguration kc = KeyValueConfiguration.builder()
                 .name(BUCKET)
                 .maxHistoryPerKey(1)
                 .storageType(StorageType.File)
-                .build());
+                .replicas(REPLICAS)
+                .build();
+        creating(() -> nc.keyValueManagement().create(kc));
         return nc.keyValue(BUCKET);
     }
 }

@@ -43,6 +43,14 @@ public interface MessageBus {
     /** True when at least one subscription (client or internal) matches {@code subject}. */
     boolean hasInterest(String subject);
 
+    /**
+     * Where a subscriber of {@code subject} is: {@code ""} when on this server, the name of the server behind a
+     * route otherwise, null when nobody listens. A cluster answers a read on the replica nearest its requester.
+     */
+    default String interestServer(String subject) {
+        return hasInterest(subject) ? "" : null;
+    }
+
     /** A handle on an internal subscription. */
     interface Subscription {
         void unsubscribe();

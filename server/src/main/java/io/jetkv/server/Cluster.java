@@ -71,6 +71,17 @@ final class Cluster implements SubjectIndex.InterestListener {
     /** Lame duck mode: our own client URLs are no longer advertised, to clients or routes. */
     private volatile boolean lameDuck;
     private List<String> ownClientUrls = List.of();
+    /** This node's Ratis address ({@code host:port}) once clustered JetStream runs; null before and without. */
+    private volatile String raftEndpoint;
+    /** Told about JetStream peers (name, Ratis address) as routes come and go; null without JetStream. */
+    private volatile RaftPeers raftPeers;
+
+    /** Clustered JetStream's view of the routes: which servers run Ratis, and where. Route event loops. */
+    interface RaftPeers {
+        void seen(String serverName, String raftEndpoint);
+
+        void gone(String serverName);
+    }
 
     // guarded by this
     private final Map<String, RouteConnection> routes = new HashMap<>();
@@ -117,6 +128,35 @@ final class Cluster implements SubjectIndex.InterestListener {
 
     int routePort() {
         return routePort;
+    }
+
+    /**
+     * Clustered JetStream is up: our route INFO carries its Ratis address from now on ({@code jetkv_raft}, a
+     * field nats-server ignores), sent again to every route, and {@code peers} hears of every JetStream server
+     * routed to, those already connected first.
+     */
+    void startRaftPeering(String endpoint, RaftPeers peers) {
+        List<RouteConnection> current;
+        synchronized (this) {
+            raftEndpoint = endpoint;
+            raftPeers = peers;
+            current = new ArrayList<>(routes.values());
+        }
+        byte[] info = routeInfoLine();
+        for (RouteConnection rc : current) {
+            if (rc.remoteRaft != null) {
+                peers.seen(rc.remoteName, rc.remoteRaft);
+            }
+            rc.send(info);
+        }
+    }
+
+    /** A route's peer announced its Ratis address (first INFO, or a later one). */
+    void raftPeerSeen(RouteConnection rc) {
+        RaftPeers p = raftPeers;
+        if (p != null && rc.remoteRaft != null) {
+            p.seen(rc.remoteName, rc.remoteRaft);
+        }
     }
 
     String serverId() {
@@ -235,6 +275,11 @@ final class Cluster implements SubjectIndex.InterestListener {
         if (dynamic) {
             sb.append(",\"cluster_dynamic\":true");
         }
+        String raft = raftEndpoint;
+        if (raft != null && id.equals(serverId())) {
+            sb.append(",\"jetstream\":true,\"jetkv_raft\":");
+            ServerInfo.field(sb, raft);
+        }
         if (!clientUrls.isEmpty()) {
             sb.append(",\"connect_urls\":[");
             for (int i = 0; i < clientUrls.size(); i++) {
@@ -325,6 +370,10 @@ final class Cluster implements SubjectIndex.InterestListener {
                     refreshClientInfo(true);
                 }
                 LOG.info("{} - rid:{} - Route connection to {} closed", rc.peer(), rc.rid(), rc.remoteName);
+                RaftPeers p = raftPeers;
+                if (p != null) {
+                    p.gone(rc.remoteName);
+                }
             }
             redial = !closed && !rc.duplicate && rc.url != null && !selfUrls.contains(key(rc.url))
                     && (rc.remoteId == null || !routes.containsKey(rc.remoteId));

@@ -1,6 +1,9 @@
 package io.jetkv.server;
 
+import io.jetkv.config.ClusterConfig;
 import io.jetkv.config.JetStreamConfig;
+import io.jetkv.config.ServerConfig;
+import io.jetkv.jetstream.cluster.JetStreamCluster;
 import io.jetkv.jetstream.JetStreamOptions;
 import io.jetkv.jetstream.JetStreamService;
 import java.io.IOException;
@@ -21,13 +24,38 @@ final class JetStreamHost {
 
     private final JetStreamConfig config;
     private final Router router;
+    private final ServerConfig serverConfig;
+    /** The routes, when this server is in a cluster: JetStream then replicates through Ratis. */
+    private volatile Cluster cluster;
+    private JetStreamCluster jsCluster;
     /** Written by the start and close thread, read by the monitoring thread. */
     private volatile JetStreamService service;
     private boolean closed;
 
-    JetStreamHost(JetStreamConfig config, Router router) {
-        this.config = config;
+    JetStreamHost(ServerConfig serverConfig, Router router) {
+        this.config = serverConfig.jetstream();
+        this.serverConfig = serverConfig;
         this.router = router;
+    }
+
+    /**
+     * Clustered JetStream needs a stable {@code server_name} (the Raft peer id derives from it) and a fixed
+     * {@code cluster.name} (the meta group's id does): refused at start-up, with nats-server's words.
+     */
+    void checkClusterSettings() {
+        if (!serverConfig.cluster().enabled()) {
+            return;
+        }
+        if (serverConfig.serverName() == null || serverConfig.serverName().isEmpty()) {
+            throw new IllegalStateException("jetstream cluster requires `server_name` to be set");
+        }
+        if (serverConfig.cluster().name() == null) {
+            throw new IllegalStateException("jetstream cluster requires `cluster.name` to be set");
+        }
+    }
+
+    void setCluster(Cluster c) {
+        this.cluster = c;
     }
 
     /**
@@ -56,6 +84,26 @@ final class JetStreamHost {
                 new JetStreamOptions(config.storeDir(), config.maxMemoryStore(), config.maxFileStore(),
                         config.syncAlways(), null),
                 router);
+        Cluster c = cluster;
+        if (c != null) {
+            ClusterConfig cc = serverConfig.cluster();
+            String host = cc.host() == null || cc.host().isEmpty() || cc.host().equals("0.0.0.0") ? "127.0.0.1"
+                    : cc.host();
+            jsCluster = JetStreamCluster.start(new JetStreamCluster.Settings(serverConfig.serverName(), cc.name(), host,
+                    cc.routes().isEmpty()), service, router, config.storeDir());
+            JetStreamCluster js = jsCluster;
+            c.startRaftPeering(js.endpoint(), new Cluster.RaftPeers() {
+                @Override
+                public void seen(String serverName, String raftEndpoint) {
+                    js.peerSeen(serverName, raftEndpoint);
+                }
+
+                @Override
+                public void gone(String serverName) {
+                    js.peerGone(serverName);
+                }
+            });
+        }
     }
 
     synchronized JetStreamService service() {
@@ -64,6 +112,10 @@ final class JetStreamHost {
 
     synchronized void close() {
         closed = true;
+        if (jsCluster != null) {
+            jsCluster.close();
+            jsCluster = null;
+        }
         if (service != null) {
             service.close();
             service = null;

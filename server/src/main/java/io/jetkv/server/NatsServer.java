@@ -146,11 +146,15 @@ public final class NatsServer implements AutoCloseable {
         LOG.info("Starting jetkv-server");
         LOG.info("  Version:  {}", ServerInfo.VERSION);
         Router router = new Router(new SubjectIndex());
-        JetStreamHost jetstream = new JetStreamHost(config.jetstream(), router);
+        JetStreamHost jetstream = new JetStreamHost(config, router);
         if (config.jetstream().enabled()) {
+            jetstream.checkClusterSettings();
             jetstream.prepareStoreDir();
         }
         NatsServer server = new NatsServer(config, jetstream, router);
+        if (config.jetstream().enabled()) {
+            jetstream.setCluster(server.cluster);
+        }
         try {
             // as the reference: the monitoring port opens first; /healthz says 503 until clients are accepted and
             // JetStream (when enabled) is up

@@ -72,6 +72,8 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     // the peer, once its INFO arrived
     volatile String remoteId;
     volatile String remoteName;
+    /** The peer's Ratis address from its INFO ({@code jetkv_raft}), null until it runs clustered JetStream. */
+    volatile String remoteRaft;
     /** How other servers reach the peer's route port, {@code nats-route://h:p/}. */
     volatile String remoteRouteUrl;
     volatile int remoteRoutePort;
@@ -256,6 +258,11 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
                 if (!urls.equals(remoteClientUrls)) {
                     cluster.clientUrlsChanged(this, urls);
                 }
+                String raft = text(n, "jetkv_raft");
+                if (raft != null && !raft.equals(remoteRaft)) {
+                    remoteRaft = raft;
+                    cluster.raftPeerSeen(this);
+                }
             } else {
                 cluster.gossip(id, gossipUrl(n), this);
             }
@@ -296,6 +303,8 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         }
         registered = true;
         LOG.info("{} - rid:{} - Route connection created to {} ({})", peer, rid, remoteName, id);
+        remoteRaft = text(n, "jetkv_raft");
+        cluster.raftPeerSeen(this);
     }
 
     /** The URL to dial for the server a gossip INFO describes: its {@code ip}, else its host and port. */

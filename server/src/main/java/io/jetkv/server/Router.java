@@ -57,8 +57,8 @@ final class Router implements MessageBus {
         if (match.isEmpty()) {
             return 0;
         }
-        return deliverAll(match, new OutMsg(subject, from.subjectBytes(subject), reply, data, headerSize), from,
-                touched, true);
+        OutMsg m = new OutMsg(subject, from.subjectBytes(subject), reply, data, headerSize);
+        return deliverAll(match, m, m, from, touched);
     }
 
     /**
@@ -78,9 +78,15 @@ final class Router implements MessageBus {
         if (match.isEmpty()) {
             return 0;
         }
-        // a push consumer's delivery matches its deliver subject but shows the stream subject: routes would
-        // match the latter on the other side, so such deliveries stay local (clustered JetStream is part 2)
-        return deliverAll(match, m, from, touched, matchSubject.equals(m.subject));
+        if (matchSubject.equals(m.subject)) {
+            return deliverAll(match, m, m, from, touched);
+        }
+        // a consumer's delivery matches its deliver subject but shows the stream subject: across a route it
+        // travels as nats-server sends it, the stream subject with reply "<reply>@<deliver subject>", and the
+        // receiving server matches the part after '@' (routeFromRoute). Without a reply it stays local.
+        OutMsg routed = m.reply == null ? null
+                : new OutMsg(m.subject, m.reply + "@" + matchSubject, m.data, m.headerSize);
+        return deliverAll(match, m, routed, from, touched);
     }
 
     /**
@@ -88,8 +94,9 @@ final class Router implements MessageBus {
      * the names of the queue groups whose pick fell on that route. Queue groups prefer a local member, as
      * nats-server does; only when none is left is a remote one picked, weighted by its member count.
      */
-    private int deliverAll(SubjectIndex.Match match, OutMsg m, ClientConnection from, TouchedOutboxes touched,
-            boolean toRoutes) {
+    private int deliverAll(SubjectIndex.Match match, OutMsg m, OutMsg routed, ClientConnection from,
+            TouchedOutboxes touched) {
+        boolean toRoutes = routed != null;
         int delivered = 0;
         // the usual case, plain interest behind one route, needs no RouteSends
         RouteConnection single = null;
@@ -140,12 +147,12 @@ final class Router implements MessageBus {
         }
         if (single != null) {
             Outbox out = single.outbox();
-            if (out != null && out.appendRouted(m, List.of())) {
+            if (out != null && out.appendRouted(routed, List.of())) {
                 touched.add(out);
                 delivered++;
             }
         } else if (sends != null) {
-            delivered += sends.send(m, touched);
+            delivered += sends.send(routed, touched);
         }
         return delivered;
     }
@@ -169,7 +176,14 @@ final class Router implements MessageBus {
      */
     int routeFromRoute(String subject, byte[] subjectBytes, String reply, List<String> queues, ByteBuf data,
             int headerSize, TouchedOutboxes touched) {
-        SubjectIndex.Match match = index.match(subject);
+        String matchSubject = subject;
+        int at = reply == null ? -1 : reply.lastIndexOf('@');
+        if (at > 0 && at < reply.length() - 1) {
+            // a JetStream delivery (see route): matched by its deliver subject, shown with the stream subject
+            matchSubject = reply.substring(at + 1);
+            reply = reply.substring(0, at);
+        }
+        SubjectIndex.Match match = index.match(matchSubject);
         if (match.isEmpty()) {
             return 0;
         }
@@ -337,22 +351,34 @@ final class Router implements MessageBus {
 
     @Override
     public boolean hasInterest(String subject) {
-        // JetStream asks about push consumers' deliver subjects; its deliveries do not cross routes yet, so
-        // only local subscriptions count
+        // JetStream asks about push consumers' deliver subjects; subscribers behind a route count, since
+        // deliveries cross routes (route)
+        return !index.match(subject).isEmpty();
+    }
+
+    @Override
+    public String interestServer(String subject) {
         SubjectIndex.Match m = index.match(subject);
+        String remote = null;
         for (Sub sub : m.plain()) {
             if (sub.route == null) {
-                return true;
+                return "";
+            }
+            if (remote == null) {
+                remote = sub.route.remoteName;
             }
         }
         for (List<Sub> group : m.queues()) {
             for (Sub sub : group) {
                 if (sub.route == null) {
-                    return true;
+                    return "";
+                }
+                if (remote == null) {
+                    remote = sub.route.remoteName;
                 }
             }
         }
-        return false;
+        return remote;
     }
 
     /** The outboxes a batch of deliveries wrote to; flushed once at the end of the batch. */

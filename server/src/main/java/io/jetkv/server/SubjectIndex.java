@@ -31,8 +31,9 @@ final class SubjectIndex {
     private volatile InterestListener listener;
 
     /**
-     * Told about every client subscription that enters or leaves the index (not internal or remote ones), after
-     * the change and outside the index lock: the cluster turns these into {@code RS+}/{@code RS-}.
+     * Told about every local subscription, client or internal (JetStream's API, stream subjects, acks), that enters
+     * or leaves the index (not remote ones), after the change and outside the index lock: the cluster turns these
+     * into {@code RS+}/{@code RS-}, so that other servers route JetStream traffic here as nats-server's do.
      */
     interface InterestListener {
         void added(Sub sub);
@@ -71,7 +72,7 @@ final class SubjectIndex {
             lock.writeLock().unlock();
         }
         InterestListener l = listener;
-        if (l != null && sub.client != null) {
+        if (l != null && sub.route == null) {
             l.added(sub);
         }
     }
@@ -118,7 +119,7 @@ final class SubjectIndex {
             lock.writeLock().unlock();
         }
         InterestListener l = listener;
-        if (wasRemoved && l != null && sub.client != null) {
+        if (wasRemoved && l != null && sub.route == null) {
             l.removed(sub);
         }
     }

@@ -117,6 +117,17 @@ class ClusterIT {
     }
 
     @Test
+    void clusteredJetStreamRequiresServerName(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        // the Raft peer id derives from server_name: nats-server refuses to start without one, and so do we
+        ServerConfig cfg = ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
+                .withJetStream(io.jetkv.config.JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(dir))
+                .withCluster(cluster("JC"));
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> NatsServer.start(cfg));
+        assertEquals("jetstream cluster requires `server_name` to be set", e.getMessage());
+    }
+
+    @Test
     void deliveryMatrix() throws Exception {
         List<NatsServer> nodes = startThree(cluster("M"));
         Connection[] nc = new Connection[3];

@@ -32,6 +32,28 @@ public final class JsApi {
         void handle(ApiRequest request);
     }
 
+    /**
+     * Decides, in a cluster, whether this server answers a request (nats-server: only the meta leader or the
+     * stream leader answers; every server receives every request over the routes). Event loop: must not block.
+     */
+    @FunctionalInterface
+    public interface Gate {
+        /**
+         * @param op   the operation, e.g. {@code STREAM.INFO}
+         * @param args the name tokens after it
+         * @return null when another server answers; otherwise a stage after whose completion this server
+         *     answers (already complete, or a read barrier)
+         */
+        java.util.concurrent.CompletionStage<?> admit(String op, List<String> args, String reply);
+    }
+
+    private volatile Gate gate;
+
+    /** Installs the cluster's gate (null: a single server answers everything). */
+    public void setGate(Gate g) {
+        this.gate = g;
+    }
+
     private record Route(String[] op, int minArgs, int maxArgs, String responseType, Handler handler, boolean inline) {}
 
     private static final byte[] REQUIRED_API_LEVEL_STATUS =
@@ -76,6 +98,17 @@ public final class JsApi {
         routes.add(new Route(tokens, minArgs, maxArgs, responseType, handler, inline));
     }
 
+    /** The handler registered for exactly {@code op}, or null (a layer wrapping it, e.g. the cluster's). */
+    public Handler handler(String op) {
+        String[] tokens = op.split("\\.");
+        for (Route r : routes) {
+            if (Arrays.equals(r.op, tokens)) {
+                return r.handler;
+            }
+        }
+        return null;
+    }
+
     public void register(String op, int minArgs, int maxArgs, String responseType, Handler handler) {
         register(op, minArgs, maxArgs, responseType, handler, false);
     }
@@ -117,17 +150,43 @@ public final class JsApi {
         List<String> args = List.of(tokens).subList(route.op.length, tokens.length);
         ApiRequest request = new ApiRequest(this, bus, JsApiSubjects.PREFIX + rest, args, reply, headers, payload,
                 route.responseType);
+        Gate g = gate;
+        if (g != null) {
+            java.util.concurrent.CompletionStage<?> admitted = g.admit(String.join(".", route.op), args, reply);
+            if (admitted == null) {
+                return true; // another server of the cluster answers
+            }
+            java.util.concurrent.CompletableFuture<?> f = admitted.toCompletableFuture();
+            if (!f.isDone()) {
+                admitted.whenComplete((ok, err) -> {
+                    if (err != null) {
+                        request.fail(JsError.CLUSTER_NOT_AVAILABLE);
+                    } else {
+                        dispatch(route, request);
+                    }
+                });
+                return true;
+            }
+            if (f.isCompletedExceptionally()) {
+                request.fail(JsError.CLUSTER_NOT_AVAILABLE);
+                return true;
+            }
+        }
+        dispatch(route, request);
+        return true;
+    }
+
+    private void dispatch(Route route, ApiRequest request) {
         total.incrementAndGet();
         if (route.inline) {
             run(route, request);
-            return true;
+            return;
         }
         try {
             workers.execute(() -> run(route, request));
         } catch (RejectedExecutionException e) {
             request.fail(JsError.TOO_MANY_REQUESTS);
         }
-        return true;
     }
 
     private Route match(String[] tokens) {

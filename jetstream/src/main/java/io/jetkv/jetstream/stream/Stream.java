@@ -89,6 +89,10 @@ public final class Stream {
 
         private final List<Out> out = new ArrayList<>();
         private final List<Runnable> reads = new ArrayList<>();
+        /** Run after the flush and the replies (a replicated apply completes here). */
+        private List<Runnable> afterFlush;
+        /** Publishes a replicated stream's leader proposes when the batch ends. */
+        private List<Publish> proposals;
         private boolean dirty;
         private int tasks;
 
@@ -124,6 +128,14 @@ public final class Stream {
             out.add(new Out(subject, headers, payload, new byte[0]));
         }
 
+        /** Runs {@code r} once the batch is flushed and its replies are out. */
+        public void afterFlush(Runnable r) {
+            if (afterFlush == null) {
+                afterFlush = new ArrayList<>(2);
+            }
+            afterFlush.add(r);
+        }
+
         /** The store was changed: flush before replying. */
         public void markDirty() {
             dirty = true;
@@ -134,8 +146,13 @@ public final class Stream {
         }
     }
 
-    /** @param sourced copied from a source: stored as the origin had it, without the TTL checks */
-    private record Publish(String subject, String reply, byte[] headers, byte[] payload, boolean sourced)
+    /**
+     * A publish; {@code timestamp} is 0 until the writer (or, replicated, the proposing leader) assigns it.
+     *
+     * @param sourced copied from a source: stored as the origin had it, without the TTL checks
+     */
+    private record Publish(String subject, String reply, byte[] headers, byte[] payload, long timestamp,
+            boolean sourced)
             implements Task {
         @Override
         public void run(Batch batch) {
@@ -174,6 +191,17 @@ public final class Stream {
     private volatile Sourcing sourcing;
 
     // Writer-confined state.
+    /** Null: the stream commits locally. Set by the cluster layer for a replicated stream. */
+    private volatile Replicator replicator;
+    /** The {@code cluster} block of stream info, or null (single server). */
+    private volatile java.util.function.Supplier<ObjectNode> clusterInfo;
+    /** Committed batches of a replicated stream, ahead of {@link #queue}; never refused (Ratis paces them). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Task> committed =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Writer thread: the Raft index of the last committed batch applied to the store; -1 until read. */
+    private long appliedIndex = -1;
+    /** Writer thread: the last timestamp handed to a proposal, so that proposals keep time order. */
+    private long lastProposedTs;
     private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
     private String lastMsgId;
     /**
@@ -343,7 +371,7 @@ public final class Stream {
 
     /** Event loop: queue a publish; false when the queue is full (caller answers 429) or the stream is gone. */
     public boolean offerPublish(String subject, String reply, byte[] headers, byte[] payload) {
-        return execute(new Publish(subject, reply, headers, payload, false));
+        return execute(new Publish(subject, reply, headers, payload, 0, false));
     }
 
     /** Any thread: queue a task for the writer; false when the queue is full or the stream is gone. */
@@ -364,6 +392,56 @@ public final class Stream {
         return JsJson.bytes(o);
     }
 
+    /**
+     * Cluster layer: makes this a replicated stream (publishes are proposed, and stored when they come back
+     * committed through {@link #applyCommitted}) or, with null, one that commits locally.
+     */
+    public void setReplicator(Replicator r) {
+        this.replicator = r;
+    }
+
+    /** Cluster layer: supplies the {@code cluster} block of stream info. */
+    public void setClusterInfo(java.util.function.Supplier<ObjectNode> s) {
+        this.clusterInfo = s;
+    }
+
+    /** The {@code cluster} block, or null when not in a cluster. Any thread. */
+    public ObjectNode clusterInfo() {
+        java.util.function.Supplier<ObjectNode> s = clusterInfo;
+        return s == null ? null : s.get();
+    }
+
+    /**
+     * Any thread (the Raft apply thread): queues a committed batch of publishes for the writer, which stores
+     * it exactly as every other replica does (same sequences, timestamps and check outcomes: the checks run
+     * here, on committed input, not before the proposal). Pub acks go out only when {@code sendAcks} (the
+     * replica that proposed it). {@code applied} runs after the store flush. A batch at or below the index
+     * already in the store (a log replayed after a restart) is skipped.
+     */
+    public void applyCommitted(byte[] entry, long index, boolean sendAcks, Runnable applied) {
+        committed.add(batch -> {
+            if (appliedIndex < 0) {
+                byte[] saved = store.getAux(APPLIED_KEY);
+                appliedIndex = saved == null ? 0 : ReplicatedBatch.readLong(saved);
+            }
+            if (index > appliedIndex) {
+                StreamConfig cfg = config;
+                for (Publish p : ReplicatedBatch.decode(entry, (s, r, h, b, t) -> new Publish(s, r, h, b, t, false))) {
+                    processPublish(sendAcks ? p : new Publish(p.subject, null, p.headers, p.payload, p.timestamp, p.sourced),
+                            batch);
+                }
+                appliedIndex = index;
+                store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(index));
+                batch.markDirty();
+            }
+            batch.afterFlush(applied);
+        });
+        schedule();
+    }
+
+    /** Aux key holding the Raft index of the last applied batch, flushed with that batch's messages. */
+    private static final String APPLIED_KEY = "raft.applied";
+
     private void schedule() {
         if (scheduled.compareAndSet(false, true)) {
             try {
@@ -381,7 +459,7 @@ public final class Stream {
             drainOnce();
         } finally {
             scheduled.set(false);
-            if (!queue.isEmpty()) {
+            if (!queue.isEmpty() || !committed.isEmpty()) {
                 schedule(); // yield to other streams on this executor, then continue
             }
         }
@@ -392,7 +470,7 @@ public final class Stream {
         Task t;
         int n = 0;
         MessageBus bus = ctx.bus();
-        while (n < BATCH_CAP && (t = queue.poll()) != null) {
+        while (n < BATCH_CAP && ((t = committed.poll()) != null || (t = queue.poll()) != null)) {
             n++;
             batch.tasks = n;
             Task task = t;
@@ -419,6 +497,9 @@ public final class Stream {
     }
 
     private void finish(Batch batch) {
+        if (batch.proposals != null) {
+            propose(batch.proposals);
+        }
         if (unflushedRetire) {
             batch.markDirty();
             unflushedRetire = false;
@@ -472,6 +553,42 @@ public final class Stream {
                 bus.publish(o.subject, null, null, o.onFailure);
             }
         }
+        if (batch.afterFlush != null) {
+            for (Runnable r : batch.afterFlush) {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.error("stream {}: after-flush action failed", name, e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Writer thread, leader of a replicated stream: hands the batch's publishes to consensus in one proposal
+     * (group commit). Nothing is stored or acknowledged here: the committed batch comes back through
+     * {@link #applyCommitted}. A proposal that fails (leadership lost, no quorum) answers each publisher
+     * 503/10008, so that clients retry rather than wait for a timeout.
+     */
+    private void propose(List<Publish> proposals) {
+        Replicator r = replicator;
+        byte[] entry = ReplicatedBatch.encode(proposals, Publish::subject, Publish::reply, Publish::headers,
+                Publish::payload, Publish::timestamp);
+        java.util.concurrent.CompletionStage<?> f = r == null
+                ? java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("not replicated"))
+                : r.propose(entry);
+        f.whenComplete((ok, err) -> {
+            if (err == null) {
+                return;
+            }
+            LOG.warn("stream {}: proposal of {} messages failed: {}", name, proposals.size(), err.toString());
+            byte[] nak = pubAckError(new JsApiException(JsError.CLUSTER_NOT_AVAILABLE));
+            for (Publish p : proposals) {
+                if (p.reply != null) {
+                    ctx.bus().publish(p.reply, null, null, nak);
+                }
+            }
+        });
     }
 
     private void notifyAfterFlush() {
@@ -554,6 +671,16 @@ public final class Stream {
 
     /** Runs the publish checks in nats-server's order, stores, enforces limits and queues the ack. */
     private void processPublish(Publish p, Batch batch) {
+        if (p.timestamp == 0 && replicator != null) {
+            // leader: assign the time now, so every replica stores the same; propose at the end of the batch
+            long ts = Math.max(now(), lastProposedTs + 1);
+            lastProposedTs = ts;
+            if (batch.proposals == null) {
+                batch.proposals = new ArrayList<>();
+            }
+            batch.proposals.add(new Publish(p.subject, p.reply, p.headers, p.payload, ts, p.sourced));
+            return;
+        }
         StreamConfig cfg = config;
         String reply = cfg.noAck() ? null : p.reply;
         try {
@@ -585,7 +712,8 @@ public final class Stream {
         String subject = p.subject;
         byte[] hdr = p.headers;
         Map<String, String> h = HeaderBlock.parse(hdr);
-        long now = now();
+        // a committed publish carries the leader's time; never before the previous message's, on every replica
+        long now = p.timestamp != 0 ? Math.max(p.timestamp, lastTimestamp) : now();
         // 2.12 counters: a client's Nats-Incr is checked before anything else it says
         String incrValue = h.get(MessageCounter.INCR);
         java.math.BigInteger incr = null;
@@ -927,7 +1055,7 @@ public final class Stream {
                         last == null ? null : last.headers());
                 payload = new byte[0];
             }
-            store(config, new Publish(subject, null, hdr, payload, true), batch);
+            store(config, new Publish(subject, null, hdr, payload, 0, true), batch);
         } catch (JsApiException e) {
             LOG.warn("stream {}: message {} of {} not sourced: {}", name, m.seq(), src.name(), e.getMessage());
         }
@@ -1127,11 +1255,11 @@ public final class Stream {
 
     /** Writer thread, at shutdown: runs what is still queued, flushes and closes the store. */
     void drainAndClose() {
-        while (!queue.isEmpty()) {
+        while (!queue.isEmpty() || !committed.isEmpty()) {
             Batch batch = new Batch();
             Task t;
             int n = 0;
-            while (n < BATCH_CAP && (t = queue.poll()) != null) {
+            while (n < BATCH_CAP && ((t = committed.poll()) != null || (t = queue.poll()) != null)) {
                 n++;
                 runTask(t, batch);
             }
@@ -1155,7 +1283,7 @@ public final class Stream {
     }
 
     /** The writer executor this stream is pinned to (for code that must run after its queued work). */
-    Executor writer() {
+    public Executor writer() {
         return writer;
     }
 }

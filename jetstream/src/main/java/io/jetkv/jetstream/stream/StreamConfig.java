@@ -288,6 +288,11 @@ public record StreamConfig(
      * reference's error and text. Overlap with other streams is checked by the registry.
      */
     public void validate() {
+        validate(false);
+    }
+
+    /** As {@link #validate()}; {@code clustered} allows {@code num_replicas} above 1. */
+    public void validate(boolean clustered) {
         if (name == null || name.isEmpty() || containsAny(name, " \t\r\n\f.*>")) {
             throw invalid("stream name is required and can not contain '.', '*', '>'");
         }
@@ -417,7 +422,7 @@ public record StreamConfig(
             }
         }
         // after the whole config is checked, as the reference's create and update handlers do
-        if (numReplicas > 1) {
+        if (numReplicas > 1 && !clustered) {
             throw new JsApiException(JsError.STREAM_REPLICAS_NOT_SUPPORTED);
         }
     }

@@ -19,6 +19,10 @@ public final class StreamInfoJson {
         if (src != null) {
             src.info(o, now);
         }
+        ObjectNode cluster = stream.clusterInfo();
+        if (cluster != null) {
+            o.set("cluster", cluster);
+        }
         o.put("ts", JsJson.time(now));
         return o;
     }

@@ -362,6 +362,9 @@ public final class StreamManager {
      * subscription (no gap, no double delivery), new ones are added, dropped ones removed.
      */
     private void subscribe(Stream stream, StreamConfig cfg) {
+        if (cfg.numReplicas() > 1 && !capturing.contains(stream.name())) {
+            return; // a replicated stream captures its subjects only on its leader (setCapturing)
+        }
         Map<String, MessageBus.Subscription> subs = subscriptions.computeIfAbsent(stream, k -> new HashMap<>());
         for (String pattern : cfg.subjects()) {
             if (!subs.containsKey(pattern)) {
@@ -378,6 +381,25 @@ public final class StreamManager {
             e.getValue().unsubscribe();
             return true;
         });
+    }
+
+    /** Names of replicated streams this server leads, which therefore capture their subjects; guarded by this. */
+    private final java.util.Set<String> capturing = new java.util.HashSet<>();
+
+    /**
+     * Cluster layer: a replicated stream captures its subjects (publishes reach its writer) only while this
+     * server leads its group, so that a publish is stored once, by the leader.
+     */
+    public synchronized void setCapturing(Stream stream, boolean on) {
+        if (on) {
+            capturing.add(stream.name());
+            if (get(stream.name()) == stream) {
+                subscribe(stream, stream.config());
+            }
+        } else {
+            capturing.remove(stream.name());
+            unsubscribeAll(stream);
+        }
     }
 
     private void unsubscribeAll(Stream stream) {

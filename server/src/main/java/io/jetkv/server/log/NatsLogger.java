@@ -7,8 +7,12 @@ import org.slf4j.helpers.MessageFormatter;
 
 /** An SLF4J logger writing through {@link NatsLog}. Safe from any thread. */
 final class NatsLogger extends LegacyAbstractLogger {
+    /** Apache Ratis logs every setting and state change at INFO: shown only with debug logging (-D). */
+    private final boolean chatty;
+
     NatsLogger(String name) {
         this.name = name;
+        this.chatty = name.startsWith("org.apache.ratis");
     }
 
     @Override
@@ -23,7 +27,7 @@ final class NatsLogger extends LegacyAbstractLogger {
 
     @Override
     public boolean isInfoEnabled() {
-        return true;
+        return !chatty || NatsLog.debugEnabled();
     }
 
     @Override

@@ -1,0 +1,56 @@
+package io.jetkv.jetstream.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.stream.StreamConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Where a stream lives, as the meta group recorded it: its configuration, the servers holding it (by
+ * server name, with their Ratis addresses) and, for a replicated stream, the Ratis group replicating it. {@code reply} is the create
+ * request's reply subject, answered by the first leader (as nats-server's new stream leader answers).
+ * Immutable.
+ */
+record Assignment(StreamConfig config, List<String> peers, List<String> addresses, UUID group, long created, String reply,
+        String responseType) {
+
+    String name() {
+        return config.name();
+    }
+
+    boolean replicated() {
+        return peers.size() > 1;
+    }
+
+    ObjectNode toJson() {
+        ObjectNode o = JsJson.object();
+        o.set("config", config.toJson());
+        ArrayNode p = o.putArray("peers");
+        peers.forEach(p::add);
+        ArrayNode ad = o.putArray("addresses");
+        addresses.forEach(ad::add);
+        o.put("group", group.toString());
+        o.put("created", created);
+        if (reply != null) {
+            o.put("reply", reply);
+            o.put("type", responseType);
+        }
+        return o;
+    }
+
+    static Assignment fromJson(JsonNode o) {
+        List<String> peers = new ArrayList<>();
+        o.get("peers").forEach(n -> peers.add(n.asText()));
+        List<String> addresses = new ArrayList<>();
+        o.get("addresses").forEach(n -> addresses.add(n.asText()));
+        return new Assignment(StreamConfig.fromJson((ObjectNode) o.get("config")), List.copyOf(peers),
+                List.copyOf(addresses),
+                UUID.fromString(o.get("group").asText()), o.get("created").asLong(),
+                o.hasNonNull("reply") ? o.get("reply").asText() : null,
+                o.hasNonNull("type") ? o.get("type").asText() : null);
+    }
+}

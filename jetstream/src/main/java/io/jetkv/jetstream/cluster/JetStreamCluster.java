@@ -1,0 +1,821 @@
+package io.jetkv.jetstream.cluster;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.JetStreamService;
+import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.ApiRequest;
+import io.jetkv.jetstream.api.JsApi;
+import io.jetkv.jetstream.api.JsApiException;
+import io.jetkv.jetstream.api.JsApiSubjects;
+import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.stream.Stream;
+import io.jetkv.jetstream.stream.StreamConfig;
+import io.jetkv.jetstream.stream.StreamInfoJson;
+import io.jetkv.jetstream.stream.StreamManager;
+import io.jetkv.protocol.Subject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.proto.RaftProtos;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Clustered JetStream on Apache Ratis: one Ratis server per node hosting many groups (multi-Raft), the meta
+ * group holding stream assignments ({@link MetaStateMachine}) and one group per replicated stream
+ * ({@link StreamStateMachine}). It also decides which server answers each {@code $JS.API} request (every
+ * server receives every request over the routes) and places new streams.
+ *
+ * <p>Peers: a node's Raft peer id is {@link PeerIds#of} its {@code server_name}; its Ratis address (gRPC,
+ * on the cluster listen host, a port chosen once and kept in the store directory) travels in the route INFO
+ * ({@link #peerSeen}). Bootstrap: the seed (a node with no configured routes) starts the meta group with
+ * itself alone; the meta leader adds each JetStream server it meets over the routes (Ratis group add on the
+ * new server, then a configuration change). A restarted node finds its groups in its Ratis storage.
+ *
+ * <p>Threading: {@link #admit} runs on event loops and never blocks; Ratis notifications are handed to the
+ * single {@code js-cluster} thread, which also does membership changes and local stream creation (it may
+ * wait on Ratis; nothing else waits on it). Proposals are asynchronous.
+ */
+public final class JetStreamCluster implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(JetStreamCluster.class);
+
+    /**
+     * What the server tells the cluster layer.
+     *
+     * @param serverName this server's {@code server_name} (required)
+     * @param clusterName the cluster's name
+     * @param host       the address Ratis listens on (the cluster listen host)
+     * @param seed       true when this node has no configured routes: it bootstraps the meta group
+     */
+    public record Settings(String serverName, String clusterName, String host, boolean seed) {}
+
+    private static final AtomicLong CALL_IDS = new AtomicLong();
+
+    private final Settings settings;
+    private final JetStreamService js;
+    private final StreamManager streams;
+    private final MessageBus bus;
+    private final Path dir;
+    private final RaftPeerId selfId;
+    private final RaftGroupId metaGroup;
+    private final MetaStateMachine meta;
+    private final ClientId clientId = ClientId.randomId();
+    private final RaftProperties properties = new RaftProperties();
+    private final java.util.concurrent.ScheduledExecutorService executor;
+    /** Ratis addresses of the JetStream servers currently routed to, by server name. */
+    private final Map<String, String> online = new ConcurrentHashMap<>();
+    /** Server names by peer id, for every server ever seen (leader names in infos). */
+    private final Map<String, String> names = new ConcurrentHashMap<>();
+    /** Stream names by Ratis group, for the state machine registry (persisted under {@code dir/groups}). */
+    private final Map<RaftGroupId, String> groupStreams = new ConcurrentHashMap<>();
+    /** The leader of each replicated stream this node holds. */
+    private final Map<String, RaftPeerId> streamLeaders = new ConcurrentHashMap<>();
+    /** Streams whose create request was answered by this node. */
+    private final Set<String> answeredCreates = ConcurrentHashMap.newKeySet();
+    private volatile RaftPeerId metaLeader;
+    private volatile RaftServer server;
+    private volatile String endpoint;
+    private volatile boolean closed;
+
+    private JetStreamCluster(Settings settings, JetStreamService js, MessageBus bus, Path dir) {
+        this.settings = settings;
+        this.js = js;
+        this.streams = js.streams();
+        this.bus = bus;
+        this.dir = dir;
+        this.selfId = RaftPeerId.valueOf(PeerIds.of(settings.serverName()));
+        this.metaGroup = RaftGroupId.valueOf(
+                UUID.nameUUIDFromBytes(("jetkv-meta:" + settings.clusterName()).getBytes(StandardCharsets.UTF_8)));
+        this.meta = new MetaStateMachine(this);
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "js-cluster");
+            t.setDaemon(true);
+            return t;
+        });
+        names.put(selfId.toString(), settings.serverName());
+    }
+
+    /**
+     * Starts the Ratis server under {@code storeDir/ratis}, installs the API gate and the clustered handlers,
+     * and (on the seed, first start) creates the meta group. Called once JetStream restored its streams.
+     */
+    public static JetStreamCluster start(Settings settings, JetStreamService js, MessageBus bus, Path storeDir) {
+        JetStreamCluster c = new JetStreamCluster(settings, js, bus, storeDir.resolve("ratis"));
+        try {
+            c.startRaft();
+        } catch (IOException e) {
+            c.close();
+            throw new UncheckedIOException("cannot start Ratis", e);
+        }
+        c.install(js.api());
+        return c;
+    }
+
+    private void startRaft() throws IOException {
+        Files.createDirectories(dir.resolve("groups"));
+        Path portFile = dir.resolve("port");
+        int port = Files.exists(portFile) ? Integer.parseInt(Files.readString(portFile).trim()) : 0;
+        for (Path p : Files.newDirectoryStream(dir.resolve("groups"))) {
+            groupStreams.put(RaftGroupId.valueOf(UUID.fromString(p.getFileName().toString())), Files.readString(p));
+        }
+        RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("data").toFile()));
+        GrpcConfigKeys.Server.setHost(properties, settings.host());
+        GrpcConfigKeys.Server.setPort(properties, port);
+        // follower reads wait for the leader's commit index (read index), never answer stale
+        RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        // election timeouts: a new stream's group elects within a second, so that its create is answered within
+        // a client's default 2 s request timeout; well above Ratis's 150-300 ms for a loaded two-core machine
+        RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(properties, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, false);
+        StateMachine.Registry registry = gid -> {
+            if (gid.equals(metaGroup)) {
+                return meta;
+            }
+            String stream = groupStreams.get(gid);
+            if (stream == null) {
+                throw new IllegalStateException("unknown Ratis group " + gid);
+            }
+            return new StreamStateMachine(this, stream);
+        };
+        server = RaftServer.newBuilder()
+                .setServerId(selfId)
+                .setProperties(properties)
+                .setParameters(new Parameters())
+                .setStateMachineRegistry(registry)
+                .build();
+        server.start();
+        int bound = server.getServerRpc().getInetSocketAddress().getPort();
+        Files.writeString(portFile, Integer.toString(bound));
+        endpoint = settings.host() + ":" + bound;
+        LOG.info("JetStream cluster: Ratis peer {} ({}) listening on {}", selfId, settings.serverName(), endpoint);
+        boolean hasMeta = false;
+        for (RaftGroupId g : server.getGroupIds()) {
+            hasMeta |= g.equals(metaGroup);
+        }
+        if (!hasMeta && settings.seed()) {
+            LOG.info("JetStream cluster: bootstrapping the meta group as its first peer");
+            RaftClientReply r = server.groupManagement(GroupManagementRequest.newAdd(clientId, selfId,
+                    CALL_IDS.incrementAndGet(), RaftGroup.valueOf(metaGroup, selfPeer())));
+            if (!r.isSuccess()) {
+                throw new IOException("meta group bootstrap failed: " + r.getException());
+            }
+        }
+    }
+
+    /** {@code host:port} of this node's Ratis server, advertised to the other servers over the routes. */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    String selfPeerId() {
+        return selfId.toString();
+    }
+
+    private RaftPeer selfPeer() {
+        return RaftPeer.newBuilder().setId(selfId).setAddress(endpoint).build();
+    }
+
+    private static RaftPeer peer(String name, String address) {
+        return RaftPeer.newBuilder().setId(PeerIds.of(name)).setAddress(address).build();
+    }
+
+    // ---- membership (route events) ----
+
+    /** Any thread: a JetStream server with Ratis at {@code address} is routed to (route INFO). */
+    public void peerSeen(String name, String address) {
+        if (name == null || address == null || name.equals(settings.serverName())) {
+            return;
+        }
+        names.put(PeerIds.of(name), name);
+        String before = online.put(name, address);
+        if (!address.equals(before)) {
+            executor.execute(this::addMissingMetaPeers);
+        }
+    }
+
+    /** Any thread: the route to {@code name} is gone. */
+    public void peerGone(String name) {
+        if (name != null) {
+            online.remove(name);
+        }
+    }
+
+    /** js-cluster thread: the meta leader adds every online JetStream server not yet in the meta group. */
+    private void addMissingMetaPeers() {
+        if (closed || !isMetaLeader()) {
+            return;
+        }
+        try {
+            RaftServer.Division d = server.getDivision(metaGroup);
+            List<RaftPeer> peers = new ArrayList<>(d.getRaftConf().getCurrentPeers());
+            if (!d.getInfo().isLeaderReady()) {
+                retryMetaPeers(); // a configuration change needs the leader's first entry committed
+                return;
+            }
+            List<RaftPeer> added = new ArrayList<>();
+            for (Map.Entry<String, String> e : online.entrySet()) {
+                String id = PeerIds.of(e.getKey());
+                if (peers.stream().noneMatch(p -> p.getId().toString().equals(id))) {
+                    added.add(peer(e.getKey(), e.getValue()));
+                }
+            }
+            if (added.isEmpty()) {
+                return;
+            }
+            if (added.size() > 1) {
+                // Ratis refuses a change that adds a majority at once: one server per change, the rest next round
+                added = List.of(added.get(0));
+                retryMetaPeers();
+            }
+            peers.addAll(added);
+            for (RaftPeer p : added) {
+                // the new server must host the group before the leader replicates to it; with no peers, so that
+                // it never starts an election of its own before the configuration change reaches it
+                try (RaftClient c = client(RaftGroup.valueOf(metaGroup, p))) {
+                    RaftClientReply r = c.getGroupManagementApi(p.getId()).add(RaftGroup.valueOf(metaGroup));
+                    LOG.info("JetStream cluster: meta group added on {}: {}", names.get(p.getId().toString()),
+                            r.isSuccess() ? "ok" : r.getException());
+                } catch (IOException e) {
+                    // AlreadyExists after a restart is fine: it rejoins with its own log
+                    LOG.info("JetStream cluster: adding the meta group on {}: {}", p.getId(), e.toString());
+                }
+            }
+            RaftClientReply r = server.setConfiguration(new SetConfigurationRequest(clientId, selfId, metaGroup,
+                    CALL_IDS.incrementAndGet(), peers));
+            LOG.info("JetStream cluster: meta group now {} peers: {}", peers.size(),
+                    r.isSuccess() ? "ok" : r.getException());
+            if (!r.isSuccess()) {
+                retryMetaPeers();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("JetStream cluster: adding meta peers failed: {}", e.toString());
+            retryMetaPeers();
+        }
+    }
+
+    private void retryMetaPeers() {
+        if (!closed) {
+            executor.schedule(this::addMissingMetaPeers, 2, TimeUnit.SECONDS);
+        }
+    }
+
+    private RaftClient client(RaftGroup group) {
+        return RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(group)
+                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
+                .build();
+    }
+
+    // ---- leadership ----
+
+    boolean isMetaLeader() {
+        RaftPeerId l = metaLeader;
+        return l != null && l.equals(selfId);
+    }
+
+    /** Ratis thread: the meta group's leader changed. */
+    void metaLeaderChanged(RaftPeerId leader) {
+        metaLeader = leader;
+        LOG.info("JetStream cluster: meta leader is {}", leader == null ? "none" : nameOf(leader));
+        if (selfId.equals(leader)) {
+            executor.execute(this::addMissingMetaPeers);
+        }
+    }
+
+    /** Ratis thread: a replicated stream's leader changed. */
+    void streamLeaderChanged(String stream, RaftGroupId group, RaftPeerId leader) {
+        if (!current(stream, group)) {
+            return; // the group of a deleted stream of the same name, shutting down
+        }
+        if (leader == null) {
+            streamLeaders.remove(stream);
+        } else {
+            streamLeaders.put(stream, leader);
+        }
+        executor.execute(() -> {
+            LOG.info("stream {}: leader is {}", stream, leader == null ? "none" : nameOf(leader));
+            Stream s = streams.get(stream);
+            if (s != null && !selfId.equals(streamLeaders.get(stream))) {
+                streams.setCapturing(s, false);
+            }
+        });
+    }
+
+    /**
+     * Ratis thread: this node leads the stream's group and its first entry of the term is committed, so it can
+     * propose: only now does it capture the stream's subjects (and answer a pending create), so that the first
+     * publish after a create or a failover is not refused as "leader not ready".
+     */
+    void streamLeaderReady(String stream, RaftGroupId group) {
+        if (current(stream, group)) {
+            executor.execute(() -> startLeading(stream));
+        }
+    }
+
+    /** True when {@code group} replicates the stream now assigned under that name. */
+    private boolean current(String stream, RaftGroupId group) {
+        Assignment a = meta.get(stream);
+        return a != null && a.replicated() && RaftGroupId.valueOf(a.group()).equals(group);
+    }
+
+    /** js-cluster thread. */
+    private void startLeading(String stream) {
+        Stream s = streams.get(stream);
+        Assignment a = meta.get(stream);
+        if (s == null || a == null || !isStreamLeader(stream)) {
+            return;
+        }
+        streams.setCapturing(s, true);
+        answerCreate(a, s);
+    }
+
+    private boolean isStreamLeader(String stream) {
+        return selfId.equals(streamLeaders.get(stream));
+    }
+
+    private String nameOf(RaftPeerId id) {
+        String n = names.get(id.toString());
+        return n == null ? "Server name unknown at this time (peerID: " + id + ")" : n;
+    }
+
+    // ---- assignments (meta apply) ----
+
+    /** Ratis apply thread: a stream was assigned; create the local replica when this node is a peer. */
+    void assigned(Assignment a) {
+        for (int i = 0; i < a.peers().size(); i++) {
+            names.put(PeerIds.of(a.peers().get(i)), a.peers().get(i));
+        }
+        if (!a.peers().contains(settings.serverName())) {
+            return;
+        }
+        executor.execute(() -> createLocal(a));
+    }
+
+    private void createLocal(Assignment a) {
+        try {
+            Stream s = streams.get(a.name());
+            if (s == null) {
+                s = streams.create(a.config()).stream();
+            }
+            s.setClusterInfo(() -> clusterInfo(a));
+            if (!a.replicated()) {
+                answerCreate(a, s);
+                return;
+            }
+            RaftGroupId gid = RaftGroupId.valueOf(a.group());
+            s.setReplicator(entry -> propose(gid, StreamStateMachine.entry(selfId.toString(), entry)));
+            if (!groupStreams.containsKey(gid)) {
+                groupStreams.put(gid, a.name());
+                Files.writeString(dir.resolve("groups").resolve(a.group().toString()), a.name());
+            }
+            boolean hosted = false;
+            for (RaftGroupId g : server.getGroupIds()) {
+                hosted |= g.equals(gid);
+            }
+            if (!hosted) {
+                List<RaftPeer> peers = new ArrayList<>();
+                for (int i = 0; i < a.peers().size(); i++) {
+                    peers.add(peer(a.peers().get(i), a.addresses().get(i)));
+                }
+                RaftClientReply r = server.groupManagement(GroupManagementRequest.newAdd(clientId, selfId,
+                        CALL_IDS.incrementAndGet(), RaftGroup.valueOf(gid, peers)));
+                if (!r.isSuccess()) {
+                    LOG.error("stream {}: Ratis group could not be added: {}", a.name(), r.getException());
+                }
+            }
+            LOG.info("stream {}: replica on {} of {}", a.name(), settings.serverName(), a.peers());
+            // leadership may predate the assignment here (a restart replays the meta log after the groups started)
+            org.apache.ratis.server.DivisionInfo info = server.getDivision(gid).getInfo();
+            if (info.getLeaderId() != null) {
+                streamLeaders.put(a.name(), info.getLeaderId());
+            }
+            if (info.isLeader() && info.isLeaderReady()) {
+                startLeading(a.name());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.error("stream {}: local replica could not be created", a.name(), e);
+        }
+    }
+
+    /** js-cluster thread: the leader (or an R1 stream's server) answers the create request once. */
+    private void answerCreate(Assignment a, Stream s) {
+        if (a.reply() == null || !answeredCreates.add(a.name())) {
+            return;
+        }
+        ObjectNode out = JsJson.object();
+        out.put("type", a.responseType());
+        out.setAll(StreamInfoJson.info(s, s.stats()));
+        out.put("did_create", true);
+        bus.publish(a.reply(), null, null, JsJson.bytes(out));
+    }
+
+    /** Ratis apply thread: a stream was deleted. */
+    void removed(Assignment a) {
+        if (!a.peers().contains(settings.serverName())) {
+            return;
+        }
+        executor.execute(() -> {
+            if (a.replicated()) {
+                RaftGroupId gid = RaftGroupId.valueOf(a.group());
+                try {
+                    server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId,
+                            CALL_IDS.incrementAndGet(), gid, true, false));
+                    Files.deleteIfExists(dir.resolve("groups").resolve(a.group().toString()));
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("stream {}: removing its Ratis group failed: {}", a.name(), e.toString());
+                }
+                groupStreams.remove(gid);
+                streamLeaders.remove(a.name());
+            }
+            answeredCreates.remove(a.name());
+            Stream s = streams.get(a.name());
+            if (s != null) {
+                streams.beginDelete(s);
+                CompletableFuture<Void> gone = new CompletableFuture<>();
+                Stream.Task destroy = new Stream.Task() {
+                    @Override
+                    public void run(Stream.Batch batch) {
+                        streams.destroy(s);
+                        gone.complete(null);
+                    }
+
+                    @Override
+                    public void rejected(Stream.Batch batch) {
+                        gone.complete(null);
+                    }
+                };
+                if (!s.execute(destroy)) {
+                    LOG.warn("stream {}: delete waits behind a full writer queue", a.name());
+                    s.writer().execute(() -> {
+                        streams.destroy(s);
+                        gone.complete(null);
+                    });
+                }
+                try {
+                    // this thread creates replicas next: a create of the same name must find the old one gone
+                    gone.get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("stream {}: delete did not finish in time: {}", a.name(), e.toString());
+                }
+            }
+        });
+    }
+
+    /** The local replica of {@code stream}, or null. */
+    Stream localStream(String stream) {
+        return streams.get(stream);
+    }
+
+    // ---- proposals and reads ----
+
+    private CompletableFuture<RaftClientReply> submit(RaftGroupId gid, RaftClientRequest.Type type, byte[] data) {
+        RaftClientRequest req = RaftClientRequest.newBuilder()
+                .setClientId(clientId)
+                .setServerId(selfId)
+                .setGroupId(gid)
+                .setCallId(CALL_IDS.incrementAndGet())
+                .setMessage(Message.valueOf(ByteString.copyFrom(data)))
+                .setType(type)
+                .build();
+        try {
+            return server.submitClientRequestAsync(req).thenApply(r -> {
+                if (!r.isSuccess()) {
+                    throw new IllegalStateException(String.valueOf(r.getException()));
+                }
+                return r;
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private CompletionStage<?> propose(RaftGroupId gid, byte[] entry) {
+        return submit(gid, RaftClientRequest.writeRequestType(), entry);
+    }
+
+    /** Completes once this replica applied everything committed before now (Ratis read index). */
+    private CompletionStage<?> readBarrier(Assignment a) {
+        return submit(RaftGroupId.valueOf(a.group()), RaftClientRequest.readRequestType(), new byte[0]);
+    }
+
+    // ---- API ----
+
+    private void install(JsApi api) {
+        api.setGate(this::admit);
+        api.register(JsApiSubjects.STREAM_CREATE, 1, 1, JsApiSubjects.STREAM_CREATE_RESPONSE, this::create);
+        api.register(JsApiSubjects.STREAM_DELETE, 1, 1, JsApiSubjects.STREAM_DELETE_RESPONSE, this::delete);
+        api.register(JsApiSubjects.STREAM_NAMES, 0, 0, JsApiSubjects.STREAM_NAMES_RESPONSE, this::names);
+        // these change a stream outside the replicated publish path: refused on a replicated stream until they
+        // are proposed through its group too, rather than run on the leader alone and leave replicas different
+        localOnly(api, JsApiSubjects.STREAM_UPDATE, JsApiSubjects.STREAM_UPDATE_RESPONSE, "stream update");
+        localOnly(api, JsApiSubjects.STREAM_PURGE, JsApiSubjects.STREAM_PURGE_RESPONSE, "stream purge");
+        localOnly(api, JsApiSubjects.STREAM_MSG_DELETE, JsApiSubjects.STREAM_MSG_DELETE_RESPONSE, "message delete");
+    }
+
+    private void localOnly(JsApi api, String op, String responseType, String what) {
+        JsApi.Handler local = api.handler(op);
+        api.register(op, 1, 1, responseType, req -> {
+            Assignment a = meta.get(req.arg(0));
+            if (a != null && a.replicated()) {
+                throw new JsApiException(JsError.STREAM_GENERAL_ERROR,
+                        what + " is not supported on replicated streams yet");
+            }
+            local.handle(req);
+        });
+    }
+
+    private static final CompletableFuture<Void> NOW = CompletableFuture.completedFuture(null);
+
+    /** Event loop: who answers (see the class comment and the README's cluster section). */
+    CompletionStage<?> admit(String op, List<String> args, String reply) {
+        String stream = streamOf(op, args);
+        if (stream == null) {
+            return isMetaLeader() ? NOW : null;
+        }
+        Assignment a = meta.get(stream);
+        if (a == null) {
+            return isMetaLeader() ? NOW : null; // the meta leader says "stream not found"
+        }
+        if (!a.replicated()) {
+            return a.peers().get(0).equals(settings.serverName()) ? NOW : null;
+        }
+        boolean replica = a.peers().contains(settings.serverName());
+        if (op.equals("DIRECT.GET") || op.equals("STREAM.MSG.GET")) {
+            // the replica on the requester's server answers; else the leader. Either waits for the read index.
+            String where = reply == null ? null : bus.interestServer(reply);
+            boolean answer = "".equals(where) ? replica
+                    : isStreamLeader(stream) && (where == null || !a.peers().contains(where));
+            return answer ? readBarrier(a) : null;
+        }
+        return isStreamLeader(stream) ? NOW : null;
+    }
+
+    /** The stream a request is about, or null for the meta leader's requests. */
+    private static String streamOf(String op, List<String> args) {
+        if (args.isEmpty()) {
+            return null;
+        }
+        if (op.startsWith("STREAM.")) {
+            return switch (op) {
+                case "STREAM.CREATE", "STREAM.DELETE", "STREAM.NAMES", "STREAM.LIST" -> null;
+                default -> args.get(0);
+            };
+        }
+        return op.startsWith("CONSUMER.") || op.startsWith("DIRECT.") ? args.get(0) : null;
+    }
+
+    /** Meta leader: validates, places and proposes; the stream leader answers once elected. */
+    private void create(ApiRequest req) {
+        String name = req.arg(0);
+        StreamConfig cfg = StreamConfig.fromJson(req.decode());
+        if (!name.equals(cfg.name())) {
+            throw new JsApiException(JsError.STREAM_MISMATCH);
+        }
+        cfg.validate(true);
+        if (cfg.sealed()) {
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
+        }
+        if (cfg.numReplicas() > 1 && (cfg.mirror() != null || cfg.sources() != null)) {
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
+                    "replicated mirrors and sources are not supported yet");
+        }
+        if (cfg.numReplicas() > 1 && cfg.retention() != io.jetkv.jetstream.stream.StreamEnums.Retention.LIMITS) {
+            // what such a stream keeps depends on its consumers, which live on the leader only for now
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
+                    "replicated interest and work-queue streams are not supported yet");
+        }
+        Assignment existing = meta.get(name);
+        if (existing != null) {
+            if (!existing.config().equals(cfg)) {
+                throw new JsApiException(JsError.STREAM_NAME_EXIST);
+            }
+            ObjectNode out = JsJson.object();
+            Stream local = streams.get(name);
+            out.setAll(local != null ? StreamInfoJson.info(local, local.stats()) : configOnlyInfo(existing));
+            req.respond(out);
+            return;
+        }
+        for (Assignment other : meta.all().values()) {
+            for (String x : cfg.subjects()) {
+                for (String y : other.config().subjects()) {
+                    if (Subject.collide(x, y)) {
+                        throw new JsApiException(JsError.STREAM_SUBJECT_OVERLAP);
+                    }
+                }
+            }
+        }
+        List<String> peers = place(Math.max(1, cfg.numReplicas()));
+        List<String> addresses = new ArrayList<>();
+        for (String p : peers) {
+            addresses.add(p.equals(settings.serverName()) ? endpoint : online.get(p));
+        }
+        Assignment a = new Assignment(cfg, peers, addresses, UUID.randomUUID(), nowNanos(), req.reply(),
+                req.responseType());
+        RaftGroupId gid = metaGroup;
+        submit(gid, RaftClientRequest.writeRequestType(), MetaStateMachine.assign(a)).whenComplete((r, err) -> {
+            if (err != null) {
+                req.fail(JsError.CLUSTER_NOT_AVAILABLE);
+            }
+        });
+    }
+
+    /** Peers for a new stream: the least loaded of the servers in the meta group that are up. */
+    private List<String> place(int replicas) {
+        List<String> candidates = new ArrayList<>();
+        candidates.add(settings.serverName());
+        Set<String> metaPeers = ConcurrentHashMap.newKeySet();
+        try {
+            for (RaftPeer p : server.getDivision(metaGroup).getRaftConf().getCurrentPeers()) {
+                metaPeers.add(p.getId().toString());
+            }
+        } catch (IOException e) {
+            throw new JsApiException(JsError.CLUSTER_NOT_AVAILABLE);
+        }
+        for (String n : online.keySet()) {
+            if (metaPeers.contains(PeerIds.of(n))) {
+                candidates.add(n);
+            }
+        }
+        if (candidates.size() < replicas) {
+            throw new JsApiException(JsError.CLUSTER_NO_PEERS, "no suitable peers for placement");
+        }
+        Map<String, Integer> load = new ConcurrentHashMap<>();
+        for (Assignment a : meta.all().values()) {
+            for (String p : a.peers()) {
+                load.merge(p, 1, Integer::sum);
+            }
+        }
+        Collections.shuffle(candidates);
+        candidates.sort(Comparator.comparingInt(n -> load.getOrDefault(n, 0)));
+        List<String> out = new ArrayList<>(candidates.subList(0, replicas));
+        Collections.sort(out);
+        return out;
+    }
+
+    private ObjectNode configOnlyInfo(Assignment a) {
+        ObjectNode o = JsJson.object();
+        o.set("config", a.config().toJson());
+        o.put("created", JsJson.time(a.created()));
+        o.set("state", StreamInfoJson.state(new io.jetkv.jetstream.store.StreamState(0, 0, 0, 0, 0, 0, 0, 0), 0));
+        o.set("cluster", clusterInfo(a));
+        o.put("ts", JsJson.time(nowNanos()));
+        return o;
+    }
+
+    private void delete(ApiRequest req) {
+        req.requireEmpty();
+        String name = req.arg(0);
+        if (meta.get(name) == null) {
+            throw new JsApiException(JsError.STREAM_NOT_FOUND);
+        }
+        submit(metaGroup, RaftClientRequest.writeRequestType(), MetaStateMachine.remove(name)).whenComplete((r, err) -> {
+            if (err != null) {
+                req.fail(JsError.CLUSTER_NOT_AVAILABLE);
+            } else {
+                ObjectNode ok = JsJson.object();
+                ok.put("success", true);
+                req.respond(ok);
+            }
+        });
+    }
+
+    private void names(ApiRequest req) {
+        ObjectNode body = req.body();
+        String subject = JsJson.getString(body, "subject");
+        List<String> all = new ArrayList<>();
+        for (Assignment a : meta.all().values()) {
+            if (subject == null || a.config().subjects().stream().anyMatch(s -> Subject.collide(s, subject))) {
+                all.add(a.name());
+            }
+        }
+        ObjectNode out = JsJson.object();
+        out.put("total", all.size());
+        out.put("offset", 0);
+        out.put("limit", JsApiSubjects.NAMES_LIMIT);
+        ArrayNode arr = out.putArray("streams");
+        all.forEach(arr::add);
+        req.respond(out);
+    }
+
+    /** The {@code cluster} block of stream info, as the answering server sees it. */
+    private ObjectNode clusterInfo(Assignment a) {
+        ObjectNode o = JsJson.object();
+        o.put("name", settings.clusterName());
+        if (!a.replicated()) {
+            o.put("leader", a.peers().get(0));
+            return o;
+        }
+        RaftPeerId leader = streamLeaders.get(a.name());
+        if (leader != null) {
+            o.put("leader", nameOf(leader));
+        }
+        Map<String, Long> commits = new ConcurrentHashMap<>();
+        long leaderCommit = 0;
+        try {
+            RaftServer.Division d = server.getDivision(RaftGroupId.valueOf(a.group()));
+            for (RaftProtos.CommitInfoProto ci : d.getCommitInfos()) {
+                String id = RaftPeerId.valueOf(ci.getServer().getId()).toString();
+                commits.put(id, ci.getCommitIndex());
+                if (id.equals(selfId.toString())) {
+                    leaderCommit = ci.getCommitIndex();
+                }
+            }
+        } catch (IOException e) {
+            // no local division: the peers are listed without progress
+        }
+        ArrayNode replicas = o.putArray("replicas");
+        List<String> others = new ArrayList<>(a.peers());
+        if (leader != null && leader.equals(selfId)) {
+            others.remove(settings.serverName());
+        }
+        Collections.sort(others);
+        for (String p : others) {
+            String id = PeerIds.of(p);
+            boolean up = p.equals(settings.serverName()) || online.containsKey(p);
+            long lag = Math.max(0, leaderCommit - commits.getOrDefault(id, 0L));
+            ObjectNode r = replicas.addObject();
+            r.put("name", p);
+            r.put("current", up && lag == 0);
+            r.put("active", up ? 1_000_000L : 0L);
+            if (lag > 0) {
+                r.put("lag", lag);
+            }
+            if (!up) {
+                r.put("offline", true);
+            }
+            r.put("peer", id);
+        }
+        return o;
+    }
+
+    private static long nowNanos() {
+        Instant i = Instant.now();
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        executor.shutdownNow();
+        RaftServer s = server;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                LOG.warn("JetStream cluster: closing Ratis failed: {}", e.toString());
+            }
+        }
+    }
+
+    /** For the monitoring side and tests: the current meta leader's name, or null. */
+    public String metaLeaderName() {
+        RaftPeerId l = metaLeader;
+        return l == null ? null : nameOf(l);
+    }
+
+    /** Unused by the server yet; keeps the service reachable for later steps (consumers). */
+    JetStreamService service() {
+        return js;
+    }
+}
