@@ -251,9 +251,12 @@ public final class NatsServer implements AutoCloseable {
                         ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
                         clientChannels.add(ch);
                         holdUntilReady(ch, client);
-                        if (tls != null && tls.config().handshakeFirst()) {
-                            // TLS before anything: the INFO the connection writes waits for the handshake
-                            tls.install(ch.pipeline());
+                        if (tls != null) {
+                            client.clientPortTls(tls);
+                            if (tls.config().handshakeFirst()) {
+                                // TLS before anything: the INFO the connection writes waits for the handshake
+                                tls.install(ch.pipeline());
+                            }
                         }
                         ch.pipeline()
                                 .addLast("decoder",
