@@ -63,6 +63,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private String clientIp = "";
     /** The nonce this connection's INFO carried for nkey users to sign; null without nkey users. */
     private String nonce;
+    /** The client port's TLS, installed after the plaintext INFO; null without TLS or for other listeners. */
+    private ServerTls tls;
     /** Sent {@code "protocol":1}: gets INFO again when the cluster's topology changes. */
     private volatile boolean asyncInfo;
     private boolean authenticated;
@@ -84,7 +86,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> authTimer;
     /** Not read until the server is ready ({@link NatsServer#bind}); the auth timeout starts when reading does. */
-    private boolean websocket;
     private boolean held;
     // the decoder hands over the same String while a publisher repeats a subject: encode it once
     private String lastPubSubject;
@@ -119,10 +120,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         return cid;
     }
 
-    /** Event loop, before {@link #channelActive}: this client came through the WebSocket listener. */
-    void markWebSocket() {
-        websocket = true;
-    }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -136,8 +133,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         // with nkey users every client gets a nonce, as from nats-server, whatever it authenticates with
         nonce = server.authenticator().wantsNonce() ? Ed25519.nonce() : null;
         outbox.appendRaw(server.infoLine(cid, ip, nonce));
-        // a WebSocket client's TLS would be the websocket listener's own (wss), never an upgrade inside the frames
-        ServerTls tls = websocket ? null : server.tls();
         if (tls != null && !tls.config().handshakeFirst()) {
             // the INFO goes out in plaintext, then the client starts TLS (nats-server's order)
             outbox.flush();
@@ -171,6 +166,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             authenticated = true;
         }
         outbox.flush();
+    }
+
+    /**
+     * Before {@link #channelActive}: this connection came in on the client port, which serves {@code tls}
+     * (upgraded after INFO unless {@code handshake_first} put it in the pipeline already). Connections from
+     * other listeners (WebSocket) bring their own TLS and never call this.
+     */
+    void clientPortTls(ServerTls clientPortTls) {
+        this.tls = clientPortTls;
     }
 
     /** Event loop, before {@link #channelActive}: the server is not ready, the channel is not read yet. */
@@ -273,7 +277,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
                 return;
             }
             SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
-            if (!server.tls().pinnedOk(session)) {
+            if (tls != null && !tls.pinnedOk(session)) {
                 LOG.error("{} - cid:{} - TLS handshake error: client certificate not pinned", peer, cid);
                 closing = true;
                 ctx.close();

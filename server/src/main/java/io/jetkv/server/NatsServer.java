@@ -282,7 +282,11 @@ public final class NatsServer implements AutoCloseable {
                             // TLS before anything: the INFO the connection writes waits for the handshake
                             tls.install(ch.pipeline());
                         }
-                        attachClient(ch);
+                        ClientConnection client = attachClient(ch);
+                        if (tls != null) {
+                            // only the client port's connections upgrade to its TLS (not WebSocket ones)
+                            client.clientPortTls(tls);
+                        }
                     }
                 });
         // an adopted socket listens already: registering it starts the accepts the kernel has queued
@@ -350,7 +354,7 @@ public final class NatsServer implements AutoCloseable {
         if (config.websocket().enabled()) {
             websocket = WebSocketListener.start(config.websocket(), config.host(), boss, workers,
                     Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class,
-                    config.maxPayload(), ch -> attachClient(ch).markWebSocket());
+                    config.maxPayload(), this::attachClient);
         }
     }
 
