@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what run.sh needs for the three client walkthroughs: Go with Debian's nats.go sources (built
 # in GOPATH mode, no module proxy), nats.c, gcc, the reference nats-server, node/npm, and the pinned
-# nats.js packages (npm ci from js/package-lock.json). Safe to run again: installs only what is missing.
+# nats.js packages (npm ci from js/package-lock.json); and Chromium, for the web console's browser test. Safe to run again: installs only what is missing.
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 
@@ -14,6 +14,8 @@ command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
 # nats.js 3.x needs node 18 or later; the machine image ships node 20 with npm.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+# the monitoring port's KV console is tested in a real browser (server module, ConsoleIT)
+[ -x /usr/bin/chromium ] || pkgs+=(chromium)
 
 if [ "${#pkgs[@]}" -gt 0 ]; then
   echo "install.sh: apt-get install ${pkgs[*]}"

@@ -6,7 +6,7 @@
 #
 # Environment:
 #   CONSUMER_STEPS=0|1   0 skips the consumer part (keys, history, watch) on both servers; default 1
-#   CLIENTS="js go c"    which clients to run
+#   CLIENTS="js js-ws go c"  which clients to run (js-ws: nats.js over both servers' websocket listener)
 #   JETKV=path           JetKV launcher (default: the repository's ./jetkv, which builds the jar if stale)
 #   NATS_SERVER=path     reference server (default: /usr/sbin/nats-server, else nats-server on PATH)
 #   KEEP=1               keep the work directory (transcripts, server logs) and print its path
@@ -15,7 +15,7 @@ set -uo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 consumer_steps="${CONSUMER_STEPS:-1}"
-clients="${CLIENTS:-js go c}"
+clients="${CLIENTS:-js js-ws go c}"
 jetkv="${JETKV:-$root/jetkv}"
 nats_server="${NATS_SERVER:-}"
 if [ -z "$nats_server" ]; then
@@ -58,7 +58,7 @@ need() { command -v "$1" >/dev/null 2>&1 || missing+=("$1 ($2)"); }
 need java "JDK 17, to run JetKV"
 for c in $clients; do
   case "$c" in
-    js)
+    js|js-ws)
       need node "nodejs"
       [ -d "$here/js/node_modules/@nats-io/kv" ] || missing+=("clients/js/node_modules (run install.sh: npm ci)") ;;
     go)
@@ -69,7 +69,7 @@ for c in $clients; do
       if command -v gcc >/dev/null 2>&1 && ! echo '#include <nats/nats.h>' | gcc -E -x c - >/dev/null 2>&1; then
         missing+=("nats/nats.h (apt-get install libnats-dev)")
       fi ;;
-    *) die "unknown client '$c' in CLIENTS (js, go, c)" ;;
+    *) die "unknown client '$c' in CLIENTS (js, js-ws, go, c)" ;;
   esac
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -82,7 +82,7 @@ fi
 mkdir -p "$work/bin" "$work/out" "$here/target"
 build() {
   case "$1" in
-    js) node --check "$here/js/walk.test.mjs" ;;
+    js|js-ws) node --check "$here/js/walk.test.mjs" ;;
     # GOPATH mode against Debian's packaged sources: no module proxy, no network.
     go) (cd "$here/go" && GO111MODULE=off GOFLAGS= GOPATH=/usr/share/gocode GOCACHE="$here/target/gocache" \
           go build -o "$work/bin/walk-go" .) ;;
@@ -96,14 +96,19 @@ done
 # --- servers ----------------------------------------------------------------------------------------
 # Both take nats-server's flags; port -1 lets the server bind a free port, read back from its log.
 start_server() { # server-name client -> sets server_url
-  local name="$1" dir="$work/store-$1-$2" log="$work/out/$2-$1.server.log" timeout=20 waited=0
+  local name="$1" dir="$work/store-$1-$2" log="$work/out/$2-$1.server.log" timeout=20 waited=0 conf=()
   mkdir -p "$dir"
   : > "$log"
+  if [ "$2" = js-ws ]; then
+    # the same config file for both: a plain-text websocket listener on a free port
+    printf 'websocket {\n  listen: "127.0.0.1:-1"\n  no_tls: true\n}\n' > "$work/websocket.conf"
+    conf=(-c "$work/websocket.conf")
+  fi
   if [ "$name" = jetkv ]; then
-    setsid "$jetkv" -js -sd "$dir" -a 127.0.0.1 -p -1 > "$log" 2>&1 &
+    setsid "$jetkv" "${conf[@]}" -js -sd "$dir" -a 127.0.0.1 -p -1 > "$log" 2>&1 &
     timeout="$jetkv_start_timeout"
   else
-    setsid "$nats_server" -js -sd "$dir" -a 127.0.0.1 -p -1 > "$log" 2>&1 &
+    setsid "$nats_server" "${conf[@]}" -js -sd "$dir" -a 127.0.0.1 -p -1 > "$log" 2>&1 &
   fi
   server_pid=$!
   # Polled every 0.1 s (waited counts polls); the server logs "Server is ready" once its listener is bound.
@@ -117,6 +122,11 @@ start_server() { # server-name client -> sets server_url
   port="$(sed -n 's/.*Listening for client connections on [0-9.]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
   [ -n "$port" ] || { cat "$log" >&2; die "$name logged no client port"; }
   server_url="nats://127.0.0.1:$port"
+  if [ "$2" = js-ws ]; then
+    port="$(sed -n 's/.*Listening for websocket clients on ws:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$log" | head -1)"
+    [ -n "$port" ] || { cat "$log" >&2; die "$name logged no websocket port"; }
+    server_url="ws://127.0.0.1:$port"
+  fi
 }
 
 # --- walkthroughs -----------------------------------------------------------------------------------
@@ -126,6 +136,10 @@ run_client() { # client server -> transcript in $work/out/<client>-<server>.txt,
   case "$c" in
     js) (cd "$here/js" && NATS_URL="$server_url" WALK_OUT="$out" CONSUMER_STEPS="$consumer_steps" \
           timeout "$client_timeout" node --test --test-reporter=spec walk.test.mjs) > "$log" 2>&1 ;;
+    # node 20 has the browser's WebSocket behind a flag (nats.js' wsconnect uses it); node 22 has it on
+    js-ws) (cd "$here/js" && NATS_URL="$server_url" WALK_OUT="$out" CONSUMER_STEPS="$consumer_steps" \
+          timeout "$client_timeout" node $(node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' \
+          || echo --experimental-websocket) --test --test-reporter=spec walk.test.mjs) > "$log" 2>&1 ;;
     go) timeout "$client_timeout" "$work/bin/walk-go" "$server_url" "$consumer_steps" > "$out" 2> "$log" ;;
     c) timeout "$client_timeout" "$work/bin/walk-c" "$server_url" "$consumer_steps" > "$out" 2> "$log" ;;
   esac
@@ -146,7 +160,8 @@ normalise() {
 
 # expected.txt without the consumer part when it is skipped.
 expected() {
-  if [ "$consumer_steps" = 1 ]; then cat "$here/$1/expected.txt"; else grep -v '^consumer ' "$here/$1/expected.txt"; fi
+  local dir="${1%-ws}" # the websocket run of a client has the same walkthrough
+  if [ "$consumer_steps" = 1 ]; then cat "$here/$dir/expected.txt"; else grep -v '^consumer ' "$here/$dir/expected.txt"; fi
 }
 
 # score PART WANT GOT: "<matching> <failed>" for the lines of one part. Lines match when diff pairs them
@@ -191,11 +206,11 @@ for c in $clients; do
     got_summary+=" $part $same/$((same + bad))"
   done
   if [ "$consumer_steps" = 0 ]; then
-    skipped="$(grep -c '^consumer ' "$here/$c/expected.txt")"
+    skipped="$(grep -c '^consumer ' "$here/${c%-ws}/expected.txt")"
     total_skip=$((total_skip + 2 * skipped))
     got_summary+=", consumer part skipped"
   fi
-  summary+=("$(printf '%-3s %-6s nats-server:%s; JetKV:%s' "$c" "$verdict" "$ref_summary" "$got_summary")")
+  summary+=("$(printf '%-5s %-6s nats-server:%s; JetKV:%s' "$c" "$verdict" "$ref_summary" "$got_summary")")
 done
 
 echo "--- KV walkthrough per client, steps matching (CONSUMER_STEPS=$consumer_steps)"

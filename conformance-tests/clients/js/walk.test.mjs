@@ -3,10 +3,11 @@
 // $WALK_OUT in the order of the other clients' walkthroughs; run.sh normalises timestamps and diffs
 // the two servers' transcripts.
 //
-// Environment: NATS_URL (server), WALK_OUT (transcript file), CONSUMER_STEPS=0 skips the consumer part.
+// Environment: NATS_URL (server; ws:// connects through the websocket listener), WALK_OUT (transcript file), CONSUMER_STEPS=0 skips the consumer part.
 import { after, before, test } from "node:test";
 import { appendFileSync } from "node:fs";
 import { connect } from "@nats-io/transport-node";
+import { wsconnect } from "@nats-io/nats-core";
 import { jetstream, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 
@@ -111,7 +112,8 @@ async function drain(iter) {
 }
 
 before(async () => {
-  nc = await connect({ servers: url, timeout: STEP_TIMEOUT_MS });
+  const dial = url.startsWith("ws://") || url.startsWith("wss://") ? wsconnect : connect;
+  nc = await dial({ servers: url, timeout: STEP_TIMEOUT_MS });
   kvm = new Kvm(jetstream(nc, { timeout: STEP_TIMEOUT_MS }));
 });
 

@@ -91,6 +91,7 @@ final class ConfigMapping {
                 }
                 case "jetstream" -> b.jetstream(jetstream(key, v, b.jetstream(), warnings));
                 case "cluster" -> b.cluster(cluster(key, v, warnings));
+                case "websocket", "ws" -> b.websocket(websocket(key, v));
                 default -> {
                     if (IGNORED.contains(key.toLowerCase(Locale.ROOT))) {
                         warnings.add(v.where() + ": ignoring unsupported field \"" + key + "\"");
@@ -208,6 +209,72 @@ final class ConfigMapping {
             throw new ConfigException(block.where() + ": " + blockKey + ": a cluster needs a listen address or port");
         }
         return c.withListen(host, port);
+    }
+
+    private static WebSocketConfig websocket(String blockKey, ConfValue block) throws ConfigException {
+        String host = null;
+        Integer port = null;
+        boolean noTls = false;
+        boolean compression = false;
+        boolean sameOrigin = false;
+        List<String> origins = List.of();
+        java.time.Duration timeout = WebSocketConfig.DEFAULT_HANDSHAKE_TIMEOUT;
+        String advertise = null;
+        for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
+            String key = e.getKey();
+            ConfValue v = e.getValue();
+            switch (key.toLowerCase(Locale.ROOT)) {
+                case "listen" -> {
+                    HostPort hp = hostPort(key, v);
+                    if (hp.host != null) {
+                        host = hp.host;
+                    }
+                    port = hp.port;
+                }
+                case "host", "net" -> host = string(key, v);
+                case "port" -> port = port(key, v);
+                case "no_tls" -> noTls = bool(key, v);
+                case "compression" -> compression = bool(key, v);
+                case "same_origin" -> sameOrigin = bool(key, v);
+                case "allowed_origins" -> {
+                    List<ConfValue> list = v.asList();
+                    if (list == null) {
+                        list = List.of(v);
+                    }
+                    List<String> out = new ArrayList<>();
+                    for (ConfValue item : list) {
+                        String origin = string(key, item);
+                        try {
+                            java.net.URI u = new java.net.URI(origin);
+                            if (u.getScheme() == null || u.getHost() == null) {
+                                throw invalid(key, item, "an origin such as http://host:port");
+                            }
+                        } catch (java.net.URISyntaxException ex) {
+                            throw invalid(key, item, "an origin such as http://host:port");
+                        }
+                        out.add(origin);
+                    }
+                    origins = out;
+                }
+                case "handshake_timeout" -> timeout = positiveDuration(key, v);
+                case "advertise" -> {
+                    hostPort(key, v);
+                    advertise = string(key, v);
+                }
+                // TLS on this listener comes with TLS for clients; until then only no_tls listeners start
+                case "tls" -> throw new ConfigException(v.where() + ": websocket TLS is not supported yet: use "
+                        + "no_tls: true");
+                default -> rejectUnknown(key, v);
+            }
+        }
+        if (port == null) {
+            throw new ConfigException(block.where() + ": " + blockKey + ": websocket needs a listen address or port");
+        }
+        if (!noTls) {
+            // nats-server's words for a block with neither tls {} nor no_tls
+            throw new ConfigException(block.where() + ": websocket requires TLS configuration");
+        }
+        return new WebSocketConfig(true, host, port, true, compression, sameOrigin, origins, timeout, advertise);
     }
 
     private static ClusterConfig clusterAuthorization(String blockKey, ConfValue block, ClusterConfig c)

@@ -24,7 +24,8 @@ import java.util.Objects;
  * @param httpHost        monitoring listen host ({@code http: host:port}); null means the client {@code host}
  * @param httpBasePath    prefix of every monitoring path ({@code http_base_path}); empty for none
  * @param cluster         routes to other servers; {@link ClusterConfig#DISABLED} when this server runs alone
- * @param ops             pid and ports files, lame duck mode; {@link OpsConfig#DEFAULT} by default
+ * @param websocket       the WebSocket client listener; {@link WebSocketConfig#DISABLED} when off
+ * @param ops             pid and ports files, lame duck mode, system account; {@link OpsConfig#DEFAULT} by default
  */
 public record ServerConfig(
         String host,
@@ -44,6 +45,7 @@ public record ServerConfig(
         String httpHost,
         String httpBasePath,
         ClusterConfig cluster,
+        WebSocketConfig websocket,
         OpsConfig ops) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -64,8 +66,9 @@ public record ServerConfig(
         Objects.requireNonNull(jetstream, "jetstream");
         Objects.requireNonNull(log, "log");
         Objects.requireNonNull(cluster, "cluster");
-        Objects.requireNonNull(httpBasePath, "httpBasePath");
+        Objects.requireNonNull(websocket, "websocket");
         Objects.requireNonNull(ops, "ops");
+        Objects.requireNonNull(httpBasePath, "httpBasePath");
         if (httpPort < -1 || httpPort > 65535) {
             throw new IllegalArgumentException("http_port out of range: " + httpPort);
         }
@@ -97,74 +100,71 @@ public record ServerConfig(
                 null,
                 "",
                 ClusterConfig.DISABLED,
+                WebSocketConfig.DISABLED,
                 OpsConfig.DEFAULT);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                ops);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket, ops);
     }
 
     /** The monitoring port: 0 off, -1 random (tests: -1). */
     public ServerConfig withHttpPort(int newHttpPort) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster,
-                ops);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster, websocket, ops);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                ops);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket, ops);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                ops);
+                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket, ops);
     }
 
     public ServerConfig withJetStream(JetStreamConfig newJetStream) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster,
-                ops);
+                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster, websocket, ops);
     }
 
     public ServerConfig withMaxPayload(int newMaxPayload) {
         return new ServerConfig(host, port, serverName, newMaxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                ops);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket, ops);
     }
 
     public ServerConfig withPing(Duration newInterval, int newMax) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                ops);
+                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket, ops);
     }
 
     public ServerConfig withServerName(String newServerName) {
         return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                ops);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, websocket, ops);
     }
 
     public ServerConfig withCluster(ClusterConfig newCluster) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster,
-                ops);
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster, websocket, ops);
+    }
+
+    public ServerConfig withLog(LogConfig newLog) {
+        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
+                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster, websocket, ops);
+    }
+
+    public ServerConfig withWebSocket(WebSocketConfig newWebSocket) {
+        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
+                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
+                newWebSocket, ops);
     }
 
     public ServerConfig withOps(OpsConfig newOps) {
         return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
                 pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                newOps);
-    }
-
-    public ServerConfig withLog(LogConfig newLog) {
-        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster,
-                ops);
+                websocket, newOps);
     }
 
     /** A builder holding this configuration's values, to change several at once. */
@@ -199,6 +199,7 @@ public record ServerConfig(
         private String httpHost;
         private String httpBasePath;
         private ClusterConfig cluster;
+        private WebSocketConfig websocket;
         private OpsConfig ops;
 
         private Builder(ServerConfig c) {
@@ -219,6 +220,7 @@ public record ServerConfig(
             httpHost = c.httpHost;
             httpBasePath = c.httpBasePath;
             cluster = c.cluster;
+            websocket = c.websocket;
             ops = c.ops;
         }
 
@@ -239,6 +241,7 @@ public record ServerConfig(
         public Builder httpHost(String v) { httpHost = v; return this; }
         public Builder httpBasePath(String v) { httpBasePath = v; return this; }
         public Builder cluster(ClusterConfig v) { cluster = v; return this; }
+        public Builder websocket(WebSocketConfig v) { websocket = v; return this; }
         public Builder ops(OpsConfig v) { ops = v; return this; }
 
         public AuthConfig auth() { return auth; }
@@ -251,7 +254,7 @@ public record ServerConfig(
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
                     pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster,
-                ops);
+                    websocket, ops);
         }
     }
 }

@@ -695,4 +695,40 @@ class ConfigFileParserTest {
         assertEquals(Path.of("/data/jetstream"), c.jetstream().storeDir());
         assertEquals("tok", c.auth().token());
     }
+
+    // ---- websocket ----
+
+    @Test
+    void websocketBlock() throws Exception {
+        ServerConfig c = load("""
+                websocket {
+                  listen: "127.0.0.1:8080"
+                  no_tls: true
+                  compression: true
+                  same_origin: true
+                  allowed_origins: ["http://good.example.com", "https://other.example.com:8443"]
+                  handshake_timeout: "5s"
+                }
+                """);
+        WebSocketConfig ws = c.websocket();
+        assertTrue(ws.enabled());
+        assertEquals("127.0.0.1", ws.host());
+        assertEquals(8080, ws.port());
+        assertTrue(ws.noTls() && ws.compression() && ws.sameOrigin());
+        assertEquals(List.of("http://good.example.com", "https://other.example.com:8443"), ws.allowedOrigins());
+        assertEquals(Duration.ofSeconds(5), ws.handshakeTimeout());
+        assertFalse(load("port: 4222").websocket().enabled());
+        assertEquals(0, load("websocket { port: -1, no_tls: true }").websocket().port());
+    }
+
+    @Test
+    void websocketErrorsNameTheKey() {
+        // nats-server's words when neither tls {} nor no_tls is given
+        assertTrue(error("websocket { port: 8080 }").endsWith("websocket requires TLS configuration"));
+        assertTrue(error("websocket { no_tls: true }").contains("websocket needs a listen address or port"));
+        assertTrue(error("websocket { port: 8080, no_tls: true, jwt_cookie: x }").contains("unknown field \"jwt_cookie\""));
+        assertTrue(error("websocket { port: 8080, no_tls: true, allowed_origins: [\"nope\"] }")
+                .contains("allowed_origins"));
+        assertTrue(error("websocket { port: 8080, tls { cert_file: a } }").contains("websocket TLS is not supported yet"));
+    }
 }

@@ -5,6 +5,7 @@ import io.jetkv.config.Flags;
 import io.jetkv.config.Launch;
 import io.jetkv.config.ServerConfig;
 import io.jetkv.server.log.NatsLog;
+import io.jetkv.server.log.NatsLogProvider;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -24,11 +25,6 @@ public final class Main {
         if (System.getProperty("io.netty.jfr.enabled") == null) {
             System.setProperty("io.netty.jfr.enabled", "false");
         }
-        // SLF4J starts here, before the preload thread's Netty logs through it: a logger asked for while another
-        // thread initialises SLF4J is a substitute that drops its lines (with flags parsed faster, the server's
-        // first log lines were lost that way)
-        org.slf4j.LoggerFactory.getILoggerFactory();
-        preloadInBackground(args);
         Launch launch;
         try {
             launch = Flags.parse(args);
@@ -37,6 +33,23 @@ public final class Main {
             System.exit(1);
             return;
         }
+        // the client port first, before SLF4J, Netty and JetStream load (EarlyListener says why)
+        EarlyListener early = launch.action() == Launch.Action.RUN
+                ? EarlyListener.bind(launch.config().host(), launch.config().port())
+                : null;
+        // SLF4J's own search for a provider opens every jar on the class path; ours is known
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", NatsLogProvider.class.getName());
+            if (System.getProperty("slf4j.internal.verbosity") == null) {
+                // otherwise SLF4J reports on stderr that it honoured the property
+                System.setProperty("slf4j.internal.verbosity", "WARN");
+            }
+        }
+        // SLF4J starts here, before the preload thread's Netty logs through it: a logger asked for while another
+        // thread initialises SLF4J is a substitute that drops its lines (with flags parsed faster, the server's
+        // first log lines were lost that way)
+        org.slf4j.LoggerFactory.getILoggerFactory();
+        preloadInBackground(args);
         switch (launch.action()) {
             case HELP, VERSION -> {
                 System.out.print(launch.text());
@@ -50,7 +63,7 @@ public final class Main {
                 }
                 return;
             }
-            case RUN -> run(launch, args);
+            case RUN -> run(launch, args, early);
         }
     }
 
@@ -118,7 +131,7 @@ public final class Main {
         t.start();
     }
 
-    private static void run(Launch launch, String[] args) {
+    private static void run(Launch launch, String[] args, EarlyListener early) {
         ServerConfig config = launch.config();
         try {
             PrintStream logStream = config.log().file() == null
@@ -134,7 +147,7 @@ public final class Main {
         }
         NatsServer server;
         try {
-            server = NatsServer.start(config);
+            server = NatsServer.start(config, early);
         } catch (Exception e) {
             System.err.println("jetkv: cannot start: " + e.getMessage());
             System.exit(1);

@@ -2,6 +2,7 @@ package io.jetkv.server;
 
 import io.jetkv.config.ServerConfig;
 import io.jetkv.server.monitor.MonitorServer;
+import io.jetkv.server.websocket.WebSocketListener;
 import io.jetkv.server.monitor.ServerStats;
 import io.jetkv.protocol.codec.ClientOpDecoder;
 import io.netty.bootstrap.ServerBootstrap;
@@ -79,6 +80,7 @@ public final class NatsServer implements AutoCloseable {
     private final Object reloadLock = new Object();
     /** The ports file written at start, deleted at close; null when none. */
     private volatile java.nio.file.Path portsFile;
+    private WebSocketListener websocket;
 
     private record Held(Channel channel, ClientConnection client) {}
 
@@ -107,7 +109,12 @@ public final class NatsServer implements AutoCloseable {
      * connect before that (see {@link #bind}); a JetStream failure closes the server and is thrown here.
      */
     public static NatsServer start(ServerConfig config) throws InterruptedException {
-        NatsServer server = bind(config, () -> {});
+        return start(config, null);
+    }
+
+    /** As {@link #start(ServerConfig)}, adopting the client socket {@link Main} bound first (when not null). */
+    static NatsServer start(ServerConfig config, EarlyListener early) throws InterruptedException {
+        NatsServer server = bind(config, early, () -> {});
         server.awaitReady();
         return server;
     }
@@ -124,6 +131,11 @@ public final class NatsServer implements AutoCloseable {
      * @param beforeJetStream runs on the JetStream start-up thread before storage opens (tests make it slow)
      */
     static NatsServer bind(ServerConfig config, Runnable beforeJetStream) throws InterruptedException {
+        return bind(config, null, beforeJetStream);
+    }
+
+    private static NatsServer bind(ServerConfig config, EarlyListener early, Runnable beforeJetStream)
+            throws InterruptedException {
         LOG.info("Starting jetkv-server");
         LOG.info("  Version:  {}", ServerInfo.VERSION);
         Router router = new Router(new SubjectIndex());
@@ -136,7 +148,9 @@ public final class NatsServer implements AutoCloseable {
             // as the reference: the monitoring port opens first; /healthz says 503 until clients are accepted and
             // JetStream (when enabled) is up
             server.startMonitor();
-            server.bindListener();
+            server.bindListener(early);
+            server.startWebSocket();
+            server.writeProcessFiles(config);
         } catch (RuntimeException | InterruptedException e) {
             server.close();
             throw e;
@@ -236,13 +250,16 @@ public final class NatsServer implements AutoCloseable {
         t.start();
     }
 
-    private void bindListener() throws InterruptedException {
+    private void bindListener(EarlyListener early) throws InterruptedException {
         LOG.info("  ID:       {}", serverId);
-        Class<? extends ServerChannel> channelType =
-                Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        ServerBootstrap b = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(channelType)
+        boolean epoll = Epoll.isAvailable();
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers);
+        if (early != null) {
+            b.channelFactory((io.netty.channel.ChannelFactory<ServerChannel>) () -> early.adopt(epoll));
+        } else {
+            b.channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class);
+        }
+        b
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -251,18 +268,11 @@ public final class NatsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        // the decoder calls the connection directly; it stays in the pipeline for channel events
-                        ClientConnection client = new ClientConnection(NatsServer.this, nextCid.incrementAndGet());
-                        clientChannels.add(ch);
-                        holdUntilReady(ch, client);
-                        ch.pipeline()
-                                .addLast("decoder", new ClientOpDecoder(
-                                        NatsServer.this.config.maxControlLine(), NatsServer.this.config.maxPayload(),
-                                        client))
-                                .addLast("client", client);
+                        attachClient(ch);
                     }
                 });
-        listener = b.bind(config.host(), config.port()).sync().channel();
+        // an adopted socket listens already: registering it starts the accepts the kernel has queued
+        listener = (early != null ? b.register() : b.bind(config.host(), config.port())).sync().channel();
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         info.setPort(port);
         accepting = true;
@@ -270,7 +280,6 @@ public final class NatsServer implements AutoCloseable {
         if (cluster != null) {
             cluster.start(port);
         }
-        writeProcessFiles(config);
     }
 
     /** The pid file at once, the ports file now that every listener is up; nats-server stops if it cannot. */
@@ -284,6 +293,11 @@ public final class NatsServer implements AutoCloseable {
                 urls.put("nats", prefixed("nats://", Cluster.clientUrls(c.host(), port)));
                 if (monitor != null) {
                     urls.put("monitoring", prefixed("http://", Cluster.clientUrls(monitor.host(), monitor.port())));
+                }
+                if (websocket != null) {
+                    String scheme = c.websocket().noTls() ? "ws://" : "wss://";
+                    urls.put("websocket", prefixed(scheme, Cluster.clientUrls(c.websocket().host() == null
+                            ? c.host() : c.websocket().host(), websocket.port())));
                 }
                 if (cluster != null) {
                     urls.put("cluster", prefixed("nats://", Cluster.clientUrls(c.cluster().host(), cluster.routePort())));
@@ -301,6 +315,33 @@ public final class NatsServer implements AutoCloseable {
             out.add(scheme + hp);
         }
         return out;
+    }
+
+    /**
+     * Event loop of {@code ch}: makes it a client connection (the client port's connections from the start,
+     * WebSocket ones once upgraded). The decoder calls the connection directly; it stays in the pipeline for
+     * channel events.
+     */
+    private void attachClient(Channel ch) {
+        ClientConnection client = new ClientConnection(this, nextCid.incrementAndGet());
+        clientChannels.add(ch);
+        holdUntilReady(ch, client);
+        ch.pipeline()
+                .addLast("decoder", new ClientOpDecoder(config.maxControlLine(), config.maxPayload(), client))
+                .addLast("client", client);
+    }
+
+    private void startWebSocket() throws InterruptedException {
+        if (config.websocket().enabled()) {
+            websocket = WebSocketListener.start(config.websocket(), config.host(), boss, workers,
+                    Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class,
+                    config.maxPayload(), this::attachClient);
+        }
+    }
+
+    /** The bound WebSocket port, or 0 when there is no WebSocket listener. */
+    public int websocketPort() {
+        return websocket == null ? 0 : websocket.port();
     }
 
     private void startMonitor() throws InterruptedException {
@@ -484,6 +525,9 @@ public final class NatsServer implements AutoCloseable {
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
+        if (websocket != null) {
+            websocket.close();
+        }
         if (cluster != null) {
             cluster.enterLameDuck();
         }
@@ -504,6 +548,9 @@ public final class NatsServer implements AutoCloseable {
         }
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (websocket != null) {
+            websocket.close();
         }
         if (cluster != null) {
             cluster.close();

@@ -25,6 +25,8 @@ final class SubjectIndex {
     private final Node root = new Node();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final ConcurrentHashMap<String, Match> cache = new ConcurrentHashMap<>();
+    /** Inbox subjects matched once so far: the second match of one caches it (see {@link #match}). */
+    private final ConcurrentHashMap<String, Boolean> inboxesSeen = new ConcurrentHashMap<>();
     private int count;
     private volatile InterestListener listener;
 
@@ -156,9 +158,13 @@ final class SubjectIndex {
                 }
                 m = new Match(List.copyOf(plain), List.copyOf(groups));
             }
-            if (subject.startsWith(INBOX_PREFIX)) {
+            if (subject.startsWith(INBOX_PREFIX) && inboxesSeen.putIfAbsent(subject, Boolean.TRUE) == null) {
                 // a request's reply inbox (each pub ack, each API reply) is used once: caching it would only
-                // evict the subjects that do repeat
+                // evict the subjects that do repeat. A push consumer's deliver inbox (every KV watcher's) gets
+                // each of its messages: it is cached from its second match on.
+                if (inboxesSeen.size() > CACHE_MAX) {
+                    inboxesSeen.clear();
+                }
                 return m;
             }
             if (cache.size() >= CACHE_MAX) {

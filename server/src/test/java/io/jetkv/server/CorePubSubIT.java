@@ -16,7 +16,9 @@ class CorePubSubIT {
     @Test
     void publishReachesSubscriber() throws Exception {
         try (NatsServer server = NatsServer.start(ServerConfig.defaults().withHost("127.0.0.1").withPort(0));
-                Connection nc = Nats.connect(server.clientUrl())) {
+                // a cold JVM on a loaded machine can take longer than jnats' default 2 s to connect
+                Connection nc = Nats.connect(io.nats.client.Options.builder().server(server.clientUrl())
+                        .connectionTimeout(Duration.ofSeconds(10)).build())) {
             Subscription sub = nc.subscribe("foo.*");
             nc.publish("foo.bar", "hello".getBytes(StandardCharsets.UTF_8));
             Message m = sub.nextMessage(Duration.ofSeconds(5));

@@ -243,16 +243,32 @@ final class Consumer {
             case BY_START_SEQUENCE -> nextSeq = Math.min(config.optStartSeq(), last + 1);
             case BY_START_TIME -> nextSeq = store.firstSeqAtOrAfter(config.optStartTime());
             case LAST_PER_SUBJECT -> {
-                TreeSet<Long> seqs = new TreeSet<>();
-                for (String f : filters) {
-                    for (String subject : store.subjectCounts(f).keySet()) {
-                        long s = store.subjectState(subject).lastSeq();
-                        if (s > 0) {
-                            seqs.add(s);
-                        }
+                // in sequence order, once each (filters may overlap)
+                long[] seqs;
+                if (filters.size() == 1) {
+                    seqs = store.lastSeqsMatching(filters.get(0));
+                } else {
+                    long[][] parts = new long[filters.size()][];
+                    int total = 0;
+                    for (int i = 0; i < parts.length; i++) {
+                        parts[i] = store.lastSeqsMatching(filters.get(i));
+                        total += parts[i].length;
+                    }
+                    seqs = new long[total];
+                    int at = 0;
+                    for (long[] part : parts) {
+                        System.arraycopy(part, 0, seqs, at, part.length);
+                        at += part.length;
                     }
                 }
-                initial = seqs.stream().mapToLong(Long::longValue).toArray();
+                java.util.Arrays.sort(seqs);
+                int n = 0;
+                for (int i = 0; i < seqs.length; i++) {
+                    if (seqs[i] > 0 && (n == 0 || seqs[n - 1] != seqs[i])) {
+                        seqs[n++] = seqs[i];
+                    }
+                }
+                initial = n == seqs.length ? seqs : java.util.Arrays.copyOf(seqs, n);
                 initialIdx = 0;
                 nextSeq = last + 1;
             }

@@ -348,6 +348,19 @@ public final class MemoryStreamStore implements StreamStore {
     }
 
     @Override
+    public long[] lastSeqsMatching(String filter) {
+        ensureOpen();
+        long[] out = new long[subjects.size()];
+        int n = 0;
+        for (var e : subjects.entrySet()) {
+            if (!e.getValue().seqs.isEmpty() && Filters.matches(filter, e.getKey())) {
+                out[n++] = e.getValue().seqs.last();
+            }
+        }
+        return n == out.length ? out : java.util.Arrays.copyOf(out, n);
+    }
+
+    @Override
     public long countMatching(long fromSeq, String filter) {
         ensureOpen();
         if (Filters.isAll(filter)) {

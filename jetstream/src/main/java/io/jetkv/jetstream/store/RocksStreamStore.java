@@ -1076,6 +1076,24 @@ public final class RocksStreamStore implements StreamStore {
     }
 
     @Override
+    public long[] lastSeqsMatching(String filter) {
+        ensureOpen();
+        if (!Filters.isAll(filter) && !Filters.isWildcard(filter)) {
+            PerSubject ps = subjects.get(filter);
+            return ps == null || ps.msgs == 0 ? new long[0] : new long[] {ps.lastSeq};
+        }
+        long[] out = new long[subjects.size()];
+        int n = 0;
+        boolean all = Filters.isAll(filter);
+        for (PerSubject ps : subjects.values()) {
+            if (ps.msgs > 0 && (all || Filters.matches(filter, ps.subject))) {
+                out[n++] = ps.lastSeq;
+            }
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
+    }
+
+    @Override
     public long countMatching(long fromSeq, String filter) {
         ensureOpen();
         if (Filters.isAll(filter)) {

@@ -182,6 +182,24 @@ public interface StreamStore extends AutoCloseable {
     /** Message count per stored subject matching {@code filter}, ordered by subject. */
     Map<String, Long> subjectCounts(String filter);
 
+    /**
+     * The last sequence of each stored subject matching {@code filter}, in no particular order: where a
+     * deliver-last-per-subject consumer (every KV watch and {@code keys()}) starts. Unlike
+     * {@link #subjectCounts} it neither sorts subjects nor builds a map, since a watcher is made per call.
+     */
+    default long[] lastSeqsMatching(String filter) {
+        Map<String, Long> counts = subjectCounts(filter);
+        long[] out = new long[counts.size()];
+        int n = 0;
+        for (String subject : counts.keySet()) {
+            long last = subjectState(subject).lastSeq();
+            if (last > 0) {
+                out[n++] = last;
+            }
+        }
+        return n == out.length ? out : java.util.Arrays.copyOf(out, n);
+    }
+
     /** Number of stored messages matching {@code filter} with sequence &gt;= {@code fromSeq}. */
     long countMatching(long fromSeq, String filter);
 

@@ -147,6 +147,7 @@ class RocksStreamStoreFuzzTest {
                 }
                 assertSame(model.loadLast(ff), store.loadLast(ff), where + " loadLast");
                 assertEquals(model.subjectCounts(ff), store.subjectCounts(ff), where);
+                assertEquals(sorted(model.lastSeqsMatching(ff)), sorted(store.lastSeqsMatching(ff)), where + " lastSeqs");
             } else if (op < 85 && rnd.nextInt(3) == 0) {
                 store.flush(false);
                 store = reopenWithoutFlush();
@@ -325,5 +326,9 @@ class RocksStreamStoreFuzzTest {
         return new StreamState(s.msgs(), 0, s.firstSeq(), s.msgs() == 0 ? 0 : s.firstTimestamp(), s.lastSeq(),
                 s.lastTimestamp(),
                 s.numSubjects(), s.numDeleted());
+    }
+
+    private static java.util.List<Long> sorted(long[] seqs) {
+        return java.util.Arrays.stream(seqs).sorted().boxed().toList();
     }
 }

@@ -418,6 +418,28 @@ abstract class StreamStoreContract {
     }
 
     @Test
+    void lastSeqsMatchingGivesEachSubjectsLastSequence() {
+        put("kv.a", "1");
+        put("kv.b", "2");
+        put("x", "3");
+        put("kv.a", "4");
+        put("kv.c.d", "5");
+        store.remove(2, true);
+        reload();
+        assertEquals(java.util.List.of(3L, 4L, 5L), sortedSeqs(store.lastSeqsMatching(null)));
+        assertEquals(java.util.List.of(3L, 4L, 5L), sortedSeqs(store.lastSeqsMatching(">")));
+        assertEquals(java.util.List.of(4L, 5L), sortedSeqs(store.lastSeqsMatching("kv.>")));
+        assertEquals(java.util.List.of(4L), sortedSeqs(store.lastSeqsMatching("kv.*")));
+        assertEquals(java.util.List.of(4L), sortedSeqs(store.lastSeqsMatching("kv.a")));
+        assertEquals(java.util.List.of(), sortedSeqs(store.lastSeqsMatching("kv.b")), "its only message is gone");
+        assertEquals(java.util.List.of(), sortedSeqs(store.lastSeqsMatching("nope")));
+    }
+
+    private static java.util.List<Long> sortedSeqs(long[] seqs) {
+        return java.util.Arrays.stream(seqs).sorted().boxed().toList();
+    }
+
+    @Test
     void purgeWildcardKeepCountsOverAllMatches() {
         put("kv.a", "1");
         put("kv.b", "2");

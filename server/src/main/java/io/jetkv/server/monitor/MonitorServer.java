@@ -74,6 +74,7 @@ public final class MonitorServer implements AutoCloseable {
     private volatile Endpoints endpoints;
     /** {@code /metrics}, made on first use; the monitoring loop only. */
     private Metrics metrics;
+    private volatile Console console;
 
     private MonitorServer(EventLoopGroup group, String basePath, String host) {
         this.group = group;
@@ -111,6 +112,7 @@ public final class MonitorServer implements AutoCloseable {
             self.listener = b.bind(host, wanted).sync().channel();
             self.port = ((InetSocketAddress) self.listener.localAddress()).getPort();
             self.endpoints = new Endpoints(server, host);
+            self.console = new Console(server);
             LOG.info("Starting http monitor on {}:{}", host, self.port);
             return self;
         } catch (Exception e) {
@@ -161,8 +163,13 @@ public final class MonitorServer implements AutoCloseable {
                 reply = CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, "400 Bad Request"));
             } else {
                 String uri = req.uri();
+                QueryStringDecoder q = new QueryStringDecoder(uri);
+                Console console = MonitorServer.this.console;
+                if (console != null && Console.isWatch(strip(q.path()))) {
+                    console.watch(ctx, strip(q.path()));
+                    return;
+                }
                 try {
-                    QueryStringDecoder q = new QueryStringDecoder(uri);
                     reply = strip(q.path()).equals("/metrics")
                             ? metrics(req.headers().get(HttpHeaderNames.ACCEPT))
                             : route(q);
@@ -179,24 +186,29 @@ public final class MonitorServer implements AutoCloseable {
         }
 
         private void write(ChannelHandlerContext ctx, Reply reply, boolean keepAlive) {
-            FullHttpResponse resp = new DefaultFullHttpResponse(
-                    HttpVersion.HTTP_1_1, reply.status(), Unpooled.wrappedBuffer(reply.body()));
-            resp.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
-            resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
-            if (reply.location() != null) {
-                resp.headers().set(HttpHeaderNames.LOCATION, reply.location());
-            }
-            HttpUtil.setKeepAlive(resp, keepAlive);
-            var written = ctx.writeAndFlush(resp);
-            if (!keepAlive) {
-                written.addListener(ChannelFutureListener.CLOSE);
-            }
+            writeFull(ctx, reply, keepAlive);
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             LOG.debug("Monitoring connection error: {}", cause.toString());
             ctx.close();
+        }
+    }
+
+    /** The monitoring loop: writes a whole reply, closing the connection after it unless kept alive. */
+    static void writeFull(ChannelHandlerContext ctx, Reply reply, boolean keepAlive) {
+        FullHttpResponse resp = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, reply.status(), Unpooled.wrappedBuffer(reply.body()));
+        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
+        resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
+        if (reply.location() != null) {
+            resp.headers().set(HttpHeaderNames.LOCATION, reply.location());
+        }
+        HttpUtil.setKeepAlive(resp, keepAlive);
+        var written = ctx.writeAndFlush(resp);
+        if (!keepAlive) {
+            written.addListener(ChannelFutureListener.CLOSE);
         }
     }
 
@@ -209,6 +221,10 @@ public final class MonitorServer implements AutoCloseable {
         }
         if (path.equals("/connz")) {
             return connz(params);
+        }
+        Console console = this.console;
+        if (console != null && Console.handles(path)) {
+            return console.route(path, params);
         }
         if (path.equals("/subsz") || path.equals("/subscriptionsz")) {
             return subsz(params);

@@ -1,0 +1,43 @@
+package io.jetkv.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The {@code websocket { }} block: a second client listener that speaks the NATS protocol inside WebSocket
+ * frames, for browser clients (nats.js {@code wsconnect}) and clients that dial {@code ws://}.
+ *
+ * @param enabled          whether the listener runs (a {@code websocket} block with a port was given)
+ * @param host             listen address; null means the client {@code host}
+ * @param port             listen port; 0 binds an ephemeral one
+ * @param noTls            {@code no_tls: true}: plain {@code ws://} (nats-server refuses a block without TLS or this)
+ * @param compression      offer permessage-deflate to clients that ask for it
+ * @param sameOrigin       refuse a browser whose {@code Origin} is not this listener's host
+ * @param allowedOrigins   when not empty, the only {@code Origin}s accepted (scheme, host and port)
+ * @param handshakeTimeout how long the HTTP upgrade may take
+ * @param advertise        {@code host:port} clients should dial, or null
+ */
+public record WebSocketConfig(
+        boolean enabled,
+        String host,
+        int port,
+        boolean noTls,
+        boolean compression,
+        boolean sameOrigin,
+        List<String> allowedOrigins,
+        Duration handshakeTimeout,
+        String advertise) {
+
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
+    public static final WebSocketConfig DISABLED =
+            new WebSocketConfig(false, null, 0, false, false, false, List.of(), DEFAULT_HANDSHAKE_TIMEOUT, null);
+
+    public WebSocketConfig {
+        Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        allowedOrigins = List.copyOf(allowedOrigins);
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("websocket port out of range: " + port);
+        }
+    }
+}
