@@ -64,7 +64,7 @@ class LameDuckIT {
         ClusterConfig base = ClusterIT.cluster("LDM");
         // short durations through the embedding API; a config file must say at least 30 s, as nats-server's
         NatsServer a = start(ClusterIT.node("A", base).withHttpPort(-1)
-                .withOps(OpsConfig.DEFAULT.withLameDuck(Duration.ofSeconds(3), Duration.ofMillis(1500))));
+                .withOps(OpsConfig.DEFAULT.withLameDuck(Duration.ofSeconds(8), Duration.ofSeconds(5))));
         NatsServer b = start(ClusterIT.node("B",
                 base.withRoutes(List.of(URI.create("nats-route://127.0.0.1:" + a.routePort())))));
         ClusterIT.awaitMesh(a, b);
@@ -105,7 +105,8 @@ class LameDuckIT {
             assertTrue(info.contains("\"ldm\":true"), info);
             assertTrue(info.contains("127.0.0.1:" + b.port()), info);
             assertFalse(info.contains("127.0.0.1:" + a.port() + "\""), "A no longer advertises itself: " + info);
-            // the INFO follows the listener's close; the monitoring port stays up until the end, saying 503
+            // the INFO follows the listener's close; the monitoring port stays up until the end, saying 503 (the
+            // grace period leaves a slow machine 5 s to ask)
             HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + a.monitorPort() + "/healthz"))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
