@@ -213,6 +213,29 @@ for c in $clients; do
   summary+=("$(printf '%-5s %-6s nats-server:%s; JetKV:%s' "$c" "$verdict" "$ref_summary" "$got_summary")")
 done
 
+# --- JetKV only: features nats-server 2.9.10 lacks, so there is no reference transcript to diff ------------
+# nats.js per-key TTL and limit markers (js/ttl.test.mjs asserts by itself; node's test runner fails on any failure).
+for c in $clients; do
+  [ "$c" = js ] || continue
+  node --check "$here/js/ttl.test.mjs" || die "js/ttl.test.mjs does not parse"
+  start_server jetkv js-ttl
+  log="$work/out/js-ttl-jetkv.client.log"
+  (cd "$here/js" && NATS_URL="$server_url" timeout "$client_timeout" node --test --test-reporter=spec ttl.test.mjs) \
+    > "$log" 2>&1
+  ttl_rc=$?
+  stop_server
+  ttl_tests="$(grep -c '^✔\|^✖' "$log")"
+  if [ "$ttl_rc" = 0 ]; then
+    total_pass=$((total_pass + ttl_tests))
+    summary+=("js  ok     JetKV only: per-key TTL and limit markers, $ttl_tests tests")
+  else
+    status=1 total_fail=$((total_fail + 1))
+    echo "=== js: per-key TTL and limit markers failed against JetKV (exit $ttl_rc)"
+    grep -v '^ *at ' "$log" | tail -40
+    summary+=("js  FAILED JetKV only: per-key TTL and limit markers")
+  fi
+done
+
 echo "--- KV walkthrough per client, steps matching (CONSUMER_STEPS=$consumer_steps)"
 printf '%s\n' "${summary[@]}"
 echo "clients: $total_pass passed, $total_fail failed, $total_skip skipped"

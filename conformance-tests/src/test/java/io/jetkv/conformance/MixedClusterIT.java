@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.jetkv.config.ClusterConfig;
 import io.jetkv.config.ServerConfig;
 import io.jetkv.server.NatsServer;
+import io.jetkv.conformance.faults.LoggedProcess;
+import io.jetkv.server.testing.ClusterProbes;
 import io.jetkv.server.testing.ReferenceServer;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
@@ -17,9 +19,6 @@ import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.Subscription;
 import io.nats.client.impl.Headers;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -27,15 +26,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,16 +40,14 @@ import org.junit.jupiter.api.Test;
  * both kinds speak the same route protocol (messages cross at most one hop).
  */
 class MixedClusterIT {
-    private static final Pattern CLIENT_PORT = Pattern.compile("Listening for client connections on [^:]+:(\\d+)");
-    private static final Pattern ROUTE_PORT = Pattern.compile("Listening for route connections on [^:]+:(\\d+)");
     private static final Path LAUNCHER = Path.of("..", "jetkv").toAbsolutePath().normalize();
 
-    private final List<Process> processes = new ArrayList<>();
+    private final List<LoggedProcess> processes = new ArrayList<>();
     private final List<NatsServer> embedded = new ArrayList<>();
     private final List<Connection> connections = new ArrayList<>();
 
     /** A started process and the two ports it logged. */
-    private record Node(String name, int clientPort, int routePort, List<String> log) {}
+    private record Node(String name, int clientPort, int routePort) {}
 
     @AfterEach
     void tearDown() throws Exception {
@@ -65,44 +57,15 @@ class MixedClusterIT {
         for (NatsServer s : embedded) {
             s.close();
         }
-        for (Process p : processes) {
-            p.destroy();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
+        for (LoggedProcess p : processes) {
+            p.terminate();
         }
     }
 
     private Node startProcess(String name, List<String> cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        LoggedProcess p = LoggedProcess.start(name, cmd);
         processes.add(p);
-        List<String> log = new CopyOnWriteArrayList<>();
-        CompletableFuture<Integer> client = new CompletableFuture<>();
-        CompletableFuture<Integer> route = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    log.add(line);
-                    Matcher m = CLIENT_PORT.matcher(line);
-                    if (m.find()) {
-                        client.complete(Integer.parseInt(m.group(1)));
-                    }
-                    Matcher rm = ROUTE_PORT.matcher(line);
-                    if (rm.find()) {
-                        route.complete(Integer.parseInt(rm.group(1)));
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-            IOException ended = new IOException(name + " ended before listening: " + log);
-            client.completeExceptionally(ended);
-            route.completeExceptionally(ended);
-        }, name + "-log");
-        reader.setDaemon(true);
-        reader.start();
-        return new Node(name, client.get(120, TimeUnit.SECONDS), route.get(120, TimeUnit.SECONDS), log);
+        return new Node(name, p.clientPort(), p.routePort());
     }
 
     private Node natsServer(String name, int seedRoutePort) throws Exception {
@@ -210,7 +173,7 @@ class MixedClusterIT {
         Dispatcher onlyOnJa = nc[0].createDispatcher(m -> nc[0].publish(m.getReplyTo(), bytes("ja")));
         onlyOnJa.subscribe("ja.svc");
         awaitInterest(nc[0], nc[2]);
-        processes.get(0).destroyForcibly(); // SIGKILL: no goodbye on any route
+        processes.get(0).kill(); // SIGKILL: no goodbye on any route
         // the survivors drop what JA's route had announced: a nats-server node answers 503 at once
         await(() -> noResponders(nc[2], "ja.svc"), "N1 dropped JA's interest");
         await(() -> moving.getStatus() == Connection.Status.CONNECTED
@@ -236,41 +199,16 @@ class MixedClusterIT {
         await(() -> noResponders(nc[1], "late.svc") && noResponders(nc[3], "late.svc"), "late.svc interest removed");
     }
 
-    /** See ClusterIT: a responder added after the subscriptions proves they reached {@code from}'s server. */
     private static void awaitInterest(Connection subscriber, Connection from) throws Exception {
-        String probe = "probe." + UUID.randomUUID();
-        Dispatcher d = subscriber.createDispatcher(m -> subscriber.publish(m.getReplyTo(), new byte[0]));
-        d.subscribe(probe);
-        subscriber.flush(Duration.ofSeconds(2));
-        await(() -> {
-            try {
-                return from.request(probe, new byte[0]).get(2, TimeUnit.SECONDS) != null;
-            } catch (Exception e) {
-                return false;
-            }
-        }, "interest on " + probe);
-        subscriber.closeDispatcher(d);
+        ClusterProbes.awaitInterest(subscriber, from, 15);
     }
 
     private static boolean noResponders(Connection c, String subject) {
-        try {
-            c.request(subject, new byte[0]).get(2, TimeUnit.SECONDS);
-            return false;
-        } catch (java.util.concurrent.TimeoutException e) {
-            return false;
-        } catch (Exception e) {
-            return true;
-        }
+        return ClusterProbes.noResponders(c, subject);
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10); // polling to a deadline
-        }
+    private static void await(BooleanSupplier condition, String what) {
+        ClusterProbes.await(condition, what, 15);
     }
 
     private static byte[] bytes(String s) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jetkv.config.ClusterConfig;
 import io.jetkv.config.ServerConfig;
+import io.jetkv.server.testing.ClusterProbes;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Dispatcher;
@@ -21,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -87,23 +87,11 @@ class ClusterIT {
     }
 
     static void await(BooleanSupplier condition, String what) {
-        await(condition, what, 10);
+        ClusterProbes.await(condition, what, 10);
     }
 
     static void await(BooleanSupplier condition, String what, int seconds) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.onSpinWait();
-            try {
-                Thread.sleep(10); // polling to a deadline, not synchronisation
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+        ClusterProbes.await(condition, what, seconds);
     }
 
     private Connection connect(NatsServer s) throws Exception {
@@ -112,44 +100,16 @@ class ClusterIT {
         return c;
     }
 
-    /**
-     * Waits until {@code from}'s server knows every subscription {@code subscriber} made so far: a responder
-     * added after them is reachable from there (each server's RS+ for one connection travel in order).
-     */
     static void awaitInterest(Connection subscriber, Connection from) throws Exception {
-        awaitInterest(subscriber, from, 10);
+        ClusterProbes.awaitInterest(subscriber, from, 10);
     }
 
     static void awaitInterest(Connection subscriber, Connection from, int seconds) throws Exception {
-        String probe = "probe." + UUID.randomUUID();
-        Dispatcher d = subscriber.createDispatcher(m -> subscriber.publish(m.getReplyTo(), new byte[0]));
-        try {
-            d.subscribe(probe);
-            subscriber.flush(Duration.ofSeconds(2));
-            await(() -> reply(from, probe) != null, "interest on " + probe, seconds);
-        } finally {
-            subscriber.closeDispatcher(d);
-        }
+        ClusterProbes.awaitInterest(subscriber, from, seconds);
     }
 
-    static Message reply(Connection c, String subject) {
-        try {
-            return c.request(subject, new byte[0]).get(2, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            return null; // 503 no responders (cancelled) or timeout
-        }
-    }
-
-    /** True when a request is answered at once with no responders (503), not left to time out. */
     static boolean noResponders(Connection c, String subject) {
-        try {
-            c.request(subject, new byte[0]).get(2, TimeUnit.SECONDS);
-            return false;
-        } catch (java.util.concurrent.TimeoutException e) {
-            return false;
-        } catch (Exception e) {
-            return true;
-        }
+        return ClusterProbes.noResponders(c, subject);
     }
 
     private static byte[] bytes(String s) {

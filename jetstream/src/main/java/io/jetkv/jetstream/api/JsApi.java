@@ -34,6 +34,9 @@ public final class JsApi {
 
     private record Route(String[] op, int minArgs, int maxArgs, String responseType, Handler handler, boolean inline) {}
 
+    private static final byte[] REQUIRED_API_LEVEL_STATUS =
+            "NATS/1.0 412 Required Api Level\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     private final MessageBus bus;
     private final ExecutorService workers;
     private final List<String> prefixes;
@@ -146,6 +149,17 @@ public final class JsApi {
     }
 
     private void run(Route route, ApiRequest request) {
+        if (!ApiLevel.satisfied(request.headers(), ApiLevel.SERVER)) {
+            // a request needing a newer server (ADR-44): an error on the JSON endpoints, a status on the others
+            if (route.responseType.isEmpty()) {
+                if (request.reply() != null) {
+                    bus.publish(request.reply(), null, REQUIRED_API_LEVEL_STATUS, new byte[0]);
+                }
+            } else {
+                request.fail(JsError.REQUIRED_API_LEVEL);
+            }
+            return;
+        }
         try {
             route.handler.handle(request);
         } catch (JsApiException e) {

@@ -37,6 +37,9 @@ public final class JsApiSubjects {
     public static final String CONSUMER_NAMES = "CONSUMER.NAMES";
     public static final String CONSUMER_LIST = "CONSUMER.LIST";
     public static final String CONSUMER_MSG_NEXT = "CONSUMER.MSG.NEXT";
+    public static final String CONSUMER_PAUSE = "CONSUMER.PAUSE";
+    public static final String CONSUMER_UNPIN = "CONSUMER.UNPIN";
+    public static final String CONSUMER_RESET = "CONSUMER.RESET";
     public static final String STREAM_LEADER_STEPDOWN = "STREAM.LEADER.STEPDOWN";
     public static final String STREAM_PEER_REMOVE = "STREAM.PEER.REMOVE";
     public static final String CONSUMER_LEADER_STEPDOWN = "CONSUMER.LEADER.STEPDOWN";
@@ -74,6 +77,9 @@ public final class JsApiSubjects {
     public static final String CONSUMER_DELETE_RESPONSE = T + "consumer_delete_response";
     public static final String CONSUMER_NAMES_RESPONSE = T + "consumer_names_response";
     public static final String CONSUMER_LIST_RESPONSE = T + "consumer_list_response";
+    public static final String CONSUMER_PAUSE_RESPONSE = T + "consumer_pause_response";
+    public static final String CONSUMER_UNPIN_RESPONSE = T + "consumer_unpin_response";
+    public static final String CONSUMER_RESET_RESPONSE = T + "consumer_reset_response";
     public static final String STREAM_LEADER_STEPDOWN_RESPONSE = T + "stream_leader_stepdown_response";
     public static final String STREAM_REMOVE_PEER_RESPONSE = T + "stream_remove_peer_response";
     public static final String CONSUMER_LEADER_STEPDOWN_RESPONSE = T + "consumer_leader_stepdown_response";

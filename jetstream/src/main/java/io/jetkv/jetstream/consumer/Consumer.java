@@ -63,6 +63,11 @@ final class Consumer {
         final long heartbeat;
         long lastSent;
         int delivered;
+        // priority groups: the overflow limits, the pin the client holds, and the rank (prioritized; lower first)
+        long minPending;
+        long minAckPending;
+        String pinId;
+        int priority = NO_PRIORITY;
 
         PullRequest(String reply, int batch, long maxBytes, boolean noWait, long expiresAt, long heartbeat, long now) {
             this.reply = reply;
@@ -75,6 +80,9 @@ final class Consumer {
             this.lastSent = now;
         }
     }
+
+    /** The rank of a pull request without a JSON body on a prioritized consumer: after every ranked one. */
+    private static final int NO_PRIORITY = 10;
 
     /** What the delivery loop would send next. */
     private record Candidate(StoredMessage msg, boolean redelivery) {}
@@ -96,6 +104,8 @@ final class Consumer {
     /** When the last ack arrived (0: none since start): consumer info's {@code ack_floor.last_active}. */
     private long lastAck;
     private long[] initial; // last_per_subject: the initial set still to send
+    /** The stream sequence before the deliver policy's start: the floor a reset without a sequence goes back to. */
+    private long startFloor;
     private int initialIdx;
 
     // num_pending, kept incrementally: the initial set left plus the matching messages from nextSeq through
@@ -153,8 +163,17 @@ final class Consumer {
     private long ackFloorCseq;
     private long ackFloorSseq;
 
-    // Pull.
-    private final ArrayDeque<PullRequest> waiting = new ArrayDeque<>();
+    // Pull. A linked list: priority groups take requests from the middle and re-rank them.
+    private final java.util.LinkedList<PullRequest> waiting = new java.util.LinkedList<>();
+
+    // Pause (2.11): whether the last pause advisory said paused, so that reaching the deadline is announced once.
+    private boolean pauseAnnounced;
+
+    // Priority policy pinned_client (2.11): the pin of the first group, when it was given, and when it lapses
+    // unless its holder pulls again. Not saved: a restart unpins, as a leader change does in the reference.
+    private String pinId;
+    private long pinnedAt;
+    private long pinExpiresAt;
 
     // Push.
     private boolean interest;
@@ -194,6 +213,8 @@ final class Consumer {
         // as nats-server: paced up to what the stream holds when the consumer starts (again after a restart)
         this.replaying = config.replayPolicy() == ConsumerConfig.ReplayPolicy.ORIGINAL;
         this.replayEnd = store().state().lastSeq();
+        // a consumer created or restored paused resumes (and says so) at its deadline
+        this.pauseAnnounced = paused(now);
     }
 
     String name() {
@@ -278,6 +299,7 @@ final class Consumer {
         long first = initial != null && initial.length > 0 ? initial[0] : nextSeq;
         // delivered.stream_seq before anything is sent: the sequence just before the first to deliver
         lastDeliveredSseq = Math.max(0, Math.min(first, last + 1) - 1);
+        startFloor = lastDeliveredSseq;
         // the ack floor starts at zero wherever delivery starts: nats-server reads it from the consumer's
         // (empty) stored state, and only acks (or deliveries, with ack none) move it
         ackFloorSseq = 0;
@@ -372,6 +394,185 @@ final class Consumer {
     }
 
     // ---- delivery ----
+
+    // ---- pause ----
+
+    /** True while {@code pause_until} lies ahead: nothing is delivered, push or pull. */
+    boolean paused(long now) {
+        Long until = config.pauseUntil();
+        return until != null && until > now;
+    }
+
+    /**
+     * Writer thread: sets {@code pause_until} (null resumes), sends the advisory and, when delivery may go on,
+     * delivers. Callers save the configuration.
+     */
+    void pause(Long until, long now) {
+        config = config.withPauseUntil(until);
+        dirty = true;
+        announcePause(now);
+        deliverMore(now);
+    }
+
+    /** Sends the pause advisory for the current state (creation with a future deadline, changes, the deadline). */
+    void announcePause(long now) {
+        pauseAnnounced = paused(now);
+        ObjectNode o = advisory("io.nats.jetstream.advisory.v1.consumer_pause", now);
+        o.put("paused", pauseAnnounced);
+        o.put("pause_until", ConsumerConfig.pauseTime(config.pauseUntil()));
+        bus.publish("$JS.EVENT.ADVISORY.CONSUMER.PAUSE." + stream.name() + "." + name, null, null, JsJson.bytes(o));
+    }
+
+    private ObjectNode advisory(String type, long now) {
+        ObjectNode o = JsJson.object();
+        o.put("type", type);
+        o.put("id", randomToken(22));
+        o.put("timestamp", JsJson.time(now));
+        o.put("stream", stream.name());
+        o.put("consumer", name);
+        return o;
+    }
+
+    // ---- priority groups ----
+
+    /**
+     * The waiting request the next message goes to under the priority policy, or null when none may take it
+     * now (nats-server's {@code nextWaiting}). Pinned: may choose a new pin, and drops requests holding a
+     * stale one with {@code 423}.
+     */
+    private PullRequest nextWaiting(Candidate cand, long now) {
+        ConsumerConfig c = config;
+        switch (c.priorityPolicy()) {
+            case OVERFLOW -> {
+                long pendingNow = -1;
+                for (PullRequest r : waiting) {
+                    if (r.minPending <= 0 && r.minAckPending <= 0) {
+                        return r;
+                    }
+                    if (r.minPending > 0) {
+                        if (pendingNow < 0) {
+                            // counting the message about to go: a redelivery is no longer in num_pending
+                            pendingNow = numPending() + (cand.redelivery ? 1 : 0);
+                        }
+                        if (pendingNow >= r.minPending) {
+                            return r;
+                        }
+                    }
+                    if (r.minAckPending > 0 && pending.size() >= r.minAckPending) {
+                        return r;
+                    }
+                }
+                return null;
+            }
+            case PINNED_CLIENT -> {
+                Iterator<PullRequest> it = waiting.iterator();
+                while (it.hasNext()) {
+                    PullRequest r = it.next();
+                    if (pinId == null && r.pinId == null) {
+                        pin(now);
+                        r.pinId = pinId; // the rest of its batch goes to it too
+                        return r;
+                    }
+                    if (pinId != null && pinId.equals(r.pinId)) {
+                        return r;
+                    }
+                    if (r.pinId != null) {
+                        // holds a pin that is no longer (or never was) the consumer's
+                        it.remove();
+                        sendStatus(r.reply, HeaderBlock.append(HeaderBlock.status(423, "Nats-Wrong-Pin-Id"),
+                                "Nats-Pending-Messages", Integer.toString(r.remaining),
+                                "Nats-Pending-Bytes", Long.toString(r.maxBytesSet ? r.bytesLeft : 0)));
+                    }
+                    // a request without an id waits as a standby while another client holds the pin
+                }
+                return null;
+            }
+            default -> {
+                return waiting.peekFirst();
+            }
+        }
+    }
+
+    /** Prioritized: puts {@code r} behind every waiting request of its rank or a lower one. */
+    private void rank(PullRequest r) {
+        waiting.remove(r);
+        int i = 0;
+        for (PullRequest w : waiting) {
+            if (w.priority > r.priority) {
+                break;
+            }
+            i++;
+        }
+        waiting.add(i, r);
+    }
+
+    private void pin(long now) {
+        pinId = randomToken(22);
+        pinnedAt = now;
+        pinExpiresAt = now + config.priorityTimeout();
+        ObjectNode o = advisory("io.nats.jetstream.advisory.v1.consumer_group_pinned", now);
+        o.put("group", config.firstGroup());
+        o.put("pinned_id", pinId);
+        bus.publish("$JS.EVENT.ADVISORY.CONSUMER.PINNED." + stream.name() + "." + name, null, null, JsJson.bytes(o));
+    }
+
+    /**
+     * Writer thread: clears the pin ({@code reason} {@code admin} for the unpin API, {@code timeout}), announces
+     * it and delivers: the next message pins a standby request.
+     */
+    void unpin(String reason, long now) {
+        if (pinId == null) {
+            return;
+        }
+        clearPin();
+        ObjectNode o = advisory("io.nats.jetstream.advisory.v1.consumer_group_unpinned", now);
+        o.put("group", config.firstGroup());
+        o.put("reason", reason);
+        bus.publish("$JS.EVENT.ADVISORY.CONSUMER.UNPINNED." + stream.name() + "." + name, null, null, JsJson.bytes(o));
+        deliverMore(now);
+    }
+
+    private void clearPin() {
+        pinId = null;
+        pinnedAt = 0;
+        pinExpiresAt = 0;
+    }
+
+    /**
+     * The status a pull request's priority fields earn before it is queued (the reference's order), or null when
+     * it may wait. A pinned request that holds the current pin renews the pin's lease.
+     */
+    private byte[] checkPriority(PullRequestBody body, long now) {
+        ConsumerConfig c = config;
+        if (!body.object()) {
+            return null;
+        }
+        if ((body.minPending() > 0 || body.minAckPending() > 0) && c.priorityPolicy() != ConsumerConfig.PriorityPolicy.OVERFLOW) {
+            return HeaderBlock.status(400, "Bad Request - Not a Overflow Priority consumer");
+        }
+        if (body.id() != null && c.priorityPolicy() != ConsumerConfig.PriorityPolicy.PINNED_CLIENT) {
+            return HeaderBlock.status(400, "Bad Request - Not a Pinned Client Priority consumer");
+        }
+        if (body.priority() < 0 || body.priority() > 9) {
+            return HeaderBlock.status(400, "Bad Request - Priority must be between 0 and 9");
+        }
+        if (c.priorityPolicy() == ConsumerConfig.PriorityPolicy.NONE) {
+            return null;
+        }
+        if (body.group() == null) {
+            return HeaderBlock.status(400, "Bad Request - Priority Group missing");
+        }
+        if (!c.priorityGroups().contains(body.group())) {
+            return HeaderBlock.status(400, "Bad Request - Invalid Priority Group");
+        }
+        if (c.priorityPolicy() == ConsumerConfig.PriorityPolicy.PINNED_CLIENT && pinId != null && body.id() != null) {
+            if (!pinId.equals(body.id())) {
+                return HeaderBlock.status(423, "Nats-Pin-Id mismatch");
+            }
+            pinExpiresAt = now + c.priorityTimeout();
+        }
+        return null;
+    }
 
     private Candidate peek() {
         while (!redeliver.isEmpty()) {
@@ -582,6 +783,9 @@ final class Consumer {
             return;
         }
         inactiveSince = 0;
+        if (paused(now)) {
+            return;
+        }
         while (!ackPendingFull()) {
             if (c.flowControl() && fcSubject != null && fcBytes >= fcWindow) {
                 return; // stalled until the client answers the flow-control request
@@ -627,7 +831,8 @@ final class Consumer {
 
     private void deliverPull(long now) {
         expireRequests(now);
-        while (!waiting.isEmpty() && !ackPendingFull()) {
+        // paused: requests wait (and expire, and get their heartbeats); no_wait ones end below
+        while (!waiting.isEmpty() && !ackPendingFull() && !paused(now)) {
             if (!takeFromSlice()) {
                 return; // no_wait requests are not over yet: the continuation may still fill them
             }
@@ -639,13 +844,21 @@ final class Consumer {
             if (!replayAllows(cand.msg, now)) {
                 return; // the requests wait for the replay timer
             }
-            PullRequest r = waiting.peekFirst();
-            int size = deliveredSize(cand.msg);
+            String pinBefore = pinId;
+            PullRequest r = nextWaiting(cand, now);
+            if (r == null) {
+                sliceLeft++; // nothing went out
+                break;
+            }
+            int size = deliveredSize(cand.msg) + (pinId == null ? 0 : PIN_HEADER_SIZE);
             if (r.maxBytesSet && size > r.bytesLeft) {
-                waiting.pollFirst();
+                waiting.remove(r);
                 sendStatus(r.reply, HeaderBlock.append(HeaderBlock.status(409, "Message Size Exceeds MaxBytes"),
                         "Nats-Pending-Messages", Integer.toString(r.remaining),
                         "Nats-Pending-Bytes", Long.toString(r.bytesLeft)));
+                if (pinBefore == null && pinId != null) {
+                    clearPin(); // the request just pinned cannot take the message: pin someone else
+                }
                 continue;
             }
             send(r.reply, cand, now);
@@ -656,7 +869,9 @@ final class Consumer {
                 r.bytesLeft -= size;
             }
             if (r.remaining <= 0 || (r.maxBytesSet && r.bytesLeft <= 0)) {
-                waiting.pollFirst();
+                waiting.remove(r);
+            } else if (config.priorityPolicy() == ConsumerConfig.PriorityPolicy.PRIORITIZED) {
+                rank(r); // equal ranks take turns
             }
         }
         // no_wait requests that could not be filled end now
@@ -703,6 +918,9 @@ final class Consumer {
         return config.headersOnly() ? h + 24 : h + m.payload().length;
     }
 
+    /** {@code Nats-Pin-Id: <22 chars>\r\n}. */
+    private static final int PIN_HEADER_SIZE = 13 + 22 + 2;
+
     /** Sends one message to {@code to} with its ack subject; returns the bytes sent. */
     private int send(String to, Candidate cand, long now) {
         StoredMessage m = cand.msg;
@@ -747,6 +965,9 @@ final class Consumer {
         } else {
             headers = m.headers();
             payload = m.payload();
+        }
+        if (pinId != null) {
+            headers = HeaderBlock.append(headers, "Nats-Pin-Id", pinId); // after the stored headers
         }
         bus.deliver(to, m.subject(), ack, headers, payload);
         return m.subject().length() + ack.length() + (headers == null ? 0 : headers.length) + payload.length;
@@ -925,6 +1146,11 @@ final class Consumer {
             sendStatus(reply, HeaderBlock.status(400, "Bad Request - " + body.error()));
             return;
         }
+        byte[] refused = checkPriority(body, now);
+        if (refused != null) {
+            sendStatus(reply, refused);
+            return;
+        }
         int batch = body.batch();
         long maxBytes = body.maxBytes();
         long expires = body.expires();
@@ -960,7 +1186,20 @@ final class Consumer {
             sendStatus(reply, HeaderBlock.status(404, "No Messages"));
             return;
         }
-        waiting.addLast(new PullRequest(reply, batch, maxBytes, noWait, expires > 0 ? now + expires : 0, heartbeat, now));
+        PullRequest r = new PullRequest(reply, batch, maxBytes, noWait, expires > 0 ? now + expires : 0, heartbeat, now);
+        switch (c.priorityPolicy()) {
+            case OVERFLOW -> {
+                r.minPending = body.minPending();
+                r.minAckPending = body.minAckPending();
+            }
+            case PINNED_CLIENT -> r.pinId = body.id();
+            case PRIORITIZED -> r.priority = body.object() ? body.priority() : NO_PRIORITY;
+            default -> { }
+        }
+        waiting.addLast(r);
+        if (c.priorityPolicy() == ConsumerConfig.PriorityPolicy.PRIORITIZED) {
+            rank(r);
+        }
         deliverMore(now);
     }
 
@@ -972,6 +1211,13 @@ final class Consumer {
             return;
         }
         ConsumerConfig c = config;
+        if (pauseAnnounced && !paused(now)) {
+            announcePause(now); // the deadline passed: resumed (delivery follows below)
+            deliverMore(now);
+        }
+        if (pinId != null && now >= pinExpiresAt) {
+            unpin("timeout", now);
+        }
         boolean redeliverDue = false;
         if (!pending.isEmpty()) {
             List<Long> expired = null;
@@ -1046,9 +1292,67 @@ final class Consumer {
 
     /** Writer thread: applies an allowed configuration update. */
     void update(ConsumerConfig next) {
+        if (next.priorityPolicy() != ConsumerConfig.PriorityPolicy.PINNED_CLIENT
+                || !java.util.Objects.equals(next.firstGroup(), config.firstGroup())) {
+            clearPin(); // the pin belonged to the old policy or group
+        }
         config = next;
         invalidatePending();
         dirty = true;
+    }
+
+    /**
+     * Writer thread: 2.14's consumer reset ({@code $JS.API.CONSUMER.RESET}): delivery starts over at stream
+     * sequence {@code seq} (0: the ack floor's next) with consumer sequence 1; pending acks and redeliveries are
+     * dropped. The caller replies and then delivers.
+     *
+     * @return the stream sequence delivery restarts at
+     * @throws io.jetkv.jetstream.api.JsApiException 10204 when the deliver policy does not allow {@code seq}
+     */
+    long reset(long seq, long now) {
+        ConsumerConfig c = config;
+        long target = seq;
+        if (seq <= 0) {
+            // the reference's in-memory ack floor starts just before the policy's start, not at zero
+            target = Math.max(ackFloorSseq, startFloor) + 1;
+        } else {
+            switch (c.deliverPolicy()) {
+                case ALL -> { }
+                case BY_START_SEQUENCE -> {
+                    if (seq < c.optStartSeq()) {
+                        throw invalidReset("below start seq");
+                    }
+                }
+                case BY_START_TIME -> {
+                    if (seq < store().firstSeqAtOrAfter(c.optStartTime())) {
+                        throw invalidReset("below start time");
+                    }
+                }
+                default -> throw invalidReset("not allowed");
+            }
+        }
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            if (e.getKey() < target) {
+                // behind the new start: this consumer will not deliver it again (interest, work queue retention)
+                set.doneWith(e.getKey(), e.getValue().subject, e.getValue().size);
+            }
+        }
+        pending.clear();
+        redeliver.clear();
+        initial = null;
+        initialIdx = 0;
+        dseq = 0;
+        nextSeq = target;
+        lastDeliveredSseq = target - 1;
+        ackFloorCseq = 0;
+        ackFloorSseq = target - 1;
+        invalidatePending();
+        dirty = true;
+        return target;
+    }
+
+    private static io.jetkv.jetstream.api.JsApiException invalidReset(String reason) {
+        return new io.jetkv.jetstream.api.JsApiException(io.jetkv.jetstream.api.JsError.CONSUMER_INVALID_RESET, reason);
     }
 
     /** Writer thread: the consumer goes away; waiting pull requests hear about it. */
@@ -1105,6 +1409,19 @@ final class Consumer {
         o.put("num_pending", numPending());
         if (config.isPush() && bus.hasInterest(config.deliverSubject())) {
             o.put("push_bound", true);
+        }
+        if (paused(now)) {
+            o.put("paused", true);
+            o.put("pause_remaining", config.pauseUntil() - now);
+        }
+        String group = config.firstGroup();
+        if (group != null) {
+            ObjectNode g = o.putArray("priority_groups").addObject();
+            g.put("group", group);
+            if (pinId != null) {
+                g.put("pinned_client_id", pinId);
+            }
+            g.put("pinned_ts", JsJson.time(pinnedAt));
         }
         o.put("ts", JsJson.time(now));
         return o;

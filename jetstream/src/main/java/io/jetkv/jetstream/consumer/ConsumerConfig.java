@@ -15,7 +15,9 @@ import java.util.List;
  * {@code consumer.go}), with the server's defaults applied by {@link #withDefaults}. Round-trips the
  * clients' JSON: {@link #toJson} echoes the fields in the reference's order, omitting empty ones.
  *
- * <p>Immutable; safe from any thread. Durations are nanoseconds, times epoch nanoseconds (0 = unset).
+ * <p>Immutable; safe from any thread. Durations are nanoseconds, times epoch nanoseconds (0 = unset), except
+ * {@code pauseUntil} (2.11), which is null when unset: nats.js resumes a consumer by pausing it until the epoch,
+ * and the reference keeps that time.
  */
 public record ConsumerConfig(
         String name,
@@ -47,13 +49,21 @@ public record ConsumerConfig(
         long numReplicas,
         boolean memStorage,
         boolean direct,
-        ObjectNode metadata) {
+        ObjectNode metadata,
+        Long pauseUntil,
+        PriorityPolicy priorityPolicy,
+        List<String> priorityGroups,
+        long priorityTimeout) {
 
     static final long DEFAULT_ACK_WAIT = 30_000_000_000L;
     static final long DEFAULT_MAX_ACK_PENDING = 1000;
     static final long DEFAULT_MAX_WAITING = 512;
     static final long DEFAULT_INACTIVE_THRESHOLD = 5_000_000_000L;
     private static final long MIN_HEARTBEAT = 100_000_000L;
+    /** {@code priority_timeout} filled in for {@code pinned_client} when not set (nats-server's default). */
+    static final long DEFAULT_PRIORITY_TIMEOUT = 120_000_000_000L;
+    /** Priority group names (nats-server's {@code validGroupName}). */
+    private static final java.util.regex.Pattern GROUP_NAME = java.util.regex.Pattern.compile("^[a-zA-Z0-9/_=-]{1,16}$");
 
     public enum DeliverPolicy {
         ALL("all"), LAST("last"), NEW("new"), BY_START_SEQUENCE("by_start_sequence"),
@@ -82,6 +92,17 @@ public record ConsumerConfig(
         final String json;
 
         ReplayPolicy(String json) {
+            this.json = json;
+        }
+    }
+
+    /** How pull requests of a priority group share the consumer's messages (2.11, ADR-42). */
+    public enum PriorityPolicy {
+        NONE("none"), OVERFLOW("overflow"), PINNED_CLIENT("pinned_client"), PRIORITIZED("prioritized");
+
+        final String json;
+
+        PriorityPolicy(String json) {
             this.json = json;
         }
     }
@@ -132,7 +153,23 @@ public record ConsumerConfig(
                 filters.add(v.textValue());
             }
         }
+        List<String> groups = null;
+        JsonNode g = o.get("priority_groups");
+        if (g != null && !g.isNull()) {
+            if (!g.isArray()) {
+                throw new JsApiException(JsError.INVALID_JSON);
+            }
+            groups = new ArrayList<>();
+            for (JsonNode v : g) {
+                if (!v.isTextual()) {
+                    throw new JsApiException(JsError.INVALID_JSON);
+                }
+                groups.add(v.textValue());
+            }
+        }
         String startTime = JsJson.getString(o, "opt_start_time");
+        String pause = JsJson.getString(o, "pause_until");
+        String policy = JsJson.getString(o, "priority_policy");
         return new ConsumerConfig(
                 JsJson.getString(o, "name"),
                 JsJson.getString(o, "durable_name"),
@@ -163,7 +200,51 @@ public record ConsumerConfig(
                 JsJson.getLong(o, "num_replicas", 0),
                 JsJson.getBool(o, "mem_storage"),
                 JsJson.getBool(o, "direct"),
-                JsJson.getObject(o, "metadata"));
+                JsJson.getObject(o, "metadata"),
+                parsePauseUntil(pause),
+                parseEnum(PriorityPolicy.values(), policy, PriorityPolicy.NONE, p -> p.json),
+                groups,
+                JsJson.getLong(o, "priority_timeout", 0));
+    }
+
+    /** A {@code pause_until} time: null for none (absent or Go's zero time), else epoch nanos (the epoch is 0). */
+    static Long parsePauseUntil(String text) {
+        if (text == null || text.startsWith("0001-01-01T00:00:00")) {
+            return null;
+        }
+        try {
+            java.time.Instant t = java.time.OffsetDateTime.parse(text).toInstant();
+            return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
+    }
+
+    /** A {@code pause_until} as the reference writes it (RFC 3339 UTC; the epoch as itself, not the zero time). */
+    static String pauseTime(Long epochNanos) {
+        if (epochNanos == null) {
+            return JsJson.time(0);
+        }
+        return epochNanos == 0 ? "1970-01-01T00:00:00Z" : JsJson.time(epochNanos);
+    }
+
+    /** The same configuration paused until {@code until} (null: not paused). */
+    public ConsumerConfig withPauseUntil(Long until) {
+        return new ConsumerConfig(name, durableName, description, deliverPolicy, optStartSeq, optStartTime, ackPolicy,
+                ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps, sampleFreq,
+                maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject,
+                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, metadata, until,
+                priorityPolicy, priorityGroups, priorityTimeout);
+    }
+
+    /** The group a pinned client is tracked for: the first (only it is pinned and reported). */
+    String firstGroup() {
+        return priorityGroups == null || priorityGroups.isEmpty() ? null : priorityGroups.get(0);
+    }
+
+    /** True when {@code group} is a valid priority group name. */
+    static boolean validGroupName(String group) {
+        return GROUP_NAME.matcher(group).matches();
     }
 
     private static <E> E parseEnum(E[] values, String text, E dflt, java.util.function.Function<E, String> json) {
@@ -199,7 +280,11 @@ public record ConsumerConfig(
                 flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject, deliverGroup,
                 idleHeartbeat,
                 inactiveThreshold == 0 && durableName == null ? DEFAULT_INACTIVE_THRESHOLD : inactiveThreshold,
-                numReplicas, memStorage, direct, metadata);
+                numReplicas, memStorage, direct, metadata, pauseUntil, priorityPolicy,
+                priorityGroups == null || priorityGroups.isEmpty() ? null : priorityGroups,
+                // a negative timeout is taken as none (pedantic mode, which JetKV lacks, would refuse it)
+                priorityTimeout <= 0 && priorityPolicy == PriorityPolicy.PINNED_CLIENT ? DEFAULT_PRIORITY_TIMEOUT
+                        : Math.max(0, priorityTimeout));
     }
 
     /** Checks the rules of {@code checkConsumerCfg} that do not need the stream (10079, 10083, ...). */
@@ -289,6 +374,34 @@ public record ConsumerConfig(
         }
         if (backoff != null && !backoff.isEmpty() && maxDeliver > 0 && maxDeliver <= backoff.size()) {
             throw new JsApiException(JsError.CONSUMER_MAX_DELIVER_BACKOFF);
+        }
+        validatePriority();
+    }
+
+    /** Priority group rules, in the order of nats-server 2.12+'s {@code checkConsumerCfg}. */
+    private void validatePriority() {
+        if (priorityPolicy != PriorityPolicy.NONE) {
+            if (isPush()) {
+                throw new JsApiException(JsError.CONSUMER_PUSH_WITH_PRIORITY_GROUP);
+            }
+            if (priorityGroups == null || priorityGroups.isEmpty()) {
+                throw new JsApiException(JsError.CONSUMER_PRIORITY_POLICY_WITHOUT_GROUP);
+            }
+            for (String group : priorityGroups) {
+                if (group.isEmpty()) {
+                    throw new JsApiException(JsError.CONSUMER_EMPTY_GROUP_NAME);
+                }
+                if (!validGroupName(group)) {
+                    throw new JsApiException(JsError.CONSUMER_INVALID_GROUP_NAME);
+                }
+            }
+        } else {
+            if (priorityGroups != null && !priorityGroups.isEmpty()) {
+                throw new JsApiException(JsError.CONSUMER_PRIORITY_GROUP_WITH_POLICY_NONE);
+            }
+            if (priorityTimeout > 0) {
+                throw new JsApiException(JsError.CONSUMER_PINNED_TTL_WITHOUT_PRIORITY_POLICY);
+            }
         }
     }
 
@@ -407,6 +520,19 @@ public record ConsumerConfig(
         }
         if (metadata != null && metadata.size() > 0) {
             o.set("metadata", metadata);
+        }
+        if (pauseUntil != null) {
+            o.put("pause_until", pauseTime(pauseUntil));
+        }
+        if (priorityGroups != null && !priorityGroups.isEmpty()) {
+            ArrayNode a = o.putArray("priority_groups");
+            priorityGroups.forEach(a::add);
+        }
+        if (priorityPolicy != PriorityPolicy.NONE) {
+            o.put("priority_policy", priorityPolicy.json);
+        }
+        if (priorityTimeout > 0) {
+            o.put("priority_timeout", priorityTimeout);
         }
         return o;
     }

@@ -73,6 +73,9 @@ public final class ConsumerManager implements AutoCloseable {
         api.register(JsApiSubjects.CONSUMER_NAMES, 1, 1, JsApiSubjects.CONSUMER_NAMES_RESPONSE, this::names);
         api.register(JsApiSubjects.CONSUMER_LIST, 1, 1, JsApiSubjects.CONSUMER_LIST_RESPONSE, this::list);
         api.register(JsApiSubjects.CONSUMER_MSG_NEXT, 2, 2, "", this::next, true);
+        api.register(JsApiSubjects.CONSUMER_PAUSE, 2, 2, JsApiSubjects.CONSUMER_PAUSE_RESPONSE, this::pause);
+        api.register(JsApiSubjects.CONSUMER_UNPIN, 2, 2, JsApiSubjects.CONSUMER_UNPIN_RESPONSE, this::unpin);
+        api.register(JsApiSubjects.CONSUMER_RESET, 2, 2, JsApiSubjects.CONSUMER_RESET_RESPONSE, this::reset);
     }
 
     /** Restores durable consumers, subscribes ack and flow-control subjects, starts the timer. */
@@ -466,12 +469,14 @@ public final class ConsumerManager implements AutoCloseable {
         hop(req, stream, (set, now, batch) -> {
             Consumer existing = set.get(name);
             if (existing != null) {
-                if (!existing.config().toJson().equals(full.toJson())) {
+                // pause_until counts on creation only; afterwards only the pause API changes it
+                ConsumerConfig wanted = full.withPauseUntil(existing.config().pauseUntil());
+                if (!existing.config().toJson().equals(wanted.toJson())) {
                     if ("create".equals(action)) {
                         throw new JsApiException(JsError.CONSUMER_ALREADY_EXISTS);
                     }
-                    full.validateUpdateFrom(existing.config());
-                    existing.update(full);
+                    wanted.validateUpdateFrom(existing.config());
+                    existing.update(wanted);
                     persist(stream, existing);
                 }
                 req.respond(existing.info(now));
@@ -485,6 +490,9 @@ public final class ConsumerManager implements AutoCloseable {
             Consumer c = new Consumer(set, name, full, now, now);
             set.add(c);
             persist(stream, c);
+            if (c.paused(now)) {
+                c.announcePause(now);
+            }
             // the reply is a snapshot taken before anything is delivered (clients count the initial set from it)
             req.respond(c.info(now));
             c.deliverMore(now);
@@ -554,6 +562,97 @@ public final class ConsumerManager implements AutoCloseable {
                 a.add(all.get(i).info(now));
             }
             req.respond(out);
+        });
+    }
+
+    /**
+     * {@code $JS.API.CONSUMER.PAUSE.<stream>.<consumer>} (2.11): {@code {"pause_until": <time>}} pauses, an empty
+     * body, {@code {}} or a body that is not a JSON object or array resumes; a time in the past is kept but does
+     * not pause.
+     */
+    private void pause(ApiRequest req) {
+        Long until = null;
+        byte[] payload = req.payload() == null ? new byte[0] : req.payload();
+        String text = new String(payload, java.nio.charset.StandardCharsets.UTF_8).trim();
+        if (text.startsWith("{") || text.startsWith("[")) {
+            ObjectNode body = req.decode(); // an array is 10025, as Go's decoder refuses it
+            until = ConsumerConfig.parsePauseUntil(JsJson.getString(body, "pause_until"));
+        }
+        Stream stream = requireStream(req);
+        String name = req.arg(1);
+        Long pauseUntil = until;
+        hop(req, stream, (set, now, batch) -> {
+            Consumer c = set.get(name);
+            if (c == null) {
+                throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
+            }
+            c.pause(pauseUntil, now);
+            persist(stream, c);
+            ObjectNode out = JsJson.object();
+            boolean paused = c.paused(now);
+            out.put("paused", paused);
+            out.put("pause_until", ConsumerConfig.pauseTime(pauseUntil));
+            if (paused) {
+                out.put("pause_remaining", pauseUntil - now);
+            }
+            req.respond(out);
+        });
+    }
+
+    /** {@code $JS.API.CONSUMER.UNPIN.<stream>.<consumer>} (2.11): {@code {"group": <name>}} clears the group's pin. */
+    private void unpin(ApiRequest req) {
+        if (req.isEmptyRequest()) {
+            throw new JsApiException(JsError.INVALID_JSON);
+        }
+        ObjectNode body = req.decode();
+        String group = JsJson.getString(body, "group");
+        if (group == null) {
+            throw new JsApiException(JsError.INVALID_JSON_REASON, "consumer group not specified");
+        }
+        if (!ConsumerConfig.validGroupName(group)) {
+            throw new JsApiException(JsError.CONSUMER_INVALID_GROUP_NAME);
+        }
+        Stream stream = requireStream(req);
+        String name = req.arg(1);
+        hop(req, stream, (set, now, batch) -> {
+            Consumer c = set.get(name);
+            if (c == null) {
+                throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
+            }
+            List<String> groups = c.config().priorityGroups();
+            if (groups == null || !groups.contains(group)) {
+                throw new JsApiException(JsError.CONSUMER_INVALID_PRIORITY_GROUP);
+            }
+            req.respond(JsJson.object());
+            if (group.equals(c.config().firstGroup())) {
+                c.unpin("admin", now);
+            }
+        });
+    }
+
+    /**
+     * {@code $JS.API.CONSUMER.RESET.<stream>.<consumer>} (2.14): empty, {@code {}} or {@code {"seq": n}}. The
+     * reference serves it on the consumer's own subscription, so a missing stream or consumer gets no reply.
+     */
+    private void reset(ApiRequest req) {
+        long seq = req.isEmptyRequest() ? 0 : JsJson.getUnsigned(req.decode(), "seq", 0);
+        Stream stream = streams.get(req.arg(0));
+        ConsumerSet known = stream == null ? null : sets.get(stream);
+        if (known == null || known.get(req.arg(1)) == null) {
+            return;
+        }
+        String name = req.arg(1);
+        hop(req, stream, (set, now, batch) -> {
+            Consumer c = set.get(name);
+            if (c == null) {
+                return;
+            }
+            long from = c.reset(seq, now);
+            persistState(stream, c);
+            ObjectNode out = c.info(now);
+            out.put("reset_seq", from);
+            req.respond(out);
+            c.deliverMore(now);
         });
     }
 

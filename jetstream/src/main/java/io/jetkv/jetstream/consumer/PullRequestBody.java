@@ -16,9 +16,14 @@ import java.util.Map;
  *
  * <p>Immutable; built on the stream's writer.
  *
+ * <p>2.11's priority group fields ({@code group}, {@code min_pending}, {@code min_ack_pending}, {@code id},
+ * {@code priority}) come only in a JSON object; {@code object} tells the consumer whether its group checks apply
+ * (the reference skips them for an empty or integer body).
+ *
  * @param error the reason for {@code 400 Bad Request}, or null when the body was accepted
  */
-record PullRequestBody(int batch, long maxBytes, long expires, long heartbeat, boolean noWait, String error) {
+record PullRequestBody(int batch, long maxBytes, long expires, long heartbeat, boolean noWait, String error,
+        boolean object, String group, long minPending, long minAckPending, String id, int priority) {
 
     /** The Go types of the request's fields, for the decoder's type errors. */
     private static final Map<String, String> FIELD_TYPES = Map.of(
@@ -26,18 +31,23 @@ record PullRequestBody(int batch, long maxBytes, long expires, long heartbeat, b
             "batch", "int",
             "max_bytes", "int",
             "no_wait", "bool",
-            "idle_heartbeat", "time.Duration");
+            "idle_heartbeat", "time.Duration",
+            "group", "string",
+            "id", "string",
+            "min_pending", "int64",
+            "min_ack_pending", "int64",
+            "priority", "int");
 
     static PullRequestBody parse(byte[] body) {
         String text = new String(body, StandardCharsets.UTF_8).trim();
         if (text.isEmpty()) {
-            return new PullRequestBody(1, 0, 0, 0, false, null);
+            return simple(1);
         }
         if (text.charAt(0) != '{') {
             try {
-                return new PullRequestBody(Integer.parseInt(text), 0, 0, 0, false, null);
+                return simple(Integer.parseInt(text));
             } catch (NumberFormatException e) {
-                return new PullRequestBody(1, 0, 0, 0, false, null); // not a number either: one message
+                return simple(1); // not a number either: one message
             }
         }
         byte[] json = text.getBytes(StandardCharsets.UTF_8);
@@ -65,17 +75,31 @@ record PullRequestBody(int batch, long maxBytes, long expires, long heartbeat, b
             }
         }
         return new PullRequestBody(o.path("batch").asInt(0), o.path("max_bytes").asLong(0), o.path("expires").asLong(0),
-                o.path("idle_heartbeat").asLong(0), o.path("no_wait").asBoolean(false), null);
+                o.path("idle_heartbeat").asLong(0), o.path("no_wait").asBoolean(false), null, true,
+                text(o, "group"), o.path("min_pending").asLong(0), o.path("min_ack_pending").asLong(0), text(o, "id"),
+                o.path("priority").asInt(0));
+    }
+
+    private static String text(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        return v == null || !v.isTextual() || v.textValue().isEmpty() ? null : v.textValue();
+    }
+
+    private static PullRequestBody simple(int batch) {
+        return new PullRequestBody(batch, 0, 0, 0, false, null, false, null, 0, 0, null, 0);
     }
 
     private static PullRequestBody failed(String reason) {
-        return new PullRequestBody(0, 0, 0, 0, false, reason);
+        return new PullRequestBody(0, 0, 0, 0, false, reason, false, null, 0, 0, null, 0);
     }
 
     /** How Go's decoder names a JSON value it cannot store in {@code type}, or null when it fits. */
     private static String mismatch(JsonNode v, String type) {
         if (v.isNull()) {
             return null; // null leaves the field alone
+        }
+        if (type.equals("string")) {
+            return v.isTextual() ? null : v.isNumber() ? "number" : kind(v);
         }
         if (type.equals("bool")) {
             if (v.isBoolean()) {

@@ -30,6 +30,11 @@ public final class MemoryStreamStore implements StreamStore {
     private long maxRemovedSeq;
     private boolean closed;
     private final Map<String, byte[]> aux = new HashMap<>();
+    /**
+     * Messages with a finite {@code Nats-TTL} by deadline, then sequence: {deadline, seq}. An entry outlives a
+     * message removed another way until it comes due ({@link #takeExpiredTtl} drops it then).
+     */
+    private final TreeSet<long[]> ttlIndex = new TreeSet<>(MemoryStreamStore::compareTtl);
 
     private static final class PerSubject {
         final TreeSet<Long> seqs = new TreeSet<>();
@@ -49,7 +54,35 @@ public final class MemoryStreamStore implements StreamStore {
         bytes += size;
         lastSeq = seq;
         lastTimestamp = timestamp;
+        long deadline = MessageTtl.deadline(headers, timestamp);
+        if (deadline != 0) {
+            ttlIndex.add(new long[] {deadline, seq});
+        }
         return seq;
+    }
+
+    @Override
+    public long nextTtlDeadline() {
+        ensureOpen();
+        return ttlIndex.isEmpty() ? Long.MAX_VALUE : ttlIndex.first()[0];
+    }
+
+    @Override
+    public List<StoredMessage> takeExpiredTtl(long now, int max) {
+        ensureOpen();
+        List<StoredMessage> out = new ArrayList<>();
+        while (out.size() < max && !ttlIndex.isEmpty() && ttlIndex.first()[0] <= now) {
+            StoredMessage m = messages.get(ttlIndex.pollFirst()[1]);
+            if (m != null) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private static int compareTtl(long[] a, long[] b) {
+        int c = Long.compare(a[0], b[0]);
+        return c != 0 ? c : Long.compare(a[1], b[1]);
     }
 
     @Override
@@ -422,6 +455,7 @@ public final class MemoryStreamStore implements StreamStore {
         closed = true;
         messages.clear();
         subjects.clear();
+        ttlIndex.clear();
         bytes = 0;
     }
 

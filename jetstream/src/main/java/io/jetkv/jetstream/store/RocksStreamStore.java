@@ -34,7 +34,13 @@ import org.slf4j.LoggerFactory;
  * 04 len(4) subject seq(8)        -> stored size (varint); the subject index, seeked by literal filters
  * 05 seq(8)                       -> message, see {@link MessageCodec}
  * 06 name                         -> auxiliary value ({@link #putAux}), e.g. a source's position
+ * 07 deadline(8) seq(8)           -> empty; the TTL index: messages with a finite {@code Nats-TTL} by deadline
  * </pre>
+ *
+ * <p>A TTL row is written with its message and deleted when {@link #takeExpiredTtl} hands the message out. A
+ * message removed another way leaves its row behind until the row comes due, when it is dropped: removals need
+ * not know about TTLs, and purges by floor stay range deletes. Expiry seeks from the earliest live deadline
+ * ({@link #nextTtl}), so the tombstones of rows taken earlier are never walked again.
  *
  * <p>Staged changes go into a {@link WriteBatchWithIndex}; reads merge it over the database, so they see
  * staged changes. {@link #flush} adds the changed per-subject rows and the state row to the batch and
@@ -75,6 +81,8 @@ public final class RocksStreamStore implements StreamStore {
     private static final byte K_INDEX = 4;
     private static final byte K_MSG = 5;
     private static final byte K_AUX = 6;
+    private static final byte K_TTL = 7;
+    private static final byte[] EMPTY = new byte[0];
     private static final byte ROW_VERSION = 1;
     /** A subject row that carries the unindexed flags. */
     private static final byte SUBJECT_ROW_WITH_FLAGS = 2;
@@ -90,6 +98,9 @@ public final class RocksStreamStore implements StreamStore {
     private final byte[] prefix;
     private final byte[] stateKey;
     private final byte[] msgPrefix;
+    private final byte[] ttlPrefix;
+    /** No TTL row, staged or stored, has an earlier deadline (Long.MAX_VALUE: none is known). */
+    private long nextTtl = Long.MAX_VALUE;
     private final ReadOptions readOptions = new ReadOptions();
     private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
 
@@ -160,6 +171,7 @@ public final class RocksStreamStore implements StreamStore {
         this.prefix = RocksStorage.streamPrefix(id);
         this.stateKey = kindKey(K_STATE);
         this.msgPrefix = kindKey(K_MSG);
+        this.ttlPrefix = kindKey(K_TTL);
         try {
             recover();
         } catch (RuntimeException | RocksDBException e) {
@@ -216,6 +228,10 @@ public final class RocksStreamStore implements StreamStore {
         }
         floorRaised = floor > 1;
         collectGarbage();
+        try (RocksIterator it = db.newIterator(readOptions)) {
+            it.seek(ttlPrefix);
+            nextTtl = ttlDeadlineAt(it);
+        }
     }
 
     @Override
@@ -237,6 +253,11 @@ public final class RocksStreamStore implements StreamStore {
         long lastRowSize = ps.msgs >= 2 && ps.lastUnindexed ? sizeOfLast(ps) : -1;
         try {
             batch.put(cf, msgKey(seq), MessageCodec.encode(subject, headers, payload, timestamp));
+            long deadline = MessageTtl.deadline(headers, timestamp);
+            if (deadline != 0) {
+                batch.put(cf, ttlKey(deadline, seq), EMPTY);
+                nextTtl = Math.min(nextTtl, deadline);
+            }
             if (ps.msgs >= 2) {
                 if (firstRowSize >= 0) {
                     putIndexRow(ps, ps.firstSeq, firstRowSize);
@@ -760,6 +781,68 @@ public final class RocksStreamStore implements StreamStore {
             firstTimestampKnown = true;
         }
         return firstTimestamp;
+    }
+
+    @Override
+    public long nextTtlDeadline() {
+        ensureOpen();
+        return nextTtl;
+    }
+
+    @Override
+    public List<StoredMessage> takeExpiredTtl(long now, int max) {
+        ensureWritable();
+        if (nextTtl > now) {
+            return List.of();
+        }
+        List<byte[]> due = new ArrayList<>();
+        long next;
+        try (RocksIterator it = iterator()) {
+            // from the earliest live deadline: the tombstones of rows taken before lie below it and are skipped
+            it.seek(ttlKey(nextTtl, 0));
+            while (due.size() < max && ttlDeadlineAt(it) <= now) {
+                due.add(it.key());
+                it.next();
+            }
+            next = ttlDeadlineAt(it);
+        }
+        // deleted after the iterator is gone: a batch must not change under an iterator reading it
+        List<StoredMessage> out = new ArrayList<>(due.size());
+        try {
+            for (byte[] key : due) {
+                batch.delete(cf, key);
+                StoredMessage m = load(MessageCodec.getLong(key, ttlPrefix.length + 8));
+                if (m != null) {
+                    out.add(m);
+                }
+            }
+        } catch (RocksDBException e) {
+            throw writeFailure("ttl expiry", lastSeq, e);
+        }
+        if (!due.isEmpty()) {
+            dirty = true;
+        }
+        nextTtl = next;
+        return out;
+    }
+
+    /** The deadline of the iterator's TTL row, or Long.MAX_VALUE past the TTL rows. */
+    private long ttlDeadlineAt(RocksIterator it) {
+        if (!it.isValid()) {
+            return Long.MAX_VALUE;
+        }
+        byte[] key = it.key();
+        if (key.length != ttlPrefix.length + 16 || !RocksStorage.startsWith(key, ttlPrefix)) {
+            return Long.MAX_VALUE;
+        }
+        return MessageCodec.getLong(key, ttlPrefix.length);
+    }
+
+    private byte[] ttlKey(long deadline, long seq) {
+        byte[] k = Arrays.copyOf(ttlPrefix, ttlPrefix.length + 16);
+        MessageCodec.putLong(k, ttlPrefix.length, deadline);
+        MessageCodec.putLong(k, ttlPrefix.length + 8, seq);
+        return k;
     }
 
     /**

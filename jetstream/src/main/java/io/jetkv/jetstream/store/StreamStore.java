@@ -206,6 +206,27 @@ public interface StreamStore extends AutoCloseable {
     /** The interior deleted sequences (between first and last), ascending. */
     long[] deletedSequences();
 
+    /**
+     * The earliest deadline (epoch nanos) of a message stored with a finite {@code Nats-TTL}
+     * ({@link MessageTtl#deadline}), or {@code Long.MAX_VALUE} when none is indexed. Every store indexes those
+     * deadlines on append, whatever the stream's configuration, in the same flush as the message. The answer may
+     * be earlier than any message still stored (an entry outlives a message removed another way until it comes
+     * due) but never later. Cheap: no scan.
+     */
+    default long nextTtlDeadline() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
+     * Takes from the TTL index, earliest deadline first, up to {@code max} stored messages whose deadline is at or
+     * before {@code now}; entries of messages no longer stored are dropped on the way. Their entries are gone
+     * afterwards, staged like every change: the caller removes the messages (or rolls them up) in the same batch.
+     * Reads only index entries that are due, never the whole stream.
+     */
+    default List<StoredMessage> takeExpiredTtl(long now, int max) {
+        return List.of();
+    }
+
     /** Removes everything this store holds, on disk too; the store is closed afterwards. */
     void destroy();
 

@@ -5,6 +5,7 @@ import io.jetkv.jetstream.MessageBus;
 import io.jetkv.jetstream.api.JsApiException;
 import io.jetkv.jetstream.api.JsError;
 import io.jetkv.jetstream.api.JsJson;
+import io.jetkv.jetstream.store.MessageTtl;
 import io.jetkv.jetstream.store.StoreException;
 import io.jetkv.jetstream.store.StoredMessage;
 import io.jetkv.jetstream.store.StreamState;
@@ -133,7 +134,9 @@ public final class Stream {
         }
     }
 
-    private record Publish(String subject, String reply, byte[] headers, byte[] payload) implements Task {
+    /** @param sourced copied from a source: stored as the origin had it, without the TTL checks */
+    private record Publish(String subject, String reply, byte[] headers, byte[] payload, boolean sourced)
+            implements Task {
         @Override
         public void run(Batch batch) {
             batch.stream().processPublish(this, batch);
@@ -165,12 +168,19 @@ public final class Stream {
     private volatile StreamState stats;
     private volatile long nextExpiry = Long.MAX_VALUE;
     private volatile long nextDedupePrune = Long.MAX_VALUE;
+    /** Most messages one maintenance run expires; the timer comes back for the rest. */
+    private static final int EXPIRY_CAP = 10_000;
     /** Copies the mirror or sources into this stream; null when it has none. Set by the registry. */
     private volatile Sourcing sourcing;
 
     // Writer-confined state.
     private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
     private String lastMsgId;
+    /**
+     * Writer thread: the stored messages below this sequence are all exempt from {@code max_age} ({@code Nats-TTL:
+     * never}); age expiry starts here. 0 after (re)opening the store.
+     */
+    private long ageScanFrom;
     private long lastTimestamp;
     /** Writer thread: the start of every pub ack, up to the sequence's digits; null until the first. */
     private byte[] ackPrefix;
@@ -333,7 +343,7 @@ public final class Stream {
 
     /** Event loop: queue a publish; false when the queue is full (caller answers 429) or the stream is gone. */
     public boolean offerPublish(String subject, String reply, byte[] headers, byte[] payload) {
-        return execute(new Publish(subject, reply, headers, payload));
+        return execute(new Publish(subject, reply, headers, payload, false));
     }
 
     /** Any thread: queue a task for the writer; false when the queue is full or the stream is gone. */
@@ -498,6 +508,7 @@ public final class Stream {
             return false;
         }
         unavailable = false;
+        ageScanFrom = 0;
         dedupe.clear();
         lastMsgId = null;
         nextDedupePrune = Long.MAX_VALUE;
@@ -523,8 +534,22 @@ public final class Stream {
     }
 
     private void updateTimers(StreamState st) {
-        long maxAge = config.maxAge();
-        nextExpiry = maxAge > 0 && st.msgs() > 0 ? st.firstTimestamp() + maxAge : Long.MAX_VALUE;
+        StreamConfig cfg = config;
+        long maxAge = cfg.maxAge();
+        long next = Long.MAX_VALUE;
+        if (maxAge > 0 && st.msgs() > 0) {
+            long oldest = st.firstTimestamp();
+            if (ageScanFrom > st.firstSeq()) {
+                // messages that never expire lie before ageScanFrom: the oldest that may is the next after them
+                StoredMessage m = store.loadNext(ageScanFrom, null);
+                oldest = m == null ? Long.MAX_VALUE - maxAge : m.timestamp();
+            }
+            next = oldest + maxAge;
+        }
+        if (cfg.allowMsgTtl()) {
+            next = Math.min(next, store.nextTtlDeadline());
+        }
+        nextExpiry = next;
     }
 
     /** Runs the publish checks in nats-server's order, stores, enforces limits and queues the ack. */
@@ -561,10 +586,22 @@ public final class Stream {
         byte[] hdr = p.headers;
         Map<String, String> h = HeaderBlock.parse(hdr);
         long now = now();
+        // 2.12 counters: a client's Nats-Incr is checked before anything else it says
+        String incrValue = h.get(MessageCounter.INCR);
+        java.math.BigInteger incr = null;
+        if (incrValue != null && !p.sourced) {
+            incr = MessageCounter.checkIncrement(incrValue, h, cfg.allowMsgCounter(), p.payload.length);
+        }
 
         String expectedStream = h.get("Nats-Expected-Stream");
         if (expectedStream != null && !expectedStream.equals(name)) {
             throw new JsApiException(JsError.STREAM_NOT_MATCH);
+        }
+        // 2.11 per-message TTL: a valid one on a stream without TTLs is refused first, an invalid one after the limits
+        String ttlValue = p.sourced ? null : h.get(MessageTtl.HEADER);
+        long ttl = ttlValue == null ? 0 : MessageTtl.parse(ttlValue);
+        if (ttlValue != null && ttl != MessageTtl.INVALID && !cfg.allowMsgTtl()) {
+            throw new JsApiException(JsError.MESSAGE_TTL_DISABLED);
         }
         String msgId = h.get("Nats-Msg-Id");
         if (msgId != null && msgId.isEmpty()) {
@@ -577,12 +614,14 @@ public final class Stream {
             }
         }
         String expLastSubj = h.get("Nats-Expected-Last-Subject-Sequence");
+        String expLastSubjSubject = h.get("Nats-Expected-Last-Subject-Sequence-Subject");
         if (expLastSubj != null) {
-            SubjectState ss = store.subjectState(subject);
-            long actual = ss.msgs() > 0 ? ss.lastSeq() : 0;
+            long actual = lastSeqOn(expLastSubjSubject == null || expLastSubjSubject.isEmpty() ? subject : expLastSubjSubject);
             if (parseSeq(expLastSubj) != actual) {
                 throw new JsApiException(JsError.STREAM_WRONG_LAST_SEQUENCE, actual);
             }
+        } else if (expLastSubjSubject != null) {
+            throw new JsApiException(JsError.STREAM_EXPECTED_LAST_SEQ_PER_SUBJECT_INVALID);
         }
         String expLast = h.get("Nats-Expected-Last-Sequence");
         if (expLast != null) {
@@ -612,11 +651,30 @@ public final class Stream {
                 }
             }
         }
+        byte[] payload = p.payload;
+        java.math.BigInteger total = null;
+        if (cfg.allowMsgCounter()) {
+            // the total so far is the subject's last message (a purge resets it); sourced totals arrive as increments
+            StoredMessage last = store.loadLast(subject);
+            if (p.sourced && incrValue != null) {
+                incr = MessageCounter.parse(incrValue);
+            }
+            if (incr == null) {
+                throw new JsApiException(JsError.MESSAGE_INCR_MISSING);
+            }
+            total = (last == null ? java.math.BigInteger.ZERO : MessageCounter.valueOf(last.payload())).add(incr);
+            payload = MessageCounter.body(total);
+            // what was seen from sources stays with the subject's latest message, whoever adds to it next
+            String seen = last == null || p.sourced ? null : HeaderBlock.parse(last.headers()).get(MessageCounter.SOURCES);
+            if (seen != null && !h.containsKey(MessageCounter.SOURCES)) {
+                hdr = HeaderBlock.append(hdr, MessageCounter.SOURCES, seen);
+            }
+        }
         int hdrLen = hdr == null ? 0 : hdr.length;
         if (hdrLen > MAX_HEADER_SIZE) {
             throw new JsApiException(JsError.STREAM_HEADER_EXCEEDS_MAXIMUM);
         }
-        if (cfg.maxMsgSize() > 0 && (long) hdrLen + p.payload.length > cfg.maxMsgSize()) {
+        if (cfg.maxMsgSize() > 0 && (long) hdrLen + payload.length > cfg.maxMsgSize()) {
             throw new JsApiException(JsError.STREAM_MESSAGE_EXCEEDS_MAXIMUM);
         }
         if (cfg.retention() == StreamEnums.Retention.INTEREST && (interest == null || !interest.anyInterest(subject))) {
@@ -628,15 +686,24 @@ public final class Stream {
             rememberMsgId(cfg, msgId, store.state().lastSeq(), now);
             return ack(store.state().lastSeq());
         }
-        checkDiscardNew(cfg, subject, hdrLen + p.payload.length);
+        checkDiscardNew(cfg, subject, hdrLen + payload.length);
         long limit = ctx.limit(cfg.storage());
-        if (limit > 0 && ctx.used(cfg.storage()).get() + hdrLen + p.payload.length > limit) {
+        if (limit > 0 && ctx.used(cfg.storage()).get() + hdrLen + payload.length > limit) {
             // the server-wide memory/file store limit, as nats-server's limitsExceeded check
             throw new JsApiException(JsError.INSUFFICIENT_RESOURCES);
         }
+        if (ttl == MessageTtl.INVALID) {
+            throw new JsApiException(JsError.MESSAGE_TTL_INVALID);
+        }
+        long markerSecs = cfg.subjectDeleteMarkerTtl() / 1_000_000_000L;
+        if (ttl > 0 && ttl < markerSecs && cfg.maxMsgsPerSubject() != 1) {
+            // the TTL floor: a message must outlive the marker that may replace it; rewritten as integer seconds
+            hdr = HeaderBlock.append(HeaderBlock.without(hdr, MessageTtl.HEADER + ":"), MessageTtl.HEADER,
+                    Long.toString(markerSecs));
+        }
 
         SubjectState before = cfg.republish() != null ? store.subjectState(subject) : null;
-        long seq = store.append(subject, hdr, p.payload, now);
+        long seq = store.append(subject, hdr, payload, now);
         batch.markDirty();
         lastTimestamp = now;
         lastMsgId = msgId;
@@ -648,9 +715,19 @@ public final class Stream {
         }
         enforceLimits(cfg, subject);
         if (cfg.republish() != null) {
-            republish(cfg, subject, hdr, p.payload, seq, now, before, batch);
+            republish(cfg, subject, hdr, payload, seq, now, before, batch);
         }
-        return ack(seq);
+        return total != null ? ack(seq, MessageCounter.ackTail(total)) : ack(seq);
+    }
+
+    /** The last sequence stored on {@code subject}, across all matches for a wildcard; 0 when none. */
+    private long lastSeqOn(String subject) {
+        if (!io.jetkv.protocol.Subject.hasWildcard(subject)) {
+            SubjectState ss = store.subjectState(subject);
+            return ss.msgs() > 0 ? ss.lastSeq() : 0;
+        }
+        StoredMessage last = store.loadLast(subject);
+        return last == null ? 0 : last.seq();
     }
 
     private void rememberMsgId(StreamConfig cfg, String msgId, long seq, long now) {
@@ -841,8 +918,16 @@ public final class Stream {
         }
         byte[] hdr = HeaderBlock.append(HeaderBlock.without(m.headers(), "Nats-Expected-", "Nats-Stream-Source"),
                 "Nats-Stream-Source", src.name() + " " + m.seq());
+        byte[] payload = m.payload();
         try {
-            store(config, new Publish(subject, null, hdr, m.payload()), batch);
+            if (config.allowMsgCounter()) {
+                // a counter sourced into a counter stream adds what changed since the last total seen from it
+                StoredMessage last = store.loadLast(subject);
+                hdr = MessageCounter.sourcedHeaders(hdr, m.payload(), src.name(), m.subject(),
+                        last == null ? null : last.headers());
+                payload = new byte[0];
+            }
+            store(config, new Publish(subject, null, hdr, payload, true), batch);
         } catch (JsApiException e) {
             LOG.warn("stream {}: message {} of {} not sourced: {}", name, m.seq(), src.name(), e.getMessage());
         }
@@ -931,23 +1016,10 @@ public final class Stream {
         StreamConfig cfg = config;
         long now = now();
         if (cfg.maxAge() > 0) {
-            long cutoff = now - cfg.maxAge();
-            int removed = 0;
-            while (removed < 10_000) {
-                StreamState st = store.state();
-                if (st.msgs() == 0) {
-                    break;
-                }
-                StoredMessage m = store.loadNext(st.firstSeq(), null);
-                if (m == null || m.timestamp() > cutoff) {
-                    break;
-                }
-                store.remove(m.seq(), false);
-                removed++;
-            }
-            if (removed > 0) {
-                batch.markDirty();
-            }
+            expireByAge(cfg, now, batch);
+        }
+        if (cfg.allowMsgTtl() && !cfg.sealed()) {
+            expireByTtl(cfg, now, batch);
         }
         long windowStart = now - cfg.duplicateWindow();
         Iterator<long[]> it = dedupe.values().iterator();
@@ -959,6 +1031,75 @@ public final class Stream {
             it.remove();
         }
         nextDedupePrune = dedupe.isEmpty() ? Long.MAX_VALUE : dedupe.values().iterator().next()[1] + cfg.duplicateWindow();
+    }
+
+    /**
+     * {@code max_age}: removes the oldest messages while they are too old, at most {@link #EXPIRY_CAP} per run (the
+     * timer comes back for more). A message whose {@code Nats-TTL} is {@code never} stays; {@link #ageScanFrom}
+     * remembers where such messages end, so the next run does not walk them again.
+     */
+    private void expireByAge(StreamConfig cfg, long now, Batch batch) {
+        long cutoff = now - cfg.maxAge();
+        int removed = 0;
+        StoredMessage m = store.loadNext(Math.max(ageScanFrom, store.state().firstSeq()), null);
+        while (m != null && m.timestamp() <= cutoff && removed < EXPIRY_CAP) {
+            long next = m.seq() + 1;
+            if (!MessageTtl.isNever(m.headers())) {
+                expire(cfg, m, now);
+                removed++;
+            }
+            ageScanFrom = next;
+            m = store.loadNext(next, null);
+        }
+        if (removed > 0) {
+            batch.markDirty();
+        }
+    }
+
+    /** Per-message TTLs: removes the messages whose own deadline passed, from the store's index. */
+    private void expireByTtl(StreamConfig cfg, long now, Batch batch) {
+        if (store.nextTtlDeadline() > now) {
+            return;
+        }
+        List<StoredMessage> due = new ArrayList<>(store.takeExpiredTtl(now, EXPIRY_CAP));
+        // in sequence order, so that markers come in the order their subjects' last messages were stored
+        due.sort(java.util.Comparator.comparingLong(StoredMessage::seq));
+        for (StoredMessage m : due) {
+            if (store.load(m.seq()) != null) { // a marker's rollup may have taken it already
+                expire(cfg, m, now);
+            }
+        }
+        batch.markDirty(); // the index changed even when every message had gone another way
+    }
+
+    /**
+     * Removes a message by age or TTL. With {@code subject_delete_marker_ttl}, the last message of a subject that
+     * is not itself a marker is replaced by a subject delete marker instead (nats-server 2.11.2+): an empty
+     * message on the subject with {@code Nats-Marker-Reason: MaxAge}, its own {@code Nats-TTL} and
+     * {@code Nats-Rollup: sub}, which removes the expiring message and anything older on the subject. Watchers
+     * see the marker; when its TTL ends it goes like any message, without a marker of its own.
+     */
+    private void expire(StreamConfig cfg, StoredMessage m, long now) {
+        long markerTtl = cfg.subjectDeleteMarkerTtl();
+        if (markerTtl > 0 && store.subjectState(m.subject()).lastSeq() == m.seq() && !isMarker(m.headers())) {
+            byte[] marker = HeaderBlock.append(null, "Nats-Marker-Reason", "MaxAge", MessageTtl.HEADER,
+                    MessageTtl.formatSeconds(markerTtl / 1_000_000_000L), "Nats-Rollup", "sub");
+            long seq = store.append(m.subject(), marker, new byte[0], now);
+            lastTimestamp = now;
+            store.purge(m.subject(), seq, 0);
+            enforceLimits(cfg, m.subject());
+        } else {
+            store.remove(m.seq(), false);
+        }
+    }
+
+    /** A subject delete marker or a KV purge: their expiry writes no marker. */
+    private static boolean isMarker(byte[] headers) {
+        if (headers == null) {
+            return false;
+        }
+        Map<String, String> h = HeaderBlock.parse(headers);
+        return h.containsKey("Nats-Marker-Reason") || "PURGE".equals(h.get("KV-Operation"));
     }
 
     /**

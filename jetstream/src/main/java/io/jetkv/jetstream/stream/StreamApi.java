@@ -3,6 +3,7 @@ package io.jetkv.jetstream.stream;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.ApiLevel;
 import io.jetkv.jetstream.api.ApiRequest;
 import io.jetkv.jetstream.api.JsApi;
 import io.jetkv.jetstream.api.JsApiException;
@@ -96,6 +97,9 @@ public final class StreamApi {
             o.put("domain", domain);
         }
         ObjectNode apiStats = o.putObject("api");
+        if (ApiLevel.SERVER > 0) {
+            apiStats.put("level", ApiLevel.SERVER); // 2.11+; nats-server 2.10 has no level
+        }
         apiStats.put("total", api.total());
         apiStats.put("errors", api.errors());
         req.respond(o);
@@ -105,11 +109,12 @@ public final class StreamApi {
 
     private void create(ApiRequest req) {
         String name = req.arg(0);
-        StreamConfig cfg = StreamConfig.fromJson(req.decode());
-        if (!name.equals(cfg.name())) {
+        StreamConfig requested = StreamConfig.fromJson(req.decode());
+        if (!name.equals(requested.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
-        cfg.validate();
+        requested.validate();
+        StreamConfig cfg = requested.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER);
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
@@ -139,6 +144,7 @@ public final class StreamApi {
             cfg = cfg.keepingFirstSeq(stream.config().firstSeq());
         }
         cfg.validate();
+        cfg = cfg.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER);
         StreamEnums.Retention before = stream.config().retention();
         StreamConfig applied = streams.update(stream, cfg);
         hop(req, stream, batch -> {
@@ -355,6 +361,7 @@ public final class StreamApi {
                 || JsJson.getLong(body, "max_bytes", 0) > 0) {
             throw new JsApiException(JsError.BAD_REQUEST);
         }
+        boolean noHdr = JsJson.getBool(body, "no_hdr");
         Stream stream = require(req.arg(0)); // after the request itself is checked, as the reference does
         hop(req, stream, batch -> batch.read(() -> {
             StoredMessage m = get.lookup(stream.store());
@@ -365,7 +372,7 @@ public final class StreamApi {
             ObjectNode msg = JsJson.object();
             msg.put("subject", m.subject());
             msg.put("seq", m.seq());
-            if (m.headers() != null && m.headers().length > 0) {
+            if (m.headers() != null && m.headers().length > 0 && !noHdr) { // 2.12's no_hdr leaves them out
                 msg.put("hdrs", Base64.getEncoder().encodeToString(m.headers()));
             }
             if (m.payload().length > 0) {
@@ -485,25 +492,43 @@ public final class StreamApi {
         boolean queued = stream.execute(batch -> batch.read(() -> {
             byte[] status = null;
             StoredMessage m = null;
+            boolean noHdr = false;
             if (bySubject != null) {
-                if (payload.length > 0) {
-                    status = HeaderBlock.status(408, "Bad Request");
-                } else {
+                // 2.12: an optional body, in which only no_hdr may be set
+                if (payload.length > 0 && !JsJson.isEmptyRequest(payload)) {
+                    try {
+                        ObjectNode body = JsJson.decode(payload);
+                        MsgGet get = MsgGet.parse(body);
+                        DirectBatchGet more = DirectBatchGet.parse(body);
+                        if (get.seq() > 0 || get.last() != null || get.next() != null || get.byTime() || more.batch() > 0
+                                || more.maxBytes() > 0 || more.isMulti() || more.upToSeq() > 0 || more.hasUpToTime()) {
+                            status = HeaderBlock.status(408, "Bad Request");
+                        }
+                        noHdr = more.noHdr();
+                    } catch (JsApiException e) {
+                        status = HeaderBlock.status(408, "Malformed Request");
+                    }
+                }
+                if (status == null) {
                     m = loadLastKv(target.store(), bySubject, kvOrigin);
                 }
             } else if (payload.length == 0) {
                 status = HeaderBlock.status(408, "Empty Request");
             } else {
                 try {
-                    MsgGet get = MsgGet.parse(JsJson.decode(payload));
-                    switch (get.shape()) {
-                        case EMPTY -> status = HeaderBlock.status(408, "Empty Request");
-                        case BAD -> status = HeaderBlock.status(408, "Bad Request");
-                        case VALID -> {
-                            m = get.lookup(target.store());
-                            if (m == null && kvOrigin != null && (get.last() != null || get.next() != null)) {
-                                m = get.lookup(target.store(), toOrigin(get.last(), kvOrigin), toOrigin(get.next(), kvOrigin));
-                            }
+                    ObjectNode body = JsJson.decode(payload);
+                    MsgGet get = MsgGet.parse(body);
+                    DirectBatchGet more = DirectBatchGet.parse(body);
+                    status = more.refusal(get);
+                    if (status == null && more.isBatch()) {
+                        more.serve(target.store(), target.name(), get, reply, batch);
+                        return;
+                    }
+                    if (status == null) {
+                        noHdr = more.noHdr();
+                        m = get.lookup(target.store());
+                        if (m == null && kvOrigin != null && (get.last() != null || get.next() != null)) {
+                            m = get.lookup(target.store(), toOrigin(get.last(), kvOrigin), toOrigin(get.next(), kvOrigin));
                         }
                     }
                 } catch (JsApiException e) {
@@ -515,6 +540,10 @@ public final class StreamApi {
             }
             if (status != null) {
                 batch.send(reply, status, new byte[0]);
+                return;
+            }
+            if (noHdr) {
+                batch.send(reply, null, m.payload()); // 2.12's no_hdr: the payload alone
                 return;
             }
             byte[] headers = HeaderBlock.append(m.headers(),

@@ -3,6 +3,7 @@ package io.jetkv.jetstream.stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.api.ApiLevel;
 import io.jetkv.jetstream.api.JsApiException;
 import io.jetkv.jetstream.api.JsError;
 import io.jetkv.jetstream.api.JsJson;
@@ -32,6 +33,10 @@ import java.util.Objects;
  * @param sources          echoed as given; their meaning is {@link #sourceList()}
  * @param subjectTransform refused by {@link #validate}
  * @param consumerLimits   echoed as given ({@code {}} by default, as 2.10 does)
+ * @param allowMsgTtl      2.11: messages may carry their own {@code Nats-TTL}
+ * @param subjectDeleteMarkerTtl 2.11: when {@code max_age} or a TTL removes a subject's last message, a marker
+ *                         with this TTL (nanoseconds, 0: none) takes its place
+ * @param allowMsgCounter  2.12: each subject holds a counter, {@code Nats-Incr} publishes add to it (fixed at creation)
  */
 public record StreamConfig(
         String name,
@@ -64,7 +69,10 @@ public record StreamConfig(
         boolean denyPurge,
         boolean allowRollupHdrs,
         JsonNode consumerLimits,
-        Map<String, String> metadata) {
+        Map<String, String> metadata,
+        boolean allowMsgTtl,
+        long subjectDeleteMarkerTtl,
+        boolean allowMsgCounter) {
 
     /** nats-server's {@code StreamDefaultDuplicatesWindow}. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
@@ -155,7 +163,10 @@ public record StreamConfig(
                 JsJson.getBool(o, "deny_purge"),
                 JsJson.getBool(o, "allow_rollup_hdrs"),
                 consumerLimits == null ? JsJson.object() : consumerLimits,
-                stringMap(o, "metadata"));
+                stringMap(o, "metadata"),
+                JsJson.getBool(o, "allow_msg_ttl"),
+                JsJson.getLong(o, "subject_delete_marker_ttl", 0),
+                JsJson.getBool(o, "allow_msg_counter"));
     }
 
     /**
@@ -192,7 +203,8 @@ public record StreamConfig(
         return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, 0,
                 maxMsgsPerSubject, maxMsgSize, Discard.NEW, storage, numReplicas, noAck, duplicateWindow, placement,
                 mirror, sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
-                discardNewPerSubject, true, true, true, false, consumerLimits, metadata);
+                discardNewPerSubject, true, true, true, false, consumerLimits, metadata, allowMsgTtl,
+                subjectDeleteMarkerTtl, allowMsgCounter);
     }
 
     /** The configuration as StreamInfo's {@code config}. */
@@ -254,6 +266,16 @@ public record StreamConfig(
         o.put("deny_purge", denyPurge);
         o.put("allow_rollup_hdrs", allowRollupHdrs);
         o.set("consumer_limits", consumerLimits == null ? JsJson.object() : consumerLimits);
+        // 2.11 always emits allow_msg_ttl; JetKV, advertising 2.10, only when set, so 2.10 replies stay as they were
+        if (allowMsgCounter) {
+            o.put("allow_msg_counter", true);
+        }
+        if (allowMsgTtl) {
+            o.put("allow_msg_ttl", true);
+        }
+        if (subjectDeleteMarkerTtl != 0) {
+            o.put("subject_delete_marker_ttl", subjectDeleteMarkerTtl);
+        }
         if (!metadata.isEmpty()) {
             ObjectNode m = o.putObject("metadata");
             metadata.forEach(m::put);
@@ -301,6 +323,9 @@ public record StreamConfig(
             if (m.name().equals(name)) {
                 throw invalid("stream mirror can not mirror itself");
             }
+            if (subjectDeleteMarkerTtl > 0) {
+                throw invalid("subject delete markers forbidden on mirrors");
+            }
         }
         HashSet<String> sourceKeys = new HashSet<>();
         for (StreamSource s : sourceList()) {
@@ -340,6 +365,12 @@ public record StreamConfig(
                 throw invalid("discard new per subject requires max msgs per subject > 0");
             }
         }
+        if (subjectDeleteMarkerTtl > 0 && subjectDeleteMarkerTtl < 1_000_000_000L) {
+            throw invalid("subject delete marker TTL must be at least 1 second");
+        }
+        if (subjectDeleteMarkerTtl < 0) {
+            throw invalid("subject delete marker TTL must not be negative");
+        }
         if (subjects.isEmpty() && mirror == null && sources == null) {
             throw invalid("stream needs at least one configured subject or be a source/mirror");
         }
@@ -370,10 +401,65 @@ public record StreamConfig(
                 }
             }
         }
+        // 2.12 counters: the value is the sum of a subject's increments, so nothing may drop or age them unasked
+        if (allowMsgCounter) {
+            if (discard == Discard.NEW) {
+                throw invalid("counter stream cannot use discard new");
+            }
+            if (allowMsgTtl) {
+                throw invalid("counter stream cannot use message TTLs");
+            }
+            if (retention != Retention.LIMITS) {
+                throw invalid("counter stream can only use limits retention");
+            }
+            if (mirror != null) {
+                throw new JsApiException(JsError.MIRROR_WITH_COUNTERS);
+            }
+        }
         // after the whole config is checked, as the reference's create and update handlers do
         if (numReplicas > 1) {
             throw new JsApiException(JsError.STREAM_REPLICAS_NOT_SUPPORTED);
         }
+    }
+
+    /**
+     * The settings {@code subject_delete_marker_ttl} forces, as nats-server's non-pedantic {@code checkStreamCfg}
+     * fills them in: message TTLs on, roll-ups allowed (and so purges). Call after {@link #validate}.
+     */
+    public StreamConfig withMarkerDefaults() {
+        if (subjectDeleteMarkerTtl <= 0 || (allowMsgTtl && allowRollupHdrs && !denyPurge)) {
+            return this;
+        }
+        // deny_purge with roll-ups allowed was refused by validate, so roll-ups on means purges allowed
+        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
+                maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
+                sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
+                discardNewPerSubject, sealed, denyDelete, false, true, consumerLimits, metadata, true,
+                subjectDeleteMarkerTtl, allowMsgCounter);
+    }
+
+    /** The API level this configuration needs (ADR-44): 1 with message TTLs or subject delete markers, else 0. */
+    public int requiredApiLevel() {
+        if (allowMsgCounter) {
+            return 2;
+        }
+        return allowMsgTtl || subjectDeleteMarkerTtl > 0 ? 1 : 0;
+    }
+
+    /**
+     * As stored by a server at {@code serverLevel}: with {@code _nats.req.level} set and the response-only
+     * {@code _nats.*} keys dropped from 2.11's level 1 on ({@link ApiLevel#stored}); unchanged at level 0.
+     */
+    public StreamConfig withApiMetadata(int serverLevel) {
+        Map<String, String> m = ApiLevel.stored(metadata, requiredApiLevel(), serverLevel);
+        if (m.equals(metadata)) {
+            return this;
+        }
+        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
+                maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
+                sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
+                discardNewPerSubject, sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, m, allowMsgTtl,
+                subjectDeleteMarkerTtl, allowMsgCounter);
     }
 
     /** {@code STREAM.UPDATE}: what may not change, with the reference's texts. */
@@ -409,6 +495,12 @@ public record StreamConfig(
         if (firstSeq > 0 && firstSeq != old.firstSeq) {
             throw invalid("stream configuration update can not change first sequence");
         }
+        if (old.allowMsgTtl && !allowMsgTtl) {
+            throw invalid("message TTL status can not be disabled");
+        }
+        if (old.allowMsgCounter != allowMsgCounter) {
+            throw invalid("stream configuration update can not change message counter setting");
+        }
     }
 
     /** The {@code mirror} entry, or null. */
@@ -442,7 +534,8 @@ public record StreamConfig(
         return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
                 maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
                 sources, compression, seq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
-                sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, metadata);
+                sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, metadata, allowMsgTtl,
+                subjectDeleteMarkerTtl, allowMsgCounter);
     }
 
     private static JsApiException invalid(String reason) {

@@ -37,6 +37,27 @@ class PullRequestBodyTest {
         assertNull(parse("{\"batch\":null,\"no_wait\":true}").error());
     }
 
+    @Test
+    void priorityGroupFields() {
+        PullRequestBody b = parse("{\"batch\":2,\"group\":\"jobs\",\"min_pending\":5,\"min_ack_pending\":3,"
+                + "\"id\":\"PIN\",\"priority\":4}");
+        assertNull(b.error());
+        assertEquals(true, b.object());
+        assertEquals("jobs", b.group());
+        assertEquals(5, b.minPending());
+        assertEquals(3, b.minAckPending());
+        assertEquals("PIN", b.id());
+        assertEquals(4, b.priority());
+        // an integer or empty body is no JSON object: the consumer skips its group checks
+        assertEquals(false, parse("3").object());
+        assertEquals(false, parse("").object());
+        assertNull(parse("{\"batch\":1}").group());
+        assertEquals("json: cannot unmarshal number into Go struct field JSApiConsumerGetNextRequest.group of type string",
+                parse("{\"group\":5}").error());
+        assertEquals("json: cannot unmarshal string into Go struct field JSApiConsumerGetNextRequest.priority of type int",
+                parse("{\"priority\":\"x\"}").error());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
         "{junk|invalid character 'j' looking for beginning of object key string",

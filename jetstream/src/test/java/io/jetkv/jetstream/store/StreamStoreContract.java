@@ -907,6 +907,92 @@ abstract class StreamStoreContract {
         assertEquals(new SubjectState(1, 1998, 1998), store.subjectState("t.3"));
     }
 
+    // ---- the TTL index (Nats-TTL)
+
+    static final long SEC = 1_000_000_000L;
+
+    static byte[] ttl(String value) {
+        return ("NATS/1.0\r\nk: v\r\nNats-TTL: " + value + "\r\n\r\n").getBytes(UTF_8);
+    }
+
+    long putTtl(String subject, String ttl, long timestamp) {
+        return store.append(subject, ttl == null ? null : ttl(ttl), new byte[0], timestamp);
+    }
+
+    static List<Long> seqs(List<StoredMessage> ms) {
+        return ms.stream().map(StoredMessage::seq).toList();
+    }
+
+    @Test
+    void ttlIndexHandsOutDueMessagesByDeadline() {
+        assertEquals(Long.MAX_VALUE, store.nextTtlDeadline());
+        putTtl("a", "10", 100 * SEC); // deadline 110 s
+        putTtl("b", "2s", 100 * SEC); // 102 s
+        putTtl("c", null, 100 * SEC); // no TTL
+        putTtl("d", "never", 100 * SEC); // never: not indexed
+        putTtl("e", "1m0s", 100 * SEC); // 160 s
+        putTtl("f", "0", 100 * SEC); // invalid: not indexed
+        reload();
+        assertEquals(102 * SEC, store.nextTtlDeadline());
+        assertEquals(List.of(), store.takeExpiredTtl(101 * SEC, 100));
+        List<StoredMessage> due = store.takeExpiredTtl(110 * SEC, 100);
+        assertEquals(List.of(2L, 1L), seqs(due), "earliest deadline first");
+        assertEquals("b", due.get(0).subject());
+        assertEquals(160 * SEC, store.nextTtlDeadline());
+        // taken entries are gone even though the messages are still stored (the caller removes them)
+        assertEquals(List.of(), store.takeExpiredTtl(110 * SEC, 100));
+        due.forEach(m -> store.remove(m.seq(), false));
+        reload();
+        assertEquals(160 * SEC, store.nextTtlDeadline());
+        assertEquals(List.of(5L), seqs(store.takeExpiredTtl(Long.MAX_VALUE - 1, 100)));
+        assertEquals(Long.MAX_VALUE, store.nextTtlDeadline());
+        assertEquals(4, store.state().msgs());
+    }
+
+    @Test
+    void ttlIndexTakesAtMostMaxAndKeepsTheRest() {
+        for (int i = 1; i <= 10; i++) {
+            putTtl("s." + i, i + "s", 0);
+        }
+        reload();
+        assertEquals(List.of(1L, 2L, 3L), seqs(store.takeExpiredTtl(100 * SEC, 3)));
+        assertEquals(4 * SEC, store.nextTtlDeadline());
+        reload();
+        assertEquals(List.of(4L, 5L, 6L, 7L), seqs(store.takeExpiredTtl(7 * SEC, 100)));
+        assertEquals(8 * SEC, store.nextTtlDeadline());
+    }
+
+    @Test
+    void ttlIndexDropsEntriesOfMessagesRemovedAnotherWay() {
+        putTtl("a", "1", 0);
+        putTtl("b", "2", 0);
+        putTtl("a", "3", 0);
+        putTtl("c", "4", 0);
+        putTtl("d", "5", 0);
+        reload();
+        store.remove(2, false);
+        store.purge("a", 0, 0);
+        store.purge(null, 5, 0); // c (4) by floor
+        reload();
+        // never later than a live deadline; entries of removed messages are skipped when they come due
+        assertTrue(store.nextTtlDeadline() <= 5 * SEC);
+        assertEquals(List.of(5L), seqs(store.takeExpiredTtl(10 * SEC, 100)));
+        assertEquals(Long.MAX_VALUE, store.nextTtlDeadline());
+    }
+
+    @Test
+    void ttlIndexTakesAnEarlierDeadlineAppendedLater() {
+        putTtl("a", "100", 0);
+        reload();
+        assertEquals(100 * SEC, store.nextTtlDeadline());
+        putTtl("b", "5", 0);
+        assertEquals(5 * SEC, store.nextTtlDeadline());
+        reload();
+        assertEquals(5 * SEC, store.nextTtlDeadline());
+        assertEquals(List.of(2L), seqs(store.takeExpiredTtl(50 * SEC, 100)));
+        assertEquals(100 * SEC, store.nextTtlDeadline());
+    }
+
     @Test
     void destroyRemovesEverything() {
         put("a", "1");

@@ -1,0 +1,452 @@
+package io.jetkv.conformance.faults;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jetkv.server.testing.ClusterProbes;
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.StringJoiner;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * N server processes of one {@link ServerKind} forming a cluster on loopback, each with a generated config
+ * (server_name, client/route/monitor ports chosen by the server and read back from its log, JetStream in its own
+ * store directory), and the means to hurt it: kill -9, SIGTERM, SIGSTOP/SIGCONT and restart of a node on the
+ * same store and client port, and network faults on the links between nodes.
+ *
+ * <p>Links: with {@link Builder#proxied}, node i reaches node j only through a {@link FaultProxy} of its own
+ * ({@code i -> j}); every node lists all its proxies as routes and advertises an unreachable route address, so
+ * that gossip cannot add a direct route around the proxies. A route between i and j is one TCP connection
+ * through either {@code i -> j} or {@code j -> i}, so a cut blocks both. Without proxies, nodes list only
+ * node 0 (the seed) and find each other by gossip.
+ *
+ * <p>Used from the test thread; {@link #close} kills everything, whatever state the test left.
+ */
+public final class ProcessCluster implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final ServerKind kind;
+    private final Path dir;
+    private final String clusterName;
+    private final boolean jetStream;
+    private final List<String> extraConfig;
+    private final List<Node> nodes = new ArrayList<>();
+    private final FaultProxy[][] proxies; // [dialer][target], null without proxies
+
+    public static Builder builder(ServerKind kind, int size, Path dir) {
+        return new Builder(kind, size, dir);
+    }
+
+    /** How to start a cluster; {@link #start} starts every node at once and waits for the full mesh. */
+    public static final class Builder {
+        private final ServerKind kind;
+        private final int size;
+        private final Path dir;
+        private String name = "FAULTS";
+        private boolean jetStream;
+        private boolean proxied;
+        private final List<String> extraConfig = new ArrayList<>();
+
+        private Builder(ServerKind kind, int size, Path dir) {
+            this.kind = kind;
+            this.size = size;
+            this.dir = dir;
+        }
+
+        public Builder name(String clusterName) {
+            this.name = clusterName;
+            return this;
+        }
+
+        public Builder jetStream(boolean on) {
+            this.jetStream = on;
+            return this;
+        }
+
+        public Builder proxied(boolean on) {
+            this.proxied = on;
+            return this;
+        }
+
+        /** A top-level config line for every node, e.g. {@code ping_interval: "1s"}. */
+        public Builder config(String line) {
+            extraConfig.add(line);
+            return this;
+        }
+
+        public ProcessCluster start() throws Exception {
+            ProcessCluster c = new ProcessCluster(this);
+            try {
+                c.startAll();
+                return c;
+            } catch (Exception | Error e) {
+                c.close();
+                throw e;
+            }
+        }
+    }
+
+    private ProcessCluster(Builder b) throws IOException {
+        this.kind = b.kind;
+        this.dir = b.dir;
+        this.clusterName = b.name;
+        this.jetStream = b.jetStream;
+        this.extraConfig = List.copyOf(b.extraConfig);
+        for (int i = 0; i < b.size; i++) {
+            nodes.add(new Node(i));
+        }
+        if (b.proxied) {
+            proxies = new FaultProxy[b.size][b.size];
+            for (int i = 0; i < b.size; i++) {
+                for (int j = 0; j < b.size; j++) {
+                    if (i != j) {
+                        Node target = nodes.get(j);
+                        proxies[i][j] = new FaultProxy(nodes.get(i).name + "->" + target.name, target::routeAddress);
+                    }
+                }
+            }
+        } else {
+            proxies = null;
+        }
+    }
+
+    private void startAll() throws Exception {
+        if (proxies == null) {
+            nodes.get(0).start(); // the seed: the others need its route port
+        }
+        // JVMs start in parallel: on two cores, five one after the other would take twice as long
+        ExecutorService pool = Executors.newFixedThreadPool(nodes.size());
+        try {
+            List<Future<Void>> started = new ArrayList<>();
+            for (Node n : nodes) {
+                if (n.process == null) {
+                    started.add(pool.submit(() -> {
+                        n.start();
+                        return null;
+                    }));
+                }
+            }
+            for (Future<Void> f : started) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        awaitFullMesh(60);
+    }
+
+    public ServerKind kind() {
+        return kind;
+    }
+
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    public Node node(int i) {
+        return nodes.get(i);
+    }
+
+    public int size() {
+        return nodes.size();
+    }
+
+    /** Every node's client URL, for a client that should fail over between them. */
+    public String[] clientUrls() {
+        return nodes.stream().map(Node::clientUrl).toArray(String[]::new);
+    }
+
+    /** The proxy node {@code dialer} reaches node {@code target} through. */
+    public FaultProxy proxy(int dialer, int target) {
+        if (proxies == null) {
+            throw new IllegalStateException("started without proxies");
+        }
+        return proxies[dialer][target];
+    }
+
+    /** Two-way partition: nothing flows between {@code side} and the other nodes (links kept, bytes held). */
+    public void partition(int... side) {
+        Set<Integer> a = new HashSet<>();
+        Arrays.stream(side).forEach(a::add);
+        for (int i = 0; i < size(); i++) {
+            for (int j = 0; j < size(); j++) {
+                if (i != j && a.contains(i) != a.contains(j)) {
+                    proxy(i, j).blackhole(FaultProxy.Direction.UPSTREAM);
+                    proxy(i, j).blackhole(FaultProxy.Direction.DOWNSTREAM);
+                }
+            }
+        }
+    }
+
+    /** Cuts {@code node} off from every other node. */
+    public void isolate(int node) {
+        partition(node);
+    }
+
+    /** One-way: bytes from {@code from} no longer reach {@code to}; the other direction still flows. */
+    public void cutOneWay(int from, int to) {
+        proxy(from, to).blackhole(FaultProxy.Direction.UPSTREAM);
+        proxy(to, from).blackhole(FaultProxy.Direction.DOWNSTREAM);
+    }
+
+    /** Resets (RST) every connection between {@code node} and the others and refuses new ones until healed. */
+    public void resetLinks(int node) {
+        for (int j = 0; j < size(); j++) {
+            if (j != node) {
+                proxy(node, j).reset();
+                proxy(j, node).reset();
+            }
+        }
+    }
+
+    /** Adds {@code delay} to both directions of the link between {@code a} and {@code b}. */
+    public void delay(int a, int b, Duration delay) {
+        proxy(a, b).delay(delay);
+        proxy(b, a).delay(delay);
+    }
+
+    /** Removes every network fault. */
+    public void heal() {
+        if (proxies != null) {
+            for (FaultProxy[] row : proxies) {
+                for (FaultProxy p : row) {
+                    if (p != null) {
+                        p.heal();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Waits until every running node routes to every other running node (polls each one's /routez). */
+    public void awaitFullMesh(int seconds) {
+        ClusterProbes.await(() -> {
+            List<Node> up = nodes.stream().filter(Node::running).toList();
+            for (Node n : up) {
+                if (n.routes() != up.size() - 1) {
+                    return false;
+                }
+            }
+            return true;
+        }, "a full mesh of the running nodes of " + this, seconds);
+    }
+
+    /** A jnats connection to {@code node} that fails over to the others (and reconnects forever). */
+    public Connection connect(int node) throws IOException, InterruptedException {
+        List<String> servers = new ArrayList<>();
+        servers.add(node(node).clientUrl());
+        for (Node n : nodes) {
+            if (n.index != node) {
+                servers.add(n.clientUrl());
+            }
+        }
+        return Nats.connect(Options.builder().servers(servers.toArray(String[]::new)).noRandomize()
+                .maxReconnects(-1).reconnectWait(Duration.ofMillis(200)).connectionTimeout(Duration.ofSeconds(5))
+                .build());
+    }
+
+    @Override
+    public String toString() {
+        StringJoiner j = new StringJoiner(", ", kind + " cluster [", "]");
+        for (Node n : nodes) {
+            j.add(n.toString());
+        }
+        return j.toString();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (Node n : nodes) {
+            if (n.process != null) {
+                n.process.close();
+            }
+        }
+        if (proxies != null) {
+            for (FaultProxy[] row : proxies) {
+                for (FaultProxy p : row) {
+                    if (p != null) {
+                        p.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** One node: its name, store and config stay across restarts; so does its client port. */
+    public final class Node {
+        private final int index;
+        private final String name;
+        private final Path storeDir;
+        private final Path config;
+        private volatile LoggedProcess process;
+        private volatile int clientPort = -1;
+        private volatile int routePort = -1;
+        private volatile int monitorPort = -1;
+        private int starts;
+
+        private Node(int index) {
+            this.index = index;
+            this.name = "n" + (index + 1);
+            this.storeDir = dir.resolve(name);
+            this.config = dir.resolve(name + ".conf");
+        }
+
+        public int index() {
+            return index;
+        }
+
+        public String name() {
+            return name;
+        }
+
+        public LoggedProcess process() {
+            return process;
+        }
+
+        public String clientUrl() {
+            return "nats://127.0.0.1:" + clientPort;
+        }
+
+        public int clientPort() {
+            return clientPort;
+        }
+
+        public int monitorPort() {
+            return monitorPort;
+        }
+
+        /** Started and not killed; a paused (SIGSTOP) node is running. */
+        public boolean running() {
+            return process != null && process.alive();
+        }
+
+        InetSocketAddress routeAddress() {
+            return running() && routePort > 0 ? new InetSocketAddress("127.0.0.1", routePort) : null;
+        }
+
+        private synchronized void start() throws IOException {
+            Files.createDirectories(storeDir);
+            Files.writeString(config, config());
+            starts++;
+            process = LoggedProcess.start(name + (starts > 1 ? "-" + starts : ""), kind.command(config),
+                    kind.environment());
+            clientPort = process.clientPort();
+            routePort = process.routePort();
+            monitorPort = process.monitorPort();
+        }
+
+        /** Kept ports on a restart (the client port, so that clients find the node where it was). */
+        private String config() {
+            StringBuilder c = new StringBuilder();
+            c.append("server_name: \"").append(name).append("\"\n");
+            c.append("listen: \"127.0.0.1:").append(clientPort).append("\"\n");
+            c.append("http: \"127.0.0.1:").append(monitorPort).append("\"\n");
+            for (String line : extraConfig) {
+                c.append(line).append('\n');
+            }
+            if (jetStream) {
+                c.append("jetstream {\n  store_dir: \"").append(storeDir).append("\"\n}\n");
+            }
+            c.append("cluster {\n  name: \"").append(clusterName).append("\"\n");
+            List<String> routes = new ArrayList<>();
+            if (proxies != null) {
+                c.append("  listen: \"127.0.0.1:-1\"\n");
+                // gossip would hand out this address; nothing listens there, so only the proxies carry routes
+                c.append("  advertise: \"127.0.0.1:1\"\n");
+                for (int j = 0; j < nodes.size(); j++) {
+                    if (j != index) {
+                        routes.add("nats-route://127.0.0.1:" + proxies[index][j].port());
+                    }
+                }
+            } else {
+                c.append("  listen: \"127.0.0.1:").append(routePort).append("\"\n");
+                for (Node other : nodes) {
+                    if (other != this && other.routePort > 0) {
+                        routes.add("nats-route://127.0.0.1:" + other.routePort);
+                    }
+                }
+                if (index != 0) {
+                    routes.retainAll(List.of("nats-route://127.0.0.1:" + nodes.get(0).routePort));
+                }
+            }
+            if (!routes.isEmpty()) {
+                c.append("  routes: [\n");
+                for (String r : routes) {
+                    c.append("    \"").append(r).append("\"\n");
+                }
+                c.append("  ]\n");
+            }
+            c.append("}\n");
+            return c.toString();
+        }
+
+        /** kill -9 and wait until the process is gone. */
+        public void kill() throws InterruptedException {
+            process.kill();
+        }
+
+        /** SIGTERM and wait for a clean exit; returns the exit code. */
+        public int terminate() throws InterruptedException, IOException {
+            return process.terminate();
+        }
+
+        public void pause() throws IOException, InterruptedException {
+            process.pause();
+        }
+
+        public void resume() throws IOException, InterruptedException {
+            process.resume();
+        }
+
+        /** Starts the node again (after kill or terminate) on the same store, name and client port. */
+        public void restart() throws IOException, InterruptedException {
+            if (running()) {
+                process.kill();
+            }
+            start();
+        }
+
+        /** The node's route count from its /routez; -1 when it does not answer. */
+        public int routes() {
+            if (!running() || process.paused()) {
+                return -1;
+            }
+            try {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + monitorPort + "/routez")).timeout(Duration.ofSeconds(2))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                JsonNode z = JSON.readTree(r.body());
+                return z.path("num_routes").asInt(-1);
+            } catch (IOException e) {
+                return -1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UncheckedIOException(new IOException(e));
+            }
+        }
+
+        @Override
+        public String toString() {
+            return name + (running() ? (process.paused() ? " paused" : "") + " :" + clientPort : " down");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.jetkv.jetstream.api;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The JetStream API level (ADR-44): the level this server implements, the {@code Nats-Required-Api-Level} request
+ * header, and the {@code _nats.*} metadata keys of 2.11+ on stream and consumer configurations. Pure functions and
+ * constants; any thread.
+ */
+public final class ApiLevel {
+    private ApiLevel() {}
+
+    /**
+     * The level JetKV implements and advertises ({@code $JS.API.INFO} {@code api.level}). Raise it together with
+     * the advertised nats-server version ({@code io.jetkv.config.Version.NATS_VERSION}), and only to a level whose
+     * features all work: clients switch features on by it. 0 is nats-server 2.10, which has no level.
+     */
+    public static final int SERVER = 0;
+
+    public static final String REQUIRED_HEADER = "Nats-Required-Api-Level";
+    /** Stored: the level an asset needs. */
+    public static final String META_REQUIRED = "_nats.req.level";
+    /** Added to responses only: the server's version and level. */
+    public static final String META_VERSION = "_nats.ver";
+    public static final String META_LEVEL = "_nats.level";
+
+    /**
+     * Whether a request with {@code headers} may be served by a server at {@code serverLevel}: no
+     * {@code Nats-Required-Api-Level}, or an integer at most the server's level. Anything else is refused (10185
+     * on the JSON endpoints, status {@code 412 Required Api Level} on direct gets and pull requests).
+     */
+    public static boolean satisfied(byte[] headers, int serverLevel) {
+        String v = header(headers, REQUIRED_HEADER);
+        if (v == null) {
+            return true;
+        }
+        try {
+            return Integer.parseInt(v) <= serverLevel;
+        } catch (NumberFormatException e) {
+            return false; // not an integer
+        }
+    }
+
+    /**
+     * Metadata as stored for a create or update on a server at {@code serverLevel} (nats-server 2.11+): the dynamic
+     * keys a client echoed back are dropped and {@code _nats.req.level} is set to {@code required}. At level 0
+     * (nats-server 2.10) metadata is kept as sent.
+     */
+    public static Map<String, String> stored(Map<String, String> metadata, int required, int serverLevel) {
+        if (serverLevel < 1) {
+            return metadata;
+        }
+        Map<String, String> out = new LinkedHashMap<>(metadata);
+        out.remove(META_VERSION);
+        out.remove(META_LEVEL);
+        out.put(META_REQUIRED, Integer.toString(required));
+        return out;
+    }
+
+    /** Metadata as create, update and info responses show it: the stored keys plus the server's version and level. */
+    public static Map<String, String> shown(Map<String, String> metadata, String version, int serverLevel) {
+        if (serverLevel < 1) {
+            return metadata;
+        }
+        Map<String, String> out = new LinkedHashMap<>(metadata);
+        out.put(META_VERSION, version);
+        out.put(META_LEVEL, Integer.toString(serverLevel));
+        return out;
+    }
+
+    /** The first value of {@code name} in a header block (exact name, trimmed), or null. */
+    static String header(byte[] headers, String name) {
+        if (headers == null) {
+            return null;
+        }
+        String text = new String(headers, StandardCharsets.UTF_8);
+        for (String line : text.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equals(name)) {
+                return line.substring(colon + 1).trim();
+            }
+        }
+        return null;
+    }
+}
