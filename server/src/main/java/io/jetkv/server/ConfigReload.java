@@ -38,6 +38,7 @@ public final class ConfigReload {
         refuse("HTTPBasePath", old.httpBasePath(), now.httpBasePath());
         refuse("JetStream", old.jetstream(), now.jetstream());
         refuse("Cluster", old.cluster(), now.cluster());
+        refuse("Websocket", old.websocket(), now.websocket());
         refuse("LameDuckDuration", old.ops().lameDuckDuration(), now.ops().lameDuckDuration());
         refuse("LameDuckGracePeriod", old.ops().lameDuckGracePeriod(), now.ops().lameDuckGracePeriod());
         refuse("SystemAccount", old.ops().systemAccount(), now.ops().systemAccount());
