@@ -115,59 +115,48 @@ public record ServerConfig(
     }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(host, newPort, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().port(newPort).build();
     }
 
     /** The monitoring port: 0 off, -1 random (tests: -1). */
     public ServerConfig withHttpPort(int newHttpPort) {
-        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, newHttpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().httpPort(newHttpPort).build();
     }
 
     public ServerConfig withHost(String newHost) {
-        return new ServerConfig(newHost, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().host(newHost).build();
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
-        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, newAuth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().auth(newAuth).build();
     }
 
     public ServerConfig withJetStream(JetStreamConfig newJetStream) {
-        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, newJetStream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().jetstream(newJetStream).build();
     }
 
     public ServerConfig withMaxPayload(int newMaxPayload) {
-        return new ServerConfig(host, port, serverName, newMaxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().maxPayload(newMaxPayload).build();
     }
 
     public ServerConfig withPing(Duration newInterval, int newMax) {
-        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                newInterval, newMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().pingInterval(newInterval).pingMax(newMax).build();
     }
 
     public ServerConfig withServerName(String newServerName) {
-        return new ServerConfig(host, port, newServerName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().serverName(newServerName).build();
     }
 
     public ServerConfig withCluster(ClusterConfig newCluster) {
-        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, newCluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().cluster(newCluster).build();
     }
 
     public ServerConfig withTls(TlsConfig newTls) {
-        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, newTls, httpsMonitor, websocket, ops);
+        return toBuilder().tls(newTls).build();
     }
 
     public ServerConfig withLog(LogConfig newLog) {
-        return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                pingInterval, pingMax, writeDeadline, auth, jetstream, newLog, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+        return toBuilder().log(newLog).build();
     }
 
     public ServerConfig withWebSocket(WebSocketConfig newWebSocket) {
