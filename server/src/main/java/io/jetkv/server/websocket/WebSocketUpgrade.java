@@ -82,7 +82,7 @@ final class WebSocketUpgrade extends SimpleChannelInboundHandler<FullHttpRequest
             refuse(ctx, HttpResponseStatus.FORBIDDEN, "origin not allowed: " + originError);
             return;
         }
-        String path = new QueryFreePath(req.uri()).path;
+        String path = new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).rawPath();
         if (path.endsWith("/leafnode") || path.endsWith("/mqtt")) {
             // nats-server serves leaf nodes and MQTT on these paths; neither runs here
             LOG.error("{} - websocket handshake error: no {} listener", ch.remoteAddress(), path);
@@ -206,10 +206,4 @@ final class WebSocketUpgrade extends SimpleChannelInboundHandler<FullHttpRequest
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
     }
 
-    private record QueryFreePath(String path) {
-        QueryFreePath {
-            int q = path.indexOf('?');
-            path = q >= 0 ? path.substring(0, q) : path;
-        }
-    }
 }
