@@ -2,7 +2,8 @@
 # caller sets root (the repository) and calls bench_cleanup from its EXIT trap. Sourcing checks the tools (nats-server
 # on PATH or NATS_SERVER, jnats 2.25.1 in ~/.m2 or JNATS_JAR) and sets nats_server, jnats, work (a scratch
 # directory bench_cleanup removes) and load_start. Each server picks its own port (-p -1) and names it in its
-# log, as nats-server does, so nothing probes for a free port.
+# log, as nats-server does, so nothing probes for a free port. KEEP_WORK=1 keeps the scratch directory (the
+# servers' logs) for a look after the run.
 
 nats_server="${NATS_SERVER:-nats-server}"
 jnats="${JNATS_JAR:-$HOME/.m2/repository/io/nats/jnats/2.25.1/jnats-2.25.1.jar}"
@@ -32,7 +33,11 @@ bench_cleanup() {
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
-  rm -rf "$work"
+  if [ -n "${KEEP_WORK:-}" ]; then
+    echo "kept the scratch directory (KEEP_WORK): $work" >&2
+  else
+    rm -rf "$work"
+  fi
 }
 
 # ./jetkv --version goes through the launcher's own staleness check, builds if needed, and exits, so the

@@ -70,7 +70,7 @@ class MixedClusterIT {
 
     private Node natsServer(String name, int seedRoutePort) throws Exception {
         return startProcess(name, List.of(ReferenceServer.binary().toString(), "-a", "127.0.0.1", "-p", "-1",
-                "-n", name, "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "MIX", "--routes",
+                "-n", name, "-D", "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "MIX", "--routes",
                 "nats://127.0.0.1:" + seedRoutePort));
     }
 
@@ -83,7 +83,7 @@ class MixedClusterIT {
     @Test
     void jetkvAndNatsServerNodesFormOneCluster() throws Exception {
         assumeTrue(ReferenceServer.available(), "nats-server not installed");
-        Node ja = startProcess("JA", List.of(LAUNCHER.toString(), "-a", "127.0.0.1", "-p", "-1", "-n", "JA",
+        Node ja = startProcess("JA", List.of(LAUNCHER.toString(), "-a", "127.0.0.1", "-p", "-1", "-n", "JA", "-D",
                 "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "MIX"));
         Node n1 = natsServer("N1", ja.routePort());
         NatsServer jb = NatsServer.start(ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withServerName("JB")
@@ -100,8 +100,21 @@ class MixedClusterIT {
             nc[i] = connect(ports[i]);
         }
         // every node's clients see the whole cluster in INFO, JetKV's as nats-server's
-        await(() -> nc[0].getServers().size() >= 4 && nc[1].getServers().size() >= 4
-                && nc[2].getServers().size() >= 4, "connect_urls with all four nodes");
+        try {
+            await(() -> nc[0].getServers().size() >= 4 && nc[1].getServers().size() >= 4
+                    && nc[2].getServers().size() >= 4, "connect_urls with all four nodes");
+        } catch (AssertionError e) {
+            StringBuilder sb = new StringBuilder(e.getMessage());
+            for (int i = 0; i < nc.length; i++) {
+                sb.append("\n").append(names[i]).append(" port ").append(ports[i]).append(" knows ")
+                        .append(nc[i].getServers());
+            }
+            sb.append("\nJB routes: ").append(jb.routeCount());
+            for (LoggedProcess p : processes) {
+                sb.append("\n--- ").append(p.name()).append(":\n").append(p.recentLog());
+            }
+            throw new AssertionError(sb.toString(), e);
+        }
         assertEquals("MIX", nc[0].getServerInfo().getCluster());
 
         for (int p = 0; p < ports.length; p++) {

@@ -78,8 +78,14 @@ public final class Main {
         org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> reload(server, args));
-            sun.misc.Signal.handle(new sun.misc.Signal("USR2"),
-                    s -> server.lameDuckMode().thenRun(() -> System.exit(0)));
+            if (vmSuspendSignalMoved()) {
+                sun.misc.Signal.handle(new sun.misc.Signal("USR2"),
+                        s -> server.lameDuckMode().thenRun(() -> System.exit(0)));
+            } else {
+                log.warn("SIGUSR2 is this JVM's thread suspend signal (JFR samples threads with it), so it cannot "
+                        + "start lame duck mode here: start JetKV through ./jetkv, which moves the JVM's signal "
+                        + "with _JAVA_SR_SIGNUM");
+            }
             sun.misc.Signal.handle(new sun.misc.Signal("USR1"), s -> log.info("Reopening log file"));
             sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> System.exit(0));
             sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> {
@@ -91,6 +97,25 @@ public final class Main {
             });
         } catch (IllegalArgumentException e) {
             log.warn("cannot handle process signals: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Whether HotSpot suspends threads with a signal other than SIGUSR2 (its default; JFR's sampler and other
+     * thread suspensions send it). Taking SIGUSR2 for lame duck mode is only safe then: otherwise every
+     * execution sample of a profiler would start it. {@code ./jetkv} sets {@code _JAVA_SR_SIGNUM}, which HotSpot
+     * honours for numbers above SIGSEGV and below NSIG.
+     */
+    static boolean vmSuspendSignalMoved() {
+        String value = System.getenv("_JAVA_SR_SIGNUM");
+        if (value == null) {
+            return false;
+        }
+        try {
+            int sig = Integer.parseInt(value.trim());
+            return sig > 11 && sig < 65 && sig != 12;
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 
