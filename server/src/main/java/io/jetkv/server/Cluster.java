@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -50,6 +51,8 @@ import org.slf4j.LoggerFactory;
 final class Cluster implements SubjectIndex.InterestListener {
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
     private static final long RECONNECT_MILLIS = 1000;
+    /** Up to this much random delay before a route closed under us is dialled again. */
+    private static final long REDIAL_JITTER_MILLIS = 100;
     private static final char[] ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
 
     private final NatsServer server;
@@ -381,12 +384,15 @@ final class Cluster implements SubjectIndex.InterestListener {
         if (redial) {
             URI url = rc.url;
             boolean explicit = rc.explicit;
+            // A random part in the delay, as nats-server has: when two servers dialled each other at once and
+            // each kept the connection the other dropped, both are gone, and two redials at the same moment
+            // would meet the same way again.
+            long jitter = ThreadLocalRandom.current().nextLong(REDIAL_JITTER_MILLIS);
             if (explicit) {
-                workers.next().schedule(() -> dial(url, true, 0), RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
+                workers.next().schedule(() -> dial(url, true, 0), RECONNECT_MILLIS + jitter, TimeUnit.MILLISECONDS);
             } else if (registered) {
                 // a gossiped route that was up: connect_retries+1 more attempts, as nats-server does
-                workers.next().schedule(() -> dial(url, false, cc.connectRetries()), RECONNECT_MILLIS,
-                        TimeUnit.MILLISECONDS);
+                workers.next().schedule(() -> dial(url, false, cc.connectRetries()), jitter, TimeUnit.MILLISECONDS);
             }
         }
     }
