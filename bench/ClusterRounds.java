@@ -85,6 +85,16 @@ public final class ClusterRounds {
         int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 10;
         int n = args.length > 5 ? Integer.parseInt(args[5]) : 200_000;
         int requests = Math.max(1, n / 40);
+        // untimed rounds before Rounds.row's own: JetKV's JIT compiler needs more than one round of traffic before
+        // its code is compiled (on two cores it competes with the servers for the CPU); the first requests of a
+        // fresh server are bench/rounds.sh fresh's subject, not this one's
+        int warmUps = args.length > 6 ? Integer.parseInt(args[6]) : 5;
+        for (int w = 0; w < warmUps; w++) {
+            a.pubSub(n);
+            b.pubSub(n);
+            a.requests(requests);
+            b.requests(requests);
+        }
         Rounds.row("cross-node pub/sub, 128 B", 30, rounds, (onA, warmUp) -> (onA ? a : b).pubSub(n));
         Rounds.row("cross-node request/reply", 30, rounds, (onA, warmUp) -> (onA ? a : b).requests(requests));
         System.exit(0);

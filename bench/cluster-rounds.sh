@@ -5,6 +5,10 @@
 #
 #   bench/cluster-rounds.sh [ROUNDS] [N]     defaults: 10 rounds of 200000 publishes (and N/40 requests)
 #
+# Before the timed rounds, WARM_UPS (default 5) untimed rounds of both scenarios on each cluster, so that JetKV's
+# JIT compiler has finished with the hot paths (steady state; a fresh server's first requests are measured by
+# bench/rounds.sh fresh).
+#
 # Needs what bench/rounds.sh needs (java 17, nats-server on PATH, jnats in ~/.m2).
 set -euo pipefail
 
@@ -12,6 +16,7 @@ bench="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(dirname "$bench")"
 rounds="${1:-10}"
 n="${2:-200000}"
+warm_ups="${WARM_UPS:-5}"
 # shellcheck source=bench/servers.sh
 . "$bench/servers.sh"
 pids=()
@@ -66,11 +71,11 @@ cluster jetkv "$root/jetkv"
 read -r a1 a2 <<<"$ports_natsserver"
 read -r b1 b2 <<<"$ports_jetkv"
 run_client rounds ClusterRounds "nats://127.0.0.1:$a1" "nats://127.0.0.1:$a2" "nats://127.0.0.1:$b1" \
-  "nats://127.0.0.1:$b2" "$rounds" "$n"
+  "nats://127.0.0.1:$b2" "$rounds" "$n" "$warm_ups"
 
 echo
 describe_run
-echo "rounds:      $rounds alternating rounds per scenario, N = $n publishes, $((n / 40)) requests (A = nats-server, B = JetKV), 3 nodes each"
+echo "rounds:      $rounds alternating rounds per scenario after $warm_ups untimed ones, N = $n publishes, $((n / 40)) requests (A = nats-server, B = JetKV), 3 nodes each"
 echo
 printf "| %-30s | nats-server |    JetKV | JetKV/nats-server | nats-server rounds | JetKV rounds |\n" scenario
 echo "|---|---:|---:|---:|---:|---:|"
