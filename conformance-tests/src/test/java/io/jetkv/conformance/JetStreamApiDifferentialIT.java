@@ -96,7 +96,7 @@ class JetStreamApiDifferentialIT {
     /** Fields 2.10+ sends that 2.9.10 does not; accepted when only JetKV has them (by key, or by path). */
     private static final Set<String> NEWER_FIELDS =
             Set.of("compression", "consumer_limits", "ts", "metadata", "reserved_memory", "reserved_storage",
-                    "api.level");
+                    "api.level", "allow_msg_ttl");
 
     /**
      * Scenario name → how JetKV differs from nats-server 2.9.10 there. Each is skipped (documented, not hidden)
