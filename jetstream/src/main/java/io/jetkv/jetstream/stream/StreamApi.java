@@ -147,6 +147,7 @@ public final class StreamApi {
         StreamConfig applied = streams.update(stream, cfg);
         hop(req, stream, batch -> {
             stream.retentionChanged(before);
+            stream.updated();
             stream.enforceLimits(applied, null);
             batch.markDirty();
             reply(req, batch, StreamInfoJson.info(stream, stream.store().state()));
