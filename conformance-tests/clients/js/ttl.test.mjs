@@ -1,6 +1,7 @@
 // Per-key TTL and limit markers with nats.js (@nats-io/kv 3.4.0) under node's test runner, against JetKV only
 // (nats-server 2.9.10, the walkthrough's reference, has no TTLs): run by ../run.sh, which fails on any failure.
-// nats.js checks neither the server version nor its API level for these features.
+// nats.js checks neither the server version nor its API level for these features; the last test checks what it
+// does gate on the version.
 //
 // Environment: NATS_URL (server).
 import { after, before, test } from "node:test";
@@ -87,4 +88,29 @@ test("a purge with a TTL vanishes after it", async () => {
 test("a TTL on a bucket without TTLs is refused with 10166", async () => {
   const kv = await kvm.create("plain");
   await assert.rejects(kv.create("k", "v", "5s"), (err) => err.code === 10166 || /10166|TTL is disabled/.test(String(err)));
+});
+
+// JetKV advertises nats-server 2.11 and API level 1 together: nats.js switches 2.11 features on by the version
+// (batch direct get needs >= 2.11.0), nats.go by the level (LimitMarkerTTL needs api.level >= 1).
+test("the server advertises 2.11 and level 1, and nats.js uses its 2.11 batch direct get", async () => {
+  assert.match(nc.info.version, /^2\.11\./);
+  const jsm = await jetstreamManager(nc, { timeout: 10000 });
+  const ai = await jsm.getAccountInfo();
+  assert.equal(ai.api.level, 1);
+  const si = await jsm.streams.add({
+    name: "LVL",
+    subjects: ["lvl.>"],
+    allow_direct: true,
+    allow_msg_ttl: true,
+  });
+  assert.equal(si.config.metadata["_nats.req.level"], "1");
+  assert.equal(si.config.metadata["_nats.level"], "1");
+  assert.equal(si.config.metadata["_nats.ver"], nc.info.version);
+  const js = jetstream(nc, { timeout: 10000 });
+  for (let i = 1; i <= 5; i++) {
+    await js.publish(`lvl.${i}`, `v${i}`);
+  }
+  const got = await all(await jsm.direct.getBatch("LVL", { seq: 2, batch: 3 }));
+  assert.deepEqual(got.map((m) => m.subject), ["lvl.2", "lvl.3", "lvl.4"]);
+  await jsm.streams.delete("LVL");
 });

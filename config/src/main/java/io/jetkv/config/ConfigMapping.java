@@ -640,6 +640,7 @@ final class ConfigMapping {
         long maxMemory = current.maxMemoryStore();
         long maxFile = current.maxFileStore();
         boolean syncAlways = current.syncAlways();
+        boolean strict = current.strict();
         for (Map.Entry<String, ConfValue> e : v.asMap().entrySet()) {
             String key = e.getKey();
             ConfValue item = e.getValue();
@@ -649,6 +650,7 @@ final class ConfigMapping {
                 case "max_memory_store", "max_mem_store", "max_mem" -> maxMemory = storeLimit(key, item);
                 case "max_file_store", "max_file" -> maxFile = storeLimit(key, item);
                 case "sync_always" -> syncAlways = bool(key, item);
+                case "strict" -> strict = bool(key, item);
                 case "sync_interval", "sync" -> {
                     // nats-server spells "fsync every write" as sync_interval: always.
                     if (item.type() == ConfValue.Type.STRING && item.raw().equalsIgnoreCase("always")) {
@@ -662,7 +664,7 @@ final class ConfigMapping {
                 default -> rejectUnknown(key, item);
             }
         }
-        return new JetStreamConfig(enabled, storeDir, maxMemory, maxFile, syncAlways);
+        return new JetStreamConfig(enabled, storeDir, maxMemory, maxFile, syncAlways, strict);
     }
 
     // ---- scalar readers ----

@@ -569,6 +569,10 @@ class ConfigFileParserTest {
                 """).jetstream();
         assertEquals(new JetStreamConfig(true, Path.of("/data/js"), 1L << 30, 10_000_000_000L, true), js);
         assertTrue(load("jetstream { sync_interval: always }\n").jetstream().syncAlways());
+        // strict request decoding is nats-server 2.12's default; strict: false turns it off
+        assertTrue(js.strict());
+        assertFalse(load("jetstream { strict: false }\n").jetstream().strict());
+        assertTrue(load("jetstream { strict: true }\n").jetstream().strict());
         assertEquals(JetStreamConfig.defaultStoreDir(), load("jetstream: enabled\n").jetstream().storeDir());
     }
 

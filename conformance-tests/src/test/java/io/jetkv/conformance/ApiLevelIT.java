@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The {@code Nats-Required-Api-Level} request header (ADR-44, nats-server 2.12): a request needing a level above
  * the server's is refused, with error 10185 (412) on the JSON endpoints and status {@code 412 Required Api Level}
- * on direct gets and pull requests. JetKV implements level 0 (it advertises 2.10), so any level above 0 is refused.
+ * on direct gets and pull requests. JetKV implements level 1 (it advertises 2.11), so any level above 1 is refused.
  * No stock client sends the header on its own (jnats and nats.go never, nats.js only with a hidden option), so
  * these are raw requests.
  */
@@ -55,7 +55,7 @@ class ApiLevelIT {
         try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             nc.jetStreamManagement().addStream(StreamConfiguration.builder().name("S").subjects("s")
                     .storageType(StorageType.Memory).allowDirect(true).build());
-            for (String bad : new String[] {"1", "4", "one", "1.0"}) {
+            for (String bad : new String[] {"2", "4", "one", "1.0"}) {
                 String r = text(request(nc, "$JS.API.INFO", bad, ""));
                 assertTrue(r.contains("\"code\":412") && r.contains("\"err_code\":10185")
                         && r.contains("JetStream minimum api level required"), bad + ": " + r);
@@ -63,13 +63,15 @@ class ApiLevelIT {
                 assertTrue(r.contains("\"err_code\":10185"), r);
                 assertTrue(r.contains("io.nats.jetstream.api.v1.stream_info_response"), r);
             }
-            String r = text(request(nc, "$JS.API.STREAM.CREATE.T", "1", "{\"name\":\"T\",\"subjects\":[\"t\"]}"));
+            String r = text(request(nc, "$JS.API.STREAM.CREATE.T", "2", "{\"name\":\"T\",\"subjects\":[\"t\"]}"));
             assertTrue(r.contains("\"err_code\":10185"), r);
             assertFalse(nc.jetStreamManagement().getStreamNames().contains("T"), "a refused create creates nothing");
             // the server's own level passes
-            r = text(request(nc, "$JS.API.INFO", "0", ""));
-            assertTrue(r.contains("\"type\":\"io.nats.jetstream.api.v1.account_info_response\"")
-                    && !r.contains("\"error\":"), r);
+            for (String ok : new String[] {"0", "1"}) {
+                r = text(request(nc, "$JS.API.INFO", ok, ""));
+                assertTrue(r.contains("\"type\":\"io.nats.jetstream.api.v1.account_info_response\"")
+                        && !r.contains("\"error\":") && r.contains("\"level\":1"), r);
+            }
         }
     }
 

@@ -96,7 +96,7 @@ class JetStreamApiDifferentialIT {
     /** Fields 2.10+ sends that 2.9.10 does not; accepted when only JetKV has them (by key, or by path). */
     private static final Set<String> NEWER_FIELDS =
             Set.of("compression", "consumer_limits", "ts", "metadata", "reserved_memory", "reserved_storage",
-                    "api.level");
+                    "api.level", "allow_msg_ttl");
 
     /**
      * Scenario name → how JetKV differs from nats-server 2.9.10 there. Each is skipped (documented, not hidden)
@@ -836,8 +836,9 @@ class JetStreamApiDifferentialIT {
         assumeTrue(ReferenceServer.available(), "nats-server is not installed");
         Path jkDir = Files.createDirectories(dirs.resolve("jetkv"));
         Path refDir = Files.createDirectories(dirs.resolve("reference"));
+        // strict: false, as 2.9.10 decodes: unknown request fields are ignored (StrictJsonIT covers strict mode)
         jetkv = NatsServer.start(ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
-                .withJetStream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(jkDir)));
+                .withJetStream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(jkDir).withStrict(false)));
         reference = ReferenceServer.start("-js", "-sd", refDir.toString());
         jk = new Side("jetkv", jetkv.port());
         ref = new Side("nats-server", reference.port());

@@ -82,6 +82,7 @@ public final class JetStreamService implements AutoCloseable {
         this.streams = new StreamManager(bus, storage, writers, STREAM_QUEUE_CAPACITY, ctx, options.maxMemory(),
                 options.maxStore());
         this.api = new JsApi(bus, apiWorkers, options.domain());
+        api.setStrict(options.strict());
         new StreamApi(streams, bus, options.domain(), options.maxMemory(), options.maxStore()).registerWith(api);
         this.consumers = new ConsumerManager(streams, bus, storage);
         consumers.registerWith(api);

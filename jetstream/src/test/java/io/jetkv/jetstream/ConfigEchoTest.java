@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
-/** The config in create replies equals the reference's capture field for field (plus 2.10's additions). */
+/** The config in create replies equals the reference's capture field for field (plus 2.10's and 2.11's additions). */
 class ConfigEchoTest extends JetStreamTestBase {
 
     @Test
@@ -25,6 +25,12 @@ class ConfigEchoTest extends JetStreamTestBase {
         // fields 2.10 always adds
         expected.put("compression", "none");
         expected.putObject("consumer_limits");
+        // and those 2.11 adds: allow_msg_ttl always, the _nats.* metadata in a create reply
+        expected.put("allow_msg_ttl", false);
+        ObjectNode metadata = expected.putObject("metadata");
+        metadata.put("_nats.req.level", "0");
+        metadata.put("_nats.ver", io.jetkv.jetstream.api.ApiLevel.SERVER_VERSION);
+        metadata.put("_nats.level", "1");
         assertEquals(expected, config);
     }
 }

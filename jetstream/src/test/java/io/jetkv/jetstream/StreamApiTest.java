@@ -106,8 +106,10 @@ class StreamApiTest extends JetStreamTestBase {
         assertError(client.api("$JS.API.STREAM.CREATE.A", "{\"name\":\"A\",\"discard_new_per_subject\":true}"), 500, 10052);
         createStream("{\"name\":\"ORDERS\",\"subjects\":[\"orders.*\"]}");
         assertError(client.api("$JS.API.STREAM.CREATE.O2", "{\"name\":\"O2\",\"subjects\":[\"orders.>\"]}"), 400, 10065);
-        // unknown fields are ignored
-        assertNoError(client.api("$JS.API.STREAM.CREATE.U", "{\"name\":\"U\",\"bogus_field\":1}"));
+        // unknown fields are refused (strict decoding, nats-server 2.12's default), with Go's text
+        JsonNode unknown = client.api("$JS.API.STREAM.CREATE.U", "{\"name\":\"U\",\"bogus_field\":1}");
+        assertError(unknown, 400, 10025);
+        assertEquals("invalid JSON: json: unknown field \"bogus_field\"", unknown.at("/error/description").asText());
     }
 
     @Test

@@ -82,7 +82,7 @@ final class JetStreamHost {
                 : "acks after the write-ahead log write; fsync left to the OS");
         service = JetStreamService.start(
                 new JetStreamOptions(config.storeDir(), config.maxMemoryStore(), config.maxFileStore(),
-                        config.syncAlways(), null),
+                        config.syncAlways(), null, config.strict()),
                 router);
         Cluster c = cluster;
         if (c != null) {

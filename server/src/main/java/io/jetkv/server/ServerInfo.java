@@ -115,7 +115,15 @@ final class ServerInfo {
             }
         }
         prefix = sb.toString();
-        suffix = lameDuck ? ",\"ldm\":true} \r\n" : "} \r\n";
+        suffix = (lameDuck ? ",\"ldm\":true" : "") + apiLevelField(io.jetkv.jetstream.api.ApiLevel.SERVER) + "} \r\n";
+    }
+
+    /**
+     * INFO's {@code api_lvl} (nats-server 2.12+): the JetStream API level, last in the line; omitted below level 2, as
+     * 2.11 has no such field and nats-server omits a 0.
+     */
+    static String apiLevelField(int level) {
+        return level >= 2 ? ",\"api_lvl\":" + level : "";
     }
 
     /** @param nonce this connection's nonce for nkey users to sign, or null */

@@ -18,9 +18,14 @@ public final class ApiRequest {
     private final byte[] headers;
     private final byte[] payload;
     private final String responseType;
+    /** The operation ({@code STREAM.CREATE}), whose request type strict decoding checks the body against. */
+    private final String op;
+    private final boolean strict;
 
     ApiRequest(JsApi api, MessageBus bus, String subject, List<String> args, String reply, byte[] headers,
-            byte[] payload, String responseType) {
+            byte[] payload, String responseType, String op, boolean strict) {
+        this.op = op;
+        this.strict = strict;
         this.api = api;
         this.bus = bus;
         this.subject = subject;
@@ -64,12 +69,20 @@ public final class ApiRequest {
 
     /** The options of a request whose body is optional: {@code {}} when empty; 10025 when not a JSON object. */
     public ObjectNode body() {
-        return JsJson.parseObject(payload);
+        return checked(JsJson.parseObject(payload));
     }
 
     /** The body of a request that needs one (a config): 10025 when empty or not a JSON object; {@code null} is {@code {}}. */
     public ObjectNode decode() {
-        return JsJson.decode(payload);
+        return checked(JsJson.decode(payload));
+    }
+
+    /** Strict decoding (nats-server 2.12's default): an unknown field is 10025. */
+    private ObjectNode checked(ObjectNode body) {
+        if (strict) {
+            StrictJson.check(op, body);
+        }
+        return body;
     }
 
     /** True when the body carries no options (nats-server's {@code isEmptyRequest}). */

@@ -48,6 +48,13 @@ public final class JsApi {
     }
 
     private volatile Gate gate;
+    /** Unknown request fields are 10025 (nats-server 2.12's default; {@code jetstream { strict: false }}). */
+    private volatile boolean strict = true;
+
+    /** Strict request decoding on (the default) or off ({@link StrictJson}). */
+    public void setStrict(boolean on) {
+        this.strict = on;
+    }
 
     /** Installs the cluster's gate (null: a single server answers everything). */
     public void setGate(Gate g) {
@@ -149,7 +156,7 @@ public final class JsApi {
         }
         List<String> args = List.of(tokens).subList(route.op.length, tokens.length);
         ApiRequest request = new ApiRequest(this, bus, JsApiSubjects.PREFIX + rest, args, reply, headers, payload,
-                route.responseType);
+                route.responseType, String.join(".", route.op), strict);
         Gate g = gate;
         if (g != null) {
             java.util.concurrent.CompletionStage<?> admitted = g.admit(String.join(".", route.op), args, reply);

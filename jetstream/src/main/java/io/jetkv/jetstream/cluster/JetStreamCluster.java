@@ -613,6 +613,12 @@ public final class JetStreamCluster implements AutoCloseable {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
         cfg.validate(true);
+        cfg = cfg.withMarkerDefaults().withApiMetadata(io.jetkv.jetstream.api.ApiLevel.SERVER).checkMetadataSize();
+        if (cfg.numReplicas() > 1 && cfg.allowAtomic()) {
+            // a batch must commit as one Raft entry, checked on every replica; not built yet
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
+                    "atomic batch publish is not supported on replicated streams yet");
+        }
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
@@ -627,7 +633,7 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         Assignment existing = meta.get(name);
         if (existing != null) {
-            if (!existing.config().equals(cfg)) {
+            if (!existing.config().equals(cfg.withLevelOf(existing.config()))) {
                 throw new JsApiException(JsError.STREAM_NAME_EXIST);
             }
             ObjectNode out = JsJson.object();

@@ -3,6 +3,7 @@ package io.jetkv.jetstream.consumer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.ApiLevel;
 import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.consumer.ConsumerConfig.AckPolicy;
 import io.jetkv.jetstream.consumer.ConsumerConfig.DeliverPolicy;
@@ -408,7 +409,8 @@ final class Consumer {
      * delivers. Callers save the configuration.
      */
     void pause(Long until, long now) {
-        config = config.withPauseUntil(until);
+        // a pause (even one in the past, or nats.js' resume to the epoch) makes the consumer need level 1
+        config = config.withPauseUntil(until).withApiMetadata(ApiLevel.SERVER);
         dirty = true;
         announcePause(now);
         deliverMore(now);
@@ -1372,13 +1374,22 @@ final class Consumer {
 
     // ---- info and persistence ----
 
-    /** Writer thread: ConsumerInfo as clients read it. */
+    /** Writer thread: ConsumerInfo as create, info and reset answer it (config with the server's version and level). */
     ObjectNode info(long now) {
+        return info(now, true);
+    }
+
+    /**
+     * Writer thread: ConsumerInfo; {@code serverMetadata} adds {@code _nats.ver} and {@code _nats.level} to the config's
+     * metadata (create, info, reset), while lists show the stored config, as nats-server's do.
+     */
+    ObjectNode info(long now, boolean serverMetadata) {
         ObjectNode o = JsJson.object();
         o.put("stream_name", stream.name());
         o.put("name", name);
         o.put("created", JsJson.time(created));
-        o.set("config", config.toJson());
+        o.set("config", serverMetadata ? config.toJsonWithServerMetadata(ApiLevel.SERVER_VERSION, ApiLevel.SERVER)
+                : config.toJson());
         ObjectNode d = o.putObject("delivered");
         d.put("consumer_seq", dseq);
         d.put("stream_seq", lastDeliveredSseq);

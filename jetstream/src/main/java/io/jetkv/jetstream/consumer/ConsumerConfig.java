@@ -3,6 +3,7 @@ package io.jetkv.jetstream.consumer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.api.ApiLevel;
 import io.jetkv.jetstream.api.JsApiException;
 import io.jetkv.jetstream.api.JsError;
 import io.jetkv.jetstream.api.JsJson;
@@ -235,6 +236,84 @@ public record ConsumerConfig(
                 maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject,
                 deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, metadata, until,
                 priorityPolicy, priorityGroups, priorityTimeout);
+    }
+
+    /** The same configuration with other {@code metadata} (null: none). */
+    public ConsumerConfig withMetadata(ObjectNode m) {
+        return new ConsumerConfig(name, durableName, description, deliverPolicy, optStartSeq, optStartTime, ackPolicy,
+                ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps, sampleFreq,
+                maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject,
+                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, m, pauseUntil,
+                priorityPolicy, priorityGroups, priorityTimeout);
+    }
+
+    /**
+     * The API level this configuration needs (ADR-44): 1 when it was ever paused ({@code pause_until} set, even in the
+     * past) or uses priority groups, else 0.
+     */
+    public int requiredApiLevel() {
+        boolean groups = priorityPolicy != PriorityPolicy.NONE || priorityTimeout != 0
+                || (priorityGroups != null && !priorityGroups.isEmpty());
+        return pauseUntil != null || groups ? 1 : 0;
+    }
+
+    /**
+     * As stored by a server at {@code serverLevel} (nats-server's {@code setStaticConsumerMetadata}): the
+     * response-only {@code _nats.*} keys dropped and {@code _nats.req.level} computed; unchanged at level 0.
+     */
+    public ConsumerConfig withApiMetadata(int serverLevel) {
+        if (serverLevel < 1) {
+            return this;
+        }
+        ObjectNode m = metadata == null ? JsJson.object() : metadata.deepCopy();
+        m.remove(ApiLevel.META_VERSION);
+        m.remove(ApiLevel.META_LEVEL);
+        m.put(ApiLevel.META_REQUIRED, Integer.toString(requiredApiLevel()));
+        return withMetadata(m);
+    }
+
+    /**
+     * For comparing a re-create with the stored configuration (nats-server's {@code copyConsumerMetadata}): the
+     * dynamic keys dropped and {@code _nats.req.level} copied from {@code stored} (or dropped when it has none).
+     */
+    public ConsumerConfig withLevelOf(ConsumerConfig stored) {
+        ObjectNode m = metadata == null ? JsJson.object() : metadata.deepCopy();
+        m.remove(ApiLevel.META_VERSION);
+        m.remove(ApiLevel.META_LEVEL);
+        JsonNode level = stored.metadata == null ? null : stored.metadata.get(ApiLevel.META_REQUIRED);
+        if (level == null) {
+            m.remove(ApiLevel.META_REQUIRED);
+        } else {
+            m.set(ApiLevel.META_REQUIRED, level);
+        }
+        return withMetadata(m.isEmpty() ? null : m);
+    }
+
+    /** 10135 when keys and values together exceed nats-server's {@code JSMaxMetadataLen} (128 KiB). */
+    public void checkMetadataSize() {
+        if (metadata == null) {
+            return;
+        }
+        long len = 0;
+        for (var it = metadata.fields(); it.hasNext(); ) {
+            var e = it.next();
+            len += e.getKey().length() + e.getValue().asText().length();
+        }
+        if (len > 128 * 1024) {
+            throw new JsApiException(JsError.CONSUMER_METADATA_LENGTH, "128KB");
+        }
+    }
+
+    /** The configuration as create, info and reset responses show it: with the server's version and level. */
+    public ObjectNode toJsonWithServerMetadata(String version, int serverLevel) {
+        ObjectNode o = toJson();
+        if (serverLevel >= 1) {
+            ObjectNode m = metadata == null ? JsJson.object() : metadata.deepCopy();
+            m.put(ApiLevel.META_VERSION, version);
+            m.put(ApiLevel.META_LEVEL, Integer.toString(serverLevel));
+            o.set("metadata", m);
+        }
+        return o;
     }
 
     /** The group a pinned client is tracked for: the first (only it is pinned and reported). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.ApiLevel;
 import io.jetkv.jetstream.api.ApiRequest;
 import io.jetkv.jetstream.api.JsApi;
 import io.jetkv.jetstream.api.JsApiException;
@@ -266,7 +267,7 @@ public final class ConsumerManager implements AutoCloseable {
                 if (set != null) {
                     long now = nowNanos();
                     for (Consumer c : set.all()) {
-                        out.add(c.info(now));
+                        out.add(c.info(now, false));
                     }
                 }
                 f.complete(out);
@@ -471,10 +472,13 @@ public final class ConsumerManager implements AutoCloseable {
             if (existing != null) {
                 // pause_until counts on creation only; afterwards only the pause API changes it
                 ConsumerConfig wanted = full.withPauseUntil(existing.config().pauseUntil());
-                if (!existing.config().toJson().equals(wanted.toJson())) {
+                // the stored _nats.req.level is copied in, so that an identical re-create compares equal
+                if (!existing.config().toJson().equals(wanted.withLevelOf(existing.config()).toJson())) {
                     if ("create".equals(action)) {
                         throw new JsApiException(JsError.CONSUMER_ALREADY_EXISTS);
                     }
+                    wanted = wanted.withApiMetadata(ApiLevel.SERVER);
+                    wanted.checkMetadataSize();
                     wanted.validateUpdateFrom(existing.config());
                     existing.update(wanted);
                     persist(stream, existing);
@@ -487,7 +491,9 @@ public final class ConsumerManager implements AutoCloseable {
                 throw new JsApiException(JsError.CONSUMER_DOES_NOT_EXIST);
             }
             set.checkWorkQueue(name, full);
-            Consumer c = new Consumer(set, name, full, now, now);
+            ConsumerConfig stored = full.withApiMetadata(ApiLevel.SERVER);
+            stored.checkMetadataSize();
+            Consumer c = new Consumer(set, name, stored, now, now);
             set.add(c);
             persist(stream, c);
             if (c.paused(now)) {
@@ -559,7 +565,7 @@ public final class ConsumerManager implements AutoCloseable {
             out.put("limit", JsApiSubjects.LIST_LIMIT);
             ArrayNode a = out.putArray("consumers");
             for (int i = offset; i < all.size() && i < offset + JsApiSubjects.LIST_LIMIT; i++) {
-                a.add(all.get(i).info(now));
+                a.add(all.get(i).info(now, false)); // lists show the stored config
             }
             req.respond(out);
         });

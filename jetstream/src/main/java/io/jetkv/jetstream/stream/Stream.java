@@ -64,12 +64,19 @@ public final class Stream {
      * @param maxMemory bytes all memory streams may hold together (&lt;= 0: no limit)
      * @param maxStore  bytes all file streams may hold together (&lt;= 0: no limit)
      * @param writes    group-commit latency and batch sizes, for the metrics endpoint
+     * @param openAtomicBatches atomic publish batches open on the whole server (at most 1000)
      */
     public record Context(MessageBus bus, boolean syncAlways, String domain, long maxMemory, long maxStore,
-            AtomicLong memoryUsed, AtomicLong storeUsed, WriteMetrics writes) {
+            AtomicLong memoryUsed, AtomicLong storeUsed, WriteMetrics writes, AtomicInteger openAtomicBatches) {
 
         public Context(MessageBus bus, boolean syncAlways, String domain) {
             this(bus, syncAlways, domain, -1, -1, new AtomicLong(), new AtomicLong(), new WriteMetrics());
+        }
+
+        /** @param writes group-commit metrics; the server's count of open atomic batches starts at 0 */
+        public Context(MessageBus bus, boolean syncAlways, String domain, long maxMemory, long maxStore,
+                AtomicLong memoryUsed, AtomicLong storeUsed, WriteMetrics writes) {
+            this(bus, syncAlways, domain, maxMemory, maxStore, memoryUsed, storeUsed, writes, new AtomicInteger());
         }
 
         AtomicLong used(StreamEnums.Storage storage) {
@@ -203,6 +210,10 @@ public final class Stream {
     /** Writer thread: the last timestamp handed to a proposal, so that proposals keep time order. */
     private long lastProposedTs;
     private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
+    /** Writer thread: open atomic batches by id, least recently active first. */
+    private final LinkedHashMap<String, AtomicBatch> atomicBatches = new LinkedHashMap<>();
+    /** When the least recently active open batch times out; read by the timer. */
+    private volatile long nextBatchTimeout = Long.MAX_VALUE;
     private String lastMsgId;
     /**
      * Writer thread: the stored messages below this sequence are all exempt from {@code max_age} ({@code Nats-TTL:
@@ -671,6 +682,14 @@ public final class Stream {
 
     /** Runs the publish checks in nats-server's order, stores, enforces limits and queues the ack. */
     private void processPublish(Publish p, Batch batch) {
+        if (p.timestamp == 0 && !p.sourced && mayBeBatched(p.headers)) {
+            Map<String, String> h = HeaderBlock.parse(p.headers);
+            String id = h.get(AtomicBatch.ID);
+            if (id != null) {
+                atomicPublish(p, h, id, batch);
+                return;
+            }
+        }
         if (p.timestamp == 0 && replicator != null) {
             // leader: assign the time now, so every replica stores the same; propose at the end of the batch
             long ts = Math.max(now(), lastProposedTs + 1);
@@ -701,8 +720,229 @@ public final class Stream {
         }
     }
 
+    // ---- atomic batch publish (2.12, ADR-50) ----
+
+    private static final byte[] BATCH_ID_BYTES = AtomicBatch.ID.getBytes(StandardCharsets.US_ASCII);
+
+    /** Whether a header block may carry {@code Nats-Batch-Id}: a byte search, so plain publishes pay no parse. */
+    private static boolean mayBeBatched(byte[] headers) {
+        if (headers == null) {
+            return false;
+        }
+        outer:
+        for (int i = 0; i + BATCH_ID_BYTES.length <= headers.length; i++) {
+            for (int j = 0; j < BATCH_ID_BYTES.length; j++) {
+                if (headers[i + j] != BATCH_ID_BYTES[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * A message of an atomic batch: checked for the batch headers, staged, and on {@code Nats-Batch-Commit: 1} the
+     * whole batch is checked against the stream as it is and then stored, or nothing is. Staged messages with a reply
+     * subject get an empty reply; the commit gets {@code {"stream","seq","batch","count"}} or the error that
+     * rejected the batch. Sequence gaps, an unknown batch with a sequence above 1, and headers a batch may not use
+     * abandon the batch.
+     */
+    private void atomicPublish(Publish p, Map<String, String> h, String id, Batch batch) {
+        StreamConfig cfg = config;
+        String reply = p.reply;
+        if (!cfg.allowAtomic()) {
+            dropAtomicBatches();
+            batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_DISABLED));
+            return;
+        }
+        if (id.isEmpty() || id.length() > AtomicBatch.MAX_ID_LENGTH) {
+            batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_INVALID_BATCH_ID));
+            return;
+        }
+        long seq = AtomicBatch.sequenceOf(h);
+        if (seq < 0) {
+            batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_MISSING_SEQ));
+            return;
+        }
+        AtomicBatch open = atomicBatches.get(id);
+        String commit = h.get(AtomicBatch.COMMIT);
+        if (commit != null && !commit.equals("1")) {
+            abandon(open, "incomplete");
+            batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_INVALID_COMMIT));
+            return;
+        }
+        if (!io.jetkv.jetstream.api.ApiLevel.satisfied(p.headers, io.jetkv.jetstream.api.ApiLevel.SERVER)) {
+            abandon(open, "unsupported");
+            batchError(reply, batch, new JsApiException(JsError.REQUIRED_API_LEVEL));
+            return;
+        }
+        long now = nowNanos();
+        if (open == null) {
+            if (seq != 1) {
+                batchError(reply, batch, seq > AtomicBatch.MAX_MESSAGES
+                        ? new JsApiException(JsError.ATOMIC_PUBLISH_TOO_LARGE, AtomicBatch.MAX_MESSAGES)
+                        : new JsApiException(JsError.ATOMIC_PUBLISH_INCOMPLETE_BATCH));
+                return;
+            }
+            if (atomicBatches.size() >= AtomicBatch.MAX_PER_STREAM
+                    || ctx.openAtomicBatches().get() >= AtomicBatch.MAX_PER_SERVER) {
+                batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_TOO_MANY_INFLIGHT));
+                return;
+            }
+            open = new AtomicBatch(id, now);
+            atomicBatches.put(id, open);
+            ctx.openAtomicBatches().incrementAndGet();
+        } else if (seq != open.nextSeq()) {
+            abandon(open, "incomplete");
+            batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_INCOMPLETE_BATCH));
+            return;
+        }
+        if (seq > AtomicBatch.MAX_MESSAGES) {
+            abandon(open, "large");
+            batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_TOO_LARGE, AtomicBatch.MAX_MESSAGES));
+            return;
+        }
+        if (h.containsKey("Nats-Expected-Last-Msg-Id")) {
+            abandon(open, "incomplete");
+            batchError(reply, batch,
+                    new JsApiException(JsError.ATOMIC_PUBLISH_UNSUPPORTED_HEADER, "Nats-Expected-Last-Msg-Id"));
+            return;
+        }
+        open.messages.add(new AtomicBatch.Message(p.subject, reply, p.headers, p.payload));
+        open.lastActivity = now;
+        atomicBatches.remove(id); // kept in order of last activity, oldest first, for the idle timeout
+        atomicBatches.put(id, open);
+        nextBatchTimeout = atomicBatches.values().iterator().next().lastActivity + AtomicBatch.IDLE_TIMEOUT_NANOS;
+        if (commit == null) {
+            if (reply != null) {
+                batch.send(reply, null, new byte[0]);
+            }
+            return;
+        }
+        forget(open);
+        commitAtomicBatch(cfg, open, reply, batch);
+    }
+
+    /** Checks every message of {@code b} against the stream as the earlier ones leave it, then stores them all. */
+    private void commitAtomicBatch(StreamConfig cfg, AtomicBatch b, String reply, Batch batch) {
+        AtomicBatch.Staged staged = new AtomicBatch.Staged();
+        List<Prepared> prepared = new ArrayList<>(b.messages.size());
+        try {
+            for (AtomicBatch.Message m : b.messages) {
+                // the batch's own headers (and a satisfied level requirement) are not stored
+                byte[] hdr = HeaderBlock.without(m.headers(), "Nats-Batch-", io.jetkv.jetstream.api.ApiLevel.REQUIRED_HEADER);
+                if (hdr != null && HeaderBlock.parse(hdr).isEmpty()) {
+                    hdr = null;
+                }
+                prepared.add(prepare(cfg, new Publish(m.subject(), null, hdr, m.payload(), 0, false), staged));
+            }
+        } catch (JsApiException e) {
+            batchError(reply, batch, e);
+            return;
+        }
+        long last = 0;
+        for (Prepared prep : prepared) {
+            last = apply(cfg, prep, batch);
+        }
+        if (reply != null) {
+            batch.reply(reply, JsJson.bytes(AtomicBatch.commitAck(name, ctx.domain(), last, b.id, prepared.size())),
+                    storeFailedAck());
+        }
+    }
+
+    private void batchError(String reply, Batch batch, JsApiException e) {
+        if (reply != null) {
+            batch.send(reply, null, pubAckError(e));
+        }
+    }
+
+    /** Removes an open batch from the stream's and the server's count. */
+    private void forget(AtomicBatch b) {
+        if (atomicBatches.remove(b.id) != null) {
+            ctx.openAtomicBatches().decrementAndGet();
+        }
+        nextBatchTimeout = atomicBatches.isEmpty() ? Long.MAX_VALUE
+                : atomicBatches.values().iterator().next().lastActivity + AtomicBatch.IDLE_TIMEOUT_NANOS;
+    }
+
+    /** Drops an open batch (null: none) and announces it on {@code $JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED.<S>}. */
+    private void abandon(AtomicBatch b, String reason) {
+        if (b == null) {
+            return;
+        }
+        forget(b);
+        ObjectNode o = JsJson.object();
+        o.put("type", "io.nats.jetstream.advisory.v1.stream_batch_abandoned");
+        o.put("id", AtomicBatch.advisoryId());
+        o.put("timestamp", JsJson.time(nowNanos()));
+        o.put("stream", name);
+        if (ctx.domain() != null && !ctx.domain().isEmpty()) {
+            o.put("domain", ctx.domain());
+        }
+        o.put("batch", b.id);
+        o.put("reason", reason);
+        ctx.bus().publish("$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED." + name, null, null, JsJson.bytes(o));
+    }
+
+    /** Writer thread, after an update: turning atomic publish off drops the open batches. */
+    void updated() {
+        if (!config.allowAtomic()) {
+            dropAtomicBatches();
+        }
+    }
+
+    /** Writer thread: drops every open batch (atomic publish turned off, the stream closing). */
+    private void dropAtomicBatches() {
+        while (!atomicBatches.isEmpty()) {
+            forget(atomicBatches.values().iterator().next());
+        }
+    }
+
+    /** Writer thread: abandons the batches idle for longer than the timeout, and all when atomic publish is off. */
+    private void expireAtomicBatches(long now) {
+        if (!config.allowAtomic()) {
+            dropAtomicBatches();
+            return;
+        }
+        while (!atomicBatches.isEmpty()) {
+            AtomicBatch oldest = atomicBatches.values().iterator().next();
+            if (oldest.lastActivity + AtomicBatch.IDLE_TIMEOUT_NANOS > now) {
+                break;
+            }
+            abandon(oldest, "timeout");
+        }
+    }
+
     /** The pub ack (JSON) to send once the batch is flushed, or null when the message is dropped silently. */
     private byte[] store(StreamConfig cfg, Publish p, Batch batch) {
+        Prepared prep = prepare(cfg, p, null);
+        if (prep.reply != null) {
+            return prep.reply.length == 0 ? null : prep.reply;
+        }
+        long seq = apply(cfg, prep, batch);
+        return prep.total != null ? ack(seq, MessageCounter.ackTail(prep.total)) : ack(seq);
+    }
+
+    /**
+     * A publish that passed its checks: what to store, or ({@code reply} set) what to answer without storing (a
+     * duplicate's ack; empty: dropped silently).
+     */
+    private record Prepared(String subject, byte[] hdr, byte[] payload, long now, String msgId, boolean rollupSub,
+            boolean rollupAll, java.math.BigInteger total, boolean skip, byte[] reply) {
+        static Prepared answer(byte[] reply) {
+            return new Prepared(null, null, null, 0, null, false, false, null, false, reply);
+        }
+    }
+
+    /**
+     * The publish checks in nats-server's order, without changing anything. {@code staged} is null for a single
+     * publish; for a message of an atomic batch being committed it is what the batch's earlier messages added, so the
+     * checks see the stream as they leave it, and the batch-only rules apply: no duplicate message id at all (10201),
+     * expected sequences only against what the batch has not written (10164), roll-ups only on a subject's first
+     * message ({@code sub}) or the batch's first ({@code all}).
+     */
+    private Prepared prepare(StreamConfig cfg, Publish p, AtomicBatch.Staged staged) {
         if (unavailable) {
             throw new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed");
         }
@@ -737,14 +977,22 @@ public final class Stream {
         }
         if (msgId != null) {
             long[] seen = dedupe.get(msgId);
-            if (seen != null && seen[1] >= now - cfg.duplicateWindow()) {
-                return ack(seen[0], DUPLICATE_TAIL);
+            boolean inWindow = seen != null && seen[1] >= now - cfg.duplicateWindow();
+            if (staged != null && (inWindow || !staged.msgIds.add(msgId))) {
+                throw new JsApiException(JsError.ATOMIC_PUBLISH_DUPLICATE_MSG_ID);
+            }
+            if (inWindow) {
+                return Prepared.answer(ack(seen[0], DUPLICATE_TAIL));
             }
         }
         String expLastSubj = h.get("Nats-Expected-Last-Subject-Sequence");
         String expLastSubjSubject = h.get("Nats-Expected-Last-Subject-Sequence-Subject");
         if (expLastSubj != null) {
-            long actual = lastSeqOn(expLastSubjSubject == null || expLastSubjSubject.isEmpty() ? subject : expLastSubjSubject);
+            String on = expLastSubjSubject == null || expLastSubjSubject.isEmpty() ? subject : expLastSubjSubject;
+            if (staged != null && writtenByBatch(staged, on)) {
+                throw new JsApiException(JsError.STREAM_WRONG_LAST_SEQUENCE_CONSTANT);
+            }
+            long actual = lastSeqOn(on);
             if (parseSeq(expLastSubj) != actual) {
                 throw new JsApiException(JsError.STREAM_WRONG_LAST_SEQUENCE, actual);
             }
@@ -753,6 +1001,9 @@ public final class Stream {
         }
         String expLast = h.get("Nats-Expected-Last-Sequence");
         if (expLast != null) {
+            if (staged != null && !staged.first) {
+                throw new JsApiException(JsError.STREAM_WRONG_LAST_SEQUENCE_CONSTANT);
+            }
             long actual = store.state().lastSeq();
             if (parseSeq(expLast) != actual) {
                 throw new JsApiException(JsError.STREAM_WRONG_LAST_SEQUENCE, actual);
@@ -773,27 +1024,38 @@ public final class Stream {
                 case "sub" -> rollupSub = true;
                 case "all" -> rollupAll = true;
                 default -> {
+                    if (staged != null) {
+                        throw new JsApiException(JsError.STREAM_ROLLUP_FAILED, "rollup value invalid: " + rollup);
+                    }
                     // 2.10 drops such a message without a pub ack (only 2.12's batch-aware checks answer 10111)
                     LOG.debug("stream {}: dropped a message on {} with rollup value {}", name, subject, rollup);
-                    return null;
+                    return Prepared.answer(new byte[0]);
                 }
+            }
+            // in a batch a roll-up may only remove what came before the batch
+            if (staged != null && ((rollupSub && staged.subjects.contains(subject)) || (rollupAll && !staged.first))) {
+                throw new JsApiException(JsError.STREAM_ROLLUP_FAILED, "batch rollup not permitted");
             }
         }
         byte[] payload = p.payload;
         java.math.BigInteger total = null;
         if (cfg.allowMsgCounter()) {
             // the total so far is the subject's last message (a purge resets it); sourced totals arrive as increments
-            StoredMessage last = store.loadLast(subject);
+            java.math.BigInteger batchTotal = staged == null ? null : staged.totals.get(subject);
+            StoredMessage last = batchTotal != null ? null : store.loadLast(subject);
+            byte[] lastHeaders = batchTotal != null ? staged.totalHeaders.get(subject) : last == null ? null : last.headers();
             if (p.sourced && incrValue != null) {
                 incr = MessageCounter.parse(incrValue);
             }
             if (incr == null) {
                 throw new JsApiException(JsError.MESSAGE_INCR_MISSING);
             }
-            total = (last == null ? java.math.BigInteger.ZERO : MessageCounter.valueOf(last.payload())).add(incr);
+            java.math.BigInteger before = batchTotal != null ? batchTotal
+                    : last == null ? java.math.BigInteger.ZERO : MessageCounter.valueOf(last.payload());
+            total = before.add(incr);
             payload = MessageCounter.body(total);
             // what was seen from sources stays with the subject's latest message, whoever adds to it next
-            String seen = last == null || p.sourced ? null : HeaderBlock.parse(last.headers()).get(MessageCounter.SOURCES);
+            String seen = lastHeaders == null || p.sourced ? null : HeaderBlock.parse(lastHeaders).get(MessageCounter.SOURCES);
             if (seen != null && !h.containsKey(MessageCounter.SOURCES)) {
                 hdr = HeaderBlock.append(hdr, MessageCounter.SOURCES, seen);
             }
@@ -807,16 +1069,15 @@ public final class Stream {
         }
         if (cfg.retention() == StreamEnums.Retention.INTEREST && (interest == null || !interest.anyInterest(subject))) {
             // nobody would ever read it: the sequence is used, nothing is stored (the reference's SkipMsg)
-            store.advanceTo(store.state().lastSeq() + 2);
-            batch.markDirty();
-            lastTimestamp = now;
-            lastMsgId = msgId;
-            rememberMsgId(cfg, msgId, store.state().lastSeq(), now);
-            return ack(store.state().lastSeq());
+            if (staged != null) {
+                staged.first = false;
+            }
+            return new Prepared(subject, hdr, payload, now, msgId, false, false, null, true, null);
         }
-        checkDiscardNew(cfg, subject, hdrLen + payload.length);
+        checkDiscardNew(cfg, subject, hdrLen + payload.length, staged);
         long limit = ctx.limit(cfg.storage());
-        if (limit > 0 && ctx.used(cfg.storage()).get() + hdrLen + payload.length > limit) {
+        long pendingBytes = staged == null ? 0 : staged.bytes;
+        if (limit > 0 && ctx.used(cfg.storage()).get() + pendingBytes + hdrLen + payload.length > limit) {
             // the server-wide memory/file store limit, as nats-server's limitsExceeded check
             throw new JsApiException(JsError.INSUFFICIENT_RESOURCES);
         }
@@ -829,23 +1090,58 @@ public final class Stream {
             hdr = HeaderBlock.append(HeaderBlock.without(hdr, MessageTtl.HEADER + ":"), MessageTtl.HEADER,
                     Long.toString(markerSecs));
         }
+        if (staged != null) {
+            staged.add(subject, (hdr == null ? 0 : hdr.length) + payload.length);
+            staged.first = false;
+            if (total != null) {
+                staged.totals.put(subject, total);
+                staged.totalHeaders.put(subject, hdr);
+            }
+        }
+        return new Prepared(subject, hdr, payload, now, msgId, rollupSub, rollupAll, total, false, null);
+    }
 
+    /** Whether a batch's earlier messages wrote {@code subject} (or, for a wildcard, a subject it matches). */
+    private static boolean writtenByBatch(AtomicBatch.Staged staged, String subject) {
+        if (!io.jetkv.protocol.Subject.hasWildcard(subject)) {
+            return staged.subjects.contains(subject);
+        }
+        for (String s : staged.subjects) {
+            if (io.jetkv.protocol.Subject.matches(subject, s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Stores a prepared publish, applies its roll-up and the limits; returns its sequence. */
+    private long apply(StreamConfig cfg, Prepared prep, Batch batch) {
+        long now = prep.now;
+        if (prep.skip) {
+            store.advanceTo(store.state().lastSeq() + 2);
+            batch.markDirty();
+            lastTimestamp = now;
+            lastMsgId = prep.msgId;
+            rememberMsgId(cfg, prep.msgId, store.state().lastSeq(), now);
+            return store.state().lastSeq();
+        }
+        String subject = prep.subject;
         SubjectState before = cfg.republish() != null ? store.subjectState(subject) : null;
-        long seq = store.append(subject, hdr, payload, now);
+        long seq = store.append(subject, prep.hdr, prep.payload, now);
         batch.markDirty();
         lastTimestamp = now;
-        lastMsgId = msgId;
-        rememberMsgId(cfg, msgId, seq, now);
-        if (rollupSub) {
+        lastMsgId = prep.msgId;
+        rememberMsgId(cfg, prep.msgId, seq, now);
+        if (prep.rollupSub) {
             store.purge(subject, seq, 0);
-        } else if (rollupAll) {
+        } else if (prep.rollupAll) {
             store.purge(null, seq, 0);
         }
         enforceLimits(cfg, subject);
         if (cfg.republish() != null) {
-            republish(cfg, subject, hdr, payload, seq, now, before, batch);
+            republish(cfg, subject, prep.hdr, prep.payload, seq, now, before, batch);
         }
-        return total != null ? ack(seq, MessageCounter.ackTail(total)) : ack(seq);
+        return seq;
     }
 
     /** The last sequence stored on {@code subject}, across all matches for a wildcard; 0 when none. */
@@ -908,24 +1204,28 @@ public final class Stream {
      * of its own subject (per-subject limit) does not grow the stream, so it passes {@code max_msgs}, as in
      * the reference.
      */
-    private void checkDiscardNew(StreamConfig cfg, String subject, long size) {
+    private void checkDiscardNew(StreamConfig cfg, String subject, long size, AtomicBatch.Staged staged) {
         if (cfg.discard() != StreamEnums.Discard.NEW) {
             return;
         }
+        // an atomic batch's earlier messages count as stored (none of them replaces an old one: that is not known yet)
+        long addedMsgs = staged == null ? 0 : staged.msgs;
+        long addedBytes = staged == null ? 0 : staged.bytes;
+        long addedOnSubject = staged == null ? 0 : staged.perSubject.getOrDefault(subject, 0L);
         boolean atSubjectLimit = false;
         SubjectState ss = null;
         if (cfg.maxMsgsPerSubject() > 0) {
             ss = store.subjectState(subject);
-            atSubjectLimit = ss.msgs() >= cfg.maxMsgsPerSubject();
+            atSubjectLimit = ss.msgs() + addedOnSubject >= cfg.maxMsgsPerSubject();
         }
         if (atSubjectLimit && cfg.discardNewPerSubject()) {
             throw new JsApiException(JsError.STREAM_STORE_FAILED, "maximum messages per subject exceeded");
         }
         StreamState st = store.state();
-        if (cfg.maxMsgs() > 0 && st.msgs() >= cfg.maxMsgs() && !atSubjectLimit) {
+        if (cfg.maxMsgs() > 0 && st.msgs() + addedMsgs >= cfg.maxMsgs() && !atSubjectLimit) {
             throw new JsApiException(JsError.STREAM_STORE_FAILED, "maximum messages exceeded");
         }
-        if (cfg.maxBytes() > 0 && st.bytes() + size >= cfg.maxBytes()) {
+        if (cfg.maxBytes() > 0 && st.bytes() + addedBytes + size >= cfg.maxBytes()) {
             boolean replacesBigger = false;
             if (atSubjectLimit) {
                 StoredMessage oldest = store.load(ss.firstSeq());
@@ -1132,7 +1432,8 @@ public final class Stream {
         if (src != null) {
             src.tick(nowNanos);
         }
-        if ((nowNanos >= nextExpiry || nowNanos >= nextDedupePrune) && maintenancePending.compareAndSet(false, true)) {
+        if ((nowNanos >= nextExpiry || nowNanos >= nextDedupePrune || nowNanos >= nextBatchTimeout)
+                && maintenancePending.compareAndSet(false, true)) {
             if (!execute(batch -> maintain(batch))) {
                 maintenancePending.set(false);
             }
@@ -1143,6 +1444,9 @@ public final class Stream {
         maintenancePending.set(false);
         StreamConfig cfg = config;
         long now = now();
+        if (now >= nextBatchTimeout) {
+            expireAtomicBatches(nowNanos());
+        }
         if (cfg.maxAge() > 0) {
             expireByAge(cfg, now, batch);
         }
@@ -1237,6 +1541,7 @@ public final class Stream {
         accepting = false;
         deleted = true;
         closed = true;
+        dropAtomicBatches();
         ctx.used(config.storage()).addAndGet(-stats.bytes());
         for (StreamListener l : listeners) {
             try {
@@ -1267,6 +1572,7 @@ public final class Stream {
         }
         if (!closed) {
             closed = true;
+            dropAtomicBatches();
             for (StreamListener l : listeners) {
                 try {
                     l.streamClosed(this);

@@ -97,9 +97,7 @@ public final class StreamApi {
             o.put("domain", domain);
         }
         ObjectNode apiStats = o.putObject("api");
-        if (ApiLevel.SERVER > 0) {
-            apiStats.put("level", ApiLevel.SERVER); // 2.11+; nats-server 2.10 has no level
-        }
+        apiStats.put("level", ApiLevel.SERVER); // 2.11+; nats-server 2.10 has no level
         apiStats.put("total", api.total());
         apiStats.put("errors", api.errors());
         req.respond(o);
@@ -114,7 +112,7 @@ public final class StreamApi {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
         requested.validate();
-        StreamConfig cfg = requested.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER);
+        StreamConfig cfg = requested.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER).checkMetadataSize();
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
@@ -144,11 +142,12 @@ public final class StreamApi {
             cfg = cfg.keepingFirstSeq(stream.config().firstSeq());
         }
         cfg.validate();
-        cfg = cfg.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER);
+        cfg = cfg.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER).checkMetadataSize();
         StreamEnums.Retention before = stream.config().retention();
         StreamConfig applied = streams.update(stream, cfg);
         hop(req, stream, batch -> {
             stream.retentionChanged(before);
+            stream.updated();
             stream.enforceLimits(applied, null);
             batch.markDirty();
             reply(req, batch, StreamInfoJson.info(stream, stream.store().state()));
@@ -295,7 +294,7 @@ public final class StreamApi {
         ArrayNode infos = out.putArray("streams");
         for (int i = offset; i < page.size() && i < offset + JsApiSubjects.LIST_LIMIT; i++) {
             Stream s = page.get(i);
-            infos.add(StreamInfoJson.info(s, s.stats()));
+            infos.add(StreamInfoJson.info(s, s.stats(), false)); // lists show the stored config
         }
         req.respond(out);
     }

@@ -37,6 +37,8 @@ import java.util.Objects;
  * @param subjectDeleteMarkerTtl 2.11: when {@code max_age} or a TTL removes a subject's last message, a marker
  *                         with this TTL (nanoseconds, 0: none) takes its place
  * @param allowMsgCounter  2.12: each subject holds a counter, {@code Nats-Incr} publishes add to it (fixed at creation)
+ * @param allowAtomic      2.12: {@code Nats-Batch-*} publishes are staged and stored all or nothing
+ * @param asyncPersist     2.12 {@code persist_mode: "async"}: a hint that acks may precede the flush (fixed at creation)
  */
 public record StreamConfig(
         String name,
@@ -72,7 +74,9 @@ public record StreamConfig(
         Map<String, String> metadata,
         boolean allowMsgTtl,
         long subjectDeleteMarkerTtl,
-        boolean allowMsgCounter) {
+        boolean allowMsgCounter,
+        boolean allowAtomic,
+        boolean asyncPersist) {
 
     /** nats-server's {@code StreamDefaultDuplicatesWindow}. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
@@ -81,6 +85,8 @@ public record StreamConfig(
     private static final int MAX_NAME = 255;
     private static final int MAX_REPLICAS = 5;
     private static final int MAX_DESCRIPTION = 4096;
+    /** nats-server's {@code JSMaxMetadataLen}: keys and values together, the {@code _nats.*} keys included. */
+    static final int MAX_METADATA = 128 * 1024;
 
     /** {@code republish}: copy stored messages matching {@code src} to the mapped {@code dest}. */
     public record Republish(String src, String dest, boolean headersOnly) {
@@ -166,7 +172,21 @@ public record StreamConfig(
                 stringMap(o, "metadata"),
                 JsJson.getBool(o, "allow_msg_ttl"),
                 JsJson.getLong(o, "subject_delete_marker_ttl", 0),
-                JsJson.getBool(o, "allow_msg_counter"));
+                JsJson.getBool(o, "allow_msg_counter"),
+                JsJson.getBool(o, "allow_atomic"),
+                persistMode(o));
+    }
+
+    /** {@code persist_mode}: {@code "default"} or empty, or {@code "async"}; anything else is 10025. */
+    private static boolean persistMode(ObjectNode o) {
+        String mode = JsJson.getString(o, "persist_mode");
+        if (mode == null || mode.isEmpty() || mode.equals("default")) {
+            return false;
+        }
+        if (mode.equals("async")) {
+            return true;
+        }
+        throw new JsApiException(JsError.INVALID_JSON);
     }
 
     /**
@@ -200,11 +220,13 @@ public record StreamConfig(
         if (!sealed) {
             return this;
         }
-        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, 0,
-                maxMsgsPerSubject, maxMsgSize, Discard.NEW, storage, numReplicas, noAck, duplicateWindow, placement,
-                mirror, sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
-                discardNewPerSubject, true, true, true, false, consumerLimits, metadata, allowMsgTtl,
-                subjectDeleteMarkerTtl, allowMsgCounter);
+        Builder b = toBuilder();
+        b.maxAge = 0;
+        b.discard = Discard.NEW;
+        b.denyDelete = true;
+        b.denyPurge = true;
+        b.allowRollupHdrs = false;
+        return b.build();
     }
 
     /** The configuration as StreamInfo's {@code config}. */
@@ -266,13 +288,16 @@ public record StreamConfig(
         o.put("deny_purge", denyPurge);
         o.put("allow_rollup_hdrs", allowRollupHdrs);
         o.set("consumer_limits", consumerLimits == null ? JsJson.object() : consumerLimits);
-        // 2.11 always emits allow_msg_ttl; JetKV, advertising 2.10, only when set, so 2.10 replies stay as they were
         if (allowMsgCounter) {
             o.put("allow_msg_counter", true);
         }
-        if (allowMsgTtl) {
-            o.put("allow_msg_ttl", true);
+        if (allowAtomic) {
+            o.put("allow_atomic", true);
         }
+        if (asyncPersist) {
+            o.put("persist_mode", "async");
+        }
+        o.put("allow_msg_ttl", allowMsgTtl); // 2.11+ always emits it
         if (subjectDeleteMarkerTtl != 0) {
             o.put("subject_delete_marker_ttl", subjectDeleteMarkerTtl);
         }
@@ -421,6 +446,20 @@ public record StreamConfig(
                 throw new JsApiException(JsError.MIRROR_WITH_COUNTERS);
             }
         }
+        if (allowAtomic && mirror != null) {
+            throw new JsApiException(JsError.MIRROR_WITH_ATOMIC_PUBLISH);
+        }
+        if (asyncPersist) {
+            if (storage != Storage.FILE) {
+                throw invalid("async persist mode is only supported on file storage");
+            }
+            if (numReplicas > 1) {
+                throw invalid("async persist mode is not supported on replicated streams");
+            }
+            if (allowAtomic) {
+                throw invalid("async persist mode is not supported with atomic batch publish");
+            }
+        }
         // after the whole config is checked, as the reference's create and update handlers do
         if (numReplicas > 1 && !clustered) {
             throw new JsApiException(JsError.STREAM_REPLICAS_NOT_SUPPORTED);
@@ -436,16 +475,19 @@ public record StreamConfig(
             return this;
         }
         // deny_purge with roll-ups allowed was refused by validate, so roll-ups on means purges allowed
-        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
-                maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
-                sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
-                discardNewPerSubject, sealed, denyDelete, false, true, consumerLimits, metadata, true,
-                subjectDeleteMarkerTtl, allowMsgCounter);
+        Builder b = toBuilder();
+        b.denyPurge = false;
+        b.allowRollupHdrs = true;
+        b.allowMsgTtl = true;
+        return b.build();
     }
 
-    /** The API level this configuration needs (ADR-44): 1 with message TTLs or subject delete markers, else 0. */
+    /**
+     * The API level this configuration needs (ADR-44): 2 with counters, atomic batches or async persistence, 1 with
+     * message TTLs or subject delete markers, else 0.
+     */
     public int requiredApiLevel() {
-        if (allowMsgCounter) {
+        if (allowMsgCounter || allowAtomic || asyncPersist) {
             return 2;
         }
         return allowMsgTtl || subjectDeleteMarkerTtl > 0 ? 1 : 0;
@@ -460,11 +502,44 @@ public record StreamConfig(
         if (m.equals(metadata)) {
             return this;
         }
-        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
-                maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
-                sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
-                discardNewPerSubject, sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, m, allowMsgTtl,
-                subjectDeleteMarkerTtl, allowMsgCounter);
+        Builder b = toBuilder();
+        b.metadata = m;
+        return b.build();
+    }
+
+    /**
+     * 10052 when the metadata's keys and values together exceed 128 KiB; checked on the metadata as stored, the
+     * {@code _nats.req.level} the server adds included.
+     */
+    public StreamConfig checkMetadataSize() {
+        int len = 0;
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            len += e.getKey().length() + e.getValue().length();
+        }
+        if (len > MAX_METADATA) {
+            throw invalid("stream metadata exceeds maximum size of " + MAX_METADATA + " bytes");
+        }
+        return this;
+    }
+
+    /**
+     * For comparing a re-create with the stored configuration (nats-server's {@code copyStreamMetadata}): the
+     * response-only keys dropped and {@code _nats.req.level} copied from {@code stored}, or dropped when it has none
+     * (a stream created before JetKV had levels).
+     */
+    public StreamConfig withLevelOf(StreamConfig stored) {
+        Map<String, String> m = new LinkedHashMap<>(metadata);
+        m.remove(ApiLevel.META_VERSION);
+        m.remove(ApiLevel.META_LEVEL);
+        String level = stored.metadata.get(ApiLevel.META_REQUIRED);
+        if (level == null) {
+            m.remove(ApiLevel.META_REQUIRED);
+        } else {
+            m.put(ApiLevel.META_REQUIRED, level);
+        }
+        Builder b = toBuilder();
+        b.metadata = m;
+        return b.build();
     }
 
     /** {@code STREAM.UPDATE}: what may not change, with the reference's texts. */
@@ -506,6 +581,9 @@ public record StreamConfig(
         if (old.allowMsgCounter != allowMsgCounter) {
             throw invalid("stream configuration update can not change message counter setting");
         }
+        if (old.asyncPersist != asyncPersist) {
+            throw invalid("stream configuration update can not change persist mode");
+        }
     }
 
     /** The {@code mirror} entry, or null. */
@@ -536,11 +614,99 @@ public record StreamConfig(
         if (firstSeq == seq) {
             return this;
         }
-        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
-                maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
-                sources, compression, seq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
-                sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, metadata, allowMsgTtl,
-                subjectDeleteMarkerTtl, allowMsgCounter);
+        Builder b = toBuilder();
+        b.firstSeq = seq;
+        return b.build();
+    }
+
+    /** A copy to change a few settings of: {@code toBuilder()}, set fields, {@link Builder#build}. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.name = name;
+        b.description = description;
+        b.subjects = subjects;
+        b.retention = retention;
+        b.maxConsumers = maxConsumers;
+        b.maxMsgs = maxMsgs;
+        b.maxBytes = maxBytes;
+        b.maxAge = maxAge;
+        b.maxMsgsPerSubject = maxMsgsPerSubject;
+        b.maxMsgSize = maxMsgSize;
+        b.discard = discard;
+        b.storage = storage;
+        b.numReplicas = numReplicas;
+        b.noAck = noAck;
+        b.duplicateWindow = duplicateWindow;
+        b.placement = placement;
+        b.mirror = mirror;
+        b.sources = sources;
+        b.compression = compression;
+        b.firstSeq = firstSeq;
+        b.subjectTransform = subjectTransform;
+        b.republish = republish;
+        b.allowDirect = allowDirect;
+        b.mirrorDirect = mirrorDirect;
+        b.discardNewPerSubject = discardNewPerSubject;
+        b.sealed = sealed;
+        b.denyDelete = denyDelete;
+        b.denyPurge = denyPurge;
+        b.allowRollupHdrs = allowRollupHdrs;
+        b.consumerLimits = consumerLimits;
+        b.metadata = metadata;
+        b.allowMsgTtl = allowMsgTtl;
+        b.subjectDeleteMarkerTtl = subjectDeleteMarkerTtl;
+        b.allowMsgCounter = allowMsgCounter;
+        b.allowAtomic = allowAtomic;
+        b.asyncPersist = asyncPersist;
+        return b;
+    }
+
+    /** Mutable copy of every setting; confined to the thread that builds. */
+    public static final class Builder {
+        String name;
+        String description;
+        List<String> subjects;
+        Retention retention;
+        int maxConsumers;
+        long maxMsgs;
+        long maxBytes;
+        long maxAge;
+        long maxMsgsPerSubject;
+        int maxMsgSize;
+        Discard discard;
+        Storage storage;
+        int numReplicas;
+        boolean noAck;
+        long duplicateWindow;
+        JsonNode placement;
+        JsonNode mirror;
+        JsonNode sources;
+        Compression compression;
+        long firstSeq;
+        JsonNode subjectTransform;
+        Republish republish;
+        boolean allowDirect;
+        boolean mirrorDirect;
+        boolean discardNewPerSubject;
+        boolean sealed;
+        boolean denyDelete;
+        boolean denyPurge;
+        boolean allowRollupHdrs;
+        JsonNode consumerLimits;
+        Map<String, String> metadata;
+        boolean allowMsgTtl;
+        long subjectDeleteMarkerTtl;
+        boolean allowMsgCounter;
+        boolean allowAtomic;
+        boolean asyncPersist;
+
+        public StreamConfig build() {
+            return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
+                    maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement,
+                    mirror, sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
+                    discardNewPerSubject, sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, metadata,
+                    allowMsgTtl, subjectDeleteMarkerTtl, allowMsgCounter, allowAtomic, asyncPersist);
+        }
     }
 
     private static JsApiException invalid(String reason) {

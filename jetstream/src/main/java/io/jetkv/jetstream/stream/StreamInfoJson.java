@@ -1,6 +1,7 @@
 package io.jetkv.jetstream.stream;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.api.ApiLevel;
 import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.store.StreamState;
 
@@ -8,10 +9,25 @@ import io.jetkv.jetstream.store.StreamState;
 public final class StreamInfoJson {
     private StreamInfoJson() {}
 
-    /** @param st the counters to report (from the store on the writer, or the last commit's snapshot) */
+    /**
+     * StreamInfo as create, update and info answer it: the config's metadata with the server's version and level.
+     *
+     * @param st the counters to report (from the store on the writer, or the last commit's snapshot)
+     */
     public static ObjectNode info(Stream stream, StreamState st) {
+        return info(stream, st, true);
+    }
+
+    /** As {@link #info(Stream, StreamState)}; without {@code serverMetadata} the stored config (lists). */
+    public static ObjectNode info(Stream stream, StreamState st, boolean serverMetadata) {
         ObjectNode o = JsJson.object();
-        o.set("config", stream.config().toJson());
+        ObjectNode cfg = stream.config().toJson();
+        if (serverMetadata && ApiLevel.SERVER >= 1) {
+            ObjectNode m = cfg.has("metadata") ? (ObjectNode) cfg.get("metadata") : cfg.putObject("metadata");
+            m.put(ApiLevel.META_VERSION, ApiLevel.SERVER_VERSION);
+            m.put(ApiLevel.META_LEVEL, Integer.toString(ApiLevel.SERVER));
+        }
+        o.set("config", cfg);
         o.put("created", JsJson.time(stream.created()));
         o.set("state", state(st, stream.consumerCount().get()));
         long now = StreamApi.nowNanos();

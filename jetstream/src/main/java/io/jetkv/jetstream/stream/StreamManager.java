@@ -94,7 +94,7 @@ public final class StreamManager {
         }
         Stream existing = streams.get(cfg.name());
         if (existing != null) {
-            if (existing.config().equals(cfg)) {
+            if (existing.config().equals(cfg.withLevelOf(existing.config()))) {
                 return new Created(existing, false);
             }
             throw new JsApiException(JsError.STREAM_NAME_EXIST);

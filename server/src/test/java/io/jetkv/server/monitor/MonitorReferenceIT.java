@@ -31,11 +31,15 @@ class MonitorReferenceIT {
             // no system account until accounts land (issue 15, $SYS part)
             "/varz.system_account",
             "/accountz.system_account");
-    /** Fields we have beyond 2.9.10 because JetKV speaks 2.10's JetStream API (stream config, consumer info). */
+    /** Fields we have beyond 2.9.10 because JetKV speaks 2.10's and 2.11's JetStream API (stream config, consumer info). */
     private static final Set<String> NEWER = Set.of(
             "/jsz.account_details[0].stream_detail[0].consumer_detail[0].ts",
             "/jsz.account_details[0].stream_detail[0].config.compression",
-            "/jsz.account_details[0].stream_detail[0].config.consumer_limits");
+            "/jsz.account_details[0].stream_detail[0].config.consumer_limits",
+            // 2.11 (JetKV advertises 2.11): allow_msg_ttl always, and the stored _nats.req.level
+            "/jsz.account_details[0].stream_detail[0].config.allow_msg_ttl",
+            "/jsz.account_details[0].stream_detail[0].config.metadata",
+            "/jsz.account_details[0].stream_detail[0].consumer_detail[0].config.metadata");
     /** Maps keyed by data (paths, account names): compared as objects, not key by key. */
     private static final Set<String> OPEN_MAPS = Set.of("/varz.http_req_stats");
 
