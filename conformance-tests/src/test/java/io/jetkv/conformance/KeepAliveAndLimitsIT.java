@@ -134,6 +134,62 @@ class KeepAliveAndLimitsIT {
         }
     }
 
+    /**
+     * nats-server's {@code write_deadline}: a client whose socket takes nothing for that long is cut off as a slow
+     * consumer, even though far less than {@code max_pending} is queued for it.
+     */
+    @Test
+    void clientThatStopsReadingIsCutOffAtTheWriteDeadline() throws Exception {
+        ServerConfig config = ConfigFileParser.load(conf("write_deadline: \"500ms\"\nmax_pending: 512MB\nhttp_port: -1\n"))
+                .withHost("127.0.0.1").withPort(0);
+        try (NatsServer server = NatsServer.start(config);
+                Socket slow = new Socket();
+                RawClient publisher = new RawClient(server.port())) {
+            slow.setReceiveBufferSize(8192);
+            slow.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+            slow.setSoTimeout(30_000);
+            OutputStream out = slow.getOutputStream();
+            out.write("CONNECT {\"verbose\":false}\r\nSUB flood 1\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = slow.getInputStream();
+            readUntil(in, "PONG\r\n");
+            String payload = "x".repeat(1000);
+            StringBuilder batch = new StringBuilder();
+            for (int i = 0; i < 100; i++) {
+                batch.append("PUB flood 1000\r\n").append(payload).append("\r\n");
+            }
+            publisher.send("CONNECT {\"verbose\":false}\r\n");
+            for (int i = 0; i < 100; i++) { // 10 MB: more than the sockets buffer, far below max_pending
+                publisher.send(batch.toString());
+            }
+            publisher.send("PING\r\n");
+            assertTrue(publisher.readUntil("PONG\r\n").endsWith("PONG\r\n"), "publisher unaffected");
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (slowConsumers(server.monitorPort()) == 0) {
+                assertTrue(System.nanoTime() < deadline, "no slow consumer reported in /varz");
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L); // between polls of /varz
+            }
+            // the server closed it: draining the socket ends in EOF before the 10 MB
+            long received = 0;
+            byte[] buf = new byte[65536];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                received += n;
+            }
+            assertTrue(received < 10_000_000L, "cut off before everything was written: " + received);
+        }
+    }
+
+    private static long slowConsumers(int monitorPort) throws IOException, InterruptedException {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + monitorPort + "/varz"))
+                .build();
+        String body = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        var m = java.util.regex.Pattern.compile("\"slow_consumers\"\\s*:\\s*(\\d+)").matcher(body);
+        assertTrue(m.find(), "no slow_consumers in " + body);
+        return Long.parseLong(m.group(1));
+    }
+
     @Test
     void connectionsOverTheLimitAreRefused() throws Exception {
         ServerConfig config = ConfigFileParser.load(conf("max_connections: 1\n")).withHost("127.0.0.1").withPort(0);

@@ -124,7 +124,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        outbox = new Outbox(channel, server.config().maxPending(), this::slowConsumer, server.stats());
+        outbox = new Outbox(channel, server.config().maxPending(), () -> server.config().writeDeadline(),
+                this::slowConsumer, server.stats());
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         String ip = remote == null ? "" : remote.getAddress().getHostAddress();
         peer = remote == null ? "?" : ip + ":" + remote.getPort();
@@ -695,9 +696,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         return f;
     }
 
-    private void slowConsumer() {
+    private void slowConsumer(String exceeded) {
         server.stats().slowConsumer();
-        LOG.warn("{} - cid:{} - Slow Consumer Detected: pending bytes over {}", peer, cid, server.config().maxPending());
+        LOG.warn("{} - cid:{} - Slow Consumer Detected: {}", peer, cid, exceeded);
         channel.eventLoop().execute(() -> {
             closing = true;
             channel.close();

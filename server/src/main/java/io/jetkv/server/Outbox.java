@@ -4,12 +4,18 @@ import io.jetkv.server.monitor.ServerStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The bytes waiting to be written to one client. Any thread may append (a publisher on another event loop,
@@ -19,6 +25,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Threading: {@link #lock} guards {@link #buf}; it is a leaf lock (nothing else is taken while holding
  * it). {@link #flush()} runs on the client's event loop only. Memory is bounded: when the bytes queued here
  * and in Netty's outbound buffer exceed {@code maxPending} the client is a slow consumer and is closed.
+ *
+ * <p>Time is bounded too, as nats-server's {@code write_deadline}: a write handed to Netty that the socket has not
+ * taken within the deadline (the peer stopped reading) makes the client a slow consumer, however little is queued.
+ * Writes complete in order, so one timer watches the oldest unfinished write at a time.
  */
 final class Outbox {
     private static final byte[] CRLF = {'\r', '\n'};
@@ -27,7 +37,8 @@ final class Outbox {
 
     private final Channel channel;
     private final long maxPending;
-    private final Runnable onSlowConsumer;
+    private final Consumer<String> onSlowConsumer;
+    private final Supplier<Duration> writeDeadline;
     private final ServerStats stats;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicBoolean flushQueued = new AtomicBoolean();
@@ -37,11 +48,21 @@ final class Outbox {
     // messages and their bytes queued for this client, for /connz; guarded by lock
     private long outMsgs;
     private long outBytes;
+    // event loop only: the oldest write not yet taken by the socket, its deadline timer, and the newest such write
+    private ChannelFuture watched;
+    private ScheduledFuture<?> deadlineTimer;
+    private ChannelFuture newest;
 
-    Outbox(Channel channel, long maxPending, Runnable onSlowConsumer, ServerStats stats) {
+    /**
+     * @param writeDeadline  read when a write does not complete at once (so a reload applies); zero: no deadline
+     * @param onSlowConsumer called with what was exceeded, from any thread; the connection closes itself
+     */
+    Outbox(Channel channel, long maxPending, Supplier<Duration> writeDeadline, Consumer<String> onSlowConsumer,
+            ServerStats stats) {
         this.stats = stats;
         this.channel = channel;
         this.maxPending = maxPending;
+        this.writeDeadline = writeDeadline;
         this.onSlowConsumer = onSlowConsumer;
     }
 
@@ -173,7 +194,7 @@ final class Outbox {
     /** After the lock is released: a connection just found slow is closed, and the append did not count. */
     private boolean appended(boolean slow) {
         if (slow) {
-            onSlowConsumer.run();
+            onSlowConsumer.accept("pending bytes over " + maxPending);
             return false;
         }
         return true;
@@ -191,12 +212,51 @@ final class Outbox {
             lock.unlock();
         }
         if (out != null) {
-            if (channel.isActive()) {
-                channel.writeAndFlush(out, channel.voidPromise());
-            } else {
+            if (!channel.isActive()) {
                 out.release();
+                return;
+            }
+            Duration deadline = writeDeadline.get();
+            if (deadline.isZero()) {
+                channel.writeAndFlush(out, channel.voidPromise());
+                return;
+            }
+            ChannelFuture f = channel.writeAndFlush(out);
+            if (!f.isDone()) {
+                newest = f;
+                if (watched == null) {
+                    watch(f, deadline);
+                }
             }
         }
+    }
+
+    /** Event loop only: times {@code f}, then whichever write is unfinished when it completes. */
+    private void watch(ChannelFuture f, Duration deadline) {
+        watched = f;
+        int bytes = pendingBytesOnLoop();
+        deadlineTimer = channel.eventLoop().schedule(() -> {
+            if (!f.isDone() && channel.isActive()) {
+                onSlowConsumer.accept("WriteDeadline of " + deadline.toMillis() + "ms exceeded with " + bytes
+                        + " total bytes");
+            }
+        }, deadline.toNanos(), TimeUnit.NANOSECONDS);
+        // write futures complete on the channel's event loop, in write order
+        f.addListener(done -> {
+            deadlineTimer.cancel(false);
+            watched = null;
+            ChannelFuture next = newest;
+            if (next == f || next == null || next.isDone()) {
+                newest = null;
+            } else {
+                watch(next, writeDeadline.get().isZero() ? deadline : writeDeadline.get());
+            }
+        });
+    }
+
+    private int pendingBytesOnLoop() {
+        ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
+        return ob == null ? 0 : (int) Math.min(Integer.MAX_VALUE, ob.totalPendingWriteBytes());
     }
 
     /** Flushes now when called on the client's loop, else schedules one flush there (coalesced). */

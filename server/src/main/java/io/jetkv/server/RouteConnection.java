@@ -15,6 +15,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -113,7 +114,8 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        outbox = new Outbox(channel, cluster.maxPending(), this::slowRoute, cluster.stats());
+        // routes are bounded by max_pending only: a route's write deadline is not implemented
+        outbox = new Outbox(channel, cluster.maxPending(), () -> Duration.ZERO, exceeded -> slowRoute(), cluster.stats());
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         peer = remote == null ? "?" : remote.getAddress().getHostAddress() + ":" + remote.getPort();
         LOG.debug("{} - rid:{} - Route connection created", peer, rid);

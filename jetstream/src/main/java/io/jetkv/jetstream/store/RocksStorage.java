@@ -98,6 +98,8 @@ public final class RocksStorage implements AutoCloseable {
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private long nextId;
     private volatile boolean closed;
+    // Subjects whose state each open stream keeps in memory (about 200 bytes each); the rest stay in RocksDB rows.
+    private volatile int subjectCacheEntries = Integer.getInteger("jetkv.subjectCache", 16_384);
     /** Test hook: the next flush of this stream fails as a failed RocksDB write would. */
     private volatile String failNextFlushOf;
 
@@ -234,6 +236,16 @@ public final class RocksStorage implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new StoreException("stream " + streamName + ": cannot reopen store", e);
         }
+    }
+
+    /** How many subjects a stream opened from now on caches, see {@link SubjectRows}. */
+    int subjectCacheEntries() {
+        return subjectCacheEntries;
+    }
+
+    /** Test hook: a small cache makes every path read and write subject rows. */
+    void subjectCacheEntries(int entries) {
+        subjectCacheEntries = entries;
     }
 
     /** Test hook: makes the next flush of {@code streamName} fail (and the store failed), once. */

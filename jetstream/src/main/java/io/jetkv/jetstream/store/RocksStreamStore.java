@@ -1,11 +1,11 @@
 package io.jetkv.jetstream.store;
 
+import io.jetkv.jetstream.store.SubjectRows.PerSubject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,15 +27,20 @@ import org.slf4j.LoggerFactory;
  * <p>Rows, all under the stream prefix {@code 02 id(8)}:
  *
  * <pre>
- * 01                              -> state: version, last_seq, last_ts, floor, msgs, bytes, first_seq, first_ts
- * 02 subject                      -> per-subject state: version, msgs, bytes, first seq, last seq (varints);
- *                                    version 2 adds the unindexed flags (varint)
- * 03 subject                      -> index floor: index rows of subject below it are garbage to range-delete
- * 04 len(4) subject seq(8)        -> stored size (varint); the subject index, seeked by literal filters
+ * 01                              -> state: version 2, last_seq, last_ts, floor, msgs, bytes, first_seq, first_ts,
+ *                                    num_subjects (8 bytes each), generation (4)
  * 05 seq(8)                       -> message, see {@link MessageCodec}
  * 06 name                         -> auxiliary value ({@link #putAux}), e.g. a source's position
  * 07 deadline(8) seq(8)           -> empty; the TTL index: messages with a finite {@code Nats-TTL} by deadline
+ * 08 gen(4) subject               -> per-subject state, see {@link SubjectRows}
+ * 09 gen(4) len(4) subject seq(8) -> stored size (varint); the subject index, seeked by literal filters
+ * 0A gen(4) subject               -> index floor: index rows of subject below it are garbage to range-delete
  * </pre>
+ *
+ * <p>Per-subject state lives in RocksDB, not on the heap: {@link SubjectRows} keeps a bounded cache of recently used
+ * subjects and stages their rows into the same batch as the messages. Opening reads the state row, never one row per
+ * subject or message. A store written by a build before these rows (state version 1, rows of kinds 02 to 04) is
+ * converted once when opened.
  *
  * <p>A TTL row is written with its message and deleted when {@link #takeExpiredTtl} hands the message out. A
  * message removed another way leaves its row behind until the row comes due, when it is dropped: removals need
@@ -44,13 +49,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Staged changes go into a {@link WriteBatchWithIndex}; reads merge it over the database, so they see
  * staged changes. {@link #flush} adds the changed per-subject rows and the state row to the batch and
- * writes it once (WAL on), so the database always holds the state of a completed flush and reopening
- * reads only the state row and one row per subject.
+ * writes it once (WAL on), so the database always holds the state of a completed flush.
  *
  * <p>Removing everything below a sequence (full purge, purge up to a sequence, {@link #skipTo}) does not
- * delete rows one by one: it raises the <em>floor</em> in the state row, below which message rows are
- * dead, and records an index floor per affected subject. After the flush has been written, those ranges
- * are deleted with range tombstones; if that second write is lost, opening redoes it.
+ * delete message rows one by one: it raises the <em>floor</em> in the state row, below which message rows are
+ * dead, and records an index floor per affected subject. Removing every message also starts a new
+ * <em>generation</em> of subject and index rows instead of deleting them. After the flush has been written, those
+ * ranges are deleted with range tombstones; if that second write is lost, opening redoes it.
  *
  * <p>A subject with one or two messages needs no index: its messages are its first and last, which the
  * per-subject state holds. Their index rows are written only when a third message arrives (the subject row
@@ -65,10 +70,9 @@ import org.slf4j.LoggerFactory;
  * from disk when compaction reaches them.
  *
  * <p>Removing the oldest message must stay cheap: with a per-subject limit (a KV bucket's history) every
- * append removes one. The stream's first sequence is therefore the smallest per-subject first, kept in
- * a {@link FirstSeqHeap}, and its timestamp is read only when {@link #state} or a flush asks. A subject
- * left with one message needs no seek either; other seeks on the write path share one iterator until the
- * next flush.
+ * append removes one. When the stream's first message goes, the next is found by seeking the message rows from
+ * it: the first sequence only grows, so each removed row is stepped over once. A subject left with one or two
+ * messages needs no seek either; other seeks on the write path share one iterator until the next flush.
  *
  * <p>If a flush (or staging a change) fails, the store is <em>failed</em>, see {@link StreamStore}: the
  * batch is kept so reads stay consistent with the counters, but it is never written.
@@ -76,20 +80,20 @@ import org.slf4j.LoggerFactory;
 public final class RocksStreamStore implements StreamStore {
     private static final Logger LOG = LoggerFactory.getLogger(RocksStreamStore.class);
     private static final byte K_STATE = 1;
-    private static final byte K_SUBJECT = 2;
-    private static final byte K_INDEX_FLOOR = 3;
-    private static final byte K_INDEX = 4;
     private static final byte K_MSG = 5;
     private static final byte K_AUX = 6;
     private static final byte K_TTL = 7;
+    static final byte K_INDEX = 9;
+    private static final byte K_INDEX_FLOOR = 10;
+    // kinds of a version-1 store, converted when opened
+    private static final byte V1_SUBJECT = 2;
+    private static final byte V1_INDEX_FLOOR = 3;
+    private static final byte V1_INDEX = 4;
     private static final byte[] EMPTY = new byte[0];
-    private static final byte ROW_VERSION = 1;
-    /** A subject row that carries the unindexed flags. */
-    private static final byte SUBJECT_ROW_WITH_FLAGS = 2;
-    private static final int UNINDEXED_FIRST = 1;
-    private static final int UNINDEXED_LAST = 2;
-    /** A timestamp not known in memory (they are not persisted per subject); 0 is a valid timestamp. */
-    private static final long UNKNOWN_TS = Long.MIN_VALUE;
+    private static final byte STATE_V1 = 1;
+    private static final byte STATE_V2 = 2;
+    private static final int STATE_V1_BYTES = 57;
+    private static final int STATE_V2_BYTES = 69;
 
     private final RocksStorage storage;
     private final RocksDB db;
@@ -104,10 +108,7 @@ public final class RocksStreamStore implements StreamStore {
     private final ReadOptions readOptions = new ReadOptions();
     private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
 
-    private final Map<String, PerSubject> subjects = new HashMap<>();
-    private final FirstSeqHeap<PerSubject> firsts = new FirstSeqHeap<>();
-    /** Subjects whose per-subject row must be rewritten (or deleted) at the next flush. */
-    private final Set<String> dirtySubjects = new HashSet<>();
+    private SubjectRows subjects;
     /** Subjects whose index rows below the given sequence become garbage once the next flush is written. */
     private final Map<String, Long> indexFloors = new HashMap<>();
 
@@ -122,6 +123,8 @@ public final class RocksStreamStore implements StreamStore {
     /** Message rows below this sequence are dead even if still present; firstSeq >= floor always. */
     private long floor;
     private boolean floorRaised;
+    /** Subject, index and index-floor rows of generations below the current one are garbage. */
+    private boolean generationRaised;
     /** Grows with every removal, see {@link #removals}. */
     private long removals;
     /** See {@link #maxRemovedSeq}. */
@@ -137,29 +140,6 @@ public final class RocksStreamStore implements StreamStore {
     private boolean failed;
     /** Shared by the write paths' seeks, closed at flush: sees the batch as it grows (re-seek after changes). */
     private RocksIterator cursor;
-
-    /** In-memory state of one subject; {@code firstSeq} (inherited) orders it in {@link #firsts}. */
-    private static final class PerSubject extends FirstSeqHeap.Entry {
-        final String subject;
-        /** Key prefix of its index rows; made when first needed, see {@link #prefixOf}. */
-        byte[] indexPrefix;
-        long msgs;
-        long bytes;
-        long lastSeq;
-        long lastTimestamp = UNKNOWN_TS;
-        // stored sizes of the messages at firstSeq and lastSeq when known (appended since opening), else -1: a
-        // per-subject limit (a KV bucket's history) removes the first without reading it
-        int firstSize = -1;
-        int lastSize = -1;
-        // no index row for the message at firstSeq / lastSeq: only while msgs <= 2 (with one message, both flags
-        // describe it and are equal); a third message writes the missing rows
-        boolean firstUnindexed;
-        boolean lastUnindexed;
-
-        PerSubject(String subject) {
-            this.subject = subject;
-        }
-    }
 
     private record Victim(long seq, String subject, long size) {}
 
@@ -181,13 +161,17 @@ public final class RocksStreamStore implements StreamStore {
         }
     }
 
+    /** Reads the state row and the few index floors left by an unfinished clean-up: nothing per subject. */
     private void recover() throws RocksDBException {
         byte[] state = db.get(readOptions, stateKey);
+        long numSubjects = 0;
+        int generation = 0;
         if (state == null) {
             firstSeq = 1;
             floor = 1;
         } else {
-            if (state.length != 57 || state[0] != ROW_VERSION) {
+            boolean v1 = state.length == STATE_V1_BYTES && state[0] == STATE_V1;
+            if (!v1 && (state.length != STATE_V2_BYTES || state[0] != STATE_V2)) {
                 throw new StoreException("stream " + name + ": corrupt state row");
             }
             lastSeq = MessageCodec.getLong(state, 1);
@@ -197,36 +181,24 @@ public final class RocksStreamStore implements StreamStore {
             bytes = MessageCodec.getLong(state, 33);
             firstSeq = MessageCodec.getLong(state, 41);
             firstTimestamp = MessageCodec.getLong(state, 49);
-        }
-        byte[] subjectPrefix = kindKey(K_SUBJECT);
-        try (RocksIterator it = db.newIterator(readOptions)) {
-            for (it.seek(subjectPrefix); it.isValid() && RocksStorage.startsWith(it.key(), subjectPrefix); it.next()) {
-                String subject = subjectOf(it.key(), subjectPrefix.length);
-                byte[] v = it.value();
-                if (v.length == 0 || (v[0] != ROW_VERSION && v[0] != SUBJECT_ROW_WITH_FLAGS)) {
-                    throw new StoreException("stream " + name + ": corrupt subject row " + subject);
-                }
-                int[] pos = {1};
-                var ps = new PerSubject(subject);
-                ps.msgs = MessageCodec.getVarint(v, pos);
-                ps.bytes = MessageCodec.getVarint(v, pos);
-                ps.firstSeq = MessageCodec.getVarint(v, pos);
-                ps.lastSeq = MessageCodec.getVarint(v, pos);
-                int flags = v[0] == SUBJECT_ROW_WITH_FLAGS ? (int) MessageCodec.getVarint(v, pos) : 0;
-                ps.firstUnindexed = (flags & UNINDEXED_FIRST) != 0;
-                ps.lastUnindexed = (flags & UNINDEXED_LAST) != 0;
-                subjects.put(subject, ps);
-                firsts.add(ps);
+            if (v1) {
+                numSubjects = convertVersion1();
+            } else {
+                numSubjects = MessageCodec.getLong(state, 57);
+                generation = getInt(state, 65);
             }
         }
+        subjects = new SubjectRows(db, cf, readOptions, batch, prefix, name, storage.subjectCacheEntries(),
+                numSubjects, generation);
         // finish a range cleanup the previous run may have lost
-        byte[] floorPrefix = kindKey(K_INDEX_FLOOR);
+        byte[] floorPrefix = SubjectRows.generationPrefix(prefix, K_INDEX_FLOOR, generation);
         try (RocksIterator it = db.newIterator(readOptions)) {
             for (it.seek(floorPrefix); it.isValid() && RocksStorage.startsWith(it.key(), floorPrefix); it.next()) {
                 indexFloors.put(subjectOf(it.key(), floorPrefix.length), MessageCodec.getLong(it.value(), 0));
             }
         }
         floorRaised = floor > 1;
+        generationRaised = generation > 0;
         collectGarbage();
         try (RocksIterator it = db.newIterator(readOptions)) {
             it.seek(ttlPrefix);
@@ -234,9 +206,75 @@ public final class RocksStreamStore implements StreamStore {
         }
     }
 
+    /**
+     * Rewrites a version-1 store's subject and index rows in the current layout (generation 0), then its state row,
+     * and deletes the old rows: once, proportional to subjects and index rows. Until the last write lands the state
+     * row stays version 1, so a crash before it converts again from the untouched old rows.
+     */
+    private long convertVersion1() throws RocksDBException {
+        Map<String, Long> oldFloors = new HashMap<>();
+        byte[] oldFloorPrefix = kindKey(V1_INDEX_FLOOR);
+        try (RocksIterator it = db.newIterator(readOptions)) {
+            for (it.seek(oldFloorPrefix); it.isValid() && RocksStorage.startsWith(it.key(), oldFloorPrefix);
+                    it.next()) {
+                oldFloors.put(subjectOf(it.key(), oldFloorPrefix.length), MessageCodec.getLong(it.value(), 0));
+            }
+        }
+        var rows = new SubjectRows(db, cf, readOptions, batch, prefix, name, 1, 0, 0);
+        long count = 0;
+        try (var wb = new WriteBatch(); RocksIterator it = db.newIterator(readOptions)) {
+            byte[] oldSubjects = kindKey(V1_SUBJECT);
+            for (it.seek(oldSubjects); it.isValid() && RocksStorage.startsWith(it.key(), oldSubjects); it.next()) {
+                String subject = subjectOf(it.key(), oldSubjects.length);
+                byte[] v = it.value();
+                if (v.length == 0 || (v[0] != 1 && v[0] != 2)) {
+                    throw new StoreException("stream " + name + ": corrupt subject row " + subject);
+                }
+                int[] pos = {1};
+                var ps = new SubjectRows.PerSubject(subject);
+                ps.msgs = MessageCodec.getVarint(v, pos);
+                ps.bytes = MessageCodec.getVarint(v, pos);
+                ps.firstSeq = MessageCodec.getVarint(v, pos);
+                ps.lastSeq = MessageCodec.getVarint(v, pos);
+                int flags = v[0] == 2 ? (int) MessageCodec.getVarint(v, pos) : 0;
+                ps.firstUnindexed = (flags & SubjectRows.UNINDEXED_FIRST) != 0;
+                ps.lastUnindexed = (flags & SubjectRows.UNINDEXED_LAST) != 0;
+                wb.put(cf, rows.key(subject), SubjectRows.encode(ps));
+                count++;
+                writeFull(wb);
+            }
+            byte[] oldIndex = kindKey(V1_INDEX);
+            for (it.seek(oldIndex); it.isValid() && RocksStorage.startsWith(it.key(), oldIndex); it.next()) {
+                byte[] k = it.key();
+                int at = oldIndex.length;
+                int len = getInt(k, at);
+                String subject = new String(k, at + 4, len, StandardCharsets.UTF_8);
+                long seq = MessageCodec.getLong(k, at + 4 + len);
+                if (seq >= floor && seq >= oldFloors.getOrDefault(subject, 0L)) {
+                    wb.put(cf, seqKey(rows.indexPrefix(subject), seq), it.value());
+                    writeFull(wb);
+                }
+            }
+            subjects = rows;
+            wb.deleteRange(cf, oldSubjects, kindKey((byte) (V1_INDEX + 1)));
+            wb.put(cf, stateKey, stateRow(count, 0));
+            db.write(storage.writeOptions(true), wb);
+        }
+        LOG.info("stream {}: converted {} subjects to the version 2 layout", name, count);
+        return count;
+    }
+
+    private void writeFull(WriteBatch wb) throws RocksDBException {
+        if (wb.count() >= 10_000) {
+            db.write(storage.writeOptions(false), wb);
+            wb.clear();
+        }
+    }
+
     @Override
     public long append(String subject, byte[] headers, byte[] payload, long timestamp) {
         ensureWritable();
+        subjects.trim();
         if (payload == null) {
             payload = new byte[0];
         }
@@ -278,19 +316,20 @@ public final class RocksStreamStore implements StreamStore {
                 ps.firstUnindexed = true;
             }
         }
-        if (newSubject) {
-            subjects.put(subject, ps);
-            firsts.add(ps);
+        if (ps.msgs == 1 && ps.firstSize < 0) {
+            // its one message is its first: bytes is its size
+            ps.firstSize = ps.bytes <= Integer.MAX_VALUE ? (int) ps.bytes : -1;
         }
         ps.msgs++;
         ps.bytes += size;
         ps.lastSeq = seq;
-        ps.lastTimestamp = timestamp;
         ps.lastSize = size <= Integer.MAX_VALUE ? (int) size : -1;
         if (newSubject) {
             ps.firstSize = ps.lastSize;
+            subjects.add(ps);
+        } else {
+            subjects.changed(ps);
         }
-        dirtySubjects.add(subject);
         if (msgs == 0) {
             firstSeq = seq;
             firstTimestamp = timestamp;
@@ -362,6 +401,7 @@ public final class RocksStreamStore implements StreamStore {
     @Override
     public boolean remove(long seq, boolean erase) {
         ensureWritable();
+        subjects.trim();
         if (msgs == 0 || seq < firstSeq || seq > lastSeq) {
             return false;
         }
@@ -372,13 +412,19 @@ public final class RocksStreamStore implements StreamStore {
         loadedRow = null;
         loadedSeq = -1;
         String subject = MessageCodec.decodeSubject(seq, v);
-        removeStored(subjects.get(subject), seq, MessageCodec.storedSize(seq, v, subject));
+        PerSubject ps = subjects.get(subject);
+        if (ps == null) {
+            failed = true;
+            throw new StoreException("stream " + name + ": message " + seq + " on " + subject + " has no subject row");
+        }
+        removeStored(ps, seq, MessageCodec.storedSize(seq, v, subject));
         return true;
     }
 
     @Override
     public boolean remove(long seq, String subject, long size, boolean erase) {
         ensureWritable();
+        subjects.trim();
         PerSubject ps = subjects.get(subject);
         if (ps == null || seq < ps.firstSeq || seq > ps.lastSeq) {
             return false;
@@ -394,14 +440,16 @@ public final class RocksStreamStore implements StreamStore {
     @Override
     public boolean removeFirst(String subject) {
         ensureWritable();
+        subjects.trim();
         PerSubject ps = subjects.get(subject);
         if (ps == null) {
             return false;
         }
-        if (ps.firstSize < 0) {
+        long size = knownSizeOfFirst(ps);
+        if (size < 0) {
             return remove(ps.firstSeq, false);
         }
-        removeStored(ps, ps.firstSeq, ps.firstSize);
+        removeStored(ps, ps.firstSeq, size);
         return true;
     }
 
@@ -421,7 +469,6 @@ public final class RocksStreamStore implements StreamStore {
                 firstBecomesLast(ps);
             } else {
                 ps.lastSeq = ps.firstSeq;
-                ps.lastTimestamp = UNKNOWN_TS;
                 ps.lastSize = ps.firstSize;
                 ps.lastUnindexed = ps.firstUnindexed;
             }
@@ -432,12 +479,11 @@ public final class RocksStreamStore implements StreamStore {
             }
             if (seq == ps.lastSeq) {
                 ps.lastSeq = seqAtOrBefore(cursor(), prefixOf(ps), seq - 1);
-                ps.lastTimestamp = UNKNOWN_TS;
                 ps.lastSize = -1;
             }
         }
         if (seq == firstSeq) {
-            refreshFirst();
+            refreshFirst(seq + 1);
             if (msgs == 0) {
                 firstTimestamp = StreamState.EMPTIED_BY_REMOVAL;
             }
@@ -449,32 +495,28 @@ public final class RocksStreamStore implements StreamStore {
         ensureWritable();
         long bound = upToSeq <= 0 ? Long.MAX_VALUE : upToSeq;
         keep = Math.max(0, keep);
-        if (Filters.isAll(filter)) {
+        if (subjects.covers(filter)) {
             return purgeAll(bound, keep);
         }
         if (!Filters.isWildcard(filter)) {
             return purgeSubject(filter, bound, keep);
         }
-        List<String> matching = new ArrayList<>();
-        long total = 0;
-        for (var e : subjects.entrySet()) {
-            if (Filters.matches(filter, e.getKey())) {
-                matching.add(e.getKey());
-                total += e.getValue().msgs;
-            }
-        }
-        if (matching.size() == subjects.size()) {
+        long[] matching = new long[2]; // subjects, messages
+        subjects.scan(filter, row -> {
+            matching[0]++;
+            matching[1] += row.msgs;
+        });
+        if (matching[0] == subjects.count()) {
             // the filter covers every stored subject: same as an unfiltered purge, without per-row deletes
             return purgeAll(bound, keep);
         }
-        if (keep == 0 || matching.size() == 1) {
-            long removed = 0;
-            for (String s : matching) {
-                removed += purgeSubject(s, bound, keep);
-            }
-            return removed;
+        if (keep == 0 || matching[0] == 1) {
+            long finalKeep = keep;
+            long[] removed = {0};
+            subjects.scan(filter, row -> removed[0] += purgeSubject(row.subject, bound, finalKeep));
+            return removed[0];
         }
-        return purgeMatchingKeep(filter, bound, total - keep);
+        return purgeMatchingKeep(filter, bound, matching[1] - keep);
     }
 
     private long purgeAll(long bound, long keep) {
@@ -518,55 +560,25 @@ public final class RocksStreamStore implements StreamStore {
             return 0;
         }
         bound = Math.min(bound, lastSeq + 1);
-        long removed = 0;
-        long removedBytes = 0;
-        for (Iterator<Map.Entry<String, PerSubject>> i = subjects.entrySet().iterator(); i.hasNext(); ) {
-            var e = i.next();
-            PerSubject ps = e.getValue();
-            if (ps.firstSeq >= bound) {
-                continue;
-            }
-            if (ps.lastSeq < bound) {
-                removed += ps.msgs;
-                removedBytes += ps.bytes;
-                i.remove();
-                firsts.remove(ps);
-            } else if (ps.msgs == 2) {
-                // partly below the floor with two messages: the first goes, the last stays
-                long b = sizeOfFirst(ps);
-                ps.msgs--;
-                ps.bytes -= b;
-                firstBecomesLast(ps);
-                removed++;
-                removedBytes += b;
-            } else {
-                // partly below the floor: sum the sizes from the index, which holds them for this purpose
-                long n = 0;
-                long b = 0;
-                long next = 0;
-                try (RocksIterator it = iterator()) {
-                    byte[] indexPrefix = prefixOf(ps);
-                    for (it.seek(seqKey(indexPrefix, ps.firstSeq)); ; it.next()) {
-                        long seq = seqAt(it, indexPrefix);
-                        if (seq < 0) {
-                            throw new StoreException("stream " + name + ": index of " + e.getKey() + " ends early");
-                        }
-                        if (seq >= bound) {
-                            next = seq;
-                            break;
-                        }
-                        n++;
-                        b += MessageCodec.getVarint(it.value(), new int[] {0});
-                    }
+        long removed;
+        long removedBytes;
+        if (bound > lastSeq) {
+            // everything: a new generation of subject and index rows, the old ones range-deleted after the flush
+            removed = msgs;
+            removedBytes = bytes;
+            subjects.dropAll();
+            indexFloors.clear();
+            generationRaised = true;
+        } else {
+            long[] counted = new long[2]; // messages, bytes
+            long b = bound;
+            subjects.scan(null, row -> {
+                if (row.firstSeq < b) {
+                    purgeSubjectBelow(subjects.get(row.subject), b, counted);
                 }
-                ps.msgs -= n;
-                ps.bytes -= b;
-                raiseFirst(ps, next);
-                removed += n;
-                removedBytes += b;
-            }
-            dirtySubjects.add(e.getKey());
-            indexFloors.merge(e.getKey(), bound, Math::max);
+            });
+            removed = counted[0];
+            removedBytes = counted[1];
         }
         msgs -= removed;
         bytes -= removedBytes;
@@ -577,8 +589,56 @@ public final class RocksStreamStore implements StreamStore {
             floorRaised = true;
         }
         dirty = true;
-        refreshFirst();
+        refreshFirst(bound);
         return removed;
+    }
+
+    /** The part of {@code ps} below {@code bound}, removed by a raised floor; adds messages and bytes to counted. */
+    private void purgeSubjectBelow(PerSubject ps, long bound, long[] counted) {
+        boolean indexed = ps.msgs > 2 || !ps.firstUnindexed || !ps.lastUnindexed;
+        if (ps.lastSeq < bound) {
+            counted[0] += ps.msgs;
+            counted[1] += ps.bytes;
+            subjects.drop(ps);
+        } else if (ps.msgs == 2) {
+            // partly below the floor with two messages: the first goes, the last stays
+            long b = sizeOfFirst(ps);
+            ps.msgs--;
+            ps.bytes -= b;
+            firstBecomesLast(ps);
+            counted[0]++;
+            counted[1] += b;
+            subjects.changed(ps);
+        } else {
+            // partly below the floor: sum the sizes from the index, which holds them for this purpose
+            long n = 0;
+            long b = 0;
+            long next = 0;
+            try (RocksIterator it = iterator()) {
+                byte[] indexPrefix = prefixOf(ps);
+                for (it.seek(seqKey(indexPrefix, ps.firstSeq)); ; it.next()) {
+                    long seq = seqAt(it, indexPrefix);
+                    if (seq < 0) {
+                        throw new StoreException("stream " + name + ": index of " + ps.subject + " ends early");
+                    }
+                    if (seq >= bound) {
+                        next = seq;
+                        break;
+                    }
+                    n++;
+                    b += MessageCodec.getVarint(it.value(), new int[] {0});
+                }
+            }
+            ps.msgs -= n;
+            ps.bytes -= b;
+            raiseFirst(ps, next);
+            counted[0] += n;
+            counted[1] += b;
+            subjects.changed(ps);
+        }
+        if (indexed) {
+            indexFloors.merge(ps.subject, bound, Math::max);
+        }
     }
 
     /** Removes the oldest messages of one subject below {@code bound}, keeping its newest {@code keep}. */
@@ -631,7 +691,7 @@ public final class RocksStreamStore implements StreamStore {
             raiseFirst(ps, next); // two or more left of three or more: the index walk found the next
         }
         if (n > 0 && seqs[0] == firstSeq) {
-            refreshFirst();
+            refreshFirst(firstSeq + 1);
         }
         return n;
     }
@@ -672,7 +732,7 @@ public final class RocksStreamStore implements StreamStore {
             }
         }
         if (!victims.isEmpty() && victims.get(0).seq() == firstSeq) {
-            refreshFirst();
+            refreshFirst(firstSeq + 1);
         }
         return victims.size();
     }
@@ -684,7 +744,7 @@ public final class RocksStreamStore implements StreamStore {
             boolean unindexed = seq == ps.firstSeq ? ps.firstUnindexed : seq == ps.lastSeq && ps.lastUnindexed;
             if (!unindexed) {
                 // not kept: a subject that drops to one or two messages may not need it again
-                batch.delete(cf, seqKey(ps.indexPrefix != null ? ps.indexPrefix : indexPrefix(ps.subject), seq));
+                batch.delete(cf, seqKey(prefixOf(ps), seq));
             }
         } catch (RocksDBException e) {
             throw writeFailure("remove", seq, e);
@@ -695,20 +755,21 @@ public final class RocksStreamStore implements StreamStore {
         bytes -= size;
         removals++;
         maxRemovedSeq = Math.max(maxRemovedSeq, seq);
-        dirtySubjects.add(ps.subject);
+        if (ps.msgs > 0) {
+            subjects.changed(ps);
+        }
         dirty = true;
     }
 
     private void dropSubject(PerSubject ps) {
-        subjects.remove(ps.subject);
-        firsts.remove(ps);
+        subjects.drop(ps);
     }
 
     private void raiseFirst(PerSubject ps, long first) {
         if (first < 0) {
             throw new StoreException("stream " + name + ": index of " + ps.subject + " ends early");
         }
-        firsts.firstRaised(ps, first);
+        ps.firstSeq = first;
         ps.firstSize = -1;
     }
 
@@ -720,11 +781,29 @@ public final class RocksStreamStore implements StreamStore {
     }
 
     private long sizeOfFirst(PerSubject ps) {
-        return ps.firstSize >= 0 ? ps.firstSize : readStoredSize(ps, ps.firstSeq);
+        long known = knownSizeOfFirst(ps);
+        return known >= 0 ? known : readStoredSize(ps, ps.firstSeq);
+    }
+
+    /** The first message's stored size without reading it, or -1: a KV put with history 1 lands in the first case. */
+    private static long knownSizeOfFirst(PerSubject ps) {
+        if (ps.msgs == 1) {
+            return ps.bytes;
+        }
+        if (ps.firstSize >= 0) {
+            return ps.firstSize;
+        }
+        return ps.msgs == 2 && ps.lastSize >= 0 ? ps.bytes - ps.lastSize : -1;
     }
 
     private long sizeOfLast(PerSubject ps) {
-        return ps.lastSize >= 0 ? ps.lastSize : readStoredSize(ps, ps.lastSeq);
+        if (ps.msgs == 1) {
+            return ps.bytes;
+        }
+        if (ps.lastSize >= 0) {
+            return ps.lastSize;
+        }
+        return ps.msgs == 2 && ps.firstSize >= 0 ? ps.bytes - ps.firstSize : readStoredSize(ps, ps.lastSeq);
     }
 
     /**
@@ -750,24 +829,27 @@ public final class RocksStreamStore implements StreamStore {
     }
 
     /**
-     * Re-derives the first sequence after messages went away: the smallest first of any subject, so no
-     * seek. The timestamp is known when that subject holds one message appended in this run; otherwise
-     * it is read when asked for.
+     * Re-derives the first sequence after messages went away: the first message row at or after {@code from} (and the
+     * floor), which also gives its timestamp. The first sequence only grows, so over time each removed row is
+     * stepped over by one seek at most.
      */
-    private void refreshFirst() {
+    private void refreshFirst(long from) {
         if (msgs == 0) {
             firstSeq = lastSeq + 1;
             firstTimestamp = 0;
             firstTimestampKnown = true;
             return;
         }
-        PerSubject top = firsts.top();
-        if (top.firstSeq == firstSeq) {
-            return;
+        RocksIterator it = cursor();
+        it.seek(msgKey(Math.max(from, floor)));
+        long seq = seqAt(it, msgPrefix);
+        if (seq < 0) {
+            failed = true;
+            throw new StoreException("stream " + name + ": " + msgs + " messages counted but none from " + from);
         }
-        firstSeq = top.firstSeq;
-        firstTimestampKnown = top.msgs == 1 && top.lastTimestamp != UNKNOWN_TS;
-        firstTimestamp = firstTimestampKnown ? top.lastTimestamp : 0;
+        firstSeq = seq;
+        firstTimestamp = MessageCodec.decodeTimestamp(seq, it.value());
+        firstTimestampKnown = true;
     }
 
     private long firstTimestamp() {
@@ -858,25 +940,8 @@ public final class RocksStreamStore implements StreamStore {
         // the cursor reads the batch's index, which clear() frees; its database view also ends with this write
         closeCursor();
         try {
-            byte[] state = stateRow();
-            for (String s : dirtySubjects) {
-                byte[] key = RocksStorage.concat(kindKey(K_SUBJECT), s.getBytes(StandardCharsets.UTF_8));
-                PerSubject ps = subjects.get(s);
-                if (ps == null) {
-                    batch.delete(cf, key);
-                } else {
-                    int flags = (ps.firstUnindexed ? UNINDEXED_FIRST : 0) | (ps.lastUnindexed ? UNINDEXED_LAST : 0);
-                    byte[] counts = flags == 0
-                            ? MessageCodec.varints(ps.msgs, ps.bytes, ps.firstSeq, ps.lastSeq)
-                            : MessageCodec.varints(ps.msgs, ps.bytes, ps.firstSeq, ps.lastSeq, flags);
-                    byte[] v = new byte[counts.length + 1];
-                    // version 2 only with flags: a build from before them refuses the row instead of seeking index
-                    // rows that are not there
-                    v[0] = flags == 0 ? ROW_VERSION : SUBJECT_ROW_WITH_FLAGS;
-                    System.arraycopy(counts, 0, v, 1, counts.length);
-                    batch.put(cf, key, v);
-                }
-            }
+            byte[] state = stateRow(subjects.count(), subjects.generation());
+            subjects.stage();
             for (var e : indexFloors.entrySet()) {
                 byte[] v = new byte[8];
                 MessageCodec.putLong(v, 0, e.getValue());
@@ -895,8 +960,8 @@ public final class RocksStreamStore implements StreamStore {
             throw e;
         }
         batch.clear();
-        dirtySubjects.clear();
         dirty = false;
+        subjects.trim();
         collectGarbage();
     }
 
@@ -905,15 +970,22 @@ public final class RocksStreamStore implements StreamStore {
      * logged and the next flush (or open) tries again.
      */
     private void collectGarbage() {
-        if (!floorRaised && indexFloors.isEmpty()) {
+        if (!floorRaised && !generationRaised && indexFloors.isEmpty()) {
             return;
         }
         try (var gc = new WriteBatch()) {
             if (floorRaised) {
                 gc.deleteRange(cf, msgKey(0), msgKey(floor));
             }
+            if (generationRaised) {
+                int g = subjects.generation();
+                for (byte kind : new byte[] {SubjectRows.K_SUBJECT, K_INDEX, K_INDEX_FLOOR}) {
+                    gc.deleteRange(cf, SubjectRows.generationPrefix(prefix, kind, 0),
+                            SubjectRows.generationPrefix(prefix, kind, g));
+                }
+            }
             for (var e : indexFloors.entrySet()) {
-                byte[] indexPrefix = indexPrefix(e.getKey());
+                byte[] indexPrefix = subjects.indexPrefix(e.getKey());
                 gc.deleteRange(cf, seqKey(indexPrefix, 0), seqKey(indexPrefix, e.getValue()));
                 gc.delete(cf, indexFloorKey(e.getKey()));
             }
@@ -923,12 +995,13 @@ public final class RocksStreamStore implements StreamStore {
             return;
         }
         floorRaised = false;
+        generationRaised = false;
         indexFloors.clear();
     }
 
-    private byte[] stateRow() {
-        byte[] v = new byte[57];
-        v[0] = ROW_VERSION;
+    private byte[] stateRow(long numSubjects, int generation) {
+        byte[] v = new byte[STATE_V2_BYTES];
+        v[0] = STATE_V2;
         MessageCodec.putLong(v, 1, lastSeq);
         MessageCodec.putLong(v, 9, lastTimestamp);
         MessageCodec.putLong(v, 17, floor);
@@ -936,7 +1009,20 @@ public final class RocksStreamStore implements StreamStore {
         MessageCodec.putLong(v, 33, bytes);
         MessageCodec.putLong(v, 41, firstSeq);
         MessageCodec.putLong(v, 49, firstTimestamp());
+        MessageCodec.putLong(v, 57, numSubjects);
+        putInt(v, 65, generation);
         return v;
+    }
+
+    private static void putInt(byte[] b, int off, int v) {
+        b[off] = (byte) (v >>> 24);
+        b[off + 1] = (byte) (v >>> 16);
+        b[off + 2] = (byte) (v >>> 8);
+        b[off + 3] = (byte) v;
+    }
+
+    private static int getInt(byte[] b, int off) {
+        return ((b[off] & 0xff) << 24) | ((b[off + 1] & 0xff) << 16) | ((b[off + 2] & 0xff) << 8) | (b[off + 3] & 0xff);
     }
 
     @Override
@@ -958,6 +1044,7 @@ public final class RocksStreamStore implements StreamStore {
     @Override
     public StoredMessage loadNext(long fromSeq, String filter) {
         ensureOpen();
+        subjects.trim();
         long start = Math.max(fromSeq, firstSeq);
         if (msgs == 0 || start > lastSeq) {
             return null;
@@ -1002,6 +1089,7 @@ public final class RocksStreamStore implements StreamStore {
     public int loadNextBatch(long fromSeq, long toSeq, String filter, int max, long maxBytes,
             List<StoredMessage> out) {
         ensureOpen();
+        subjects.trim();
         long start = Math.max(fromSeq, firstSeq);
         long end = Math.min(toSeq, lastSeq);
         if (msgs == 0 || start > end || max <= 0 || maxBytes <= 0) {
@@ -1094,7 +1182,7 @@ public final class RocksStreamStore implements StreamStore {
         if (msgs == 0) {
             return null;
         }
-        if (Filters.isAll(filter)) {
+        if (subjects.covers(filter)) {
             try (RocksIterator it = iterator()) {
                 it.seekForPrev(msgKey(lastSeq));
                 long seq = seqAt(it, msgPrefix);
@@ -1103,14 +1191,13 @@ public final class RocksStreamStore implements StreamStore {
         }
         long best = 0;
         if (!Filters.isWildcard(filter)) {
+            subjects.trim();
             PerSubject ps = subjects.get(filter);
             best = ps == null ? 0 : ps.lastSeq;
         } else {
-            for (var e : subjects.entrySet()) {
-                if (Filters.matches(filter, e.getKey())) {
-                    best = Math.max(best, e.getValue().lastSeq);
-                }
-            }
+            long[] max = {0};
+            subjects.scan(filter, row -> max[0] = Math.max(max[0], row.lastSeq));
+            best = max[0];
         }
         return best == 0 ? null : load(best);
     }
@@ -1135,13 +1222,14 @@ public final class RocksStreamStore implements StreamStore {
     public StreamState state() {
         ensureOpen();
         long numDeleted = msgs == 0 ? 0 : lastSeq - firstSeq + 1 - msgs;
-        return new StreamState(msgs, bytes, firstSeq, firstTimestamp(), lastSeq, lastTimestamp, subjects.size(),
+        return new StreamState(msgs, bytes, firstSeq, firstTimestamp(), lastSeq, lastTimestamp, subjects.count(),
                 numDeleted);
     }
 
     @Override
     public SubjectState subjectState(String subject) {
         ensureOpen();
+        subjects.trim();
         PerSubject ps = subjects.get(subject);
         return ps == null ? SubjectState.EMPTY : new SubjectState(ps.msgs, ps.firstSeq, ps.lastSeq);
     }
@@ -1150,11 +1238,7 @@ public final class RocksStreamStore implements StreamStore {
     public Map<String, Long> subjectCounts(String filter) {
         ensureOpen();
         var out = new TreeMap<String, Long>();
-        for (var e : subjects.entrySet()) {
-            if (Filters.matches(filter, e.getKey())) {
-                out.put(e.getKey(), e.getValue().msgs);
-            }
-        }
+        subjects.scan(filter, row -> out.put(row.subject, row.msgs));
         return out;
     }
 
@@ -1162,27 +1246,29 @@ public final class RocksStreamStore implements StreamStore {
     public long[] lastSeqsMatching(String filter) {
         ensureOpen();
         if (!Filters.isAll(filter) && !Filters.isWildcard(filter)) {
+            subjects.trim();
             PerSubject ps = subjects.get(filter);
             return ps == null || ps.msgs == 0 ? new long[0] : new long[] {ps.lastSeq};
         }
-        long[] out = new long[subjects.size()];
-        int n = 0;
-        boolean all = Filters.isAll(filter);
-        for (PerSubject ps : subjects.values()) {
-            if (ps.msgs > 0 && (all || Filters.matches(filter, ps.subject))) {
-                out[n++] = ps.lastSeq;
+        long[][] out = {new long[(int) Math.min(subjects.count(), 1 << 20)]};
+        int[] n = {0};
+        subjects.scan(filter, row -> {
+            if (n[0] == out[0].length) {
+                out[0] = Arrays.copyOf(out[0], Math.max(16, n[0] * 2));
             }
-        }
-        return n == out.length ? out : Arrays.copyOf(out, n);
+            out[0][n[0]++] = row.lastSeq;
+        });
+        return n[0] == out[0].length ? out[0] : Arrays.copyOf(out[0], n[0]);
     }
 
     @Override
     public long countMatching(long fromSeq, String filter) {
         ensureOpen();
-        if (Filters.isAll(filter)) {
+        if (subjects.covers(filter)) {
             return count(msgPrefix, msgs, firstSeq, lastSeq, fromSeq);
         }
         if (!Filters.isWildcard(filter)) {
+            subjects.trim();
             PerSubject ps = subjects.get(filter);
             return ps == null ? 0 : countSubject(ps, fromSeq);
         }
@@ -1190,18 +1276,13 @@ public final class RocksStreamStore implements StreamStore {
             return 0;
         }
         long start = Math.max(fromSeq, firstSeq);
-        if (lastSeq - start < subjects.size()) {
+        if (lastSeq - start < subjects.count()) {
             // fewer sequences to walk than subjects to match (a consumer near the end of a large bucket)
             return countWalking(start, filter);
         }
-        long n = 0;
-        for (var e : subjects.entrySet()) {
-            if (Filters.matches(filter, e.getKey())) {
-                PerSubject ps = e.getValue();
-                n += countSubject(ps, fromSeq);
-            }
-        }
-        return n;
+        long[] n = {0};
+        subjects.scan(filter, row -> n[0] += countSubject(row, fromSeq));
+        return n[0];
     }
 
     /** Messages from {@code start} on whose subject matches the wildcard {@code filter}, walking by sequence. */
@@ -1287,6 +1368,11 @@ public final class RocksStreamStore implements StreamStore {
         return i == out.length ? out : Arrays.copyOf(out, i);
     }
 
+    /** Subjects whose state is held in memory now (tests): at most the cache's capacity after a flush. */
+    int cachedSubjects() {
+        return subjects.cached();
+    }
+
     /** The stream this store belongs to. */
     String name() {
         return name;
@@ -1308,7 +1394,6 @@ public final class RocksStreamStore implements StreamStore {
         batch.close();
         readOptions.close();
         subjects.clear();
-        firsts.clear();
         storage.closed(name, this);
     }
 
@@ -1330,25 +1415,14 @@ public final class RocksStreamStore implements StreamStore {
      */
     private byte[] prefixOf(PerSubject ps) {
         if (ps.indexPrefix == null) {
-            ps.indexPrefix = indexPrefix(ps.subject);
+            ps.indexPrefix = subjects.indexPrefix(ps.subject);
         }
         return ps.indexPrefix;
     }
 
-    private byte[] indexPrefix(String subject) {
-        byte[] s = subject.getBytes(StandardCharsets.UTF_8);
-        byte[] k = Arrays.copyOf(prefix, prefix.length + 5 + s.length);
-        k[prefix.length] = K_INDEX;
-        k[prefix.length + 1] = (byte) (s.length >>> 24);
-        k[prefix.length + 2] = (byte) (s.length >>> 16);
-        k[prefix.length + 3] = (byte) (s.length >>> 8);
-        k[prefix.length + 4] = (byte) s.length;
-        System.arraycopy(s, 0, k, prefix.length + 5, s.length);
-        return k;
-    }
-
     private byte[] indexFloorKey(String subject) {
-        return RocksStorage.concat(kindKey(K_INDEX_FLOOR), subject.getBytes(StandardCharsets.UTF_8));
+        return RocksStorage.concat(SubjectRows.generationPrefix(prefix, K_INDEX_FLOOR, subjects.generation()),
+                subject.getBytes(StandardCharsets.UTF_8));
     }
 
     private static byte[] seqKey(byte[] keyPrefix, long seq) {

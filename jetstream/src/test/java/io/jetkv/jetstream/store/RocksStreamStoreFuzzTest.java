@@ -37,10 +37,23 @@ class RocksStreamStoreFuzzTest {
         storage.close();
     }
 
+    /** Subjects cached per stream; 1 makes nearly every step read and write subject rows. */
+    int cacheEntries = 16_384;
+
     @Test
     void fuzz() {
-        storage = RocksStorage.open(dir);
-        int seeds = Integer.getInteger("seeds", 7);
+        run();
+    }
+
+    @Test
+    void fuzzWithOneCachedSubject() {
+        cacheEntries = 1;
+        run();
+    }
+
+    private void run() {
+        storage = open();
+        int seeds = Integer.getInteger("seeds", cacheEntries == 1 ? 4 : 7);
         int steps = Integer.getInteger("steps", 2000);
         int[] subjectCounts = {1, 2, 3, 4, 6, 12, 40};
         for (int seed = 0; seed < seeds; seed++) {
@@ -210,6 +223,14 @@ class RocksStreamStoreFuzzTest {
             if (step % 5 == 0) {
                 assertBytes(model, where + " " + desc + "; " + tail(log));
             }
+            if (step % 20 == 0) {
+                for (String ff : filters) {
+                    String w = where + " filter " + ff + " " + desc + "; " + tail(log);
+                    assertEquals(model.subjectCounts(ff), store.subjectCounts(ff), w);
+                    assertEquals(sorted(model.lastSeqsMatching(ff)), sorted(store.lastSeqsMatching(ff)), w);
+                    assertSame(model.loadLast(ff), store.loadLast(ff), w);
+                }
+            }
             for (String x : all) {
                 assertEquals(model.subjectState(x), store.subjectState(x), where + " " + x + " " + desc + "; " + tail(log));
             }
@@ -250,8 +271,14 @@ class RocksStreamStoreFuzzTest {
 
     private StreamStore reopenWithoutFlush() {
         storage.close();
-        storage = RocksStorage.open(dir);
+        storage = open();
         return storage.openStream("S");
+    }
+
+    private RocksStorage open() {
+        RocksStorage s = RocksStorage.open(dir);
+        s.subjectCacheEntries(cacheEntries);
+        return s;
     }
 
     /** Index rows exact, sizes right, and the subject rows' flags agree with the rows present. */
@@ -263,13 +290,15 @@ class RocksStreamStoreFuzzTest {
             for (it.seek(new byte[] {RocksStorage.SPACE_STREAM});
                     it.isValid() && it.key()[0] == RocksStorage.SPACE_STREAM; it.next()) {
                 byte[] k = it.key();
-                if (k[9] == 4) {
-                    int len = ((k[10] & 0xff) << 24) | ((k[11] & 0xff) << 16) | ((k[12] & 0xff) << 8) | (k[13] & 0xff);
-                    String subject = new String(k, 14, len, UTF_8);
-                    rows.computeIfAbsent(subject, x -> new TreeMap<>()).put(MessageCodec.getLong(k, 14 + len),
+                // rows of older generations are range-deleted by the flush: all rows seen here are current
+                if (k[9] == 9) { // 09 gen(4) len(4) subject seq(8)
+                    int len = ((k[14] & 0xff) << 24) | ((k[15] & 0xff) << 16) | ((k[16] & 0xff) << 8) | (k[17] & 0xff);
+                    String subject = new String(k, 18, len, UTF_8);
+                    rows.computeIfAbsent(subject, x -> new TreeMap<>()).put(MessageCodec.getLong(k, 18 + len),
                             MessageCodec.getVarint(it.value(), new int[] {0}));
-                } else if (k[9] == 2) {
-                    String subject = new String(k, 10, k.length - 10, UTF_8);
+                } else if (k[9] == 8) { // 08 gen(4) subject
+                    String subject = new String(k, 14, k.length - 14, UTF_8);
+                    assertTrue(!subjRows.containsKey(subject), where + ": two generations of " + subject);
                     byte[] v = it.value();
                     int[] pos = {1};
                     long msgs = MessageCodec.getVarint(v, pos);
@@ -277,8 +306,10 @@ class RocksStreamStoreFuzzTest {
                     subjBytes.put(subject, sb);
                     long first = MessageCodec.getVarint(v, pos);
                     long lastS = MessageCodec.getVarint(v, pos);
-                    long flags = v[0] == 2 ? MessageCodec.getVarint(v, pos) : 0; // version 2 carries the flags
+                    long flags = MessageCodec.getVarint(v, pos);
                     subjRows.put(subject, new long[] {msgs, first, lastS, flags});
+                } else {
+                    assertTrue(k[9] == 1 || k[9] == 5 || k[9] == 6 || k[9] == 7, where + ": row of kind " + k[9]);
                 }
             }
         }

@@ -92,6 +92,122 @@ class RocksStreamStoreTest extends StreamStoreContract {
     }
 
     @Test
+    void subjectStateLivesInRowsWithABoundedCache() {
+        storage.subjectCacheEntries(8);
+        store.close();
+        store = storage.openStream("S");
+        for (int i = 0; i < 1000; i++) {
+            put("k." + i, "v" + i);
+        }
+        put("k.7", "again");
+        store.flush(false);
+        int cached = ((RocksStreamStore) store).cachedSubjects();
+        assertTrue(cached <= 8, "cached " + cached);
+        assertEquals(1000, store.state().numSubjects());
+        assertEquals(new SubjectState(2, 8, 1001), store.subjectState("k.7"));
+        assertEquals(1000, store.subjectCounts("k.*").size());
+        assertEquals(1001, store.countMatching(0, "k.*"));
+        assertEquals(1000, store.lastSeqsMatching("k.>").length);
+        StreamState state = store.state();
+
+        reopen();
+        // opening reads the state row only: no subject is loaded until asked for
+        assertEquals(0, ((RocksStreamStore) store).cachedSubjects());
+        assertEquals(state, store.state());
+        assertEquals(new SubjectState(1, 1000, 1000), store.subjectState("k.999"));
+        assertEquals(2, store.subjectCounts("k.7").get("k.7"));
+    }
+
+    @Test
+    void fullPurgeStartsANewGenerationOfSubjectRows() {
+        for (int i = 0; i < 4; i++) {
+            put("a", "x" + i); // four messages: index rows
+        }
+        put("b", "y");
+        store.flush(false);
+        store.purge(null, 0, 0);
+        put("a", "after"); // same batch as the purge
+        store.flush(false);
+        reopen();
+        assertEquals(new SubjectState(1, 6, 6), store.subjectState("a"));
+        assertEquals(SubjectState.EMPTY, store.subjectState("b"));
+        assertEquals(Map.of("a", 1L), store.subjectCounts(null));
+        assertEquals(1, store.state().numSubjects());
+        // the old generation's subject and index rows are gone: state, message 6 and one subject row
+        assertEquals(3, rowCount());
+    }
+
+    @Test
+    void aVersionOneStoreIsConvertedWhenOpened() throws Exception {
+        store.close();
+        storage.close();
+        storage = RocksStorage.open(dir);
+        // stream id 1: rows as a build before subject rows moved out of memory wrote them
+        byte[] p = RocksStorage.streamPrefix(1);
+        try (var wo = new WriteOptions()) {
+            byte[] id = new byte[8];
+            MessageCodec.putLong(id, 0, 1);
+            storage.db().put(wo, RocksStorage.concat(new byte[] {0, 'N'}, "S".getBytes(UTF_8)), id);
+            byte[] next = new byte[8];
+            MessageCodec.putLong(next, 0, 2);
+            storage.db().put(wo, new byte[] {0, 'I'}, next);
+            long size = 0;
+            for (int seq = 1; seq <= 4; seq++) {
+                String subject = seq == 4 ? "b" : "a";
+                byte[] row = MessageCodec.encode(subject, null, ("p" + seq).getBytes(UTF_8), seq * 10L);
+                storage.db().put(wo, RocksStorage.concat(p, seqBytes(5, seq)), row);
+                long stored = new StoredMessage(seq, subject, null, ("p" + seq).getBytes(UTF_8), seq * 10L)
+                        .fileStoredSize();
+                size += stored;
+                if (seq <= 3) { // subject a has three messages, so index rows: 04 len(4) subject seq(8) -> size
+                    byte[] k = RocksStorage.concat(p, new byte[] {4, 0, 0, 0, 1, 'a'});
+                    storage.db().put(wo, RocksStorage.concat(k, seqBytes(-1, seq)), MessageCodec.varints(stored));
+                }
+            }
+            long sizeB = new StoredMessage(4, "b", null, "p4".getBytes(UTF_8), 40).fileStoredSize();
+            storage.db().put(wo, RocksStorage.concat(p, new byte[] {2, 'a'}),
+                    concat1((byte) 1, MessageCodec.varints(3, size - sizeB, 1, 3)));
+            storage.db().put(wo, RocksStorage.concat(p, new byte[] {2, 'b'}),
+                    concat1((byte) 2, MessageCodec.varints(1, sizeB, 4, 4, 3)));
+            byte[] state = new byte[57];
+            state[0] = 1;
+            MessageCodec.putLong(state, 1, 4);
+            MessageCodec.putLong(state, 9, 40);
+            MessageCodec.putLong(state, 17, 1);
+            MessageCodec.putLong(state, 25, 4);
+            MessageCodec.putLong(state, 33, size);
+            MessageCodec.putLong(state, 41, 1);
+            MessageCodec.putLong(state, 49, 10);
+            storage.db().put(wo, RocksStorage.concat(p, new byte[] {1}), state);
+        }
+        store = storage.openStream("S");
+        assertEquals(new StreamState(4, store.state().bytes(), 1, 10, 4, 40, 2, 0), store.state());
+        assertEquals(new SubjectState(3, 1, 3), store.subjectState("a"));
+        assertEquals(2, store.countMatching(2, "a"));
+        assertEquals("p2", text(store.loadNext(2, "a")));
+        assertTrue(store.removeFirst("a"));
+        assertEquals(5, put("a", "p5"));
+        reopen();
+        assertEquals(Map.of("a", 3L, "b", 1L), store.subjectCounts(null));
+        assertEquals(new SubjectState(3, 2, 5), store.subjectState("a"));
+        // state, four messages, two subject rows and a's three index rows; none of the old kinds
+        assertEquals(10, rowCount());
+    }
+
+    private static byte[] seqBytes(int kind, long seq) {
+        byte[] b = new byte[kind < 0 ? 8 : 9];
+        if (kind >= 0) {
+            b[0] = (byte) kind;
+        }
+        MessageCodec.putLong(b, b.length - 8, seq);
+        return b;
+    }
+
+    private static byte[] concat1(byte first, byte[] rest) {
+        return RocksStorage.concat(new byte[] {first}, rest);
+    }
+
+    @Test
     void lastSeqSurvivesFullPurgeAndReopen() {
         put("a", "1");
         put("b", "2");
