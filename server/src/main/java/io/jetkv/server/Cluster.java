@@ -78,13 +78,22 @@ final class Cluster implements SubjectIndex.InterestListener {
     private volatile String raftEndpoint;
     /** Told about JetStream peers (name, Ratis address) as routes come and go; null without JetStream. */
     private volatile RaftPeers raftPeers;
+    /** The {@code jetkv_meta} INFO field: our meta group's members (peer id to Ratis address); "" while none. */
+    private volatile String raftMeta = "";
 
     /** Clustered JetStream's view of the routes: which servers run Ratis, and where. Route event loops. */
     interface RaftPeers {
-        void seen(String serverName, String raftEndpoint);
+        /** {@code meta}: the members of the peer's meta group as it announced them (empty while it has none). */
+        void seen(String serverName, String raftEndpoint, Map<String, String> meta);
 
         void gone(String serverName);
     }
+
+    /**
+     * The configured routes as far as they are resolved: {@code total} URLs, of which {@code self} led back to
+     * this server, and the names of the servers behind the others whose routes are up.
+     */
+    record ConfiguredRoutes(int total, int self, Set<String> peers) {}
 
     // guarded by this
     private final Map<String, RouteConnection> routes = new HashMap<>();
@@ -148,7 +157,7 @@ final class Cluster implements SubjectIndex.InterestListener {
         byte[] info = routeInfoLine();
         for (RouteConnection rc : current) {
             if (rc.remoteRaft != null) {
-                peers.seen(rc.remoteName, rc.remoteRaft);
+                peers.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta);
             }
             rc.send(info);
         }
@@ -158,8 +167,60 @@ final class Cluster implements SubjectIndex.InterestListener {
     void raftPeerSeen(RouteConnection rc) {
         RaftPeers p = raftPeers;
         if (p != null && rc.remoteRaft != null) {
-            p.seen(rc.remoteName, rc.remoteRaft);
+            p.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta);
         }
+    }
+
+    /**
+     * Our meta group's members changed ({@code members}: peer id to Ratis address, empty for none): the route
+     * INFO carries them from now on ({@code jetkv_meta}), and is sent again to every route, so that a server
+     * without a meta group learns whether it should join one rather than start its own.
+     */
+    void advertiseRaftMeta(Map<String, String> members) {
+        StringBuilder sb = new StringBuilder();
+        if (!members.isEmpty()) {
+            sb.append(",\"jetkv_meta\":{");
+            boolean first = true;
+            for (Map.Entry<String, String> e : new java.util.TreeMap<>(members).entrySet()) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                ServerInfo.field(sb, e.getKey()).append(':');
+                ServerInfo.field(sb, e.getValue());
+            }
+            sb.append('}');
+        }
+        List<RouteConnection> current;
+        synchronized (this) {
+            if (sb.toString().equals(raftMeta)) {
+                return;
+            }
+            raftMeta = sb.toString();
+            current = new ArrayList<>(routes.values());
+        }
+        byte[] info = routeInfoLine();
+        for (RouteConnection rc : current) {
+            rc.send(info);
+        }
+    }
+
+    /** Any thread: how far the configured routes are resolved (see {@link ConfiguredRoutes}). */
+    synchronized ConfiguredRoutes configuredRoutes() {
+        Set<String> keys = new HashSet<>();
+        int self = 0;
+        for (URI u : cc.routes()) {
+            if (keys.add(key(u)) && selfUrls.contains(key(u))) {
+                self++;
+            }
+        }
+        Set<String> peers = new HashSet<>();
+        for (RouteConnection rc : routes.values()) {
+            if (rc.url != null && keys.contains(key(rc.url)) && rc.remoteName != null) {
+                peers.add(rc.remoteName);
+            }
+        }
+        return new ConfiguredRoutes(keys.size(), self, peers);
     }
 
     String serverId() {
@@ -282,6 +343,7 @@ final class Cluster implements SubjectIndex.InterestListener {
         if (raft != null && id.equals(serverId())) {
             sb.append(",\"jetstream\":true,\"jetkv_raft\":");
             ServerInfo.field(sb, raft);
+            sb.append(raftMeta);
         }
         if (!clientUrls.isEmpty()) {
             sb.append(",\"connect_urls\":[");

@@ -89,13 +89,25 @@ final class JetStreamHost {
             ClusterConfig cc = serverConfig.cluster();
             String host = cc.host() == null || cc.host().isEmpty() || cc.host().equals("0.0.0.0") ? "127.0.0.1"
                     : cc.host();
+            JetStreamCluster.Routes routes = new JetStreamCluster.Routes() {
+                @Override
+                public JetStreamCluster.ConfiguredRoutes configured() {
+                    Cluster.ConfiguredRoutes r = c.configuredRoutes();
+                    return new JetStreamCluster.ConfiguredRoutes(r.total(), r.self(), r.peers());
+                }
+
+                @Override
+                public void advertiseMeta(java.util.Map<String, String> members) {
+                    c.advertiseRaftMeta(members);
+                }
+            };
             jsCluster = JetStreamCluster.start(new JetStreamCluster.Settings(serverConfig.serverName(), cc.name(), host,
-                    cc.routes().isEmpty()), service, router, config.storeDir());
+                    routes), service, router, config.storeDir());
             JetStreamCluster js = jsCluster;
             c.startRaftPeering(js.endpoint(), new Cluster.RaftPeers() {
                 @Override
-                public void seen(String serverName, String raftEndpoint) {
-                    js.peerSeen(serverName, raftEndpoint);
+                public void seen(String serverName, String raftEndpoint, java.util.Map<String, String> meta) {
+                    js.peerSeen(serverName, raftEndpoint, meta);
                 }
 
                 @Override

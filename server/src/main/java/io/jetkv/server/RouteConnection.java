@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +76,8 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     volatile String remoteName;
     /** The peer's Ratis address from its INFO ({@code jetkv_raft}), null until it runs clustered JetStream. */
     volatile String remoteRaft;
+    /** The peer's JetStream meta group members from its INFO ({@code jetkv_meta}: peer id to Ratis address). */
+    volatile Map<String, String> remoteMeta = Map.of();
     /** How other servers reach the peer's route port, {@code nats-route://h:p/}. */
     volatile String remoteRouteUrl;
     volatile int remoteRoutePort;
@@ -261,8 +264,10 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
                     cluster.clientUrlsChanged(this, urls);
                 }
                 String raft = text(n, "jetkv_raft");
-                if (raft != null && !raft.equals(remoteRaft)) {
+                Map<String, String> meta = stringMap(n.path("jetkv_meta"));
+                if (raft != null && (!raft.equals(remoteRaft) || !meta.equals(remoteMeta))) {
                     remoteRaft = raft;
+                    remoteMeta = meta;
                     cluster.raftPeerSeen(this);
                 }
             } else {
@@ -306,6 +311,7 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         registered = true;
         LOG.info("{} - rid:{} - Route connection created to {} ({})", peer, rid, remoteName, id);
         remoteRaft = text(n, "jetkv_raft");
+        remoteMeta = stringMap(n.path("jetkv_meta"));
         cluster.raftPeerSeen(this);
     }
 
@@ -442,6 +448,15 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     private static String text(JsonNode n, String field) {
         JsonNode v = n.get(field);
         return v == null || v.isNull() ? null : v.asText();
+    }
+
+    private static Map<String, String> stringMap(JsonNode object) {
+        if (!object.isObject()) {
+            return Map.of();
+        }
+        Map<String, String> out = new java.util.TreeMap<>();
+        object.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
     }
 
     private static List<String> strings(JsonNode array) {

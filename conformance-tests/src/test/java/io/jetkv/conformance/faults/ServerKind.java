@@ -13,13 +13,9 @@ public enum ServerKind {
     /** Debian's nats-server, the reference. */
     NATS_SERVER;
 
-    /**
-     * Whether streams and KV buckets with {@code num_replicas} above 1 are replicated on this kind's cluster.
-     * JetKV: not yet (issue 13, replicated JetStream on Apache Ratis, is being built); switch this on when it
-     * lands, and the replicated-KV fault tests run against JetKV too.
-     */
+    /** Whether streams and KV buckets with {@code num_replicas} above 1 are replicated on this kind's cluster. */
     public boolean replicatedJetStream() {
-        return this == NATS_SERVER;
+        return true;
     }
 
     /**

@@ -67,9 +67,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Peers: a node's Raft peer id is {@link PeerIds#of} its {@code server_name}; its Ratis address (gRPC,
  * on the cluster listen host, a port chosen once and kept in the store directory) travels in the route INFO
- * ({@link #peerSeen}). Bootstrap: the seed (a node with no configured routes) starts the meta group with
- * itself alone; the meta leader adds each JetStream server it meets over the routes (Ratis group add on the
- * new server, then a configuration change). A restarted node finds its groups in its Ratis storage.
+ * ({@link #peerSeen}), with the members of its meta group once it has one ({@code jetkv_meta}). Forming the
+ * meta group ({@link #formMeta}): a node with the group in its Ratis storage rejoins it; one listed in a
+ * peer's announced group joins with that membership; one whose peers have a group without it waits for the
+ * meta leader to add it (Ratis group add on the new server, then a configuration change); otherwise it starts
+ * the group with itself and the servers behind its configured routes once they are all up, or a quorum of
+ * them for {@link #FORM_GRACE_NANOS}. Every node that lists the same routes so arrives at the same members.
  *
  * <p>Threading: {@link #admit} runs on event loops and never blocks; Ratis notifications are handed to the
  * single {@code js-cluster} thread, which also does membership changes and local stream creation (it may
@@ -84,9 +87,33 @@ public final class JetStreamCluster implements AutoCloseable {
      * @param serverName this server's {@code server_name} (required)
      * @param clusterName the cluster's name
      * @param host       the address Ratis listens on (the cluster listen host)
-     * @param seed       true when this node has no configured routes: it bootstraps the meta group
+     * @param routes     the configured routes' state and the route INFO's meta group field
      */
-    public record Settings(String serverName, String clusterName, String host, boolean seed) {}
+    public record Settings(String serverName, String clusterName, String host, Routes routes) {}
+
+    /** The server's routes, as the meta group's formation needs them. Any thread; must not block for long. */
+    public interface Routes {
+        /** How far the configured routes are resolved. */
+        ConfiguredRoutes configured();
+
+        /** Announces our meta group's members (peer id to Ratis address; empty for none) in the route INFO. */
+        void advertiseMeta(Map<String, String> members);
+    }
+
+    /**
+     * The configured routes: {@code total} distinct URLs, {@code self} of them found to lead back to this server,
+     * and the names of the servers behind the others whose routes are up.
+     */
+    public record ConfiguredRoutes(int total, int self, Set<String> peers) {}
+
+    /**
+     * How long a quorum of the configured servers must be up, without all of them, before it starts the meta
+     * group on its own (the others are added when they come). All of them up forms the group at once.
+     */
+    static final long FORM_GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /** A server up this long that knows no leader answers requests 503/10008 itself, as nats-server does. */
+    private static final long LEADERLESS_ANSWER_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private static final AtomicLong CALL_IDS = new AtomicLong();
 
@@ -103,6 +130,11 @@ public final class JetStreamCluster implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService executor;
     /** Ratis addresses of the JetStream servers currently routed to, by server name. */
     private final Map<String, String> online = new ConcurrentHashMap<>();
+    /** The meta group members each routed JetStream server announced, by server name (empty: it has none). */
+    private final Map<String, Map<String, String>> peerMetas = new ConcurrentHashMap<>();
+    /** js-cluster thread: since when a quorum of the configured servers has been up (0: not). */
+    private long quorumSince;
+    private final long startedAt = System.nanoTime();
     /** Server names by peer id, for every server ever seen (leader names in infos). */
     private final Map<String, String> names = new ConcurrentHashMap<>();
     /** Stream names by Ratis group, for the state machine registry (persisted under {@code dir/groups}). */
@@ -188,17 +220,125 @@ public final class JetStreamCluster implements AutoCloseable {
         Files.writeString(portFile, Integer.toString(bound));
         endpoint = settings.host() + ":" + bound;
         LOG.info("JetStream cluster: Ratis peer {} ({}) listening on {}", selfId, settings.serverName(), endpoint);
-        boolean hasMeta = false;
-        for (RaftGroupId g : server.getGroupIds()) {
-            hasMeta |= g.equals(metaGroup);
+        if (hasMeta()) {
+            LOG.info("JetStream cluster: rejoining the meta group from the Ratis storage");
         }
-        if (!hasMeta && settings.seed()) {
-            LOG.info("JetStream cluster: bootstrapping the meta group as its first peer");
-            RaftClientReply r = server.groupManagement(GroupManagementRequest.newAdd(clientId, selfId,
-                    CALL_IDS.incrementAndGet(), RaftGroup.valueOf(metaGroup, selfPeer())));
-            if (!r.isSuccess()) {
-                throw new IOException("meta group bootstrap failed: " + r.getException());
+        // a server without other configured routes starts the meta group now, so that its first route INFO
+        // announces it (nothing else runs on the cluster thread yet: the routes hear of us after this returns)
+        tick();
+        executor.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private boolean hasMeta() {
+        RaftServer s = server;
+        if (s == null) {
+            return false;
+        }
+        try {
+            for (RaftGroupId g : s.getGroupIds()) {
+                if (g.equals(metaGroup)) {
+                    return true;
+                }
             }
+        } catch (RuntimeException e) {
+            // closing
+        }
+        return false;
+    }
+
+    /** js-cluster thread, every second and on route news: forms or joins the meta group, announces it. */
+    private void tick() {
+        if (closed) {
+            return;
+        }
+        try {
+            if (!hasMeta()) {
+                formMeta();
+            }
+            if (hasMeta()) {
+                RaftServer.Division d = server.getDivision(metaGroup);
+                Map<String, String> members = new java.util.TreeMap<>();
+                for (RaftPeer p : d.getRaftConf().getCurrentPeers()) {
+                    members.put(p.getId().toString(), p.getAddress());
+                }
+                settings.routes().advertiseMeta(members);
+                RaftPeerId leader = d.getInfo().getLeaderId();
+                if (!java.util.Objects.equals(leader, metaLeader)) {
+                    metaLeaderChanged(leader); // a missed notification (the group was joined after its election)
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("JetStream cluster: meta group check failed: {}", e.toString());
+        }
+    }
+
+    /**
+     * js-cluster thread, no meta group in the Ratis storage: decides whether this node joins one, waits to be
+     * added, or starts it (see the class comment). Deterministic: every node listing the same routes starts
+     * the group with the same members, and a node that hears of a group never starts another.
+     */
+    private void formMeta() throws IOException {
+        for (Map.Entry<String, Map<String, String>> e : peerMetas.entrySet()) {
+            Map<String, String> m = e.getValue();
+            if (m.containsKey(selfId.toString())) {
+                List<RaftPeer> peers = new ArrayList<>();
+                for (Map.Entry<String, String> p : m.entrySet()) {
+                    String address = p.getKey().equals(selfId.toString()) ? endpoint : p.getValue();
+                    peers.add(RaftPeer.newBuilder().setId(p.getKey()).setAddress(address).build());
+                }
+                addMeta(peers, "joining the meta group " + m.keySet() + " that " + e.getKey() + " announced");
+                return;
+            }
+        }
+        for (Map<String, String> m : peerMetas.values()) {
+            if (!m.isEmpty()) {
+                quorumSince = 0;
+                return; // a group without us: its leader adds us (addMissingMetaPeers)
+            }
+        }
+        ConfiguredRoutes r = settings.routes().configured();
+        int others = r.total() - r.self();
+        List<String> up = new ArrayList<>();
+        for (String n : r.peers()) {
+            if (online.containsKey(n)) {
+                up.add(n);
+            }
+        }
+        if (up.size() >= others) {
+            startMeta(up, others == 0 ? "no other configured server" : "every configured server is up");
+            return;
+        }
+        int expected = others + 1;
+        if (up.size() + 1 > expected / 2) {
+            long now = System.nanoTime();
+            if (quorumSince == 0) {
+                quorumSince = now;
+                LOG.info("JetStream cluster: {} of {} configured servers up; the meta group starts without the "
+                        + "others in {} s unless they come", up.size() + 1, expected,
+                        TimeUnit.NANOSECONDS.toSeconds(FORM_GRACE_NANOS));
+            } else if (now - quorumSince >= FORM_GRACE_NANOS) {
+                startMeta(up, "a quorum of the configured servers is up");
+            }
+        } else {
+            quorumSince = 0;
+        }
+    }
+
+    private void startMeta(List<String> others, String why) throws IOException {
+        List<RaftPeer> peers = new ArrayList<>();
+        peers.add(selfPeer());
+        for (String n : others) {
+            peers.add(peer(n, online.get(n)));
+        }
+        addMeta(peers, "starting the meta group (" + why + ")");
+    }
+
+    private void addMeta(List<RaftPeer> peers, String what) throws IOException {
+        LOG.info("JetStream cluster: {} with {}", what, peers);
+        RaftClientReply r = server.groupManagement(GroupManagementRequest.newAdd(clientId, selfId,
+                CALL_IDS.incrementAndGet(), RaftGroup.valueOf(metaGroup, peers)));
+        if (!r.isSuccess()) {
+            throw new IOException("meta group add failed: " + r.getException());
         }
     }
 
@@ -221,22 +361,42 @@ public final class JetStreamCluster implements AutoCloseable {
 
     // ---- membership (route events) ----
 
-    /** Any thread: a JetStream server with Ratis at {@code address} is routed to (route INFO). */
-    public void peerSeen(String name, String address) {
+    /**
+     * Any thread: a JetStream server with Ratis at {@code address} is routed to (route INFO); {@code meta} are
+     * the members of its meta group (peer id to Ratis address), empty while it has none.
+     */
+    public void peerSeen(String name, String address, Map<String, String> meta) {
         if (name == null || address == null || name.equals(settings.serverName())) {
             return;
         }
-        names.put(PeerIds.of(name), name);
-        String before = online.put(name, address);
-        if (!address.equals(before)) {
-            executor.execute(this::addMissingMetaPeers);
-        }
+        Map<String, String> m = meta == null ? Map.of() : Map.copyOf(meta);
+        // on the cluster thread, so that formMeta sees a server's address and its meta group change together
+        onClusterThread(() -> {
+            names.put(PeerIds.of(name), name);
+            Map<String, String> metaBefore = peerMetas.put(name, m);
+            String before = online.put(name, address);
+            if (!address.equals(before) || !m.equals(metaBefore)) {
+                tick();
+                addMissingMetaPeers();
+            }
+        });
     }
 
     /** Any thread: the route to {@code name} is gone. */
     public void peerGone(String name) {
         if (name != null) {
-            online.remove(name);
+            onClusterThread(() -> {
+                online.remove(name);
+                peerMetas.remove(name);
+            });
+        }
+    }
+
+    private void onClusterThread(Runnable r) {
+        try {
+            executor.execute(r);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed
         }
     }
 
@@ -536,7 +696,9 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /** Completes once this replica applied everything committed before now (Ratis read index). */
     private CompletionStage<?> readBarrier(Assignment a) {
-        return submit(RaftGroupId.valueOf(a.group()), RaftClientRequest.readRequestType(), new byte[0]);
+        // without a quorum the read index never comes: answer 503 rather than leave the client waiting
+        return submit(RaftGroupId.valueOf(a.group()), RaftClientRequest.readRequestType(), new byte[0])
+                .orTimeout(5, TimeUnit.SECONDS);
     }
 
     // ---- API ----
@@ -567,15 +729,22 @@ public final class JetStreamCluster implements AutoCloseable {
 
     private static final CompletableFuture<Void> NOW = CompletableFuture.completedFuture(null);
 
-    /** Event loop: who answers (see the class comment and the README's cluster section). */
+    /**
+     * Event loop: who answers (see the class comment and the README's cluster section). Without a leader, as
+     * nats-server: a server up for a while that knows no meta leader answers meta requests, and the replicas of
+     * a leaderless stream answer its requests, with 503/10008 "JetStream system temporarily unavailable", half a
+     * second late so that a leader elected meanwhile answers first.
+     */
     CompletionStage<?> admit(String op, List<String> args, String reply) {
         String stream = streamOf(op, args);
-        if (stream == null) {
-            return isMetaLeader() ? NOW : null;
-        }
-        Assignment a = meta.get(stream);
+        Assignment a = stream == null ? null : meta.get(stream);
         if (a == null) {
-            return isMetaLeader() ? NOW : null; // the meta leader says "stream not found"
+            // the meta leader answers, also "stream not found"
+            if (isMetaLeader()) {
+                return NOW;
+            }
+            return metaLeader == null && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS
+                    ? unavailableUnless(() -> metaLeader != null) : null;
         }
         if (!a.replicated()) {
             return a.peers().get(0).equals(settings.serverName()) ? NOW : null;
@@ -588,7 +757,26 @@ public final class JetStreamCluster implements AutoCloseable {
                     : isStreamLeader(stream) && (where == null || !a.peers().contains(where));
             return answer ? readBarrier(a) : null;
         }
-        return isStreamLeader(stream) ? NOW : null;
+        if (isStreamLeader(stream)) {
+            return NOW;
+        }
+        return replica && !streamLeaders.containsKey(stream)
+                ? unavailableUnless(() -> streamLeaders.containsKey(stream)) : null;
+    }
+
+    /** Fails (503/10008) after half a second unless {@code led} turns true by then; then another server answers. */
+    private CompletionStage<?> unavailableUnless(java.util.function.BooleanSupplier led) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        try {
+            executor.schedule(() -> {
+                if (!led.getAsBoolean()) {
+                    f.completeExceptionally(new IllegalStateException("no leader"));
+                }
+            }, 500, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return null;
+        }
+        return f;
     }
 
     /** The stream a request is about, or null for the meta leader's requests. */
