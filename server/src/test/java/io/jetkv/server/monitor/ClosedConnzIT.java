@@ -36,7 +36,8 @@ class ClosedConnzIT {
                 system_account: SYS
                 authorization {
                   users: [ {user: sys, password: s, account: SYS}, {user: app, password: a} ]
-                  timeout: 0.5
+                  # long enough for a client on a loaded machine; the silent raw socket below waits it out
+                  timeout: 5
                 }
                 """.formatted(maxClosed), "test.conf", name -> null)
                 .toBuilder().host("127.0.0.1").port(0).httpPort(-1).build();
@@ -112,7 +113,7 @@ class ClosedConnzIT {
                 raw.setSoTimeout(20_000);
                 InputStream in = raw.getInputStream();
                 while (in.read() != -1) {
-                    // INFO, then -ERR 'Authentication Timeout', then EOF
+                    // INFO, then (after the 5 s auth timeout) -ERR 'Authentication Timeout', then EOF
                 }
             }
             try (Socket raw = new Socket("127.0.0.1", server.port())) {
