@@ -68,6 +68,9 @@ final class ConfigMapping {
                     b.httpPort(random ? -1 : hp.port);
                 }
                 case "http_base_path" -> b.httpBasePath(basePath(string(key, v)));
+                case "max_closed_clients" ->
+                        b.monitor(b.monitor().withMaxClosedClients(intRange(key, v, 0, Integer.MAX_VALUE)));
+                case "console" -> b.monitor(console(key, v, b.monitor()));
                 case "https_port" -> {
                     b.httpPort(intRange(key, v, -1, 65535));
                     b.httpsMonitor(true);
@@ -422,6 +425,19 @@ final class ConfigMapping {
             throw new ConfigException(block.where() + ": " + blockKey + ": a cluster needs a listen address or port");
         }
         return c.withListen(host, port);
+    }
+
+    /** JetKV's {@code console { writes: true }}: the KV console may put and delete (authenticated users only). */
+    private static MonitorConfig console(String blockKey, ConfValue block, MonitorConfig m) throws ConfigException {
+        for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
+            String key = e.getKey();
+            ConfValue v = e.getValue();
+            switch (key.toLowerCase(Locale.ROOT)) {
+                case "writes" -> m = m.withConsoleWrites(bool(key, v));
+                default -> rejectUnknown(key, v);
+            }
+        }
+        return m;
     }
 
     private static WebSocketConfig websocket(String blockKey, ConfValue block) throws ConfigException {

@@ -28,6 +28,7 @@ import java.util.Objects;
  * @param httpsMonitor    the monitoring port serves HTTPS with {@link #tls()}'s certificate ({@code https_port})
  * @param websocket       the WebSocket client listener; {@link WebSocketConfig#DISABLED} when off
  * @param ops             pid and ports files, lame duck mode; {@link OpsConfig#DEFAULT} by default
+ * @param monitor         closed connections kept for {@code /connz}, console writes; {@link MonitorConfig#DEFAULT}
  */
 public record ServerConfig(
         String host,
@@ -50,7 +51,8 @@ public record ServerConfig(
         TlsConfig tls,
         boolean httpsMonitor,
         WebSocketConfig websocket,
-        OpsConfig ops) {
+        OpsConfig ops,
+        MonitorConfig monitor) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 4222;
@@ -71,6 +73,7 @@ public record ServerConfig(
         Objects.requireNonNull(log, "log");
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(ops, "ops");
+        Objects.requireNonNull(monitor, "monitor");
         Objects.requireNonNull(websocket, "websocket");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(httpBasePath, "httpBasePath");
@@ -111,7 +114,8 @@ public record ServerConfig(
                 TlsConfig.NONE,
                 false,
                 WebSocketConfig.DISABLED,
-                OpsConfig.DEFAULT);
+                OpsConfig.DEFAULT,
+                MonitorConfig.DEFAULT);
     }
 
     public ServerConfig withPort(int newPort) {
@@ -167,6 +171,10 @@ public record ServerConfig(
         return toBuilder().ops(newOps).build();
     }
 
+    public ServerConfig withMonitor(MonitorConfig newMonitor) {
+        return toBuilder().monitor(newMonitor).build();
+    }
+
     /** A builder holding this configuration's values, to change several at once. */
     public Builder toBuilder() {
         return new Builder(this);
@@ -203,6 +211,7 @@ public record ServerConfig(
         private WebSocketConfig websocket;
         private TlsConfig tls;
         private boolean httpsMonitor;
+        private MonitorConfig monitor;
 
         private Builder(ServerConfig c) {
             host = c.host;
@@ -226,6 +235,7 @@ public record ServerConfig(
             websocket = c.websocket;
             tls = c.tls;
             httpsMonitor = c.httpsMonitor;
+            monitor = c.monitor;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -249,6 +259,7 @@ public record ServerConfig(
         public Builder websocket(WebSocketConfig v) { websocket = v; return this; }
         public Builder tls(TlsConfig v) { tls = v; return this; }
         public Builder httpsMonitor(boolean v) { httpsMonitor = v; return this; }
+        public Builder monitor(MonitorConfig v) { monitor = v; return this; }
 
         public AuthConfig auth() { return auth; }
         public JetStreamConfig jetstream() { return jetstream; }
@@ -257,11 +268,12 @@ public record ServerConfig(
         public OpsConfig ops() { return ops; }
         public WebSocketConfig websocket() { return websocket; }
         public TlsConfig tls() { return tls; }
+        public MonitorConfig monitor() { return monitor; }
 
         /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops);
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops, monitor);
         }
     }
 }

@@ -79,6 +79,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     /** A user of the system account: its {@code $SYS.REQ.SERVER} requests are answered. */
     private boolean system;
     private boolean closing;
+    /** Why the connection closes, in nats-server's words; the first cause wins, null means the client left. */
+    private String closeReason;
+    /** A CONNECT was accepted: the close is reported as a disconnect event too. */
+    private boolean connected;
     private int pingsOut;
     private long lastActivityNanos;
     // when the last PING that measured the round trip went out; 0 until the first
@@ -210,6 +214,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     public void channelInactive(ChannelHandlerContext ctx) {
         LOG.debug("{} - cid:{} - Client connection closed", peer, cid);
         cancelTimers();
+        if (channel != null) {
+            // the last look at it, for /connz?state=closed and the disconnect event, before its subscriptions go
+            server.clientClosed(info(java.time.Instant.now(), closeReason == null ? "Client Closed" : closeReason),
+                    connected);
+        }
         for (Sub sub : subs.values()) {
             sub.closed = true;
             router.index().remove(sub);
@@ -261,8 +270,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
                 || cause.getCause() instanceof NotSslRecordException) {
             // a plaintext client, a wrong certificate, no certificate: nats-server closes without an -ERR
             LOG.error("{} - cid:{} - TLS handshake error: {}", peer, cid, rootMessage(cause));
+            closeReason("TLS Handshake Failure");
         } else {
             LOG.debug("{} - cid:{} - Client connection error: {}", peer, cid, cause.toString());
+            closeReason("Read Error");
         }
         closing = true;
         ctx.close();
@@ -272,6 +283,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent done) {
             if (!done.isSuccess()) {
+                closeReason("TLS Handshake Failure");
                 if (done.cause() instanceof SslHandshakeTimeoutException) {
                     LOG.error("{} - cid:{} - TLS handshake timeout", peer, cid);
                 }
@@ -280,6 +292,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
             if (tls != null && !tls.pinnedOk(session)) {
                 LOG.error("{} - cid:{} - TLS handshake error: client certificate not pinned", peer, cid);
+                closeReason("TLS Handshake Failure");
                 closing = true;
                 ctx.close();
                 return;
@@ -417,6 +430,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (verbose) {
             outbox.appendRaw(OK);
         }
+        if (!connected) {
+            connected = true;
+            server.clientConnected(info(null, null));
+        }
     }
 
     /** A client's INFO is ignored, but JSON the reference cannot parse closes the connection. */
@@ -444,15 +461,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         int size = data.readableBytes();
         inMsgs++;
         inBytes += size;
-        byte[] sysBody = null;
-        if (system && reply != null && subject.startsWith("$SYS.") && server.sys() != null) {
-            sysBody = new byte[size - headerSize];
-            data.getBytes(data.readerIndex() + headerSize, sysBody);
-        }
-        int delivered = router.route(subject, reply, data, headerSize, this, touched);
-        if (sysBody != null && server.sys().handle(subject, reply, sysBody)) {
-            delivered++;
-        }
+        // the server's own $SYS.REQ.SERVER subscriptions answer system users only: others get no responders
+        int delivered = !system && server.sys() != null && io.jetkv.server.monitor.SysRequests.isServerRequest(subject)
+                ? 0 : router.route(subject, reply, data, headerSize, this, touched);
         server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
@@ -635,7 +646,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
 
     /** Closes this client as a server shutting down does: what is queued goes out, then EOF, no {@code -ERR}. */
     void closeForShutdown() {
-        onLoop(this::closeAfterFlush);
+        onLoop(() -> {
+            closeReason("Server Shutdown");
+            closeAfterFlush();
+        });
     }
 
     /** {@code -ERR 'maximum connections exceeded'} and close: a reload lowered {@code max_connections}. */
@@ -671,19 +685,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         Runnable take = () -> {
             try {
-                InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
-                long[] out = outbox == null ? new long[3] : outbox.counters();
-                java.util.List<io.jetkv.server.monitor.ConnectionInfo.SubInfo> list = new java.util.ArrayList<>();
-                for (Sub sub : subs.values()) {
-                    list.add(new io.jetkv.server.monitor.ConnectionInfo.SubInfo(
-                            sub.subject, sub.queue, sub.sid, sub.delivered, sub.max));
-                }
-                f.complete(new io.jetkv.server.monitor.ConnectionInfo(cid,
-                        remote == null ? "" : remote.getAddress().getHostAddress(),
-                        remote == null ? 0 : remote.getPort(), started,
-                        started.plusNanos(Math.max(0, lastActivityNanos - startedNanos)), rttNanos,
-                        out[2], inMsgs, out[0], inBytes, out[1], options.name(), options.lang(),
-                        options.version(), options.user(), list));
+                f.complete(info(null, null));
             } catch (RuntimeException e) {
                 f.completeExceptionally(e);
             }
@@ -696,10 +698,52 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         return f;
     }
 
+    /** This connection as /connz shows it; its event loop only. {@code stop} null while open. */
+    private io.jetkv.server.monitor.ConnectionInfo info(java.time.Instant stop, String reason) {
+        InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
+        long[] out = outbox == null ? new long[3] : outbox.counters();
+        java.util.List<io.jetkv.server.monitor.ConnectionInfo.SubInfo> list = new java.util.ArrayList<>();
+        for (Sub sub : subs.values()) {
+            list.add(new io.jetkv.server.monitor.ConnectionInfo.SubInfo(
+                    sub.subject, sub.queue, sub.sid, sub.delivered, sub.max));
+        }
+        return new io.jetkv.server.monitor.ConnectionInfo(cid,
+                remote == null ? clientIp : remote.getAddress().getHostAddress(),
+                remote == null ? 0 : remote.getPort(), started,
+                started.plusNanos(Math.max(0, lastActivityNanos - startedNanos)), rttNanos,
+                stop == null ? out[2] : 0, inMsgs, out[0], inBytes, out[1], options.name(), options.lang(),
+                options.version(), options.user(), list, account, stop, reason);
+    }
+
+    /** Records the first cause of a close; later ones (the EOF that follows an -ERR) do not replace it. */
+    private void closeReason(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+    }
+
+    /** The reason nats-server gives a connection it closes after this error. */
+    private static String closeReasonOf(ProtocolError error) {
+        return switch (error) {
+            case AUTHORIZATION_VIOLATION -> "Authentication Failure";
+            case AUTHENTICATION_TIMEOUT -> "Authentication Timeout";
+            case MAX_PAYLOAD -> "Maximum Message Payload Exceeded";
+            case MAX_CONTROL_LINE -> "Maximum Control Line Exceeded";
+            case STALE_CONNECTION -> "Stale Connection";
+            case NO_RESPONDERS_REQUIRES_HEADERS -> "No Responders Requires Headers";
+            case INVALID_CLIENT_PROTOCOL -> "Bad Client Protocol Version";
+            case MAX_CONNECTIONS -> "Maximum Connections Exceeded";
+            case UNKNOWN_OPERATION -> "Parse Error";
+            default -> "Protocol Violation";
+        };
+    }
+
     private void slowConsumer(String exceeded) {
         server.stats().slowConsumer();
         LOG.warn("{} - cid:{} - Slow Consumer Detected: {}", peer, cid, exceeded);
         channel.eventLoop().execute(() -> {
+            closeReason(exceeded.startsWith("WriteDeadline") ? "Slow Consumer (Write Deadline)"
+                    : "Slow Consumer (Pending Bytes)");
             closing = true;
             channel.close();
         });
@@ -709,6 +753,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (error.text() != null) {
             sendErr(error);
         } else {
+            closeReason(closeReasonOf(error));
             closeAfterFlush();
         }
     }
@@ -716,6 +761,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private void sendErr(ProtocolError error) {
         outbox.appendRaw(("-ERR '" + error.text() + "'\r\n").getBytes(StandardCharsets.UTF_8));
         if (error.closes()) {
+            closeReason(closeReasonOf(error));
             closeAfterFlush();
         }
     }

@@ -42,6 +42,8 @@ public final class ConfigReload {
         refuse("LameDuckDuration", old.ops().lameDuckDuration(), now.ops().lameDuckDuration());
         refuse("LameDuckGracePeriod", old.ops().lameDuckGracePeriod(), now.ops().lameDuckGracePeriod());
         refuse("SystemAccount", old.ops().systemAccount(), now.ops().systemAccount());
+        refuse("MaxClosedClients", old.monitor().maxClosedClients(), now.monitor().maxClosedClients());
+        refuse("Console", old.monitor().consoleWrites(), now.monitor().consoleWrites());
 
         List<String> out = new ArrayList<>();
         if (!Objects.equals(old.auth().token(), now.auth().token())) {

@@ -82,6 +82,11 @@ final class MonitorView implements ServerView {
     }
 
     @Override
+    public List<ConnectionInfo> closedConnections() {
+        return server.closedConnections();
+    }
+
+    @Override
     public ServerStats stats() {
         return server.stats();
     }
@@ -90,6 +95,38 @@ final class MonitorView implements ServerView {
     public List<io.jetkv.server.monitor.RouteInfo> routes() {
         Cluster cluster = server.cluster();
         return cluster == null ? List.of() : cluster.routeInfos();
+    }
+
+    @Override
+    public WriteCheck checkWrite(String user, String password, String subject) {
+        Authenticator auth = server.authenticator();
+        if (!auth.required() || user == null || user.isEmpty()) {
+            return WriteCheck.UNAUTHENTICATED; // writes need one of the server's own users
+        }
+        ConnectOptions opts;
+        try {
+            com.fasterxml.jackson.databind.node.ObjectNode o =
+                    new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+            o.put("user", user);
+            o.put("pass", password == null ? "" : password);
+            opts = ConnectOptions.parse(o.toString(), ConnectOptions.DEFAULTS);
+        } catch (java.io.IOException e) {
+            return WriteCheck.UNAUTHENTICATED;
+        }
+        Authenticator.Grant grant = auth.authenticate(opts, null, null);
+        if (grant == null) {
+            return WriteCheck.UNAUTHENTICATED;
+        }
+        // the console shows the global account's buckets: a user of another account may not write them
+        if (!io.jetkv.config.AccountConfig.GLOBAL.equals(grant.account())) {
+            return WriteCheck.FORBIDDEN;
+        }
+        return new PermissionCheck(grant.permissions()).canPublish(subject) ? WriteCheck.ALLOWED : WriteCheck.FORBIDDEN;
+    }
+
+    @Override
+    public io.jetkv.jetstream.MessageBus bus() {
+        return server.router();
     }
 
     @Override

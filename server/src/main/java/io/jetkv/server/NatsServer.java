@@ -81,6 +81,10 @@ public final class NatsServer implements AutoCloseable {
     private WebSocketListener websocket;
     /** Answers the system account's {@code $SYS.REQ.SERVER} requests; null with {@code no_system_account}. */
     private final io.jetkv.server.monitor.SysRequests sys;
+    /** $SYS.ACCOUNT.*.CONNECT/DISCONNECT and STATSZ events; null with {@code no_system_account}. */
+    private final io.jetkv.server.monitor.SystemEvents events;
+    /** The last closed client connections, for /connz?state=closed. */
+    private final io.jetkv.server.monitor.ClosedConnections closedClients;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final LameDuck lameDuck = new LameDuck(this);
     /** One reload at a time (SIGHUP handler threads); a leaf lock, apart from this object's monitor. */
@@ -104,10 +108,19 @@ public final class NatsServer implements AutoCloseable {
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("nats-io"), io);
         this.info = new ServerInfo(config, serverId);
         this.cluster = config.cluster().enabled() ? new Cluster(this, boss, workers) : null;
+        this.closedClients = new io.jetkv.server.monitor.ClosedConnections(config.monitor().maxClosedClients());
         this.sys = config.ops().systemAccount() == null ? null
                 : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), router::publish);
+        this.events = sys == null ? null : new io.jetkv.server.monitor.SystemEvents(new MonitorView(this), sys);
         if (cluster != null) {
             router.index().setInterestListener(cluster);
+        }
+        if (sys != null) {
+            // internal subscriptions, after the cluster listens: their interest crosses routes, so every node
+            // answers a PING
+            for (String subject : sys.subjects()) {
+                router.subscribe(subject, sys);
+            }
         }
     }
 
@@ -225,6 +238,9 @@ public final class NatsServer implements AutoCloseable {
             }
         }
         LOG.info("Server is ready");
+        if (events != null) {
+            events.start();
+        }
         ready.complete(null);
     }
 
@@ -372,6 +388,25 @@ public final class NatsServer implements AutoCloseable {
     /** The bound monitoring port, or 0 when monitoring is off. */
     public int monitorPort() {
         return monitor == null ? 0 : monitor.port();
+    }
+
+    /** A client's CONNECT was accepted; its event loop. */
+    void clientConnected(io.jetkv.server.monitor.ConnectionInfo info) {
+        if (events != null) {
+            events.connected(info);
+        }
+    }
+
+    /** A client connection closed, {@code info} its last snapshot; its event loop. */
+    void clientClosed(io.jetkv.server.monitor.ConnectionInfo info, boolean hadConnected) {
+        closedClients.add(info);
+        if (events != null && hadConnected) {
+            events.disconnected(info);
+        }
+    }
+
+    java.util.List<io.jetkv.server.monitor.ConnectionInfo> closedConnections() {
+        return closedClients.snapshot();
     }
 
     io.jetkv.server.monitor.SysRequests sys() {
@@ -590,6 +625,9 @@ public final class NatsServer implements AutoCloseable {
         // JetStream first: its writers drain and send their last acks while the event loops still run
         jetstream.close();
         clientChannels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (events != null) {
+            events.close();
+        }
         if (sys != null) {
             sys.close();
         }

@@ -319,7 +319,8 @@ class ClusterIT {
                 return false;
             }
             for (com.fasterxml.jackson.databind.JsonNode r : last[0].path("routes")) {
-                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 2) {
+                // B's client's two, and B's own three $SYS.REQ.SERVER subscriptions
+                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 5) {
                     return true;
                 }
             }
@@ -399,7 +400,14 @@ class ClusterIT {
                     && info.contains("\"connect_urls\":[\"127.0.0.1:" + a.port() + "\"]"), info);
             assertTrue(info.endsWith("} \r\n"), info);
             // then all current interest, per subject and queue group with its weight
-            java.util.Set<String> interest = new java.util.HashSet<>(List.of(readLine(in), readLine(in)));
+            // (and the server's own $SYS.REQ.SERVER subscriptions, three of them)
+            java.util.Set<String> interest = new java.util.HashSet<>();
+            for (int i = 0; i < 5; i++) {
+                String line = readLine(in);
+                if (!line.startsWith("RS+ $G $SYS.REQ.SERVER.")) {
+                    interest.add(line);
+                }
+            }
             assertEquals(java.util.Set.of("RS+ $G local.sub\r\n", "RS+ $G q.sub grp 1\r\n"), interest);
             await(() -> a.routeCount() == 1, "raw peer registered");
             // the client now sees the raw peer's client URL

@@ -381,6 +381,20 @@ public final class MemoryStreamStore implements StreamStore {
     }
 
     @Override
+    public String[] subjectsMatching(String filter) {
+        ensureOpen();
+        String[] out = new String[subjects.size()];
+        int n = 0;
+        boolean all = Filters.isAll(filter);
+        for (var e : subjects.entrySet()) {
+            if (!e.getValue().seqs.isEmpty() && (all || Filters.matches(filter, e.getKey()))) {
+                out[n++] = e.getKey();
+            }
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
+    }
+
+    @Override
     public long[] lastSeqsMatching(String filter) {
         ensureOpen();
         long[] out = new long[subjects.size()];

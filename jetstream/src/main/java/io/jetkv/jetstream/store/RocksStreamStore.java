@@ -1243,6 +1243,20 @@ public final class RocksStreamStore implements StreamStore {
     }
 
     @Override
+    public String[] subjectsMatching(String filter) {
+        ensureOpen();
+        String[] out = new String[subjects.size()];
+        int n = 0;
+        boolean all = Filters.isAll(filter);
+        for (var e : subjects.entrySet()) {
+            if (e.getValue().msgs > 0 && (all || Filters.matches(filter, e.getKey()))) {
+                out[n++] = e.getKey();
+            }
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
+    }
+
+    @Override
     public long[] lastSeqsMatching(String filter) {
         ensureOpen();
         if (!Filters.isAll(filter) && !Filters.isWildcard(filter)) {

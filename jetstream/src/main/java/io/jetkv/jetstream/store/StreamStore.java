@@ -183,6 +183,14 @@ public interface StreamStore extends AutoCloseable {
     Map<String, Long> subjectCounts(String filter);
 
     /**
+     * The stored subjects matching {@code filter}, in no particular order: a copy that a caller may sort on
+     * another thread (the KV console pages a bucket's keys this way, so that a writer never sorts millions).
+     */
+    default String[] subjectsMatching(String filter) {
+        return subjectCounts(filter).keySet().toArray(new String[0]);
+    }
+
+    /**
      * The last sequence of each stored subject matching {@code filter}, in no particular order: where a
      * deliver-last-per-subject consumer (every KV watch and {@code keys()}) starts. Unlike
      * {@link #subjectCounts} it neither sorts subjects nor builds a map, since a watcher is made per call.

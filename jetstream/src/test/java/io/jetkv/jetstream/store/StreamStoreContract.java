@@ -440,6 +440,18 @@ abstract class StreamStoreContract {
     }
 
     @Test
+    void subjectsMatchingListsStoredSubjectsUnordered() {
+        put("kv.b", "1");
+        put("kv.a", "2");
+        put("x", "3");
+        put("kv.a", "4");
+        assertEquals(java.util.Set.of("kv.a", "kv.b"), java.util.Set.of(store.subjectsMatching("kv.*")));
+        assertEquals(3, store.subjectsMatching(null).length);
+        assertEquals(1, store.purge("kv.b", 0, 0));
+        assertEquals(java.util.Set.of("kv.a", "x"), java.util.Set.of(store.subjectsMatching(">")));
+    }
+
+    @Test
     void purgeWildcardKeepCountsOverAllMatches() {
         put("kv.a", "1");
         put("kv.b", "2");

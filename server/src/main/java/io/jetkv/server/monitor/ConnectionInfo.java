@@ -5,11 +5,16 @@ import java.util.List;
 
 /**
  * One client connection as {@code /connz} reports it: a copy taken on the connection's own event loop, so
- * the monitoring thread reads only this immutable value.
+ * the monitoring thread reads only this immutable value. A closed connection's last copy is kept in
+ * {@link ClosedConnections} with {@code stop} and {@code reason} set.
  *
  * @param lastActivity when the client last sent something
  * @param rttNanos     the last measured PING round trip, 0 until measured
  * @param pendingBytes bytes queued for the client and not yet written
+ * @param account      the account the client is in ({@code $G} without accounts)
+ * @param stop         when it closed; null while open
+ * @param reason       why it closed, in nats-server's words ({@code Client Closed}, {@code Slow Consumer (Pending
+ *                     Bytes)}, ...); null while open
  */
 public record ConnectionInfo(
         long cid,
@@ -27,7 +32,14 @@ public record ConnectionInfo(
         String lang,
         String version,
         String user,
-        List<SubInfo> subscriptions) {
+        List<SubInfo> subscriptions,
+        String account,
+        Instant stop,
+        String reason) {
+
+    public boolean closed() {
+        return stop != null;
+    }
 
     /** A subscription: {@code max} is the auto-unsubscribe limit, 0 when none. */
     public record SubInfo(String subject, String queue, String sid, long msgs, long max) {}

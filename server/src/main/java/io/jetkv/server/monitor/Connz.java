@@ -4,16 +4,43 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.concurrent.CompletableFuture;
 import java.util.List;
 
 /**
- * {@code /connz}: the open connections, sorted and paged as nats-server does, from snapshots the
- * connections' own event loops took. Runs on the monitoring thread.
+ * {@code /connz}: the open connections, the closed ones nats-server keeps ({@code state=closed}), or both
+ * ({@code state=all}), sorted and paged as nats-server does, from snapshots the connections' own event loops
+ * took. Runs on the monitoring thread (or {@code sys-requests} for {@code $SYS.REQ.SERVER.PING.CONNZ}).
  */
 final class Connz {
     /** The validated query: sort key, paging, detail switches. */
-    record Options(String sort, boolean auth, boolean subs, boolean subsDetail, int offset, int limit, long cid) {}
+    record Options(String sort, boolean auth, boolean subs, boolean subsDetail, int offset, int limit, long cid,
+            State state) {}
+
+    /** Which connections: {@code open} (the default), {@code closed}, or both ({@code any}/{@code all}). */
+    enum State {
+        OPEN, CLOSED, ALL;
+
+        /** nats-server's names; anything else is its 400 text. */
+        static State parse(String text) throws MonitorServer.BadParameter {
+            return switch (text) {
+                case "", "open" -> OPEN;
+                case "closed" -> CLOSED;
+                case "any", "all" -> ALL;
+                default -> throw new MonitorServer.BadParameter("Error decoding state for " + text);
+            };
+        }
+
+        boolean open() {
+            return this != CLOSED;
+        }
+
+        boolean closed() {
+            return this != OPEN;
+        }
+    }
 
     private Connz() {}
 
@@ -31,6 +58,20 @@ final class Connz {
         }
     }
 
+    /** The connections {@code state} asks for: open ones from their loops' snapshots, closed ones as kept. */
+    static CompletableFuture<List<ConnectionInfo>> gather(ServerView server, State state) {
+        CompletableFuture<List<ConnectionInfo>> open = state.open()
+                ? server.connectionSnapshots() : CompletableFuture.completedFuture(List.of());
+        if (!state.closed()) {
+            return open;
+        }
+        return open.thenApply(o -> {
+            List<ConnectionInfo> all = new ArrayList<>(o);
+            all.addAll(server.closedConnections());
+            return all;
+        });
+    }
+
     static ObjectNode render(String serverId, Instant now, List<ConnectionInfo> all, Options o) {
         int total = all.size();
         // ascending by cid by default; the other keys sort biggest first, as the reference does
@@ -43,8 +84,13 @@ final class Connz {
             case "bytes_to" -> Comparator.comparingLong(ConnectionInfo::outBytes).reversed();
             case "bytes_from" -> Comparator.comparingLong(ConnectionInfo::inBytes).reversed();
             case "last" -> Comparator.comparing(ConnectionInfo::lastActivity).reversed();
-            case "idle" -> Comparator.comparing(ConnectionInfo::lastActivity);
-            case "uptime" -> Comparator.comparing(ConnectionInfo::start);
+            case "idle" -> Comparator.comparing((ConnectionInfo c) -> Duration.between(c.lastActivity(), end(c, now)))
+                    .reversed();
+            case "uptime" -> Comparator.comparing((ConnectionInfo c) -> Duration.between(c.start(), end(c, now)))
+                    .reversed();
+            // only with state=closed (checkSort): the latest closed first, reasons alphabetically
+            case "stop" -> Comparator.comparing(ConnectionInfo::stop).reversed();
+            case "reason" -> Comparator.comparing(ConnectionInfo::reason);
             default -> Comparator.comparingLong(ConnectionInfo::cid);
         };
         List<ConnectionInfo> chosen = all.stream()
@@ -79,8 +125,12 @@ final class Connz {
         n.put("start", Endpoints.time(c.start()));
         n.put("last_activity", Endpoints.time(c.lastActivity()));
         n.put("rtt", goDuration(c.rttNanos()));
-        n.put("uptime", Endpoints.uptime(Duration.between(c.start(), now)));
-        n.put("idle", Endpoints.uptime(Duration.between(c.lastActivity(), now)));
+        if (c.closed()) {
+            n.put("stop", Endpoints.time(c.stop()));
+        }
+        // a closed connection's clock stopped when it closed
+        n.put("uptime", Endpoints.uptime(Duration.between(c.start(), end(c, now))));
+        n.put("idle", Endpoints.uptime(Duration.between(c.lastActivity(), end(c, now))));
         n.put("pending_bytes", c.pendingBytes());
         n.put("in_msgs", c.inMsgs());
         n.put("out_msgs", c.outMsgs());
@@ -95,7 +145,10 @@ final class Connz {
         // as 2.9.10 on a server without authentication: nothing to add for an anonymous client
         if (o.auth() && c.user() != null && !c.user().isEmpty()) {
             n.put("authorized_user", c.user());
-            n.put("account", "$G");
+            n.put("account", c.account() == null ? "$G" : c.account());
+        }
+        if (c.closed()) {
+            n.put("reason", c.reason());
         }
         if (o.subsDetail() && !c.subscriptions().isEmpty()) {
             ArrayNode subs = n.putArray("subscriptions_list_detail");
@@ -119,6 +172,10 @@ final class Connz {
             }
         }
         return n;
+    }
+
+    private static Instant end(ConnectionInfo c, Instant now) {
+        return c.closed() ? c.stop() : now;
     }
 
     /** A duration as Go's time.Duration.String() writes it for sub-minute values: 0s, 713µs, 1.324883ms, 2.5s. */

@@ -38,7 +38,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * it reads — buckets, a bucket's keys (paged, with a filter), a key's value and history — plus a live
  * watch as server-sent events. Everything is read through the streams themselves, on each stream's writer
  * thread (as {@code $JS.API} reads are), never from a client connection looping back; the monitoring loop
- * only routes and writes. Read-only for now.
+ * only routes and writes. With {@code console { writes: true }} a user of the server (HTTP basic
+ * authentication) may also put and delete keys: the console publishes to {@code $KV.<bucket>.<key>} through the
+ * server's message bus, as a client's publish goes, and answers with the stream's pub ack.
  *
  * <p>Threading: requests arrive on the {@code nats-http} loop; reads run on the bucket's stream writer and
  * complete a future; watch events are written from the writer thread to the watcher's channel (Netty
@@ -51,8 +53,21 @@ final class Console {
     /** Events written to one watcher per stream flush; the rest follow on the next flush. */
     private static final int WATCH_BATCH = 1000;
 
-    /** A bucket's keys in order, kept while the stream is unchanged so that paging does not sort again. */
-    private record KeyIndex(long lastSeq, long removals, String filter, String[] subjects) {}
+    /**
+     * A bucket's keys for one filter, sorted off the writer and kept while the stream is unchanged so that
+     * paging does not sort again; {@code sorted} false while it is the writer's raw copy.
+     */
+    private record KeyIndex(long lastSeq, long removals, String filter, String[] subjects, boolean sorted) {}
+
+    /** Sorts key listings: one thread, a short queue (a full one answers 503), never a writer or the HTTP loop. */
+    private final java.util.concurrent.ThreadPoolExecutor sorter = new java.util.concurrent.ThreadPoolExecutor(1, 1,
+            0, java.util.concurrent.TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(16), r -> {
+                Thread t = new Thread(r, "console-keys");
+                t.setDaemon(true);
+                return t;
+            });
+
+    private static final java.security.SecureRandom REPLY_IDS = new java.security.SecureRandom();
 
     private final ServerView server;
     private final Map<String, KeyIndex> keyIndexes = new ConcurrentHashMap<>();
@@ -69,6 +84,99 @@ final class Console {
 
     static boolean handles(String path) {
         return path.equals("/console") || path.startsWith("/console/");
+    }
+
+    /** A put ({@code PUT}/{@code POST}) or delete ({@code DELETE}) of one key. */
+    static boolean isWrite(String method, String path) {
+        boolean write = method.equals("PUT") || method.equals("POST") || method.equals("DELETE");
+        if (!write || !path.startsWith("/console/api/buckets/")) {
+            return false;
+        }
+        String[] parts = path.substring("/console/api/buckets/".length()).split("/", 3);
+        return parts.length == 3 && parts[1].equals("key");
+    }
+
+    /**
+     * Monitoring loop: puts {@code value} under the key ({@code PUT}/{@code POST}) or deletes it ({@code DELETE}),
+     * once the user of {@code authorization} (a {@code Basic} header) passes. 403 when writes are off.
+     */
+    CompletableFuture<Reply> write(String method, String path, String authorization, byte[] value) {
+        if (!server.config().monitor().consoleWrites()) {
+            return done(error(HttpResponseStatus.FORBIDDEN, "console writes are disabled (console { writes: true })"));
+        }
+        JetStreamService js = server.jetstream();
+        if (js == null) {
+            return done(error(HttpResponseStatus.SERVICE_UNAVAILABLE, "JetStream is not enabled"));
+        }
+        String[] parts = path.substring("/console/api/buckets/".length()).split("/", 3);
+        String bucket = parts[0];
+        String key = java.net.URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
+        if (!KvView.isValidBucket(bucket) || js.streams().get(KvView.streamOf(bucket)) == null) {
+            return done(error(HttpResponseStatus.NOT_FOUND, "bucket not found"));
+        }
+        if (!KvView.isValidKey(key)) {
+            return done(error(HttpResponseStatus.BAD_REQUEST, "invalid key"));
+        }
+        String subject = KvView.subjectOf(bucket, key);
+        String[] credentials = basic(authorization);
+        ServerView.WriteCheck check = server.checkWrite(credentials[0], credentials[1], subject);
+        if (check == ServerView.WriteCheck.UNAUTHENTICATED) {
+            return done(error(HttpResponseStatus.UNAUTHORIZED, "authentication required"));
+        }
+        if (check == ServerView.WriteCheck.FORBIDDEN) {
+            return done(error(HttpResponseStatus.FORBIDDEN, "Permissions Violation for Publish to \"" + subject + "\""));
+        }
+        boolean delete = method.equals("DELETE");
+        byte[] headers = delete ? "NATS/1.0\r\nKV-Operation: DEL\r\n\r\n".getBytes(StandardCharsets.US_ASCII) : null;
+        return publish(subject, headers, delete ? new byte[0] : value).thenApply(ack -> {
+            if (ack.has("error")) {
+                // the stream's own refusal (400 and its err_code), or 504 when no pub ack came
+                return json(HttpResponseStatus.valueOf(ack.path("error").path("code").asInt(504)), ack);
+            }
+            ObjectNode o = JSON.createObjectNode();
+            o.put("bucket", bucket);
+            o.put("key", key);
+            o.put("revision", ack.path("seq").asLong());
+            o.put("operation", delete ? "DEL" : "PUT");
+            return json(HttpResponseStatus.OK, o);
+        });
+    }
+
+    /** Publishes with an internal reply subject and completes with the pub ack (or a 504 after 10 s). */
+    private CompletableFuture<ObjectNode> publish(String subject, byte[] headers, byte[] payload) {
+        CompletableFuture<ObjectNode> ack = new CompletableFuture<>();
+        String reply = "$JKV.CONSOLE." + Long.toHexString(REPLY_IDS.nextLong() & Long.MAX_VALUE);
+        io.jetkv.jetstream.MessageBus bus = server.bus();
+        // the stream's writer answers on its thread; the subscription ends with the first answer
+        io.jetkv.jetstream.MessageBus.Subscription sub = bus.subscribe(reply, (s, r, h, p) -> {
+            try {
+                ack.complete((ObjectNode) JSON.readTree(p));
+            } catch (IOException | ClassCastException e) {
+                ack.completeExceptionally(e);
+            }
+            return true;
+        });
+        ack.whenComplete((a, t) -> sub.unsubscribe());
+        bus.publish(subject, reply, headers, payload);
+        return ack.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> {
+            ObjectNode o = JSON.createObjectNode();
+            o.putObject("error").put("description", "no pub ack from the bucket's stream: " + t);
+            return o;
+        });
+    }
+
+    /** {@code [user, password]} of a {@code Basic} authorization header; nulls when absent or malformed. */
+    private static String[] basic(String header) {
+        if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return new String[2];
+        }
+        try {
+            String text = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+            int colon = text.indexOf(':');
+            return colon < 0 ? new String[2] : new String[] {text.substring(0, colon), text.substring(colon + 1)};
+        } catch (IllegalArgumentException e) {
+            return new String[2];
+        }
     }
 
     static boolean isWatch(String path) {
@@ -113,7 +221,7 @@ final class Console {
             if (filter != null && !filter.isEmpty() && !validFilter(filter)) {
                 return done(error(HttpResponseStatus.BAD_REQUEST, "invalid key filter"));
             }
-            return onWriter(stream, store -> keys(stream.name(), bucket, store, filter, after, limit));
+            return keys(stream, bucket, filter, after, limit);
         }
         if (parts.length == 3 && parts[1].equals("key")) {
             String key = java.net.URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
@@ -146,23 +254,44 @@ final class Console {
         }
         ObjectNode o = JSON.createObjectNode();
         o.set("buckets", list);
+        o.put("writes", server.config().monitor().consoleWrites());
         return o;
     }
 
-    /** Writer thread. Live keys (last operation a put) after {@code after}, in order. */
-    private ObjectNode keys(String streamName, String bucket, StreamStore store, String filter, String after,
-            int limit) {
+    /**
+     * Live keys (last operation a put) after {@code after}, in order. Three steps, so that the writer never sorts:
+     * on the writer, the cached order is checked against the stream's last sequence and removals and, when stale,
+     * the matching subjects are copied out unsorted; on {@code console-keys} they are sorted; on the writer again,
+     * the page's entries are read from just after {@code after} (a binary search).
+     */
+    private CompletableFuture<Reply> keys(Stream stream, String bucket, String filter, String after, int limit) {
         String subjectFilter = KvView.filterOf(bucket, filter);
-        KeyIndex index = keyIndexes.get(streamName);
-        long lastSeq = store.lastSeq();
-        long removals = store.removals();
-        if (index == null || index.lastSeq != lastSeq || index.removals != removals
-                || !index.filter.equals(subjectFilter)) {
-            String[] subjects = store.subjectCounts(subjectFilter).keySet().toArray(new String[0]);
-            Arrays.sort(subjects);
-            index = new KeyIndex(lastSeq, removals, subjectFilter, subjects);
-            keyIndexes.put(streamName, index);
-        }
+        String cacheKey = stream.name() + " " + subjectFilter;
+        CompletableFuture<KeyIndex> index = onWriterValue(stream, store -> {
+            KeyIndex cached = keyIndexes.get(cacheKey);
+            long lastSeq = store.lastSeq();
+            long removals = store.removals();
+            if (cached != null && cached.lastSeq == lastSeq && cached.removals == removals) {
+                return cached;
+            }
+            return new KeyIndex(lastSeq, removals, subjectFilter, store.subjectsMatching(subjectFilter), false);
+        }).thenApplyAsync(found -> {
+            if (found.sorted()) {
+                return found;
+            }
+            Arrays.sort(found.subjects());
+            KeyIndex sorted = new KeyIndex(found.lastSeq(), found.removals(), found.filter(), found.subjects(), true);
+            // one order per bucket and filter; a newer one replaces it
+            keyIndexes.keySet().removeIf(k -> k.startsWith(stream.name() + " "));
+            keyIndexes.put(cacheKey, sorted);
+            return sorted;
+        }, sorter);
+        return index.thenCompose(ix -> onWriter(stream, store -> keysPage(bucket, store, ix, after, limit)))
+                .exceptionally(t -> error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the bucket is busy or going away"));
+    }
+
+    /** Writer thread: one page of {@code index}'s subjects after {@code after}, deleted keys skipped. */
+    private static ObjectNode keysPage(String bucket, StreamStore store, KeyIndex index, String after, int limit) {
         String[] subjects = index.subjects;
         int i = 0;
         if (after != null && !after.isEmpty()) {
@@ -243,6 +372,22 @@ final class Console {
 
     private interface StoreRead {
         ObjectNode read(StreamStore store);
+    }
+
+    /** Runs {@code read} on the stream's writer; fails when the stream refuses the task (busy or closing). */
+    private static <T> CompletableFuture<T> onWriterValue(Stream stream, java.util.function.Function<StreamStore, T> read) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        boolean queued = stream.execute(batch -> batch.read(() -> {
+            try {
+                result.complete(read.apply(stream.store()));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        }));
+        if (!queued) {
+            result.completeExceptionally(new java.util.concurrent.RejectedExecutionException(stream.name()));
+        }
+        return result;
     }
 
     private static CompletableFuture<Reply> onWriter(Stream stream, StoreRead read) {
@@ -348,6 +493,10 @@ final class Console {
         public void streamClosed(Stream stream) {
             ch.close();
         }
+    }
+
+    void close() {
+        sorter.shutdownNow();
     }
 
     // ---- helpers ----

@@ -143,6 +143,9 @@ public final class MonitorServer implements AutoCloseable {
     @Override
     public void close() {
         listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (console != null) {
+            console.close();
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
@@ -175,8 +178,12 @@ public final class MonitorServer implements AutoCloseable {
                     console.watch(ctx, strip(q.path()));
                     return;
                 }
+                String method = req.method().name();
                 try {
-                    reply = strip(q.path()).equals("/metrics")
+                    reply = console != null && Console.isWrite(method, strip(q.path()))
+                            ? console.write(method, strip(q.path()), req.headers().get(HttpHeaderNames.AUTHORIZATION),
+                                    io.netty.buffer.ByteBufUtil.getBytes(req.content()))
+                            : strip(q.path()).equals("/metrics")
                             ? metrics(req.headers().get(HttpHeaderNames.ACCEPT))
                             : route(q);
                 } catch (RuntimeException e) {
@@ -188,11 +195,10 @@ public final class MonitorServer implements AutoCloseable {
                 });
             }
             // /connz completes on the client loops; the reply is written back on this channel's own loop
-            reply.thenAcceptAsync(r -> write(ctx, r, keepAlive), ctx.executor());
-        }
-
-        private void write(ChannelHandlerContext ctx, Reply reply, boolean keepAlive) {
-            writeFull(ctx, reply, keepAlive);
+            // the console page sends this header: a 401 to it carries no challenge, which would make the
+            // browser hold the request for a login dialog; the page has its own user and password fields
+            boolean challenge = !req.headers().contains("X-JetKV-Console");
+            reply.thenAcceptAsync(r -> writeFull(ctx, r, keepAlive, challenge), ctx.executor());
         }
 
         @Override
@@ -204,12 +210,21 @@ public final class MonitorServer implements AutoCloseable {
 
     /** The monitoring loop: writes a whole reply, closing the connection after it unless kept alive. */
     static void writeFull(ChannelHandlerContext ctx, Reply reply, boolean keepAlive) {
+        writeFull(ctx, reply, keepAlive, true);
+    }
+
+    /** As above; {@code challenge}: a 401 carries {@code WWW-Authenticate: Basic}. */
+    static void writeFull(ChannelHandlerContext ctx, Reply reply, boolean keepAlive, boolean challenge) {
         FullHttpResponse resp = new DefaultFullHttpResponse(
                 HttpVersion.HTTP_1_1, reply.status(), Unpooled.wrappedBuffer(reply.body()));
         resp.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
         resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
         if (reply.location() != null) {
             resp.headers().set(HttpHeaderNames.LOCATION, reply.location());
+        }
+        if (challenge && reply.status().equals(HttpResponseStatus.UNAUTHORIZED)) {
+            // the browser asks for the user and password itself (console writes)
+            resp.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"jetkv console\"");
         }
         HttpUtil.setKeepAlive(resp, keepAlive);
         var written = ctx.writeAndFlush(resp);
@@ -269,28 +284,20 @@ public final class MonitorServer implements AutoCloseable {
                     Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "monitoring is starting"));
         }
         Connz.Options options;
-        String state;
         try {
             String sort = orEmpty(first(params, "sort"));
-            state = orEmpty(first(params, "state"));
-            switch (state) {
-                case "", "open", "closed", "any", "all" -> { }
-                default -> throw new BadParameter("Error decoding state for " + state);
-            }
-            Connz.checkSort(sort, state);
+            String stateText = orEmpty(first(params, "state"));
+            Connz.State state = Connz.State.parse(stateText);
+            Connz.checkSort(sort, stateText);
             String subs = orEmpty(first(params, "subs"));
             boolean detail = subs.equals("detail");
             options = new Connz.Options(sort, bool(params, "auth"), detail || bool(params, "subs"), detail,
-                    integer(params, "offset"), integer(params, "limit"), integer(params, "cid"));
+                    integer(params, "offset"), integer(params, "limit"), integer(params, "cid"), state);
         } catch (BadParameter e) {
             return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
         }
-        // closed connections are not kept: state=closed lists none
-        CompletableFuture<List<ConnectionInfo>> open = state.equals("closed")
-                ? CompletableFuture.completedFuture(List.of())
-                : endpoints.server().connectionSnapshots();
         // snapshots complete on the client loops; rendering goes back to the monitoring loop
-        return open.thenApplyAsync(all ->
+        return Connz.gather(endpoints.server(), options.state()).thenApplyAsync(all ->
                 json(params, Connz.render(endpoints.server().serverId(), Instant.now(), all, options),
                         HttpResponseStatus.OK, true), group);
     }

@@ -39,8 +39,30 @@ public interface ServerView {
      */
     java.util.concurrent.CompletableFuture<java.util.List<ConnectionInfo>> connectionSnapshots();
 
+    /** The last closed client connections, oldest first (at most {@code max_closed_clients}). */
+    java.util.List<ConnectionInfo> closedConnections();
+
     /** The routes registered now, one per peer server; empty without a cluster. */
     java.util.List<RouteInfo> routes();
+
+    /** What a console write may do, judged from HTTP basic credentials. */
+    enum WriteCheck {
+        /** The user authenticated, is in the global account and may publish to the subject. */
+        ALLOWED,
+        /** No such user, a wrong password, or the server has no users at all. */
+        UNAUTHENTICATED,
+        /** Authenticated, but its permissions (or its account) do not cover the subject. */
+        FORBIDDEN
+    }
+
+    /**
+     * Checks {@code user}/{@code password} against the server's own users (as a client's CONNECT is checked) and
+     * whether that user may publish to {@code subject}. Any thread.
+     */
+    WriteCheck checkWrite(String user, String password, String subject);
+
+    /** The global account's message bus: console writes publish through it, as a client's publish goes. */
+    io.jetkv.jetstream.MessageBus bus();
 
     /** The JetStream service, or null when JetStream is off or not started yet. */
     JetStreamService jetstream();

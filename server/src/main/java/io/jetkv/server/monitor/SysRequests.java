@@ -22,12 +22,17 @@ import org.slf4j.LoggerFactory;
  * ({@code server_name}, {@code cluster}, {@code host}) names another server is left unanswered, as the reference
  * does.
  *
- * <p>Threading: {@link #handle} is called on the requesting client's event loop and only queues; the answer is
- * built on one {@code sys-requests} thread (a full queue drops the request, as a busy server's would time out).
+ * <p>The server holds internal subscriptions on {@link #subjects()}, so that, as nats-server's system
+ * subscriptions, their interest reaches the other servers of a cluster and a PING from any node is answered by
+ * every node. The server keeps other users' publishes to {@code $SYS.REQ.SERVER.} away from them.
+ *
+ * <p>Threading: {@link #onMessage} is called on the publisher's (client or route) event loop and only queues;
+ * the answer is built on one {@code sys-requests} thread (a full queue drops the request, as a busy server's
+ * would time out).
  */
-public final class SysRequests implements AutoCloseable {
+public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.InboundHandler {
     private static final Logger LOG = LoggerFactory.getLogger(SysRequests.class);
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String PREFIX = "$SYS.REQ.SERVER.";
 
     /** Where replies go: the router's server-side publish. */
@@ -52,11 +57,23 @@ public final class SysRequests implements AutoCloseable {
         this.out = out;
     }
 
+    /** The subjects the server subscribes this handler to: the broadcast PINGs and the ones naming this server. */
+    public java.util.List<String> subjects() {
+        return java.util.List.of(PREFIX + "PING", PREFIX + "PING.*", PREFIX + server.serverId() + ".*");
+    }
+
+    /** Whether a client's publish to {@code subject} is a server request, which only system users may send. */
+    public static boolean isServerRequest(String subject) {
+        return subject.startsWith(PREFIX);
+    }
+
     /**
-     * A system-account client published {@code subject} with {@code reply}; true when it is a request this server
-     * answers (it then counts as delivered: no no-responders status), whether or not a filter silences it.
+     * A system-account user (here or on another server of the cluster) published {@code subject} with
+     * {@code reply}; true when it is a request this server answers (it then counts as delivered: no no-responders
+     * status), whether or not a filter silences it.
      */
-    public boolean handle(String subject, String reply, byte[] body) {
+    @Override
+    public boolean onMessage(String subject, String reply, byte[] headers, byte[] body) {
         if (reply == null || !subject.startsWith(PREFIX)) {
             return false;
         }
@@ -127,7 +144,10 @@ public final class SysRequests implements AutoCloseable {
         };
         data.whenComplete((d, failure) -> {
             ObjectNode o = envelope();
-            if (failure != null) {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+            if (cause instanceof MonitorServer.BadParameter bad) {
+                o.putObject("error").put("code", 400).put("description", bad.getMessage());
+            } else if (failure != null) {
                 o.putObject("error").put("code", 500).put("description", failure.toString());
             } else if (endpoint.equals("STATSZ-PING")) {
                 o.set("statsz", d); // the plain PING has no "data" wrapper
@@ -140,13 +160,27 @@ public final class SysRequests implements AutoCloseable {
 
     private CompletableFuture<ObjectNode> connz(Instant now, JsonNode options) {
         boolean detail = options.path("subscriptions_detail").asBoolean(false);
-        Connz.Options o = new Connz.Options(options.path("sort").asText(""), options.path("auth").asBoolean(false),
-                detail || options.path("subscriptions").asBoolean(false), detail, options.path("offset").asInt(0),
-                options.path("limit").asInt(0), options.path("cid").asLong(0));
-        return server.connectionSnapshots().thenApply(all -> Connz.render(server.serverId(), now, all, o));
+        Connz.Options o;
+        try {
+            // nats.go's ConnzOptions: "state" is the number of its ConnState (0 open, 1 closed, 2 all)
+            JsonNode st = options.path("state");
+            String stateText = st.isNumber() ? switch (st.asInt()) {
+                case 1 -> "closed";
+                case 2 -> "all";
+                default -> "open";
+            } : st.asText("");
+            String sort = options.path("sort").asText("");
+            Connz.checkSort(sort, stateText);
+            o = new Connz.Options(sort, options.path("auth").asBoolean(false),
+                    detail || options.path("subscriptions").asBoolean(false), detail, options.path("offset").asInt(0),
+                    options.path("limit").asInt(0), options.path("cid").asLong(0), Connz.State.parse(stateText));
+        } catch (MonitorServer.BadParameter e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return Connz.gather(server, o.state()).thenApply(all -> Connz.render(server.serverId(), now, all, o));
     }
 
-    private ObjectNode statsz(Instant now) {
+    ObjectNode statsz(Instant now) {
         ObjectNode varz = endpoints.varz(now);
         ObjectNode s = MAPPER.createObjectNode();
         s.set("start", varz.get("start"));
@@ -162,9 +196,10 @@ public final class SysRequests implements AutoCloseable {
         s.putObject("received").set("msgs", varz.get("in_msgs"));
         ((ObjectNode) s.get("received")).set("bytes", varz.get("in_bytes"));
         s.set("slow_consumers", varz.get("slow_consumers"));
-        s.put("routes", server.routes().size());
-        // only this server answers $SYS requests (they do not cross routes): tools wait for this many replies
-        s.put("active_servers", 1);
+        // nats-server counts the servers it heard from; here every routed peer answers PINGs too. Its per-route
+        // "routes" list is left out (omitempty): routes keep no traffic counters yet
+        int routes = server.routes().size();
+        s.put("active_servers", 1 + routes);
         if (server.jetstream() != null) {
             s.set("jetstream", varz.get("jetstream"));
         }
@@ -187,7 +222,7 @@ public final class SysRequests implements AutoCloseable {
     }
 
     /** The {@code server} block every reply carries. */
-    private ObjectNode envelope() {
+    ObjectNode envelope() {
         ObjectNode o = MAPPER.createObjectNode();
         ObjectNode s = o.putObject("server");
         s.put("name", server.serverName());
@@ -204,7 +239,7 @@ public final class SysRequests implements AutoCloseable {
         return o;
     }
 
-    private void send(String reply, ObjectNode o) {
+    void send(String reply, ObjectNode o) {
         try {
             out.publish(reply, null, null, MAPPER.writeValueAsString(o).getBytes(StandardCharsets.UTF_8));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -163,6 +163,125 @@ class ConsoleIT {
         }
     }
 
+    /** JetStream, two users (one may not publish to $KV), and console writes on or off. */
+    private ServerConfig withUsers(boolean writes) throws Exception {
+        return io.jetkv.config.ConfigFileParser.loadString("""
+                console { writes: %s }
+                authorization {
+                  users: [
+                    {user: admin, password: secret}
+                    {user: reader, password: r, permissions: { publish: { deny: ["$KV.>"] } }}
+                  ]
+                }
+                """.formatted(writes), "test.conf", n -> null).toBuilder().host("127.0.0.1").port(0).httpPort(-1)
+                .jetstream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(store)).build();
+    }
+
+    private static HttpResponse<String> send(int port, String method, String path, String user, String pass,
+            String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(15))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (user != null) {
+            b.header("Authorization", "Basic " + java.util.Base64.getEncoder()
+                    .encodeToString((user + ":" + pass).getBytes(StandardCharsets.UTF_8)));
+        }
+        return MonitorIT.HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void writesNeedTheSettingAndAUserAllowedToPublish() throws Exception {
+        try (NatsServer server = NatsServer.start(withUsers(true));
+                Connection nc = Nats.connect(io.nats.client.Options.builder().server(server.clientUrl())
+                        .userInfo("admin", "secret").build())) {
+            int port = server.monitorPort();
+            nc.keyValueManagement().create(KeyValueConfiguration.builder().name("cfg").maxHistoryPerKey(3).build());
+            KeyValue kv = nc.keyValue("cfg");
+            assertTrue(MonitorIT.getJson(port, "/console/api/buckets").path("writes").asBoolean());
+
+            HttpResponse<String> anonymous = send(port, "PUT", "/console/api/buckets/cfg/key/mode", null, null, "x");
+            assertEquals(401, anonymous.statusCode());
+            assertEquals("Basic realm=\"jetkv console\"", anonymous.headers().firstValue("www-authenticate").orElse(""));
+            assertEquals(401, send(port, "PUT", "/console/api/buckets/cfg/key/mode", "admin", "wrong", "x").statusCode());
+            HttpResponse<String> reader = send(port, "PUT", "/console/api/buckets/cfg/key/mode", "reader", "r", "x");
+            assertEquals(403, reader.statusCode());
+            assertTrue(reader.body().contains("Permissions Violation for Publish to \\\"$KV.cfg.mode\\\""), reader.body());
+            assertEquals(null, kv.get("mode"), "refused writes leave the bucket alone");
+
+            HttpResponse<String> put = send(port, "PUT", "/console/api/buckets/cfg/key/mode", "admin", "secret", "fast");
+            assertEquals(200, put.statusCode(), put.body());
+            JsonNode ack = MonitorIT.JSON.readTree(put.body());
+            assertEquals("PUT", ack.path("operation").asText());
+            assertEquals("fast", kv.get("mode").getValueAsString());
+            assertEquals(kv.get("mode").getRevision(), ack.path("revision").asLong());
+
+            HttpResponse<String> del = send(port, "DELETE", "/console/api/buckets/cfg/key/mode", "admin", "secret", null);
+            assertEquals(200, del.statusCode(), del.body());
+            assertEquals(null, kv.get("mode"), "jnats sees the console's delete");
+            assertEquals(io.nats.client.api.KeyValueOperation.DELETE, kv.history("mode").get(1).getOperation());
+            assertEquals(404, send(port, "PUT", "/console/api/buckets/nope/key/k", "admin", "secret", "v").statusCode());
+            assertEquals(400, send(port, "PUT", "/console/api/buckets/cfg/key/.bad", "admin", "secret", "v").statusCode());
+        }
+    }
+
+    @Test
+    void writesAreOffUnlessConfigured() throws Exception {
+        try (NatsServer server = NatsServer.start(withUsers(false));
+                Connection nc = Nats.connect(io.nats.client.Options.builder().server(server.clientUrl())
+                        .userInfo("admin", "secret").build())) {
+            nc.keyValueManagement().create(KeyValueConfiguration.builder().name("cfg").build());
+            int port = server.monitorPort();
+            assertFalse(MonitorIT.getJson(port, "/console/api/buckets").path("writes").asBoolean());
+            HttpResponse<String> put = send(port, "PUT", "/console/api/buckets/cfg/key/mode", "admin", "secret", "x");
+            assertEquals(403, put.statusCode());
+            assertEquals(null, nc.keyValue("cfg").get("mode"));
+        }
+    }
+
+    @Test
+    void thePageWritesAndItsWatchShowsTheWrite() throws Exception {
+        String chromium = HeadlessChromium.find();
+        assumeTrue(chromium != null || System.getenv("JETKV_REQUIRE_REFERENCE") != null,
+                "chromium is not installed (conformance-tests/clients/install.sh installs it)");
+        try (NatsServer server = NatsServer.start(withUsers(true));
+                Connection nc = Nats.connect(io.nats.client.Options.builder().server(server.clientUrl())
+                        .userInfo("admin", "secret").build());
+                HeadlessChromium browser = new HeadlessChromium(chromium)) {
+            nc.keyValueManagement().create(KeyValueConfiguration.builder().name("ops").build());
+            KeyValue kv = nc.keyValue("ops");
+            kv.put("existing", "1");
+            browser.navigate("http://127.0.0.1:" + server.monitorPort() + "/console/#ops");
+            browser.await("document.getElementById('watch-state').innerText", v -> v != null && v.startsWith("watching"));
+            browser.await("String(!document.getElementById('write').hidden)", "true"::equals);
+            browser.eval("document.getElementById('write-user').value = 'admin';"
+                    + "document.getElementById('write-password').value = 'secret';"
+                    + "document.getElementById('write-key').value = 'feature.flag';"
+                    + "document.getElementById('write-value').value = 'on';"
+                    + "document.getElementById('put').click(); 'ok'");
+            String result = browser.await("document.getElementById('write-result').innerText",
+                    v -> v != null && v.startsWith("PUT feature.flag"));
+            assertTrue(result.startsWith("PUT feature.flag rev "), result);
+            String live = browser.await("document.getElementById('events').innerText",
+                    v -> v != null && v.contains("PUT feature.flag = on"));
+            assertTrue(live.contains("PUT feature.flag = on"), live);
+            assertEquals("on", kv.get("feature.flag").getValueAsString());
+
+            // a wrong password is refused and the bucket is untouched
+            browser.eval("document.getElementById('write-password').value = 'nope';"
+                    + "document.getElementById('delete').click(); 'ok'");
+            String refused = browser.await("document.getElementById('write-result').innerText",
+                    v -> v != null && v.startsWith("refused"));
+            assertTrue(refused.contains("authentication required"), refused);
+            assertEquals("on", kv.get("feature.flag").getValueAsString());
+
+            browser.eval("document.getElementById('write-password').value = 'secret';"
+                    + "document.getElementById('delete').click(); 'ok'");
+            browser.await("document.getElementById('events').innerText", v -> v != null && v.contains("DEL feature.flag"));
+            assertEquals(null, kv.get("feature.flag"));
+        }
+    }
+
     private static List<String> keyNames(JsonNode page) {
         List<String> names = new ArrayList<>();
         page.get("keys").forEach(k -> names.add(k.get("key").asText()));

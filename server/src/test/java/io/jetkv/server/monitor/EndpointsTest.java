@@ -34,6 +34,9 @@ class EndpointsTest {
             // JetStream never started in these stubs
             @Override public JetStreamService jetstream() { return null; }
             @Override public java.util.List<io.jetkv.server.monitor.RouteInfo> routes() { return java.util.List.of(); }
+            @Override public java.util.List<ConnectionInfo> closedConnections() { return java.util.List.of(); }
+            @Override public WriteCheck checkWrite(String u, String p, String s) { return WriteCheck.UNAUTHENTICATED; }
+            @Override public io.jetkv.jetstream.MessageBus bus() { return null; }
         };
     }
 
