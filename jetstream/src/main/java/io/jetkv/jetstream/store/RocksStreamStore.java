@@ -1245,15 +1245,13 @@ public final class RocksStreamStore implements StreamStore {
     @Override
     public String[] subjectsMatching(String filter) {
         ensureOpen();
-        String[] out = new String[subjects.size()];
-        int n = 0;
-        boolean all = Filters.isAll(filter);
-        for (var e : subjects.entrySet()) {
-            if (e.getValue().msgs > 0 && (all || Filters.matches(filter, e.getKey()))) {
-                out[n++] = e.getKey();
+        var out = new ArrayList<String>();
+        subjects.scan(filter, row -> {
+            if (row.msgs > 0) {
+                out.add(row.subject);
             }
-        }
-        return n == out.length ? out : Arrays.copyOf(out, n);
+        });
+        return out.toArray(new String[0]);
     }
 
     @Override
