@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * 05 seq(8)                       -> message, see {@link MessageCodec}
  * 06 name                         -> auxiliary value ({@link #putAux}), e.g. a source's position
  * 07 deadline(8) seq(8)           -> empty; the TTL index: messages with a finite {@code Nats-TTL} by deadline
+ * 08 deadline(8) seq(8)           -> empty; the schedule index ({@link #indexSchedule}), kept like the TTL index
  * </pre>
  *
  * <p>A TTL row is written with its message and deleted when {@link #takeExpiredTtl} hands the message out. A
@@ -82,6 +83,7 @@ public final class RocksStreamStore implements StreamStore {
     private static final byte K_MSG = 5;
     private static final byte K_AUX = 6;
     private static final byte K_TTL = 7;
+    private static final byte K_SCHEDULE = 8;
     private static final byte[] EMPTY = new byte[0];
     private static final byte ROW_VERSION = 1;
     /** A subject row that carries the unindexed flags. */
@@ -101,6 +103,9 @@ public final class RocksStreamStore implements StreamStore {
     private final byte[] ttlPrefix;
     /** No TTL row, staged or stored, has an earlier deadline (Long.MAX_VALUE: none is known). */
     private long nextTtl = Long.MAX_VALUE;
+    private final byte[] schedulePrefix;
+    /** As {@link #nextTtl}, for the schedule rows. */
+    private long nextSchedule = Long.MAX_VALUE;
     private final ReadOptions readOptions = new ReadOptions();
     private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
 
@@ -172,6 +177,7 @@ public final class RocksStreamStore implements StreamStore {
         this.stateKey = kindKey(K_STATE);
         this.msgPrefix = kindKey(K_MSG);
         this.ttlPrefix = kindKey(K_TTL);
+        this.schedulePrefix = kindKey(K_SCHEDULE);
         try {
             recover();
         } catch (RuntimeException | RocksDBException e) {
@@ -231,6 +237,8 @@ public final class RocksStreamStore implements StreamStore {
         try (RocksIterator it = db.newIterator(readOptions)) {
             it.seek(ttlPrefix);
             nextTtl = ttlDeadlineAt(it);
+            it.seek(schedulePrefix);
+            nextSchedule = deadlineAt(it, schedulePrefix);
         }
     }
 
@@ -828,21 +836,84 @@ public final class RocksStreamStore implements StreamStore {
 
     /** The deadline of the iterator's TTL row, or Long.MAX_VALUE past the TTL rows. */
     private long ttlDeadlineAt(RocksIterator it) {
+        return deadlineAt(it, ttlPrefix);
+    }
+
+    /** The deadline of the iterator's row of the deadline index under {@code kind}, or Long.MAX_VALUE past them. */
+    private static long deadlineAt(RocksIterator it, byte[] kind) {
         if (!it.isValid()) {
             return Long.MAX_VALUE;
         }
         byte[] key = it.key();
-        if (key.length != ttlPrefix.length + 16 || !RocksStorage.startsWith(key, ttlPrefix)) {
+        if (key.length != kind.length + 16 || !RocksStorage.startsWith(key, kind)) {
             return Long.MAX_VALUE;
         }
-        return MessageCodec.getLong(key, ttlPrefix.length);
+        return MessageCodec.getLong(key, kind.length);
     }
 
     private byte[] ttlKey(long deadline, long seq) {
-        byte[] k = Arrays.copyOf(ttlPrefix, ttlPrefix.length + 16);
-        MessageCodec.putLong(k, ttlPrefix.length, deadline);
-        MessageCodec.putLong(k, ttlPrefix.length + 8, seq);
+        return deadlineKey(ttlPrefix, deadline, seq);
+    }
+
+    /** A deadline index row; deadlines are never negative here, so big-endian bytes sort as the numbers do. */
+    private static byte[] deadlineKey(byte[] kind, long deadline, long seq) {
+        byte[] k = Arrays.copyOf(kind, kind.length + 16);
+        MessageCodec.putLong(k, kind.length, deadline);
+        MessageCodec.putLong(k, kind.length + 8, seq);
         return k;
+    }
+
+    @Override
+    public void indexSchedule(long seq, long deadline) {
+        ensureWritable();
+        long d = Math.max(0, deadline);
+        try {
+            batch.put(cf, deadlineKey(schedulePrefix, d, seq), EMPTY);
+        } catch (RocksDBException e) {
+            throw writeFailure("schedule index", seq, e);
+        }
+        nextSchedule = Math.min(nextSchedule, d);
+        dirty = true;
+    }
+
+    @Override
+    public long nextScheduleDeadline() {
+        ensureOpen();
+        return nextSchedule;
+    }
+
+    @Override
+    public List<long[]> takeDueSchedules(long now, int max) {
+        ensureWritable();
+        if (nextSchedule > now) {
+            return List.of();
+        }
+        List<byte[]> due = new ArrayList<>();
+        long next;
+        try (RocksIterator it = iterator()) {
+            // as for TTLs: from the earliest live deadline, so rows taken before (tombstones) are not walked again
+            it.seek(deadlineKey(schedulePrefix, nextSchedule, 0));
+            while (due.size() < max && deadlineAt(it, schedulePrefix) <= now) {
+                due.add(it.key());
+                it.next();
+            }
+            next = deadlineAt(it, schedulePrefix);
+        }
+        List<long[]> out = new ArrayList<>(due.size());
+        try {
+            for (byte[] key : due) {
+                batch.delete(cf, key);
+                out.add(new long[] {MessageCodec.getLong(key, schedulePrefix.length),
+                        MessageCodec.getLong(key, schedulePrefix.length + 8)});
+            }
+        } catch (RocksDBException e) {
+            throw writeFailure("schedule index", lastSeq, e);
+        }
+        if (!due.isEmpty()) {
+            dirty = true;
+        }
+        nextSchedule = next;
+        return out;
     }
 
     /**

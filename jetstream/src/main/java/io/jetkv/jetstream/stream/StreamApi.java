@@ -114,7 +114,7 @@ public final class StreamApi {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
         requested.validate();
-        StreamConfig cfg = requested.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER);
+        StreamConfig cfg = requested.withMarkerDefaults().withScheduleDefaults().withApiMetadata(ApiLevel.SERVER);
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
@@ -144,7 +144,7 @@ public final class StreamApi {
             cfg = cfg.keepingFirstSeq(stream.config().firstSeq());
         }
         cfg.validate();
-        cfg = cfg.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER);
+        cfg = cfg.withMarkerDefaults().withScheduleDefaults().withApiMetadata(ApiLevel.SERVER);
         StreamEnums.Retention before = stream.config().retention();
         StreamConfig applied = streams.update(stream, cfg);
         hop(req, stream, batch -> {

@@ -37,6 +37,7 @@ import java.util.Objects;
  * @param subjectDeleteMarkerTtl 2.11: when {@code max_age} or a TTL removes a subject's last message, a marker
  *                         with this TTL (nanoseconds, 0: none) takes its place
  * @param allowMsgCounter  2.12: each subject holds a counter, {@code Nats-Incr} publishes add to it (fixed at creation)
+ * @param allowMsgSchedules 2.12: a message with {@code Nats-Schedule} publishes a message on a schedule (ADR-51)
  */
 public record StreamConfig(
         String name,
@@ -72,7 +73,8 @@ public record StreamConfig(
         Map<String, String> metadata,
         boolean allowMsgTtl,
         long subjectDeleteMarkerTtl,
-        boolean allowMsgCounter) {
+        boolean allowMsgCounter,
+        boolean allowMsgSchedules) {
 
     /** nats-server's {@code StreamDefaultDuplicatesWindow}. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
@@ -166,7 +168,8 @@ public record StreamConfig(
                 stringMap(o, "metadata"),
                 JsJson.getBool(o, "allow_msg_ttl"),
                 JsJson.getLong(o, "subject_delete_marker_ttl", 0),
-                JsJson.getBool(o, "allow_msg_counter"));
+                JsJson.getBool(o, "allow_msg_counter"),
+                JsJson.getBool(o, "allow_msg_schedules"));
     }
 
     /**
@@ -204,7 +207,7 @@ public record StreamConfig(
                 maxMsgsPerSubject, maxMsgSize, Discard.NEW, storage, numReplicas, noAck, duplicateWindow, placement,
                 mirror, sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
                 discardNewPerSubject, true, true, true, false, consumerLimits, metadata, allowMsgTtl,
-                subjectDeleteMarkerTtl, allowMsgCounter);
+                subjectDeleteMarkerTtl, allowMsgCounter, allowMsgSchedules);
     }
 
     /** The configuration as StreamInfo's {@code config}. */
@@ -272,6 +275,9 @@ public record StreamConfig(
         }
         if (allowMsgTtl) {
             o.put("allow_msg_ttl", true);
+        }
+        if (allowMsgSchedules) {
+            o.put("allow_msg_schedules", true);
         }
         if (subjectDeleteMarkerTtl != 0) {
             o.put("subject_delete_marker_ttl", subjectDeleteMarkerTtl);
@@ -414,11 +420,30 @@ public record StreamConfig(
             if (allowMsgTtl) {
                 throw invalid("counter stream cannot use message TTLs");
             }
+            if (allowMsgSchedules) {
+                throw invalid("counter stream cannot use message schedules");
+            }
             if (retention != Retention.LIMITS) {
                 throw invalid("counter stream can only use limits retention");
             }
             if (mirror != null) {
                 throw new JsApiException(JsError.MIRROR_WITH_COUNTERS);
+            }
+        }
+        // 2.12 message schedules: produced messages are stored into the stream itself, under its own sequence
+        if (allowMsgSchedules) {
+            if (mirror != null) {
+                throw new JsApiException(JsError.MIRROR_WITH_MSG_SCHEDULES);
+            }
+            if (sources != null) {
+                throw new JsApiException(JsError.SOURCE_WITH_MSG_SCHEDULES);
+            }
+            if (discard == Discard.NEW) {
+                throw invalid("message scheduling cannot use discard new");
+            }
+            if (numReplicas > 1 && clustered) {
+                // JetKV's own limit: firing is not replicated yet (see README), so no replica may fire alone
+                throw invalid("message schedules are not supported on replicated streams");
             }
         }
         // after the whole config is checked, as the reference's create and update handlers do
@@ -440,12 +465,28 @@ public record StreamConfig(
                 maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
                 sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
                 discardNewPerSubject, sealed, denyDelete, false, true, consumerLimits, metadata, true,
-                subjectDeleteMarkerTtl, allowMsgCounter);
+                subjectDeleteMarkerTtl, allowMsgCounter, allowMsgSchedules);
+    }
+
+    /**
+     * The settings {@code allow_msg_schedules} forces, as the non-pedantic {@code checkStreamCfg} fills them in: a
+     * schedule rolls up its own subject and a one-shot purges it, so roll-ups and purges are allowed. Call after
+     * {@link #validate}.
+     */
+    public StreamConfig withScheduleDefaults() {
+        if (!allowMsgSchedules || (allowRollupHdrs && !denyPurge)) {
+            return this;
+        }
+        return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
+                maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
+                sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
+                discardNewPerSubject, sealed, denyDelete, false, true, consumerLimits, metadata, allowMsgTtl,
+                subjectDeleteMarkerTtl, allowMsgCounter, allowMsgSchedules);
     }
 
     /** The API level this configuration needs (ADR-44): 1 with message TTLs or subject delete markers, else 0. */
     public int requiredApiLevel() {
-        if (allowMsgCounter) {
+        if (allowMsgCounter || allowMsgSchedules) {
             return 2;
         }
         return allowMsgTtl || subjectDeleteMarkerTtl > 0 ? 1 : 0;
@@ -464,7 +505,7 @@ public record StreamConfig(
                 maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
                 sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
                 discardNewPerSubject, sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, m, allowMsgTtl,
-                subjectDeleteMarkerTtl, allowMsgCounter);
+                subjectDeleteMarkerTtl, allowMsgCounter, allowMsgSchedules);
     }
 
     /** {@code STREAM.UPDATE}: what may not change, with the reference's texts. */
@@ -506,6 +547,9 @@ public record StreamConfig(
         if (old.allowMsgCounter != allowMsgCounter) {
             throw invalid("stream configuration update can not change message counter setting");
         }
+        if (old.allowMsgSchedules && !allowMsgSchedules) {
+            throw invalid("message schedules can not be disabled");
+        }
     }
 
     /** The {@code mirror} entry, or null. */
@@ -540,7 +584,7 @@ public record StreamConfig(
                 maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement, mirror,
                 sources, compression, seq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
                 sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, metadata, allowMsgTtl,
-                subjectDeleteMarkerTtl, allowMsgCounter);
+                subjectDeleteMarkerTtl, allowMsgCounter, allowMsgSchedules);
     }
 
     private static JsApiException invalid(String reason) {
