@@ -309,6 +309,44 @@ class MessageSchedulesIT {
     }
 
     @Test
+    void deletedOrAgedOutSchedulesDoNotFireAndProducedMessagesFollowTheStreamsRules() throws Exception {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(schedules("S", StorageType.File).allowMessageTtl().maxMessagesPerSubject(2).build());
+            JetStream js = nc.jetStream();
+            // a schedule deleted by sequence is cancelled
+            long deleted = js.publish(msg("sched.deleted", "x", "Nats-Schedule", atIn(2),
+                    "Nats-Schedule-Target", "orders.deleted")).getSeqno();
+            assertTrue(jsm.deleteMessage("S", deleted));
+            // a schedule whose own Nats-TTL ends first never fires
+            js.publish(msg("sched.short", "x", "Nats-Schedule", atIn(4), "Nats-Schedule-Target", "orders.short",
+                    "Nats-TTL", "1s"));
+            // a plain message on the schedule's subject replaces it: the last message holds the schedule
+            js.publish(msg("sched.replaced", "x", "Nats-Schedule", atIn(2), "Nats-Schedule-Target", "orders.replaced"));
+            js.publish("sched.replaced", b("no longer a schedule"));
+            // the produced message expires on the schedule's TTL, and the target's per-subject limit applies
+            js.publish(msg("sched.ttl", "x", "Nats-Schedule", "@every 1s", "Nats-Schedule-Target", "orders.ttl",
+                    "Nats-Schedule-TTL", "2s"));
+            await("a produced message with a TTL", () -> last(jsm, "S", "orders.ttl") != null);
+            assertEquals("2s", last(jsm, "S", "orders.ttl").getHeaders().getFirst("Nats-TTL"));
+            await("several ticks", () -> last(jsm, "S", "orders.ttl").getSeq() > deleted + 8);
+            assertTrue(count(jsm, "S", "orders.ttl") <= 2, "max_msgs_per_subject holds for produced messages");
+            js.publish(msg("sched.cancel", "", "Nats-Schedule-Next", "purge", "Nats-Scheduler", "sched.ttl"));
+            await("the last produced message to expire", () -> last(jsm, "S", "orders.ttl") == null);
+
+            js.publish(msg("sched.witness", "w", "Nats-Schedule", atIn(2), "Nats-Schedule-Target", "orders.witness"));
+            await("the witness to fire", () -> last(jsm, "S", "orders.witness") != null);
+            await("the short-lived schedule to expire", () -> last(jsm, "S", "sched.short") == null);
+            // published after the short-lived one, due after its time: once it fired, that time has been passed
+            js.publish(msg("sched.witness2", "w", "Nats-Schedule", atIn(5), "Nats-Schedule-Target", "orders.witness2"));
+            await("a witness after the short one's time", () -> last(jsm, "S", "orders.witness2") != null);
+            assertNull(last(jsm, "S", "orders.deleted"), "a deleted schedule does not fire");
+            assertNull(last(jsm, "S", "orders.short"), "an expired schedule does not fire");
+            assertNull(last(jsm, "S", "orders.replaced"), "a replaced schedule does not fire");
+        }
+    }
+
+    @Test
     void schedulesSurviveARestartNeitherLostNorFiredTwice() throws Exception {
         long oneShotSeq;
         try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
