@@ -347,6 +347,26 @@ class MessageSchedulesIT {
     }
 
     @Test
+    void aRestoredSnapshotKeepsItsPendingSchedules() throws Exception {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(schedules("S", StorageType.File).build());
+            JetStream js = nc.jetStream();
+            js.publish(msg("sched.later", "later", "Nats-Schedule", atIn(3600), "Nats-Schedule-Target", "orders.later"));
+            js.publish(msg("sched.soon", "soon", "Nats-Schedule", atIn(3), "Nats-Schedule-Target", "orders.soon"));
+            SnapshotClient.Backup backup = SnapshotClient.backup(nc, "S", false);
+            assertTrue(jsm.deleteStream("S"));
+            var restored = SnapshotClient.restore(nc, "S", backup);
+            assertNull(restored.get("error"), restored.toString());
+            await("the restored schedule to fire", () -> last(jsm, "S", "orders.soon") != null);
+            assertEquals("sched.soon", last(jsm, "S", "orders.soon").getHeaders().getFirst("Nats-Scheduler"));
+            await("the restored one-shot to be purged", () -> last(jsm, "S", "sched.soon") == null);
+            assertTrue(last(jsm, "S", "sched.later") != null, "a schedule not due yet stays");
+            assertNull(last(jsm, "S", "orders.later"));
+        }
+    }
+
+    @Test
     void schedulesSurviveARestartNeitherLostNorFiredTwice() throws Exception {
         long oneShotSeq;
         try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {

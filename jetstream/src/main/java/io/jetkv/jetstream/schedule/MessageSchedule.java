@@ -1,6 +1,7 @@
 package io.jetkv.jetstream.schedule;
 
 import io.jetkv.jetstream.store.MessageTtl;
+import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -146,6 +147,34 @@ public final class MessageSchedule {
     public String format(long t) {
         Instant i = Instant.ofEpochSecond(Math.floorDiv(t, SECOND), Math.floorMod(t, SECOND));
         return DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(i.atZone(zone).toOffsetDateTime());
+    }
+
+    /**
+     * The first deadline of the schedule a stored header block holds (see {@link #first}), or -1 when it holds
+     * none or an invalid one: what a restored message is indexed under. Cheap for blocks without a schedule.
+     */
+    public static long firstDeadline(byte[] headers, long stored) {
+        String text = new String(headers, StandardCharsets.UTF_8);
+        if (!text.contains(PATTERN + ":")) {
+            return -1;
+        }
+        String pattern = null;
+        String zone = null;
+        for (String line : text.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon <= 0) {
+                continue;
+            }
+            String name = line.substring(0, colon).trim();
+            String value = line.substring(colon + 1).trim();
+            if (name.equals(PATTERN) && pattern == null) {
+                pattern = value;
+            } else if (name.equals(TIME_ZONE) && zone == null) {
+                zone = value;
+            }
+        }
+        MessageSchedule s = pattern == null || pattern.isEmpty() ? null : parse(pattern, zone);
+        return s == null ? -1 : Math.max(0, s.first(stored));
     }
 
     /** A {@code Nats-Schedule-Next} time back in epoch nanos, or -1 when it is not one. */
