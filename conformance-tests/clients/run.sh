@@ -236,6 +236,28 @@ for c in $clients; do
   fi
 done
 
+# nats.js message schedules (js/schedules.test.mjs asserts by itself, as ttl.test.mjs).
+for c in $clients; do
+  [ "$c" = js ] || continue
+  node --check "$here/js/schedules.test.mjs" || die "js/schedules.test.mjs does not parse"
+  start_server jetkv js-schedules
+  log="$work/out/js-schedules-jetkv.client.log"
+  (cd "$here/js" && NATS_URL="$server_url" timeout "$client_timeout" node --test --test-reporter=spec \
+    schedules.test.mjs) > "$log" 2>&1
+  sched_rc=$?
+  stop_server
+  sched_tests="$(grep -c '^✔\|^✖' "$log")"
+  if [ "$sched_rc" = 0 ]; then
+    total_pass=$((total_pass + sched_tests))
+    summary+=("js  ok     JetKV only: message schedules, $sched_tests tests")
+  else
+    status=1 total_fail=$((total_fail + 1))
+    echo "=== js: message schedules failed against JetKV (exit $sched_rc)"
+    grep -v '^ *at ' "$log" | tail -40
+    summary+=("js  FAILED JetKV only: message schedules")
+  fi
+done
+
 echo "--- KV walkthrough per client, steps matching (CONSUMER_STEPS=$consumer_steps)"
 printf '%s\n' "${summary[@]}"
 echo "clients: $total_pass passed, $total_fail failed, $total_skip skipped"

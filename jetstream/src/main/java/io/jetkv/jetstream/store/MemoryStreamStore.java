@@ -35,6 +35,8 @@ public final class MemoryStreamStore implements StreamStore {
      * message removed another way until it comes due ({@link #takeExpiredTtl} drops it then).
      */
     private final TreeSet<long[]> ttlIndex = new TreeSet<>(MemoryStreamStore::compareTtl);
+    /** The schedule index, {deadline, seq} as {@link #ttlIndex}; see {@link #indexSchedule}. */
+    private final TreeSet<long[]> scheduleIndex = new TreeSet<>(MemoryStreamStore::compareTtl);
 
     private static final class PerSubject {
         final TreeSet<Long> seqs = new TreeSet<>();
@@ -76,6 +78,28 @@ public final class MemoryStreamStore implements StreamStore {
             if (m != null) {
                 out.add(m);
             }
+        }
+        return out;
+    }
+
+    @Override
+    public void indexSchedule(long seq, long deadline) {
+        ensureOpen();
+        scheduleIndex.add(new long[] {deadline, seq});
+    }
+
+    @Override
+    public long nextScheduleDeadline() {
+        ensureOpen();
+        return scheduleIndex.isEmpty() ? Long.MAX_VALUE : scheduleIndex.first()[0];
+    }
+
+    @Override
+    public List<long[]> takeDueSchedules(long now, int max) {
+        ensureOpen();
+        List<long[]> out = new ArrayList<>();
+        while (out.size() < max && !scheduleIndex.isEmpty() && scheduleIndex.first()[0] <= now) {
+            out.add(scheduleIndex.pollFirst());
         }
         return out;
     }
@@ -470,6 +494,7 @@ public final class MemoryStreamStore implements StreamStore {
         messages.clear();
         subjects.clear();
         ttlIndex.clear();
+        scheduleIndex.clear();
         bytes = 0;
     }
 

@@ -103,7 +103,7 @@ public final class MessageTtl {
      * Nanoseconds of a Go duration ({@code time.ParseDuration}: optional sign, then numbers with optional
      * fractions, each with a unit, {@code 0} alone), or {@link #INVALID}.
      */
-    static long goDuration(String s) {
+    public static long goDuration(String s) {
         int i = 0;
         int n = s.length();
         boolean negative = false;

@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * 08 gen(4) subject               -> per-subject state, see {@link SubjectRows}
  * 09 gen(4) len(4) subject seq(8) -> stored size (varint); the subject index, seeked by literal filters
  * 0A gen(4) subject               -> index floor: index rows of subject below it are garbage to range-delete
+ * 0B deadline(8) seq(8)           -> empty; the schedule index ({@link #indexSchedule}), kept like the TTL index
  * </pre>
  *
  * <p>Per-subject state lives in RocksDB, not on the heap: {@link SubjectRows} keeps a bounded cache of recently used
@@ -85,6 +86,7 @@ public final class RocksStreamStore implements StreamStore {
     private static final byte K_TTL = 7;
     static final byte K_INDEX = 9;
     private static final byte K_INDEX_FLOOR = 10;
+    private static final byte K_SCHEDULE = 11;
     // kinds of a version-1 store, converted when opened
     private static final byte V1_SUBJECT = 2;
     private static final byte V1_INDEX_FLOOR = 3;
@@ -105,6 +107,9 @@ public final class RocksStreamStore implements StreamStore {
     private final byte[] ttlPrefix;
     /** No TTL row, staged or stored, has an earlier deadline (Long.MAX_VALUE: none is known). */
     private long nextTtl = Long.MAX_VALUE;
+    private final byte[] schedulePrefix;
+    /** As {@link #nextTtl}, for the schedule rows. */
+    private long nextSchedule = Long.MAX_VALUE;
     private final ReadOptions readOptions = new ReadOptions();
     private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
 
@@ -152,6 +157,7 @@ public final class RocksStreamStore implements StreamStore {
         this.stateKey = kindKey(K_STATE);
         this.msgPrefix = kindKey(K_MSG);
         this.ttlPrefix = kindKey(K_TTL);
+        this.schedulePrefix = kindKey(K_SCHEDULE);
         try {
             recover();
         } catch (RuntimeException | RocksDBException e) {
@@ -203,6 +209,8 @@ public final class RocksStreamStore implements StreamStore {
         try (RocksIterator it = db.newIterator(readOptions)) {
             it.seek(ttlPrefix);
             nextTtl = ttlDeadlineAt(it);
+            it.seek(schedulePrefix);
+            nextSchedule = deadlineAt(it, schedulePrefix);
         }
     }
 
@@ -910,21 +918,84 @@ public final class RocksStreamStore implements StreamStore {
 
     /** The deadline of the iterator's TTL row, or Long.MAX_VALUE past the TTL rows. */
     private long ttlDeadlineAt(RocksIterator it) {
+        return deadlineAt(it, ttlPrefix);
+    }
+
+    /** The deadline of the iterator's row of the deadline index under {@code kind}, or Long.MAX_VALUE past them. */
+    private static long deadlineAt(RocksIterator it, byte[] kind) {
         if (!it.isValid()) {
             return Long.MAX_VALUE;
         }
         byte[] key = it.key();
-        if (key.length != ttlPrefix.length + 16 || !RocksStorage.startsWith(key, ttlPrefix)) {
+        if (key.length != kind.length + 16 || !RocksStorage.startsWith(key, kind)) {
             return Long.MAX_VALUE;
         }
-        return MessageCodec.getLong(key, ttlPrefix.length);
+        return MessageCodec.getLong(key, kind.length);
     }
 
     private byte[] ttlKey(long deadline, long seq) {
-        byte[] k = Arrays.copyOf(ttlPrefix, ttlPrefix.length + 16);
-        MessageCodec.putLong(k, ttlPrefix.length, deadline);
-        MessageCodec.putLong(k, ttlPrefix.length + 8, seq);
+        return deadlineKey(ttlPrefix, deadline, seq);
+    }
+
+    /** A deadline index row; deadlines are never negative here, so big-endian bytes sort as the numbers do. */
+    private static byte[] deadlineKey(byte[] kind, long deadline, long seq) {
+        byte[] k = Arrays.copyOf(kind, kind.length + 16);
+        MessageCodec.putLong(k, kind.length, deadline);
+        MessageCodec.putLong(k, kind.length + 8, seq);
         return k;
+    }
+
+    @Override
+    public void indexSchedule(long seq, long deadline) {
+        ensureWritable();
+        long d = Math.max(0, deadline);
+        try {
+            batch.put(cf, deadlineKey(schedulePrefix, d, seq), EMPTY);
+        } catch (RocksDBException e) {
+            throw writeFailure("schedule index", seq, e);
+        }
+        nextSchedule = Math.min(nextSchedule, d);
+        dirty = true;
+    }
+
+    @Override
+    public long nextScheduleDeadline() {
+        ensureOpen();
+        return nextSchedule;
+    }
+
+    @Override
+    public List<long[]> takeDueSchedules(long now, int max) {
+        ensureWritable();
+        if (nextSchedule > now) {
+            return List.of();
+        }
+        List<byte[]> due = new ArrayList<>();
+        long next;
+        try (RocksIterator it = iterator()) {
+            // as for TTLs: from the earliest live deadline, so rows taken before (tombstones) are not walked again
+            it.seek(deadlineKey(schedulePrefix, nextSchedule, 0));
+            while (due.size() < max && deadlineAt(it, schedulePrefix) <= now) {
+                due.add(it.key());
+                it.next();
+            }
+            next = deadlineAt(it, schedulePrefix);
+        }
+        List<long[]> out = new ArrayList<>(due.size());
+        try {
+            for (byte[] key : due) {
+                batch.delete(cf, key);
+                out.add(new long[] {MessageCodec.getLong(key, schedulePrefix.length),
+                        MessageCodec.getLong(key, schedulePrefix.length + 8)});
+            }
+        } catch (RocksDBException e) {
+            throw writeFailure("schedule index", lastSeq, e);
+        }
+        if (!due.isEmpty()) {
+            dirty = true;
+        }
+        nextSchedule = next;
+        return out;
     }
 
     /**

@@ -235,6 +235,33 @@ public interface StreamStore extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Stages an entry of the schedule index (2.12 message schedules): the message at {@code seq} holds a schedule
+     * due at {@code deadline} (epoch nanos). Made durable by the same {@link #flush} as the changes staged with it,
+     * so a schedule and the message that fired it, or its next deadline, are never torn apart by a crash. The store
+     * does not read the message; an entry outlives a message removed another way until it comes due.
+     */
+    default void indexSchedule(long seq, long deadline) {
+        throw new UnsupportedOperationException("indexSchedule");
+    }
+
+    /**
+     * The earliest deadline in the schedule index, or {@code Long.MAX_VALUE} when it is empty. It may be earlier than
+     * any schedule still stored, never later. Cheap: no scan.
+     */
+    default long nextScheduleDeadline() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
+     * Takes from the schedule index, earliest deadline first, up to {@code max} entries due at or before {@code now},
+     * each {@code {deadline, seq}}; they are gone afterwards (staged). Whether each message is still stored and
+     * still a schedule is the caller's to check. Reads only entries that are due, never the whole stream.
+     */
+    default List<long[]> takeDueSchedules(long now, int max) {
+        return List.of();
+    }
+
     /** Removes everything this store holds, on disk too; the store is closed afterwards. */
     void destroy();
 

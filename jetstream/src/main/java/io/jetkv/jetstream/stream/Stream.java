@@ -192,6 +192,10 @@ public final class Stream {
     private volatile StreamState stats;
     private volatile long nextExpiry = Long.MAX_VALUE;
     private volatile long nextDedupePrune = Long.MAX_VALUE;
+    /** The earliest entry of the store's schedule index when schedules are allowed, else Long.MAX_VALUE. */
+    private volatile long nextSchedule = Long.MAX_VALUE;
+    /** Writer thread: message schedules (2.12, ADR-51). */
+    private final MessageScheduler scheduler = new MessageScheduler(this);
     /** Most messages one maintenance run expires; the timer comes back for the rest. */
     private static final int EXPIRY_CAP = 10_000;
     /** Copies the mirror or sources into this stream; null when it has none. Set by the registry. */
@@ -678,6 +682,7 @@ public final class Stream {
             next = Math.min(next, store.nextTtlDeadline());
         }
         nextExpiry = next;
+        nextSchedule = cfg.allowMsgSchedules() ? store.nextScheduleDeadline() : Long.MAX_VALUE;
     }
 
     /** Runs the publish checks in nats-server's order, stores, enforces limits and queues the ack. */
@@ -1009,6 +1014,12 @@ public final class Stream {
                 throw new JsApiException(JsError.STREAM_WRONG_LAST_SEQUENCE, actual);
             }
         }
+        // 2.12 message schedules: a schedule's headers, then a cancel's; a schedule gets Nats-Rollup: sub
+        byte[] checked = scheduler.checkPublish(cfg, subject, hdr, h, p.sourced);
+        if (checked != hdr) {
+            hdr = checked;
+            h = HeaderBlock.parse(hdr);
+        }
         String expLastId = h.get("Nats-Expected-Last-Msg-Id");
         if (expLastId != null && !expLastId.equals(lastMsgId == null ? "" : lastMsgId)) {
             throw new JsApiException(JsError.STREAM_WRONG_LAST_MSG_ID, lastMsgId == null ? "" : lastMsgId);
@@ -1137,11 +1148,19 @@ public final class Stream {
         } else if (prep.rollupAll) {
             store.purge(null, seq, 0);
         }
+        if (cfg.allowMsgSchedules()) {
+            scheduler.stored(subject, HeaderBlock.parse(prep.hdr), seq, now);
+        }
         enforceLimits(cfg, subject);
         if (cfg.republish() != null) {
             republish(cfg, subject, prep.hdr, prep.payload, seq, now, before, batch);
         }
         return seq;
+    }
+
+    /** Writer thread, for {@link MessageScheduler}: stores a message a schedule produced, as a publish without reply. */
+    void storeProduced(String subject, byte[] headers, byte[] payload, Batch batch) {
+        store(config, new Publish(subject, null, headers, payload, 0, false), batch);
     }
 
     /** The last sequence stored on {@code subject}, across all matches for a wildcard; 0 when none. */
@@ -1432,7 +1451,8 @@ public final class Stream {
         if (src != null) {
             src.tick(nowNanos);
         }
-        if ((nowNanos >= nextExpiry || nowNanos >= nextDedupePrune || nowNanos >= nextBatchTimeout)
+        if ((nowNanos >= nextExpiry || nowNanos >= nextDedupePrune || nowNanos >= nextBatchTimeout
+                || nowNanos >= nextSchedule)
                 && maintenancePending.compareAndSet(false, true)) {
             if (!execute(batch -> maintain(batch))) {
                 maintenancePending.set(false);
@@ -1452,6 +1472,9 @@ public final class Stream {
         }
         if (cfg.allowMsgTtl() && !cfg.sealed()) {
             expireByTtl(cfg, now, batch);
+        }
+        if (cfg.allowMsgSchedules() && !cfg.sealed()) {
+            scheduler.fireDue(now, batch);
         }
         long windowStart = now - cfg.duplicateWindow();
         Iterator<long[]> it = dedupe.values().iterator();

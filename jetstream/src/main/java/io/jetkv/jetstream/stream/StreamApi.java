@@ -112,7 +112,8 @@ public final class StreamApi {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
         requested.validate();
-        StreamConfig cfg = requested.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER).checkMetadataSize();
+        StreamConfig cfg = requested.withMarkerDefaults().withScheduleDefaults().withApiMetadata(ApiLevel.SERVER)
+                .checkMetadataSize();
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
@@ -142,7 +143,7 @@ public final class StreamApi {
             cfg = cfg.keepingFirstSeq(stream.config().firstSeq());
         }
         cfg.validate();
-        cfg = cfg.withMarkerDefaults().withApiMetadata(ApiLevel.SERVER).checkMetadataSize();
+        cfg = cfg.withMarkerDefaults().withScheduleDefaults().withApiMetadata(ApiLevel.SERVER).checkMetadataSize();
         StreamEnums.Retention before = stream.config().retention();
         StreamConfig applied = streams.update(stream, cfg);
         hop(req, stream, batch -> {

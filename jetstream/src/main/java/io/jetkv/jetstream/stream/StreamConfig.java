@@ -39,6 +39,7 @@ import java.util.Objects;
  * @param allowMsgCounter  2.12: each subject holds a counter, {@code Nats-Incr} publishes add to it (fixed at creation)
  * @param allowAtomic      2.12: {@code Nats-Batch-*} publishes are staged and stored all or nothing
  * @param asyncPersist     2.12 {@code persist_mode: "async"}: a hint that acks may precede the flush (fixed at creation)
+ * @param allowMsgSchedules 2.12: a message with {@code Nats-Schedule} publishes a message on a schedule (ADR-51)
  */
 public record StreamConfig(
         String name,
@@ -76,7 +77,8 @@ public record StreamConfig(
         long subjectDeleteMarkerTtl,
         boolean allowMsgCounter,
         boolean allowAtomic,
-        boolean asyncPersist) {
+        boolean asyncPersist,
+        boolean allowMsgSchedules) {
 
     /** nats-server's {@code StreamDefaultDuplicatesWindow}. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
@@ -174,7 +176,8 @@ public record StreamConfig(
                 JsJson.getLong(o, "subject_delete_marker_ttl", 0),
                 JsJson.getBool(o, "allow_msg_counter"),
                 JsJson.getBool(o, "allow_atomic"),
-                persistMode(o));
+                persistMode(o),
+                JsJson.getBool(o, "allow_msg_schedules"));
     }
 
     /** {@code persist_mode}: {@code "default"} or empty, or {@code "async"}; anything else is 10025. */
@@ -296,6 +299,9 @@ public record StreamConfig(
         }
         if (asyncPersist) {
             o.put("persist_mode", "async");
+        }
+        if (allowMsgSchedules) {
+            o.put("allow_msg_schedules", true);
         }
         o.put("allow_msg_ttl", allowMsgTtl); // 2.11+ always emits it
         if (subjectDeleteMarkerTtl != 0) {
@@ -439,6 +445,9 @@ public record StreamConfig(
             if (allowMsgTtl) {
                 throw invalid("counter stream cannot use message TTLs");
             }
+            if (allowMsgSchedules) {
+                throw invalid("counter stream cannot use message schedules");
+            }
             if (retention != Retention.LIMITS) {
                 throw invalid("counter stream can only use limits retention");
             }
@@ -458,6 +467,22 @@ public record StreamConfig(
             }
             if (allowAtomic) {
                 throw invalid("async persist mode is not supported with atomic batch publish");
+            }
+        }
+        // 2.12 message schedules: produced messages are stored into the stream itself, under its own sequence
+        if (allowMsgSchedules) {
+            if (mirror != null) {
+                throw new JsApiException(JsError.MIRROR_WITH_MSG_SCHEDULES);
+            }
+            if (sources != null) {
+                throw new JsApiException(JsError.SOURCE_WITH_MSG_SCHEDULES);
+            }
+            if (discard == Discard.NEW) {
+                throw invalid("message scheduling cannot use discard new");
+            }
+            if (numReplicas > 1 && clustered) {
+                // JetKV's own limit: firing is not replicated yet (see README), so no replica may fire alone
+                throw invalid("message schedules are not supported on replicated streams");
             }
         }
         // after the whole config is checked, as the reference's create and update handlers do
@@ -483,11 +508,26 @@ public record StreamConfig(
     }
 
     /**
-     * The API level this configuration needs (ADR-44): 2 with counters, atomic batches or async persistence, 1 with
-     * message TTLs or subject delete markers, else 0.
+     * The settings {@code allow_msg_schedules} forces, as the non-pedantic {@code checkStreamCfg} fills them in: a
+     * schedule rolls up its own subject and a one-shot purges it, so roll-ups and purges are allowed. Call after
+     * {@link #validate}.
+     */
+    public StreamConfig withScheduleDefaults() {
+        if (!allowMsgSchedules || (allowRollupHdrs && !denyPurge)) {
+            return this;
+        }
+        Builder b = toBuilder();
+        b.denyPurge = false;
+        b.allowRollupHdrs = true;
+        return b.build();
+    }
+
+    /**
+     * The API level this configuration needs (ADR-44): 2 with counters, atomic batches, async persistence or
+     * message schedules, 1 with message TTLs or subject delete markers, else 0.
      */
     public int requiredApiLevel() {
-        if (allowMsgCounter || allowAtomic || asyncPersist) {
+        if (allowMsgCounter || allowAtomic || asyncPersist || allowMsgSchedules) {
             return 2;
         }
         return allowMsgTtl || subjectDeleteMarkerTtl > 0 ? 1 : 0;
@@ -584,6 +624,9 @@ public record StreamConfig(
         if (old.asyncPersist != asyncPersist) {
             throw invalid("stream configuration update can not change persist mode");
         }
+        if (old.allowMsgSchedules && !allowMsgSchedules) {
+            throw invalid("message schedules can not be disabled");
+        }
     }
 
     /** The {@code mirror} entry, or null. */
@@ -658,6 +701,7 @@ public record StreamConfig(
         b.allowMsgCounter = allowMsgCounter;
         b.allowAtomic = allowAtomic;
         b.asyncPersist = asyncPersist;
+        b.allowMsgSchedules = allowMsgSchedules;
         return b;
     }
 
@@ -699,13 +743,15 @@ public record StreamConfig(
         boolean allowMsgCounter;
         boolean allowAtomic;
         boolean asyncPersist;
+        boolean allowMsgSchedules;
 
         public StreamConfig build() {
             return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
                     maxMsgsPerSubject, maxMsgSize, discard, storage, numReplicas, noAck, duplicateWindow, placement,
                     mirror, sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
                     discardNewPerSubject, sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, metadata,
-                    allowMsgTtl, subjectDeleteMarkerTtl, allowMsgCounter, allowAtomic, asyncPersist);
+                    allowMsgTtl, subjectDeleteMarkerTtl, allowMsgCounter, allowAtomic, asyncPersist,
+                    allowMsgSchedules);
         }
     }
 

@@ -1005,6 +1005,53 @@ abstract class StreamStoreContract {
         assertEquals(100 * SEC, store.nextTtlDeadline());
     }
 
+    // ---- the schedule index (message schedules)
+
+    static List<Long> entrySeqs(List<long[]> entries) {
+        return entries.stream().map(e -> e[1]).toList();
+    }
+
+    @Test
+    void scheduleIndexHandsOutDueEntriesByDeadlineAcrossReopen() {
+        assertEquals(Long.MAX_VALUE, store.nextScheduleDeadline());
+        long a = put("sched.a", "x");
+        long b = put("sched.b", "y");
+        long c = put("sched.c", "z");
+        store.indexSchedule(a, 30 * SEC);
+        store.indexSchedule(b, 10 * SEC);
+        store.indexSchedule(c, 20 * SEC);
+        reload();
+        assertEquals(10 * SEC, store.nextScheduleDeadline());
+        assertEquals(List.of(), store.takeDueSchedules(9 * SEC, 100));
+        List<long[]> due = store.takeDueSchedules(20 * SEC, 100);
+        assertEquals(List.of(b, c), entrySeqs(due), "earliest deadline first");
+        assertEquals(10 * SEC, due.get(0)[0]);
+        assertEquals(30 * SEC, store.nextScheduleDeadline());
+        // a repeat's next entry is staged with the take, and both survive a reopen together
+        store.indexSchedule(b, 40 * SEC);
+        reload();
+        assertEquals(30 * SEC, store.nextScheduleDeadline());
+        assertEquals(List.of(a), entrySeqs(store.takeDueSchedules(35 * SEC, 100)));
+        reload();
+        assertEquals(List.of(b), entrySeqs(store.takeDueSchedules(Long.MAX_VALUE - 1, 100)));
+        assertEquals(Long.MAX_VALUE, store.nextScheduleDeadline());
+        assertEquals(3, store.state().msgs(), "the index never removes messages");
+    }
+
+    @Test
+    void scheduleIndexTakesAtMostMaxAndKeepsPastDeadlinesFirst() {
+        for (int i = 1; i <= 5; i++) {
+            store.indexSchedule(put("s." + i, "x"), i * SEC);
+        }
+        store.indexSchedule(put("s.past", "x"), -5 * SEC); // an @at long ago: due at once
+        reload();
+        assertTrue(store.nextScheduleDeadline() <= 0);
+        assertEquals(List.of(6L, 1L), entrySeqs(store.takeDueSchedules(100 * SEC, 2)));
+        assertEquals(2 * SEC, store.nextScheduleDeadline());
+        reload();
+        assertEquals(List.of(2L, 3L), entrySeqs(store.takeDueSchedules(3 * SEC, 100)));
+    }
+
     @Test
     void destroyRemovesEverything() {
         put("a", "1");
