@@ -400,7 +400,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             router = server.routerFor(account);
         }
         authenticated = true;
-        system = server.authenticator().isSystemUser(opts, server.config().ops().systemAccount());
+        system = account.equals(server.config().ops().systemAccount());
         permissions = new PermissionCheck(grant.permissions());
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
@@ -616,7 +616,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             }
             permissions = new PermissionCheck(grant.permissions());
             unrestricted = permissions.unrestricted();
-            system = auth.isSystemUser(options, server.config().ops().systemAccount());
+            system = account.equals(server.config().ops().systemAccount());
             if (!unrestricted) {
                 for (Sub sub : java.util.List.copyOf(subs.values())) {
                     if (!permissions.canSubscribe(sub.subject)) {

@@ -47,7 +47,7 @@ public final class NatsServer implements AutoCloseable {
     private volatile ServerConfig config;
     private final String serverId;
     private final Router router;
-    /** Accounts other than $G: each its own subjects (no JetStream, no routes yet). */
+    /** Accounts other than $G: each its own subjects (no routes yet). */
     private final java.util.concurrent.ConcurrentHashMap<String, Router> accountRouters =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Authenticator authenticator;
@@ -81,6 +81,8 @@ public final class NatsServer implements AutoCloseable {
     private WebSocketListener websocket;
     /** Answers the system account's {@code $SYS.REQ.SERVER} requests; null with {@code no_system_account}. */
     private final io.jetkv.server.monitor.SysRequests sys;
+    /** The accounts' stream and service imports, fixed at start. */
+    private final AccountImports imports;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final LameDuck lameDuck = new LameDuck(this);
     /** One reload at a time (SIGHUP handler threads); a leaf lock, apart from this object's monitor. */
@@ -104,11 +106,14 @@ public final class NatsServer implements AutoCloseable {
                 Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("nats-io"), io);
         this.info = new ServerInfo(config, serverId);
         this.cluster = config.cluster().enabled() ? new Cluster(this, boss, workers) : null;
+        // replies go out in the system account's subject space, where its users are
         this.sys = config.ops().systemAccount() == null ? null
-                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), router::publish);
+                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this),
+                        routerFor(config.ops().systemAccount())::publish);
         if (cluster != null) {
             router.index().setInterestListener(cluster);
         }
+        this.imports = AccountImports.install(config.auth().accounts(), this::routerFor);
     }
 
     /**
@@ -154,6 +159,13 @@ public final class NatsServer implements AutoCloseable {
         NatsServer server = new NatsServer(config, jetstream, router);
         if (config.jetstream().enabled()) {
             jetstream.setCluster(server.cluster);
+            jetstream.setRouters(server::routerFor);
+        } else {
+            for (io.jetkv.config.AccountConfig a : config.auth().accounts()) {
+                if (a.jetstream() != null) {
+                    LOG.warn("account \"{}\" has jetstream, but JetStream is not enabled on this server", a.name());
+                }
+            }
         }
         try {
             // as the reference: the monitoring port opens first; /healthz says 503 until clients are accepted and
@@ -590,6 +602,7 @@ public final class NatsServer implements AutoCloseable {
         // JetStream first: its writers drain and send their last acks while the event loops still run
         jetstream.close();
         clientChannels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        imports.close();
         if (sys != null) {
             sys.close();
         }

@@ -19,6 +19,8 @@ public enum JsError {
     INSUFFICIENT_RESOURCES(503, 10023, "insufficient resources"),
     MAXIMUM_CONSUMERS_LIMIT(400, 10026, "maximum consumers limit reached"),
     MAXIMUM_STREAMS_LIMIT(400, 10027, "maximum number of streams reached"),
+    STREAM_MAX_BYTES_REQUIRED(400, 10113, "account requires a stream config to have max bytes set"),
+    STREAM_MAX_STREAM_BYTES_EXCEEDED(400, 10122, "stream max bytes exceeds account limit max stream bytes"),
     MEMORY_RESOURCES_EXCEEDED(500, 10028, "insufficient memory resources available"),
     STORAGE_RESOURCES_EXCEEDED(500, 10047, "insufficient storage resources available"),
     CONSUMER_CREATE_FAILED(500, 10012, "{}"),
