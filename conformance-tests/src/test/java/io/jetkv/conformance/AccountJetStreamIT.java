@@ -42,11 +42,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 class AccountJetStreamIT {
     private static final String CONFIG = """
             jetstream { store_dir: "%s", max_mem: 64MB, max_file: 256MB }
+            http_port: -1
             accounts {
               A: { users: [ {user: a, password: a} ]
                    jetstream: { max_mem: 1MB, max_file: 10MB, max_streams: 1, max_consumers: 2 } }
               B: { users: [ {user: b, password: b} ], jetstream: enabled }
               C: { users: [ {user: c, password: c} ] }
+              D: { users: [ {user: d, password: d} ], jetstream: { max_mem: 4KB, max_file: 4KB } }
               SYS: { users: [ {user: sys, password: sys} ] }
             }
             system_account: SYS
@@ -182,6 +184,22 @@ class AccountJetStreamIT {
         }
     }
 
+    /** A publish past the account's own max_mem is refused in the pub ack with 10002. */
+    @ParameterizedTest
+    @ValueSource(strings = {"jetkv", "nats-server"})
+    void publishesPastTheAccountsBytesAreRefused(String target) throws Exception {
+        String url = start(target);
+        try (Connection d = connect(url, "d")) {
+            d.jetStreamManagement().addStream(StreamConfiguration.builder().name("M").subjects("m")
+                    .storageType(StorageType.Memory).build());
+            byte[] body = new byte[2000];
+            d.jetStream().publish("m", body);
+            d.jetStream().publish("m", body);
+            assertEquals(10002, errorCode(() -> d.jetStream().publish("m", body)));
+            assertEquals(2, d.jetStreamManagement().getStreamInfo("M").getStreamState().getMsgCount());
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"c", "g", "sys"})
     void accountsWithoutJetStreamAreTold(String user) throws Exception {
@@ -206,6 +224,48 @@ class AccountJetStreamIT {
             stop();
             jetkv = null;
             reference = null;
+        }
+    }
+
+    private int monitorPort() {
+        return jetkv != null ? jetkv.monitorPort() : reference.monitorPort();
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode monitor(String path) throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var resp = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + monitorPort() + path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(resp.body());
+    }
+
+    /** The monitoring port names the accounts: /accountz, /jsz per account with JetStream, /connz's account. */
+    @ParameterizedTest
+    @ValueSource(strings = {"jetkv", "nats-server"})
+    void monitoringShowsTheAccounts(String target) throws Exception {
+        String url = start(target);
+        try (Connection a = connect(url, "a"); Connection b = connect(url, "b")) {
+            a.jetStreamManagement().addStream(stream("S1", "s1.>"));
+            b.jetStreamManagement().addStream(stream("S1", "s1.>"));
+            b.jetStreamManagement().addStream(stream("S2", "s2.>"));
+            b.jetStream().publish("s2.x", new byte[10]);
+            var accountz = monitor("/accountz");
+            assertEquals("SYS", accountz.path("system_account").asText());
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            accountz.path("accounts").forEach(n -> names.add(n.asText()));
+            assertEquals(java.util.Set.of("$G", "A", "B", "C", "D", "SYS"), names, target);
+            var jsz = monitor("/jsz?accounts=true&streams=true");
+            assertEquals(3, jsz.path("streams").asInt(), target);
+            assertEquals(1, jsz.path("messages").asInt(), target);
+            java.util.Map<String, Integer> streamsOf = new java.util.TreeMap<>();
+            jsz.path("account_details").forEach(d -> streamsOf.put(d.path("name").asText(),
+                    d.path("stream_detail").size()));
+            assertEquals(java.util.Map.of("A", 1, "B", 2, "D", 0), streamsOf, target);
+            var connz = monitor("/connz?auth=1");
+            java.util.Map<String, String> accountOf = new java.util.TreeMap<>();
+            connz.path("connections").forEach(c -> accountOf.put(c.path("authorized_user").asText(),
+                    c.path("account").asText()));
+            assertEquals(java.util.Map.of("a", "A", "b", "B"), accountOf, target);
         }
     }
 

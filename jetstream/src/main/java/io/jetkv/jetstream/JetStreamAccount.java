@@ -30,6 +30,7 @@ public final class JetStreamAccount {
     private final boolean enabled;
     private final MessageBus bus;
     private final AccountLimits limits;
+    private final boolean ownLimits;
     private final StreamManager streams;
     private final ConsumerManager consumers;
     private final JsApi api;
@@ -38,22 +39,26 @@ public final class JetStreamAccount {
 
     /** What the service gives every account. */
     record Shared(JetStreamOptions options, ExecutorService[] writers, int queueCapacity, ThreadPoolExecutor apiWorkers,
-            io.jetkv.jetstream.stream.WriteMetrics writeMetrics, Path staging) {}
+            io.jetkv.jetstream.stream.WriteMetrics writeMetrics, Path staging, AtomicLong memoryUsed,
+            AtomicLong storeUsed) {}
 
     JetStreamAccount(String name, boolean enabled, boolean system, MessageBus bus, AccountLimits limits,
             StorageBackend storage, Shared shared) {
         this.name = name;
         this.enabled = enabled;
         this.bus = bus;
-        this.limits = limits;
         JetStreamOptions options = shared.options();
-        // the account's usage is counted against its own limits, or the server's when it has none
-        long memoryLimit = limits.maxMemory() >= 0 ? limits.maxMemory() : options.maxMemory();
-        long storeLimit = limits.maxStore() >= 0 ? limits.maxStore() : options.maxStore();
-        Stream.Context ctx = new Stream.Context(bus, options.syncAlways(), options.domain(), memoryLimit, storeLimit,
-                new AtomicLong(), new AtomicLong(), shared.writeMetrics());
+        // null: the server's limits are the account's ($G of a server without accounts); publishes past them are
+        // 10023, past an account's own 10002
+        this.limits = limits != null ? limits : AccountLimits.ofServer(options.maxMemory(), options.maxStore());
+        this.ownLimits = limits != null;
+        Stream.AccountUsage usage = limits == null ? null
+                : new Stream.AccountUsage(limits.maxMemory(), limits.maxStore(), new AtomicLong(), new AtomicLong());
+        long storeLimit = this.limits.maxStore() >= 0 ? this.limits.maxStore() : options.maxStore();
+        Stream.Context ctx = new Stream.Context(bus, options.syncAlways(), options.domain(), options.maxMemory(),
+                options.maxStore(), shared.memoryUsed(), shared.storeUsed(), shared.writeMetrics(), usage);
         this.streams = new StreamManager(bus, storage, shared.writers(), shared.queueCapacity(), ctx,
-                options.maxMemory(), options.maxStore(), limits);
+                options.maxMemory(), options.maxStore(), this.limits);
         this.api = new JsApi(bus, shared.apiWorkers(), options.domain());
         new StreamApi(name, streams, bus, options.domain(), options.maxMemory(), options.maxStore()).registerWith(api);
         this.consumers = new ConsumerManager(streams, bus, storage);
@@ -90,6 +95,11 @@ public final class JetStreamAccount {
 
     public AccountLimits limits() {
         return limits;
+    }
+
+    /** False when the server's limits are the account's ({@code $G} of a server without accounts). */
+    public boolean hasOwnLimits() {
+        return ownLimits;
     }
 
     public StreamManager streams() {

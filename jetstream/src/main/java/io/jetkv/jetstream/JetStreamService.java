@@ -65,7 +65,7 @@ public final class JetStreamService implements AutoCloseable {
      * @param name    the account name ({@code $G} for the global account)
      * @param bus     the account's subject space
      * @param enabled false: its API answers "JetStream not enabled for account"
-     * @param limits  its limits ({@link AccountLimits#ofServer} for {@code $G} of a server without accounts)
+     * @param limits  its own limits, or null when the server's are its ({@code $G} of a server without accounts)
      * @param system  the system account: only {@code $JS.API.INFO} is answered (not enabled), the rest is not
      */
     public record AccountSetup(String name, MessageBus bus, boolean enabled, AccountLimits limits, boolean system) {
@@ -94,7 +94,8 @@ public final class JetStreamService implements AutoCloseable {
                 ? Path.of(System.getProperty("java.io.tmpdir"), "jetkv-restore")
                 : options.storeDir().resolve("jetstream-restore");
         JetStreamAccount.Shared shared = new JetStreamAccount.Shared(options, writers, STREAM_QUEUE_CAPACITY,
-                apiWorkers, writeMetrics, staging);
+                apiWorkers, writeMetrics, staging, new java.util.concurrent.atomic.AtomicLong(),
+                new java.util.concurrent.atomic.AtomicLong());
         JetStreamAccount first = null;
         JetStreamAccount firstEnabled = null;
         for (AccountSetup a : setups) {
@@ -118,8 +119,7 @@ public final class JetStreamService implements AutoCloseable {
 
     /** As {@link #start(JetStreamOptions, MessageBus)} with a given storage (tests, embedding). */
     public static JetStreamService start(JetStreamOptions options, MessageBus bus, StorageBackend storage) {
-        return start(options, List.of(new AccountSetup(GLOBAL_ACCOUNT, bus, true,
-                AccountLimits.ofServer(options.maxMemory(), options.maxStore()))), storage);
+        return start(options, List.of(new AccountSetup(GLOBAL_ACCOUNT, bus, true, null)), storage);
     }
 
     /** JetStream for several accounts, each in its own subject space and storage namespace. */

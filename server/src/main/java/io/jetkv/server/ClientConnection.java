@@ -682,7 +682,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
                         remote == null ? 0 : remote.getPort(), started,
                         started.plusNanos(Math.max(0, lastActivityNanos - startedNanos)), rttNanos,
                         out[2], inMsgs, out[0], inBytes, out[1], options.name(), options.lang(),
-                        options.version(), options.user(), list));
+                        options.version(), options.user(), account, list));
             } catch (RuntimeException e) {
                 f.completeExceptionally(e);
             }

@@ -35,7 +35,10 @@ public final class ConfigReload {
             for (io.jetkv.config.AccountConfig.Import i : a.imports()) {
                 imports.add(java.util.Arrays.asList(i.service(), i.account(), i.subject(), i.to())); // not its line
             }
-            out.put(a.name(), java.util.Arrays.asList(a.jetstream(), a.exports(), imports));
+            if (a.jetstream() != null || !a.exports().isEmpty() || !imports.isEmpty()) {
+                // an account with users only may come and go
+                out.put(a.name(), java.util.Arrays.asList(a.jetstream(), a.exports(), imports));
+            }
         }
         return out;
     }

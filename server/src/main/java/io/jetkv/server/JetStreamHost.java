@@ -87,8 +87,7 @@ final class JetStreamHost {
         }
         boolean globalOnly = accounts.stream().allMatch(a -> a.name().equals(sys));
         java.util.List<JetStreamService.AccountSetup> out = new java.util.ArrayList<>();
-        out.add(new JetStreamService.AccountSetup(io.jetkv.config.AccountConfig.GLOBAL, router, globalOnly,
-                AccountLimits.ofServer(config.maxMemoryStore(), config.maxFileStore())));
+        out.add(new JetStreamService.AccountSetup(io.jetkv.config.AccountConfig.GLOBAL, router, globalOnly, null));
         for (io.jetkv.config.AccountConfig a : accounts) {
             // the system account never has JetStream
             io.jetkv.config.AccountConfig.JetStreamLimits l = a.name().equals(sys) ? null : a.jetstream();

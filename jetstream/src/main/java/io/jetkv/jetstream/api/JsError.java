@@ -17,6 +17,7 @@ public enum JsError {
     CLUSTER_NO_PEERS(400, 10005, "{}"),
     NOT_ENABLED_FOR_ACCOUNT(503, 10039, "JetStream not enabled for account"),
     INSUFFICIENT_RESOURCES(503, 10023, "insufficient resources"),
+    ACCOUNT_RESOURCES_EXCEEDED(400, 10002, "resource limits exceeded for account"),
     MAXIMUM_CONSUMERS_LIMIT(400, 10026, "maximum consumers limit reached"),
     MAXIMUM_STREAMS_LIMIT(400, 10027, "maximum number of streams reached"),
     STREAM_MAX_BYTES_REQUIRED(400, 10113, "account requires a stream config to have max bytes set"),

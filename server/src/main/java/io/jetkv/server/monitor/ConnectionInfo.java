@@ -27,6 +27,7 @@ public record ConnectionInfo(
         String lang,
         String version,
         String user,
+        String account,
         List<SubInfo> subscriptions) {
 
     /** A subscription: {@code max} is the auto-unsubscribe limit, 0 when none. */

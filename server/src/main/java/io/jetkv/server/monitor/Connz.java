@@ -95,7 +95,7 @@ final class Connz {
         // as 2.9.10 on a server without authentication: nothing to add for an anonymous client
         if (o.auth() && c.user() != null && !c.user().isEmpty()) {
             n.put("authorized_user", c.user());
-            n.put("account", "$G");
+            n.put("account", c.account());
         }
         if (o.subsDetail() && !c.subscriptions().isEmpty()) {
             ArrayNode subs = n.putArray("subscriptions_list_detail");
