@@ -414,7 +414,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             router = server.routerFor(account);
         }
         authenticated = true;
-        system = server.authenticator().isSystemUser(opts, server.config().ops().systemAccount());
+        system = account.equals(server.config().ops().systemAccount());
         permissions = new PermissionCheck(grant.permissions());
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
@@ -462,8 +462,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         inMsgs++;
         inBytes += size;
         // the server's own $SYS.REQ.SERVER subscriptions answer system users only: others get no responders
+        // (and the system account's bridge across routes takes replies from servers only)
         int delivered = !system && server.sys() != null && io.jetkv.server.monitor.SysRequests.isServerRequest(subject)
-                ? 0 : router.route(subject, reply, data, headerSize, this, touched);
+                || SysBridge.isBridged(subject) ? 0 : router.route(subject, reply, data, headerSize, this, touched);
         server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
@@ -628,7 +629,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             }
             permissions = new PermissionCheck(grant.permissions());
             unrestricted = permissions.unrestricted();
-            system = auth.isSystemUser(options, server.config().ops().systemAccount());
+            system = account.equals(server.config().ops().systemAccount());
             if (!unrestricted) {
                 for (Sub sub : java.util.List.copyOf(subs.values())) {
                     if (!permissions.canSubscribe(sub.subject)) {

@@ -319,8 +319,8 @@ class ClusterIT {
                 return false;
             }
             for (com.fasterxml.jackson.databind.JsonNode r : last[0].path("routes")) {
-                // B's client's two, and B's own three $SYS.REQ.SERVER subscriptions
-                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 5) {
+                // B's client's two, B's own three $SYS.REQ.SERVER subscriptions and its system-account bridge's
+                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 6) {
                     return true;
                 }
             }

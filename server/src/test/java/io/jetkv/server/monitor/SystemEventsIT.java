@@ -37,8 +37,8 @@ class SystemEventsIT {
     void connectDisconnectAndStatsz() throws Exception {
         ServerConfig config = ConfigFileParser.loadString("""
                 system_account: SYS
-                authorization { users: [ {user: sys, password: s, account: SYS}, {user: app, password: a} ] }
-                accounts { B: { users: [ {user: b, password: b} ] } }
+                authorization { users: [ {user: app, password: a} ] }
+                accounts { SYS: { users: [ {user: sys, password: s} ] }, B: { users: [ {user: b, password: b} ] } }
                 """, "test.conf", n -> null).toBuilder().host("127.0.0.1").port(0).serverName("ev-1").build();
         try (NatsServer server = NatsServer.start(config);
                 Connection sys = connect(server, "sys", "s", "watcher")) {
