@@ -400,11 +400,11 @@ class ClusterIT {
                     && info.contains("\"connect_urls\":[\"127.0.0.1:" + a.port() + "\"]"), info);
             assertTrue(info.endsWith("} \r\n"), info);
             // then all current interest, per subject and queue group with its weight
-            // (and the server's own $SYS.REQ.SERVER subscriptions, three of them)
+            // (and the server's own: three on $SYS.REQ.SERVER, one for the system account's reply bridge)
             java.util.Set<String> interest = new java.util.HashSet<>();
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < 6; i++) {
                 String line = readLine(in);
-                if (!line.startsWith("RS+ $G $SYS.REQ.SERVER.")) {
+                if (!line.startsWith("RS+ $G $SYS.REQ.SERVER.") && !line.startsWith("RS+ $G $SYS._BRIDGE.")) {
                     interest.add(line);
                 }
             }
