@@ -755,7 +755,7 @@ public final class Stream {
      */
     private void atomicPublish(Publish p, Map<String, String> h, String id, Batch batch) {
         StreamConfig cfg = config;
-        String reply = p.reply;
+        String reply = cfg.noAck() ? null : p.reply;
         if (!cfg.allowAtomic()) {
             dropAtomicBatches();
             batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_DISABLED));
