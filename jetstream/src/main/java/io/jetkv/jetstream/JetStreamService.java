@@ -99,9 +99,24 @@ public final class JetStreamService implements AutoCloseable {
         return start(options, bus, RocksStorageBackend.open(options.storeDir()));
     }
 
+    /**
+     * As {@link #start(JetStreamOptions, MessageBus)}, with {@code gate} deciding who answers the API from the
+     * first request on: a cluster member must not answer as a single server from its restored streams before
+     * the cluster layer has started and installed its own gate.
+     */
+    public static JetStreamService start(JetStreamOptions options, MessageBus bus, JsApi.Gate gate) {
+        JetStreamService js = new JetStreamService(options, bus, RocksStorageBackend.open(options.storeDir()));
+        js.api.setGate(gate);
+        return js.open();
+    }
+
     /** As {@link #start(JetStreamOptions, MessageBus)} with a given storage (tests, embedding). */
     public static JetStreamService start(JetStreamOptions options, MessageBus bus, StorageBackend storage) {
-        JetStreamService js = new JetStreamService(options, bus, storage);
+        return new JetStreamService(options, bus, storage).open();
+    }
+
+    private JetStreamService open() {
+        JetStreamService js = this;
         js.streams.restore();
         js.consumers.start();
         for (String subject : js.api.subscriptionSubjects()) {

@@ -22,12 +22,16 @@ import org.slf4j.LoggerFactory;
 final class JetStreamHost {
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamHost.class);
 
+    /** System property: the Ratis address other nodes dial, when a proxy stands in front of ours (tests). */
+    static final String RAFT_ADVERTISE_PROPERTY = "jetkv.cluster.raft_advertise";
+
     private final JetStreamConfig config;
     private final Router router;
     private final ServerConfig serverConfig;
     /** The routes, when this server is in a cluster: JetStream then replicates through Ratis. */
     private volatile Cluster cluster;
-    private JetStreamCluster jsCluster;
+    /** Written by the start and close thread, read by the monitoring thread. */
+    private volatile JetStreamCluster jsCluster;
     /** Written by the start and close thread, read by the monitoring thread. */
     private volatile JetStreamService service;
     private boolean closed;
@@ -80,11 +84,13 @@ final class JetStreamHost {
         LOG.info("  Store Directory: \"{}\"", config.storeDir().resolve("jetstream"));
         LOG.info("  Sync:            {}", config.syncAlways() ? "always (fsync before every ack)"
                 : "acks after the write-ahead log write; fsync left to the OS");
-        service = JetStreamService.start(
-                new JetStreamOptions(config.storeDir(), config.maxMemoryStore(), config.maxFileStore(),
-                        config.syncAlways(), null, config.strict()),
-                router);
         Cluster c = cluster;
+        JetStreamOptions options = new JetStreamOptions(config.storeDir(), config.maxMemoryStore(),
+                config.maxFileStore(), config.syncAlways(), null, config.strict());
+        // clustered: silent until the cluster layer installs its gate, so that a restarted node never answers
+        // from its restored (possibly stale) streams as if it were a single server (the other nodes answer)
+        service = c == null ? JetStreamService.start(options, router)
+                : JetStreamService.start(options, router, (op, args, reply) -> null);
         if (c != null) {
             ClusterConfig cc = serverConfig.cluster();
             String host = cc.host() == null || cc.host().isEmpty() || cc.host().equals("0.0.0.0") ? "127.0.0.1"
@@ -101,8 +107,10 @@ final class JetStreamHost {
                     c.advertiseRaftMeta(members);
                 }
             };
+            // a test hook, not configuration: the fault tests put a proxy in front of each node's Ratis port
+            String advertise = System.getProperty(RAFT_ADVERTISE_PROPERTY);
             jsCluster = JetStreamCluster.start(new JetStreamCluster.Settings(serverConfig.serverName(), cc.name(), host,
-                    routes), service, router, config.storeDir());
+                    routes, advertise), service, router, config.storeDir());
             JetStreamCluster js = jsCluster;
             c.startRaftPeering(js.endpoint(), new Cluster.RaftPeers() {
                 @Override
@@ -116,6 +124,12 @@ final class JetStreamHost {
                 }
             });
         }
+    }
+
+    /** The meta group's leader (server name) when clustered JetStream runs and knows one; else null. */
+    String metaLeader() {
+        JetStreamCluster c = jsCluster;
+        return c == null ? null : c.metaLeaderName();
     }
 
     synchronized JetStreamService service() {

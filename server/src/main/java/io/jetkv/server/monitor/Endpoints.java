@@ -229,6 +229,15 @@ final class Endpoints {
             return o;
         }
         o.set("config", jsConfig(server.config().jetstream()));
+        if (server.config().cluster().enabled()) {
+            // nats-server's meta_cluster, its name and leader so far (omitted while leaderless, as there)
+            ObjectNode meta = o.putObject("meta_cluster");
+            meta.put("name", server.config().cluster().name());
+            String leader = server.metaLeader();
+            if (leader != null) {
+                meta.put("leader", leader);
+            }
+        }
         ObjectNode stats = jsStats(service);
         o.setAll(stats);
         List<Stream> all = service.streams().all();
