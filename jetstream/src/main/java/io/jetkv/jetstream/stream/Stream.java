@@ -19,7 +19,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -173,7 +172,7 @@ public final class Stream {
     private final StorageBackend reopener;
     private final Executor writer;
     private final Context ctx;
-    private final ArrayBlockingQueue<Task> queue;
+    private final TaskQueue<Task> queue;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicBoolean maintenancePending = new AtomicBoolean();
     private final AtomicInteger consumerCount = new AtomicInteger();
@@ -251,7 +250,7 @@ public final class Stream {
         this.reopener = reopener;
         this.writer = writer;
         this.ctx = ctx;
-        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.queue = new TaskQueue<>(queueCapacity);
         this.stats = store.state();
         this.durableLastSeq = stats.lastSeq();
         ctx.used(config.storage()).addAndGet(stats.bytes());
