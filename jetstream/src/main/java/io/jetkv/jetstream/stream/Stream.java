@@ -1104,13 +1104,23 @@ public final class Stream {
                 lo = m.seq() + 1;
             }
         }
-        for (StoredMessage m = store.loadNext(lo, null); m != null; m = store.loadNext(m.seq() + 1, null)) {
-            if (m.headers() != null && m.timestamp() >= cutoff) {
-                String id = HeaderBlock.parse(m.headers()).get("Nats-Msg-Id");
-                if (id != null && !id.isEmpty()) {
-                    dedupe.put(id, new long[] {m.seq(), m.timestamp()});
+        // the window's messages in runs (one store iterator per run, not per message): after a burst of writes
+        // just before a restart the window can hold every message of a large bucket
+        List<StoredMessage> run = new ArrayList<>();
+        for (long from = lo; from <= st.lastSeq(); ) {
+            run.clear();
+            if (store.loadNextBatch(from, st.lastSeq(), null, 1024, Long.MAX_VALUE, run) == 0) {
+                break;
+            }
+            for (StoredMessage m : run) {
+                if (m.headers() != null && m.timestamp() >= cutoff) {
+                    String id = HeaderBlock.parse(m.headers()).get("Nats-Msg-Id");
+                    if (id != null && !id.isEmpty()) {
+                        dedupe.put(id, new long[] {m.seq(), m.timestamp()});
+                    }
                 }
             }
+            from = run.get(run.size() - 1).seq() + 1;
         }
         if (!dedupe.isEmpty()) {
             nextDedupePrune = dedupe.values().iterator().next()[1] + config.duplicateWindow();
