@@ -19,7 +19,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -180,7 +179,7 @@ public final class Stream {
     private final StorageBackend reopener;
     private final Executor writer;
     private final Context ctx;
-    private final ArrayBlockingQueue<Task> queue;
+    private final TaskQueue<Task> queue;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicBoolean maintenancePending = new AtomicBoolean();
     private final AtomicInteger consumerCount = new AtomicInteger();
@@ -266,7 +265,7 @@ public final class Stream {
         this.reopener = reopener;
         this.writer = writer;
         this.ctx = ctx;
-        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.queue = new TaskQueue<>(queueCapacity);
         this.stats = store.state();
         this.durableLastSeq = stats.lastSeq();
         ctx.used(config.storage()).addAndGet(stats.bytes());
@@ -1424,13 +1423,23 @@ public final class Stream {
                 lo = m.seq() + 1;
             }
         }
-        for (StoredMessage m = store.loadNext(lo, null); m != null; m = store.loadNext(m.seq() + 1, null)) {
-            if (m.headers() != null && m.timestamp() >= cutoff) {
-                String id = HeaderBlock.parse(m.headers()).get("Nats-Msg-Id");
-                if (id != null && !id.isEmpty()) {
-                    dedupe.put(id, new long[] {m.seq(), m.timestamp()});
+        // the window's messages in runs (one store iterator per run, not per message): after a burst of writes
+        // just before a restart the window can hold every message of a large bucket
+        List<StoredMessage> run = new ArrayList<>();
+        for (long from = lo; from <= st.lastSeq(); ) {
+            run.clear();
+            if (store.loadNextBatch(from, st.lastSeq(), null, 1024, Long.MAX_VALUE, run) == 0) {
+                break;
+            }
+            for (StoredMessage m : run) {
+                if (m.headers() != null && m.timestamp() >= cutoff) {
+                    String id = HeaderBlock.parse(m.headers()).get("Nats-Msg-Id");
+                    if (id != null && !id.isEmpty()) {
+                        dedupe.put(id, new long[] {m.seq(), m.timestamp()});
+                    }
                 }
             }
+            from = run.get(run.size() - 1).seq() + 1;
         }
         if (!dedupe.isEmpty()) {
             nextDedupePrune = dedupe.values().iterator().next()[1] + config.duplicateWindow();
