@@ -203,7 +203,9 @@ class MetaFormationIT {
                 return now != before;
             }, "a new leader for " + FaultRun.STREAM, 60);
             KeyValue kv = nc.keyValue(FaultRun.BUCKET);
-            long rev = kv.put("after", "stepdown".getBytes(StandardCharsets.UTF_8));
+            // STREAM.INFO names the new leader a moment before it takes the stream's subjects (as on nats-server,
+            // a publish in between gets no responders): the first put may need a retry
+            long rev = putEventually(kv, "after", "stepdown");
             assertEquals(rev, kv.get("after").getRevision());
 
             JsonNode missing = request(nc, "$JS.API.STREAM.LEADER.STEPDOWN.NOPE", "");
@@ -271,5 +273,20 @@ class MetaFormationIT {
                 return false;
             }
         }, "stream " + sc.getName() + " created", 60);
+    }
+
+    /** A put retried while the stream's new leader is not yet taking publishes (no responders), up to 60 s. */
+    private static long putEventually(KeyValue kv, String key, String value) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                return kv.put(key, value.getBytes(StandardCharsets.UTF_8));
+            } catch (java.io.IOException | io.nats.client.JetStreamApiException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(10); // polling to a deadline, as ClusterProbes.await does
+            }
+        }
     }
 }
