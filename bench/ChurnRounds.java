@@ -50,8 +50,13 @@ public final class ChurnRounds {
 
     /** Watchers created one after the other, each closed once it saw every key and the end of the initial data. */
     static double watchAll(KeyValue kv, int keys) throws Exception {
+        return watchAll(kv, keys, CALLS);
+    }
+
+    /** {@code calls} watchers one after the other; the rate in watchers per second. */
+    static double watchAll(KeyValue kv, int keys, int calls) throws Exception {
         long start = System.nanoTime();
-        for (int c = 0; c < CALLS; c++) {
+        for (int c = 0; c < calls; c++) {
             CountDownLatch done = new CountDownLatch(1);
             int[] seen = new int[1];
             NatsKeyValueWatchSubscription sub = kv.watchAll(new KeyValueWatcher() {
@@ -70,7 +75,7 @@ public final class ChurnRounds {
             }
             sub.unsubscribe();
         }
-        return CALLS / ((System.nanoTime() - start) / 1e9);
+        return calls / ((System.nanoTime() - start) / 1e9);
     }
 
     static double keysCalls(KeyValue kv, int keys) throws Exception {

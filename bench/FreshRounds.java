@@ -3,11 +3,8 @@ import io.nats.client.Dispatcher;
 import io.nats.client.JetStream;
 import io.nats.client.KeyValue;
 import io.nats.client.api.KeyValueConfiguration;
-import io.nats.client.api.KeyValueEntry;
-import io.nats.client.api.KeyValueWatcher;
 import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
-import io.nats.client.impl.NatsKeyValueWatchSubscription;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
@@ -234,28 +231,7 @@ public final class FreshRounds {
     }
 
     static double watchAll(Connection nc, int n) throws Exception {
-        KeyValue kv = bucket(nc, true);
-        long t0 = System.nanoTime();
-        for (int c = 0; c < WATCHERS; c++) {
-            CountDownLatch done = new CountDownLatch(1);
-            int[] seen = new int[1];
-            NatsKeyValueWatchSubscription sub = kv.watchAll(new KeyValueWatcher() {
-                @Override
-                public void watch(KeyValueEntry entry) {
-                    seen[0]++;
-                }
-
-                @Override
-                public void endOfData() {
-                    done.countDown();
-                }
-            });
-            if (!done.await(60, TimeUnit.SECONDS) || seen[0] != KEYS) {
-                throw new IllegalStateException("watch saw " + seen[0] + " of " + KEYS + " keys");
-            }
-            sub.unsubscribe();
-        }
-        return WATCHERS / ((System.nanoTime() - t0) / 1e9);
+        return ChurnRounds.watchAll(bucket(nc, true), KEYS, WATCHERS);
     }
 
     static void deleteTree(Path dir) throws Exception {

@@ -241,8 +241,9 @@ class NatsServerBackupIT {
                 Duration.ofSeconds(5))));
         out.add("restore bad json: " + error(SnapshotClient.request(nc, "$JS.API.STREAM.RESTORE.E",
                 "{nope".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(5))));
+        // set, not put: ObjectNode.put(String, JsonNode) returns the old value, which sent the old config alone
         JsonNode ok = SnapshotClient.request(nc, "$JS.API.STREAM.RESTORE.F", backup.meta().deepCopy()
-                .put("config", SnapshotClient.JSON.createObjectNode().put("name", "F")), Duration.ofSeconds(5));
+                .set("config", SnapshotClient.JSON.createObjectNode().put("name", "F")), Duration.ofSeconds(5));
         out.add("restore type: " + ok.path("type").asText() + " " + ok.path("deliver_subject").asText()
                 .startsWith("$JS.SNAPSHOT.RESTORE.F."));
         return out;

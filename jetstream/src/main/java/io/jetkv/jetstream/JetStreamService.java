@@ -117,6 +117,22 @@ public final class JetStreamService implements AutoCloseable {
         return start(options, bus, RocksStorageBackend.open(options.storeDir()));
     }
 
+    /**
+     * As {@link #start(JetStreamOptions, MessageBus)}, with {@code gate} deciding who answers the API from the
+     * first request on: a cluster member must not answer as a single server from its restored streams before
+     * the cluster layer has started and installed its own gate.
+     */
+    public static JetStreamService start(JetStreamOptions options, MessageBus bus, JsApi.Gate gate) {
+        return start(options, List.of(new AccountSetup(GLOBAL_ACCOUNT, bus, true, null)), gate);
+    }
+
+    /** As {@link #start(JetStreamOptions, List)}, with {@code gate} in front of the primary account's API. */
+    public static JetStreamService start(JetStreamOptions options, List<AccountSetup> accounts, JsApi.Gate gate) {
+        JetStreamService js = new JetStreamService(options, accounts, RocksStorageBackend.open(options.storeDir()));
+        js.api().setGate(gate);
+        return js.open();
+    }
+
     /** As {@link #start(JetStreamOptions, MessageBus)} with a given storage (tests, embedding). */
     public static JetStreamService start(JetStreamOptions options, MessageBus bus, StorageBackend storage) {
         return start(options, List.of(new AccountSetup(GLOBAL_ACCOUNT, bus, true, null)), storage);
@@ -129,7 +145,12 @@ public final class JetStreamService implements AutoCloseable {
 
     public static JetStreamService start(JetStreamOptions options, List<AccountSetup> accounts,
             StorageBackend storage) {
-        JetStreamService js = new JetStreamService(options, accounts, storage);
+        return new JetStreamService(options, accounts, storage).open();
+    }
+
+    /** Restores each account's streams, starts its consumers and subscribes its API; starts the timer. */
+    private JetStreamService open() {
+        JetStreamService js = this;
         for (JetStreamAccount a : js.accounts.values()) {
             a.start();
         }

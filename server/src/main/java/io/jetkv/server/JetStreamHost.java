@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
 final class JetStreamHost {
     private static final Logger LOG = LoggerFactory.getLogger(JetStreamHost.class);
 
+    /** System property: the Ratis address other nodes dial, when a proxy stands in front of ours (tests). */
+    static final String RAFT_ADVERTISE_PROPERTY = "jetkv.cluster.raft_advertise";
+
     private final JetStreamConfig config;
     private final Router router;
     private final ServerConfig serverConfig;
@@ -30,7 +33,8 @@ final class JetStreamHost {
     private volatile Cluster cluster;
     /** The router of each account's subject space. */
     private volatile java.util.function.Function<String, Router> routers;
-    private JetStreamCluster jsCluster;
+    /** Written by the start and close thread, read by the monitoring thread. */
+    private volatile JetStreamCluster jsCluster;
     /** Written by the start and close thread, read by the monitoring thread. */
     private volatile JetStreamService service;
     private boolean closed;
@@ -122,12 +126,18 @@ final class JetStreamHost {
         LOG.info("  Store Directory: \"{}\"", config.storeDir().resolve("jetstream"));
         LOG.info("  Sync:            {}", config.syncAlways() ? "always (fsync before every ack)"
                 : "acks after the write-ahead log write; fsync left to the OS");
+        Cluster c = cluster;
         JetStreamOptions options = new JetStreamOptions(config.storeDir(), config.maxMemoryStore(),
                 config.maxFileStore(), config.syncAlways(), null, config.strict());
         java.util.List<JetStreamService.AccountSetup> accounts = accountSetups();
-        service = accounts == null ? JetStreamService.start(options, router)
-                : JetStreamService.start(options, accounts);
-        Cluster c = cluster;
+        if (accounts == null) {
+            accounts = java.util.List.of(new JetStreamService.AccountSetup(JetStreamService.GLOBAL_ACCOUNT, router,
+                    true, null));
+        }
+        // clustered: silent until the cluster layer installs its gate, so that a restarted node never answers
+        // from its restored (possibly stale) streams as if it were a single server (the other nodes answer)
+        service = c == null ? JetStreamService.start(options, accounts)
+                : JetStreamService.start(options, accounts, (op, args, reply) -> null);
         if (c != null) {
             ClusterConfig cc = serverConfig.cluster();
             String host = cc.host() == null || cc.host().isEmpty() || cc.host().equals("0.0.0.0") ? "127.0.0.1"
@@ -144,8 +154,10 @@ final class JetStreamHost {
                     c.advertiseRaftMeta(members);
                 }
             };
+            // a test hook, not configuration: the fault tests put a proxy in front of each node's Ratis port
+            String advertise = System.getProperty(RAFT_ADVERTISE_PROPERTY);
             jsCluster = JetStreamCluster.start(new JetStreamCluster.Settings(serverConfig.serverName(), cc.name(), host,
-                    routes), service, router, config.storeDir());
+                    routes, advertise), service, router, config.storeDir());
             JetStreamCluster js = jsCluster;
             c.startRaftPeering(js.endpoint(), new Cluster.RaftPeers() {
                 @Override
@@ -159,6 +171,12 @@ final class JetStreamHost {
                 }
             });
         }
+    }
+
+    /** The meta group's leader (server name) when clustered JetStream runs and knows one; else null. */
+    String metaLeader() {
+        JetStreamCluster c = jsCluster;
+        return c == null ? null : c.metaLeaderName();
     }
 
     synchronized JetStreamService service() {

@@ -133,4 +133,9 @@ final class MonitorView implements ServerView {
     public JetStreamService jetstream() {
         return server.jetstream().service();
     }
+
+    @Override
+    public String metaLeader() {
+        return server.jetstream().metaLeader();
+    }
 }

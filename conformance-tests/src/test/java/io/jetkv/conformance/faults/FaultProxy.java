@@ -49,9 +49,15 @@ public final class FaultProxy implements AutoCloseable {
 
     /** Listens on a free loopback port at once; {@code target} returns null while there is nothing to reach. */
     public FaultProxy(String name, Supplier<InetSocketAddress> target) throws IOException {
+        this(name, InetAddress.getLoopbackAddress(), 0, target);
+    }
+
+    /** Listens on {@code address}:{@code port} (0: a free port) at once. */
+    public FaultProxy(String name, InetAddress address, int port, Supplier<InetSocketAddress> target)
+            throws IOException {
         this.name = name;
         this.target = target;
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.listener = new ServerSocket(port, 50, address);
         Thread acceptor = new Thread(this::acceptLoop, "proxy-" + name);
         acceptor.setDaemon(true);
         acceptor.start();

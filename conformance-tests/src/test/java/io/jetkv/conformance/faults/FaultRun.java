@@ -29,10 +29,12 @@ public final class FaultRun {
     private final long startedAt = System.nanoTime();
     private final List<String> faults = new ArrayList<>();
     private long quietSince = System.nanoTime(); // when the last fault was healed and the cluster had recovered
+    private final Random followerPick;
 
     public FaultRun(ProcessCluster cluster, int clients, List<String> keys, Duration timeout, long seed,
             KvWorkload.Mix mix) throws Exception {
         this.cluster = cluster;
+        this.followerPick = new Random(seed);
         List<Connection> conns = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
             conns.add(cluster.connect(i % cluster.size()));
@@ -49,20 +51,22 @@ public final class FaultRun {
         return faults;
     }
 
-    /** JetStream answers account info on every node (the meta group has a leader). */
+    /** JetStream answers account info on every running node (the meta group has a leader). */
     public static void awaitJetStream(ProcessCluster c) throws Exception {
         for (ProcessCluster.Node n : c.nodes()) {
-            try (Connection nc = Nats.connect(Options.builder().server(n.clientUrl()).noReconnect().build())) {
-                JetStreamManagement jsm = nc.jetStreamManagement();
-                ClusterProbes.await(() -> {
-                    try {
-                        jsm.getAccountStatistics();
-                        return true;
-                    } catch (Exception e) {
-                        return false;
-                    }
-                }, "JetStream ready on " + n.name(), 60);
+            if (!n.running()) {
+                continue;
             }
+            // a node holds new clients until its JetStream is up: on a loaded machine the connect may time out
+            ClusterProbes.await(() -> {
+                try (Connection nc = Nats.connect(Options.builder().server(n.clientUrl()).noReconnect()
+                        .connectionTimeout(Duration.ofSeconds(5)).build())) {
+                    nc.jetStreamManagement().getAccountStatistics();
+                    return true;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, "JetStream ready on " + n.name(), 60);
         }
     }
 
@@ -87,7 +91,17 @@ public final class FaultRun {
                 StreamConfiguration sc = jsm.getStreamInfo(STREAM).getConfiguration();
                 jsm.updateStream(StreamConfiguration.builder(sc).allowDirect(false).build());
             }
-            if (jsm.getStreamInfo(STREAM).getConfiguration().getAllowDirect() != direct) {
+            // on a loaded machine the stream leader may miss a 2 s request timeout just after the create
+            Boolean[] allowDirect = {null};
+            ClusterProbes.await(() -> {
+                try {
+                    allowDirect[0] = jsm.getStreamInfo(STREAM).getConfiguration().getAllowDirect();
+                    return true;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, "stream info of " + STREAM, 60);
+            if (allowDirect[0] != direct) {
                 throw new IllegalStateException("allow_direct is not " + direct);
             }
         }
@@ -145,6 +159,17 @@ public final class FaultRun {
         cluster.node(leader).kill();
         hold(ops, 30);
         cluster.node(leader).restart();
+        recovered();
+    }
+
+    /** kill -9 of a node that does not lead the stream (picked by the run's seed); restarted after {@code ops}. */
+    public void killAndRestartFollower(int ops) throws Exception {
+        int leader = awaitLeader(cluster);
+        int node = (leader + 1 + followerPick.nextInt(cluster.size() - 1)) % cluster.size();
+        faults.add("kill -9 " + cluster.node(node).name() + " (follower)");
+        cluster.node(node).kill();
+        hold(ops, 30);
+        cluster.node(node).restart();
         recovered();
     }
 

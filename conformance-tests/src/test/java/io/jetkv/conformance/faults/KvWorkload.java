@@ -164,7 +164,8 @@ public final class KvWorkload implements AutoCloseable {
             return;
         }
         String text = String.valueOf(e.getMessage());
-        if (text.contains("503") || text.toLowerCase().contains("no responders")) {
+        boolean definiteError = text.contains("503") || text.toLowerCase().contains("no responders");
+        if (definiteError) {
             p.notApplied("no responders"); // reached no stream: took no effect
             noteError("no responders");
         } else {
@@ -173,9 +174,10 @@ public final class KvWorkload implements AutoCloseable {
             noteError(e.getClass().getSimpleName() + ": " + text.replaceAll("\\d+", "N"));
         }
         // back off as an application would: errors that come at once (no leader yet) would otherwise fill the
-        // history with thousands of calls a second while the cluster recovers
+        // history with thousands of calls a second while the cluster recovers; longer after an indeterminate one,
+        // which stays open to the end of the history and so multiplies the checker's search
         try {
-            Thread.sleep(50);
+            Thread.sleep(definiteError ? 50 : 250);
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }

@@ -26,6 +26,8 @@ public final class LoggedProcess implements AutoCloseable {
     private static final Pattern CLIENT = Pattern.compile("Listening for client connections on [^ ]*:(\\d+)");
     private static final Pattern ROUTE = Pattern.compile("Listening for route connections on [^ ]*:(\\d+)");
     private static final Pattern MONITOR = Pattern.compile("Starting http monitor on [^ ]*:(\\d+)");
+    /** JetKV's clustered JetStream: the port its Ratis server listens on. */
+    private static final Pattern RAFT = Pattern.compile("Ratis peer .* listening on [^ ,]*:(\\d+)");
     private static final int LOG_LINES_KEPT = 400;
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
@@ -43,6 +45,7 @@ public final class LoggedProcess implements AutoCloseable {
     private final CompletableFuture<Integer> clientPort = new CompletableFuture<>();
     private final CompletableFuture<Integer> routePort = new CompletableFuture<>();
     private final CompletableFuture<Integer> monitorPort = new CompletableFuture<>();
+    private final CompletableFuture<Integer> raftPort = new CompletableFuture<>();
     private volatile boolean paused;
 
     private LoggedProcess(String name, Process process) {
@@ -79,6 +82,7 @@ public final class LoggedProcess implements AutoCloseable {
                 complete(CLIENT, line, clientPort);
                 complete(ROUTE, line, routePort);
                 complete(MONITOR, line, monitorPort);
+                complete(RAFT, line, raftPort);
             }
         } catch (IOException ignored) {
             // the process ended
@@ -87,6 +91,7 @@ public final class LoggedProcess implements AutoCloseable {
         clientPort.completeExceptionally(ended);
         routePort.completeExceptionally(ended);
         monitorPort.completeExceptionally(ended);
+        raftPort.completeExceptionally(ended);
     }
 
     private static void complete(Pattern p, String line, CompletableFuture<Integer> port) {
@@ -115,6 +120,11 @@ public final class LoggedProcess implements AutoCloseable {
 
     public int monitorPort() throws IOException {
         return port(monitorPort, "monitor");
+    }
+
+    /** JetKV's Ratis port once the log showed it, else -1 (JetStream starts after the client port). */
+    public int raftPortNow() {
+        return raftPort.isDone() && !raftPort.isCompletedExceptionally() ? raftPort.join() : -1;
     }
 
     private int port(CompletableFuture<Integer> f, String what) throws IOException {

@@ -38,6 +38,13 @@ import java.util.concurrent.Future;
  * through either {@code i -> j} or {@code j -> i}, so a cut blocks both. Without proxies, nodes list only
  * node 0 (the seed) and find each other by gossip.
  *
+ * <p>JetKV's Raft traffic (Apache Ratis over gRPC) does not travel on routes as nats-server's does, so with
+ * proxies and JetStream each JetKV node also reaches every other node's Ratis port through a proxy of its own,
+ * and a network fault cuts both. Ratis has one address per peer, the same for every node, so the proxies of
+ * target j all listen on one port, each on its own loopback address {@code 127.0.(i+1).(j+1)}, and node i
+ * resolves j's advertised name {@code raft-nj} to its own proxy's address through a hosts file of its own
+ * ({@code -Djdk.net.hosts.file}; the advertised name is set with {@code -Djetkv.cluster.raft_advertise}).
+ *
  * <p>Used from the test thread; {@link #close} kills everything, whatever state the test left.
  */
 public final class ProcessCluster implements AutoCloseable {
@@ -51,6 +58,8 @@ public final class ProcessCluster implements AutoCloseable {
     private final List<String> extraConfig;
     private final List<Node> nodes = new ArrayList<>();
     private final FaultProxy[][] proxies; // [dialer][target], null without proxies
+    private final FaultProxy[][] raftProxies; // [dialer][target], JetKV's Ratis links; null when not proxied
+    private final int startFirst;
 
     public static Builder builder(ServerKind kind, int size, Path dir) {
         return new Builder(kind, size, dir);
@@ -64,6 +73,7 @@ public final class ProcessCluster implements AutoCloseable {
         private String name = "FAULTS";
         private boolean jetStream;
         private boolean proxied;
+        private int startFirst = -1;
         private final List<String> extraConfig = new ArrayList<>();
 
         private Builder(ServerKind kind, int size, Path dir) {
@@ -84,6 +94,15 @@ public final class ProcessCluster implements AutoCloseable {
 
         public Builder proxied(boolean on) {
             this.proxied = on;
+            return this;
+        }
+
+        /**
+         * Starts only the first {@code count} nodes (with proxies, so that every node's config lists every other
+         * node); the test starts the others with {@link Node#restart}.
+         */
+        public Builder startFirst(int count) {
+            this.startFirst = count;
             return this;
         }
 
@@ -111,6 +130,10 @@ public final class ProcessCluster implements AutoCloseable {
         this.clusterName = b.name;
         this.jetStream = b.jetStream;
         this.extraConfig = List.copyOf(b.extraConfig);
+        this.startFirst = b.startFirst < 0 ? b.size : b.startFirst;
+        if (startFirst < b.size && !b.proxied) {
+            throw new IllegalArgumentException("startFirst needs proxies (the seed-routed config needs node 0 first)");
+        }
         for (int i = 0; i < b.size; i++) {
             nodes.add(new Node(i));
         }
@@ -127,6 +150,46 @@ public final class ProcessCluster implements AutoCloseable {
         } else {
             proxies = null;
         }
+        raftProxies = b.proxied && b.jetStream && kind == ServerKind.JETKV ? raftProxies(b.size) : null;
+    }
+
+    private FaultProxy[][] raftProxies(int size) throws IOException {
+        FaultProxy[][] p = new FaultProxy[size][size];
+        try {
+            for (int j = 0; j < size; j++) {
+                Node target = nodes.get(j);
+                int port = 0;
+                for (int i = 0; i < size; i++) {
+                    if (i != j) {
+                        java.net.InetAddress at = java.net.InetAddress.getByName("127.0." + (i + 1) + "." + (j + 1));
+                        p[i][j] = new FaultProxy(nodes.get(i).name + "->" + target.name + " (raft)", at, port,
+                                target::raftAddress);
+                        port = p[i][j].port(); // the first picks the port; the others share it on their addresses
+                        target.raftAdvertisePort = port;
+                    }
+                }
+            }
+            return p;
+        } catch (IOException | RuntimeException e) {
+            for (FaultProxy[] row : p) {
+                for (FaultProxy f : row) {
+                    if (f != null) {
+                        f.close();
+                    }
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Every proxy of the link from {@code dialer} to {@code target}: its route proxy, and its Ratis proxy. */
+    private List<FaultProxy> links(int dialer, int target) {
+        List<FaultProxy> l = new ArrayList<>();
+        l.add(proxy(dialer, target));
+        if (raftProxies != null) {
+            l.add(raftProxies[dialer][target]);
+        }
+        return l;
     }
 
     private void startAll() throws Exception {
@@ -137,7 +200,7 @@ public final class ProcessCluster implements AutoCloseable {
         ExecutorService pool = Executors.newFixedThreadPool(nodes.size());
         try {
             List<Future<Void>> started = new ArrayList<>();
-            for (Node n : nodes) {
+            for (Node n : nodes.subList(0, startFirst)) {
                 if (n.process == null) {
                     started.add(pool.submit(() -> {
                         n.start();
@@ -190,8 +253,10 @@ public final class ProcessCluster implements AutoCloseable {
         for (int i = 0; i < size(); i++) {
             for (int j = 0; j < size(); j++) {
                 if (i != j && a.contains(i) != a.contains(j)) {
-                    proxy(i, j).blackhole(FaultProxy.Direction.UPSTREAM);
-                    proxy(i, j).blackhole(FaultProxy.Direction.DOWNSTREAM);
+                    for (FaultProxy p : links(i, j)) {
+                        p.blackhole(FaultProxy.Direction.UPSTREAM);
+                        p.blackhole(FaultProxy.Direction.DOWNSTREAM);
+                    }
                 }
             }
         }
@@ -204,33 +269,35 @@ public final class ProcessCluster implements AutoCloseable {
 
     /** One-way: bytes from {@code from} no longer reach {@code to}; the other direction still flows. */
     public void cutOneWay(int from, int to) {
-        proxy(from, to).blackhole(FaultProxy.Direction.UPSTREAM);
-        proxy(to, from).blackhole(FaultProxy.Direction.DOWNSTREAM);
+        links(from, to).forEach(p -> p.blackhole(FaultProxy.Direction.UPSTREAM));
+        links(to, from).forEach(p -> p.blackhole(FaultProxy.Direction.DOWNSTREAM));
     }
 
     /** Resets (RST) every connection between {@code node} and the others and refuses new ones until healed. */
     public void resetLinks(int node) {
         for (int j = 0; j < size(); j++) {
             if (j != node) {
-                proxy(node, j).reset();
-                proxy(j, node).reset();
+                links(node, j).forEach(FaultProxy::reset);
+                links(j, node).forEach(FaultProxy::reset);
             }
         }
     }
 
     /** Adds {@code delay} to both directions of the link between {@code a} and {@code b}. */
     public void delay(int a, int b, Duration delay) {
-        proxy(a, b).delay(delay);
-        proxy(b, a).delay(delay);
+        links(a, b).forEach(p -> p.delay(delay));
+        links(b, a).forEach(p -> p.delay(delay));
     }
 
     /** Removes every network fault. */
     public void heal() {
-        if (proxies != null) {
-            for (FaultProxy[] row : proxies) {
-                for (FaultProxy p : row) {
-                    if (p != null) {
-                        p.heal();
+        for (FaultProxy[][] matrix : Arrays.asList(proxies, raftProxies)) {
+            if (matrix != null) {
+                for (FaultProxy[] row : matrix) {
+                    for (FaultProxy p : row) {
+                        if (p != null) {
+                            p.heal();
+                        }
                     }
                 }
             }
@@ -280,11 +347,13 @@ public final class ProcessCluster implements AutoCloseable {
                 n.process.close();
             }
         }
-        if (proxies != null) {
-            for (FaultProxy[] row : proxies) {
-                for (FaultProxy p : row) {
-                    if (p != null) {
-                        p.close();
+        for (FaultProxy[][] matrix : Arrays.asList(proxies, raftProxies)) {
+            if (matrix != null) {
+                for (FaultProxy[] row : matrix) {
+                    for (FaultProxy p : row) {
+                        if (p != null) {
+                            p.close();
+                        }
                     }
                 }
             }
@@ -301,6 +370,8 @@ public final class ProcessCluster implements AutoCloseable {
         private volatile int clientPort = -1;
         private volatile int routePort = -1;
         private volatile int monitorPort = -1;
+        /** The port every Ratis proxy in front of this node listens on; 0 without them. */
+        private volatile int raftAdvertisePort;
         private int starts;
 
         private Node(int index) {
@@ -339,6 +410,37 @@ public final class ProcessCluster implements AutoCloseable {
             return process != null && process.alive();
         }
 
+        /** Where this node's Ratis server listens, once its log said; null before. */
+        InetSocketAddress raftAddress() {
+            LoggedProcess p = process;
+            int port = p == null || !p.alive() ? -1 : p.raftPortNow();
+            return port > 0 ? new InetSocketAddress("127.0.0.1", port) : null;
+        }
+
+        /** The environment of this node's process: with Ratis proxies, its hosts file and advertised name. */
+        private java.util.Map<String, String> environment() throws IOException {
+            java.util.Map<String, String> env = new java.util.HashMap<>(kind.environment());
+            if (raftProxies == null) {
+                return env;
+            }
+            // the JVM then resolves names from this file only: loopback and this machine's own name as well
+            StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n");
+            hosts.append("127.0.0.1 ").append(java.net.InetAddress.getLocalHost().getHostName()).append('\n');
+            hosts.append("127.0.0.1 raft-").append(name).append('\n');
+            for (Node other : nodes) {
+                if (other != this) {
+                    hosts.append("127.0.").append(index + 1).append('.').append(other.index + 1).append(" raft-")
+                            .append(other.name).append('\n');
+                }
+            }
+            Path file = dir.resolve(name + ".hosts");
+            Files.writeString(file, hosts.toString());
+            String opts = env.getOrDefault("JETKV_JAVA_OPTS", "") + " -Djdk.net.hosts.file=" + file
+                    + " -Djetkv.cluster.raft_advertise=raft-" + name + ":" + raftAdvertisePort;
+            env.put("JETKV_JAVA_OPTS", opts.trim());
+            return env;
+        }
+
         InetSocketAddress routeAddress() {
             return running() && routePort > 0 ? new InetSocketAddress("127.0.0.1", routePort) : null;
         }
@@ -348,7 +450,7 @@ public final class ProcessCluster implements AutoCloseable {
             Files.writeString(config, config());
             starts++;
             process = LoggedProcess.start(name + (starts > 1 ? "-" + starts : ""), kind.command(config),
-                    kind.environment());
+                    environment());
             clientPort = process.clientPort();
             routePort = process.routePort();
             monitorPort = process.monitorPort();

@@ -15,6 +15,7 @@ public enum JsError {
     CLUSTER_REQUIRED(503, 10010, "JetStream clustering support required"),
     CLUSTER_NOT_AVAILABLE(503, 10008, "JetStream system temporarily unavailable"),
     CLUSTER_NO_PEERS(400, 10005, "{}"),
+    CLUSTER_TAGS(400, 10011, "tags placement not supported for operation"),
     NOT_ENABLED_FOR_ACCOUNT(503, 10039, "JetStream not enabled for account"),
     INSUFFICIENT_RESOURCES(503, 10023, "insufficient resources"),
     ACCOUNT_RESOURCES_EXCEEDED(400, 10002, "resource limits exceeded for account"),

@@ -88,8 +88,10 @@ public final class JetStreamCluster implements AutoCloseable {
      * @param clusterName the cluster's name
      * @param host       the address Ratis listens on (the cluster listen host)
      * @param routes     the configured routes' state and the route INFO's meta group field
+     * @param advertise  the Ratis address the other servers dial ({@code host:port}), when it is not the one
+     *                   Ratis listens on (a proxy in front of it); null for that one
      */
-    public record Settings(String serverName, String clusterName, String host, Routes routes) {}
+    public record Settings(String serverName, String clusterName, String host, Routes routes, String advertise) {}
 
     /** The server's routes, as the meta group's formation needs them. Any thread; must not block for long. */
     public interface Routes {
@@ -144,6 +146,7 @@ public final class JetStreamCluster implements AutoCloseable {
     /** Streams whose create request was answered by this node. */
     private final Set<String> answeredCreates = ConcurrentHashMap.newKeySet();
     private volatile RaftPeerId metaLeader;
+    private volatile boolean metaLeaderReady;
     private volatile RaftServer server;
     private volatile String endpoint;
     private volatile boolean closed;
@@ -218,8 +221,9 @@ public final class JetStreamCluster implements AutoCloseable {
         server.start();
         int bound = server.getServerRpc().getInetSocketAddress().getPort();
         Files.writeString(portFile, Integer.toString(bound));
-        endpoint = settings.host() + ":" + bound;
-        LOG.info("JetStream cluster: Ratis peer {} ({}) listening on {}", selfId, settings.serverName(), endpoint);
+        endpoint = settings.advertise() != null ? settings.advertise() : settings.host() + ":" + bound;
+        LOG.info("JetStream cluster: Ratis peer {} ({}) listening on {}:{}{}", selfId, settings.serverName(),
+                settings.host(), bound, settings.advertise() != null ? ", advertised as " + endpoint : "");
         if (hasMeta()) {
             LOG.info("JetStream cluster: rejoining the meta group from the Ratis storage");
         }
@@ -265,6 +269,9 @@ public final class JetStreamCluster implements AutoCloseable {
                 RaftPeerId leader = d.getInfo().getLeaderId();
                 if (!java.util.Objects.equals(leader, metaLeader)) {
                     metaLeaderChanged(leader); // a missed notification (the group was joined after its election)
+                }
+                if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
+                    metaLeaderReady = true;
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -469,6 +476,21 @@ public final class JetStreamCluster implements AutoCloseable {
 
     // ---- leadership ----
 
+    /**
+     * Whether this node answers as meta leader: it leads, and its meta state machine applied the whole log
+     * (Ratis's leader-ready comes with the apply of the leader's first entry of its term). A leader elected just
+     * after a restart has not replayed the assignments yet: taking a stream it does not know yet for unknown
+     * would let it answer from a stale local copy (KvLinearizabilityIT found stale KV gets that way).
+     */
+    private boolean answersAsMetaLeader() {
+        return isMetaLeader() && metaLeaderReady;
+    }
+
+    /** Ratis apply thread: this node leads the meta group and applied everything before its term. */
+    void metaLeaderReady() {
+        metaLeaderReady = true;
+    }
+
     boolean isMetaLeader() {
         RaftPeerId l = metaLeader;
         return l != null && l.equals(selfId);
@@ -476,6 +498,9 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /** Ratis thread: the meta group's leader changed. */
     void metaLeaderChanged(RaftPeerId leader) {
+        if (!selfId.equals(leader)) {
+            metaLeaderReady = false;
+        }
         metaLeader = leader;
         LOG.info("JetStream cluster: meta leader is {}", leader == null ? "none" : nameOf(leader));
         if (selfId.equals(leader)) {
@@ -708,6 +733,10 @@ public final class JetStreamCluster implements AutoCloseable {
         api.register(JsApiSubjects.STREAM_CREATE, 1, 1, JsApiSubjects.STREAM_CREATE_RESPONSE, this::create);
         api.register(JsApiSubjects.STREAM_DELETE, 1, 1, JsApiSubjects.STREAM_DELETE_RESPONSE, this::delete);
         api.register(JsApiSubjects.STREAM_NAMES, 0, 0, JsApiSubjects.STREAM_NAMES_RESPONSE, this::names);
+        api.register(JsApiSubjects.STREAM_LEADER_STEPDOWN, 1, 1, JsApiSubjects.STREAM_LEADER_STEPDOWN_RESPONSE,
+                this::streamStepdown);
+        api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
+                this::metaStepdown);
         // these change a stream outside the replicated publish path: refused on a replicated stream until they
         // are proposed through its group too, rather than run on the leader alone and leave replicas different
         localOnly(api, JsApiSubjects.STREAM_UPDATE, JsApiSubjects.STREAM_UPDATE_RESPONSE, "stream update");
@@ -740,7 +769,7 @@ public final class JetStreamCluster implements AutoCloseable {
         Assignment a = stream == null ? null : meta.get(stream);
         if (a == null) {
             // the meta leader answers, also "stream not found"
-            if (isMetaLeader()) {
+            if (answersAsMetaLeader()) {
                 return NOW;
             }
             return metaLeader == null && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS
@@ -852,6 +881,68 @@ public final class JetStreamCluster implements AutoCloseable {
                 req.fail(JsError.CLUSTER_NOT_AVAILABLE);
             }
         });
+    }
+
+    /**
+     * {@code STREAM.LEADER.STEPDOWN.<stream>}, on the stream leader (the gate): leadership moves to the most
+     * caught-up other peer that is up; R1 streams answer success, as nats-server's do.
+     */
+    private void streamStepdown(ApiRequest req) {
+        Assignment a = meta.get(req.arg(0));
+        if (a == null) {
+            throw new JsApiException(JsError.STREAM_NOT_FOUND);
+        }
+        if (!a.replicated()) {
+            respondSuccess(req);
+            return;
+        }
+        transferLeadership(RaftGroupId.valueOf(a.group()), req);
+    }
+
+    /** {@code META.LEADER.STEPDOWN} ({@code {}} or a placement without tags), on the meta leader. */
+    private void metaStepdown(ApiRequest req) {
+        com.fasterxml.jackson.databind.JsonNode tags = req.body().path("placement").path("tags");
+        if (tags.isArray() && !tags.isEmpty()) {
+            throw new JsApiException(JsError.CLUSTER_TAGS);
+        }
+        transferLeadership(metaGroup, req);
+    }
+
+    /** Hands this node's leadership of {@code gid} to its most caught-up peer that is up; answers when done. */
+    private void transferLeadership(RaftGroupId gid, ApiRequest req) {
+        RaftPeerId target = null;
+        long best = -1;
+        try {
+            for (RaftProtos.CommitInfoProto ci : server.getDivision(gid).getCommitInfos()) {
+                RaftPeerId id = RaftPeerId.valueOf(ci.getServer().getId());
+                if (!id.equals(selfId) && online.containsKey(nameOf(id)) && ci.getCommitIndex() > best) {
+                    best = ci.getCommitIndex();
+                    target = id;
+                }
+            }
+            if (target == null) {
+                throw new JsApiException(JsError.CLUSTER_NOT_AVAILABLE);
+            }
+            LOG.info("JetStream cluster: leadership of {} handed to {} on request", gid, nameOf(target));
+            server.transferLeadershipAsync(new org.apache.ratis.protocol.TransferLeadershipRequest(clientId, selfId,
+                    gid, CALL_IDS.incrementAndGet(), target, 10_000)).whenComplete((r, err) -> {
+                        if (err != null || !r.isSuccess()) {
+                            LOG.info("JetStream cluster: leadership transfer of {} failed: {}", gid,
+                                    err != null ? err.toString() : r.getException());
+                            req.fail(JsError.CLUSTER_NOT_AVAILABLE);
+                        } else {
+                            respondSuccess(req);
+                        }
+                    });
+        } catch (IOException e) {
+            throw new JsApiException(JsError.CLUSTER_NOT_AVAILABLE);
+        }
+    }
+
+    private static void respondSuccess(ApiRequest req) {
+        ObjectNode ok = JsJson.object();
+        ok.put("success", true);
+        req.respond(ok);
     }
 
     /** Peers for a new stream: the least loaded of the servers in the meta group that are up. */

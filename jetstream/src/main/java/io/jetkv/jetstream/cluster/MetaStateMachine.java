@@ -89,4 +89,10 @@ final class MetaStateMachine extends BaseStateMachine {
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leader) {
         cluster.metaLeaderChanged(leader);
     }
+
+    /** Ratis calls it as it applies the leader's first entry of its term: every earlier entry is applied. */
+    @Override
+    public void notifyLeaderReady() {
+        cluster.metaLeaderReady();
+    }
 }

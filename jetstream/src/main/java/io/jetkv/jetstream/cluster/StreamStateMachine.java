@@ -2,7 +2,9 @@ package io.jetkv.jetstream.cluster;
 
 import io.jetkv.jetstream.stream.Stream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.protocol.Message;
@@ -29,6 +31,12 @@ final class StreamStateMachine extends BaseStateMachine {
 
     private final JetStreamCluster cluster;
     private final String stream;
+    // guarded by this: the last entry handed to the writer, the last it flushed, and the reads waiting for it
+    private long submitted;
+    private long flushed;
+    private final java.util.ArrayDeque<Waiter> waiters = new java.util.ArrayDeque<>();
+
+    private record Waiter(long index, CompletableFuture<Message> done) {}
 
     StreamStateMachine(JetStreamCluster cluster, String stream) {
         this.cluster = cluster;
@@ -50,19 +58,36 @@ final class StreamStateMachine extends BaseStateMachine {
         byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
         Stream s = cluster.localStream(stream);
         CompletableFuture<Message> done = new CompletableFuture<>();
+        synchronized (this) {
+            submitted = entry.getIndex();
+        }
         if (s == null || data.length < 8) {
             LOG.error("stream {}: entry {} has no local stream to apply to", stream, ti);
             advanceApplied(ti);
+            flushed(ti.getIndex());
             done.complete(Message.EMPTY);
             return done;
         }
         String proposer = new String(data, 0, 8, StandardCharsets.US_ASCII);
         byte[] batch = Arrays.copyOfRange(data, 8, data.length);
         s.applyCommitted(batch, entry.getIndex(), proposer.equals(cluster.selfPeerId()), () -> {
-            done.complete(Message.EMPTY);
             advanceApplied(ti);
+            flushed(ti.getIndex());
+            done.complete(Message.EMPTY);
         });
         return done;
+    }
+
+    /** The writer flushed the entry at {@code index} (entries complete in log order): reads behind it may go. */
+    private void flushed(long index) {
+        List<CompletableFuture<Message>> ready = new ArrayList<>();
+        synchronized (this) {
+            flushed = Math.max(flushed, index);
+            while (!waiters.isEmpty() && waiters.peekFirst().index() <= flushed) {
+                ready.add(waiters.pollFirst().done());
+            }
+        }
+        ready.forEach(f -> f.complete(Message.EMPTY));
     }
 
     /**
@@ -80,10 +105,24 @@ final class StreamStateMachine extends BaseStateMachine {
         }
     }
 
-    /** A read barrier: Ratis calls it once this replica applied everything committed before the read. */
+    /**
+     * A read barrier. Ratis calls it once its applied index reached the read index, but that index is not ours:
+     * Ratis counts an entry that is not the state machine's (a new leader's first entry, a configuration) as
+     * applied at once, even while earlier entries still wait in the stream's writer, so that after a leader
+     * change a read could overtake committed writes (a stale read, found by KvLinearizabilityIT). Every entry up
+     * to the read index has been handed to {@link #applyTransaction} by now, so the read also waits until the
+     * writer flushed everything handed to it so far.
+     */
     @Override
     public CompletableFuture<Message> query(Message request) {
-        return CompletableFuture.completedFuture(Message.EMPTY);
+        synchronized (this) {
+            if (flushed >= submitted) {
+                return CompletableFuture.completedFuture(Message.EMPTY);
+            }
+            Waiter w = new Waiter(submitted, new CompletableFuture<>());
+            waiters.addLast(w);
+            return w.done();
+        }
     }
 
     @Override

@@ -19,7 +19,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -203,7 +202,7 @@ public final class Stream {
     private final StorageBackend reopener;
     private final Executor writer;
     private final Context ctx;
-    private final ArrayBlockingQueue<Task> queue;
+    private final TaskQueue<Task> queue;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicBoolean maintenancePending = new AtomicBoolean();
     private final AtomicInteger consumerCount = new AtomicInteger();
@@ -289,7 +288,7 @@ public final class Stream {
         this.reopener = reopener;
         this.writer = writer;
         this.ctx = ctx;
-        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.queue = new TaskQueue<>(queueCapacity);
         this.stats = store.state();
         this.durableLastSeq = stats.lastSeq();
         ctx.addUsed(config.storage(), stats.bytes());
@@ -778,7 +777,7 @@ public final class Stream {
      */
     private void atomicPublish(Publish p, Map<String, String> h, String id, Batch batch) {
         StreamConfig cfg = config;
-        String reply = p.reply;
+        String reply = cfg.noAck() ? null : p.reply;
         if (!cfg.allowAtomic()) {
             dropAtomicBatches();
             batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_DISABLED));
@@ -1453,13 +1452,23 @@ public final class Stream {
                 lo = m.seq() + 1;
             }
         }
-        for (StoredMessage m = store.loadNext(lo, null); m != null; m = store.loadNext(m.seq() + 1, null)) {
-            if (m.headers() != null && m.timestamp() >= cutoff) {
-                String id = HeaderBlock.parse(m.headers()).get("Nats-Msg-Id");
-                if (id != null && !id.isEmpty()) {
-                    dedupe.put(id, new long[] {m.seq(), m.timestamp()});
+        // the window's messages in runs (one store iterator per run, not per message): after a burst of writes
+        // just before a restart the window can hold every message of a large bucket
+        List<StoredMessage> run = new ArrayList<>();
+        for (long from = lo; from <= st.lastSeq(); ) {
+            run.clear();
+            if (store.loadNextBatch(from, st.lastSeq(), null, 1024, Long.MAX_VALUE, run) == 0) {
+                break;
+            }
+            for (StoredMessage m : run) {
+                if (m.headers() != null && m.timestamp() >= cutoff) {
+                    String id = HeaderBlock.parse(m.headers()).get("Nats-Msg-Id");
+                    if (id != null && !id.isEmpty()) {
+                        dedupe.put(id, new long[] {m.seq(), m.timestamp()});
+                    }
                 }
             }
+            from = run.get(run.size() - 1).seq() + 1;
         }
         if (!dedupe.isEmpty()) {
             nextDedupePrune = dedupe.values().iterator().next()[1] + config.duplicateWindow();

@@ -259,6 +259,15 @@ final class Endpoints {
             return o;
         }
         o.set("config", jsConfig(server.config().jetstream()));
+        if (server.config().cluster().enabled()) {
+            // nats-server's meta_cluster, its name and leader so far (omitted while leaderless, as there)
+            ObjectNode meta = o.putObject("meta_cluster");
+            meta.put("name", server.config().cluster().name());
+            String leader = server.metaLeader();
+            if (leader != null) {
+                meta.put("leader", leader);
+            }
+        }
         List<io.jetkv.jetstream.JetStreamAccount> jsAccounts = jsAccounts(service);
         o.setAll(jsStats(service));
         long streamCount = 0;

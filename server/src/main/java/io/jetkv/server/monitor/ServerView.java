@@ -66,4 +66,9 @@ public interface ServerView {
 
     /** The JetStream service, or null when JetStream is off or not started yet. */
     JetStreamService jetstream();
+
+    /** Clustered JetStream's meta leader (server name), or null: not clustered, or no leader known. */
+    default String metaLeader() {
+        return null;
+    }
 }
