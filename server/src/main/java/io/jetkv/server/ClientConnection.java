@@ -67,6 +67,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private ServerTls tls;
     /** Sent {@code "protocol":1}: gets INFO again when the cluster's topology changes. */
     private volatile boolean asyncInfo;
+    /** The {@link ServerInfo#version} of the last INFO sent, read before building it. */
+    private volatile int infoVersion;
+    /** Answered the first PING after CONNECT (when a topology change the client missed is sent, as nats-server). */
+    private boolean firstPongSent;
     private boolean authenticated;
     private ConnectOptions options = ConnectOptions.DEFAULTS;
     private boolean verbose = true;
@@ -137,6 +141,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         LOG.debug("{} - cid:{} - Client connection created", peer, cid);
         // with nkey users every client gets a nonce, as from nats-server, whatever it authenticates with
         nonce = server.authenticator().wantsNonce() ? Ed25519.nonce() : null;
+        infoVersion = server.info().version();
         outbox.appendRaw(server.infoLine(cid, ip, nonce));
         if (tls != null && !tls.config().handshakeFirst()) {
             // the INFO goes out in plaintext, then the client starts TLS (nats-server's order)
@@ -335,6 +340,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             processUnsub(unsub);
         } else if (op == ClientOp.Ping.INSTANCE) {
             outbox.appendRaw(PONG);
+            if (!firstPongSent) {
+                // the topology may have changed between our INFO and the CONNECT that asked for async INFO
+                // (no push reached this client then): send it now, after the PONG, as nats-server does
+                firstPongSent = true;
+                int v = server.info().version();
+                if (asyncInfo && v != infoVersion) {
+                    infoVersion = v;
+                    outbox.appendRaw(server.infoLine(cid, clientIp, null));
+                }
+            }
         } else if (op == ClientOp.Pong.INSTANCE) {
             pingsOut = 0;
             if (rttPending) {
@@ -539,6 +554,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     /** Sends the current INFO again (cluster topology changed); any thread. */
     void sendAsyncInfo() {
         if (asyncInfo && outbox != null) {
+            infoVersion = server.info().version();
             outbox.appendRaw(server.infoLine(cid, clientIp, null));
             outbox.flushFrom(null);
         }

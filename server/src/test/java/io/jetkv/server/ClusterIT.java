@@ -590,4 +590,31 @@ class ClusterIT {
             assertFalse(info.contains("connect_urls"), info);
         }
     }
+
+    /**
+     * A server that joins between a client's INFO and its CONNECT is not pushed to that client (it had not yet
+     * asked for async INFO); as nats-server, the PONG to its first PING is followed by the current INFO.
+     */
+    @Test
+    void topologyChangeBeforeConnectIsSentAfterTheFirstPong() throws Exception {
+        NatsServer a = start(node("A", cluster("NT")));
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", a.port())) {
+            raw.setSoTimeout(5000);
+            java.io.InputStream in = raw.getInputStream();
+            assertTrue(readLine(in).startsWith("INFO "));
+            NatsServer b = start(node("B", cluster("NT", a.routePort())));
+            String bUrl = "127.0.0.1:" + b.port();
+            await(() -> a.info().connectUrls().contains(bUrl), "A lists B's client URL");
+            java.io.OutputStream out = raw.getOutputStream();
+            out.write(bytes("CONNECT {\"verbose\":false,\"protocol\":1}\r\nPING\r\n"));
+            out.flush();
+            assertEquals("PONG\r\n", readLine(in));
+            String again = readLine(in);
+            assertTrue(again.startsWith("INFO ") && again.contains(bUrl), again);
+            // a second PING gets its PONG alone: the catch-up INFO is sent once
+            out.write(bytes("PING\r\n"));
+            out.flush();
+            assertEquals("PONG\r\n", readLine(in));
+        }
+    }
 }
