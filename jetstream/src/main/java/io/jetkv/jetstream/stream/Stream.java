@@ -771,7 +771,9 @@ public final class Stream {
         }
         AtomicBatch open = atomicBatches.get(id);
         String commit = h.get(AtomicBatch.COMMIT);
-        if (commit != null && !commit.equals("1")) {
+        // 2.14's "eob" commits what was staged without this message, which is neither stored nor counted
+        boolean eob = AtomicBatch.COMMIT_EOB.equals(commit);
+        if (commit != null && !commit.equals("1") && !eob) {
             abandon(open, "incomplete");
             batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_INVALID_COMMIT));
             return;
@@ -783,7 +785,7 @@ public final class Stream {
         }
         long now = nowNanos();
         if (open == null) {
-            if (seq != 1) {
+            if (seq != 1 || eob) {
                 batchError(reply, batch, seq > AtomicBatch.MAX_MESSAGES
                         ? new JsApiException(JsError.ATOMIC_PUBLISH_TOO_LARGE, AtomicBatch.MAX_MESSAGES)
                         : new JsApiException(JsError.ATOMIC_PUBLISH_INCOMPLETE_BATCH));
@@ -802,7 +804,7 @@ public final class Stream {
             batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_INCOMPLETE_BATCH));
             return;
         }
-        if (seq > AtomicBatch.MAX_MESSAGES) {
+        if (seq > AtomicBatch.MAX_MESSAGES + (eob ? 1 : 0)) {
             abandon(open, "large");
             batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_TOO_LARGE, AtomicBatch.MAX_MESSAGES));
             return;
@@ -813,7 +815,9 @@ public final class Stream {
                     new JsApiException(JsError.ATOMIC_PUBLISH_UNSUPPORTED_HEADER, "Nats-Expected-Last-Msg-Id"));
             return;
         }
-        open.messages.add(new AtomicBatch.Message(p.subject, reply, p.headers, p.payload));
+        if (!eob) {
+            open.messages.add(new AtomicBatch.Message(p.subject, reply, p.headers, p.payload));
+        }
         open.lastActivity = now;
         atomicBatches.remove(id); // kept in order of last activity, oldest first, for the idle timeout
         atomicBatches.put(id, open);
