@@ -167,6 +167,41 @@ class AtomicBatchIT {
         }
     }
 
+    /** 2.14's {@code Nats-Batch-Commit: eob}: the batch is committed without the message that says so. */
+    @Test
+    void anEndOfBatchCommitStoresTheBatchWithoutItsOwnMessage() throws Exception {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(stream("S", "foo.*").allowAtomicPublish().build());
+            for (int seq = 1; seq <= 3; seq++) {
+                nc.publish(msg("foo." + seq, "e1", seq, false));
+            }
+            PublishAck ack = ack(nc, msg("foo.eob", "e1", 4, false, "Nats-Batch-Commit", "eob"));
+            assertEquals("e1", ack.getBatchId());
+            assertEquals(3, ack.getBatchSize());
+            assertEquals(3, ack.getSeqno());
+            // the eob message is not stored
+            assertEquals(3, jsm.getStreamInfo("S").getStreamState().getMsgCount());
+            assertEquals("foo.3", jsm.getMessage("S", 3).getSubject());
+
+            // eob must still follow the sequence: a gap abandons the batch
+            nc.publish(msg("foo.a", "e2", 1, false));
+            assertEquals(10176, errorCode(nc, msg("foo.a", "e2", 3, false, "Nats-Batch-Commit", "eob")));
+            // eob as the first message has nothing to commit
+            assertEquals(10176, errorCode(nc, msg("foo.a", "e3", 1, false, "Nats-Batch-Commit", "eob")));
+            assertEquals(10200, errorCode(nc, msg("foo.a", "e4", 1, false, "Nats-Batch-Commit", "EOB")));
+            assertEquals(3, jsm.getStreamInfo("S").getStreamState().getMsgCount());
+
+            // a full batch of 1000 may end with an eob at 1001, which does not count toward the limit
+            for (int seq = 1; seq <= 1000; seq++) {
+                nc.publish(msg("foo.big", "full", seq, false));
+            }
+            PublishAck full = ack(nc, msg("foo.big", "full", 1001, false, "Nats-Batch-Commit", "eob"));
+            assertEquals(1000, full.getBatchSize());
+            assertEquals(1003, full.getSeqno());
+        }
+    }
+
     @Test
     void messageIdsMustBeNewInAndBeforeTheBatch() throws Exception {
         try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {

@@ -40,7 +40,8 @@ public final class JetStreamAccount {
     /** What the service gives every account. */
     record Shared(JetStreamOptions options, ExecutorService[] writers, int queueCapacity, ThreadPoolExecutor apiWorkers,
             io.jetkv.jetstream.stream.WriteMetrics writeMetrics, Path staging, AtomicLong memoryUsed,
-            AtomicLong storeUsed, java.util.concurrent.atomic.AtomicInteger openAtomicBatches) {}
+            AtomicLong storeUsed, java.util.concurrent.atomic.AtomicInteger openAtomicBatches,
+            java.util.concurrent.atomic.AtomicInteger openFastBatches) {}
 
     JetStreamAccount(String name, boolean enabled, boolean system, MessageBus bus, AccountLimits limits,
             StorageBackend storage, Shared shared) {
@@ -57,7 +58,7 @@ public final class JetStreamAccount {
         long storeLimit = this.limits.maxStore() >= 0 ? this.limits.maxStore() : options.maxStore();
         Stream.Context ctx = new Stream.Context(bus, options.syncAlways(), options.domain(), options.maxMemory(),
                 options.maxStore(), shared.memoryUsed(), shared.storeUsed(), shared.writeMetrics(),
-                shared.openAtomicBatches(), usage);
+                shared.openAtomicBatches(), shared.openFastBatches(), usage);
         this.streams = new StreamManager(bus, storage, shared.writers(), shared.queueCapacity(), ctx,
                 options.maxMemory(), options.maxStore(), this.limits);
         this.api = new JsApi(bus, shared.apiWorkers(), options.domain());

@@ -95,7 +95,7 @@ public final class JetStreamService implements AutoCloseable {
                 : options.storeDir().resolve("jetstream-restore");
         JetStreamAccount.Shared shared = new JetStreamAccount.Shared(options, writers, STREAM_QUEUE_CAPACITY,
                 apiWorkers, writeMetrics, staging, new java.util.concurrent.atomic.AtomicLong(),
-                new java.util.concurrent.atomic.AtomicLong(), new AtomicInteger());
+                new java.util.concurrent.atomic.AtomicLong(), new AtomicInteger(), new AtomicInteger());
         JetStreamAccount first = null;
         JetStreamAccount firstEnabled = null;
         for (AccountSetup a : setups) {

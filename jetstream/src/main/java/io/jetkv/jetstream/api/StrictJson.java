@@ -43,7 +43,8 @@ public final class StrictJson {
 
     private static final Shape TRANSFORM = object("src", "dest");
     private static final Shape SOURCE = object("name", "opt_start_seq", "opt_start_time", "filter_subject",
-            "subject_transforms", arrayOf(TRANSFORM), "external", object("api", "deliver"));
+            "subject_transforms", arrayOf(TRANSFORM), "external", object("api", "deliver"),
+            "consumer", object("name", "deliver_subject"));
 
     static final Shape STREAM_CONFIG = object("name", "description", "subjects", "retention", "max_consumers",
             "max_msgs", "max_bytes", "max_age", "max_msgs_per_subject", "max_msg_size", "discard", "storage",
@@ -54,7 +55,7 @@ public final class StrictJson {
             "allow_direct", "mirror_direct", "discard_new_per_subject", "sealed", "deny_delete", "deny_purge",
             "allow_rollup_hdrs", "consumer_limits", object("inactive_threshold", "max_ack_pending"),
             "metadata", ANY_KEYS, "allow_msg_ttl", "subject_delete_marker_ttl", "allow_msg_counter", "allow_atomic",
-            "allow_msg_schedules", "persist_mode",
+            "allow_msg_schedules", "persist_mode", "allow_batched",
             // the request form (StreamConfigRequest) adds pedantic
             "pedantic");
 

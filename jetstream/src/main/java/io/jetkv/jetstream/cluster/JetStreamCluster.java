@@ -836,6 +836,11 @@ public final class JetStreamCluster implements AutoCloseable {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
                     "atomic batch publish is not supported on replicated streams yet");
         }
+        if (cfg.numReplicas() > 1 && cfg.allowBatched()) {
+            // flow acks and gaps would have to follow the Raft commit and survive a leader change; not built yet
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
+                    "fast batch publish is not supported on replicated streams yet");
+        }
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }

@@ -182,6 +182,8 @@ final class Consumer {
     private String fcSubject;
     private long fcBytes;
     private long fcBytesAtRequest;
+    /** The stream sequence delivered before the outstanding flow-control request: what its answer acks. */
+    private long fcAckSseq;
     private long fcWindow = FC_INITIAL_WINDOW;
 
     // Delivery slices: one run sends at most DELIVERY_SLICE messages, then yields the writer.
@@ -811,21 +813,44 @@ final class Consumer {
                 }
             }
         }
+        // acks by flow control: with max_ack_pending reached, ask at once rather than wait for the heartbeat
+        if (c.ackPolicy() == AckPolicy.FLOW_CONTROL && fcSubject == null && ackPendingFull()) {
+            requestFlowControl();
+        }
     }
 
     private void requestFlowControl() {
         fcSubject = "$JS.FC." + stream.name() + "." + name + "." + randomToken(4);
         fcBytesAtRequest = fcBytes;
+        fcAckSseq = lastDeliveredSseq;
         bus.deliver(config.deliverSubject(), config.deliverSubject(), fcSubject,
                 HeaderBlock.status(100, "FlowControl Request"), new byte[0]);
     }
 
-    /** Writer thread: the client answered a flow-control request. */
-    void flowControlReply(String subject, long now) {
+    /**
+     * Writer thread: the client answered a flow-control request. With {@code ack_policy: "flow_control"} the answer
+     * is the ack of everything delivered before the request (a sourcing server says how far it stored with
+     * {@code Nats-Last-Stream}, never beyond that).
+     */
+    void flowControlReply(String subject, byte[] headers, long now) {
         if (!subject.equals(fcSubject)) {
             return; // only the latest request counts
         }
         fcSubject = null;
+        if (config.ackPolicy() == AckPolicy.FLOW_CONTROL) {
+            long upTo = fcAckSseq;
+            String stored = headers == null ? null : HeaderBlock.parse(headers).get("Nats-Last-Stream");
+            if (stored != null) {
+                try {
+                    upTo = Math.min(upTo, Long.parseLong(stored.trim()));
+                } catch (NumberFormatException e) {
+                    upTo = 0; // an answer that cannot be read acks nothing
+                }
+            }
+            if (upTo > 0) {
+                acked(upTo, 0);
+            }
+        }
         fcBytes = Math.max(0, fcBytes - fcBytesAtRequest);
         fcWindow = Math.min(fcWindow * 2, FC_MAX_WINDOW);
         deliverMore(now);
@@ -942,7 +967,8 @@ final class Consumer {
             }
             p.deliveries++;
             p.cseq = dseq;
-            p.deadline = now + ackWait(p.deliveries);
+            // acks by flow control never time out: the next flow-control answer acks or the consumer is reset
+            p.deadline = c.ackPolicy() == AckPolicy.FLOW_CONTROL ? Long.MAX_VALUE : now + ackWait(p.deliveries);
             deliveries = p.deliveries;
         } else {
             ackFloorCseq = dseq;
@@ -1045,7 +1071,7 @@ final class Consumer {
                     set.doneWith(sseq, p.subject, p.size);
                 }
             }
-            case ALL -> {
+            case ALL, FLOW_CONTROL -> {
                 var head = pending.headMap(sseq, true);
                 if (!head.isEmpty()) {
                     List<Map.Entry<Long, Pending>> done = new ArrayList<>(head.entrySet());
@@ -1250,6 +1276,10 @@ final class Consumer {
                 if (c.idleHeartbeat() > 0 && now - lastHeartbeat >= c.idleHeartbeat()) {
                     heartbeat(c.deliverSubject(), fcSubject);
                     lastHeartbeat = now;
+                    // acks by flow control: an idle consumer still moves its ack floor up
+                    if (c.ackPolicy() == AckPolicy.FLOW_CONTROL && fcSubject == null && !pending.isEmpty()) {
+                        requestFlowControl();
+                    }
                 }
             } else if (had || inactiveSince == 0) {
                 inactiveSince = now;

@@ -61,6 +61,8 @@ public record ConsumerConfig(
     static final long DEFAULT_MAX_WAITING = 512;
     static final long DEFAULT_INACTIVE_THRESHOLD = 5_000_000_000L;
     private static final long MIN_HEARTBEAT = 100_000_000L;
+    /** The heartbeat a {@code flow_control} ack policy requires: nats-server's {@code sourceHealthHB}. */
+    static final long FLOW_CONTROL_HEARTBEAT = 1_000_000_000L;
     /** {@code priority_timeout} filled in for {@code pinned_client} when not set (nats-server's default). */
     static final long DEFAULT_PRIORITY_TIMEOUT = 120_000_000_000L;
     /** Priority group names (nats-server's {@code validGroupName}). */
@@ -78,7 +80,9 @@ public record ConsumerConfig(
     }
 
     public enum AckPolicy {
-        NONE("none"), ALL("all"), EXPLICIT("explicit");
+        NONE("none"), ALL("all"), EXPLICIT("explicit"),
+        /** 2.14 (ADR-60): as {@code all}, but a push consumer's answers to flow-control requests are the acks. */
+        FLOW_CONTROL("flow_control");
 
         final String json;
 
@@ -254,6 +258,9 @@ public record ConsumerConfig(
     public int requiredApiLevel() {
         boolean groups = priorityPolicy != PriorityPolicy.NONE || priorityTimeout != 0
                 || (priorityGroups != null && !priorityGroups.isEmpty());
+        if (ackPolicy == AckPolicy.FLOW_CONTROL) {
+            return 4;
+        }
         return pauseUntil != null || groups ? 1 : 0;
     }
 
@@ -344,11 +351,15 @@ public record ConsumerConfig(
      */
     public ConsumerConfig withDefaults(String consumerName) {
         boolean acks = ackPolicy != AckPolicy.NONE;
+        // acks by flow control have no ack wait; flow control and a 1 s heartbeat are forced on (non-pedantic)
+        boolean byFlowControl = ackPolicy == AckPolicy.FLOW_CONTROL;
+        boolean timedAcks = ackPolicy == AckPolicy.EXPLICIT || ackPolicy == AckPolicy.ALL;
         return new ConsumerConfig(consumerName == null ? name : consumerName, durableName, description,
                 deliverPolicy, optStartSeq, optStartTime,
                 ackPolicy,
                 // a backoff list overrides ack_wait with its first step (setConsumerConfigDefaults)
-                backoff != null && !backoff.isEmpty() ? backoff.get(0) : ackWait == 0 && acks ? DEFAULT_ACK_WAIT : ackWait,
+                backoff != null && !backoff.isEmpty() ? backoff.get(0)
+                        : ackWait == 0 && timedAcks ? DEFAULT_ACK_WAIT : ackWait,
                 maxDeliver == 0 ? -1 : maxDeliver,
                 backoff == null || backoff.isEmpty() ? null : backoff,
                 filterSubject,
@@ -356,8 +367,9 @@ public record ConsumerConfig(
                 replayPolicy, rateLimitBps, sampleFreq,
                 maxWaiting == 0 && !isPush() ? DEFAULT_MAX_WAITING : maxWaiting,
                 maxAckPending == 0 && acks ? DEFAULT_MAX_ACK_PENDING : maxAckPending,
-                flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject, deliverGroup,
-                idleHeartbeat,
+                flowControl || byFlowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject,
+                deliverGroup,
+                byFlowControl ? FLOW_CONTROL_HEARTBEAT : idleHeartbeat,
                 inactiveThreshold == 0 && durableName == null ? DEFAULT_INACTIVE_THRESHOLD : inactiveThreshold,
                 numReplicas, memStorage, direct, metadata, pauseUntil, priorityPolicy,
                 priorityGroups == null || priorityGroups.isEmpty() ? null : priorityGroups,
@@ -370,6 +382,9 @@ public record ConsumerConfig(
     public void validate() {
         if (numReplicas < 0) {
             throw new JsApiException(JsError.REPLICAS_COUNT_NEGATIVE);
+        }
+        if (ackPolicy == AckPolicy.FLOW_CONTROL) {
+            validateAckByFlowControl();
         }
         if (isPush()) {
             if (!Subject.isValidLiteral(deliverSubject)) {
@@ -455,6 +470,32 @@ public record ConsumerConfig(
             throw new JsApiException(JsError.CONSUMER_MAX_DELIVER_BACKOFF);
         }
         validatePriority();
+    }
+
+    /**
+     * 2.14's {@code ack_policy: "flow_control"} (ADR-60): acks come from the answers to flow-control requests, so
+     * the consumer must push with flow control and the sourcing heartbeat, bound its pending acks, and neither time
+     * out acks nor limit deliveries.
+     */
+    private void validateAckByFlowControl() {
+        if (!isPush()) {
+            throw new JsApiException(JsError.CONSUMER_ACK_FC_REQUIRES_PUSH);
+        }
+        if (!flowControl) {
+            throw new JsApiException(JsError.CONSUMER_ACK_FC_REQUIRES_FC);
+        }
+        if (idleHeartbeat != FLOW_CONTROL_HEARTBEAT) {
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "flow control ack policy heartbeat needs to be 1s");
+        }
+        if (maxAckPending <= 0) {
+            throw new JsApiException(JsError.CONSUMER_ACK_FC_REQUIRES_MAX_ACK_PENDING);
+        }
+        if (ackWait != 0 || (backoff != null && !backoff.isEmpty())) {
+            throw new JsApiException(JsError.CONSUMER_ACK_FC_REQUIRES_NO_ACK_WAIT);
+        }
+        if (maxDeliver > 0) {
+            throw new JsApiException(JsError.CONSUMER_ACK_FC_REQUIRES_NO_MAX_DELIVER);
+        }
     }
 
     /** Priority group rules, in the order of nats-server 2.12+'s {@code checkConsumerCfg}. */

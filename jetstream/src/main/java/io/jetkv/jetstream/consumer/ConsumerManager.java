@@ -741,7 +741,7 @@ public final class ConsumerManager implements AutoCloseable {
         stream.execute(b -> {
             Consumer c = set.get(name);
             if (c != null) {
-                c.flowControlReply(subject, nowNanos());
+                c.flowControlReply(subject, headers, nowNanos());
             }
         });
         return true;

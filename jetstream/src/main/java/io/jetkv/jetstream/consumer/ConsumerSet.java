@@ -174,7 +174,9 @@ final class ConsumerSet implements StreamListener, Interest {
         if (stream.config().retention() != Retention.WORKQUEUE || cfg.direct()) {
             return;
         }
-        if (cfg.ackPolicy() != ConsumerConfig.AckPolicy.EXPLICIT) {
+        // 2.14: acks by flow control are explicit enough (ADR-60 sources work queues through such consumers)
+        if (cfg.ackPolicy() != ConsumerConfig.AckPolicy.EXPLICIT
+                && cfg.ackPolicy() != ConsumerConfig.AckPolicy.FLOW_CONTROL) {
             throw new JsApiException(JsError.CONSUMER_WQ_REQUIRES_EXPLICIT_ACK);
         }
         if (!consumers.isEmpty()) {

@@ -21,6 +21,8 @@ final class AtomicBatch {
     static final String ID = "Nats-Batch-Id";
     static final String SEQUENCE = "Nats-Batch-Sequence";
     static final String COMMIT = "Nats-Batch-Commit";
+    /** 2.14: the commit value that commits the batch without the message carrying it. */
+    static final String COMMIT_EOB = "eob";
     /** nats-server's limits: batch id length, messages per batch, open batches per stream and per server, idle time. */
     static final int MAX_ID_LENGTH = 64;
     static final int MAX_MESSAGES = 1000;

@@ -38,26 +38,49 @@ final class Sourcing {
 
     private final Stream target;
     private final List<Link> links = new ArrayList<>();
+    /** 2.14 entries that copy through a durable consumer of the origin. */
+    private final List<DurableSource> durables = new ArrayList<>();
+    /** Every entry's stream info, in configuration order. */
+    private final List<java.util.function.LongFunction<ObjectNode>> infos = new ArrayList<>();
     private final boolean mirror;
+    private boolean started;
 
     Sourcing(Stream target, StreamConfig cfg, Function<String, Stream> lookup) {
         this.target = target;
         StreamSource m = cfg.mirrorSource();
         this.mirror = m != null;
         if (m != null) {
-            links.add(new Link(m, true, lookup));
+            add(m, true, lookup);
         }
         for (StreamSource s : cfg.sourceList()) {
-            links.add(new Link(s, false, lookup));
+            add(s, false, lookup);
+        }
+    }
+
+    private void add(StreamSource s, boolean isMirror, Function<String, Stream> lookup) {
+        if (s.consumer() != null) {
+            DurableSource d = new DurableSource(target, s, isMirror);
+            durables.add(d);
+            infos.add(d::info);
+        } else {
+            Link l = new Link(s, isMirror, lookup);
+            links.add(l);
+            infos.add(l::info);
         }
     }
 
     boolean isEmpty() {
-        return links.isEmpty();
+        return infos.isEmpty();
     }
 
     /** Wakes every link (after creation, restore, or when a stream called {@code origin} appeared). */
     void kickAll(String origin) {
+        synchronized (this) {
+            if (!started) {
+                started = true;
+                durables.forEach(DurableSource::start);
+            }
+        }
         for (Link l : links) {
             if (origin == null || l.source.name().equals(origin)) {
                 l.kick();
@@ -67,6 +90,7 @@ final class Sourcing {
 
     /** Timer thread: retries idle links now and then. */
     void tick(long now) {
+        durables.forEach(DurableSource::tick);
         for (Link l : links) {
             if (now - l.lastAttempt >= RETRY_NANOS) {
                 l.kick();
@@ -84,10 +108,12 @@ final class Sourcing {
             byte[] saved = target.store().getAux(l.positionKey);
             l.next = saved != null && saved.length == 8 ? java.nio.ByteBuffer.wrap(saved).getLong() : 0;
         }
+        durables.forEach(DurableSource::storeReopened);
     }
 
     /** The stream was deleted, updated or closed: stop listening to origins. */
     void stop() {
+        durables.forEach(DurableSource::stop);
         for (Link l : links) {
             l.stopped = true;
             Stream o = l.origin;
@@ -99,16 +125,16 @@ final class Sourcing {
 
     /** StreamInfo's {@code mirror} or {@code sources}: name, lag, active and the echoed settings. */
     void info(ObjectNode into, long now) {
-        if (links.isEmpty()) {
+        if (infos.isEmpty()) {
             return;
         }
         if (mirror) {
-            into.set("mirror", links.get(0).info(now));
+            into.set("mirror", infos.get(0).apply(now));
             return;
         }
         ArrayNode a = into.putArray("sources");
-        for (Link l : links) {
-            a.add(l.info(now));
+        for (var i : infos) {
+            a.add(i.apply(now));
         }
     }
 

@@ -64,20 +64,22 @@ public final class Stream {
      * @param maxStore  bytes all file streams may hold together (&lt;= 0: no limit)
      * @param writes    group-commit latency and batch sizes, for the metrics endpoint
      * @param openAtomicBatches atomic publish batches open on the whole server (at most 1000)
+     * @param openFastBatches fast-ingest batches open on the whole server (at most 50 000)
      * @param account   the account's own limits and usage, or null when only the server's apply
      */
     public record Context(MessageBus bus, boolean syncAlways, String domain, long maxMemory, long maxStore,
             AtomicLong memoryUsed, AtomicLong storeUsed, WriteMetrics writes, AtomicInteger openAtomicBatches,
-            AccountUsage account) {
+            AtomicInteger openFastBatches, AccountUsage account) {
 
         public Context(MessageBus bus, boolean syncAlways, String domain) {
             this(bus, syncAlways, domain, -1, -1, new AtomicLong(), new AtomicLong(), new WriteMetrics());
         }
 
-        /** @param writes group-commit metrics; the server's count of open atomic batches starts at 0 */
+        /** @param writes group-commit metrics; the server's counts of open atomic and fast batches start at 0 */
         public Context(MessageBus bus, boolean syncAlways, String domain, long maxMemory, long maxStore,
                 AtomicLong memoryUsed, AtomicLong storeUsed, WriteMetrics writes) {
-            this(bus, syncAlways, domain, maxMemory, maxStore, memoryUsed, storeUsed, writes, new AtomicInteger(), null);
+            this(bus, syncAlways, domain, maxMemory, maxStore, memoryUsed, storeUsed, writes, new AtomicInteger(),
+                    new AtomicInteger(), null);
         }
 
         AtomicLong used(StreamEnums.Storage storage) {
@@ -240,6 +242,8 @@ public final class Stream {
     private final LinkedHashMap<String, AtomicBatch> atomicBatches = new LinkedHashMap<>();
     /** When the least recently active open batch times out; read by the timer. */
     private volatile long nextBatchTimeout = Long.MAX_VALUE;
+    /** Writer thread: open fast-ingest batches (2.14). */
+    private final FastBatch fastBatches;
     private String lastMsgId;
     /**
      * Writer thread: the stored messages below this sequence are all exempt from {@code max_age} ({@code Nats-TTL:
@@ -288,6 +292,7 @@ public final class Stream {
         this.reopener = reopener;
         this.writer = writer;
         this.ctx = ctx;
+        this.fastBatches = new FastBatch(new FastBatchHost(), ctx.openFastBatches());
         this.queue = new TaskQueue<>(queueCapacity);
         this.stats = store.state();
         this.durableLastSeq = stats.lastSeq();
@@ -298,6 +303,11 @@ public final class Stream {
 
     public String name() {
         return name;
+    }
+
+    /** The server's message bus (internal subscriptions and publishes). */
+    MessageBus bus() {
+        return ctx.bus();
     }
 
     public StreamConfig config() {
@@ -709,6 +719,10 @@ public final class Stream {
 
     /** Runs the publish checks in nats-server's order, stores, enforces limits and queues the ack. */
     private void processPublish(Publish p, Batch batch) {
+        if (p.timestamp == 0 && !p.sourced && FastBatch.isFastBatchReply(p.reply) && !config.noAck()) {
+            fastBatches.publish(p.subject, p.reply, p.headers, p.payload, batch, nowNanos());
+            return;
+        }
         if (p.timestamp == 0 && !p.sourced && mayBeBatched(p.headers)) {
             Map<String, String> h = HeaderBlock.parse(p.headers);
             String id = h.get(AtomicBatch.ID);
@@ -794,7 +808,9 @@ public final class Stream {
         }
         AtomicBatch open = atomicBatches.get(id);
         String commit = h.get(AtomicBatch.COMMIT);
-        if (commit != null && !commit.equals("1")) {
+        // 2.14's "eob" commits what was staged without this message, which is neither stored nor counted
+        boolean eob = AtomicBatch.COMMIT_EOB.equals(commit);
+        if (commit != null && !commit.equals("1") && !eob) {
             abandon(open, "incomplete");
             batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_INVALID_COMMIT));
             return;
@@ -806,7 +822,7 @@ public final class Stream {
         }
         long now = nowNanos();
         if (open == null) {
-            if (seq != 1) {
+            if (seq != 1 || eob) {
                 batchError(reply, batch, seq > AtomicBatch.MAX_MESSAGES
                         ? new JsApiException(JsError.ATOMIC_PUBLISH_TOO_LARGE, AtomicBatch.MAX_MESSAGES)
                         : new JsApiException(JsError.ATOMIC_PUBLISH_INCOMPLETE_BATCH));
@@ -825,7 +841,7 @@ public final class Stream {
             batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_INCOMPLETE_BATCH));
             return;
         }
-        if (seq > AtomicBatch.MAX_MESSAGES) {
+        if (seq > AtomicBatch.MAX_MESSAGES + (eob ? 1 : 0)) {
             abandon(open, "large");
             batchError(reply, batch, new JsApiException(JsError.ATOMIC_PUBLISH_TOO_LARGE, AtomicBatch.MAX_MESSAGES));
             return;
@@ -836,7 +852,9 @@ public final class Stream {
                     new JsApiException(JsError.ATOMIC_PUBLISH_UNSUPPORTED_HEADER, "Nats-Expected-Last-Msg-Id"));
             return;
         }
-        open.messages.add(new AtomicBatch.Message(p.subject, reply, p.headers, p.payload));
+        if (!eob) {
+            open.messages.add(new AtomicBatch.Message(p.subject, reply, p.headers, p.payload));
+        }
         open.lastActivity = now;
         atomicBatches.remove(id); // kept in order of last activity, oldest first, for the idle timeout
         atomicBatches.put(id, open);
@@ -912,10 +930,54 @@ public final class Stream {
         ctx.bus().publish("$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED." + name, null, null, JsJson.bytes(o));
     }
 
-    /** Writer thread, after an update: turning atomic publish off drops the open batches. */
+    /** Writer thread, after an update: turning atomic or fast batch publish off drops the open batches. */
     void updated() {
         if (!config.allowAtomic()) {
             dropAtomicBatches();
+        }
+        if (!config.allowBatched()) {
+            fastBatches.dropAll();
+        }
+    }
+
+    /** What {@link FastBatch} needs from this stream; writer thread. */
+    private final class FastBatchHost implements FastBatch.Host {
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public String domain() {
+            return ctx.domain();
+        }
+
+        @Override
+        public StreamConfig config() {
+            return config;
+        }
+
+        @Override
+        public long lastSeq() {
+            return store.state().lastSeq();
+        }
+
+        @Override
+        public long store(String subject, byte[] headers, byte[] payload, Batch batch) {
+            StreamConfig cfg = config;
+            try {
+                Prepared prep = prepare(cfg, new Publish(subject, null, headers, payload, 0, false), null);
+                return prep.reply != null ? 0 : apply(cfg, prep, batch);
+            } catch (StoreException e) {
+                LOG.error("stream {}: storing a message on {} failed", name, subject, e);
+                batch.markDirty();
+                throw new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed");
+            }
+        }
+
+        @Override
+        public byte[] pubAckError(JsApiException e) {
+            return Stream.this.pubAckError(e);
         }
     }
 
@@ -1490,7 +1552,7 @@ public final class Stream {
             src.tick(nowNanos);
         }
         if ((nowNanos >= nextExpiry || nowNanos >= nextDedupePrune || nowNanos >= nextBatchTimeout
-                || nowNanos >= nextSchedule)
+                || nowNanos >= nextSchedule || nowNanos >= fastBatches.nextTimeout())
                 && maintenancePending.compareAndSet(false, true)) {
             if (!execute(batch -> maintain(batch))) {
                 maintenancePending.set(false);
@@ -1504,6 +1566,9 @@ public final class Stream {
         long now = now();
         if (now >= nextBatchTimeout) {
             expireAtomicBatches(nowNanos());
+        }
+        if (now >= fastBatches.nextTimeout()) {
+            fastBatches.expire(nowNanos());
         }
         if (cfg.maxAge() > 0) {
             expireByAge(cfg, now, batch);
@@ -1603,6 +1668,7 @@ public final class Stream {
         deleted = true;
         closed = true;
         dropAtomicBatches();
+        fastBatches.dropAll();
         ctx.addUsed(config.storage(), -stats.bytes());
         for (StreamListener l : listeners) {
             try {
@@ -1634,6 +1700,7 @@ public final class Stream {
         if (!closed) {
             closed = true;
             dropAtomicBatches();
+            fastBatches.dropAll();
             for (StreamListener l : listeners) {
                 try {
                     l.streamClosed(this);

@@ -40,6 +40,7 @@ import java.util.Objects;
  * @param allowAtomic      2.12: {@code Nats-Batch-*} publishes are staged and stored all or nothing
  * @param asyncPersist     2.12 {@code persist_mode: "async"}: a hint that acks may precede the flush (fixed at creation)
  * @param allowMsgSchedules 2.12: a message with {@code Nats-Schedule} publishes a message on a schedule (ADR-51)
+ * @param allowBatched     2.14: fast-ingest batches (control data in a {@code .$FI} reply subject) are accepted
  */
 public record StreamConfig(
         String name,
@@ -78,7 +79,8 @@ public record StreamConfig(
         boolean allowMsgCounter,
         boolean allowAtomic,
         boolean asyncPersist,
-        boolean allowMsgSchedules) {
+        boolean allowMsgSchedules,
+        boolean allowBatched) {
 
     /** nats-server's {@code StreamDefaultDuplicatesWindow}. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
@@ -177,7 +179,8 @@ public record StreamConfig(
                 JsJson.getBool(o, "allow_msg_counter"),
                 JsJson.getBool(o, "allow_atomic"),
                 persistMode(o),
-                JsJson.getBool(o, "allow_msg_schedules"));
+                JsJson.getBool(o, "allow_msg_schedules"),
+                JsJson.getBool(o, "allow_batched"));
     }
 
     /** {@code persist_mode}: {@code "default"} or empty, or {@code "async"}; anything else is 10025. */
@@ -303,6 +306,9 @@ public record StreamConfig(
         if (allowMsgSchedules) {
             o.put("allow_msg_schedules", true);
         }
+        if (allowBatched) {
+            o.put("allow_batched", true);
+        }
         o.put("allow_msg_ttl", allowMsgTtl); // 2.11+ always emits it
         if (subjectDeleteMarkerTtl != 0) {
             o.put("subject_delete_marker_ttl", subjectDeleteMarkerTtl);
@@ -320,6 +326,11 @@ public record StreamConfig(
      */
     public void validate() {
         validate(false);
+    }
+
+    /** nats-server's {@code isValidAssetName}: not empty, no whitespace, '.', '*', '>', '/' or '\\'. */
+    static boolean isValidAssetName(String n) {
+        return n != null && !n.isEmpty() && !containsAny(n, " \t\r\n\f.*>/\\");
     }
 
     /** As {@link #validate()}; {@code clustered} allows {@code num_replicas} above 1. */
@@ -362,14 +373,21 @@ public record StreamConfig(
             if (subjectDeleteMarkerTtl > 0) {
                 throw invalid("subject delete markers forbidden on mirrors");
             }
+            m.checkConsumer(true);
         }
         HashSet<String> sourceKeys = new HashSet<>();
+        HashSet<String> sourceConsumers = new HashSet<>();
         for (StreamSource s : sourceList()) {
             if (s.name().equals(name) && s.externalApi() == null) {
                 throw invalid("stream can not source itself");
             }
             if (!sourceKeys.add(s.positionKey(false))) {
                 throw invalid("duplicate source configuration detected");
+            }
+            s.checkConsumer(false);
+            // one consumer may feed only one source entry
+            if (s.consumer() != null && !sourceConsumers.add(s.name() + " " + s.consumer().name())) {
+                throw new JsApiException(JsError.SOURCE_DURABLE_CONSUMER_DUPLICATE);
             }
         }
         if (subjectTransform != null) {
@@ -458,6 +476,9 @@ public record StreamConfig(
         if (allowAtomic && mirror != null) {
             throw new JsApiException(JsError.MIRROR_WITH_ATOMIC_PUBLISH);
         }
+        if (allowBatched && mirror != null) {
+            throw new JsApiException(JsError.MIRROR_WITH_BATCH_PUBLISH);
+        }
         if (asyncPersist) {
             if (storage != Storage.FILE) {
                 throw invalid("async persist mode is only supported on file storage");
@@ -523,10 +544,13 @@ public record StreamConfig(
     }
 
     /**
-     * The API level this configuration needs (ADR-44): 2 with counters, atomic batches, async persistence or
+     * The API level this configuration needs (ADR-44): 4 with fast-ingest batches, 2 with counters, atomic batches, async persistence or
      * message schedules, 1 with message TTLs or subject delete markers, else 0.
      */
     public int requiredApiLevel() {
+        if (allowBatched || durableSourcing()) {
+            return 4;
+        }
         if (allowMsgCounter || allowAtomic || asyncPersist || allowMsgSchedules) {
             return 2;
         }
@@ -647,6 +671,15 @@ public record StreamConfig(
         return mirror == null ? null : StreamSource.parse(mirror);
     }
 
+    /** Whether the mirror or a source copies through a durable consumer (2.14, ADR-60). */
+    private boolean durableSourcing() {
+        StreamSource m = mirror == null ? null : mirrorSource();
+        if (m != null && m.consumer() != null) {
+            return true;
+        }
+        return sources != null && sourceList().stream().anyMatch(s -> s.consumer() != null);
+    }
+
     /** The {@code sources} entries (empty when none). */
     public List<StreamSource> sourceList() {
         return StreamSource.parseAll(sources);
@@ -702,6 +735,7 @@ public record StreamConfig(
         b.allowAtomic = allowAtomic;
         b.asyncPersist = asyncPersist;
         b.allowMsgSchedules = allowMsgSchedules;
+        b.allowBatched = allowBatched;
         return b;
     }
 
@@ -744,6 +778,7 @@ public record StreamConfig(
         boolean allowAtomic;
         boolean asyncPersist;
         boolean allowMsgSchedules;
+        boolean allowBatched;
 
         public StreamConfig build() {
             return new StreamConfig(name, description, subjects, retention, maxConsumers, maxMsgs, maxBytes, maxAge,
@@ -751,7 +786,7 @@ public record StreamConfig(
                     mirror, sources, compression, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect,
                     discardNewPerSubject, sealed, denyDelete, denyPurge, allowRollupHdrs, consumerLimits, metadata,
                     allowMsgTtl, subjectDeleteMarkerTtl, allowMsgCounter, allowAtomic, asyncPersist,
-                    allowMsgSchedules);
+                    allowMsgSchedules, allowBatched);
         }
     }
 

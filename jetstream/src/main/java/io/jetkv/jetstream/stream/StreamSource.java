@@ -20,9 +20,13 @@ import java.util.List;
  * @param optStartTime epoch nanos, 0 when not set
  * @param transforms   {@code subject_transforms}; a null dest keeps the subject
  * @param externalApi  {@code external.api}, or null
+ * @param consumer     2.14 durable sourcing (ADR-60): the origin's consumer to copy through, or null
  */
 public record StreamSource(String name, long optStartSeq, long optStartTime, String filterSubject,
-        List<Transform> transforms, String externalApi, JsonNode json) {
+        List<Transform> transforms, String externalApi, Consumer consumer, JsonNode json) {
+
+    /** {@code consumer}: a durable {@code flow_control} push consumer on the origin, created by the user. */
+    public record Consumer(String name, String deliverSubject) {}
 
     /** One {@code {"src","dest"}} pair. */
     public record Transform(String src, String dest) {
@@ -80,8 +84,28 @@ public record StreamSource(String name, long optStartSeq, long optStartTime, Str
         }
         JsonNode ext = n.get("external");
         String api = ext == null || ext.isNull() ? null : ext.path("api").asText(null);
+        JsonNode c = n.get("consumer");
+        Consumer consumer = c == null || c.isNull() ? null
+                : new Consumer(c.path("name").asText(""), c.path("deliver_subject").asText(""));
         return new StreamSource(name, startSeq, startTime, filter, List.copyOf(transforms),
-                api == null || api.isEmpty() ? null : api, n);
+                api == null || api.isEmpty() ? null : api, consumer, n);
+    }
+
+    /**
+     * nats-server's checks of a {@code consumer} entry: a valid consumer name, a literal deliver subject, and no
+     * start position or filter of the source's own (the consumer has them); 10213 on a mirror, 10215 on a source.
+     */
+    void checkConsumer(boolean mirror) {
+        if (consumer == null) {
+            return;
+        }
+        boolean ok = StreamConfig.isValidAssetName(consumer.name())
+                && Subject.isValidLiteral(consumer.deliverSubject())
+                && optStartSeq == 0 && optStartTime == 0 && filterSubject == null;
+        if (!ok) {
+            throw new JsApiException(mirror ? JsError.MIRROR_DURABLE_CONSUMER_CFG_INVALID
+                    : JsError.SOURCE_DURABLE_CONSUMER_CFG_INVALID);
+        }
     }
 
     /** Reads a {@code sources} array (null or empty: none). */
