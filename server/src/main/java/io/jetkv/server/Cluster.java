@@ -231,6 +231,11 @@ final class Cluster implements SubjectIndex.InterestListener {
         return name;
     }
 
+    /** Read on every stalled write, so a reload of {@code write_deadline} applies to routes too. */
+    java.time.Duration writeDeadline() {
+        return server.config().writeDeadline();
+    }
+
     long maxPending() {
         return config.maxPending();
     }

@@ -15,7 +15,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -118,7 +117,7 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         // routes are bounded by max_pending only: a route's write deadline is not implemented
-        outbox = new Outbox(channel, cluster.maxPending(), () -> Duration.ZERO, exceeded -> slowRoute(), cluster.stats());
+        outbox = new Outbox(channel, cluster.maxPending(), cluster::writeDeadline, this::slowRoute, cluster.stats());
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
         peer = remote == null ? "?" : remote.getAddress().getHostAddress() + ":" + remote.getPort();
         LOG.debug("{} - rid:{} - Route connection created", peer, rid);
@@ -395,9 +394,15 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         }
     }
 
-    private void slowRoute() {
-        LOG.warn("{} - rid:{} - Slow Consumer Detected on route: pending bytes over {}", peer, rid,
-                cluster.maxPending());
+    /**
+     * The peer stopped reading: more than {@code max_pending} queued for it, or a write it has not taken within
+     * {@code write_deadline}. Counted as a slow consumer, as nats-server counts routes, and closed at once (a
+     * route that takes nothing has lost its peer; it is redialled, and interest is exchanged anew).
+     */
+    private void slowRoute(String exceeded) {
+        cluster.stats().slowConsumer();
+        LOG.warn("{} - rid:{} - Slow Consumer Detected on route: {}", peer, rid,
+                exceeded.startsWith("WriteDeadline") ? exceeded : "pending bytes over " + cluster.maxPending());
         channel.eventLoop().execute(() -> {
             // nothing more can be written to a peer that does not read: close at once
             closing = true;

@@ -509,6 +509,34 @@ class ClusterIT {
         }
     }
 
+    /**
+     * nats-server's {@code write_deadline} holds for routes too: a peer that takes nothing for that long is a slow
+     * consumer and its route is closed, although far less than {@code max_pending} is queued for it.
+     */
+    @Test
+    void routeThatStopsReadingIsCutAtTheWriteDeadline() throws Exception {
+        ServerConfig config = node("A", cluster("R")).toBuilder().maxPending(512L << 20)
+                .writeDeadline(Duration.ofMillis(500)).build();
+        NatsServer a = start(config);
+        Connection client = connect(a);
+        try (java.net.Socket raw = rawRoute(a, "NSTALLED")) {
+            raw.setReceiveBufferSize(4096);
+            readLine(raw.getInputStream());
+            await(() -> a.routeCount() == 1, "stalled peer registered");
+            raw.getOutputStream().write(bytes("RS+ $G flood\r\n"));
+            await(() -> !noResponders(client, "flood"), "interest in flood");
+            byte[] payload = new byte[64 * 1024];
+            // 8 MB at most: beyond both sockets' buffers, far below max_pending; the peer never reads
+            for (int i = 0; i < 128 && a.routeCount() == 1; i++) {
+                client.publish("flood", payload);
+            }
+            client.flush(Duration.ofSeconds(5));
+            await(() -> a.routeCount() == 0, "stalled route closed at the write deadline", 60);
+            assertTrue(a.stats().slowConsumers() >= 1, "counted as a slow consumer");
+            assertTrue(noResponders(client, "flood"), "the closed route's interest left with it");
+        }
+    }
+
     @Test
     void nodeLeavesAndRejoins() throws Exception {
         List<NatsServer> nodes = startThree(cluster("J"));

@@ -1314,6 +1314,16 @@ public final class RocksStreamStore implements StreamStore {
     }
 
     @Override
+    public void forEachSubject(String filter, SubjectCountVisitor visitor) {
+        ensureOpen();
+        subjects.scan(filter, row -> {
+            if (row.msgs > 0) {
+                visitor.visit(row.subject, row.msgs);
+            }
+        });
+    }
+
+    @Override
     public String[] subjectsMatching(String filter) {
         ensureOpen();
         var out = new ArrayList<String>();

@@ -182,6 +182,21 @@ public interface StreamStore extends AutoCloseable {
     /** Message count per stored subject matching {@code filter}, ordered by subject. */
     Map<String, Long> subjectCounts(String filter);
 
+    /** Receives one stored subject and how many messages it holds. */
+    @FunctionalInterface
+    interface SubjectCountVisitor {
+        void visit(String subject, long msgs);
+    }
+
+    /**
+     * Visits what {@link #subjectCounts} would return, one subject at a time, without holding them all: a stream
+     * of ten million keys is paged or walked in bounded memory. Subjects come in order (byte order in the RocksDB
+     * store, as nats-server sorts them); the visitor may change the store.
+     */
+    default void forEachSubject(String filter, SubjectCountVisitor visitor) {
+        subjectCounts(filter).forEach(visitor::visit);
+    }
+
     /**
      * The stored subjects matching {@code filter}, in no particular order: a copy that a caller may sort on
      * another thread (the KV console pages a bucket's keys this way, so that a writer never sorts millions).

@@ -1361,11 +1361,11 @@ public final class Stream {
             if (subject != null) {
                 trimSubject(subject, maxPer);
             } else {
-                for (Map.Entry<String, Long> e : store.subjectCounts(null).entrySet()) {
-                    if (e.getValue() > maxPer) {
-                        trimSubject(e.getKey(), maxPer);
+                store.forEachSubject(null, (subj, msgs) -> {
+                    if (msgs > maxPer) {
+                        trimSubject(subj, maxPer);
                     }
-                }
+                });
             }
         }
         while (true) {

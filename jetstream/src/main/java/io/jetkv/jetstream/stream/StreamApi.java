@@ -249,21 +249,23 @@ public final class StreamApi {
             out.put("offset", 0);
             out.put("limit", 0);
             if (subjectsFilter != null) {
-                Map<String, Long> counts = store.subjectCounts(subjectsFilter);
-                if (!counts.isEmpty()) {
-                    // the paging fields stay zero when nothing matched, as the reference leaves them
-                    out.put("total", counts.size());
-                    out.put("offset", offset);
-                    out.put("limit", JsApiSubjects.SUBJECTS_LIMIT);
-                    ObjectNode subjects = JsJson.object();
-                    long i = 0;
-                    for (Map.Entry<String, Long> e : counts.entrySet()) {
-                        if (i >= offset && i < offset + JsApiSubjects.SUBJECTS_LIMIT) {
-                            subjects.put(e.getKey(), e.getValue());
-                        }
-                        i++;
+                // one page of subjects is held, however many match: the total comes from the same walk
+                ObjectNode subjects = JsJson.object();
+                long[] total = {0};
+                store.forEachSubject(subjectsFilter, (subject, msgs) -> {
+                    long i = total[0]++;
+                    if (i >= offset && i < offset + JsApiSubjects.SUBJECTS_LIMIT) {
+                        subjects.put(subject, msgs);
                     }
-                    state.set("subjects", subjects);
+                });
+                if (total[0] > 0) {
+                    // the paging fields stay zero when nothing matched, as the reference leaves them
+                    out.put("total", total[0]);
+                    out.put("offset", Math.min(offset, total[0])); // an offset past the end reads as the end
+                    out.put("limit", JsApiSubjects.SUBJECTS_LIMIT);
+                    if (!subjects.isEmpty()) {
+                        state.set("subjects", subjects); // an offset past the end leaves it out, as the reference
+                    }
                 }
             }
             if (deletedDetails) {

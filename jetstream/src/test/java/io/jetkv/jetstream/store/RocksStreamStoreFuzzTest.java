@@ -160,6 +160,7 @@ class RocksStreamStoreFuzzTest {
                 }
                 assertSame(model.loadLast(ff), store.loadLast(ff), where + " loadLast");
                 assertEquals(model.subjectCounts(ff), store.subjectCounts(ff), where);
+                assertEquals(model.subjectCounts(ff), visited(store, ff), where + " forEachSubject");
                 assertEquals(sorted(model.lastSeqsMatching(ff)), sorted(store.lastSeqsMatching(ff)), where + " lastSeqs");
             } else if (op < 85 && rnd.nextInt(3) == 0) {
                 store.flush(false);
@@ -227,6 +228,7 @@ class RocksStreamStoreFuzzTest {
                 for (String ff : filters) {
                     String w = where + " filter " + ff + " " + desc + "; " + tail(log);
                     assertEquals(model.subjectCounts(ff), store.subjectCounts(ff), w);
+                    assertEquals(model.subjectCounts(ff), visited(store, ff), w + " forEachSubject");
                     assertEquals(sorted(model.lastSeqsMatching(ff)), sorted(store.lastSeqsMatching(ff)), w);
                     assertSame(model.loadLast(ff), store.loadLast(ff), w);
                 }
@@ -361,5 +363,17 @@ class RocksStreamStoreFuzzTest {
 
     private static java.util.List<Long> sorted(long[] seqs) {
         return java.util.Arrays.stream(seqs).sorted().boxed().toList();
+    }
+
+    /** What {@link StreamStore#forEachSubject} visits, in visiting order (checked to be ascending by subject). */
+    private static Map<String, Long> visited(StreamStore store, String filter) {
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        String[] previous = {null};
+        store.forEachSubject(filter, (subject, msgs) -> {
+            assertTrue(previous[0] == null || previous[0].compareTo(subject) < 0, "ascending at " + subject);
+            previous[0] = subject;
+            out.put(subject, msgs);
+        });
+        return new java.util.TreeMap<>(out);
     }
 }
