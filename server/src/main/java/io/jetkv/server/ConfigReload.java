@@ -58,7 +58,10 @@ public final class ConfigReload {
             throw new NotReloadable("Cluster", old.cluster(), now.cluster());
         }
         refuse("Websocket", old.websocket().withTls(TlsConfig.NONE), now.websocket().withTls(TlsConfig.NONE));
-        if (old.websocket().secure() != now.websocket().secure()) {
+        if (old.websocket().secure() != now.websocket().secure()
+                || old.websocket().tls().verifyAndMap() != now.websocket().tls().verifyAndMap()
+                || !old.websocket().tls().pinnedCerts().equals(now.websocket().tls().pinnedCerts())) {
+            // nats-server keeps the websocket's TLSMap and pinned certificates beside its TLS config, not in it
             throw new NotReloadable("Websocket", old.websocket(), now.websocket());
         }
         // the client port's tls {}: certificates, CAs, verify, ciphers reload; these three do not

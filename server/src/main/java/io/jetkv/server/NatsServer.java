@@ -102,7 +102,7 @@ public final class NatsServer implements AutoCloseable {
     private NatsServer(ServerConfig config, JetStreamHost jetstream, Router router) {
         this.config = config;
         this.serverId = ServerInfo.newServerId();
-        this.authenticator = new Authenticator(config.auth(), config.tls().verifyAndMap());
+        this.authenticator = new Authenticator(config.auth());
         this.tls = config.tls().enabled() ? ServerTls.create(config.tls()) : null;
         this.websocketTls = websocketTls(config);
         this.jetstream = jetstream;
@@ -379,7 +379,7 @@ public final class NatsServer implements AutoCloseable {
         if (config.websocket().enabled()) {
             websocket = WebSocketListener.start(config.websocket(), config.host(), boss, workers,
                     Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class,
-                    config.maxPayload(), () -> websocketTls, this::attachClient);
+                    config.maxPayload(), () -> websocketTls, ch -> attachClient(ch).viaWebSocket());
         }
     }
 
@@ -574,7 +574,7 @@ public final class NatsServer implements AutoCloseable {
             monitor.reloadTls(newHttpsTls);
         }
         if (!old.auth().equals(newConfig.auth())) {
-            authenticator = new Authenticator(newConfig.auth(), newConfig.tls().verifyAndMap());
+            authenticator = new Authenticator(newConfig.auth());
         }
         info.setConfig(newConfig);
         ConfigReload.applyLog(old, newConfig);

@@ -116,6 +116,42 @@ class WebSocketIT {
     }
 
     @Test
+    void wssVerifyAndMapAndPinnedCertificates() throws Exception {
+        TestPki ca = new TestPki(store, "map");
+        TestPki.Issued cert = ca.server("map-server");
+        TestPki.Issued alice = ca.client("alice", "CN=alice,O=JetKV", "alice@example.com");
+        TestPki.Issued bob = ca.client("bob", "CN=bob,O=JetKV", "bob@example.com");
+        String alicePin = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(alice.cert().getPublicKey().getEncoded()));
+        // the websocket block maps certificates to users; the client port (plaintext) does not
+        TlsConfig tls = new TlsConfig(cert.certFile(), cert.keyFile(), ca.caFile(), true, true,
+                TlsConfig.DEFAULT_TIMEOUT, false, "1.2", List.of(), List.of(), List.of(), false);
+        AuthConfig auth = new AuthConfig(null, List.of(new User("alice@example.com", null, Permissions.ALL),
+                new User("bob@example.com", null, Permissions.ALL)), Permissions.ALL, AuthConfig.DEFAULT_TIMEOUT);
+        String pinned = "wss://127.0.0.1:";
+        try (NatsServer server = NatsServer.start(config(ws(false, false, List.of()).withTls(tls)).withAuth(auth))) {
+            String url = pinned + server.websocketPort();
+            try (Connection web = Nats.connect(Options.builder().server(url).sslContext(alice.clientContext(ca))
+                    .connectionTimeout(TIMEOUT).noReconnect().build())) {
+                web.flush(TIMEOUT);
+            }
+            // the client port does not map: there a user needs its name
+            assertThrows(Exception.class, () -> Nats.connect(Options.builder()
+                    .server("nats://127.0.0.1:" + server.port()).connectionTimeout(TIMEOUT).noReconnect().build()));
+        }
+        // pinned_certs: bob's certificate is from the CA but not pinned
+        TlsConfig pinnedTls = new TlsConfig(cert.certFile(), cert.keyFile(), ca.caFile(), true, false,
+                TlsConfig.DEFAULT_TIMEOUT, false, "1.2", List.of(), List.of(), List.of(alicePin), false);
+        try (NatsServer server = NatsServer.start(config(ws(false, false, List.of()).withTls(pinnedTls)))) {
+            String url = pinned + server.websocketPort();
+            Nats.connect(Options.builder().server(url).sslContext(alice.clientContext(ca)).connectionTimeout(TIMEOUT)
+                    .noReconnect().build()).close();
+            assertThrows(Exception.class, () -> Nats.connect(Options.builder().server(url)
+                    .sslContext(bob.clientContext(ca)).connectionTimeout(TIMEOUT).noReconnect().build()));
+        }
+    }
+
+    @Test
     void handshakeRefusalsAsTheReference() throws Exception {
         try (NatsServer server = NatsServer.start(config(ws(false, true, List.of("http://good.example.com"))))) {
             int port = server.websocketPort();
