@@ -663,6 +663,7 @@ final class ConfigMapping {
         String host = null;
         Integer port = null;
         boolean noTls = false;
+        TlsConfig tls = TlsConfig.NONE;
         boolean compression = false;
         boolean sameOrigin = false;
         List<String> origins = List.of();
@@ -709,20 +710,20 @@ final class ConfigMapping {
                     hostPort(key, v);
                     advertise = string(key, v);
                 }
-                // TLS on this listener comes with TLS for clients; until then only no_tls listeners start
-                case "tls" -> throw new ConfigException(v.where() + ": websocket TLS is not supported yet: use "
-                        + "no_tls: true");
+                // the listener's own certificate; allow_non_tls and handshake_first are the client port's
+                case "tls" -> tls = tls(key, v);
                 default -> rejectUnknown(key, v);
             }
         }
         if (port == null) {
             throw new ConfigException(block.where() + ": " + blockKey + ": websocket needs a listen address or port");
         }
-        if (!noTls) {
+        if (!noTls && !tls.enabled()) {
             // nats-server's words for a block with neither tls {} nor no_tls
             throw new ConfigException(block.where() + ": websocket requires TLS configuration");
         }
-        return new WebSocketConfig(true, host, port, true, compression, sameOrigin, origins, timeout, advertise);
+        return new WebSocketConfig(true, host, port, noTls, compression, sameOrigin, origins, timeout, advertise,
+                tls);
     }
 
     private static ClusterConfig clusterAuthorization(String blockKey, ConfValue block, ClusterConfig c)

@@ -78,6 +78,12 @@ public record TlsConfig(
                 cipherSuites, curvePreferences, pinnedCerts, allowNonTls);
     }
 
+    /** This configuration with another handshake timeout and {@code pinned_certs}. */
+    public TlsConfig withTimeoutAndPins(Duration newTimeout, List<String> newPins) {
+        return new TlsConfig(certFile, keyFile, caFile, verify, verifyAndMap, newTimeout, handshakeFirst, minVersion,
+                cipherSuites, curvePreferences, newPins, allowNonTls);
+    }
+
     public TlsConfig withAllowNonTls(boolean v) {
         return new TlsConfig(certFile, keyFile, caFile, verify, verifyAndMap, timeout, handshakeFirst, minVersion,
                 cipherSuites, curvePreferences, pinnedCerts, v);

@@ -12,6 +12,8 @@ import java.util.Objects;
  * @param host             listen address; null means the client {@code host}
  * @param port             listen port; 0 binds an ephemeral one
  * @param noTls            {@code no_tls: true}: plain {@code ws://} (nats-server refuses a block without TLS or this)
+ * @param tls              the listener's own {@code tls { }} block ({@code wss://}); {@link TlsConfig#NONE} for
+ *                         plain {@code ws://}. When given it wins over {@code no_tls}, as in nats-server
  * @param compression      offer permessage-deflate to clients that ask for it
  * @param sameOrigin       refuse a browser whose {@code Origin} is not this listener's host
  * @param allowedOrigins   when not empty, the only {@code Origin}s accepted (scheme, host and port)
@@ -27,17 +29,31 @@ public record WebSocketConfig(
         boolean sameOrigin,
         List<String> allowedOrigins,
         Duration handshakeTimeout,
-        String advertise) {
+        String advertise,
+        TlsConfig tls) {
 
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
     public static final WebSocketConfig DISABLED =
-            new WebSocketConfig(false, null, 0, false, false, false, List.of(), DEFAULT_HANDSHAKE_TIMEOUT, null);
+            new WebSocketConfig(false, null, 0, false, false, false, List.of(), DEFAULT_HANDSHAKE_TIMEOUT, null,
+                    TlsConfig.NONE);
 
     public WebSocketConfig {
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        Objects.requireNonNull(tls, "tls");
         allowedOrigins = List.copyOf(allowedOrigins);
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("websocket port out of range: " + port);
         }
+    }
+
+    /** Whether clients dial {@code wss://}. */
+    public boolean secure() {
+        return tls.enabled();
+    }
+
+    /** This listener with {@code newTls} ({@link TlsConfig#NONE} for plain {@code ws://}). */
+    public WebSocketConfig withTls(TlsConfig newTls) {
+        return new WebSocketConfig(enabled, host, port, noTls, compression, sameOrigin, allowedOrigins,
+                handshakeTimeout, advertise, newTls);
     }
 }

@@ -736,6 +736,29 @@ class ConfigFileParserTest {
         assertTrue(error("websocket { port: 8080, no_tls: true, jwt_cookie: x }").contains("unknown field \"jwt_cookie\""));
         assertTrue(error("websocket { port: 8080, no_tls: true, allowed_origins: [\"nope\"] }")
                 .contains("allowed_origins"));
-        assertTrue(error("websocket { port: 8080, tls { cert_file: a } }").contains("websocket TLS is not supported yet"));
+        // the tls block is checked as the client port's
+        assertTrue(error("websocket { port: 8080, tls { cert_file: a } }").contains("missing 'key_file' in TLS configuration"));
+        assertTrue(error("websocket { port: 8080, tls { cert_file: a, key_file: b, nope: 1 } }")
+                .contains("unknown field \"nope\""));
+    }
+
+    @Test
+    void websocketTlsBlock() throws Exception {
+        WebSocketConfig ws = load("""
+                websocket {
+                  port: -1
+                  tls { cert_file: "/c.pem", key_file: "/k.pem", ca_file: "/ca.pem", verify: true, timeout: 3 }
+                }
+                """).websocket();
+        assertTrue(ws.secure());
+        assertFalse(ws.noTls());
+        assertEquals(Path.of("/c.pem"), ws.tls().certFile());
+        assertEquals(Path.of("/ca.pem"), ws.tls().caFile());
+        assertTrue(ws.tls().verify());
+        assertEquals(Duration.ofSeconds(3), ws.tls().timeout());
+        // the client port stays plaintext: the listener's TLS is its own
+        assertFalse(load("websocket { port: -1, tls { cert_file: a, key_file: b } }").tls().enabled());
+        // with both, TLS wins (nats-server uses a tls block whatever no_tls says)
+        assertTrue(load("websocket { port: -1, no_tls: true, tls { cert_file: a, key_file: b } }").websocket().secure());
     }
 }

@@ -24,16 +24,14 @@ final class Authenticator {
     private static final Grant OPEN = new Grant(Permissions.ALL, AccountConfig.GLOBAL);
 
     private final AuthConfig auth;
-    private final boolean verifyAndMap;
     private final List<String> userNames = new ArrayList<>();
     // every user and nkey user, of $G and of the accounts, with its account
     private final java.util.Map<String, User> users = new java.util.HashMap<>();
     private final java.util.Map<String, NkeyUser> nkeys = new java.util.HashMap<>();
     private final java.util.Map<Object, String> accountOf = new java.util.HashMap<>();
 
-    Authenticator(AuthConfig auth, boolean verifyAndMap) {
+    Authenticator(AuthConfig auth) {
         this.auth = auth;
-        this.verifyAndMap = verifyAndMap;
         add(AccountConfig.GLOBAL, auth.users(), auth.nkeys());
         for (AccountConfig a : auth.accounts()) {
             add(a.name(), a.users(), a.nkeys());
@@ -79,10 +77,11 @@ final class Authenticator {
     /**
      * The permissions granted, or null when the credentials are refused.
      *
-     * @param cert  the client's TLS certificate, or null; with {@code verify_and_map} it names the user
-     * @param nonce the nonce this connection's INFO carried, or null
+     * @param cert         the client's TLS certificate, or null
+     * @param verifyAndMap the client's listener has {@code verify_and_map}: {@code cert} names the user
+     * @param nonce        the nonce this connection's INFO carried, or null
      */
-    Grant authenticate(ConnectOptions c, X509Certificate cert, String nonce) {
+    Grant authenticate(ConnectOptions c, X509Certificate cert, boolean verifyAndMap, String nonce) {
         if (!auth.required()) {
             return OPEN;
         }

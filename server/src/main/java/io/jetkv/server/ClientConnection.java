@@ -1,6 +1,7 @@
 package io.jetkv.server;
 
 import io.jetkv.config.Permissions;
+import io.jetkv.config.ServerConfig;
 import io.jetkv.protocol.Subject;
 import io.jetkv.protocol.codec.ClientOp;
 import io.jetkv.protocol.codec.ClientOpDecoder;
@@ -65,6 +66,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private String nonce;
     /** The client port's TLS, installed after the plaintext INFO; null without TLS or for other listeners. */
     private ServerTls tls;
+    /** Came in on the WebSocket listener, whose {@code tls { }} (and so {@code verify_and_map}) is its own. */
+    private boolean websocket;
     /** Sent {@code "protocol":1}: gets INFO again when the cluster's topology changes. */
     private volatile boolean asyncInfo;
     /** The {@link ServerInfo#version} of the last INFO sent, read before building it. */
@@ -185,6 +188,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
      */
     void clientPortTls(ServerTls clientPortTls) {
         this.tls = clientPortTls;
+    }
+
+    /** Event loop, before {@link #channelActive}: this connection is a WebSocket listener's. */
+    ClientConnection viaWebSocket() {
+        websocket = true;
+        return this;
+    }
+
+    /** Whether this connection's listener maps client certificates to users ({@code verify_and_map}). */
+    private boolean verifyAndMap() {
+        ServerConfig c = server.config();
+        return websocket ? c.websocket().tls().verifyAndMap() : c.tls().verifyAndMap();
     }
 
     /** Event loop, before {@link #channelActive}: the server is not ready, the channel is not read yet. */
@@ -404,7 +419,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         options = opts;
         // credentials first: a client that fails them learns nothing else (the reference's order)
-        Authenticator.Grant grant = server.authenticator().authenticate(opts, peerCertificate(), nonce);
+        Authenticator.Grant grant = server.authenticator().authenticate(opts, peerCertificate(), verifyAndMap(), nonce);
         if (grant == null) {
             LOG.error("{} - cid:{} - authentication error - {}", peer, cid, opts.nkey() != null
                     ? "Nkey \"" + opts.nkey() + "\"" : "User \"" + (opts.user() == null ? "" : opts.user()) + "\"");
@@ -636,7 +651,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
                 closeAfterFlush();
                 return;
             }
-            Authenticator.Grant grant = auth.authenticate(options, peerCertificate(), nonce);
+            Authenticator.Grant grant = auth.authenticate(options, peerCertificate(), verifyAndMap(), nonce);
             if (grant == null || !grant.account().equals(account)) {
                 // refused now, or moved to another account: its subscriptions live in the old one's subject space
                 LOG.error("{} - cid:{} - authentication error after a config reload", peer, cid);

@@ -58,8 +58,11 @@ final class Cluster implements SubjectIndex.InterestListener {
     private final NatsServer server;
     private final ServerConfig config;
     private final ClusterConfig cc;
-    /** TLS on routes; null when they are plaintext. */
-    private final io.jetkv.server.tls.ServerTls tls;
+    /**
+     * TLS on routes; null when they are plaintext. A reload may swap in new certificates (routes set up from
+     * then on use them, open ones keep theirs), never turn TLS on or off.
+     */
+    private volatile io.jetkv.server.tls.ServerTls tls;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final AtomicLong nextRid = new AtomicLong();
@@ -539,6 +542,22 @@ final class Cluster implements SubjectIndex.InterestListener {
         return new io.netty.channel.AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
     }
 
+    /** The routes' TLS now, or null when they are plaintext. */
+    io.jetkv.server.tls.ServerTls tls() {
+        return tls;
+    }
+
+    /**
+     * A config reload's new route certificates (the reload thread): routes accepted or dialled from now on use
+     * them. {@link ConfigReload} refuses a reload that would turn route TLS on or off.
+     */
+    void reloadTls(io.jetkv.server.tls.ServerTls newTls) {
+        if ((newTls == null) != (tls == null)) {
+            throw new IllegalStateException("route TLS cannot be turned on or off by a reload");
+        }
+        tls = newTls;
+    }
+
     private ChannelInitializer<SocketChannel> initializer(URI url, boolean explicit, String gossipId) {
         return new ChannelInitializer<>() {
             @Override
@@ -551,12 +570,13 @@ final class Cluster implements SubjectIndex.InterestListener {
                     return;
                 }
                 channels.add(ch);
-                if (tls != null) {
+                io.jetkv.server.tls.ServerTls routeTls = tls;
+                if (routeTls != null) {
                     // routes start TLS at once, before CONNECT and INFO (nats-server's createRoute)
                     if (url == null) {
-                        tls.install(ch.pipeline());
+                        routeTls.install(ch.pipeline());
                     } else {
-                        tls.installDialled(ch.pipeline(), url.getHost(), url.getPort());
+                        routeTls.installDialled(ch.pipeline(), url.getHost(), url.getPort());
                     }
                 }
                 // RMSG lines carry queue names; payloads are bounded by what one route may have pending

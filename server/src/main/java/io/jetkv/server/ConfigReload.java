@@ -1,6 +1,7 @@
 package io.jetkv.server;
 
 import io.jetkv.config.ServerConfig;
+import io.jetkv.config.TlsConfig;
 import io.jetkv.config.Units;
 import io.jetkv.server.log.NatsLog;
 import java.io.FileOutputStream;
@@ -12,7 +13,8 @@ import java.util.Objects;
 
 /**
  * What a config reload may change and how it is reported, after nats-server's {@code reload.go}: the settings it
- * reloads (authorization, limits, keep-alive, logging, pid and ports files) each give a {@code Reloaded: ...} line;
+ * reloads (authorization, limits, keep-alive, logging, pid and ports files, the client port's, WebSocket's and
+ * routes' TLS certificates) each give a {@code Reloaded: ...} line;
  * any other changed setting refuses the whole reload with {@code config reload not supported for <Field>: old=...,
  * new=...}, naming the field as nats-server's options do. Called by {@link NatsServer#reload} under its reload lock.
  */
@@ -43,8 +45,20 @@ public final class ConfigReload {
         return out;
     }
 
-    /** The {@code Reloaded: } lines of a reload from {@code old} to {@code now}, in nats-server's words. */
+    /** As {@link #changes(ServerConfig, ServerConfig, boolean, boolean)} with no certificate file rewritten. */
     static List<String> changes(ServerConfig old, ServerConfig now) throws NotReloadable {
+        return changes(old, now, false, false);
+    }
+
+    /**
+     * The {@code Reloaded: } lines of a reload from {@code old} to {@code now}, in nats-server's words.
+     *
+     * @param clientTlsFilesChanged the bytes of the client port's certificate, key or CA files differ from those
+     *                              loaded before (a renewal rewrites them in place, under the same names)
+     * @param routeTlsFilesChanged  the same for {@code cluster { tls { } }}
+     */
+    static List<String> changes(ServerConfig old, ServerConfig now, boolean clientTlsFilesChanged,
+            boolean routeTlsFilesChanged) throws NotReloadable {
         refuse("Host", old.host(), now.host());
         refuse("Port", old.port(), now.port());
         refuse("ServerName", old.serverName(), now.serverName());
@@ -53,8 +67,23 @@ public final class ConfigReload {
         refuse("HTTPHost", old.httpHost(), now.httpHost());
         refuse("HTTPBasePath", old.httpBasePath(), now.httpBasePath());
         refuse("JetStream", old.jetstream(), now.jetstream());
-        refuse("Cluster", old.cluster(), now.cluster());
-        refuse("Websocket", old.websocket(), now.websocket());
+        // cluster and websocket blocks reload only their certificates (nats-server leaves TLS out of the
+        // comparison); TLS turned on or off on a listener needs a restart
+        refuse("Cluster", old.cluster().withTls(TlsConfig.NONE), now.cluster().withTls(TlsConfig.NONE));
+        if (old.cluster().tls().enabled() != now.cluster().tls().enabled()) {
+            throw new NotReloadable("Cluster", old.cluster(), now.cluster());
+        }
+        refuse("Websocket", old.websocket().withTls(TlsConfig.NONE), now.websocket().withTls(TlsConfig.NONE));
+        if (old.websocket().secure() != now.websocket().secure()
+                || old.websocket().tls().verifyAndMap() != now.websocket().tls().verifyAndMap()
+                || !old.websocket().tls().pinnedCerts().equals(now.websocket().tls().pinnedCerts())) {
+            // nats-server keeps the websocket's TLSMap and pinned certificates beside its TLS config, not in it
+            throw new NotReloadable("Websocket", old.websocket(), now.websocket());
+        }
+        // the client port's tls {}: certificates, CAs, verify, ciphers reload; these three do not
+        refuse("TLSMap", old.tls().verifyAndMap(), now.tls().verifyAndMap());
+        refuse("TLSHandshakeFirst", old.tls().handshakeFirst(), now.tls().handshakeFirst());
+        refuse("AllowNonTLS", old.tls().allowNonTls(), now.tls().allowNonTls());
         refuse("LameDuckDuration", old.ops().lameDuckDuration(), now.ops().lameDuckDuration());
         refuse("LameDuckGracePeriod", old.ops().lameDuckGracePeriod(), now.ops().lameDuckGracePeriod());
         refuse("SystemAccount", old.ops().systemAccount(), now.ops().systemAccount());
@@ -108,6 +137,20 @@ public final class ConfigReload {
         }
         if (!Objects.equals(old.ops().portsFileDir(), now.ops().portsFileDir())) {
             out.add("ports_file_dir = " + (now.ops().portsFileDir() == null ? "" : now.ops().portsFileDir()));
+        }
+        if (!old.tls().timeout().equals(now.tls().timeout())) {
+            out.add("tls timeout = " + seconds(now.tls().timeout()));
+        }
+        if (!old.tls().pinnedCerts().equals(now.tls().pinnedCerts())) {
+            out.add(now.tls().pinnedCerts().size() + " pinned_certs");
+        }
+        // what Go keeps in the tls.Config itself: files and their contents, CA, verify, versions, ciphers
+        TlsConfig oldRest = old.tls().withTimeoutAndPins(now.tls().timeout(), now.tls().pinnedCerts());
+        if (clientTlsFilesChanged || !oldRest.equals(now.tls())) {
+            out.add("tls = " + (now.tls().enabled() ? "enabled" : "disabled"));
+        }
+        if (routeTlsFilesChanged || !old.cluster().tls().equals(now.cluster().tls())) {
+            out.add("cluster");
         }
         return out;
     }

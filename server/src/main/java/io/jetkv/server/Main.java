@@ -129,6 +129,9 @@ public final class Main {
             server.reload(Flags.parse(args).config());
         } catch (ConfigException | ConfigReload.NotReloadable e) {
             log.error("Failed to reload server configuration: {}", e.getMessage());
+        } catch (IllegalArgumentException e) {
+            // a certificate, key or CA file that cannot be used, named in the message
+            log.error("Failed to reload server configuration: {}", e.getMessage());
         } catch (RuntimeException e) {
             log.error("Failed to reload server configuration: {}", e.toString());
         }

@@ -113,7 +113,7 @@ final class MonitorView implements ServerView {
         } catch (java.io.IOException e) {
             return WriteCheck.UNAUTHENTICATED;
         }
-        Authenticator.Grant grant = auth.authenticate(opts, null, null);
+        Authenticator.Grant grant = auth.authenticate(opts, null, server.config().tls().verifyAndMap(), null);
         if (grant == null) {
             return WriteCheck.UNAUTHENTICATED;
         }

@@ -51,8 +51,13 @@ public final class NatsServer implements AutoCloseable {
     private final java.util.concurrent.ConcurrentHashMap<String, Router> accountRouters =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Authenticator authenticator;
-    /** TLS for client connections; null when clients connect in plaintext. */
-    private final ServerTls tls;
+    /**
+     * TLS for client connections; null when clients connect in plaintext. Read once per accepted connection;
+     * a reload swaps it, so new connections get new certificates while open ones keep theirs.
+     */
+    private volatile ServerTls tls;
+    /** The WebSocket listener's own TLS (wss), or null; swapped by a reload as {@link #tls}. */
+    private volatile ServerTls websocketTls;
     private final ServerInfo info;
     private final AtomicLong nextCid = new AtomicLong();
     private final AtomicInteger connections = new AtomicInteger();
@@ -99,8 +104,9 @@ public final class NatsServer implements AutoCloseable {
     private NatsServer(ServerConfig config, JetStreamHost jetstream, Router router) {
         this.config = config;
         this.serverId = ServerInfo.newServerId();
-        this.authenticator = new Authenticator(config.auth(), config.tls().verifyAndMap());
+        this.authenticator = new Authenticator(config.auth());
         this.tls = config.tls().enabled() ? ServerTls.create(config.tls()) : null;
+        this.websocketTls = websocketTls(config);
         this.jetstream = jetstream;
         this.router = router;
         boolean epoll = Epoll.isAvailable();
@@ -311,14 +317,16 @@ public final class NatsServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (tls != null && tls.config().handshakeFirst()) {
+                        // read once: the connection keeps this TLS even if a reload swaps the server's
+                        ServerTls connectionTls = tls;
+                        if (connectionTls != null && connectionTls.config().handshakeFirst()) {
                             // TLS before anything: the INFO the connection writes waits for the handshake
-                            tls.install(ch.pipeline());
+                            connectionTls.install(ch.pipeline());
                         }
                         ClientConnection client = attachClient(ch);
-                        if (tls != null) {
+                        if (connectionTls != null) {
                             // only the client port's connections upgrade to its TLS (not WebSocket ones)
-                            client.clientPortTls(tls);
+                            client.clientPortTls(connectionTls);
                         }
                     }
                 });
@@ -328,8 +336,9 @@ public final class NatsServer implements AutoCloseable {
         info.setPort(port);
         accepting = true;
         LOG.info("Listening for client connections on {}:{}", config.host(), port);
-        if (tls != null) {
-            LOG.info("TLS required for client connections ({}{})", tls.providerName(),
+        ServerTls startTls = tls;
+        if (startTls != null) {
+            LOG.info("TLS required for client connections ({}{})", startTls.providerName(),
                     config.tls().allowNonTls() ? ", plaintext allowed" : "");
         }
         if (cluster != null) {
@@ -387,8 +396,15 @@ public final class NatsServer implements AutoCloseable {
         if (config.websocket().enabled()) {
             websocket = WebSocketListener.start(config.websocket(), config.host(), boss, workers,
                     Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class,
-                    config.maxPayload(), this::attachClient);
+                    config.maxPayload(), () -> websocketTls, ch -> attachClient(ch).viaWebSocket());
         }
+    }
+
+    /** The WebSocket listener's TLS from its own {@code tls { }} block; null for plain ws:// or no listener. */
+    private static ServerTls websocketTls(ServerConfig c) {
+        // allow_non_tls and handshake_first belong to the client port: a wss listener is always TLS first
+        return c.websocket().enabled() && c.websocket().secure()
+                ? ServerTls.create(c.websocket().tls().withAllowNonTls(false)) : null;
     }
 
     /** The bound WebSocket port, or 0 when there is no WebSocket listener. */
@@ -544,6 +560,7 @@ public final class NatsServer implements AutoCloseable {
      * logged ({@code Reloaded: ...}), and clients are checked against the new authorization and limits.
      *
      * @throws ConfigReload.NotReloadable naming the first setting that needs a restart
+     * @throws IllegalArgumentException    a certificate, key or CA file that cannot be used (nothing changed)
      */
     public void reload(ServerConfig newConfig) throws ConfigReload.NotReloadable {
         synchronized (reloadLock) {
@@ -553,10 +570,28 @@ public final class NatsServer implements AutoCloseable {
 
     private void applyReload(ServerConfig newConfig) throws ConfigReload.NotReloadable {
         ServerConfig old = config;
-        List<String> changes = ConfigReload.changes(old, newConfig);
+        // every certificate is read again, also from unchanged paths (renewal tools rewrite files in place); one
+        // that cannot be used fails the whole reload before anything changed, as nats-server's parse does
+        ServerTls newTls = newConfig.tls().enabled() ? ServerTls.create(newConfig.tls()) : null;
+        ServerTls newWebsocketTls = websocket == null ? null : websocketTls(newConfig);
+        ServerTls newRouteTls = cluster == null || !newConfig.cluster().tls().enabled() ? null
+                : ServerTls.createForRoutes(newConfig.cluster().tls());
+        ServerTls newHttpsTls = monitor == null || !newConfig.httpsMonitor() || !newConfig.tls().enabled() ? null
+                : ServerTls.create(newConfig.tls().withAllowNonTls(false));
+        List<String> changes = ConfigReload.changes(old, newConfig, !ServerTls.sameFiles(tls, newTls),
+                cluster != null && !ServerTls.sameFiles(cluster.tls(), newRouteTls));
         config = newConfig;
+        // open connections keep the TLS they were set up with; only new ones see these
+        tls = newTls;
+        websocketTls = newWebsocketTls;
+        if (cluster != null) {
+            cluster.reloadTls(newRouteTls);
+        }
+        if (newHttpsTls != null) {
+            monitor.reloadTls(newHttpsTls);
+        }
         if (!old.auth().equals(newConfig.auth())) {
-            authenticator = new Authenticator(newConfig.auth(), newConfig.tls().verifyAndMap());
+            authenticator = new Authenticator(newConfig.auth());
         }
         info.setConfig(newConfig);
         ConfigReload.applyLog(old, newConfig);

@@ -73,6 +73,8 @@ public final class MonitorServer implements AutoCloseable {
     /** Set once bound; a request accepted in between gets a 503. */
     private volatile Endpoints endpoints;
     private volatile Console console;
+    /** https_port's TLS (the client port's certificate), read per connection; null for plain HTTP. */
+    private volatile io.jetkv.server.tls.ServerTls https;
     /** {@code /metrics}, made on first use; the monitoring loop only. */
     private Metrics metrics;
 
@@ -94,7 +96,7 @@ public final class MonitorServer implements AutoCloseable {
                 new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("nats-http"), NioIoHandler.newFactory());
         MonitorServer self = new MonitorServer(group, basePath, host);
         // https_port: the client port's certificate, without allow_non_tls or handshake_first (plain HTTPS)
-        io.jetkv.server.tls.ServerTls https = server.config().httpsMonitor()
+        self.https = server.config().httpsMonitor()
                 ? io.jetkv.server.tls.ServerTls.create(server.config().tls().withAllowNonTls(false)) : null;
         try {
             ServerBootstrap b = new ServerBootstrap()
@@ -104,8 +106,9 @@ public final class MonitorServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            if (https != null) {
-                                https.install(ch.pipeline());
+                            io.jetkv.server.tls.ServerTls connectionTls = self.https;
+                            if (connectionTls != null) {
+                                connectionTls.install(ch.pipeline());
                             }
                             ch.pipeline()
                                     // an idle or trickling scraper is dropped rather than kept forever
@@ -119,7 +122,7 @@ public final class MonitorServer implements AutoCloseable {
             self.port = ((InetSocketAddress) self.listener.localAddress()).getPort();
             self.endpoints = new Endpoints(server, host);
             self.console = new Console(server);
-            LOG.info("Starting {} monitor on {}:{}", https != null ? "https" : "http", host, self.port);
+            LOG.info("Starting {} monitor on {}:{}", self.https != null ? "https" : "http", host, self.port);
             return self;
         } catch (Exception e) {
             // Netty's sync() rethrows the bind's checked exception (address in use) undeclared
@@ -132,6 +135,16 @@ public final class MonitorServer implements AutoCloseable {
     }
 
     /** The bound monitoring port. */
+    /**
+     * A config reload's certificates for HTTPS (the reload thread): connections from now on use them. Ignored
+     * on a plain HTTP port, which a reload cannot turn into HTTPS.
+     */
+    public void reloadTls(io.jetkv.server.tls.ServerTls newTls) {
+        if (https != null) {
+            https = newTls;
+        }
+    }
+
     public int port() {
         return port;
     }

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * Reads the PEM files of a {@code tls { }} block with the JDK alone. Netty would parse them with BouncyCastle
  * when it finds it on the class path (jnats brings it), and loading BouncyCastle's provider costs seconds of
  * start-up. Keys: PKCS#8 ({@code PRIVATE KEY}), PKCS#1 ({@code RSA PRIVATE KEY}) and SEC1
- * ({@code EC PRIVATE KEY}), unencrypted, as Go's {@code tls.LoadX509KeyPair} takes them. Start-up thread only.
+ * ({@code EC PRIVATE KEY}), unencrypted, as Go's {@code tls.LoadX509KeyPair} takes them. Start-up or reload thread.
  */
 final class PemFiles {
     private static final Pattern BLOCK =

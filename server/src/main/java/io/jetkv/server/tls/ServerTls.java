@@ -29,12 +29,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The TLS side of the client port: one {@link SslContext} built from a {@link TlsConfig} at start-up, and a
- * handler per connection. BoringSSL (netty-tcnative) when its native library loads, else the JDK's engine;
- * {@code -Djetkv.tls.provider=jdk} forces the JDK engine.
+ * The TLS side of a listener (client port, WebSocket, routes, HTTPS monitoring): one {@link SslContext} built
+ * from a {@link TlsConfig}, and a handler per connection. BoringSSL (netty-tcnative) when its native library
+ * loads, else the JDK's engine; {@code -Djetkv.tls.provider=jdk} forces the JDK engine.
  *
- * <p>Threading: built once on the starting thread; {@link #install} runs on a connection's event loop. The
- * context is immutable and shared by all connections.
+ * <p>Threading: built on the starting thread, and again on the reload thread when a config reload (SIGHUP)
+ * swaps in a new one; {@link #install} runs on a connection's event loop. Immutable: connections keep the
+ * instance they were set up with, so a reload changes the certificate for new connections only.
  */
 public final class ServerTls {
     private static final Logger LOG = LoggerFactory.getLogger(ServerTls.class);
@@ -47,12 +48,16 @@ public final class ServerTls {
     /** For dialled routes: presents the same certificate; null on the client port. */
     private final SslContext clientContext;
     private final SslProvider provider;
+    /** SHA-256 of the certificate, key and CA files as read: tells a reload that rewrote them in place. */
+    private final byte[] material;
 
-    private ServerTls(TlsConfig config, SslContext context, SslContext clientContext, SslProvider provider) {
+    private ServerTls(TlsConfig config, SslContext context, SslContext clientContext, SslProvider provider,
+            byte[] material) {
         this.config = config;
         this.context = context;
         this.clientContext = clientContext;
         this.provider = provider;
+        this.material = material;
     }
 
     /**
@@ -63,7 +68,8 @@ public final class ServerTls {
     public static ServerTls create(TlsConfig config) {
         SslProvider provider = chooseProvider();
         try {
-            return new ServerTls(config, build(config, provider), null, provider);
+            byte[] material = digest(config);
+            return new ServerTls(config, build(config, provider), null, provider, material);
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException("error parsing tls config: " + describe(e, config), e);
         }
@@ -87,7 +93,7 @@ public final class ServerTls {
             if (config.caFile() != null) {
                 client.trustManager(PemFiles.certificates(config.caFile()));
             }
-            return new ServerTls(verified, build(verified, provider), client.build(), provider);
+            return new ServerTls(verified, build(verified, provider), client.build(), provider, digest(config));
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException("error parsing cluster tls config: " + describe(e, config), e);
         }
@@ -98,6 +104,34 @@ public final class ServerTls {
         SslHandler h = clientContext.newHandler(pipeline.channel().alloc(), host, port);
         h.setHandshakeTimeoutMillis(config.timeout().toMillis());
         pipeline.addFirst(HANDLER, h);
+    }
+
+    /**
+     * True when {@code a} and {@code b} were built from the same bytes of certificate, key and CA files, or
+     * are both null (TLS off).
+     */
+    public static boolean sameFiles(ServerTls a, ServerTls b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return MessageDigest.isEqual(a.material, b.material);
+    }
+
+    private static byte[] digest(TlsConfig c) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        for (java.nio.file.Path p : new java.nio.file.Path[] {c.certFile(), c.keyFile(), c.caFile()}) {
+            // a file boundary marker, so that moving bytes from one file to the next is a change too
+            md.update((byte) 0);
+            if (p != null) {
+                md.update(java.nio.file.Files.readAllBytes(p));
+            }
+        }
+        return md.digest();
     }
 
     private static SslProvider chooseProvider() {

@@ -1,6 +1,7 @@
 package io.jetkv.server.websocket;
 
 import io.jetkv.config.WebSocketConfig;
+import io.jetkv.server.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -21,6 +22,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * The WebSocket client listener ({@code websocket { }}): accepts HTTP upgrades on the server's own event
  * loops and turns each upgraded connection into an ordinary client connection whose bytes travel in
  * WebSocket frames, as nats-server's websocket port does for nats.js {@code wsconnect} and {@code ws://}
- * clients. Started by the server once it is ready; closed before the client loops stop.
+ * clients. With its own {@code tls { }} block it serves {@code wss://}: TLS first, then the HTTP upgrade inside
+ * it. Started by the server once it is ready; closed before the client loops stop.
  */
 public final class WebSocketListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketListener.class);
@@ -50,10 +53,12 @@ public final class WebSocketListener implements AutoCloseable {
      * it adds the client protocol's handlers to the end of the pipeline (the frames come off before them).
      *
      * @param maxPayload the server's largest message, to size the largest frame accepted
+     * @param tls        asked once per accepted connection: the listener's TLS as of now (a config reload
+     *                   swaps in new certificates for new connections), or null for plain {@code ws://}
      */
     public static WebSocketListener start(WebSocketConfig config, String defaultHost, EventLoopGroup boss,
             EventLoopGroup workers, Class<? extends ServerChannel> channelType, int maxPayload,
-            Consumer<Channel> attach) throws InterruptedException {
+            Supplier<ServerTls> tls, Consumer<Channel> attach) throws InterruptedException {
         String host = config.host() != null ? config.host() : defaultHost;
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
@@ -63,12 +68,17 @@ public final class WebSocketListener implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ServerTls connectionTls = tls.get();
+                        if (connectionTls != null) {
+                            // wss: the HTTP upgrade and every frame after it travel inside TLS
+                            connectionTls.install(ch.pipeline());
+                        }
                         ch.pipeline().addLast("http", new HttpServerCodec());
                         ch.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES));
                         if (config.compression()) {
                             ch.pipeline().addLast("extensions", new WebSocketServerExtensionHandler(deflate()));
                         }
-                        ch.pipeline().addLast("upgrade", new WebSocketUpgrade(config, maxPayload, attach));
+                        ch.pipeline().addLast("upgrade", new WebSocketUpgrade(config, maxPayload, connectionTls, attach));
                         // an upgrade that does not complete in time is dropped (nats-server: HTTP read timeout)
                         ch.eventLoop().schedule(() -> {
                             if (ch.pipeline().get(WebSocketUpgrade.class) != null) {
@@ -88,8 +98,10 @@ public final class WebSocketListener implements AutoCloseable {
             throw new IllegalStateException("Unable to listen for websocket connections: " + e.getMessage(), e);
         }
         WebSocketListener self = new WebSocketListener(ch);
-        LOG.info("Listening for websocket clients on ws://{}:{}", host, self.port);
-        LOG.warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
+        LOG.info("Listening for websocket clients on {}://{}:{}", config.secure() ? "wss" : "ws", host, self.port);
+        if (!config.secure()) {
+            LOG.warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
+        }
         return self;
     }
 

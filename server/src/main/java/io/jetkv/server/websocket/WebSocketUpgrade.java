@@ -1,6 +1,7 @@
 package io.jetkv.server.websocket;
 
 import io.jetkv.config.WebSocketConfig;
+import io.jetkv.server.tls.ServerTls;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -17,6 +18,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker13;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -37,12 +40,57 @@ final class WebSocketUpgrade extends SimpleChannelInboundHandler<FullHttpRequest
 
     private final WebSocketConfig config;
     private final int maxPayload;
+    /** The TLS this connection was accepted with (wss), or null. */
+    private final ServerTls tls;
     private final Consumer<Channel> attach;
 
-    WebSocketUpgrade(WebSocketConfig config, int maxPayload, Consumer<Channel> attach) {
+    WebSocketUpgrade(WebSocketConfig config, int maxPayload, ServerTls tls, Consumer<Channel> attach) {
         this.config = config;
         this.maxPayload = maxPayload;
+        this.tls = tls;
         this.attach = attach;
+    }
+
+    /** {@code ip:port} of the client, as Go prints a remote address. */
+    private static String peer(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a
+                ? a.getAddress().getHostAddress() + ":" + a.getPort() : String.valueOf(ctx.channel().remoteAddress());
+    }
+
+    /** wss: a client certificate outside {@code pinned_certs} is dropped once the handshake shows it. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess() && tls != null
+                && !tls.pinnedOk(ctx.pipeline().get(SslHandler.class).engine().getSession())) {
+            LOG.error("websocket: http: TLS handshake error from {}: client certificate not pinned", peer(ctx));
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    /**
+     * Before the upgrade completes: a failed TLS handshake (no certificate, one from another CA, a plaintext
+     * client on a wss port) or a broken connection. Logged as Go's HTTP server under nats-server logs it, then
+     * dropped without an answer.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        if (ssl != null && !ssl.handshakeFuture().isDone()
+                || cause instanceof io.netty.handler.codec.DecoderException
+                        && cause.getCause() instanceof javax.net.ssl.SSLException) {
+            Throwable root = cause;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            LOG.error("websocket: http: TLS handshake error from {}: {}", peer(ctx),
+                    root.getMessage() == null ? root.toString() : root.getMessage());
+        } else {
+            LOG.debug("websocket: {} - connection error before the upgrade: {}", ctx.channel().remoteAddress(),
+                    cause.toString());
+        }
+        ctx.close();
     }
 
     @Override
@@ -98,7 +146,8 @@ final class WebSocketUpgrade extends SimpleChannelInboundHandler<FullHttpRequest
                 .maxFramePayloadLength((int) Math.min(Integer.MAX_VALUE, Math.max(8L << 20, 4L * maxPayload)))
                 .closeOnProtocolViolation(true)
                 .build();
-        WebSocketServerHandshaker13 handshaker = new WebSocketServerHandshaker13("ws://" + h.get("Host") + path, null,
+        WebSocketServerHandshaker13 handshaker = new WebSocketServerHandshaker13(
+                (tls != null ? "wss://" : "ws://") + h.get("Host") + path, null,
                 frames);
         // nothing is read until the client protocol is in place behind the frame decoder
         ch.config().setAutoRead(false);
@@ -142,7 +191,8 @@ final class WebSocketUpgrade extends SimpleChannelInboundHandler<FullHttpRequest
         if (config.sameOrigin()) {
             String host = h.get(HttpHeaderNames.HOST);
             String hHost = host;
-            int hPort = 80;
+            // a Host without a port means the scheme's default: 443 on a wss listener
+            int hPort = config.secure() ? 443 : 80;
             int colon = host.lastIndexOf(':');
             if (colon > 0 && host.indexOf(']') < colon) {
                 hHost = host.substring(0, colon);

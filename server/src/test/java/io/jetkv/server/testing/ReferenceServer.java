@@ -20,15 +20,18 @@ import java.util.regex.Pattern;
 public final class ReferenceServer implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("Listening for client connections on [^:]+:(\\d+)");
     private static final Pattern MONITOR = Pattern.compile("Starting http monitor on [^:]+:(\\d+)");
+    private static final Pattern WEBSOCKET = Pattern.compile("Listening for websocket clients on wss?://[^:]+:(\\d+)");
 
     private final Process process;
     private final int port;
     private final int monitorPort;
+    private final int websocketPort;
 
-    private ReferenceServer(Process process, int port, int monitorPort) {
+    private ReferenceServer(Process process, int port, int monitorPort, int websocketPort) {
         this.process = process;
         this.port = port;
         this.monitorPort = monitorPort;
+        this.websocketPort = websocketPort;
     }
 
     public static Path binary() {
@@ -59,6 +62,8 @@ public final class ReferenceServer implements AutoCloseable {
         CompletableFuture<Integer> port = new CompletableFuture<>();
         // the monitoring port (with -m) is logged before the client port
         int[] monitorPort = new int[1];
+        // so is the websocket port
+        int[] websocketPort = new int[1];
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
@@ -66,6 +71,10 @@ public final class ReferenceServer implements AutoCloseable {
                     Matcher mon = MONITOR.matcher(line);
                     if (mon.find()) {
                         monitorPort[0] = Integer.parseInt(mon.group(1));
+                    }
+                    Matcher ws = WEBSOCKET.matcher(line);
+                    if (ws.find()) {
+                        websocketPort[0] = Integer.parseInt(ws.group(1));
                     }
                     Matcher m = LISTENING.matcher(line);
                     if (m.find()) {
@@ -81,7 +90,7 @@ public final class ReferenceServer implements AutoCloseable {
         reader.start();
         try {
             int clientPort = port.get(10, TimeUnit.SECONDS);
-            return new ReferenceServer(p, clientPort, monitorPort[0]);
+            return new ReferenceServer(p, clientPort, monitorPort[0], websocketPort[0]);
         } catch (Exception e) {
             p.destroyForcibly();
             throw new IOException("nats-server did not start", e);
@@ -95,6 +104,11 @@ public final class ReferenceServer implements AutoCloseable {
     /** The monitoring port when started with {@code -m}, else 0. */
     public int monitorPort() {
         return monitorPort;
+    }
+
+    /** The websocket port when the config has a {@code websocket} block, else 0. */
+    public int websocketPort() {
+        return websocketPort;
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jetkv.config.AuthConfig;
@@ -11,8 +12,10 @@ import io.jetkv.config.JetStreamConfig;
 import io.jetkv.config.Permissions;
 import io.jetkv.config.ServerConfig;
 import io.jetkv.config.User;
+import io.jetkv.config.TlsConfig;
 import io.jetkv.config.WebSocketConfig;
 import io.jetkv.server.NatsServer;
+import io.jetkv.server.testing.TestPki;
 import io.nats.client.Connection;
 import io.nats.client.KeyValue;
 import io.nats.client.Message;
@@ -28,7 +31,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The WebSocket listener as nats-server's: jnats over {@code ws://} (core and KV, mixed with TCP clients),
+ * The WebSocket listener as nats-server's: jnats over {@code ws://} (core and KV, mixed with TCP clients) and
+ * over {@code wss://} with client certificates,
  * and on raw frames the handshake refusals, the INFO frame, lines split across frames, masking, ping/pong,
  * close statuses, compression and the browser frame size.
  */
@@ -40,7 +44,7 @@ class WebSocketIT {
 
     private static WebSocketConfig ws(boolean compression, boolean sameOrigin, List<String> origins) {
         return new WebSocketConfig(true, null, 0, true, compression, sameOrigin, origins,
-                WebSocketConfig.DEFAULT_HANDSHAKE_TIMEOUT, null);
+                WebSocketConfig.DEFAULT_HANDSHAKE_TIMEOUT, null, io.jetkv.config.TlsConfig.NONE);
     }
 
     private static ServerConfig config(WebSocketConfig ws) {
@@ -75,6 +79,75 @@ class WebSocketIT {
             long rev = kv.put("k", "v1");
             assertEquals("v1", new String(tcp.keyValue("web").get("k").getValue(), StandardCharsets.UTF_8));
             assertEquals(rev, kv.get("k").getRevision());
+        }
+    }
+
+    @Test
+    void jnatsOverWssWithClientCertificates() throws Exception {
+        TestPki ca = new TestPki(store, "wss");
+        TestPki other = new TestPki(store, "other");
+        TestPki.Issued cert = ca.server("wss-server");
+        TestPki.Issued alice = ca.client("alice", "CN=alice,O=JetKV", null);
+        TestPki.Issued stranger = other.client("stranger", "CN=alice,O=JetKV", null);
+        TlsConfig tls = TlsConfig.NONE.withFiles(cert.certFile(), cert.keyFile(), ca.caFile()).withVerify(true);
+        // TLS on the websocket listener only: the client port stays plaintext
+        try (NatsServer server = NatsServer.start(config(ws(true, false, List.of()).withTls(tls)));
+                Connection tcp = Nats.connect("nats://127.0.0.1:" + server.port())) {
+            String url = "wss://127.0.0.1:" + server.websocketPort();
+            try (Connection web = Nats.connect(Options.builder().server(url).sslContext(alice.clientContext(ca))
+                    .connectionTimeout(TIMEOUT).build())) {
+                Subscription in = web.subscribe("wss.in");
+                web.flush(TIMEOUT);
+                tcp.publish("wss.in", "inside tls".getBytes(StandardCharsets.UTF_8));
+                Message m = in.nextMessage(TIMEOUT);
+                assertNotNull(m);
+                assertEquals("inside tls", new String(m.getData(), StandardCharsets.UTF_8));
+            }
+            // verify: no certificate, or one from another CA, never gets to the upgrade
+            for (javax.net.ssl.SSLContext refused : List.of(ca.trustingContext(), stranger.clientContext(ca))) {
+                assertThrows(Exception.class, () -> Nats.connect(Options.builder().server(url).sslContext(refused)
+                        .connectionTimeout(TIMEOUT).noReconnect().build()).close());
+            }
+            // a plain ws:// client on the wss port gets no upgrade either
+            assertThrows(Exception.class, () -> Nats.connect(Options.builder()
+                    .server("ws://127.0.0.1:" + server.websocketPort()).connectionTimeout(TIMEOUT).noReconnect()
+                    .build()).close());
+        }
+    }
+
+    @Test
+    void wssVerifyAndMapAndPinnedCertificates() throws Exception {
+        TestPki ca = new TestPki(store, "map");
+        TestPki.Issued cert = ca.server("map-server");
+        TestPki.Issued alice = ca.client("alice", "CN=alice,O=JetKV", "alice@example.com");
+        TestPki.Issued bob = ca.client("bob", "CN=bob,O=JetKV", "bob@example.com");
+        String alicePin = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(alice.cert().getPublicKey().getEncoded()));
+        // the websocket block maps certificates to users; the client port (plaintext) does not
+        TlsConfig tls = new TlsConfig(cert.certFile(), cert.keyFile(), ca.caFile(), true, true,
+                TlsConfig.DEFAULT_TIMEOUT, false, "1.2", List.of(), List.of(), List.of(), false);
+        AuthConfig auth = new AuthConfig(null, List.of(new User("alice@example.com", null, Permissions.ALL),
+                new User("bob@example.com", null, Permissions.ALL)), Permissions.ALL, AuthConfig.DEFAULT_TIMEOUT);
+        String pinned = "wss://127.0.0.1:";
+        try (NatsServer server = NatsServer.start(config(ws(false, false, List.of()).withTls(tls)).withAuth(auth))) {
+            String url = pinned + server.websocketPort();
+            try (Connection web = Nats.connect(Options.builder().server(url).sslContext(alice.clientContext(ca))
+                    .connectionTimeout(TIMEOUT).noReconnect().build())) {
+                web.flush(TIMEOUT);
+            }
+            // the client port does not map: there a user needs its name
+            assertThrows(Exception.class, () -> Nats.connect(Options.builder()
+                    .server("nats://127.0.0.1:" + server.port()).connectionTimeout(TIMEOUT).noReconnect().build()));
+        }
+        // pinned_certs: bob's certificate is from the CA but not pinned
+        TlsConfig pinnedTls = new TlsConfig(cert.certFile(), cert.keyFile(), ca.caFile(), true, false,
+                TlsConfig.DEFAULT_TIMEOUT, false, "1.2", List.of(), List.of(), List.of(alicePin), false);
+        try (NatsServer server = NatsServer.start(config(ws(false, false, List.of()).withTls(pinnedTls)))) {
+            String url = pinned + server.websocketPort();
+            Nats.connect(Options.builder().server(url).sslContext(alice.clientContext(ca)).connectionTimeout(TIMEOUT)
+                    .noReconnect().build()).close();
+            assertThrows(Exception.class, () -> Nats.connect(Options.builder().server(url)
+                    .sslContext(bob.clientContext(ca)).connectionTimeout(TIMEOUT).noReconnect().build()));
         }
     }
 
