@@ -216,18 +216,7 @@ class ReplicatedKvIT {
                 () -> a.jetStreamManagement().addStream(StreamConfiguration.builder().name("WQ").subjects("wq.>")
                         .replicas(3).retentionPolicy(io.nats.client.api.RetentionPolicy.WorkQueue).build()));
         assertEquals(10052, wq.getApiErrorCode());
-        // purge is not replicated yet: refused rather than run on the leader alone
-        JetStreamApiException purge = org.junit.jupiter.api.Assertions.assertThrows(JetStreamApiException.class,
-                () -> a.jetStreamManagement().purgeStream("KV_orders"));
-        assertEquals(10051, purge.getApiErrorCode());
-        // atomic batches are not replicated yet (a batch must be one Raft entry): refused on R3 streams, and a batch
-        // message to one without allow_atomic gets 10174 from the leader
-        JetStreamApiException atomic = org.junit.jupiter.api.Assertions.assertThrows(JetStreamApiException.class,
-                () -> a.jetStreamManagement().addStream(StreamConfiguration.builder().name("AT").subjects("at.>")
-                        .replicas(3).allowAtomicPublish().build()));
-        assertEquals(10052, atomic.getApiErrorCode());
-        assertTrue(atomic.getMessage().contains("atomic batch publish is not supported on replicated streams"),
-                atomic.getMessage());
+        // a batch message to a replicated stream without allow_atomic gets 10174 from the leader
         io.nats.client.impl.Headers batchHeaders = new io.nats.client.impl.Headers().put("Nats-Batch-Id", "b")
                 .put("Nats-Batch-Sequence", "1").put("Nats-Batch-Commit", "1");
         String batchReply = new String(b.request(io.nats.client.impl.NatsMessage.builder().subject("$KV.orders.x")

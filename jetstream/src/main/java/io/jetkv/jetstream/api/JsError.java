@@ -99,6 +99,7 @@ public enum JsError {
     STREAM_WRONG_LAST_MSG_ID(400, 10070, "wrong last msg ID: {}"),
     STREAM_WRONG_LAST_SEQUENCE(400, 10071, "wrong last sequence: {}"),
     STREAM_REPLICAS_NOT_SUPPORTED(500, 10074, "replicas > 1 not supported in non-clustered mode"),
+    STREAM_REPLICAS_NOT_UPDATABLE(400, 10061, "Replicas configuration can not be updated"),
     STREAM_STORE_FAILED(503, 10077, "{}"),
     STREAM_HEADER_EXCEEDS_MAXIMUM(400, 10097, "header size exceeds maximum allowed of 64k"),
     STREAM_SEALED(400, 10109, "invalid operation on sealed stream"),

@@ -12,11 +12,23 @@ import java.util.UUID;
 /**
  * Where a stream lives, as the meta group recorded it: its configuration, the servers holding it (by
  * server name, with their Ratis addresses) and, for a replicated stream, the Ratis group replicating it. {@code reply} is the create
- * request's reply subject, answered by the first leader (as nats-server's new stream leader answers).
+ * request's reply subject, answered by the first leader (as nats-server's new stream leader answers), or of the
+ * update request that produced it. {@code revision} is the meta log index of the last update (0: as created); a
+ * replica applies the configuration of a revision once ({@code StreamOp.Config}).
  * Immutable.
  */
 record Assignment(StreamConfig config, List<String> peers, List<String> addresses, UUID group, long created, String reply,
-        String responseType) {
+        String responseType, long revision) {
+
+    Assignment(StreamConfig config, List<String> peers, List<String> addresses, UUID group, long created, String reply,
+            String responseType) {
+        this(config, peers, addresses, group, created, reply, responseType, 0);
+    }
+
+    /** This assignment with an updated configuration, at meta log index {@code revision}, answering {@code reply}. */
+    Assignment updated(StreamConfig cfg, String updateReply, String updateType, long atRevision) {
+        return new Assignment(cfg, peers, addresses, group, created, updateReply, updateType, atRevision);
+    }
 
     String name() {
         return config.name();
@@ -39,6 +51,9 @@ record Assignment(StreamConfig config, List<String> peers, List<String> addresse
             o.put("reply", reply);
             o.put("type", responseType);
         }
+        if (revision > 0) {
+            o.put("revision", revision);
+        }
         return o;
     }
 
@@ -51,6 +66,6 @@ record Assignment(StreamConfig config, List<String> peers, List<String> addresse
                 List.copyOf(addresses),
                 UUID.fromString(o.get("group").asText()), o.get("created").asLong(),
                 o.hasNonNull("reply") ? o.get("reply").asText() : null,
-                o.hasNonNull("type") ? o.get("type").asText() : null);
+                o.hasNonNull("type") ? o.get("type").asText() : null, o.path("revision").asLong(0));
     }
 }

@@ -553,6 +553,7 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         streams.setCapturing(s, true);
         answerCreate(a, s);
+        proposeConfig(stream, false); // an update the previous leader had no time to propose
     }
 
     private boolean isStreamLeader(String stream) {
@@ -589,7 +590,17 @@ public final class JetStreamCluster implements AutoCloseable {
                 return;
             }
             RaftGroupId gid = RaftGroupId.valueOf(a.group());
-            s.setReplicator(entry -> propose(gid, StreamStateMachine.entry(selfId.toString(), entry)));
+            s.setReplicator(new io.jetkv.jetstream.stream.Replicator() {
+                @Override
+                public CompletionStage<?> propose(byte[] entry) {
+                    return JetStreamCluster.this.propose(gid, StreamStateMachine.entry(selfId.toString(), entry));
+                }
+
+                @Override
+                public boolean leads() {
+                    return leadsReady(a);
+                }
+            });
             if (!groupStreams.containsKey(gid)) {
                 groupStreams.put(gid, a.name());
                 Files.writeString(dir.resolve("groups").resolve(a.group().toString()), a.name());
@@ -737,23 +748,10 @@ public final class JetStreamCluster implements AutoCloseable {
                 this::streamStepdown);
         api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
                 this::metaStepdown);
-        // these change a stream outside the replicated publish path: refused on a replicated stream until they
-        // are proposed through its group too, rather than run on the leader alone and leave replicas different
-        localOnly(api, JsApiSubjects.STREAM_UPDATE, JsApiSubjects.STREAM_UPDATE_RESPONSE, "stream update");
-        localOnly(api, JsApiSubjects.STREAM_PURGE, JsApiSubjects.STREAM_PURGE_RESPONSE, "stream purge");
-        localOnly(api, JsApiSubjects.STREAM_MSG_DELETE, JsApiSubjects.STREAM_MSG_DELETE_RESPONSE, "message delete");
-    }
-
-    private void localOnly(JsApi api, String op, String responseType, String what) {
-        JsApi.Handler local = api.handler(op);
-        api.register(op, 1, 1, responseType, req -> {
-            Assignment a = meta.get(req.arg(0));
-            if (a != null && a.replicated()) {
-                throw new JsApiException(JsError.STREAM_GENERAL_ERROR,
-                        what + " is not supported on replicated streams yet");
-            }
-            local.handle(req);
-        });
+        // purge and message delete need nothing here: the stream leader's handler proposes them (Stream#perform)
+        JsApi.Handler localUpdate = api.handler(JsApiSubjects.STREAM_UPDATE);
+        api.register(JsApiSubjects.STREAM_UPDATE, 1, 1, JsApiSubjects.STREAM_UPDATE_RESPONSE,
+                req -> update(req, localUpdate));
     }
 
     private static final CompletableFuture<Void> NOW = CompletableFuture.completedFuture(null);
@@ -777,6 +775,14 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         if (!a.replicated()) {
             return a.peers().get(0).equals(settings.serverName()) ? NOW : null;
+        }
+        if (op.equals("STREAM.UPDATE")) {
+            // the meta leader checks and proposes it, as a create (the stream leader answers once applied)
+            if (answersAsMetaLeader()) {
+                return NOW;
+            }
+            return metaLeader == null && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS
+                    ? unavailableUnless(() -> metaLeader != null) : null;
         }
         boolean replica = a.peers().contains(settings.serverName());
         if (op.equals("DIRECT.GET") || op.equals("STREAM.MSG.GET")) {
@@ -830,12 +836,8 @@ public final class JetStreamCluster implements AutoCloseable {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
         cfg.validate(true);
-        cfg = cfg.withMarkerDefaults().withApiMetadata(io.jetkv.jetstream.api.ApiLevel.SERVER).checkMetadataSize();
-        if (cfg.numReplicas() > 1 && cfg.allowAtomic()) {
-            // a batch must commit as one Raft entry, checked on every replica; not built yet
-            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
-                    "atomic batch publish is not supported on replicated streams yet");
-        }
+        cfg = cfg.withMarkerDefaults().withScheduleDefaults().withApiMetadata(io.jetkv.jetstream.api.ApiLevel.SERVER)
+                .checkMetadataSize();
         if (cfg.numReplicas() > 1 && cfg.allowBatched()) {
             // flow acks and gaps would have to follow the Raft commit and survive a leader change; not built yet
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
@@ -844,15 +846,7 @@ public final class JetStreamCluster implements AutoCloseable {
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
-        if (cfg.numReplicas() > 1 && (cfg.mirror() != null || cfg.sources() != null)) {
-            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
-                    "replicated mirrors and sources are not supported yet");
-        }
-        if (cfg.numReplicas() > 1 && cfg.retention() != io.jetkv.jetstream.stream.StreamEnums.Retention.LIMITS) {
-            // what such a stream keeps depends on its consumers, which live on the leader only for now
-            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
-                    "replicated interest and work-queue streams are not supported yet");
-        }
+        checkReplicatedLimits(cfg);
         Assignment existing = meta.get(name);
         if (existing != null) {
             if (!existing.config().equals(cfg.withLevelOf(existing.config()))) {
@@ -864,15 +858,7 @@ public final class JetStreamCluster implements AutoCloseable {
             req.respond(out);
             return;
         }
-        for (Assignment other : meta.all().values()) {
-            for (String x : cfg.subjects()) {
-                for (String y : other.config().subjects()) {
-                    if (Subject.collide(x, y)) {
-                        throw new JsApiException(JsError.STREAM_SUBJECT_OVERLAP);
-                    }
-                }
-            }
-        }
+        checkOverlap(cfg);
         List<String> peers = place(Math.max(1, cfg.numReplicas()));
         List<String> addresses = new ArrayList<>();
         for (String p : peers) {
@@ -886,6 +872,145 @@ public final class JetStreamCluster implements AutoCloseable {
                 req.fail(JsError.CLUSTER_NOT_AVAILABLE);
             }
         });
+    }
+
+    /** What JetKV does not replicate yet: refused on a replicated stream's create and update. */
+    private static void checkReplicatedLimits(StreamConfig cfg) {
+        if (cfg.numReplicas() > 1 && (cfg.mirror() != null || cfg.sources() != null)) {
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
+                    "replicated mirrors and sources are not supported yet");
+        }
+        if (cfg.numReplicas() > 1 && cfg.retention() != io.jetkv.jetstream.stream.StreamEnums.Retention.LIMITS) {
+            // what such a stream keeps depends on its consumers, which live on the leader only for now
+            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
+                    "replicated interest and work-queue streams are not supported yet");
+        }
+    }
+
+    /** 10065 when {@code cfg}'s subjects overlap another assigned stream's. */
+    private void checkOverlap(StreamConfig cfg) {
+        for (Assignment other : meta.all().values()) {
+            if (other.name().equals(cfg.name())) {
+                continue;
+            }
+            for (String x : cfg.subjects()) {
+                for (String y : other.config().subjects()) {
+                    if (Subject.collide(x, y)) {
+                        throw new JsApiException(JsError.STREAM_SUBJECT_OVERLAP);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code STREAM.UPDATE} of a replicated stream, on the meta leader (nats-server's clustered update): checked
+     * against the assignment's configuration, then proposed to the meta group; every replica then applies it at one
+     * place in the stream's own log ({@link #updated}) and the stream leader answers. Other streams go to the local
+     * handler (an R1 stream's server). Changing the replica count is refused (10061): JetKV does not move a stream
+     * between groups yet.
+     */
+    private void update(ApiRequest req, JsApi.Handler local) {
+        String name = req.arg(0);
+        Assignment a = meta.get(name);
+        if (a != null && !a.replicated()) {
+            local.handle(req);
+            return;
+        }
+        StreamConfig cfg = StreamConfig.fromJson(req.decode());
+        // unlike create, the reference checks the whole config before the name in the subject
+        cfg.validate(true);
+        if (!name.equals(cfg.name())) {
+            throw new JsApiException(JsError.STREAM_MISMATCH);
+        }
+        if (a == null) {
+            throw new JsApiException(JsError.STREAM_NOT_FOUND);
+        }
+        StreamConfig current = a.config();
+        if (cfg.firstSeq() == 0 && current.firstSeq() > 0) {
+            cfg = cfg.keepingFirstSeq(current.firstSeq());
+        }
+        cfg = cfg.withMarkerDefaults().withScheduleDefaults().withApiMetadata(io.jetkv.jetstream.api.ApiLevel.SERVER)
+                .checkMetadataSize();
+        cfg.validateUpdateFrom(current);
+        if (Math.max(1, cfg.numReplicas()) != Math.max(1, current.numReplicas())) {
+            throw new JsApiException(JsError.STREAM_REPLICAS_NOT_UPDATABLE);
+        }
+        cfg = cfg.sealedAdjusted();
+        checkReplicatedLimits(cfg);
+        checkOverlap(cfg);
+        submit(metaGroup, RaftClientRequest.writeRequestType(),
+                MetaStateMachine.update(a.updated(cfg, req.reply(), req.responseType(), 0))).whenComplete((r, err) -> {
+                    if (err != null) {
+                        req.fail(JsError.CLUSTER_NOT_AVAILABLE);
+                    }
+                });
+    }
+
+    /** Ratis apply thread (meta): a replicated stream's configuration changed; its leader proposes it to the group. */
+    void updated(Assignment a) {
+        if (a.replicated() && a.peers().contains(settings.serverName())) {
+            executor.execute(() -> proposeConfig(a.name(), true));
+        }
+    }
+
+    /**
+     * js-cluster thread, on the stream's leader: proposes the assignment's configuration to the stream's group when
+     * the local replica does not hold it yet (after an update, or when it became leader with an update pending); the
+     * replicas apply it in log order. With {@code answer}, the update request is answered after the apply.
+     */
+    private void proposeConfig(String stream, boolean answer) {
+        Stream s = streams.get(stream);
+        Assignment a = meta.get(stream);
+        if (s == null || a == null || !a.replicated() || !leadsReady(a)) {
+            return;
+        }
+        if (!answer && s.config().equals(a.config())) {
+            return;
+        }
+        String reply = answer ? a.reply() : null;
+        String type = a.responseType();
+        boolean queued = s.perform(new io.jetkv.jetstream.stream.StreamOp.Config(a.revision(), a.config()),
+                new Stream.OpReply() {
+                    @Override
+                    public void applied(Stream.Batch batch, ObjectNode body, JsApiException error) {
+                        if (reply == null) {
+                            return;
+                        }
+                        ObjectNode out = JsJson.object();
+                        out.put("type", type);
+                        if (error != null) {
+                            out.set("error", JsJson.error(error));
+                        } else {
+                            out.setAll(body);
+                        }
+                        batch.send(reply, null, JsJson.bytes(out));
+                    }
+
+                    @Override
+                    public void failed(JsApiException error) {
+                        if (reply != null) {
+                            ObjectNode out = JsJson.object();
+                            out.put("type", type);
+                            out.set("error", JsJson.error(error));
+                            bus.publish(reply, null, null, JsJson.bytes(out));
+                        }
+                    }
+                });
+        if (!queued) {
+            LOG.warn("stream {}: configuration revision {} could not be proposed", stream, a.revision());
+        }
+    }
+
+    /** Whether this node leads {@code a}'s group and its leadership's first entry is applied. */
+    private boolean leadsReady(Assignment a) {
+        try {
+            org.apache.ratis.server.DivisionInfo info =
+                    server.getDivision(RaftGroupId.valueOf(a.group())).getInfo();
+            return info.isLeader() && info.isLeaderReady();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**

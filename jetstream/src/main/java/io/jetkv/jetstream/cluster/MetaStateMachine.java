@@ -48,6 +48,11 @@ final class MetaStateMachine extends BaseStateMachine {
         return JsJson.bytes(JsJson.object().put("op", "assign").set("a", a.toJson()));
     }
 
+    /** Entry replacing the configuration of {@code a}'s stream (the rest of the assignment stays). */
+    static byte[] update(Assignment a) {
+        return JsJson.bytes(JsJson.object().put("op", "update").set("a", a.toJson()));
+    }
+
     /** Entry removing {@code stream}. */
     static byte[] remove(String stream) {
         return JsJson.bytes(JsJson.object().put("op", "remove").put("stream", stream));
@@ -63,6 +68,16 @@ final class MetaStateMachine extends BaseStateMachine {
                     Assignment a = Assignment.fromJson(n.get("a"));
                     if (streams.putIfAbsent(a.name(), a) == null) {
                         cluster.assigned(a);
+                    }
+                }
+                case "update" -> {
+                    Assignment u = Assignment.fromJson(n.get("a"));
+                    Assignment old = streams.get(u.name());
+                    // only the stream as it still is: a delete (or delete and re-create) in between wins
+                    if (old != null && old.group().equals(u.group())) {
+                        Assignment now = old.updated(u.config(), u.reply(), u.responseType(), entry.getIndex());
+                        streams.put(now.name(), now);
+                        cluster.updated(now);
                     }
                 }
                 case "remove" -> {

@@ -216,7 +216,7 @@ final class MessageScheduler {
                 "Nats-Msg-Id:", MessageTtl.HEADER + ":", "Nats-Rollup:"), extra.toArray(new String[0]));
         firing = true;
         try {
-            stream.storeProduced(target, out, payload, batch);
+            stream.storeProduced(target, out, payload, now, batch);
         } catch (JsApiException e) {
             // nothing was stored, so stored() did not move the schedule on: a repeat waits for its next time
             LOG.warn("stream {}: schedule {} (seq {}) could not store its message on {}: {}", stream.name(),

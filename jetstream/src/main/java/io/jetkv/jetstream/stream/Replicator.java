@@ -13,4 +13,12 @@ public interface Replicator {
      * the batch is committed, or fails when it cannot be (not the leader any more, no quorum).
      */
     CompletionStage<?> propose(byte[] entry);
+
+    /**
+     * Whether this replica leads the group and may propose now (its leadership's first entry is applied). Only the
+     * leader fires message schedules. Any thread.
+     */
+    default boolean leads() {
+        return true;
+    }
 }

@@ -237,6 +237,13 @@ public final class Stream {
     private long appliedIndex = -1;
     /** Writer thread: the last timestamp handed to a proposal, so that proposals keep time order. */
     private long lastProposedTs;
+    /** Ops this replica proposed, by op id, waiting for their apply to answer ({@link #perform}). */
+    private final java.util.concurrent.ConcurrentHashMap<Long, OpReply> pendingOps =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** When the leader last proposed firing the due schedules (0: nothing in flight). */
+    private volatile long schedulesProposedAt;
+    /** The registry that made this stream: a replicated configuration update is applied through it. */
+    volatile StreamManager manager;
     private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
     /** Writer thread: open atomic batches by id, least recently active first. */
     private final LinkedHashMap<String, AtomicBatch> atomicBatches = new LinkedHashMap<>();
@@ -471,7 +478,15 @@ public final class Stream {
                 byte[] saved = store.getAux(APPLIED_KEY);
                 appliedIndex = saved == null ? 0 : ReplicatedBatch.readLong(saved);
             }
-            if (index > appliedIndex) {
+            if (StreamOp.isOp(entry)) {
+                OpReply reply = sendAcks ? pendingOps.remove(StreamOp.opId(entry)) : null;
+                if (index > appliedIndex) {
+                    applyOp(StreamOp.decode(entry), reply, batch);
+                    appliedIndex = index;
+                    store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(index));
+                    batch.markDirty();
+                }
+            } else if (index > appliedIndex) {
                 StreamConfig cfg = config;
                 for (Publish p : ReplicatedBatch.decode(entry, (s, r, h, b, t) -> new Publish(s, r, h, b, t, false))) {
                     processPublish(sendAcks ? p : new Publish(p.subject, null, p.headers, p.payload, p.timestamp, p.sourced),
@@ -488,6 +503,149 @@ public final class Stream {
 
     /** Aux key holding the Raft index of the last applied batch, flushed with that batch's messages. */
     private static final String APPLIED_KEY = "raft.applied";
+
+    /** Aux key holding the meta revision of the last replicated configuration applied ({@link StreamOp.Config}). */
+    private static final String CONFIG_REVISION_KEY = "raft.config";
+
+    /** Who hears how an op ended ({@link #perform}). */
+    public interface OpReply {
+        /**
+         * Writer thread, after the op was applied (on a replicated stream: committed, and on the replica that proposed
+         * it): {@code body} on success, else {@code error}. Replies sent through {@code batch} go out after the flush.
+         */
+        void applied(Batch batch, ObjectNode body, JsApiException error);
+
+        /** Any thread: the op was never applied (not proposed: no leader, no quorum; or the stream went). */
+        void failed(JsApiException error);
+    }
+
+    /**
+     * Any thread: applies {@code op} on the writer, or on a replicated stream proposes it and applies it on every
+     * replica when committed, answering {@code reply} on this one. False when the writer's queue is full or the stream
+     * is gone (nothing happens; the caller answers).
+     */
+    public boolean perform(StreamOp op, OpReply reply) {
+        Replicator r = replicator;
+        if (r == null) {
+            return execute(new Task() {
+                @Override
+                public void run(Batch batch) {
+                    applyOp(op, reply, batch);
+                }
+
+                @Override
+                public void rejected(Batch batch) {
+                    reply.applied(batch, null, new JsApiException(JsError.STREAM_NOT_FOUND));
+                }
+            });
+        }
+        if (closed) {
+            return false;
+        }
+        long id;
+        do {
+            id = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+        } while (pendingOps.putIfAbsent(id, reply) != null);
+        long opId = id;
+        r.propose(StreamOp.encode(opId, op)).whenComplete((ok, err) -> {
+            if (err != null && pendingOps.remove(opId) != null) {
+                LOG.warn("stream {}: proposal of {} failed: {}", name, op.getClass().getSimpleName(), err.toString());
+                reply.failed(new JsApiException(JsError.CLUSTER_NOT_AVAILABLE));
+            }
+        });
+        return true;
+    }
+
+    /** Writer thread: applies an op to the store, identically on every replica; answers {@code reply} (null: none). */
+    private void applyOp(StreamOp op, OpReply reply, Batch batch) {
+        ObjectNode body;
+        try {
+            body = applyOp(op, batch);
+        } catch (JsApiException e) {
+            if (reply != null) {
+                reply.applied(batch, null, e);
+            }
+            return;
+        } catch (StoreException e) {
+            LOG.error("stream {}: applying {} failed", name, op.getClass().getSimpleName(), e);
+            batch.markDirty();
+            if (reply != null) {
+                reply.applied(batch, null, new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed"));
+            }
+            return;
+        } catch (RuntimeException e) {
+            // a bug, not the op's outcome: still the apply completes (Ratis waits for it), with an error reply
+            LOG.error("stream {}: applying {} failed", name, op.getClass().getSimpleName(), e);
+            if (reply != null) {
+                reply.applied(batch, null, new JsApiException(JsError.STREAM_GENERAL_ERROR, "internal error"));
+            }
+            return;
+        }
+        if (reply != null) {
+            reply.applied(batch, body, null);
+        }
+    }
+
+    private ObjectNode applyOp(StreamOp op, Batch batch) {
+        if (op instanceof StreamOp.Purge p) {
+            long purged = store.purge(p.filter(), p.seq(), p.keep());
+            // purge to a sequence beyond everything stored moves the stream's first sequence there
+            if (p.filter() == null && p.keep() == 0 && p.seq() > 0 && store.state().msgs() == 0
+                    && p.seq() > store.state().lastSeq() + 1) {
+                store.skipTo(p.seq());
+            }
+            batch.markDirty();
+            ObjectNode ok = JsJson.object();
+            ok.put("success", true);
+            ok.put("purged", purged);
+            return ok;
+        }
+        if (op instanceof StreamOp.Delete d) {
+            if (config.storage() == StreamEnums.Storage.FILE) {
+                // the reference's file store finds no block outside [first, last] and says why
+                StreamState st = store.state();
+                if (d.seq() > st.lastSeq()) {
+                    throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "stream store EOF");
+                }
+                if (st.msgs() == 0 || d.seq() < st.firstSeq()) {
+                    throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "no message found");
+                }
+            }
+            if (!store.remove(d.seq(), d.erase())) {
+                throw new JsApiException(JsError.SEQUENCE_NOT_FOUND, d.seq());
+            }
+            batch.markDirty();
+            ObjectNode ok = JsJson.object();
+            ok.put("success", true);
+            return ok;
+        }
+        if (op instanceof StreamOp.Config c) {
+            byte[] saved = store.getAux(CONFIG_REVISION_KEY);
+            long held = saved == null ? 0 : ReplicatedBatch.readLong(saved);
+            if (c.revision() > held) {
+                StreamEnums.Retention before = config.retention();
+                StreamConfig applied = manager.applyReplicatedUpdate(this, c.config());
+                retentionChanged(before);
+                updated();
+                enforceLimits(applied, null);
+                store.putAux(CONFIG_REVISION_KEY, ReplicatedBatch.longBytes(c.revision()));
+                batch.markDirty();
+            }
+            return StreamInfoJson.info(this, store.state());
+        }
+        if (op instanceof StreamOp.Atomic a) {
+            long last = commitAtomic(config, a.messages(), batch);
+            return AtomicBatch.commitAck(name, ctx.domain(), last, a.id(), a.messages().size());
+        }
+        if (op instanceof StreamOp.Schedules s) {
+            StreamConfig cfg = config;
+            if (cfg.allowMsgSchedules() && !cfg.sealed()) {
+                scheduler.fireDue(s.now(), batch);
+            }
+            return null;
+        }
+        throw new IllegalStateException("unknown op " + op);
+    }
 
     private void schedule() {
         if (scheduled.compareAndSet(false, true)) {
@@ -871,29 +1029,83 @@ public final class Stream {
 
     /** Checks every message of {@code b} against the stream as the earlier ones leave it, then stores them all. */
     private void commitAtomicBatch(StreamConfig cfg, AtomicBatch b, String reply, Batch batch) {
-        AtomicBatch.Staged staged = new AtomicBatch.Staged();
-        List<Prepared> prepared = new ArrayList<>(b.messages.size());
+        List<StreamOp.Message> messages = new ArrayList<>(b.messages.size());
+        for (AtomicBatch.Message m : b.messages) {
+            messages.add(new StreamOp.Message(0, m.subject(), m.headers(), m.payload()));
+        }
+        if (replicator != null) {
+            proposeAtomicBatch(b.id, messages, reply, batch);
+            return;
+        }
+        long last;
         try {
-            for (AtomicBatch.Message m : b.messages) {
-                // the batch's own headers (and a satisfied level requirement) are not stored
-                byte[] hdr = HeaderBlock.without(m.headers(), "Nats-Batch-", io.jetkv.jetstream.api.ApiLevel.REQUIRED_HEADER);
-                if (hdr != null && HeaderBlock.parse(hdr).isEmpty()) {
-                    hdr = null;
-                }
-                prepared.add(prepare(cfg, new Publish(m.subject(), null, hdr, m.payload(), 0, false), staged));
-            }
+            last = commitAtomic(cfg, messages, batch);
         } catch (JsApiException e) {
             batchError(reply, batch, e);
             return;
+        }
+        if (reply != null) {
+            batch.reply(reply, JsJson.bytes(AtomicBatch.commitAck(name, ctx.domain(), last, b.id, messages.size())),
+                    storeFailedAck());
+        }
+    }
+
+    /**
+     * Leader of a replicated stream: the whole batch becomes one Raft entry, its messages timed now, after the
+     * publishes this writer batch proposes before it; every replica checks and stores it on apply
+     * ({@link #commitAtomic}), all or nothing, and this replica answers the commit.
+     */
+    private void proposeAtomicBatch(String id, List<StreamOp.Message> staged, String reply, Batch batch) {
+        if (batch.proposals != null) {
+            propose(batch.proposals); // earlier publishes of this writer batch keep their place before the batch
+            batch.proposals = null;
+        }
+        List<StreamOp.Message> timed = new ArrayList<>(staged.size());
+        for (StreamOp.Message m : staged) {
+            long ts = Math.max(now(), lastProposedTs + 1);
+            lastProposedTs = ts;
+            timed.add(new StreamOp.Message(ts, m.subject(), m.headers(), m.payload()));
+        }
+        perform(new StreamOp.Atomic(id, timed), new OpReply() {
+            @Override
+            public void applied(Batch applyBatch, ObjectNode body, JsApiException error) {
+                if (error != null) {
+                    batchError(reply, applyBatch, error);
+                } else if (reply != null) {
+                    applyBatch.reply(reply, JsJson.bytes(body), storeFailedAck());
+                }
+            }
+
+            @Override
+            public void failed(JsApiException error) {
+                if (reply != null) {
+                    ctx.bus().publish(reply, null, null, pubAckError(error));
+                }
+            }
+        });
+    }
+
+    /**
+     * Checks every message of an atomic batch against the stream as the earlier ones leave it, then stores them all
+     * and returns the last sequence; a failed check stores nothing. A message's timestamp is 0 on a single server
+     * (the writer's clock), the leader's on a replicated stream.
+     */
+    private long commitAtomic(StreamConfig cfg, List<StreamOp.Message> messages, Batch batch) {
+        AtomicBatch.Staged staged = new AtomicBatch.Staged();
+        List<Prepared> prepared = new ArrayList<>(messages.size());
+        for (StreamOp.Message m : messages) {
+            // the batch's own headers (and a satisfied level requirement) are not stored
+            byte[] hdr = HeaderBlock.without(m.headers(), "Nats-Batch-", io.jetkv.jetstream.api.ApiLevel.REQUIRED_HEADER);
+            if (hdr != null && HeaderBlock.parse(hdr).isEmpty()) {
+                hdr = null;
+            }
+            prepared.add(prepare(cfg, new Publish(m.subject(), null, hdr, m.payload(), m.timestamp(), false), staged));
         }
         long last = 0;
         for (Prepared prep : prepared) {
             last = apply(cfg, prep, batch);
         }
-        if (reply != null) {
-            batch.reply(reply, JsJson.bytes(AtomicBatch.commitAck(name, ctx.domain(), last, b.id, prepared.size())),
-                    storeFailedAck());
-        }
+        return last;
     }
 
     private void batchError(String reply, Batch batch, JsApiException e) {
@@ -1249,8 +1461,8 @@ public final class Stream {
     }
 
     /** Writer thread, for {@link MessageScheduler}: stores a message a schedule produced, as a publish without reply. */
-    void storeProduced(String subject, byte[] headers, byte[] payload, Batch batch) {
-        store(config, new Publish(subject, null, headers, payload, 0, false), batch);
+    void storeProduced(String subject, byte[] headers, byte[] payload, long timestamp, Batch batch) {
+        store(config, new Publish(subject, null, headers, payload, timestamp, false), batch);
     }
 
     /** The last sequence stored on {@code subject}, across all matches for a wildcard; 0 when none. */
@@ -1577,7 +1789,7 @@ public final class Stream {
             expireByTtl(cfg, now, batch);
         }
         if (cfg.allowMsgSchedules() && !cfg.sealed()) {
-            scheduler.fireDue(now, batch);
+            fireSchedules(now, batch);
         }
         long windowStart = now - cfg.duplicateWindow();
         Iterator<long[]> it = dedupe.values().iterator();
@@ -1590,6 +1802,48 @@ public final class Stream {
         }
         nextDedupePrune = dedupe.isEmpty() ? Long.MAX_VALUE : dedupe.values().iterator().next()[1] + cfg.duplicateWindow();
     }
+
+    /**
+     * Fires the due message schedules. A replicated stream's leader proposes the firing instead, with its clock's
+     * time, and every replica fires what its schedule index holds as due then on apply: the index and the produced
+     * messages stay the same everywhere, and a schedule fired (its index entry taken) before a leader change is not
+     * fired again by the next leader. Followers fire nothing. One proposal at a time, retried after 5 s unanswered.
+     */
+    private void fireSchedules(long now, Batch batch) {
+        Replicator r = replicator;
+        if (r == null) {
+            scheduler.fireDue(now, batch);
+            return;
+        }
+        long since = schedulesProposedAt;
+        if (!r.leads() || store.nextScheduleDeadline() > now
+                || (since != 0 && nowNanos() - since < SCHEDULES_RETRY_NANOS)) {
+            return;
+        }
+        long proposedAt = nowNanos();
+        schedulesProposedAt = proposedAt;
+        long ts = Math.max(now, lastProposedTs + 1);
+        lastProposedTs = ts;
+        Runnable done = () -> {
+            if (schedulesProposedAt == proposedAt) {
+                schedulesProposedAt = 0;
+            }
+        };
+        perform(new StreamOp.Schedules(ts), new OpReply() {
+            @Override
+            public void applied(Batch applyBatch, ObjectNode body, JsApiException error) {
+                done.run();
+            }
+
+            @Override
+            public void failed(JsApiException error) {
+                done.run();
+            }
+        });
+    }
+
+    /** How long the leader waits for its proposal to fire schedules before proposing again. */
+    private static final long SCHEDULES_RETRY_NANOS = 5_000_000_000L;
 
     /**
      * {@code max_age}: removes the oldest messages while they are too old, at most {@link #EXPIRY_CAP} per run (the

@@ -348,19 +348,7 @@ public final class StreamApi {
             throw new JsApiException(JsError.STREAM_PURGE_FAILED, "stream purge not permitted");
         }
         String f = filter == null || filter.equals(">") ? null : filter;
-        hop(req, stream, batch -> {
-            StreamStore store = stream.store();
-            long purged = store.purge(f, seq, keep);
-            // purge to a sequence beyond everything stored moves the stream's first sequence there
-            if (f == null && keep == 0 && seq > 0 && store.state().msgs() == 0 && seq > store.state().lastSeq() + 1) {
-                store.skipTo(seq);
-            }
-            batch.markDirty();
-            ObjectNode ok = JsJson.object();
-            ok.put("success", true);
-            ok.put("purged", purged);
-            reply(req, batch, ok);
-        });
+        perform(req, stream, new StreamOp.Purge(f, seq, keep));
     }
 
     private void msgGet(ApiRequest req) {
@@ -413,26 +401,7 @@ public final class StreamApi {
         if (cfg.denyDelete()) {
             throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "message delete not permitted");
         }
-        hop(req, stream, batch -> {
-            StreamStore store = stream.store();
-            if (cfg.storage() == StreamEnums.Storage.FILE) {
-                // the reference's file store finds no block outside [first, last] and says why
-                StreamState st = store.state();
-                if (seq > st.lastSeq()) {
-                    throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "stream store EOF");
-                }
-                if (st.msgs() == 0 || seq < st.firstSeq()) {
-                    throw new JsApiException(JsError.STREAM_MSG_DELETE_FAILED, "no message found");
-                }
-            }
-            if (!store.remove(seq, !noErase)) {
-                throw new JsApiException(JsError.SEQUENCE_NOT_FOUND, seq);
-            }
-            batch.markDirty();
-            ObjectNode ok = JsJson.object();
-            ok.put("success", true);
-            reply(req, batch, ok);
-        });
+        perform(req, stream, new StreamOp.Delete(seq, !noErase));
     }
 
     /**
@@ -636,6 +605,31 @@ public final class StreamApi {
         }
         batch.reply(req.reply(), req.responseBytes(body),
                 req.uncountedErrorBytes(new JsApiException(JsError.STREAM_STORE_FAILED, "stream store failed")));
+    }
+
+    /**
+     * Applies {@code op} through {@link Stream#perform} (on a replicated stream: once committed, on every replica) and
+     * answers after the flush with its result or its error.
+     */
+    private static void perform(ApiRequest req, Stream stream, StreamOp op) {
+        boolean queued = stream.perform(op, new Stream.OpReply() {
+            @Override
+            public void applied(Stream.Batch batch, ObjectNode body, JsApiException error) {
+                if (error != null) {
+                    batch.send(req.reply(), null, req.errorBytes(error));
+                } else {
+                    reply(req, batch, body);
+                }
+            }
+
+            @Override
+            public void failed(JsApiException error) {
+                req.fail(error);
+            }
+        });
+        if (!queued) {
+            req.fail(stream.isClosed() ? JsError.STREAM_NOT_FOUND : JsError.TOO_MANY_REQUESTS);
+        }
     }
 
     /** Runs {@code work} on the stream's writer; its {@link JsApiException}s become the error reply. */

@@ -501,10 +501,6 @@ public record StreamConfig(
             if (discard == Discard.NEW) {
                 throw invalid("message scheduling cannot use discard new");
             }
-            if (numReplicas > 1 && clustered) {
-                // JetKV's own limit: firing is not replicated yet (see README), so no replica may fire alone
-                throw invalid("message schedules are not supported on replicated streams");
-            }
         }
         // after the whole config is checked, as the reference's create and update handlers do
         if (numReplicas > 1 && !clustered) {

@@ -123,6 +123,7 @@ public final class StreamManager {
         Stream stream;
         try {
             stream = new Stream(cfg, created, store, reopenerFor(cfg), writerFor(cfg.name()), queueCapacity, ctx);
+            stream.manager = this;
             persist(stream, cfg);
         } catch (RuntimeException e) {
             store.close(); // not shared yet: release it so the name can be opened again
@@ -177,6 +178,7 @@ public final class StreamManager {
             store.flush(true);
             synchronized (this) {
                 Stream stream = new Stream(cfg, created, store, reopenerFor(cfg), writerFor(name), queueCapacity, ctx);
+                stream.manager = this;
                 persist(stream, cfg);
                 streams.put(name, stream);
                 restoring.remove(name);
@@ -233,6 +235,23 @@ public final class StreamManager {
     }
 
     /**
+     * Writer thread of a replicated stream, applying a committed configuration update ({@link StreamOp.Config}): the
+     * meta leader checked it against the whole cluster, so every replica takes it as it is, at the same place in the
+     * stream's log. The caller enforces the limits.
+     */
+    synchronized StreamConfig applyReplicatedUpdate(Stream stream, StreamConfig cfg) {
+        StreamConfig old = stream.config();
+        persist(stream, cfg);
+        stream.setConfig(cfg);
+        subscribe(stream, cfg);
+        if (!java.util.Objects.equals(old.sources(), cfg.sources())) {
+            startSourcing(stream, cfg);
+        }
+        LOG.info("stream {}: updated (replicated)", stream.name());
+        return cfg;
+    }
+
+    /**
      * Stops routing to {@code stream} and forgets its configuration. The caller queues the destroy on the
      * writer and calls {@link #deleted} when it ran; until then the name stays reserved.
      */
@@ -273,6 +292,7 @@ public final class StreamManager {
                 StreamStore store = storage.openStore(cfg.name(), cfg.storage());
                 Stream stream = new Stream(cfg, created, store, reopenerFor(cfg), writerFor(cfg.name()), queueCapacity,
                         ctx);
+                stream.manager = this;
                 streams.put(cfg.name(), stream);
                 subscribe(stream, cfg);
                 LOG.info("stream {}: restored, {} messages", cfg.name(), stream.stats().msgs());

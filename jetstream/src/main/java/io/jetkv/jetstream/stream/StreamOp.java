@@ -1,0 +1,172 @@
+package io.jetkv.jetstream.stream;
+
+import io.jetkv.jetstream.api.JsJson;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A change to a stream other than a batch of single publishes: purge, message delete, a configuration update, an
+ * atomic batch commit, or firing the message schedules due at a time. On a replicated stream it is one Raft entry,
+ * applied by every replica's writer in log order ({@link Stream#perform}); on a single server the writer applies it
+ * at once. Every check whose outcome depends on the stream's contents runs at apply, so replicas agree.
+ *
+ * <pre>
+ * kind:byte  opId:long  fields (per kind, below)
+ *   'P' purge      filter:utf|"" seq:long keep:long
+ *   'D' delete     seq:long erase:bool
+ *   'U' config     revision:long config:utf-json (as int length + UTF-8 bytes)
+ *   'A' atomic     id:utf count:int { ts:long subject:utf headers:int len|-1 bytes payload:int len bytes }*
+ *   'S' schedules  now:long
+ * </pre>
+ *
+ * The kind bytes never equal {@link ReplicatedBatch}'s version byte (1), which opens a batch of publishes.
+ * Stateless codec; any thread.
+ */
+public sealed interface StreamOp {
+    byte PURGE = 'P';
+    byte DELETE = 'D';
+    byte CONFIG = 'U';
+    byte ATOMIC = 'A';
+    byte SCHEDULES = 'S';
+
+    /** {@code STREAM.PURGE}; {@code filter} null for all subjects. */
+    record Purge(String filter, long seq, long keep) implements StreamOp {}
+
+    /** {@code STREAM.MSG.DELETE}; {@code erase} overwrites the message (no {@code no_erase}). */
+    record Delete(long seq, boolean erase) implements StreamOp {}
+
+    /**
+     * A configuration the meta group accepted ({@code STREAM.UPDATE}), at meta log index {@code revision}: a replica
+     * applies only a revision newer than the one it holds, so a late duplicate never rolls it back.
+     */
+    record Config(long revision, StreamConfig config) implements StreamOp {}
+
+    /** An atomic batch's messages, each with the time the leader gave it, stored all or nothing. */
+    record Atomic(String id, List<Message> messages) implements StreamOp {}
+
+    /** One message of an atomic batch (its batch headers still on: they are removed as it is stored). */
+    record Message(long timestamp, String subject, byte[] headers, byte[] payload) {}
+
+    /** Fire the message schedules due at {@code now} (the leader's clock). */
+    record Schedules(long now) implements StreamOp {}
+
+    /** True when {@code entry} holds an op rather than a batch of publishes. */
+    static boolean isOp(byte[] entry) {
+        if (entry.length == 0) {
+            return false;
+        }
+        byte k = entry[0];
+        return k == PURGE || k == DELETE || k == CONFIG || k == ATOMIC || k == SCHEDULES;
+    }
+
+    static byte[] encode(long opId, StreamOp op) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            if (op instanceof Purge p) {
+                out.writeByte(PURGE);
+                out.writeLong(opId);
+                out.writeUTF(p.filter() == null ? "" : p.filter());
+                out.writeLong(p.seq());
+                out.writeLong(p.keep());
+            } else if (op instanceof Delete d) {
+                out.writeByte(DELETE);
+                out.writeLong(opId);
+                out.writeLong(d.seq());
+                out.writeBoolean(d.erase());
+            } else if (op instanceof Config c) {
+                out.writeByte(CONFIG);
+                out.writeLong(opId);
+                out.writeLong(c.revision());
+                writeBytes(out, JsJson.bytes(c.config().toJson()));
+            } else if (op instanceof Atomic a) {
+                out.writeByte(ATOMIC);
+                out.writeLong(opId);
+                out.writeUTF(a.id());
+                out.writeInt(a.messages().size());
+                for (Message m : a.messages()) {
+                    out.writeLong(m.timestamp());
+                    out.writeUTF(m.subject());
+                    writeBytes(out, m.headers());
+                    writeBytes(out, m.payload());
+                }
+            } else if (op instanceof Schedules s) {
+                out.writeByte(SCHEDULES);
+                out.writeLong(opId);
+                out.writeLong(s.now());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** The op id of an encoded op. */
+    static long opId(byte[] entry) {
+        return ReplicatedBatch.readLong(java.util.Arrays.copyOfRange(entry, 1, 9));
+    }
+
+    static StreamOp decode(byte[] entry) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
+            byte kind = in.readByte();
+            in.readLong(); // op id
+            switch (kind) {
+                case PURGE -> {
+                    String filter = in.readUTF();
+                    return new Purge(filter.isEmpty() ? null : filter, in.readLong(), in.readLong());
+                }
+                case DELETE -> {
+                    return new Delete(in.readLong(), in.readBoolean());
+                }
+                case CONFIG -> {
+                    long revision = in.readLong();
+                    byte[] json = readBytes(in);
+                    return new Config(revision, StreamConfig.fromJson(JsJson.decode(json)));
+                }
+                case ATOMIC -> {
+                    String id = in.readUTF();
+                    int n = in.readInt();
+                    List<Message> messages = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        long ts = in.readLong();
+                        String subject = in.readUTF();
+                        byte[] h = readBytes(in);
+                        byte[] p = readBytes(in);
+                        messages.add(new Message(ts, subject, h, p == null ? new byte[0] : p));
+                    }
+                    return new Atomic(id, messages);
+                }
+                case SCHEDULES -> {
+                    return new Schedules(in.readLong());
+                }
+                default -> throw new IllegalStateException("unknown stream op " + kind);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+        if (b == null) {
+            out.writeInt(-1);
+        } else {
+            out.writeInt(b.length);
+            out.write(b);
+        }
+    }
+
+    private static byte[] readBytes(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0) {
+            return null;
+        }
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
+    }
+}
