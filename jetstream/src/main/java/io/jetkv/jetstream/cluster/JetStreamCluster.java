@@ -210,6 +210,12 @@ public final class JetStreamCluster implements AutoCloseable {
             if (stream == null) {
                 throw new IllegalStateException("unknown Ratis group " + gid);
             }
+            Stream local = streams.get(stream);
+            if (local != null) {
+                // a restart starts the groups before the meta log is replayed: the consumer entries the group
+                // applies meanwhile need the consumers' side of the stream already
+                js.consumers().replicate(local);
+            }
             return new StreamStateMachine(this, stream);
         };
         server = RaftServer.newBuilder()
@@ -523,6 +529,7 @@ public final class JetStreamCluster implements AutoCloseable {
             Stream s = streams.get(stream);
             if (s != null && !selfId.equals(streamLeaders.get(stream))) {
                 streams.setCapturing(s, false);
+                s.setLeading(false);
             }
         });
     }
@@ -552,6 +559,7 @@ public final class JetStreamCluster implements AutoCloseable {
             return;
         }
         streams.setCapturing(s, true);
+        s.setLeading(true);
         answerCreate(a, s);
     }
 
@@ -590,6 +598,8 @@ public final class JetStreamCluster implements AutoCloseable {
             }
             RaftGroupId gid = RaftGroupId.valueOf(a.group());
             s.setReplicator(entry -> propose(gid, StreamStateMachine.entry(selfId.toString(), entry)));
+            // before the group applies anything: consumer entries need the consumers' side of the stream
+            js.consumers().replicate(s);
             if (!groupStreams.containsKey(gid)) {
                 groupStreams.put(gid, a.name());
                 Files.writeString(dir.resolve("groups").resolve(a.group().toString()), a.name());
@@ -843,11 +853,6 @@ public final class JetStreamCluster implements AutoCloseable {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
                     "replicated mirrors and sources are not supported yet");
         }
-        if (cfg.numReplicas() > 1 && cfg.retention() != io.jetkv.jetstream.stream.StreamEnums.Retention.LIMITS) {
-            // what such a stream keeps depends on its consumers, which live on the leader only for now
-            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
-                    "replicated interest and work-queue streams are not supported yet");
-        }
         Assignment existing = meta.get(name);
         if (existing != null) {
             if (!existing.config().equals(cfg.withLevelOf(existing.config()))) {
@@ -1099,8 +1104,4 @@ public final class JetStreamCluster implements AutoCloseable {
         return l == null ? null : nameOf(l);
     }
 
-    /** Unused by the server yet; keeps the service reachable for later steps (consumers). */
-    JetStreamService service() {
-        return js;
-    }
 }

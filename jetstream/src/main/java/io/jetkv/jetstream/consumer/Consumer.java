@@ -197,6 +197,8 @@ final class Consumer {
 
     private long inactiveSince;
     private boolean dirty;
+    /** The state changed since the last replicated proposal (replicated streams only). */
+    private boolean replicaDirty;
     private boolean deleted;
 
     /** Writer thread: a new consumer positioned at its deliver policy's start. */
@@ -411,7 +413,7 @@ final class Consumer {
     void pause(Long until, long now) {
         // a pause (even one in the past, or nats.js' resume to the epoch) makes the consumer need level 1
         config = config.withPauseUntil(until).withApiMetadata(ApiLevel.SERVER);
-        dirty = true;
+        markDirty();
         announcePause(now);
         deliverMore(now);
     }
@@ -957,7 +959,7 @@ final class Consumer {
         }
         lastDelivery = now;
         lastHeartbeat = now;
-        dirty = true;
+        markDirty();
         String ack = ackPrefix + deliveries + "." + m.seq() + "." + dseq + "." + m.timestamp() + "." + numPending();
         byte[] headers;
         byte[] payload;
@@ -1041,7 +1043,7 @@ final class Consumer {
                 if (p != null) {
                     redeliver.remove(sseq);
                     updateAckFloor();
-                    dirty = true;
+                    markDirty();
                     set.doneWith(sseq, p.subject, p.size);
                 }
             }
@@ -1052,7 +1054,7 @@ final class Consumer {
                     redeliver.removeAll(head.keySet());
                     head.clear();
                     updateAckFloor();
-                    dirty = true;
+                    markDirty();
                     for (Map.Entry<Long, Pending> e : done) {
                         set.doneWith(e.getKey(), e.getValue().subject, e.getValue().size);
                     }
@@ -1066,7 +1068,7 @@ final class Consumer {
         if (p != null) {
             redeliver.remove(sseq);
             updateAckFloor();
-            dirty = true;
+            markDirty();
             set.doneWith(sseq, p.subject, p.size);
         }
     }
@@ -1111,7 +1113,7 @@ final class Consumer {
             pending.remove(sseq);
             redeliver.remove(sseq);
             updateAckFloor();
-            dirty = true;
+            markDirty();
             return true;
         }
         return false;
@@ -1300,7 +1302,7 @@ final class Consumer {
         }
         config = next;
         invalidatePending();
-        dirty = true;
+        markDirty();
     }
 
     /**
@@ -1349,7 +1351,7 @@ final class Consumer {
         ackFloorCseq = 0;
         ackFloorSseq = target - 1;
         invalidatePending();
-        dirty = true;
+        markDirty();
         return target;
     }
 
@@ -1362,6 +1364,30 @@ final class Consumer {
         deleted = true;
         for (PullRequest r : waiting) {
             sendStatus(r.reply, HeaderBlock.status(409, "Consumer Deleted"));
+        }
+        waiting.clear();
+    }
+
+    private void markDirty() {
+        dirty = true;
+        replicaDirty = true;
+    }
+
+    /** Writer thread, replicated stream: whether the state changed since the last proposal, clearing it. */
+    boolean takeReplicaDirty() {
+        boolean d = replicaDirty;
+        replicaDirty = false;
+        return d;
+    }
+
+    /**
+     * Writer thread: this replica no longer leads the replicated stream; the consumer goes away here (the new
+     * leader's takes over from the committed state) and waiting pull requests hear so, as from nats-server.
+     */
+    void leadershipLost() {
+        deleted = true;
+        for (PullRequest r : waiting) {
+            sendStatus(r.reply, HeaderBlock.status(409, "Leadership Change"));
         }
         waiting.clear();
     }
