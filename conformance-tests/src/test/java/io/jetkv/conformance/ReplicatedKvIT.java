@@ -211,11 +211,12 @@ class ReplicatedKvIT {
         assertEquals("$KV.orders.key0", fetched.get(0).getSubject());
         assertEquals("$KV.orders.key4", fetched.get(4).getSubject());
         fetched.forEach(io.nats.client.Message::ack);
-        // retention that depends on consumers (leader-only for now) is refused for replicated streams
-        JetStreamApiException wq = org.junit.jupiter.api.Assertions.assertThrows(JetStreamApiException.class,
-                () -> a.jetStreamManagement().addStream(StreamConfiguration.builder().name("WQ").subjects("wq.>")
-                        .replicas(3).retentionPolicy(io.nats.client.api.RetentionPolicy.WorkQueue).build()));
-        assertEquals(10052, wq.getApiErrorCode());
+        // retention that depends on consumers works on replicated streams (their state is in the stream's group;
+        // ReplicatedConsumersIT kills leaders under them)
+        StreamInfo wq = eventually(() -> a.jetStreamManagement().addStream(StreamConfiguration.builder().name("WQ")
+                .subjects("wq.>").replicas(3).retentionPolicy(io.nats.client.api.RetentionPolicy.WorkQueue).build()),
+                30, "an R3 work-queue stream");
+        assertEquals(io.nats.client.api.RetentionPolicy.WorkQueue, wq.getConfiguration().getRetentionPolicy());
         // a batch message to a replicated stream without allow_atomic gets 10174 from the leader
         io.nats.client.impl.Headers batchHeaders = new io.nats.client.impl.Headers().put("Nats-Batch-Id", "b")
                 .put("Nats-Batch-Sequence", "1").put("Nats-Batch-Commit", "1");

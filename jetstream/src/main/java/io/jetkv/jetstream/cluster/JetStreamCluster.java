@@ -210,6 +210,12 @@ public final class JetStreamCluster implements AutoCloseable {
             if (stream == null) {
                 throw new IllegalStateException("unknown Ratis group " + gid);
             }
+            Stream local = streams.get(stream);
+            if (local != null) {
+                // a restart starts the groups before the meta log is replayed: the consumer entries the group
+                // applies meanwhile need the consumers' side of the stream already
+                js.consumers().replicate(local);
+            }
             return new StreamStateMachine(this, stream);
         };
         server = RaftServer.newBuilder()
@@ -523,6 +529,7 @@ public final class JetStreamCluster implements AutoCloseable {
             Stream s = streams.get(stream);
             if (s != null && !selfId.equals(streamLeaders.get(stream))) {
                 streams.setCapturing(s, false);
+                s.setLeading(false);
             }
         });
     }
@@ -552,6 +559,7 @@ public final class JetStreamCluster implements AutoCloseable {
             return;
         }
         streams.setCapturing(s, true);
+        s.setLeading(true);
         answerCreate(a, s);
         proposeConfig(stream, false); // an update the previous leader had no time to propose
     }
@@ -601,6 +609,8 @@ public final class JetStreamCluster implements AutoCloseable {
                     return leadsReady(a);
                 }
             });
+            // before the group applies anything: consumer entries need the consumers' side of the stream
+            js.consumers().replicate(s);
             if (!groupStreams.containsKey(gid)) {
                 groupStreams.put(gid, a.name());
                 Files.writeString(dir.resolve("groups").resolve(a.group().toString()), a.name());
@@ -879,11 +889,6 @@ public final class JetStreamCluster implements AutoCloseable {
         if (cfg.numReplicas() > 1 && (cfg.mirror() != null || cfg.sources() != null)) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
                     "replicated mirrors and sources are not supported yet");
-        }
-        if (cfg.numReplicas() > 1 && cfg.retention() != io.jetkv.jetstream.stream.StreamEnums.Retention.LIMITS) {
-            // what such a stream keeps depends on its consumers, which live on the leader only for now
-            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
-                    "replicated interest and work-queue streams are not supported yet");
         }
     }
 
@@ -1229,8 +1234,4 @@ public final class JetStreamCluster implements AutoCloseable {
         return l == null ? null : nameOf(l);
     }
 
-    /** Unused by the server yet; keeps the service reachable for later steps (consumers). */
-    JetStreamService service() {
-        return js;
-    }
 }

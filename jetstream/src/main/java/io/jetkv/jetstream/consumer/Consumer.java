@@ -199,6 +199,8 @@ final class Consumer {
 
     private long inactiveSince;
     private boolean dirty;
+    /** The state changed since the last replicated proposal (replicated streams only). */
+    private boolean replicaDirty;
     private boolean deleted;
 
     /** Writer thread: a new consumer positioned at its deliver policy's start. */
@@ -413,7 +415,7 @@ final class Consumer {
     void pause(Long until, long now) {
         // a pause (even one in the past, or nats.js' resume to the epoch) makes the consumer need level 1
         config = config.withPauseUntil(until).withApiMetadata(ApiLevel.SERVER);
-        dirty = true;
+        markDirty();
         announcePause(now);
         deliverMore(now);
     }
@@ -983,7 +985,7 @@ final class Consumer {
         }
         lastDelivery = now;
         lastHeartbeat = now;
-        dirty = true;
+        markDirty();
         String ack = ackPrefix + deliveries + "." + m.seq() + "." + dseq + "." + m.timestamp() + "." + numPending();
         byte[] headers;
         byte[] payload;
@@ -1067,7 +1069,7 @@ final class Consumer {
                 if (p != null) {
                     redeliver.remove(sseq);
                     updateAckFloor();
-                    dirty = true;
+                    markDirty();
                     set.doneWith(sseq, p.subject, p.size);
                 }
             }
@@ -1078,7 +1080,7 @@ final class Consumer {
                     redeliver.removeAll(head.keySet());
                     head.clear();
                     updateAckFloor();
-                    dirty = true;
+                    markDirty();
                     for (Map.Entry<Long, Pending> e : done) {
                         set.doneWith(e.getKey(), e.getValue().subject, e.getValue().size);
                     }
@@ -1092,7 +1094,7 @@ final class Consumer {
         if (p != null) {
             redeliver.remove(sseq);
             updateAckFloor();
-            dirty = true;
+            markDirty();
             set.doneWith(sseq, p.subject, p.size);
         }
     }
@@ -1137,7 +1139,7 @@ final class Consumer {
             pending.remove(sseq);
             redeliver.remove(sseq);
             updateAckFloor();
-            dirty = true;
+            markDirty();
             return true;
         }
         return false;
@@ -1330,7 +1332,7 @@ final class Consumer {
         }
         config = next;
         invalidatePending();
-        dirty = true;
+        markDirty();
     }
 
     /**
@@ -1379,7 +1381,7 @@ final class Consumer {
         ackFloorCseq = 0;
         ackFloorSseq = target - 1;
         invalidatePending();
-        dirty = true;
+        markDirty();
         return target;
     }
 
@@ -1392,6 +1394,30 @@ final class Consumer {
         deleted = true;
         for (PullRequest r : waiting) {
             sendStatus(r.reply, HeaderBlock.status(409, "Consumer Deleted"));
+        }
+        waiting.clear();
+    }
+
+    private void markDirty() {
+        dirty = true;
+        replicaDirty = true;
+    }
+
+    /** Writer thread, replicated stream: whether the state changed since the last proposal, clearing it. */
+    boolean takeReplicaDirty() {
+        boolean d = replicaDirty;
+        replicaDirty = false;
+        return d;
+    }
+
+    /**
+     * Writer thread: this replica no longer leads the replicated stream; the consumer goes away here (the new
+     * leader's takes over from the committed state) and waiting pull requests hear so, as from nats-server.
+     */
+    void leadershipLost() {
+        deleted = true;
+        for (PullRequest r : waiting) {
+            sendStatus(r.reply, HeaderBlock.status(409, "Leadership Change"));
         }
         waiting.clear();
     }

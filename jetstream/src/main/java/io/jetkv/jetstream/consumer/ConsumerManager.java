@@ -135,6 +135,35 @@ public final class ConsumerManager implements AutoCloseable {
         });
     }
 
+    /**
+     * Cluster layer, any thread, before the replicated stream's group applies anything: the consumers of
+     * {@code stream} keep their state in the stream's group ({@link ConsumerSet}'s replication) and run on the
+     * stream leader only.
+     */
+    public void replicate(Stream stream) {
+        ConsumerSet set = setFor(stream);
+        set.replicate();
+        stream.setReplicatedConsumers(set);
+    }
+
+    /**
+     * Writer thread: sends {@code reply} now, or on a replicated stream once the consumer changes made so far
+     * are committed ({@code failed} if they cannot be, null for no reply then).
+     */
+    private static void whenCommitted(ConsumerSet set, Runnable reply, Runnable failed) {
+        if (!set.replicated()) {
+            reply.run();
+            return;
+        }
+        set.afterCommit(ok -> {
+            if (ok) {
+                reply.run();
+            } else if (failed != null) {
+                failed.run();
+            }
+        });
+    }
+
     void detach(ConsumerSet set) {
         sets.remove(set.stream(), set);
         set.stream().removeListener(set);
@@ -159,13 +188,23 @@ public final class ConsumerManager implements AutoCloseable {
         return STATE_PREFIX + stream + "/" + name;
     }
 
-    private static boolean saved(Stream stream, Consumer c) {
+    private boolean saved(Stream stream, Consumer c) {
+        ConsumerSet set = sets.get(stream);
+        if (set != null && set.replicated()) {
+            return false;
+        }
+        // a replicated stream's consumers live in its Raft group, not in this server's meta keys
         return c.config().isDurable() && !c.config().memStorage()
-                && stream.config().storage() == StreamEnums.Storage.FILE;
+                && stream.config().storage() == StreamEnums.Storage.FILE && !stream.isReplicated();
     }
 
     /** Writer thread: saves configuration and state (creation, configuration updates). */
     void persist(Stream stream, Consumer c) {
+        ConsumerSet set = sets.get(stream);
+        if (set != null && set.replicated()) {
+            set.configChanged(c);
+            return;
+        }
         if (!saved(stream, c)) {
             return;
         }
@@ -483,7 +522,8 @@ public final class ConsumerManager implements AutoCloseable {
                     existing.update(wanted);
                     persist(stream, existing);
                 }
-                req.respond(existing.info(now));
+                ObjectNode info = existing.info(now);
+                whenCommitted(set, () -> req.respond(info), () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE));
                 existing.deliverMore(now);
                 return;
             }
@@ -509,7 +549,8 @@ public final class ConsumerManager implements AutoCloseable {
                 c.announcePause(now);
             }
             // the reply is a snapshot taken before anything is delivered (clients count the initial set from it)
-            req.respond(c.info(now));
+            ObjectNode info = c.info(now);
+            whenCommitted(set, () -> req.respond(info), () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE));
             c.deliverMore(now);
             set.persistIfDirty(c);
         });
@@ -539,7 +580,11 @@ public final class ConsumerManager implements AutoCloseable {
             ObjectNode o = JsJson.object();
             o.put("success", true);
             // after the flush: on an interest stream the delete may have removed messages
-            batch.send(req.reply(), null, req.responseBytes(o));
+            if (set.replicated()) {
+                whenCommitted(set, () -> req.respond(o), () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE));
+            } else {
+                batch.send(req.reply(), null, req.responseBytes(o));
+            }
         });
     }
 
@@ -719,8 +764,13 @@ public final class ConsumerManager implements AutoCloseable {
             }
             boolean confirm = c.ack(sseq, cseq, payload, reply, nowNanos());
             if (confirm && reply != null) {
-                // after the flush: a message the ack retired (interest, work queue) is gone once confirmed
-                b.send(reply, null, new byte[0]);
+                // after the flush: a message the ack retired (interest, work queue) is gone once confirmed; on a
+                // replicated stream once the ack is committed (and the message gone on every replica)
+                if (set.replicated()) {
+                    whenCommitted(set, () -> bus.publish(reply, null, null, new byte[0]), null);
+                } else {
+                    b.send(reply, null, new byte[0]);
+                }
             }
         });
         return true;

@@ -3,15 +3,19 @@ package io.jetkv.jetstream.consumer;
 import io.jetkv.jetstream.MessageBus;
 import io.jetkv.jetstream.api.JsApiException;
 import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.api.JsJson;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.store.StoredMessage;
 import io.jetkv.jetstream.store.StreamStore;
 import io.jetkv.jetstream.stream.Interest;
+import io.jetkv.jetstream.stream.ReplicatedConsumers;
 import io.jetkv.jetstream.stream.Stream;
 import io.jetkv.jetstream.stream.StreamEnums.Retention;
 import io.jetkv.jetstream.stream.StreamListener;
 import io.jetkv.protocol.Subject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -24,16 +28,35 @@ import org.slf4j.LoggerFactory;
  * <p>For interest and work-queue retention it is also the stream's {@link Interest}: a message leaves the
  * stream once no consumer needs it any more (acknowledged, terminated, or delivered without acks).
  *
+ * <p>On a replicated stream ({@link #replicate}) the consumers above run on the stream leader only, and
+ * {@link #committed} holds every replica's view of them as the stream's group committed it (the leader's
+ * live consumers are a little ahead). Each writer batch's changes become one consumer entry
+ * ({@link ReplicatedOps}); applying it updates the committed view and removes the messages it finished on every
+ * replica alike, deciding with the committed view only. A new leader builds its live consumers from that view.
+ *
  * <p>Threading: the map is read from any thread (names, lookups for acks and pull requests); consumers
  * are added, removed and run only on the stream's writer thread.
  */
-final class ConsumerSet implements StreamListener, Interest {
+final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerSet.class);
 
     private final ConsumerManager manager;
     private final Stream stream;
     private final ConcurrentSkipListMap<String, Consumer> consumers = new ConcurrentSkipListMap<>();
     final AtomicBoolean tickQueued = new AtomicBoolean();
+
+    // Replicated streams only; writer thread.
+    private volatile boolean replicated;
+    /** The consumers as the stream's group committed them, by name (every replica). */
+    private final java.util.TreeMap<String, Consumer> committed = new java.util.TreeMap<>();
+    /** Leader: consumers whose configuration changed since the last proposal (creates, updates, pauses). */
+    private final java.util.Set<String> configChanged = new java.util.TreeSet<>();
+    /** Leader: consumers deleted since the last proposal. */
+    private final java.util.Set<String> deletedSince = new java.util.TreeSet<>();
+    /** Leader: stream sequences some consumer finished with since the last proposal. */
+    private final List<Long> doneSince = new ArrayList<>();
+    /** Leader: replies waiting for the next proposal's commit (acks, creates, deletes). */
+    private final List<java.util.function.Consumer<Boolean>> onCommit = new ArrayList<>();
 
     ConsumerSet(ConsumerManager manager, Stream stream) {
         this.manager = manager;
@@ -66,6 +89,25 @@ final class ConsumerSet implements StreamListener, Interest {
         return new ArrayList<>(consumers.values());
     }
 
+    /** Any thread, once, before the stream's group applies anything: the consumers' state is replicated. */
+    void replicate() {
+        replicated = true;
+    }
+
+    boolean replicated() {
+        return replicated;
+    }
+
+    /** Writer thread, leader of a replicated stream: runs {@code reply} once the next proposal committed. */
+    void afterCommit(java.util.function.Consumer<Boolean> reply) {
+        onCommit.add(reply);
+    }
+
+    /** Writer thread, leader: the configuration of {@code c} changed (the next proposal carries it). */
+    void configChanged(Consumer c) {
+        configChanged.add(c.name());
+    }
+
     /** Writer thread. */
     void add(Consumer c) {
         consumers.put(c.name(), c);
@@ -80,6 +122,12 @@ final class ConsumerSet implements StreamListener, Interest {
         }
         stream.consumerCount().decrementAndGet();
         c.delete();
+        if (replicated) {
+            // the committed view, and the messages only this consumer kept, go when the delete is committed
+            configChanged.remove(name);
+            deletedSince.add(name);
+            return true;
+        }
         manager.forget(stream.name(), name);
         if (stream.config().retention() == Retention.INTEREST) {
             // what only the deleted consumer still needed goes with it (work queues keep theirs)
@@ -90,7 +138,7 @@ final class ConsumerSet implements StreamListener, Interest {
 
     @Override
     public boolean anyInterest(String subject) {
-        for (Consumer c : consumers.values()) {
+        for (Consumer c : view().values()) {
             if (c.takes(subject)) {
                 return true;
             }
@@ -104,6 +152,10 @@ final class ConsumerSet implements StreamListener, Interest {
      */
     void doneWith(long seq, String subject, long size) {
         if (!retiresMessages()) {
+            return;
+        }
+        if (replicated) {
+            doneSince.add(seq); // removed on every replica when the proposal carrying it is applied
             return;
         }
         if (subject != null) {
@@ -122,11 +174,11 @@ final class ConsumerSet implements StreamListener, Interest {
      */
     @Override
     public void storeReopened() {
-        if (!retiresMessages() || consumers.isEmpty()) {
+        if (!retiresMessages() || view().isEmpty()) {
             return;
         }
         long through = 0;
-        for (Consumer c : consumers.values()) {
+        for (Consumer c : view().values()) {
             through = Math.max(through, c.nextSeq() - 1);
         }
         retireDoneThrough(through);
@@ -157,8 +209,13 @@ final class ConsumerSet implements StreamListener, Interest {
         retireIfDone(m.seq(), m.subject(), stream.store().storedSize(m));
     }
 
+    /** The consumers that decide retention: on a replicated stream the committed ones, so replicas agree. */
+    private Map<String, Consumer> view() {
+        return replicated ? committed : consumers;
+    }
+
     private void retireIfDone(long seq, String subject, long size) {
-        for (Consumer c : consumers.values()) {
+        for (Consumer c : view().values()) {
             if (c.needs(seq, subject)) {
                 return;
             }
@@ -257,5 +314,135 @@ final class ConsumerSet implements StreamListener, Interest {
             consumers.clear();
         }
         manager.detach(this);
+    }
+
+    // ---- replication (see the class comment) ----
+
+    @Override
+    public Changes takeChanges() {
+        if (!replicated || (consumers.isEmpty() && deletedSince.isEmpty() && onCommit.isEmpty())) {
+            return null; // a follower, or a stream without consumers: every publish batch ends here
+        }
+        ReplicatedOps.Writer w = new ReplicatedOps.Writer();
+        for (Consumer c : consumers.values()) {
+            boolean cfg = configChanged.contains(c.name());
+            if (c.takeReplicaDirty() || cfg) {
+                w.put(c.name(), cfg ? JsJson.bytes(c.savedConfig()) : null, c.stateBytes());
+            }
+        }
+        configChanged.clear();
+        for (String name : deletedSince) {
+            w.delete(name);
+        }
+        deletedSince.clear();
+        w.done(doneSince);
+        doneSince.clear();
+        List<java.util.function.Consumer<Boolean>> replies = onCommit.isEmpty() ? List.of() : new ArrayList<>(onCommit);
+        onCommit.clear();
+        if (w.isEmpty()) {
+            replies.forEach(r -> r.accept(true)); // nothing changed (an ack of something not pending)
+            return null;
+        }
+        return new Changes(w.toBytes(), ok -> replies.forEach(r -> r.accept(ok)));
+    }
+
+    @Override
+    public void applyCommitted(byte[] ops, Stream.Batch batch) {
+        long now = ConsumerManager.nowNanos();
+        boolean deleted = ReplicatedOps.read(ops, new ReplicatedOps.Handler() {
+            @Override
+            public void put(String name, byte[] config, byte[] state) {
+                Consumer c = committed.get(name);
+                try {
+                    ObjectNode saved = config == null ? null : (ObjectNode) JsJson.MAPPER.readTree(config);
+                    ConsumerConfig cfg = saved == null ? null : ConsumerConfig.fromJson((ObjectNode) saved.get("config"));
+                    if (c == null) {
+                        if (cfg == null) {
+                            LOG.error("stream {}: committed state of unknown consumer {} ignored", stream.name(), name);
+                            return;
+                        }
+                        c = new Consumer(ConsumerSet.this, name, cfg, saved.path("created").asLong(now), now);
+                        committed.put(name, c);
+                    } else if (cfg != null) {
+                        c.update(cfg);
+                    }
+                    c.restoreState(state, now);
+                } catch (java.io.IOException | RuntimeException e) {
+                    LOG.error("stream {}: committed state of consumer {} could not be applied", stream.name(), name, e);
+                }
+            }
+
+            @Override
+            public void delete(String name) {
+                Consumer c = committed.remove(name);
+                if (c != null) {
+                    c.delete();
+                }
+            }
+
+            @Override
+            public void done(long seq) {
+                if (retiresMessages()) {
+                    StoredMessage m = stream.store().load(seq);
+                    if (m != null) {
+                        retireIfDone(m);
+                    }
+                }
+            }
+        });
+        if (deleted && stream.config().retention() == Retention.INTEREST) {
+            retireDoneThrough(Long.MAX_VALUE);
+        }
+    }
+
+    @Override
+    public void leading(boolean leader) {
+        long now = ConsumerManager.nowNanos();
+        if (!leader) {
+            for (Consumer c : consumers.values()) {
+                c.leadershipLost();
+                stream.consumerCount().decrementAndGet();
+            }
+            consumers.clear();
+            configChanged.clear();
+            deletedSince.clear();
+            doneSince.clear();
+            List<java.util.function.Consumer<Boolean>> replies = new ArrayList<>(onCommit);
+            onCommit.clear();
+            replies.forEach(r -> r.accept(false));
+            return;
+        }
+        for (Consumer view : committed.values()) {
+            if (consumers.containsKey(view.name())) {
+                continue;
+            }
+            // delivery continues from the committed state: what was acked stays acked, what was pending is
+            // delivered again once its ack wait (counted from now) runs out
+            Consumer c = new Consumer(this, view.name(), view.config(), view.created(), now);
+            c.restoreState(view.stateBytes(), now);
+            add(c);
+            LOG.info("stream {}: consumer {} leads here from the committed state", stream.name(), c.name());
+        }
+        for (Consumer c : consumers.values()) {
+            c.deliverMore(now);
+        }
+    }
+
+    @Override
+    public byte[] snapshot() {
+        ReplicatedOps.Writer w = new ReplicatedOps.Writer();
+        for (Consumer c : committed.values()) {
+            w.put(c.name(), JsJson.bytes(c.savedConfig()), c.stateBytes());
+        }
+        return w.toBytes();
+    }
+
+    @Override
+    public void installSnapshot(byte[] state) {
+        for (Consumer c : committed.values()) {
+            c.delete();
+        }
+        committed.clear();
+        applyCommitted(state, null);
     }
 }

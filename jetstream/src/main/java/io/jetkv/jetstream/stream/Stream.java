@@ -264,8 +264,10 @@ public final class Stream {
     private static final byte[] DUPLICATE_TAIL = ",\"duplicate\": true}".getBytes(StandardCharsets.US_ASCII);
     /** Writer thread: {@link #storeFailedAck()}, null until first needed. */
     private byte[] storeFailedAck;
-    /** Writer thread: the consumers deciding what interest and work-queue retention keep. */
-    private Interest interest;
+    /** Writer thread (set by the consumer side from any thread): who decides what interest and work-queue retention keep. */
+    private volatile Interest interest;
+    /** A replicated stream's consumers, whose state travels in the stream's group; null otherwise. */
+    private volatile ReplicatedConsumers replicatedConsumers;
     /** Writer thread: a message was retired outside a running batch's tasks; the next finish flushes it. */
     private boolean unflushedRetire;
     /**
@@ -454,6 +456,30 @@ public final class Stream {
         this.replicator = r;
     }
 
+    /** Whether publishes go through consensus (a replicated stream). Any thread. */
+    public boolean isReplicated() {
+        return replicator != null;
+    }
+
+    /** Consumer side, any thread: the consumers of this replicated stream (see {@link ReplicatedConsumers}). */
+    public void setReplicatedConsumers(ReplicatedConsumers rc) {
+        this.replicatedConsumers = rc;
+    }
+
+    /**
+     * Cluster layer, any thread: this replica now leads the stream's group, or no longer does. The consumers hear
+     * of it on the writer after every entry committed so far (Ratis's leader-ready follows their apply).
+     */
+    public void setLeading(boolean leader) {
+        committed.add(batch -> {
+            ReplicatedConsumers rc = replicatedConsumers;
+            if (rc != null) {
+                rc.leading(leader);
+            }
+        });
+        schedule();
+    }
+
     /** Cluster layer: supplies the {@code cluster} block of stream info. */
     public void setClusterInfo(java.util.function.Supplier<ObjectNode> s) {
         this.clusterInfo = s;
@@ -486,6 +512,20 @@ public final class Stream {
                     store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(index));
                     batch.markDirty();
                 }
+            } else if (entry.length > 0 && entry[0] == CONSUMER_ENTRY) {
+                // applied again when the log is replayed (the consumers' committed view lives in memory): its ops
+                // set state and remove messages already gone, so a second apply changes nothing
+                ReplicatedConsumers rc = replicatedConsumers;
+                if (rc != null) {
+                    rc.applyCommitted(java.util.Arrays.copyOfRange(entry, 1, entry.length), batch);
+                } else {
+                    LOG.error("stream {}: consumer entry {} with no consumers to apply it to", name, index);
+                }
+                if (index > appliedIndex) {
+                    appliedIndex = index;
+                    store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(index));
+                }
+                batch.markDirty();
             } else if (index > appliedIndex) {
                 StreamConfig cfg = config;
                 for (Publish p : ReplicatedBatch.decode(entry, (s, r, h, b, t) -> new Publish(s, r, h, b, t, false))) {
@@ -499,6 +539,34 @@ public final class Stream {
             batch.afterFlush(applied);
         });
         schedule();
+    }
+
+    /** First byte of a consumer entry; a publish batch starts with its version (1). */
+    private static final byte CONSUMER_ENTRY = 0x43;
+
+    /**
+     * Writer thread, leader, at the end of a batch: the consumers' changes of this batch (acks, deliveries, creates
+     * and deletes) go out as one proposal, so that a burst of acks costs one Raft round.
+     */
+    private void proposeConsumerChanges() {
+        ReplicatedConsumers rc = replicatedConsumers;
+        Replicator r = replicator;
+        if (rc == null || r == null || closed) {
+            return;
+        }
+        ReplicatedConsumers.Changes ch = rc.takeChanges();
+        if (ch == null) {
+            return;
+        }
+        byte[] entry = new byte[ch.ops().length + 1];
+        entry[0] = CONSUMER_ENTRY;
+        System.arraycopy(ch.ops(), 0, entry, 1, ch.ops().length);
+        r.propose(entry).whenComplete((ok, err) -> {
+            if (err != null) {
+                LOG.warn("stream {}: consumer proposal failed: {}", name, err.toString());
+            }
+            ch.done().accept(err == null);
+        });
     }
 
     /** Aux key holding the Raft index of the last applied batch, flushed with that batch's messages. */
@@ -767,6 +835,8 @@ public final class Stream {
                 }
             }
         }
+        // last: what the consumers delivered after this flush is in it too
+        proposeConsumerChanges();
     }
 
     /**
