@@ -28,9 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * jnats connections would cost 20,000+ threads in the client.
  *
  * <p>{@code pub <url> <monitorPort> <seconds> <rounds>}: jnats core publishing (128-byte messages, one subscriber
- * on the same subject) for {@code seconds}, alternating rounds without and with a scraper that fetches /varz,
- * /jsz?streams=true&consumers=true and /metrics (when served) every 100 ms; prints each round's msgs/s and the
- * scrapes done.
+ * on the same subject) for {@code seconds}, after one uncounted warm-up round of the same length, alternating rounds
+ * without and with a scraper that fetches /varz, /jsz?streams=true&consumers=true and /metrics (when served) every
+ * 100 ms; prints each round's msgs/s and the scrapes done.
  */
 public class ScrapeLoad {
     public static void main(String[] args) throws Exception {
@@ -139,6 +139,11 @@ public class ScrapeLoad {
             });
             drainer.setDaemon(true);
             drainer.start();
+            // a server's publish path is compiled during its first few hundred thousand messages, and on a loaded
+            // machine the JIT's threads wait for CPU too: a round first, not counted, so that the rounds compare
+            // the steady state (issue 18, BENCHMARKS.md)
+            double warm = publishFor(nc, payload, seconds);
+            System.out.printf("warm-up round %.0f msgs/s (not counted)%n", warm);
             double[] without = new double[rounds];
             double[] with = new double[rounds];
             for (int r = 0; r < rounds * 2; r++) {
@@ -158,20 +163,7 @@ public class ScrapeLoad {
                         scrapes.incrementAndGet();
                     }, 0, 100, TimeUnit.MILLISECONDS);
                 }
-                long n = 0;
-                long start = System.nanoTime();
-                long end = start + TimeUnit.SECONDS.toNanos(seconds);
-                while (System.nanoTime() < end) {
-                    for (int i = 0; i < 1000; i++) {
-                        nc.publish("scrape.bench", payload);
-                    }
-                    n += 1000;
-                    if (n % 50_000 == 0) {
-                        nc.flush(Duration.ofSeconds(30)); // keep the client's buffer from racing ahead of the server
-                    }
-                }
-                nc.flush(Duration.ofSeconds(30));
-                double rate = n / ((System.nanoTime() - start) / 1e9);
+                double rate = publishFor(nc, payload, seconds);
                 scraper.shutdownNow();
                 scraper.awaitTermination(5, TimeUnit.SECONDS);
                 (scraping ? with : without)[r / 2] = rate;
@@ -184,5 +176,23 @@ public class ScrapeLoad {
             double s = with[rounds / 2];
             System.out.printf("median quiet %.0f msgs/s, scraping %.0f msgs/s, change %+.1f%%%n", q, s, (s - q) / q * 100);
         }
+    }
+
+    /** Publishes to scrape.bench for {@code seconds}; msgs/s up to the flush that follows the last one. */
+    private static double publishFor(Connection nc, byte[] payload, int seconds) throws Exception {
+        long n = 0;
+        long start = System.nanoTime();
+        long end = start + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < end) {
+            for (int i = 0; i < 1000; i++) {
+                nc.publish("scrape.bench", payload);
+            }
+            n += 1000;
+            if (n % 50_000 == 0) {
+                nc.flush(Duration.ofSeconds(30)); // keep the client's buffer from racing ahead of the server
+            }
+        }
+        nc.flush(Duration.ofSeconds(30));
+        return n / ((System.nanoTime() - start) / 1e9);
     }
 }

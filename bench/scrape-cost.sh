@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scrape cost, JetKV beside nats-server (issue 15): with N streams (one message and one durable consumer each) and
 # C idle client connections, the latency and size of /varz, /jsz?streams=true&consumers=true and (JetKV only)
-# /metrics, five timed curls each after a warm-up; then core publish throughput in alternating rounds without and
+# /metrics, five timed curls each after a warm-up; then core publish throughput (after one uncounted warm-up round:
+# a fresh server's publish path is still being compiled) in alternating rounds without and
 # with a scraper fetching those endpoints every 100 ms (target: at most 2% lower while scraping).
 # Usage: bench/scrape-cost.sh [N] [C] [seconds per round] [rounds]   (defaults 1000 10000 10 3)
 # Needs java 17, curl, nats-server on PATH (or NATS_SERVER), jnats in ~/.m2; ulimit -n above C + 1000.

@@ -279,6 +279,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     public void channelReadComplete(ChannelHandlerContext ctx) {
         // once per read batch rather than per operation: only the keep-alive reads it, at ping-interval grain
         lastActivityNanos = System.nanoTime();
+        server.stats().clientReadBatch();
         touched.add(outbox);
         touched.flushFrom(channel.eventLoop());
     }

@@ -44,6 +44,8 @@ final class Outbox {
     private final AtomicBoolean flushQueued = new AtomicBoolean();
     private final Runnable flushTask = this::flush;
     private ByteBuf buf;
+    // a MSG control line is assembled here before it is copied into buf; guarded by lock
+    private byte[] scratch = new byte[128];
     private boolean dead;
     // messages and their bytes queued for this client, for /connz; guarded by lock
     private long outMsgs;
@@ -102,19 +104,28 @@ final class Outbox {
             int size = total - skip;
             byte[] subject = m.subjectBytes();
             byte[] reply = m.replyBytes();
-            ByteBuf b = buffer(subject.length + sid.length + size + 48 + (reply == null ? 0 : reply.length));
-            b.writeBytes(hmsg ? HMSG : MSG);
-            b.writeBytes(subject).writeByte(' ');
-            b.writeBytes(sid).writeByte(' ');
+            int lineMax = subject.length + sid.length + 32 + (reply == null ? 0 : reply.length);
+            ByteBuf b = buffer(lineMax + size + 2);
+            // the control line is put together in an array and written at once: each write into the direct
+            // buffer is a bounds-checked NIO call, and a line is made of seven or eight small pieces
+            byte[] line = lineMax <= scratch.length ? scratch : (scratch = new byte[lineMax]);
+            int at = put(line, 0, hmsg ? HMSG : MSG);
+            at = put(line, at, subject);
+            line[at++] = ' ';
+            at = put(line, at, sid);
+            line[at++] = ' ';
             if (reply != null) {
-                b.writeBytes(reply).writeByte(' ');
+                at = put(line, at, reply);
+                line[at++] = ' ';
             }
             if (hmsg) {
-                writeDecimal(b, m.headerSize);
-                b.writeByte(' ');
+                at = putDecimal(line, at, m.headerSize);
+                line[at++] = ' ';
             }
-            writeDecimal(b, size);
-            b.writeBytes(CRLF);
+            at = putDecimal(line, at, size);
+            line[at++] = '\r';
+            line[at++] = '\n';
+            b.writeBytes(line, 0, at);
             b.writeBytes(m.data, m.data.readerIndex() + skip, size);
             b.writeBytes(CRLF);
             outMsgs++;
@@ -216,6 +227,7 @@ final class Outbox {
                 out.release();
                 return;
             }
+            stats.outboundFlush();
             Duration deadline = writeDeadline.get();
             if (deadline.isZero()) {
                 channel.writeAndFlush(out, channel.voidPromise());
@@ -304,6 +316,26 @@ final class Outbox {
             buf.ensureWritable(need);
         }
         return buf;
+    }
+
+    private static int put(byte[] dst, int at, byte[] src) {
+        System.arraycopy(src, 0, dst, at, src.length);
+        return at + src.length;
+    }
+
+    /** Puts non-negative {@code v} in decimal at {@code at}; returns the index after it. */
+    static int putDecimal(byte[] dst, int at, int v) {
+        int digits = 1;
+        for (int t = v; t >= 10; t /= 10) {
+            digits++;
+        }
+        int end = at + digits;
+        int i = end;
+        do {
+            dst[--i] = (byte) ('0' + v % 10);
+            v /= 10;
+        } while (v > 0);
+        return end;
     }
 
     /** Writes non-negative {@code v} in decimal, digit by digit: no String per message. */

@@ -171,10 +171,17 @@ public final class ClientOpDecoder extends ByteToMessageDecoder {
                     pubSubject = null;
                     pubReply = null;
                     if (handler != null) {
-                        // consumed before the call, so a handler that stops the channel sees a settled decoder
-                        ByteBuf data = in.slice(in.readerIndex(), pubTotal);
-                        in.skipBytes(pubTotal + 2);
-                        handler.pub(subject, reply, pubHeaderSize, data);
+                        // the handler gets the input itself narrowed to the payload, not a slice: no object per
+                        // message on the hot path. The state is settled before the call; the bytes are consumed
+                        // after it, whatever the handler did to the indices.
+                        int start = in.readerIndex();
+                        int limit = in.writerIndex();
+                        in.writerIndex(start + pubTotal);
+                        try {
+                            handler.pub(subject, reply, pubHeaderSize, in);
+                        } finally {
+                            in.setIndex(start + pubTotal + 2, limit);
+                        }
                     } else {
                         ByteBuf data = in.readRetainedSlice(pubTotal);
                         in.skipBytes(2);

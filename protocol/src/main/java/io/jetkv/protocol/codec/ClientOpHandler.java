@@ -12,8 +12,9 @@ public interface ClientOpHandler {
     void op(ClientOp op);
 
     /**
-     * A PUB or HPUB, laid out as in {@link ClientOp.Pub}. {@code data} is a view of the decoder's input, valid
-     * only during this call and not retained: copy what must outlive it.
+     * A PUB or HPUB, laid out as in {@link ClientOp.Pub}. {@code data} is the decoder's input buffer itself,
+     * its readable bytes narrowed to the message for this call: valid only during the call and not retained, so
+     * copy what must outlive it; moving its indices is harmless (the decoder resets them), writing is not.
      */
     void pub(String subject, String reply, int headerSize, ByteBuf data);
 }

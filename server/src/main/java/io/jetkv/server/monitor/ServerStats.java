@@ -13,6 +13,9 @@ public final class ServerStats {
     private final LongAdder outBytes = new LongAdder();
     private final LongAdder slowConsumers = new LongAdder();
     private final LongAdder totalConnections = new LongAdder();
+    // not in /varz (nats-server has no such figures): they show that writes are batched per read, not per message
+    private final LongAdder clientReadBatches = new LongAdder();
+    private final LongAdder outboundFlushes = new LongAdder();
 
     /** A client published a message of {@code bytes} (headers and payload). */
     public void published(int bytes) {
@@ -32,6 +35,24 @@ public final class ServerStats {
 
     public void connectionAccepted() {
         totalConnections.increment();
+    }
+
+    /** A client connection finished one batch of reads (Netty's read-complete): its deliveries get flushed. */
+    public void clientReadBatch() {
+        clientReadBatches.increment();
+    }
+
+    /** One connection's queued bytes (client or route) were handed to the socket in one write. */
+    public void outboundFlush() {
+        outboundFlushes.increment();
+    }
+
+    public long clientReadBatches() {
+        return clientReadBatches.sum();
+    }
+
+    public long outboundFlushes() {
+        return outboundFlushes.sum();
     }
 
     public long inMsgs() {
