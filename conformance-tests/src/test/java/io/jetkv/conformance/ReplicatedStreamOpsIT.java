@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nats.client.Connection;
+import io.nats.client.ErrorListener;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
@@ -65,7 +66,10 @@ class ReplicatedStreamOpsIT {
     private final List<Process> processes = new ArrayList<>();
     private final List<Connection> connections = new ArrayList<>();
 
-    private record Node(String name, Process process, int clientPort, int routePort) {}
+    /** Client-side connection events and errors, for the message of a failure. */
+    private final List<String> clientEvents = new CopyOnWriteArrayList<>();
+
+    private record Node(String name, Process process, int clientPort, int routePort, List<String> log) {}
 
     @AfterEach
     void tearDown() throws Exception {
@@ -121,7 +125,7 @@ class ReplicatedStreamOpsIT {
         }, name + "-log");
         reader.setDaemon(true);
         reader.start();
-        return new Node(name, p, client.get(120, TimeUnit.SECONDS), route.get(120, TimeUnit.SECONDS));
+        return new Node(name, p, client.get(120, TimeUnit.SECONDS), route.get(120, TimeUnit.SECONDS), log);
     }
 
     private Map<String, Node> startThree() throws Exception {
@@ -141,11 +145,74 @@ class ReplicatedStreamOpsIT {
             // a node holds new connections until its JetStream is up, which a loaded machine can stretch past a
             // connect timeout: retried to a deadline
             Connection c = eventually(() -> Nats.connect(Options.builder().server("nats://127.0.0.1:" + n.clientPort())
-                    .noReconnect().connectionTimeout(TIMEOUT).build()), 120, "a connection to " + n.name());
+                    .noReconnect().connectionTimeout(TIMEOUT)
+                    .connectionListener((cn, ev) -> clientEvents.add(n.name() + ": " + ev))
+                    .errorListener(new ErrorListener() {
+                        @Override
+                        public void errorOccurred(Connection cn, String error) {
+                            clientEvents.add(n.name() + ": -ERR " + error);
+                        }
+
+                        @Override
+                        public void exceptionOccurred(Connection cn, Exception exp) {
+                            clientEvents.add(n.name() + ": " + exp);
+                        }
+                    }).build()), 120, "a connection to " + n.name());
             connections.add(c);
             out.put(n.name(), c);
         }
         return out;
+    }
+
+    /**
+     * What a failure message needs to tell a server's fault from the test's: each connection's status, the
+     * connections' events, and whether each server still runs, with the end of its log.
+     */
+    private String diagnostics(Map<String, Node> nodes, Map<String, Connection> conns) {
+        StringBuilder sb = new StringBuilder("\nconnections: ");
+        conns.forEach((k, c) -> sb.append(k).append('=').append(c.getStatus()).append(' '));
+        sb.append("\nclient events: ").append(clientEvents);
+        for (Node n : nodes.values()) {
+            List<String> log = List.copyOf(n.log()); // the reader thread goes on appending
+            sb.append("\n--- ").append(n.name()).append(n.process().isAlive() ? " (running)" : " (exited)")
+                    .append(":\n").append(String.join("\n", log.subList(Math.max(0, log.size() - 40), log.size())));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Sends an atomic batch through {@code c} (the last message commits) and returns the commit's reply, or the
+     * first non-empty reply to a staged message. A 503 (10008, or no responders) means the stream's group could not
+     * take the batch just then (a Ratis re-election, which also loses the batch staged on the old leader, as on
+     * nats-server): the whole batch is sent again, as clients do, to a deadline.
+     */
+    private static String atomicBatch(Connection c, String id, String[]... messages) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            String commit = null;
+            for (int i = 0; i < messages.length; i++) {
+                String[] m = messages[i];
+                List<String> h = new ArrayList<>(List.of("Nats-Batch-Id", id, "Nats-Batch-Sequence",
+                        Integer.toString(i + 1)));
+                h.addAll(List.of(m).subList(2, m.length));
+                if (i == messages.length - 1) {
+                    h.addAll(List.of("Nats-Batch-Commit", "1"));
+                }
+                Message reply = c.request(msg(m[0], m[1], h.toArray(String[]::new)), TIMEOUT);
+                String r = reply == null ? "no reply" : reply.isStatusMessage()
+                        ? "status " + reply.getStatus().getCode() // 503: no leader captures the subject just now
+                        : new String(reply.getData(), StandardCharsets.UTF_8);
+                if (i < messages.length - 1 && !r.isEmpty()) {
+                    commit = r; // a staged message refused: the batch is over
+                    break;
+                }
+                commit = r;
+            }
+            boolean leaderless = commit.contains("\"err_code\":10008") || commit.equals("status 503");
+            if (!leaderless || System.nanoTime() > deadline) {
+                return commit;
+            }
+        }
     }
 
     /** Polls {@code attempt} until it returns non-null without throwing; polling to a deadline. */
@@ -307,33 +374,22 @@ class ReplicatedStreamOpsIT {
         createR3(a, StreamConfiguration.builder().name("B").subjects("foo.*").replicas(3).storageType(StorageType.File)
                 .allowDirect(true).allowAtomicPublish().build());
         Connection b = conns.get("B");
-        // a batch of three through B: staged replies are empty, the commit's ack names the batch
-        for (int seq = 1; seq <= 2; seq++) {
-            Message staged = b.request(msg("foo." + seq, "v" + seq, "Nats-Batch-Id", "one", "Nats-Batch-Sequence",
-                    Integer.toString(seq)), TIMEOUT);
-            assertEquals(0, staged.getData().length);
-        }
-        String ack = new String(b.request(msg("foo.3", "v3", "Nats-Batch-Id", "one", "Nats-Batch-Sequence", "3",
-                "Nats-Batch-Commit", "1"), TIMEOUT).getData(), StandardCharsets.UTF_8);
+        // a batch of three through B: staged replies are empty (checked in atomicBatch), the commit's ack names it;
+        // had a retried batch been stored twice, seq would not be 3
+        String ack = atomicBatch(b, "one", new String[] {"foo.1", "v1"}, new String[] {"foo.2", "v2"},
+                new String[] {"foo.3", "v3"});
         assertEquals("{\"stream\":\"B\",\"seq\":3,\"batch\":\"one\",\"count\":3}", ack);
         // a batch whose second message expects a stale subject sequence: nothing of it is stored
-        b.request(msg("foo.1", "x1", "Nats-Batch-Id", "two", "Nats-Batch-Sequence", "1"), TIMEOUT);
-        String rejected = new String(b.request(msg("foo.2", "x2", "Nats-Batch-Id", "two", "Nats-Batch-Sequence", "2",
-                "Nats-Expected-Last-Subject-Sequence", "1", "Nats-Batch-Commit", "1"), TIMEOUT).getData(),
-                StandardCharsets.UTF_8);
+        String rejected = atomicBatch(b, "two", new String[] {"foo.1", "x1"},
+                new String[] {"foo.2", "x2", "Nats-Expected-Last-Subject-Sequence", "1"});
         assertTrue(rejected.contains("\"err_code\":10071"), rejected);
         // a message id repeated inside a batch is refused (checked on apply, as every replica does)
-        b.request(msg("foo.1", "y1", "Nats-Batch-Id", "three", "Nats-Batch-Sequence", "1", "Nats-Msg-Id", "id-1"),
-                TIMEOUT);
-        String dup = new String(b.request(msg("foo.2", "y2", "Nats-Batch-Id", "three", "Nats-Batch-Sequence", "2",
-                "Nats-Msg-Id", "id-1", "Nats-Batch-Commit", "1"), TIMEOUT).getData(), StandardCharsets.UTF_8);
+        String dup = atomicBatch(b, "three", new String[] {"foo.1", "y1", "Nats-Msg-Id", "id-1"},
+                new String[] {"foo.2", "y2", "Nats-Msg-Id", "id-1"});
         assertTrue(dup.contains("\"err_code\":10201"), dup);
         // a good batch with a message id; the id then dedupes a single publish
-        b.request(msg("foo.4", "w4", "Nats-Batch-Id", "four", "Nats-Batch-Sequence", "1", "Nats-Msg-Id", "id-4"),
-                TIMEOUT);
-        String four = new String(b.request(msg("foo.5", "w5", "Nats-Batch-Id", "four", "Nats-Batch-Sequence", "2",
-                "Nats-Expected-Last-Subject-Sequence", "0", "Nats-Batch-Commit", "1"), TIMEOUT).getData(),
-                StandardCharsets.UTF_8);
+        String four = atomicBatch(b, "four", new String[] {"foo.4", "w4", "Nats-Msg-Id", "id-4"},
+                new String[] {"foo.5", "w5", "Nats-Expected-Last-Subject-Sequence", "0"});
         assertEquals("{\"stream\":\"B\",\"seq\":5,\"batch\":\"four\",\"count\":2}", four);
         assertTrue(a.jetStream().publish(msg("foo.4", "again", "Nats-Msg-Id", "id-4")).isDuplicate());
 
@@ -346,7 +402,12 @@ class ReplicatedStreamOpsIT {
         }
         killLeader(nodes, conns, "B");
         for (Connection c : conns.values()) {
-            StreamInfo si = eventually(() -> c.jetStreamManagement().getStreamInfo("B"), 30, "stream info");
+            StreamInfo si;
+            try {
+                si = eventually(() -> c.jetStreamManagement().getStreamInfo("B"), 30, "stream info");
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + diagnostics(nodes, conns), e);
+            }
             assertEquals(5, si.getStreamState().getMsgCount());
             assertEquals(5, si.getStreamState().getLastSequence());
         }
