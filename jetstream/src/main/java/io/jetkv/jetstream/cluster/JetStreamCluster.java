@@ -117,6 +117,9 @@ public final class JetStreamCluster implements AutoCloseable {
     /** A server up this long that knows no leader answers requests 503/10008 itself, as nats-server does. */
     private static final long LEADERLESS_ANSWER_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+    /** How long a server being added to a group may go without answering before the change is abandoned. */
+    static final long STAGING_TIMEOUT_SECONDS = 30;
+
     private static final AtomicLong CALL_IDS = new AtomicLong();
 
     private final Settings settings;
@@ -201,6 +204,13 @@ public final class JetStreamCluster implements AutoCloseable {
         // a client's default 2 s request timeout; well above Ratis's 150-300 ms for a loaded two-core machine
         RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(properties, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+        // a server joining a group is staged until it catches up, and Ratis gives up on it (NOPROGRESS) after
+        // 3 x the election timeout without an answer by default: a just-started JVM on a loaded machine misses
+        // that again on every retry, so the meta group never grew past two and R3 placement found no peers.
+        // Liveness is not at stake here (the group's elections keep their timeouts), only how long to wait
+        // for a new member; nats-server likewise counts a peer as lost only after lostQuorumInterval (10 s).
+        RaftServerConfigKeys.setStagingTimeout(properties, TimeDuration.valueOf(STAGING_TIMEOUT_SECONDS,
+                TimeUnit.SECONDS));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, false);
         StateMachine.Registry registry = gid -> {
             if (gid.equals(metaGroup)) {
@@ -453,13 +463,18 @@ public final class JetStreamCluster implements AutoCloseable {
                     LOG.info("JetStream cluster: adding the meta group on {}: {}", p.getId(), e.toString());
                 }
             }
-            RaftClientReply r = server.setConfiguration(new SetConfigurationRequest(clientId, selfId, metaGroup,
-                    CALL_IDS.incrementAndGet(), peers));
-            LOG.info("JetStream cluster: meta group now {} peers: {}", peers.size(),
-                    r.isSuccess() ? "ok" : r.getException());
-            if (!r.isSuccess()) {
-                retryMetaPeers();
-            }
+            // asynchronous: the change waits for the new server to catch up (up to the staging timeout), and the
+            // cluster thread must not stall meanwhile; a change while one is in progress is refused and retried
+            int size = peers.size();
+            server.setConfigurationAsync(new SetConfigurationRequest(clientId, selfId, metaGroup,
+                    CALL_IDS.incrementAndGet(), peers)).whenComplete((r, err) -> {
+                        boolean ok = err == null && r.isSuccess();
+                        LOG.info("JetStream cluster: meta group now {} peers: {}", size,
+                                ok ? "ok" : err != null ? err.toString() : r.getException());
+                        if (!ok) {
+                            retryMetaPeers();
+                        }
+                    });
         } catch (IOException | RuntimeException e) {
             LOG.warn("JetStream cluster: adding meta peers failed: {}", e.toString());
             retryMetaPeers();
@@ -1098,6 +1113,8 @@ public final class JetStreamCluster implements AutoCloseable {
             }
         }
         if (candidates.size() < replicas) {
+            LOG.debug("JetStream cluster: no suitable peers for R{}: meta group {}, routed {}, candidates {}",
+                    replicas, metaPeers, online.keySet(), candidates);
             throw new JsApiException(JsError.CLUSTER_NO_PEERS, "no suitable peers for placement");
         }
         Map<String, Integer> load = new ConcurrentHashMap<>();
