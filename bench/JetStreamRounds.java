@@ -50,12 +50,14 @@ public final class JetStreamRounds {
             // a cluster that has just started may not take a replicated create yet (no meta leader, too few
             // peers): asked again until a deadline; an identical create answers as created
             long deadline = System.nanoTime() + 60_000_000_000L;
+            KeyValue kvHandle;
             while (true) {
                 try {
                     jsm.addStream(StreamConfiguration.builder().name("SYNC").subjects("sync.js")
                             .storageType(StorageType.File).replicas(REPLICAS).build());
                     nc.keyValueManagement().create(KeyValueConfiguration.builder().name("sync").maxHistoryPerKey(1)
                             .storageType(StorageType.File).replicas(REPLICAS).build());
+                    kvHandle = nc.keyValue("sync");
                     break;
                 } catch (Exception e) {
                     if (System.nanoTime() > deadline) {
@@ -65,7 +67,7 @@ public final class JetStreamRounds {
                 }
             }
             js = nc.jetStream();
-            kv = nc.keyValue("sync");
+            kv = kvHandle;
             for (int k = 0; k < 1000; k++) {
                 kv.put("k" + k, new byte[128]);
             }

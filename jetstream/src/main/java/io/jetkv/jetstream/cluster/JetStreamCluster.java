@@ -166,8 +166,18 @@ public final class JetStreamCluster implements AutoCloseable {
         RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("data").toFile()));
         GrpcConfigKeys.Server.setHost(properties, settings.host());
         GrpcConfigKeys.Server.setPort(properties, port);
-        // follower reads wait for the leader's commit index (read index), never answer stale
+        // follower reads wait for the leader's commit index (read index), never answer stale; the leader answers a
+        // read index from its lease (90 % of the minimum election timeout since a quorum last acknowledged it)
+        // instead of a heartbeat round to the followers first
         RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(properties, true);
+        // What a pub ack means follows sync_always, as on one server. Default: an entry counts as written on a
+        // replica once it is in its log file (the OS page cache), fsync follows in the background (Ratis "unsafe
+        // flush"), so a commit does not wait for two fsyncs in a row (leader, then follower). An ack then
+        // survives any process being killed and the loss of a minority of machines, not a power cut of a
+        // majority at once: nats-server's default does not fsync on the request path either. With sync_always
+        // every replica fsyncs its log before it acknowledges the entry.
+        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(properties, !js.options().syncAlways());
         // election timeouts: a new stream's group elects within a second, so that its create is answered within
         // a client's default 2 s request timeout; well above Ratis's 150-300 ms for a loaded two-core machine
         RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
