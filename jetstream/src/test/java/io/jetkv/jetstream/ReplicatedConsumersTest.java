@@ -144,4 +144,33 @@ class ReplicatedConsumersTest extends JetStreamTestBase {
         assertEquals(1, ci.get("ack_floor").get("stream_seq").asLong(), ci.toString());
         assertEquals(0, ci.get("num_pending").asLong(), ci.toString());
     }
+
+    @Test
+    void snapshotCarriesTheCommittedConsumers(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        Stream s = replicated("S", "{\"name\":\"S\",\"subjects\":[\"s.>\"]}");
+        assertNoError(client.api("$JS.API.CONSUMER.DURABLE.CREATE.S.d", "{\"stream_name\":\"S\",\"config\":"
+                + "{\"durable_name\":\"d\",\"ack_policy\":\"explicit\",\"ack_wait\":60000000000}}"));
+        for (int i = 1; i <= 10; i++) {
+            client.publish("s.a", null, "m" + i);
+        }
+        List<String> acks = pull("S", "d", 10);
+        for (int i = 0; i < 5; i++) {
+            assertNotNull(client.request(acks.get(i), "+ACK"), "ack confirmed"); // seqs 1..5
+        }
+        java.nio.file.Path file = tmp.resolve("snap");
+        long at = s.snapshotCommitted(file).get(10, TimeUnit.SECONDS);
+        assertTrue(at > 0);
+        for (int i = 5; i < 8; i++) {
+            assertNotNull(client.request(acks.get(i), "+ACK"), "ack confirmed"); // seqs 6..8, after the snapshot
+        }
+        // installing the snapshot puts the committed consumers back where it was taken (the log would follow)
+        s.installCommitted(file).get(10, TimeUnit.SECONDS);
+        s.setLeading(false);
+        s.setLeading(true);
+        JsonNode ci = consumerInfo("S", "d");
+        assertEquals(5, ci.get("num_ack_pending").asLong(), ci.toString());
+        assertEquals(5, ci.get("ack_floor").get("stream_seq").asLong(), ci.toString());
+        assertEquals(10, ci.get("delivered").get("stream_seq").asLong(), ci.toString());
+    }
 }

@@ -97,6 +97,20 @@ class ReplicatedConsumersIT {
 
     /** The index of the running node leading {@code stream}, as a running node reports it. */
     private int awaitLeader(String stream) {
+        try {
+            return leaderOf(stream);
+        } catch (AssertionError e) {
+            for (ProcessCluster.Node n : cluster.nodes()) {
+                if (n.running()) {
+                    System.out.println("---- last log lines of " + n.name());
+                    n.process().log().forEach(System.out::println);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private int leaderOf(String stream) {
         int[] leader = {-1};
         ClusterProbes.await(() -> {
             for (ProcessCluster.Node n : cluster.nodes()) {
@@ -118,6 +132,21 @@ class ReplicatedConsumersIT {
             return false;
         }, "a leader for " + stream, 60);
         return leader[0];
+    }
+
+    /**
+     * Waits until the leader of {@code stream} reports both other replicas current: a node restarted by the
+     * previous test may join a new stream's group late, and a kill before it caught up would leave no quorum.
+     */
+    private void awaitReplicasCurrent(String stream) {
+        ClusterProbes.await(() -> {
+            try (Connection nc = connect(cluster.node(awaitLeader(stream)))) {
+                var replicas = nc.jetStreamManagement().getStreamInfo(stream).getClusterInfo().getReplicas();
+                return replicas != null && replicas.size() == 2 && replicas.stream().allMatch(r -> r.isCurrent());
+            } catch (Exception e) {
+                return false;
+            }
+        }, "every replica of " + stream + " current", 60);
     }
 
     /** Publishes 1..MESSAGES, fetches them all through durable {@code DUR}, acks {@link #ACKED} (each confirmed). */
@@ -187,6 +216,7 @@ class ReplicatedConsumersIT {
         createStream(StreamConfiguration.builder().name("ORDERS").subjects("orders.>").replicas(3)
                 .storageType(StorageType.File).build());
         publishFetchAndAckSome("ORDERS", "orders.new");
+        awaitReplicasCurrent("ORDERS");
         int leader = awaitLeader("ORDERS");
         cluster.node(leader).kill();
 
@@ -209,6 +239,44 @@ class ReplicatedConsumersIT {
             // limits retention: every message stays in the stream
             assertEquals(MESSAGES + 1, nc.jetStreamManagement().getStreamInfo("ORDERS").getStreamState().getMsgCount());
         }
+
+        // the killed node comes back (its committed consumers rebuilt from its Raft log) and is made to lead: its
+        // consumer continues where the others left it
+        ProcessCluster.Node old = cluster.node(leader);
+        old.restart();
+        cluster.awaitFullMesh(60);
+        // with the third node down, a step-down can only hand the stream to the restarted one
+        int third = 3 - leader - next;
+        cluster.node(third).kill();
+        ClusterProbes.await(() -> {
+            int now = awaitLeader("ORDERS");
+            if (now == leader) {
+                return true;
+            }
+            try (Connection nc = connect(cluster.node(now))) {
+                nc.request("$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", new byte[0], Duration.ofSeconds(15));
+            } catch (Exception e) {
+                // asked again
+            }
+            return false;
+        }, "the restarted " + old.name() + " leading ORDERS", 120);
+        try (Connection nc = connect(old)) {
+            ConsumerInfo[] ci = {null};
+            ClusterProbes.await(() -> {
+                try {
+                    ci[0] = nc.jetStreamManagement().getConsumerInfo("ORDERS", "DUR");
+                    return true;
+                } catch (Exception e) {
+                    return false; // leadership just moved: the consumers start once it is ready
+                }
+            }, "consumer info on " + old.name(), 60);
+            assertEquals(0, ci[0].getNumAckPending(), ci[0].toString());
+            assertEquals(MESSAGES + 1, ci[0].getAckFloor().getStreamSequence(), ci[0].toString());
+            assertEquals(MESSAGES + 1, ci[0].getDelivered().getStreamSequence(), ci[0].toString());
+            assertEquals(MESSAGES + 2, nc.jetStream().publish("orders.new", "back".getBytes(StandardCharsets.UTF_8))
+                    .getSeqno());
+        }
+        assertEquals(Set.of((long) MESSAGES + 2), drain(old, "ORDERS", Set.of((long) MESSAGES + 2)));
     }
 
     @Test
@@ -216,6 +284,7 @@ class ReplicatedConsumersIT {
         createStream(StreamConfiguration.builder().name("JOBS").subjects("jobs.>").replicas(3)
                 .retentionPolicy(RetentionPolicy.WorkQueue).allowDirect(true).storageType(StorageType.File).build());
         publishFetchAndAckSome("JOBS", "jobs.run");
+        awaitReplicasCurrent("JOBS");
 
         // each node's own replica answers a direct get from a client on that node (after its read barrier)
         for (ProcessCluster.Node n : cluster.nodes()) {
