@@ -47,12 +47,27 @@ public final class JetStreamRounds {
         Target(String url) throws Exception {
             nc = Bench.connect(url, "rounds", null);
             JetStreamManagement jsm = nc.jetStreamManagement();
-            jsm.addStream(StreamConfiguration.builder().name("SYNC").subjects("sync.js")
-                    .storageType(StorageType.File).build());
-            nc.keyValueManagement().create(KeyValueConfiguration.builder().name("sync").maxHistoryPerKey(1)
-                    .storageType(StorageType.File).build());
+            // a cluster that has just started may not take a replicated create yet (no meta leader, too few
+            // peers): asked again until a deadline; an identical create answers as created
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            KeyValue kvHandle;
+            while (true) {
+                try {
+                    jsm.addStream(StreamConfiguration.builder().name("SYNC").subjects("sync.js")
+                            .storageType(StorageType.File).replicas(REPLICAS).build());
+                    nc.keyValueManagement().create(KeyValueConfiguration.builder().name("sync").maxHistoryPerKey(1)
+                            .storageType(StorageType.File).replicas(REPLICAS).build());
+                    kvHandle = nc.keyValue("sync");
+                    break;
+                } catch (Exception e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(500);
+                }
+            }
             js = nc.jetStream();
-            kv = nc.keyValue("sync");
+            kv = kvHandle;
             for (int k = 0; k < 1000; k++) {
                 kv.put("k" + k, new byte[128]);
             }
@@ -85,6 +100,8 @@ public final class JetStreamRounds {
     }
 
     static final int ASYNC_JS = 3;
+    /** {@code -Dbench.replicas=3}: replicated stream and bucket, for two clusters (bench/r3-rounds.sh). */
+    static final int REPLICAS = Integer.getInteger("bench.replicas", 1);
     /** Async rounds: at most this many pub acks outstanding, as in bench/JetStreamBench.java. */
     static final int WINDOW = 1024;
 

@@ -119,6 +119,12 @@ public final class JetStreamCluster implements AutoCloseable {
 
     private static final AtomicLong CALL_IDS = new AtomicLong();
 
+    /**
+     * Applied entries between snapshots of a group ({@code -Djetkv.raft.snapshot.threshold}, for tests that need
+     * a purged log quickly): about nats-server's 65,536-entry stream snapshot trigger.
+     */
+    static final long SNAPSHOT_THRESHOLD = Long.getLong("jetkv.raft.snapshot.threshold", 65_536);
+
     private final Settings settings;
     private final JetStreamService js;
     private final StreamManager streams;
@@ -195,13 +201,37 @@ public final class JetStreamCluster implements AutoCloseable {
         RaftServerConfigKeys.setStorageDir(properties, List.of(dir.resolve("data").toFile()));
         GrpcConfigKeys.Server.setHost(properties, settings.host());
         GrpcConfigKeys.Server.setPort(properties, port);
-        // follower reads wait for the leader's commit index (read index), never answer stale
+        // follower reads wait for the leader's commit index (read index), never answer stale; the leader answers a
+        // read index from its lease (90 % of the minimum election timeout since a quorum last acknowledged it)
+        // instead of a heartbeat round to the followers first
         RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(properties, true);
+        // What a pub ack means follows sync_always, as on one server. Default: an entry counts as written on a
+        // replica once it is in its log file (the OS page cache), fsync follows in the background (Ratis "unsafe
+        // flush"), so a commit does not wait for two fsyncs in a row (leader, then follower). An ack then
+        // survives any process being killed and the loss of a minority of machines, not a power cut of a
+        // majority at once: nats-server's default does not fsync on the request path either. With sync_always
+        // every replica fsyncs its log before it acknowledges the entry.
+        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(properties, !js.options().syncAlways());
         // election timeouts: a new stream's group elects within a second, so that its create is answered within
         // a client's default 2 s request timeout; well above Ratis's 150-300 ms for a loaded two-core machine
         RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(properties, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, false);
+        // snapshots: every SNAPSHOT_THRESHOLD applied entries a group writes its state to one file and the log up
+        // to it is purged (disk does not grow with history); a replica behind the purged log installs the file.
+        // Not on stop or removal: the stores are durable on their own, and a stop should not dump every stream.
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, SNAPSHOT_THRESHOLD);
+        RaftServerConfigKeys.Snapshot.setCreationGap(properties, Math.min(1024, SNAPSHOT_THRESHOLD));
+        RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(properties, false);
+        RaftServerConfigKeys.Snapshot.setTriggerWhenRemoveEnabled(properties, false);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(properties, true);
+        RaftServerConfigKeys.Log.setPurgeGap(properties, (int) Math.min(1024, SNAPSHOT_THRESHOLD));
+        if (SNAPSHOT_THRESHOLD < 1024) {
+            // small segments, so that a purge frees disk soon after a snapshot (only closed segments are deleted)
+            RaftServerConfigKeys.Log.setSegmentSizeMax(properties, org.apache.ratis.util.SizeInBytes.valueOf("16KB"));
+            RaftServerConfigKeys.Log.setPreallocatedSize(properties, org.apache.ratis.util.SizeInBytes.valueOf("16KB"));
+        }
         StateMachine.Registry registry = gid -> {
             if (gid.equals(metaGroup)) {
                 return meta;
@@ -212,12 +242,26 @@ public final class JetStreamCluster implements AutoCloseable {
             }
             return new StreamStateMachine(this, stream);
         };
-        server = RaftServer.newBuilder()
-                .setServerId(selfId)
-                .setProperties(properties)
-                .setParameters(new Parameters())
-                .setStateMachineRegistry(registry)
-                .build();
+        // building the server loads the meta snapshot, which queues local replica creation on js-cluster: that
+        // thread waits until the server it works with is set
+        java.util.concurrent.CountDownLatch built = new java.util.concurrent.CountDownLatch(1);
+        executor.execute(() -> {
+            try {
+                built.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            server = RaftServer.newBuilder()
+                    .setServerId(selfId)
+                    .setProperties(properties)
+                    .setParameters(new Parameters())
+                    .setStateMachineRegistry(registry)
+                    .build();
+        } finally {
+            built.countDown();
+        }
         server.start();
         int bound = server.getServerRpc().getInetSocketAddress().getPort();
         Files.writeString(portFile, Integer.toString(bound));

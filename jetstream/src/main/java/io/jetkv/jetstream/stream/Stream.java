@@ -11,6 +11,8 @@ import io.jetkv.jetstream.store.StoredMessage;
 import io.jetkv.jetstream.store.StreamState;
 import io.jetkv.jetstream.store.StreamStore;
 import io.jetkv.jetstream.store.SubjectState;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +21,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -441,19 +444,15 @@ public final class Stream {
      */
     public void applyCommitted(byte[] entry, long index, boolean sendAcks, Runnable applied) {
         committed.add(batch -> {
-            if (appliedIndex < 0) {
-                byte[] saved = store.getAux(APPLIED_KEY);
-                appliedIndex = saved == null ? 0 : ReplicatedBatch.readLong(saved);
-            }
             if (StreamOp.isOp(entry)) {
                 OpReply reply = sendAcks ? pendingOps.remove(StreamOp.opId(entry)) : null;
-                if (index > appliedIndex) {
+                if (index > appliedIndex()) {
                     applyOp(StreamOp.decode(entry), reply, batch);
                     appliedIndex = index;
                     store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(index));
                     batch.markDirty();
                 }
-            } else if (index > appliedIndex) {
+            } else if (index > appliedIndex()) {
                 StreamConfig cfg = config;
                 for (Publish p : ReplicatedBatch.decode(entry, (s, r, h, b, t) -> new Publish(s, r, h, b, t, false))) {
                     processPublish(sendAcks ? p : new Publish(p.subject, null, p.headers, p.payload, p.timestamp, p.sourced),
@@ -612,6 +611,171 @@ public final class Stream {
             return null;
         }
         throw new IllegalStateException("unknown op " + op);
+    }
+
+    /** Writer thread: the Raft index of the last batch in the store (0: none). */
+    private long appliedIndex() {
+        if (appliedIndex < 0) {
+            byte[] saved = store.getAux(APPLIED_KEY);
+            appliedIndex = saved == null ? 0 : ReplicatedBatch.readLong(saved);
+        }
+        return appliedIndex;
+    }
+
+    /**
+     * Any thread (the Raft state machine): the writer writes every stored message to {@code file}
+     * ({@link StreamSnapshot}) in order after the committed batches queued before this call, so the file holds
+     * exactly the state after the batch whose Raft index the future completes with (0: none yet).
+     */
+    public CompletableFuture<Long> snapshotCommitted(Path file) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        committed.add(batch -> {
+            try {
+                long index = appliedIndex();
+                StreamSnapshot.write(file, index, store, replicaState());
+                done.complete(index);
+            } catch (IOException | RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        schedule();
+        return done;
+    }
+
+    /** The Raft index a snapshot file holds the state after. Any thread. */
+    public static long snapshotIndex(Path file) throws IOException {
+        return StreamSnapshot.header(file).index();
+    }
+
+    /**
+     * Any thread (the Raft state machine, after a snapshot was installed from the leader, or at start when the
+     * store is behind the latest local snapshot): the writer makes the store hold exactly the snapshot's
+     * messages under the same sequences, in order with the committed batches around it. Messages the store
+     * already holds are kept (a replica's store is always a prefix of the committed history), those the
+     * snapshot no longer has (removed by limits since) are removed, newer ones appended. A snapshot at or below
+     * the store's own Raft index changes nothing. The future completes after the flush with that index.
+     */
+    public CompletableFuture<Long> installCommitted(Path file) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        committed.add(batch -> {
+            try {
+                long index = StreamSnapshot.header(file).index();
+                if (index <= appliedIndex()) {
+                    done.complete(appliedIndex());
+                    return;
+                }
+                install(file);
+                appliedIndex = index;
+                store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(index));
+                batch.markDirty();
+                batch.afterFlush(() -> done.complete(index));
+            } catch (IOException | RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        schedule();
+        return done;
+    }
+
+    /**
+     * Writer thread: what a snapshot holds besides the messages: the configuration with its replicated revision, and
+     * the schedule index. The index has no read-only walk: it is taken whole and put back, staged in the same write
+     * batch, so the store ends as it was.
+     */
+    private StreamSnapshot.State replicaState() {
+        byte[] saved = store.getAux(CONFIG_REVISION_KEY);
+        List<long[]> schedules = new ArrayList<>();
+        if (store.nextScheduleDeadline() != Long.MAX_VALUE) {
+            schedules.addAll(store.takeDueSchedules(Long.MAX_VALUE - 1, Integer.MAX_VALUE));
+            for (long[] e : schedules) {
+                store.indexSchedule(e[1], e[0]);
+            }
+            unflushedRetire = true; // the next batch flushes the (unchanged) rows
+        }
+        return new StreamSnapshot.State(saved == null ? 0 : ReplicatedBatch.readLong(saved),
+                JsJson.bytes(config.toJson()), schedules);
+    }
+
+    /**
+     * Writer thread, installing a snapshot: its schedule index replaces the local one, and a configuration of a newer
+     * revision than the local one is applied as a replicated update would be.
+     */
+    private void installReplicaState(StreamSnapshot.State state) {
+        if (store.nextScheduleDeadline() != Long.MAX_VALUE) {
+            store.takeDueSchedules(Long.MAX_VALUE - 1, Integer.MAX_VALUE);
+        }
+        for (long[] e : state.schedules()) {
+            store.indexSchedule(e[1], e[0]);
+        }
+        byte[] saved = store.getAux(CONFIG_REVISION_KEY);
+        long held = saved == null ? 0 : ReplicatedBatch.readLong(saved);
+        if (state.configRevision() > held && state.config() != null) {
+            StreamConfig cfg = StreamConfig.fromJson(JsJson.decode(state.config()));
+            StreamEnums.Retention before = config.retention();
+            manager.applyReplicatedUpdate(this, cfg);
+            retentionChanged(before);
+            updated();
+            store.putAux(CONFIG_REVISION_KEY, ReplicatedBatch.longBytes(state.configRevision()));
+        }
+    }
+
+    /** Writer thread: merges the snapshot into the store (see {@link #installCommitted}). */
+    private void install(Path file) throws IOException {
+        long localLast = store.state().lastSeq();
+        boolean schedules = config.allowMsgSchedules();
+        long[] next = {1}; // the lowest local sequence not yet compared with the snapshot
+        StreamSnapshot.State[] replicaState = new StreamSnapshot.State[1];
+        StreamSnapshot.Header h = StreamSnapshot.read(file, m -> {
+            if (m.seq() <= localLast) {
+                removeLocal(next[0], m.seq());
+                next[0] = m.seq() + 1;
+                return;
+            }
+            if (next[0] <= localLast) {
+                removeLocal(next[0], localLast + 1);
+                next[0] = localLast + 1;
+            }
+            store.advanceTo(m.seq());
+            long seq = store.append(m.subject(), m.headers(), m.payload(), m.timestamp());
+            if (seq != m.seq()) {
+                throw new IllegalStateException("snapshot message " + m.seq() + " stored as " + seq);
+            }
+            // a version 1 snapshot carries messages, not the schedule index: index an appended schedule as a restore
+            // does (a version 2 one replaces the index below)
+            long due = schedules && m.headers() != null
+                    ? io.jetkv.jetstream.schedule.MessageSchedule.firstDeadline(m.headers(), m.timestamp())
+                    : -1;
+            if (due >= 0) {
+                store.indexSchedule(seq, due);
+            }
+        }, state -> replicaState[0] = state);
+        if (next[0] <= localLast) {
+            removeLocal(next[0], localLast + 1);
+        }
+        if (replicaState[0] != null) {
+            // a version 2 file: its schedule index and configuration are the group's, not re-derived
+            installReplicaState(replicaState[0]);
+        }
+        if (h.lastSeq() < localLast) {
+            LOG.error("stream {}: snapshot ends at seq {}, before the store's {}", name, h.lastSeq(), localLast);
+        } else {
+            store.advanceTo(h.lastSeq() + 1);
+        }
+        // what the writer derived from the old contents
+        ageScanFrom = 0;
+        dedupe.clear();
+        lastMsgId = null;
+        nextDedupePrune = Long.MAX_VALUE;
+        recoverWriterState();
+        LOG.info("stream {}: snapshot installed, last seq {}", name, store.state().lastSeq());
+    }
+
+    /** Writer thread: removes the stored messages with {@code from <= seq < to}. */
+    private void removeLocal(long from, long to) {
+        for (StoredMessage m = store.loadNext(from, null); m != null && m.seq() < to;
+                m = store.loadNext(m.seq() + 1, null)) {
+            store.remove(m.seq(), false);
+        }
     }
 
     private void schedule() {
