@@ -121,4 +121,164 @@ class ReplicatedApplyTest {
             assertTrue(new String(p.payload(), StandardCharsets.UTF_8).contains("10008"));
         }
     }
+
+    /** A leader and a follower of one replicated stream, their proposals collected for the test to commit. */
+    private static final class Pair {
+        final FakeBus leaderBus = new FakeBus();
+        final ManualExecutor lw = new ManualExecutor();
+        final ManualExecutor fw = new ManualExecutor();
+        final MemoryStreamStore leaderStore = new MemoryStreamStore();
+        final MemoryStreamStore followerStore = new MemoryStreamStore();
+        final Stream leader;
+        final Stream follower;
+        final List<byte[]> proposed = new ArrayList<>();
+        long index;
+
+        Pair(String json) {
+            StreamConfig cfg = StreamConfig.fromJson(JsJson.parseObject(bytes(json)));
+            leader = new Stream(cfg, 1, leaderStore, lw, 16, new Stream.Context(leaderBus, false, null));
+            follower = new Stream(cfg, 1, followerStore, fw, 16, new Stream.Context(new FakeBus(), false, null));
+            leader.setReplicator(entry -> {
+                proposed.add(entry);
+                return new CompletableFuture<>();
+            });
+            follower.setReplicator(new Replicator() {
+                @Override
+                public java.util.concurrent.CompletionStage<?> propose(byte[] entry) {
+                    return CompletableFuture.failedFuture(new IllegalStateException("not leader"));
+                }
+
+                @Override
+                public boolean leads() {
+                    return false;
+                }
+            });
+        }
+
+        /** Commits everything proposed so far, on both replicas, in order. */
+        void commitAll() {
+            lw.runAll();
+            List<byte[]> entries = new ArrayList<>(proposed);
+            proposed.clear();
+            for (byte[] e : entries) {
+                index++;
+                leader.applyCommitted(e, index, true, () -> {});
+                follower.applyCommitted(e, index, false, () -> {});
+            }
+            lw.runAll();
+            fw.runAll();
+        }
+
+        List<String> replies() {
+            List<String> out = new ArrayList<>();
+            leaderBus.published().forEach(p -> out.add(p.subject() + " " + new String(p.payload(), StandardCharsets.UTF_8)));
+            return out;
+        }
+
+        void assertSameStores() {
+            assertEquals(leaderStore.state(), followerStore.state());
+            for (long seq = 1; seq <= leaderStore.state().lastSeq(); seq++) {
+                StoredMessage a = leaderStore.load(seq);
+                StoredMessage b = followerStore.load(seq);
+                assertEquals(a == null, b == null, "seq " + seq);
+                if (a != null) {
+                    assertEquals(a.subject(), b.subject());
+                    assertArrayEquals(a.payload(), b.payload());
+                    assertEquals(a.timestamp(), b.timestamp());
+                }
+            }
+        }
+    }
+
+    /** Records what an op answered. */
+    private static final class Answer implements Stream.OpReply {
+        final List<String> got = new ArrayList<>();
+
+        @Override
+        public void applied(Stream.Batch batch, com.fasterxml.jackson.databind.node.ObjectNode body,
+                io.jetkv.jetstream.api.JsApiException error) {
+            got.add(error != null ? "error " + error.getMessage() : new String(JsJson.bytes(body), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void failed(io.jetkv.jetstream.api.JsApiException error) {
+            got.add("failed " + error.getMessage());
+        }
+    }
+
+    @Test
+    void purgeAndDeleteAreProposedAndAppliedOnEveryReplica() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"storage\":\"file\",\"num_replicas\":3}");
+        for (int i = 1; i <= 6; i++) {
+            p.leader.offerPublish(i % 2 == 0 ? "s.even" : "s.odd", null, null, bytes("m" + i));
+        }
+        p.commitAll();
+        Answer purge = new Answer();
+        Answer delete = new Answer();
+        Answer missing = new Answer();
+        assertTrue(p.leader.perform(new StreamOp.Purge("s.odd", 0, 0), purge));
+        assertTrue(p.leader.perform(new StreamOp.Delete(4, true), delete));
+        assertTrue(p.leader.perform(new StreamOp.Delete(99, true), missing));
+        p.lw.runAll();
+        assertEquals(3, p.proposed.size(), "each op is its own entry");
+        assertEquals(6, p.leaderStore.state().msgs(), "nothing applied before commit");
+        assertTrue(purge.got.isEmpty());
+        p.commitAll();
+        assertEquals(List.of("{\"success\":true,\"purged\":3}"), purge.got);
+        assertEquals(List.of("{\"success\":true}"), delete.got);
+        assertEquals(1, missing.got.size());
+        assertTrue(missing.got.get(0).contains("stream store EOF"), missing.got.toString());
+        assertEquals(2, p.followerStore.state().msgs());
+        p.assertSameStores();
+    }
+
+    @Test
+    void atomicBatchIsOneEntryCheckedOnApply() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_atomic\":true}");
+        p.leader.offerPublish("s.a", "r0", null, bytes("before"));
+        p.leader.offerPublish("s.a", "r1", bytes("NATS/1.0\r\nNats-Batch-Id: b\r\nNats-Batch-Sequence: 1\r\n\r\n"),
+                bytes("x"));
+        p.leader.offerPublish("s.b", "r2", bytes("NATS/1.0\r\nNats-Batch-Id: b\r\nNats-Batch-Sequence: 2\r\n"
+                + "Nats-Batch-Commit: 1\r\n\r\n"), bytes("y"));
+        p.lw.runAll();
+        assertEquals(2, p.proposed.size(), "the publish before, then the batch");
+        p.commitAll();
+        List<String> replies = p.replies();
+        assertTrue(replies.contains("r2 {\"stream\":\"S\",\"seq\":3,\"batch\":\"b\",\"count\":2}"), replies.toString());
+        p.assertSameStores();
+        assertEquals(3, p.followerStore.state().msgs());
+
+        // a batch failing its check on apply stores nothing anywhere
+        p.leader.offerPublish("s.a", "r3", bytes("NATS/1.0\r\nNats-Batch-Id: c\r\nNats-Batch-Sequence: 1\r\n\r\n"),
+                bytes("z"));
+        p.leader.offerPublish("s.b", "r4", bytes("NATS/1.0\r\nNats-Batch-Id: c\r\nNats-Batch-Sequence: 2\r\n"
+                + "Nats-Expected-Last-Subject-Sequence: 1\r\nNats-Batch-Commit: 1\r\n\r\n"), bytes("w"));
+        p.commitAll();
+        assertTrue(p.replies().stream().anyMatch(r -> r.startsWith("r4 ") && r.contains("10071")), p.replies().toString());
+        assertEquals(3, p.followerStore.state().lastSeq());
+        p.assertSameStores();
+    }
+
+    @Test
+    void schedulesFireOnApplyOnceWhateverTheProposals() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"sched.>\",\"out.>\"],\"num_replicas\":3,"
+                + "\"allow_msg_schedules\":true,\"allow_rollup_hdrs\":true}");
+        p.leader.offerPublish("sched.x", null, bytes("NATS/1.0\r\nNats-Schedule: @at 2020-01-01T00:00:00Z\r\n"
+                + "Nats-Schedule-Target: out.x\r\n\r\n"), bytes("due"));
+        p.commitAll();
+        assertEquals(1, p.followerStore.state().msgs());
+        // the follower's timer fires nothing: only the leader proposes
+        long now = Stream.nowNanos();
+        p.follower.tick(now + 2_000_000_000L);
+        p.fw.runAll();
+        assertEquals(1, p.followerStore.state().lastSeq());
+        // two proposals to fire (a retry, or a new leader's): the one-shot fires once, on both replicas alike
+        p.leader.perform(new StreamOp.Schedules(now), new Answer());
+        p.leader.perform(new StreamOp.Schedules(now + 1), new Answer());
+        p.commitAll();
+        assertEquals(2, p.followerStore.state().lastSeq(), "the produced message, once");
+        assertEquals(1, p.followerStore.state().msgs(), "the one-shot's schedule was purged");
+        assertEquals("out.x", p.followerStore.load(2).subject());
+        p.assertSameStores();
+    }
 }
