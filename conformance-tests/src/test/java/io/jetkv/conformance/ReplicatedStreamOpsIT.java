@@ -138,8 +138,10 @@ class ReplicatedStreamOpsIT {
     private Map<String, Connection> connectAll(Map<String, Node> nodes) throws Exception {
         Map<String, Connection> out = new LinkedHashMap<>();
         for (Node n : nodes.values()) {
-            Connection c = Nats.connect(Options.builder().server("nats://127.0.0.1:" + n.clientPort()).noReconnect()
-                    .connectionTimeout(TIMEOUT).build());
+            // a node holds new connections until its JetStream is up, which a loaded machine can stretch past a
+            // connect timeout: retried to a deadline
+            Connection c = eventually(() -> Nats.connect(Options.builder().server("nats://127.0.0.1:" + n.clientPort())
+                    .noReconnect().connectionTimeout(TIMEOUT).build()), 120, "a connection to " + n.name());
             connections.add(c);
             out.put(n.name(), c);
         }
