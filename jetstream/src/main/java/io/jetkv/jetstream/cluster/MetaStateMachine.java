@@ -168,8 +168,13 @@ final class MetaStateMachine extends BaseStateMachine {
             }
         }
         for (Assignment a : loaded.values()) {
-            if (streams.putIfAbsent(a.name(), a) == null) {
+            Assignment old = streams.putIfAbsent(a.name(), a);
+            if (old == null) {
                 cluster.assigned(a);
+            } else if (a.revision() > old.revision()) {
+                // updated since: the stream's leader proposes the configuration to its group
+                streams.put(a.name(), a);
+                cluster.updated(a);
             }
         }
         setLastAppliedTermIndex(snapshot.getTermIndex());

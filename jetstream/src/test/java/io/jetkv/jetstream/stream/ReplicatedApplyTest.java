@@ -281,4 +281,35 @@ class ReplicatedApplyTest {
         assertEquals("out.x", p.followerStore.load(2).subject());
         p.assertSameStores();
     }
+
+    @Test
+    void snapshotCarriesTheScheduleIndex(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"sched.>\",\"out.>\"],\"num_replicas\":3,"
+                + "\"allow_msg_schedules\":true,\"allow_rollup_hdrs\":true}");
+        p.leader.offerPublish("sched.x", null, bytes("NATS/1.0\r\nNats-Schedule: @every 1m\r\n"
+                + "Nats-Schedule-Target: out.x\r\n\r\n"), bytes("tick"));
+        p.commitAll();
+        long first = p.leaderStore.nextScheduleDeadline();
+        // fired once: the index now holds the next minute, which the messages alone do not tell
+        p.leader.perform(new StreamOp.Schedules(first + 1), new Answer());
+        p.commitAll();
+        long next = p.leaderStore.nextScheduleDeadline();
+        assertTrue(next > first, first + " then " + next);
+        assertEquals(next, p.followerStore.nextScheduleDeadline());
+
+        java.nio.file.Path file = dir.resolve("snap");
+        CompletableFuture<Long> written = p.leader.snapshotCommitted(file);
+        p.lw.runAll();
+        assertEquals(p.index, written.get());
+        ManualExecutor nw = new ManualExecutor();
+        MemoryStreamStore fresh = new MemoryStreamStore();
+        Stream joined = new Stream(p.leader.config(), 1, fresh, nw, 16, new Stream.Context(new FakeBus(), false, null));
+        CompletableFuture<Long> installed = joined.installCommitted(file);
+        nw.runAll();
+        assertEquals(p.index, installed.get());
+        assertEquals(p.leaderStore.state(), fresh.state());
+        assertEquals(next, fresh.nextScheduleDeadline(), "the snapshot's index, not one derived from the messages");
+        // the leader's index is unchanged by taking the snapshot
+        assertEquals(next, p.leaderStore.nextScheduleDeadline());
+    }
 }
