@@ -302,8 +302,8 @@ final class ConfigMapping {
     }
 
     /**
-     * {@code accounts { NAME: { users: [...] } }}. Only the subject spaces and users so far: an account's
-     * {@code jetstream}, {@code exports}, {@code imports} and {@code mappings} are refused rather than ignored.
+     * {@code accounts { NAME: { users, jetstream, exports, imports } }}. An account's {@code mappings}, {@code limits}
+     * and {@code default_permissions} are refused rather than ignored.
      */
     private static List<AccountConfig> accounts(String blockKey, ConfValue block) throws ConfigException {
         List<AccountConfig> out = new ArrayList<>();
@@ -315,6 +315,9 @@ final class ConfigMapping {
             }
             List<User> users = List.of();
             List<NkeyUser> nkeys = List.of();
+            AccountConfig.JetStreamLimits js = null;
+            List<AccountConfig.Export> exports = List.of();
+            List<AccountConfig.Import> imports = List.of();
             for (Map.Entry<String, ConfValue> f : map(name, v).entrySet()) {
                 String key = f.getKey();
                 switch (key.toLowerCase(Locale.ROOT)) {
@@ -323,15 +326,231 @@ final class ConfigMapping {
                         users = lists.users();
                         nkeys = lists.nkeys();
                     }
-                    case "jetstream", "exports", "imports", "mappings", "limits", "default_permissions" ->
+                    case "jetstream" -> js = accountJetStream(key, f.getValue());
+                    case "exports" -> exports = exports(key, f.getValue());
+                    case "imports" -> imports = imports(key, f.getValue());
+                    case "mappings", "limits", "default_permissions" ->
                         throw new ConfigException(f.getValue().where() + ": account \"" + name + "\": \"" + key
-                                + "\" is not supported yet (accounts have their users and subjects only)");
+                                + "\" is not supported yet");
                     default -> rejectUnknown(key, f.getValue());
                 }
             }
-            out.add(new AccountConfig(name, users, nkeys));
+            out.add(new AccountConfig(name, users, nkeys, js, exports, imports));
+        }
+        checkImports(out);
+        return out;
+    }
+
+    /**
+     * An account's {@code jetstream}: {@code enabled}/{@code disabled} (or a boolean), or a block of limits with
+     * nats-server's keys and aliases; a missing limit is -1 (none).
+     */
+    private static AccountConfig.JetStreamLimits accountJetStream(String key, ConfValue v) throws ConfigException {
+        switch (v.type()) {
+            case BOOLEAN:
+                return (Boolean) v.value() ? AccountConfig.JetStreamLimits.UNLIMITED : null;
+            case STRING:
+                return switch (v.raw().toLowerCase(Locale.ROOT)) {
+                    case "enabled", "enable" -> AccountConfig.JetStreamLimits.UNLIMITED;
+                    case "disabled", "disable" -> null;
+                    default -> throw invalid(key, v, "enabled, disabled or a block of limits");
+                };
+            case MAP:
+                break;
+            default:
+                throw invalid(key, v, "enabled, disabled or a block of limits");
+        }
+        long maxMemory = -1;
+        long maxStore = -1;
+        long maxStreams = -1;
+        long maxConsumers = -1;
+        long maxAckPending = -1;
+        long memoryMaxStreamBytes = -1;
+        long storeMaxStreamBytes = -1;
+        boolean maxBytesRequired = false;
+        for (Map.Entry<String, ConfValue> e : v.asMap().entrySet()) {
+            String k = e.getKey();
+            ConfValue item = e.getValue();
+            switch (k.toLowerCase(Locale.ROOT)) {
+                case "max_mem", "max_memory", "mem", "memory" -> maxMemory = storeLimit(k, item);
+                case "max_file", "max_store", "max_disk", "store", "disk" -> maxStore = storeLimit(k, item);
+                case "max_streams", "streams" -> maxStreams = count(k, item);
+                case "max_consumers", "consumers" -> maxConsumers = count(k, item);
+                case "max_ack_pending" -> maxAckPending = count(k, item);
+                case "memory_max_stream_bytes", "mem_max_stream_bytes", "memory_max_bytes", "mem_max_bytes" ->
+                    memoryMaxStreamBytes = storeLimit(k, item);
+                case "store_max_stream_bytes", "disk_max_stream_bytes", "store_max_bytes", "disk_max_bytes" ->
+                    storeMaxStreamBytes = storeLimit(k, item);
+                case "max_bytes_required", "max_stream_bytes", "max_bytes" -> maxBytesRequired = bool(k, item);
+                default -> rejectUnknown(k, item);
+            }
+        }
+        return new AccountConfig.JetStreamLimits(maxMemory, maxStore, (int) maxStreams, (int) maxConsumers,
+                (int) maxAckPending, memoryMaxStreamBytes, storeMaxStreamBytes, maxBytesRequired);
+    }
+
+    /** A count limit: an integer, -1 for none. */
+    private static long count(String key, ConfValue v) throws ConfigException {
+        return intRange(key, v, -1, Integer.MAX_VALUE);
+    }
+
+    /** {@code exports: [ {stream: "a.>"}, {service: "svc.>", accounts: [B], response_type: stream} ]}. */
+    private static List<AccountConfig.Export> exports(String listKey, ConfValue v) throws ConfigException {
+        List<ConfValue> list = v.asList();
+        if (list == null) {
+            throw invalid(listKey, v, "a list of exports");
+        }
+        List<AccountConfig.Export> out = new ArrayList<>();
+        for (ConfValue item : list) {
+            String stream = null;
+            String service = null;
+            List<String> accounts = List.of();
+            String responseType = null;
+            for (Map.Entry<String, ConfValue> e : map(listKey, item).entrySet()) {
+                String k = e.getKey();
+                ConfValue x = e.getValue();
+                switch (k.toLowerCase(Locale.ROOT)) {
+                    case "stream" -> stream = subjectValue(k, x, true);
+                    case "service" -> service = subjectValue(k, x, true);
+                    case "accounts" -> {
+                        List<String> names = new ArrayList<>();
+                        List<ConfValue> items = x.asList();
+                        if (items == null) {
+                            throw invalid(k, x, "a list of account names");
+                        }
+                        for (ConfValue n : items) {
+                            names.add(string(k, n));
+                        }
+                        accounts = names;
+                    }
+                    case "response", "response_type" -> {
+                        String t = string(k, x).toLowerCase(Locale.ROOT);
+                        if (!t.equals("singleton") && !t.equals("stream") && !t.equals("chunked")) {
+                            // nats-server's words
+                            throw new ConfigException(x.where() + ": unknown response type: \"" + x.raw() + "\"");
+                        }
+                        responseType = t;
+                    }
+                    default -> rejectUnknown(k, x);
+                }
+            }
+            if ((stream == null) == (service == null)) {
+                throw new ConfigException(item.where() + ": an export needs either \"stream\" or \"service\"");
+            }
+            if (stream != null && responseType != null) {
+                throw new ConfigException(item.where() + ": Detected response directive on non-service");
+            }
+            out.add(new AccountConfig.Export(service != null, service != null ? service : stream, accounts,
+                    responseType == null ? "singleton" : responseType));
         }
         return out;
+    }
+
+    /**
+     * {@code imports: [ {stream: {account: A, subject: "feed.>"}, prefix: p}, {service: {account: A, subject: s},
+     * to: t} ]}.
+     */
+    private static List<AccountConfig.Import> imports(String listKey, ConfValue v) throws ConfigException {
+        List<ConfValue> list = v.asList();
+        if (list == null) {
+            throw invalid(listKey, v, "a list of imports");
+        }
+        List<AccountConfig.Import> out = new ArrayList<>();
+        for (ConfValue item : list) {
+            Boolean service = null;
+            String account = null;
+            String subject = null;
+            String prefix = null;
+            String to = null;
+            for (Map.Entry<String, ConfValue> e : map(listKey, item).entrySet()) {
+                String k = e.getKey();
+                ConfValue x = e.getValue();
+                switch (k.toLowerCase(Locale.ROOT)) {
+                    case "stream", "service" -> {
+                        if (service != null) {
+                            throw new ConfigException(x.where() + ": an import is either a stream or a service");
+                        }
+                        service = k.equalsIgnoreCase("service");
+                        for (Map.Entry<String, ConfValue> s : map(k, x).entrySet()) {
+                            String sk = s.getKey();
+                            switch (sk.toLowerCase(Locale.ROOT)) {
+                                case "account" -> account = string(sk, s.getValue());
+                                case "subject" -> subject = subjectValue(sk, s.getValue(), true);
+                                default -> rejectUnknown(sk, s.getValue());
+                            }
+                        }
+                    }
+                    case "prefix" -> prefix = subjectValue(k, x, false);
+                    case "to" -> to = subjectValue(k, x, true);
+                    case "share", "allow_trace" -> bool(k, x);
+                    default -> rejectUnknown(k, x);
+                }
+            }
+            if (service == null) {
+                throw new ConfigException(item.where() + ": an import needs either \"stream\" or \"service\"");
+            }
+            if (account == null || subject == null) {
+                throw new ConfigException(item.where() + ": an import needs an \"account\" and a \"subject\"");
+            }
+            if (service && prefix != null) {
+                throw new ConfigException(item.where() + ": a service import takes \"to\", not \"prefix\"");
+            }
+            if (prefix != null && to != null) {
+                throw new ConfigException(item.where() + ": a stream import takes \"prefix\" or \"to\", not both");
+            }
+            String local = prefix != null ? prefix + "." + subject : to;
+            if (local != null && !SubjectMap.compatible(subject, local)) {
+                throw new ConfigException(item.where() + ": import subject \"" + subject + "\" and \"" + local
+                        + "\" do not have the same wildcards");
+            }
+            out.add(new AccountConfig.Import(service, account, subject, local, item.where()));
+        }
+        return out;
+    }
+
+    /** A subject in an export or import: non-empty tokens, wildcards only where {@code wildcards}. */
+    private static String subjectValue(String key, ConfValue v, boolean wildcards) throws ConfigException {
+        String s = string(key, v);
+        if (!SubjectMap.isValid(s, wildcards)) {
+            throw invalid(key, v, wildcards ? "a subject" : "a subject without wildcards");
+        }
+        return s;
+    }
+
+    /**
+     * Each import names a configured account and a subject that account exports to it, as nats-server checks
+     * when it adds the imports (its words: {@code stream import not authorized}).
+     */
+    private static void checkImports(List<AccountConfig> accounts) throws ConfigException {
+        Map<String, AccountConfig> byName = new java.util.HashMap<>();
+        for (AccountConfig a : accounts) {
+            byName.put(a.name(), a);
+        }
+        for (AccountConfig a : accounts) {
+            for (AccountConfig.Import imp : a.imports()) {
+                AccountConfig from = byName.get(imp.account());
+                String kind = imp.service() ? "service" : "stream";
+                if (from == null) {
+                    throw new ConfigException(imp.where() + ": " + kind + " import from unknown account \""
+                            + imp.account() + "\"");
+                }
+                if (from == a) {
+                    throw new ConfigException(imp.where() + ": an account can not import from itself");
+                }
+                boolean authorized = false;
+                for (AccountConfig.Export ex : from.exports()) {
+                    if (ex.service() == imp.service() && ex.allows(a.name())
+                            && SubjectMap.isSubset(imp.subject(), ex.subject())) {
+                        authorized = true;
+                        break;
+                    }
+                }
+                if (!authorized) {
+                    throw new ConfigException(imp.where() + ": Error adding " + kind + " import \"" + imp.subject()
+                            + "\": " + kind + " import not authorized");
+                }
+            }
+        }
     }
 
     /** A user name or nkey in two places is an error (as nats-server); no_auth_user must name a user. */
@@ -551,7 +770,6 @@ final class ConfigMapping {
             String password = null;
             String nkey = null;
             Permissions permissions = null;
-            String account = null;
             for (Map.Entry<String, ConfValue> e : map.entrySet()) {
                 String key = e.getKey();
                 switch (key.toLowerCase(Locale.ROOT)) {
@@ -559,8 +777,10 @@ final class ConfigMapping {
                     case "password", "pass" -> password = string(key, e.getValue());
                     case "nkey" -> nkey = string(key, e.getValue());
                     case "permissions", "permission" -> permissions = permissions(key, e.getValue());
-                    // JetKV until accounts exist: marks a user of the system account
-                    case "account" -> account = string(key, e.getValue());
+                    // JetKV's key from before accounts: the user now goes into an accounts { } block
+                    case "account" -> throw new ConfigException(e.getValue().where() + ": a user's \"account\" is "
+                            + "not supported: put the user in the account's users, accounts { "
+                            + e.getValue().raw() + ": { users: [...] } }");
                     default -> rejectUnknown(key, e.getValue());
                 }
             }
@@ -584,7 +804,7 @@ final class ConfigMapping {
             if (!names.add(name)) {
                 throw new ConfigException(item.where() + ": " + listKey + ": duplicate user \"" + name + "\"");
             }
-            users.add(new User(name, password, permissions, account));
+            users.add(new User(name, password, permissions));
         }
         return new UserLists(users, nkeys);
     }

@@ -643,11 +643,14 @@ class ConfigFileParserTest {
 
     @Test
     void systemAccountAndItsUsers() throws Exception {
-        ServerConfig c = load("system_account: SYS\nauthorization { users: [ {user: sys, password: s, account: SYS},"
-                + " {user: app, password: a} ] }\n");
+        ServerConfig c = load("system_account: SYS\naccounts { SYS: { users: [ {user: sys, password: s} ] } }\n"
+                + "authorization { users: [ {user: app, password: a} ] }\n");
         assertEquals("SYS", c.ops().systemAccount());
-        assertEquals("SYS", c.auth().users().get(0).account());
-        assertEquals(null, c.auth().users().get(1).account());
+        assertEquals("sys", c.auth().accounts().get(0).users().get(0).name());
+        // JetKV's key from before accounts is refused with the way to write it now
+        assertEquals("test.conf:1: a user's \"account\" is not supported: put the user in the account's users, "
+                + "accounts { SYS: { users: [...] } }",
+                error("authorization { users: [ {user: sys, password: s, account: SYS} ] }\n"));
         assertEquals("$SYS", load("port: 1\n").ops().systemAccount());
         assertEquals(null, load("no_system_account: true\n").ops().systemAccount());
     }

@@ -1,17 +1,14 @@
 package io.jetkv.jetstream;
 
 import io.jetkv.jetstream.api.JsApi;
-import io.jetkv.jetstream.api.StandaloneApi;
 import io.jetkv.jetstream.consumer.ConsumerManager;
 import io.jetkv.jetstream.snapshot.SnapshotApi;
 import io.jetkv.jetstream.stream.RocksStorageBackend;
 import io.jetkv.jetstream.stream.StorageBackend;
 import io.jetkv.jetstream.stream.Stream;
-import io.jetkv.jetstream.stream.StreamApi;
 import io.jetkv.jetstream.stream.StreamManager;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -21,13 +18,14 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * JetStream of one server: opens storage, restores streams, answers {@code $JS.API.>} and captures
- * publishes on stream subjects, all through the {@link MessageBus} the server provides.
+ * publishes on stream subjects, all through the {@link MessageBus} the server provides. Each account is a
+ * {@link JetStreamAccount} of its own (its bus, streams, consumers, API and limits); the threads and the RocksDB
+ * below are shared. A server without accounts has one, {@code $G}.
  *
  * <p>Threads it owns: {@code js-writer-N} (one single-thread executor per slot; each stream is pinned to
  * one), {@code js-api-N} (request parsing and validation), {@code js-timer} (max-age expiry and dedupe
@@ -51,21 +49,36 @@ public final class JetStreamService implements AutoCloseable {
     static final long WRITER_POLL_MICROS = Long.getLong("jetkv.writerPollMicros", 300);
 
     private final JetStreamOptions options;
-    private final MessageBus bus;
     private final StorageBackend storage;
     private final ExecutorService[] writers;
     private final ThreadPoolExecutor apiWorkers;
     private final ScheduledExecutorService timer;
-    private final StreamManager streams;
-    private final JsApi api;
-    private final ConsumerManager consumers;
-    private final SnapshotApi snapshots;
-    private final List<MessageBus.Subscription> apiSubscriptions = new ArrayList<>();
+    /** Every account, in configuration order; fixed at start. */
+    private final java.util.Map<String, JetStreamAccount> accounts = new java.util.LinkedHashMap<>();
+    /** The account {@link #streams()}, {@link #api()} and {@link #consumers()} speak for. */
+    private final JetStreamAccount primary;
     private volatile boolean closed;
 
-    private JetStreamService(JetStreamOptions options, MessageBus bus, StorageBackend storage) {
+    /**
+     * One account's place in the server's JetStream.
+     *
+     * @param name    the account name ({@code $G} for the global account)
+     * @param bus     the account's subject space
+     * @param enabled false: its API answers "JetStream not enabled for account"
+     * @param limits  its own limits, or null when the server's are its ({@code $G} of a server without accounts)
+     * @param system  the system account: only {@code $JS.API.INFO} is answered (not enabled), the rest is not
+     */
+    public record AccountSetup(String name, MessageBus bus, boolean enabled, AccountLimits limits, boolean system) {
+        public AccountSetup(String name, MessageBus bus, boolean enabled, AccountLimits limits) {
+            this(name, bus, enabled, limits, false);
+        }
+    }
+
+    /** The global account's name, whose streams are stored without a namespace (as before accounts). */
+    public static final String GLOBAL_ACCOUNT = "$G";
+
+    private JetStreamService(JetStreamOptions options, List<AccountSetup> setups, StorageBackend storage) {
         this.options = options;
-        this.bus = bus;
         this.storage = storage;
         int n = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.writers = new ExecutorService[n];
@@ -77,21 +90,26 @@ public final class JetStreamService implements AutoCloseable {
         this.apiWorkers = new ThreadPoolExecutor(apiThreads, apiThreads, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(API_QUEUE_CAPACITY), numbered("js-api-"), new ThreadPoolExecutor.AbortPolicy());
         this.timer = Executors.newSingleThreadScheduledExecutor(named("js-timer"));
-        Stream.Context ctx = new Stream.Context(bus, options.syncAlways(), options.domain(), options.maxMemory(),
-                options.maxStore(), new AtomicLong(), new AtomicLong(), writeMetrics);
-        this.streams = new StreamManager(bus, storage, writers, STREAM_QUEUE_CAPACITY, ctx, options.maxMemory(),
-                options.maxStore());
-        this.api = new JsApi(bus, apiWorkers, options.domain());
-        api.setStrict(options.strict());
-        new StreamApi(streams, bus, options.domain(), options.maxMemory(), options.maxStore()).registerWith(api);
-        this.consumers = new ConsumerManager(streams, bus, storage);
-        consumers.registerWith(api);
-        StandaloneApi.registerWith(api);
         Path staging = options.storeDir() == null
                 ? Path.of(System.getProperty("java.io.tmpdir"), "jetkv-restore")
                 : options.storeDir().resolve("jetstream-restore");
-        this.snapshots = new SnapshotApi(streams, consumers, bus, staging, options.maxStore());
-        snapshots.registerWith(api);
+        JetStreamAccount.Shared shared = new JetStreamAccount.Shared(options, writers, STREAM_QUEUE_CAPACITY,
+                apiWorkers, writeMetrics, staging, new java.util.concurrent.atomic.AtomicLong(),
+                new java.util.concurrent.atomic.AtomicLong(), new AtomicInteger());
+        JetStreamAccount first = null;
+        JetStreamAccount firstEnabled = null;
+        for (AccountSetup a : setups) {
+            JetStreamAccount acc = new JetStreamAccount(a.name(), a.enabled() && !a.system(), a.system(), a.bus(), a.limits(),
+                    storage.forAccount(a.name().equals(GLOBAL_ACCOUNT) ? null : a.name()), shared);
+            accounts.put(a.name(), acc);
+            first = first == null ? acc : first;
+            firstEnabled = firstEnabled == null && a.enabled() ? acc : firstEnabled;
+        }
+        if (first == null) {
+            throw new IllegalArgumentException("JetStream needs at least one account");
+        }
+        JetStreamAccount global = accounts.get(GLOBAL_ACCOUNT);
+        this.primary = global != null && global.enabled() ? global : firstEnabled != null ? firstEnabled : first;
     }
 
     /** Opens RocksDB under {@code options.storeDir()/jetstream}, restores streams and subscribes. */
@@ -105,41 +123,72 @@ public final class JetStreamService implements AutoCloseable {
      * the cluster layer has started and installed its own gate.
      */
     public static JetStreamService start(JetStreamOptions options, MessageBus bus, JsApi.Gate gate) {
-        JetStreamService js = new JetStreamService(options, bus, RocksStorageBackend.open(options.storeDir()));
-        js.api.setGate(gate);
+        return start(options, List.of(new AccountSetup(GLOBAL_ACCOUNT, bus, true, null)), gate);
+    }
+
+    /** As {@link #start(JetStreamOptions, List)}, with {@code gate} in front of the primary account's API. */
+    public static JetStreamService start(JetStreamOptions options, List<AccountSetup> accounts, JsApi.Gate gate) {
+        JetStreamService js = new JetStreamService(options, accounts, RocksStorageBackend.open(options.storeDir()));
+        js.api().setGate(gate);
         return js.open();
     }
 
     /** As {@link #start(JetStreamOptions, MessageBus)} with a given storage (tests, embedding). */
     public static JetStreamService start(JetStreamOptions options, MessageBus bus, StorageBackend storage) {
-        return new JetStreamService(options, bus, storage).open();
+        return start(options, List.of(new AccountSetup(GLOBAL_ACCOUNT, bus, true, null)), storage);
     }
 
+    /** JetStream for several accounts, each in its own subject space and storage namespace. */
+    public static JetStreamService start(JetStreamOptions options, List<AccountSetup> accounts) {
+        return start(options, accounts, RocksStorageBackend.open(options.storeDir()));
+    }
+
+    public static JetStreamService start(JetStreamOptions options, List<AccountSetup> accounts,
+            StorageBackend storage) {
+        return new JetStreamService(options, accounts, storage).open();
+    }
+
+    /** Restores each account's streams, starts its consumers and subscribes its API; starts the timer. */
     private JetStreamService open() {
         JetStreamService js = this;
-        js.streams.restore();
-        js.consumers.start();
-        for (String subject : js.api.subscriptionSubjects()) {
-            js.apiSubscriptions.add(bus.subscribe(subject, js.api::onMessage));
+        for (JetStreamAccount a : js.accounts.values()) {
+            a.start();
         }
         js.timer.scheduleAtFixedRate(js::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-        LOG.info("JetStream started: {} streams restored, store {}", js.streams.all().size(), options.storeDir());
+        int restored = 0;
+        for (JetStreamAccount a : js.accounts.values()) {
+            restored += a.streams().all().size();
+        }
+        LOG.info("JetStream started: {} streams restored, store {}", restored, options.storeDir());
         return js;
     }
 
-    /** The API dispatch table; the consumer side registers its {@code CONSUMER.*} handlers here. */
+    /** The account called {@code name}, or null when it has no place in JetStream. */
+    public JetStreamAccount account(String name) {
+        return accounts.get(name);
+    }
+
+    /** Every account, enabled or not, in configuration order. */
+    public java.util.Collection<JetStreamAccount> accounts() {
+        return java.util.Collections.unmodifiableCollection(accounts.values());
+    }
+
+    /**
+     * The API dispatch table of the primary account ({@code $G} when it has JetStream, else the first account that
+     * has); the cluster layer wraps it.
+     */
     public JsApi api() {
-        return api;
+        return primary.api();
     }
 
-    /** The consumers; the monitoring port reads their infos through {@link ConsumerManager#infos}. */
+    /** The primary account's consumers; the monitoring port reads their infos through {@link ConsumerManager#infos}. */
     public ConsumerManager consumers() {
-        return consumers;
+        return primary.consumers();
     }
 
-    /** The streams; the consumer side looks streams up here and runs on their writers. */
+    /** The primary account's streams; the consumer side looks streams up here and runs on their writers. */
     public StreamManager streams() {
-        return streams;
+        return primary.streams();
     }
 
     /** Persisted metadata (consumer configs and state go here, outside the {@code stream/} keys). */
@@ -159,11 +208,13 @@ public final class JetStreamService implements AutoCloseable {
     private void tick() {
         Instant i = Instant.now();
         long now = i.getEpochSecond() * 1_000_000_000L + i.getNano();
-        for (Stream s : streams.all()) {
-            try {
-                s.tick(now);
-            } catch (RuntimeException e) {
-                LOG.error("stream {}: timer tick failed", s.name(), e);
+        for (JetStreamAccount a : accounts.values()) {
+            for (Stream s : a.streams().all()) {
+                try {
+                    s.tick(now);
+                } catch (RuntimeException e) {
+                    LOG.error("stream {}: timer tick failed", s.name(), e);
+                }
             }
         }
     }
@@ -178,14 +229,15 @@ public final class JetStreamService implements AutoCloseable {
             return;
         }
         closed = true;
-        apiSubscriptions.forEach(MessageBus.Subscription::unsubscribe);
-        snapshots.close();
         timer.shutdownNow();
-        consumers.close();
-        streams.stopAll();
+        for (JetStreamAccount a : accounts.values()) {
+            a.stop();
+        }
         apiWorkers.shutdown();
         await(apiWorkers, "API workers");
-        streams.drainAndCloseAll();
+        for (JetStreamAccount a : accounts.values()) {
+            a.streams().drainAndCloseAll();
+        }
         for (ExecutorService w : writers) {
             w.shutdown();
         }

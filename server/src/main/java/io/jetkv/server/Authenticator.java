@@ -71,19 +71,6 @@ final class Authenticator {
         return false;
     }
 
-    /** Whether the client's user belongs to {@code systemAccount} (null: there is none). */
-    boolean isSystemUser(ConnectOptions c, String systemAccount) {
-        if (systemAccount == null || c.user() == null) {
-            return false;
-        }
-        for (User u : auth.users()) {
-            if (u.name().equals(c.user())) {
-                return systemAccount.equals(u.account());
-            }
-        }
-        return false;
-    }
-
     /** True when nkey users are configured: every INFO then carries a nonce for them to sign. */
     boolean wantsNonce() {
         return !nkeys.isEmpty();

@@ -67,6 +67,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private ServerTls tls;
     /** Sent {@code "protocol":1}: gets INFO again when the cluster's topology changes. */
     private volatile boolean asyncInfo;
+    /** The {@link ServerInfo#version} of the last INFO sent, read before building it. */
+    private volatile int infoVersion;
+    /** Answered the first PING after CONNECT (when a topology change the client missed is sent, as nats-server). */
+    private boolean firstPongSent;
     private boolean authenticated;
     private ConnectOptions options = ConnectOptions.DEFAULTS;
     private boolean verbose = true;
@@ -137,6 +141,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         LOG.debug("{} - cid:{} - Client connection created", peer, cid);
         // with nkey users every client gets a nonce, as from nats-server, whatever it authenticates with
         nonce = server.authenticator().wantsNonce() ? Ed25519.nonce() : null;
+        infoVersion = server.info().version();
         outbox.appendRaw(server.infoLine(cid, ip, nonce));
         if (tls != null && !tls.config().handshakeFirst()) {
             // the INFO goes out in plaintext, then the client starts TLS (nats-server's order)
@@ -335,6 +340,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             processUnsub(unsub);
         } else if (op == ClientOp.Ping.INSTANCE) {
             outbox.appendRaw(PONG);
+            if (!firstPongSent) {
+                // the topology may have changed between our INFO and the CONNECT that asked for async INFO
+                // (no push reached this client then): send it now, after the PONG, as nats-server does
+                firstPongSent = true;
+                int v = server.info().version();
+                if (asyncInfo && v != infoVersion) {
+                    infoVersion = v;
+                    outbox.appendRaw(server.infoLine(cid, clientIp, null));
+                }
+            }
         } else if (op == ClientOp.Pong.INSTANCE) {
             pingsOut = 0;
             if (rttPending) {
@@ -414,7 +429,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             router = server.routerFor(account);
         }
         authenticated = true;
-        system = server.authenticator().isSystemUser(opts, server.config().ops().systemAccount());
+        system = account.equals(server.config().ops().systemAccount());
         permissions = new PermissionCheck(grant.permissions());
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
@@ -462,8 +477,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         inMsgs++;
         inBytes += size;
         // the server's own $SYS.REQ.SERVER subscriptions answer system users only: others get no responders
+        // (and the system account's bridge across routes takes replies from servers only)
         int delivered = !system && server.sys() != null && io.jetkv.server.monitor.SysRequests.isServerRequest(subject)
-                ? 0 : router.route(subject, reply, data, headerSize, this, touched);
+                || SysBridge.isBridged(subject) ? 0 : router.route(subject, reply, data, headerSize, this, touched);
         server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
@@ -538,6 +554,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     /** Sends the current INFO again (cluster topology changed); any thread. */
     void sendAsyncInfo() {
         if (asyncInfo && outbox != null) {
+            infoVersion = server.info().version();
             outbox.appendRaw(server.infoLine(cid, clientIp, null));
             outbox.flushFrom(null);
         }
@@ -628,7 +645,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             }
             permissions = new PermissionCheck(grant.permissions());
             unrestricted = permissions.unrestricted();
-            system = auth.isSystemUser(options, server.config().ops().systemAccount());
+            system = account.equals(server.config().ops().systemAccount());
             if (!unrestricted) {
                 for (Sub sub : java.util.List.copyOf(subs.values())) {
                     if (!permissions.canSubscribe(sub.subject)) {

@@ -27,6 +27,22 @@ public final class ConfigReload {
 
     private ConfigReload() {}
 
+    /** Each account's JetStream, exports and imports (its users left out), by name. */
+    private static java.util.Map<String, List<Object>> accountWiring(ServerConfig c) {
+        java.util.Map<String, List<Object>> out = new java.util.TreeMap<>();
+        for (io.jetkv.config.AccountConfig a : c.auth().accounts()) {
+            List<Object> imports = new ArrayList<>();
+            for (io.jetkv.config.AccountConfig.Import i : a.imports()) {
+                imports.add(java.util.Arrays.asList(i.service(), i.account(), i.subject(), i.to())); // not its line
+            }
+            if (a.jetstream() != null || !a.exports().isEmpty() || !imports.isEmpty()) {
+                // an account with users only may come and go
+                out.put(a.name(), java.util.Arrays.asList(a.jetstream(), a.exports(), imports));
+            }
+        }
+        return out;
+    }
+
     /** The {@code Reloaded: } lines of a reload from {@code old} to {@code now}, in nats-server's words. */
     static List<String> changes(ServerConfig old, ServerConfig now) throws NotReloadable {
         refuse("Host", old.host(), now.host());
@@ -44,6 +60,8 @@ public final class ConfigReload {
         refuse("SystemAccount", old.ops().systemAccount(), now.ops().systemAccount());
         refuse("MaxClosedClients", old.monitor().maxClosedClients(), now.monitor().maxClosedClients());
         refuse("Console", old.monitor().consoleWrites(), now.monitor().consoleWrites());
+        // JetKV wires JetStream and imports into the accounts at start: their users reload, the rest does not yet
+        refuse("Accounts", accountWiring(old), accountWiring(now));
 
         List<String> out = new ArrayList<>();
         if (!Objects.equals(old.auth().token(), now.auth().token())) {

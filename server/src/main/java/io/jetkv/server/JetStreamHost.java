@@ -4,6 +4,7 @@ import io.jetkv.config.ClusterConfig;
 import io.jetkv.config.JetStreamConfig;
 import io.jetkv.config.ServerConfig;
 import io.jetkv.jetstream.cluster.JetStreamCluster;
+import io.jetkv.jetstream.AccountLimits;
 import io.jetkv.jetstream.JetStreamOptions;
 import io.jetkv.jetstream.JetStreamService;
 import java.io.IOException;
@@ -30,6 +31,8 @@ final class JetStreamHost {
     private final ServerConfig serverConfig;
     /** The routes, when this server is in a cluster: JetStream then replicates through Ratis. */
     private volatile Cluster cluster;
+    /** The router of each account's subject space. */
+    private volatile java.util.function.Function<String, Router> routers;
     /** Written by the start and close thread, read by the monitoring thread. */
     private volatile JetStreamCluster jsCluster;
     /** Written by the start and close thread, read by the monitoring thread. */
@@ -56,10 +59,49 @@ final class JetStreamHost {
         if (serverConfig.cluster().name() == null) {
             throw new IllegalStateException("jetstream cluster requires `cluster.name` to be set");
         }
+        for (io.jetkv.config.AccountConfig a : serverConfig.auth().accounts()) {
+            if (a.jetstream() != null) {
+                throw new IllegalStateException("account \"" + a.name()
+                        + "\": JetStream in accounts is not supported in a cluster yet (only the global account's)");
+            }
+        }
     }
 
     void setCluster(Cluster c) {
         this.cluster = c;
+    }
+
+    /** Where each account's subject space is: JetStream answers an account's {@code $JS.API} in its own. */
+    void setRouters(java.util.function.Function<String, Router> routers) {
+        this.routers = routers;
+    }
+
+    /**
+     * Each account's place in JetStream, as nats-server decides it: without configured accounts (the system
+     * account aside) the global account {@code $G} has JetStream with the server's limits; with them, exactly the
+     * accounts with a {@code jetstream} key have it, each with its limits. Every other account (the system
+     * account, {@code $G}) gets an API that answers "JetStream not enabled for account". Null: only {@code $G},
+     * as a server without accounts.
+     */
+    private java.util.List<JetStreamService.AccountSetup> accountSetups() {
+        String sys = serverConfig.ops().systemAccount();
+        java.util.List<io.jetkv.config.AccountConfig> accounts = serverConfig.auth().accounts();
+        if (accounts.isEmpty()) {
+            return null;
+        }
+        boolean globalOnly = accounts.stream().allMatch(a -> a.name().equals(sys));
+        java.util.List<JetStreamService.AccountSetup> out = new java.util.ArrayList<>();
+        out.add(new JetStreamService.AccountSetup(io.jetkv.config.AccountConfig.GLOBAL, router, globalOnly, null));
+        for (io.jetkv.config.AccountConfig a : accounts) {
+            // the system account never has JetStream
+            io.jetkv.config.AccountConfig.JetStreamLimits l = a.name().equals(sys) ? null : a.jetstream();
+            AccountLimits limits = l == null ? AccountLimits.UNLIMITED
+                    : new AccountLimits(l.maxMemory(), l.maxStore(), l.maxStreams(), l.maxConsumers(), l.maxAckPending(),
+                            l.memoryMaxStreamBytes(), l.storeMaxStreamBytes(), l.maxBytesRequired());
+            out.add(new JetStreamService.AccountSetup(a.name(), routers.apply(a.name()), l != null, limits,
+                    a.name().equals(sys)));
+        }
+        return out;
     }
 
     /**
@@ -87,10 +129,15 @@ final class JetStreamHost {
         Cluster c = cluster;
         JetStreamOptions options = new JetStreamOptions(config.storeDir(), config.maxMemoryStore(),
                 config.maxFileStore(), config.syncAlways(), null, config.strict());
+        java.util.List<JetStreamService.AccountSetup> accounts = accountSetups();
+        if (accounts == null) {
+            accounts = java.util.List.of(new JetStreamService.AccountSetup(JetStreamService.GLOBAL_ACCOUNT, router,
+                    true, null));
+        }
         // clustered: silent until the cluster layer installs its gate, so that a restarted node never answers
         // from its restored (possibly stale) streams as if it were a single server (the other nodes answer)
-        service = c == null ? JetStreamService.start(options, router)
-                : JetStreamService.start(options, router, (op, args, reply) -> null);
+        service = c == null ? JetStreamService.start(options, accounts)
+                : JetStreamService.start(options, accounts, (op, args, reply) -> null);
         if (c != null) {
             ClusterConfig cc = serverConfig.cluster();
             String host = cc.host() == null || cc.host().isEmpty() || cc.host().equals("0.0.0.0") ? "127.0.0.1"

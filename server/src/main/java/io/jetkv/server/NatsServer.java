@@ -47,7 +47,7 @@ public final class NatsServer implements AutoCloseable {
     private volatile ServerConfig config;
     private final String serverId;
     private final Router router;
-    /** Accounts other than $G: each its own subjects (no JetStream, no routes yet). */
+    /** Accounts other than $G: each its own subjects (no routes yet). */
     private final java.util.concurrent.ConcurrentHashMap<String, Router> accountRouters =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Authenticator authenticator;
@@ -85,6 +85,8 @@ public final class NatsServer implements AutoCloseable {
     private final io.jetkv.server.monitor.SystemEvents events;
     /** The last closed client connections, for /connz?state=closed. */
     private final io.jetkv.server.monitor.ClosedConnections closedClients;
+    /** The accounts' stream and service imports, fixed at start. */
+    private final AccountImports imports;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final LameDuck lameDuck = new LameDuck(this);
     /** One reload at a time (SIGHUP handler threads); a leaf lock, apart from this object's monitor. */
@@ -109,19 +111,27 @@ public final class NatsServer implements AutoCloseable {
         this.info = new ServerInfo(config, serverId);
         this.cluster = config.cluster().enabled() ? new Cluster(this, boss, workers) : null;
         this.closedClients = new io.jetkv.server.monitor.ClosedConnections(config.monitor().maxClosedClients());
-        this.sys = config.ops().systemAccount() == null ? null
-                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), router::publish);
+        String sysAccount = config.ops().systemAccount();
+        Router sysRouter = sysAccount == null ? null : routerFor(sysAccount);
+        // replies and events go out in the system account's subject space, where its users are; a reply to a
+        // request bridged from another server's system account goes back over the global account's routes
+        this.sys = sysAccount == null ? null
+                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), (subject, reply, headers, payload) -> {
+                    (subject.startsWith(SysBridge.PREFIX) ? router : sysRouter).publish(subject, reply, headers, payload);
+                });
         this.events = sys == null ? null : new io.jetkv.server.monitor.SystemEvents(new MonitorView(this), sys);
         if (cluster != null) {
             router.index().setInterestListener(cluster);
         }
         if (sys != null) {
             // internal subscriptions, after the cluster listens: their interest crosses routes, so every node
-            // answers a PING
+            // answers a PING; the system account's requests reach them through the bridge
             for (String subject : sys.subjects()) {
                 router.subscribe(subject, sys);
             }
+            SysBridge.install(serverId, sysRouter, router);
         }
+        this.imports = AccountImports.install(config.auth().accounts(), this::routerFor);
     }
 
     /**
@@ -167,6 +177,13 @@ public final class NatsServer implements AutoCloseable {
         NatsServer server = new NatsServer(config, jetstream, router);
         if (config.jetstream().enabled()) {
             jetstream.setCluster(server.cluster);
+            jetstream.setRouters(server::routerFor);
+        } else {
+            for (io.jetkv.config.AccountConfig a : config.auth().accounts()) {
+                if (a.jetstream() != null) {
+                    LOG.warn("account \"{}\" has jetstream, but JetStream is not enabled on this server", a.name());
+                }
+            }
         }
         try {
             // as the reference: the monitoring port opens first; /healthz says 503 until clients are accepted and
@@ -628,6 +645,7 @@ public final class NatsServer implements AutoCloseable {
         if (events != null) {
             events.close();
         }
+        imports.close();
         if (sys != null) {
             sys.close();
         }

@@ -12,6 +12,11 @@ final class OutMsg {
     final String reply;
     final ByteBuf data;
     final int headerSize;
+    /**
+     * The subject the message was routed by when it is not {@link #subject} (a JetStream delivery to a deliver or
+     * reply subject); set by the router before it delivers, read by account import taps on the same thread.
+     */
+    String deliverTo;
 
     OutMsg(String subject, String reply, ByteBuf data, int headerSize) {
         this.subject = subject;

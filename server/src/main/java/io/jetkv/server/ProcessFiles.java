@@ -20,7 +20,7 @@ final class ProcessFiles {
     private ProcessFiles() {}
 
     static void writePid(Path file) throws IOException {
-        Files.writeString(file, Long.toString(ProcessHandle.current().pid()), StandardCharsets.US_ASCII);
+        writeAtomically(file, Long.toString(ProcessHandle.current().pid()));
     }
 
     /** Writes {@code <dir>/<exe>_<pid>.ports}; {@code urls} by kind ({@code nats}, {@code monitoring}, ...). */
@@ -41,8 +41,24 @@ final class ProcessFiles {
         }
         sb.append('}');
         Path file = dir.resolve(EXE + "_" + ProcessHandle.current().pid() + ".ports");
-        Files.writeString(file, sb, StandardCharsets.UTF_8);
+        writeAtomically(file, sb.toString());
         return file;
+    }
+
+    /**
+     * Writes beside {@code file} and renames: a harness polling for the file never reads it empty or half written
+     * (SignalsAndReloadIT once read an empty ports file between its creation and its write).
+     */
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        try {
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     static void delete(Path file) {

@@ -81,6 +81,7 @@ final class Router implements MessageBus {
         if (matchSubject.equals(m.subject)) {
             return deliverAll(match, m, m, from, touched);
         }
+        m.deliverTo = matchSubject;
         // a consumer's delivery matches its deliver subject but shows the stream subject: across a route it
         // travels as nats-server sends it, the stream subject with reply "<reply>@<deliver subject>", and the
         // receiving server matches the part after '@' (routeFromRoute). Without a reply it stays local.
@@ -260,6 +261,10 @@ final class Router implements MessageBus {
             return false;
         }
         if (sub.internal()) {
+            if (sub.handler instanceof Tap tap) {
+                return tap.onDelivery(m.deliverTo != null ? m.deliverTo : m.subject, m.subject, m.reply,
+                        m.headersArray(), m.payloadArray());
+            }
             return sub.handler.onMessage(m.subject, m.reply, m.headersArray(), m.payloadArray());
         }
         ClientConnection client = sub.client;
@@ -305,8 +310,28 @@ final class Router implements MessageBus {
         send(deliverTo, subject, reply, headers, payload);
     }
 
-    /** A server-side publish or delivery: flushed at once, or at the end of the thread's open batch. */
-    private void send(String matchSubject, String subject, String reply, byte[] headers, byte[] payload) {
+    /**
+     * An internal subscription that also learns what a message was routed by: an account import forwards a
+     * JetStream delivery (routed by its deliver or reply subject, showing the stream subject) as such.
+     */
+    interface Tap extends InboundHandler {
+        /**
+         * @param deliverTo the subject the subscription matched ({@code subject} for a plain publish)
+         * @param subject   the subject the message shows
+         */
+        boolean onDelivery(String deliverTo, String subject, String reply, byte[] headers, byte[] payload);
+
+        @Override
+        default boolean onMessage(String subject, String reply, byte[] headers, byte[] payload) {
+            return onDelivery(subject, subject, reply, headers, payload);
+        }
+    }
+
+    /**
+     * As {@link #deliver} ({@link #publish} when {@code deliverTo} is {@code subject}), returning how many
+     * subscriptions took the message: a service import's requester gets no-responders when none did.
+     */
+    int send(String matchSubject, String subject, String reply, byte[] headers, byte[] payload) {
         int headerSize = headers == null ? 0 : headers.length;
         ByteBuf data = headerSize == 0
                 ? Unpooled.wrappedBuffer(payload)
@@ -315,17 +340,18 @@ final class Router implements MessageBus {
         Batch b = batches.get();
         if (b == null) {
             TouchedOutboxes touched = new TouchedOutboxes();
-            route(m, matchSubject, null, touched);
+            int n = route(m, matchSubject, null, touched);
             touched.flushFrom(null);
-            return;
+            return n;
         }
-        route(m, matchSubject, null, b.touched);
+        int n = route(m, matchSubject, null, b.touched);
         // roughly what goes on the wire: MSG line, subjects, sizes and CRLFs around the data
         b.bytes += data.readableBytes() + matchSubject.length() + (reply == null ? 0 : reply.length()) + 32;
         if (b.bytes >= BATCH_FLUSH_BYTES) {
             b.bytes = 0;
             b.touched.flushFrom(null);
         }
+        return n;
     }
 
     /**

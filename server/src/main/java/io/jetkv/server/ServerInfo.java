@@ -22,6 +22,8 @@ final class ServerInfo {
     private int port;
     private String clusterName;
     private java.util.List<String> connectUrls = java.util.List.of();
+    /** Counts the rebuilds of the INFO line, so a connection can tell whether the one it was sent is current. */
+    private volatile int version;
 
     ServerInfo(ServerConfig config, String serverId) {
         this.config = config;
@@ -75,6 +77,11 @@ final class ServerInfo {
         return clusterName;
     }
 
+    /** Changes whenever later INFO lines differ from earlier ones (read before building a line). */
+    int version() {
+        return version;
+    }
+
     private void rebuild() {
         StringBuilder sb = new StringBuilder(320).append("INFO {");
         field(sb, "server_id", serverId).append(',');
@@ -114,8 +121,14 @@ final class ServerInfo {
                 sb.append(']');
             }
         }
-        prefix = sb.toString();
-        suffix = (lameDuck ? ",\"ldm\":true" : "") + apiLevelField(io.jetkv.jetstream.api.ApiLevel.SERVER) + "} \r\n";
+        String newPrefix = sb.toString();
+        String newSuffix = (lameDuck ? ",\"ldm\":true" : "") + apiLevelField(io.jetkv.jetstream.api.ApiLevel.SERVER)
+                + "} \r\n";
+        if (!newPrefix.equals(prefix) || !newSuffix.equals(suffix)) {
+            prefix = newPrefix;
+            suffix = newSuffix;
+            version++; // after the line, so a reader of the new version builds the new line
+        }
     }
 
     /**

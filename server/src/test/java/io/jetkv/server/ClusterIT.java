@@ -319,8 +319,8 @@ class ClusterIT {
                 return false;
             }
             for (com.fasterxml.jackson.databind.JsonNode r : last[0].path("routes")) {
-                // B's client's two, and B's own three $SYS.REQ.SERVER subscriptions
-                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 5) {
+                // B's client's two, B's own three $SYS.REQ.SERVER subscriptions and its system-account bridge's
+                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 6) {
                     return true;
                 }
             }
@@ -400,11 +400,11 @@ class ClusterIT {
                     && info.contains("\"connect_urls\":[\"127.0.0.1:" + a.port() + "\"]"), info);
             assertTrue(info.endsWith("} \r\n"), info);
             // then all current interest, per subject and queue group with its weight
-            // (and the server's own $SYS.REQ.SERVER subscriptions, three of them)
+            // (and the server's own: three on $SYS.REQ.SERVER, one for the system account's reply bridge)
             java.util.Set<String> interest = new java.util.HashSet<>();
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < 6; i++) {
                 String line = readLine(in);
-                if (!line.startsWith("RS+ $G $SYS.REQ.SERVER.")) {
+                if (!line.startsWith("RS+ $G $SYS.REQ.SERVER.") && !line.startsWith("RS+ $G $SYS._BRIDGE.")) {
                     interest.add(line);
                 }
             }
@@ -588,6 +588,33 @@ class ClusterIT {
             String info = readLine(raw.getInputStream());
             assertTrue(info.contains("\"cluster\":\"NA\""), info);
             assertFalse(info.contains("connect_urls"), info);
+        }
+    }
+
+    /**
+     * A server that joins between a client's INFO and its CONNECT is not pushed to that client (it had not yet
+     * asked for async INFO); as nats-server, the PONG to its first PING is followed by the current INFO.
+     */
+    @Test
+    void topologyChangeBeforeConnectIsSentAfterTheFirstPong() throws Exception {
+        NatsServer a = start(node("A", cluster("NT")));
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", a.port())) {
+            raw.setSoTimeout(5000);
+            java.io.InputStream in = raw.getInputStream();
+            assertTrue(readLine(in).startsWith("INFO "));
+            NatsServer b = start(node("B", cluster("NT", a.routePort())));
+            String bUrl = "127.0.0.1:" + b.port();
+            await(() -> a.info().connectUrls().contains(bUrl), "A lists B's client URL");
+            java.io.OutputStream out = raw.getOutputStream();
+            out.write(bytes("CONNECT {\"verbose\":false,\"protocol\":1}\r\nPING\r\n"));
+            out.flush();
+            assertEquals("PONG\r\n", readLine(in));
+            String again = readLine(in);
+            assertTrue(again.startsWith("INFO ") && again.contains(bUrl), again);
+            // a second PING gets its PONG alone: the catch-up INFO is sent once
+            out.write(bytes("PING\r\n"));
+            out.flush();
+            assertEquals("PONG\r\n", readLine(in));
         }
     }
 }

@@ -113,4 +113,26 @@ class ConfigReloadIT {
             }
         }
     }
+
+    /** An account's users reload; its JetStream, exports and imports are fixed at start. */
+    @Test
+    void accountWiringNeedsARestart() throws Exception {
+        io.jetkv.config.AccountConfig plain = new io.jetkv.config.AccountConfig("A",
+                java.util.List.of(new io.jetkv.config.User("a", "a", null)), java.util.List.of());
+        ServerConfig base = ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
+                .withAuth(io.jetkv.config.AuthConfig.NONE.withAccounts(java.util.List.of(plain), null));
+        try (NatsServer server = NatsServer.start(base)) {
+            io.jetkv.config.AccountConfig more = new io.jetkv.config.AccountConfig("B",
+                    java.util.List.of(new io.jetkv.config.User("b", "b", null)), java.util.List.of());
+            // another account with users only, and new users: reloaded
+            server.reload(base.withAuth(io.jetkv.config.AuthConfig.NONE.withAccounts(java.util.List.of(plain, more),
+                    null)));
+            io.jetkv.config.AccountConfig withJs = new io.jetkv.config.AccountConfig("A", plain.users(),
+                    java.util.List.of(), io.jetkv.config.AccountConfig.JetStreamLimits.UNLIMITED, java.util.List.of(),
+                    java.util.List.of());
+            ConfigReload.NotReloadable e = assertThrows(ConfigReload.NotReloadable.class, () -> server.reload(
+                    base.withAuth(io.jetkv.config.AuthConfig.NONE.withAccounts(java.util.List.of(withJs), null))));
+            assertTrue(e.getMessage().startsWith("config reload not supported for Accounts: "), e.getMessage());
+        }
+    }
 }

@@ -42,7 +42,8 @@ class SysClusterIT {
     private NatsServer start(String name, List<URI> routes) throws Exception {
         ServerConfig base = ConfigFileParser.loadString("""
                 system_account: SYS
-                authorization { users: [ {user: sys, password: s, account: SYS}, {user: app, password: a} ] }
+                accounts { SYS: { users: [ {user: sys, password: s} ] } }
+                authorization { users: [ {user: app, password: a} ] }
                 """, "test.conf", n -> null);
         NatsServer s = NatsServer.start(base.toBuilder().host("127.0.0.1").port(0).serverName(name)
                 .cluster(ClusterIT.cluster("ops").withRoutes(routes)).build());

@@ -56,6 +56,25 @@ public final class JsApi {
         this.strict = on;
     }
 
+    /** Set for an account without JetStream: every request is answered with it (inline ones get nothing). */
+    private volatile JsError refuseAll;
+
+    /**
+     * Makes this the API of an account without JetStream: requests get {@code error} (nats-server's "JetStream not
+     * enabled for account"), direct gets and pull requests no reply at all, as the reference.
+     */
+    public void refuseAll(JsError error) {
+        this.refuseAll = error;
+    }
+
+    /** The system account's: only {@code INFO} is refused out loud; everything else goes unanswered, as the reference. */
+    public void refuseInfoOnly(JsError error) {
+        this.refuseInfoOnly = true;
+        this.refuseAll = error;
+    }
+
+    private volatile boolean refuseInfoOnly;
+
     /** Installs the cluster's gate (null: a single server answers everything). */
     public void setGate(Gate g) {
         this.gate = g;
@@ -184,6 +203,13 @@ public final class JsApi {
     }
 
     private void dispatch(Route route, ApiRequest request) {
+        JsError refused = refuseAll;
+        if (refused != null) {
+            if (!route.inline && (!refuseInfoOnly || route.op.length == 1 && route.op[0].equals(JsApiSubjects.INFO))) {
+                request.fail(refused);
+            }
+            return;
+        }
         total.incrementAndGet();
         if (route.inline) {
             run(route, request);

@@ -490,6 +490,15 @@ public final class ConsumerManager implements AutoCloseable {
             if ("update".equals(action)) {
                 throw new JsApiException(JsError.CONSUMER_DOES_NOT_EXIST);
             }
+            // the stream's max_consumers, or the account's when that is lower (nats-server counts per stream)
+            int most = stream.config().maxConsumers();
+            int accountMost = streams.limits().maxConsumers();
+            if (most <= 0 || (accountMost > 0 && accountMost < most)) {
+                most = accountMost;
+            }
+            if (most > 0 && set.all().size() >= most) {
+                throw new JsApiException(JsError.MAXIMUM_CONSUMERS_LIMIT);
+            }
             set.checkWorkQueue(name, full);
             ConsumerConfig stored = full.withApiMetadata(ApiLevel.SERVER);
             stored.checkMetadataSize();

@@ -20,13 +20,34 @@ public final class RocksStorageBackend implements StorageBackend {
     private static final String META_PREFIX = "stream/";
 
     private final RocksStorage rocks;
+    /** What this view puts before stream names and metadata keys: empty for the global account. */
+    private final String storePrefix;
+    private final String metaPrefix;
+    /** False for an account's view: the RocksDB belongs to the global backend. */
+    private final boolean owner;
 
-    private RocksStorageBackend(RocksStorage rocks) {
+    private RocksStorageBackend(RocksStorage rocks, String storePrefix, String metaPrefix, boolean owner) {
         this.rocks = rocks;
+        this.storePrefix = storePrefix;
+        this.metaPrefix = metaPrefix;
+        this.owner = owner;
+    }
+
+    /**
+     * An account's view: its stores are named {@code <account>\0<stream>} and its metadata lives under
+     * {@code acc/<account>\0}, outside the global account's {@code stream/} and {@code consumer/} keys (a NUL is
+     * in no account or stream name, so no two accounts share a prefix).
+     */
+    @Override
+    public StorageBackend forAccount(String account) {
+        if (account == null) {
+            return this;
+        }
+        return new RocksStorageBackend(rocks, account + "\0", "acc/" + account + "\0", false);
     }
 
     public static RocksStorageBackend open(Path storeDir) {
-        return new RocksStorageBackend(RocksStorage.open(storeDir.resolve("jetstream")));
+        return new RocksStorageBackend(RocksStorage.open(storeDir.resolve("jetstream")), "", "", true);
     }
 
     @Override
@@ -36,7 +57,7 @@ public final class RocksStorageBackend implements StorageBackend {
 
     @Override
     public StreamStore openStore(String stream, Storage storage) {
-        return storage == Storage.MEMORY ? new MemoryStreamStore() : rocks.openStream(stream);
+        return storage == Storage.MEMORY ? new MemoryStreamStore() : rocks.openStream(storePrefix + stream);
     }
 
     @Override
@@ -47,38 +68,46 @@ public final class RocksStorageBackend implements StorageBackend {
     @Override
     public void putStreamMeta(String stream, byte[] json) {
         // configuration changes are rare and must survive a crash right after the API reply
-        rocks.putMeta(META_PREFIX + stream, json, true);
+        rocks.putMeta(metaPrefix + META_PREFIX + stream, json, true);
     }
 
     @Override
     public void deleteStreamMeta(String stream) {
-        rocks.deleteMeta(META_PREFIX + stream);
+        rocks.deleteMeta(metaPrefix + META_PREFIX + stream);
     }
 
     @Override
     public Map<String, byte[]> streamMetas() {
         Map<String, byte[]> out = new LinkedHashMap<>();
-        rocks.metaWithPrefix(META_PREFIX).forEach((k, v) -> out.put(k.substring(META_PREFIX.length()), v));
+        String prefix = metaPrefix + META_PREFIX;
+        rocks.metaWithPrefix(prefix).forEach((k, v) -> out.put(k.substring(prefix.length()), v));
         return out;
     }
 
     @Override
     public void putMeta(String key, byte[] value) {
-        rocks.putMeta(key, value, false);
+        rocks.putMeta(metaPrefix + key, value, false);
     }
 
     @Override
     public void deleteMeta(String key) {
-        rocks.deleteMeta(key);
+        rocks.deleteMeta(metaPrefix + key);
     }
 
     @Override
     public Map<String, byte[]> metaWithPrefix(String prefix) {
-        return rocks.metaWithPrefix(prefix);
+        if (metaPrefix.isEmpty()) {
+            return rocks.metaWithPrefix(prefix);
+        }
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        rocks.metaWithPrefix(metaPrefix + prefix).forEach((k, v) -> out.put(k.substring(metaPrefix.length()), v));
+        return out;
     }
 
     @Override
     public void close() {
-        rocks.close();
+        if (owner) {
+            rocks.close();
+        }
     }
 }

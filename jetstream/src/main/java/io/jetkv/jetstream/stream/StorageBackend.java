@@ -14,6 +14,18 @@ import java.util.Map;
  */
 public interface StorageBackend extends AutoCloseable {
 
+    /**
+     * The storage of one account: the same engine, with the account's stream names and metadata keys in a
+     * namespace of their own, so two accounts may each have a stream of the same name. {@code null} is the
+     * global account, stored without a namespace; its view is this backend itself. Closing a view closes nothing.
+     */
+    default StorageBackend forAccount(String account) {
+        if (account == null) {
+            return this;
+        }
+        throw new UnsupportedOperationException("this storage has no account namespaces");
+    }
+
     /** Opens (or creates) the store of {@code stream}. */
     StreamStore openStore(String stream, Storage storage);
 

@@ -61,15 +61,17 @@ public final class Stream {
     }
 
     /**
-     * Settings and usage counters shared by all streams of a server.
+     * Settings and usage counters shared by all streams of a server, and of the streams' account.
      *
      * @param maxMemory bytes all memory streams may hold together (&lt;= 0: no limit)
      * @param maxStore  bytes all file streams may hold together (&lt;= 0: no limit)
      * @param writes    group-commit latency and batch sizes, for the metrics endpoint
      * @param openAtomicBatches atomic publish batches open on the whole server (at most 1000)
+     * @param account   the account's own limits and usage, or null when only the server's apply
      */
     public record Context(MessageBus bus, boolean syncAlways, String domain, long maxMemory, long maxStore,
-            AtomicLong memoryUsed, AtomicLong storeUsed, WriteMetrics writes, AtomicInteger openAtomicBatches) {
+            AtomicLong memoryUsed, AtomicLong storeUsed, WriteMetrics writes, AtomicInteger openAtomicBatches,
+            AccountUsage account) {
 
         public Context(MessageBus bus, boolean syncAlways, String domain) {
             this(bus, syncAlways, domain, -1, -1, new AtomicLong(), new AtomicLong(), new WriteMetrics());
@@ -78,9 +80,30 @@ public final class Stream {
         /** @param writes group-commit metrics; the server's count of open atomic batches starts at 0 */
         public Context(MessageBus bus, boolean syncAlways, String domain, long maxMemory, long maxStore,
                 AtomicLong memoryUsed, AtomicLong storeUsed, WriteMetrics writes) {
-            this(bus, syncAlways, domain, maxMemory, maxStore, memoryUsed, storeUsed, writes, new AtomicInteger());
+            this(bus, syncAlways, domain, maxMemory, maxStore, memoryUsed, storeUsed, writes, new AtomicInteger(), null);
         }
 
+        AtomicLong used(StreamEnums.Storage storage) {
+            return storage == StreamEnums.Storage.MEMORY ? memoryUsed : storeUsed;
+        }
+
+        long limit(StreamEnums.Storage storage) {
+            return storage == StreamEnums.Storage.MEMORY ? maxMemory : maxStore;
+        }
+
+        /** Counts {@code delta} bytes for the server and the account. */
+        void addUsed(StreamEnums.Storage storage, long delta) {
+            used(storage).addAndGet(delta);
+            if (account != null) {
+                account.used(storage).addAndGet(delta);
+            }
+        }
+    }
+
+    /**
+     * One account's own byte limits (-1: none) and what its streams hold, beside the server's.
+     */
+    public record AccountUsage(long maxMemory, long maxStore, AtomicLong memoryUsed, AtomicLong storeUsed) {
         AtomicLong used(StreamEnums.Storage storage) {
             return storage == StreamEnums.Storage.MEMORY ? memoryUsed : storeUsed;
         }
@@ -271,7 +294,7 @@ public final class Stream {
         this.queue = new TaskQueue<>(queueCapacity);
         this.stats = store.state();
         this.durableLastSeq = stats.lastSeq();
-        ctx.used(config.storage()).addAndGet(stats.bytes());
+        ctx.addUsed(config.storage(), stats.bytes());
         recoverWriterState();
         updateTimers(this.stats);
     }
@@ -654,7 +677,7 @@ public final class Stream {
         }
         if (!closed && !unavailable) {
             StreamState st = store.state();
-            ctx.used(config.storage()).addAndGet(st.bytes() - stats.bytes());
+            ctx.addUsed(config.storage(), st.bytes() - stats.bytes());
             stats = st;
             updateTimers(st);
             if (ok || reopened) {
@@ -1201,8 +1224,14 @@ public final class Stream {
             return new Prepared(subject, hdr, payload, now, msgId, false, false, null, true, null);
         }
         checkDiscardNew(cfg, subject, hdrLen + payload.length, staged);
-        long limit = ctx.limit(cfg.storage());
         long pendingBytes = staged == null ? 0 : staged.bytes;
+        AccountUsage account = ctx.account();
+        if (account != null && account.limit(cfg.storage()) >= 0 && account.used(cfg.storage()).get() + pendingBytes
+                + hdrLen + payload.length > account.limit(cfg.storage())) {
+            // the account's own max_mem/max_file (nats-server's jsa.limitsExceeded)
+            throw new JsApiException(JsError.ACCOUNT_RESOURCES_EXCEEDED);
+        }
+        long limit = ctx.limit(cfg.storage());
         if (limit > 0 && ctx.used(cfg.storage()).get() + pendingBytes + hdrLen + payload.length > limit) {
             // the server-wide memory/file store limit, as nats-server's limitsExceeded check
             throw new JsApiException(JsError.INSUFFICIENT_RESOURCES);
@@ -1690,7 +1719,7 @@ public final class Stream {
         deleted = true;
         closed = true;
         dropAtomicBatches();
-        ctx.used(config.storage()).addAndGet(-stats.bytes());
+        ctx.addUsed(config.storage(), -stats.bytes());
         for (StreamListener l : listeners) {
             try {
                 l.streamClosed(this);

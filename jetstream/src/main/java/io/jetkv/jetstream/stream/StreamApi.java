@@ -32,6 +32,8 @@ public final class StreamApi {
     /** The one account of a server without accounts, as nats-server names it. */
     private static final String GLOBAL_ACCOUNT = "$G";
 
+    private final String account;
+
     private final StreamManager streams;
     private final MessageBus bus;
     private final String domain;
@@ -40,6 +42,13 @@ public final class StreamApi {
     private JsApi api;
 
     public StreamApi(StreamManager streams, MessageBus bus, String domain, long maxMemory, long maxStore) {
+        this(GLOBAL_ACCOUNT, streams, bus, domain, maxMemory, maxStore);
+    }
+
+    /** @param account the account whose streams these are (its name in {@code ACCOUNT.PURGE}) */
+    public StreamApi(String account, StreamManager streams, MessageBus bus, String domain, long maxMemory,
+            long maxStore) {
+        this.account = account;
         this.streams = streams;
         this.bus = bus;
         this.domain = domain == null || domain.isEmpty() ? null : domain;
@@ -84,15 +93,17 @@ public final class StreamApi {
         o.put("storage", storage);
         o.put("streams", all.size());
         o.put("consumers", consumers);
+        io.jetkv.jetstream.AccountLimits l = streams.limits();
         ObjectNode limits = o.putObject("limits");
-        limits.put("max_memory", maxMemory > 0 ? maxMemory : -1);
-        limits.put("max_storage", maxStore > 0 ? maxStore : -1);
-        limits.put("max_streams", -1);
-        limits.put("max_consumers", -1);
-        limits.put("max_ack_pending", -1);
-        limits.put("memory_max_stream_bytes", -1);
-        limits.put("storage_max_stream_bytes", -1);
-        limits.put("max_bytes_required", false);
+        // $G of a server without accounts has the server's limits; a configured account shows its own (or -1)
+        limits.put("max_memory", l.maxMemory());
+        limits.put("max_storage", l.maxStore());
+        limits.put("max_streams", l.maxStreams());
+        limits.put("max_consumers", l.maxConsumers());
+        limits.put("max_ack_pending", l.maxAckPending());
+        limits.put("memory_max_stream_bytes", l.memoryMaxStreamBytes());
+        limits.put("storage_max_stream_bytes", l.storeMaxStreamBytes());
+        limits.put("max_bytes_required", l.maxBytesRequired());
         if (domain != null) {
             o.put("domain", domain);
         }
@@ -167,11 +178,11 @@ public final class StreamApi {
     }
 
     /**
-     * {@code $JS.API.ACCOUNT.PURGE.<account>}: deletes every stream of the account, with their consumers. JetKV
-     * has one account, {@code $G}; the reference answers {@code initiated} for any name.
+     * {@code $JS.API.ACCOUNT.PURGE.<account>}: deletes every stream of the account, with their consumers, when it
+     * names the requester's own account; the reference answers {@code initiated} for any name.
      */
     private void accountPurge(ApiRequest req) {
-        if (GLOBAL_ACCOUNT.equals(req.arg(0))) {
+        if (account.equals(req.arg(0))) {
             for (Stream stream : streams.all()) {
                 destroy(stream, batch -> {}, batch -> {}, () -> {});
             }

@@ -42,6 +42,7 @@ public final class StreamManager {
     private final Stream.Context ctx;
     private final long maxMemory;
     private final long maxStore;
+    private final io.jetkv.jetstream.AccountLimits limits;
     private final ConcurrentSkipListMap<String, Stream> streams = new ConcurrentSkipListMap<>();
     /** Subject pattern subscriptions per stream; guarded by this. */
     private final Map<Stream, Map<String, MessageBus.Subscription>> subscriptions = new HashMap<>();
@@ -51,6 +52,17 @@ public final class StreamManager {
 
     public StreamManager(MessageBus bus, StorageBackend storage, ExecutorService[] writers, int queueCapacity,
             Stream.Context ctx, long maxMemory, long maxStore) {
+        this(bus, storage, writers, queueCapacity, ctx, maxMemory, maxStore, io.jetkv.jetstream.AccountLimits.UNLIMITED);
+    }
+
+    /**
+     * @param maxMemory server-wide memory storage limit (&lt;= 0: none)
+     * @param maxStore  server-wide file storage limit (&lt;= 0: none)
+     * @param limits    the account's own limits, checked on create, update and restore
+     */
+    public StreamManager(MessageBus bus, StorageBackend storage, ExecutorService[] writers, int queueCapacity,
+            Stream.Context ctx, long maxMemory, long maxStore, io.jetkv.jetstream.AccountLimits limits) {
+        this.limits = limits;
         this.bus = bus;
         this.storage = storage;
         this.writers = writers;
@@ -93,14 +105,18 @@ public final class StreamManager {
             throw new JsApiException(JsError.STREAM_CREATE_FAILED, "stream is being restored");
         }
         Stream existing = streams.get(cfg.name());
+        if (existing != null && existing.config().equals(cfg.withLevelOf(existing.config()))) {
+            return new Created(existing, false);
+        }
+        checkStreamBytes(cfg);
+        // before the name check: a changed re-create at the limit is 10027 in nats-server 2.9 too
+        checkStreamCount();
         if (existing != null) {
-            if (existing.config().equals(cfg.withLevelOf(existing.config()))) {
-                return new Created(existing, false);
-            }
             throw new JsApiException(JsError.STREAM_NAME_EXIST);
         }
         checkOverlap(cfg, null);
         checkResources(cfg);
+        checkReservation(cfg, null);
         checkExternal(cfg);
         StreamStore store = storage.openStore(cfg.name(), cfg.storage());
         long created = nowNanos();
@@ -146,8 +162,11 @@ public final class StreamManager {
             if (deleting.containsKey(name) || restoring.contains(name) || streams.get(name) != null) {
                 throw new JsApiException(JsError.STREAM_NAME_EXIST);
             }
+            checkStreamBytes(cfg);
+            checkStreamCount();
             checkOverlap(cfg, null);
             checkResources(cfg);
+            checkReservation(cfg, null);
             checkExternal(cfg);
             restoring.add(name);
         }
@@ -196,8 +215,10 @@ public final class StreamManager {
     public synchronized StreamConfig update(Stream stream, StreamConfig requested) {
         requested.validateUpdateFrom(stream.config());
         StreamConfig cfg = requested.sealedAdjusted();
+        checkStreamBytes(cfg);
         checkOverlap(cfg, stream);
         checkResources(cfg);
+        checkReservation(cfg, stream);
         checkExternal(cfg);
         StreamConfig old = stream.config();
         persist(stream, cfg);
@@ -345,6 +366,52 @@ public final class StreamManager {
                     ? JsError.MEMORY_RESOURCES_EXCEEDED
                     : JsError.STORAGE_RESOURCES_EXCEEDED);
         }
+    }
+
+    /** The account's per-stream rules on {@code max_bytes} (nats-server checks them with the config). */
+    private void checkStreamBytes(StreamConfig cfg) {
+        if (limits.maxBytesRequired() && cfg.maxBytes() <= 0) {
+            throw new JsApiException(JsError.STREAM_MAX_BYTES_REQUIRED);
+        }
+        long most = cfg.storage() == StreamEnums.Storage.MEMORY ? limits.memoryMaxStreamBytes()
+                : limits.storeMaxStreamBytes();
+        if (most > 0 && cfg.maxBytes() > most) {
+            throw new JsApiException(JsError.STREAM_MAX_STREAM_BYTES_EXCEEDED);
+        }
+    }
+
+    private void checkStreamCount() {
+        if (limits.maxStreams() > 0 && all().size() + restoring.size() >= limits.maxStreams()) {
+            throw new JsApiException(JsError.MAXIMUM_STREAMS_LIMIT);
+        }
+    }
+
+    /**
+     * The account's byte limits count what its streams reserve ({@code max_bytes} where set, as nats-server's
+     * {@code storeReserved}), plus the new or updated stream's {@code max_bytes} (1 when it sets none).
+     */
+    private void checkReservation(StreamConfig cfg, Stream self) {
+        boolean memory = cfg.storage() == StreamEnums.Storage.MEMORY;
+        long limit = memory ? limits.maxMemory() : limits.maxStore();
+        if (limit < 0) {
+            return;
+        }
+        long reserved = 0;
+        for (Stream s : streams.values()) {
+            StreamConfig c = s.config();
+            if (s != self && !s.isClosed() && c.storage() == cfg.storage() && c.maxBytes() > 0) {
+                reserved += c.maxBytes();
+            }
+        }
+        long add = cfg.maxBytes() > 0 ? cfg.maxBytes() : 1;
+        if (reserved + add > limit) {
+            throw new JsApiException(memory ? JsError.MEMORY_RESOURCES_EXCEEDED : JsError.STORAGE_RESOURCES_EXCEEDED);
+        }
+    }
+
+    /** The account's limits. */
+    public io.jetkv.jetstream.AccountLimits limits() {
+        return limits;
     }
 
     private void persist(Stream stream, StreamConfig cfg) {

@@ -134,6 +134,9 @@ final class Endpoints {
         ObjectNode reqs = o.putObject("http_req_stats");
         requests.forEach((path, n) -> reqs.put(path, n.sum()));
         o.put("config_load_time", time(server.started()));
+        if (c.ops().systemAccount() != null) {
+            o.put("system_account", c.ops().systemAccount());
+        }
         return o;
     }
 
@@ -145,27 +148,52 @@ final class Endpoints {
         return cfg;
     }
 
+    /** The accounts that have JetStream (the one {@code $G} of a server without accounts), in config order. */
+    private static List<io.jetkv.jetstream.JetStreamAccount> jsAccounts(JetStreamService service) {
+        List<io.jetkv.jetstream.JetStreamAccount> out = new java.util.ArrayList<>();
+        for (io.jetkv.jetstream.JetStreamAccount a : service.accounts()) {
+            if (a.enabled()) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
     /** Server-wide JetStream usage, read through the streams' thread-safe stats as the account-info API does. */
     ObjectNode jsStats(JetStreamService service) {
+        List<io.jetkv.jetstream.JetStreamAccount> accounts = jsAccounts(service);
+        ObjectNode st = accountStats(accounts);
+        st.put("accounts", accounts.size());
+        return st;
+    }
+
+    /** Usage and API counters summed over {@code accounts}. */
+    private static ObjectNode accountStats(List<io.jetkv.jetstream.JetStreamAccount> accounts) {
         long memory = 0;
         long storage = 0;
-        for (Stream s : service.streams().all()) {
-            if (s.config().storage() == StreamEnums.Storage.MEMORY) {
-                memory += s.stats().bytes();
-            } else {
-                storage += s.stats().bytes();
+        long total = 0;
+        long errors = 0;
+        for (io.jetkv.jetstream.JetStreamAccount a : accounts) {
+            for (Stream s : a.streams().all()) {
+                if (s.config().storage() == StreamEnums.Storage.MEMORY) {
+                    memory += s.stats().bytes();
+                } else {
+                    storage += s.stats().bytes();
+                }
             }
+            total += a.api().total();
+            errors += a.api().errors();
         }
         ObjectNode st = JSON.objectNode();
         st.put("memory", memory);
         st.put("storage", storage);
         st.put("reserved_memory", 0);
         st.put("reserved_storage", 0);
-        st.put("accounts", 1);
+        st.put("accounts", accounts.size());
         st.put("ha_assets", 0);
         ObjectNode api = st.putObject("api");
-        api.put("total", service.api().total());
-        api.put("errors", service.api().errors());
+        api.put("total", total);
+        api.put("errors", errors);
         return st;
     }
 
@@ -179,28 +207,30 @@ final class Endpoints {
         if (service == null) {
             return java.util.concurrent.CompletableFuture.completedFuture(o);
         }
-        java.util.Map<String, Stream> byName = new java.util.HashMap<>();
-        for (Stream s : service.streams().all()) {
-            byName.put(s.name(), s);
-        }
         List<java.util.concurrent.CompletableFuture<?>> pending = new java.util.ArrayList<>();
-        for (com.fasterxml.jackson.databind.JsonNode d : o.path("account_details").path(0).path("stream_detail")) {
-            Stream s = byName.get(d.path("name").asText());
-            if (s == null || s.consumerCount().get() == 0) {
+        for (com.fasterxml.jackson.databind.JsonNode acc : o.path("account_details")) {
+            io.jetkv.jetstream.JetStreamAccount account = service.account(acc.path("name").asText());
+            if (account == null) {
                 continue;
             }
-            ObjectNode detail = (ObjectNode) d;
-            pending.add(service.consumers().infos(s).thenAccept(infos -> {
-                var list = JSON.arrayNode();
-                for (ObjectNode info : infos) {
-                    if (!config) {
-                        info.remove("config");
-                    }
-                    list.add(info);
+            for (com.fasterxml.jackson.databind.JsonNode d : acc.path("stream_detail")) {
+                Stream s = account.streams().get(d.path("name").asText());
+                if (s == null || s.consumerCount().get() == 0) {
+                    continue;
                 }
-                // each writer fills only its own stream's node; allOf orders these writes before the reply
-                detail.set("consumer_detail", list);
-            }));
+                ObjectNode detail = (ObjectNode) d;
+                pending.add(account.consumers().infos(s).thenAccept(infos -> {
+                    var list = JSON.arrayNode();
+                    for (ObjectNode info : infos) {
+                        if (!config) {
+                            info.remove("config");
+                        }
+                        list.add(info);
+                    }
+                    // each writer fills only its own stream's node; allOf orders these writes before the reply
+                    detail.set("consumer_detail", list);
+                }));
+            }
         }
         return java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
                 .thenApply(v -> o);
@@ -238,46 +268,56 @@ final class Endpoints {
                 meta.put("leader", leader);
             }
         }
-        ObjectNode stats = jsStats(service);
-        o.setAll(stats);
-        List<Stream> all = service.streams().all();
+        List<io.jetkv.jetstream.JetStreamAccount> jsAccounts = jsAccounts(service);
+        o.setAll(jsStats(service));
+        long streamCount = 0;
         long consumers = 0;
         long messages = 0;
         long bytes = 0;
-        for (Stream s : all) {
-            StreamState state = s.stats();
-            consumers += s.consumerCount().get();
-            messages += state.msgs();
-            bytes += state.bytes();
+        for (io.jetkv.jetstream.JetStreamAccount a : jsAccounts) {
+            for (Stream s : a.streams().all()) {
+                StreamState state = s.stats();
+                streamCount++;
+                consumers += s.consumerCount().get();
+                messages += state.msgs();
+                bytes += state.bytes();
+            }
         }
-        o.put("streams", all.size());
+        o.put("streams", streamCount);
         o.put("consumers", consumers);
         o.put("messages", messages);
         o.put("bytes", bytes);
         if (accounts || streams) {
-            ObjectNode acc = o.putArray("account_details").addObject();
-            acc.put("name", "$G");
-            acc.put("id", "$G");
-            acc.setAll(stats);
-            acc.put("accounts", 0);
-            // unlimited account reservations are Go's uint64 max
-            acc.put("reserved_memory", new java.math.BigInteger("18446744073709551615"));
-            acc.put("reserved_storage", new java.math.BigInteger("18446744073709551615"));
-            if (streams) {
-                var details = acc.putArray("stream_detail");
-                for (Stream s : all) {
-                    ObjectNode d = details.addObject();
-                    d.put("name", s.name());
-                    d.put("created", JsJson.time(s.created()));
-                    d.putObject("cluster").put("leader", server.serverName());
-                    if (config) {
-                        d.set("config", s.config().toJson());
+            var details = o.putArray("account_details");
+            for (io.jetkv.jetstream.JetStreamAccount a : jsAccounts) {
+                ObjectNode acc = details.addObject();
+                acc.put("name", a.name());
+                acc.put("id", a.name());
+                acc.setAll(accountStats(List.of(a)));
+                acc.put("accounts", 0);
+                // an account's reservation: its own limit, or Go's uint64 max when unlimited
+                acc.put("reserved_memory", reservation(a.hasOwnLimits() ? a.limits().maxMemory() : -1));
+                acc.put("reserved_storage", reservation(a.hasOwnLimits() ? a.limits().maxStore() : -1));
+                if (streams) {
+                    var streamDetails = acc.putArray("stream_detail");
+                    for (Stream s : a.streams().all()) {
+                        ObjectNode d = streamDetails.addObject();
+                        d.put("name", s.name());
+                        d.put("created", JsJson.time(s.created()));
+                        d.putObject("cluster").put("leader", server.serverName());
+                        if (config) {
+                            d.set("config", s.config().toJson());
+                        }
+                        d.set("state", StreamInfoJson.state(s.stats(), s.consumerCount().get()));
                     }
-                    d.set("state", StreamInfoJson.state(s.stats(), s.consumerCount().get()));
                 }
             }
         }
         return o;
+    }
+
+    private static java.math.BigInteger reservation(long limit) {
+        return limit >= 0 ? java.math.BigInteger.valueOf(limit) : new java.math.BigInteger("18446744073709551615");
     }
 
     ObjectNode routez(Instant now) {
@@ -313,9 +353,23 @@ final class Endpoints {
         return o;
     }
 
+    /** {@code /accountz}: the system account and every account's name ({@code $G}, the configured ones). */
     ObjectNode accountz(Instant now) {
         ObjectNode o = header(now);
-        o.putArray("accounts").add("$G");
+        String sys = server.config().ops().systemAccount();
+        if (sys != null) {
+            o.put("system_account", sys);
+        }
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        if (sys != null) {
+            names.add(sys); // nats-server makes the system account even when no block configures it
+        }
+        names.add("$G");
+        for (io.jetkv.config.AccountConfig a : server.config().auth().accounts()) {
+            names.add(a.name());
+        }
+        var list = o.putArray("accounts");
+        names.forEach(list::add);
         return o;
     }
 

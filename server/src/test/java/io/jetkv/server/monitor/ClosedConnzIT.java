@@ -34,8 +34,9 @@ class ClosedConnzIT {
         return ConfigFileParser.loadString("""
                 max_closed_clients: %d
                 system_account: SYS
+                accounts { SYS: { users: [ {user: sys, password: s} ] } }
                 authorization {
-                  users: [ {user: sys, password: s, account: SYS}, {user: app, password: a} ]
+                  users: [ {user: app, password: a} ]
                   # long enough for a client on a loaded machine; the silent raw socket below waits it out
                   timeout: 5
                 }

@@ -49,8 +49,9 @@ class SysRequestsIT {
     void systemUserGetsServerAnswers(@TempDir Path dir) throws Exception {
         ServerConfig config = MonitorIT.monitored().withServerName("ops-1")
                 .withJetStream(new JetStreamConfig(true, dir, -1, -1, false))
-                .withAuth(new AuthConfig(null, List.of(new User("sys", "s", null, "$SYS"), new User("app", "a", null)),
-                        Permissions.ALL, AuthConfig.DEFAULT_TIMEOUT));
+                .withAuth(new AuthConfig(null, List.of(new User("app", "a", null)), Permissions.ALL,
+                        AuthConfig.DEFAULT_TIMEOUT).withAccounts(List.of(new io.jetkv.config.AccountConfig("$SYS",
+                                List.of(new User("sys", "s", null)), List.of())), null));
         try (NatsServer server = NatsServer.start(config);
                 Connection sys = connect(server, "sys", "s");
                 Connection app = connect(server, "app", "a")) {
