@@ -154,6 +154,18 @@ public final class JetStreamCluster implements AutoCloseable {
     private final Map<String, RaftPeerId> streamLeaders = new ConcurrentHashMap<>();
     /** Streams whose create request was answered by this node. */
     private final Set<String> answeredCreates = ConcurrentHashMap.newKeySet();
+    /**
+     * Stream groups Ratis opened from its storage at startup, not yet reopened with their peers. Ratis opens such
+     * a group with an empty peer list as its initial configuration (the configuration itself comes from the log).
+     * Installing a leader's snapshot drops the follower's configurations at or after the snapshot's
+     * configuration index before it sets the snapshot's: for a moment the division is back at its initial
+     * configuration, and if its election timer fires then (the leader sends nothing while the install is
+     * answered; a loaded machine) the election finds itself not in an empty configuration and Ratis shuts the
+     * division down for good (NOT_IN_CONF). Reopened with its peers, the initial configuration is the real one.
+     */
+    private final Set<RaftGroupId> openedFromStorage = ConcurrentHashMap.newKeySet();
+    /** Set once the Ratis server started: its groups can be closed and reopened from then on. */
+    private volatile boolean started;
     private volatile RaftPeerId metaLeader;
     private volatile boolean metaLeaderReady;
     private volatile RaftServer server;
@@ -275,10 +287,16 @@ public final class JetStreamCluster implements AutoCloseable {
                     .setParameters(new Parameters())
                     .setStateMachineRegistry(registry)
                     .build();
+            for (RaftGroupId g : server.getGroupIds()) {
+                if (!g.equals(metaGroup)) {
+                    openedFromStorage.add(g);
+                }
+            }
         } finally {
             built.countDown();
         }
         server.start();
+        started = true;
         int bound = server.getServerRpc().getInetSocketAddress().getPort();
         Files.writeString(portFile, Integer.toString(bound));
         endpoint = settings.advertise() != null ? settings.advertise() : settings.host() + ":" + bound;
@@ -678,16 +696,18 @@ public final class JetStreamCluster implements AutoCloseable {
             for (RaftGroupId g : server.getGroupIds()) {
                 hosted |= g.equals(gid);
             }
+            List<RaftPeer> peers = new ArrayList<>();
+            for (int i = 0; i < a.peers().size(); i++) {
+                peers.add(peer(a.peers().get(i), a.addresses().get(i)));
+            }
             if (!hosted) {
-                List<RaftPeer> peers = new ArrayList<>();
-                for (int i = 0; i < a.peers().size(); i++) {
-                    peers.add(peer(a.peers().get(i), a.addresses().get(i)));
-                }
                 RaftClientReply r = server.groupManagement(GroupManagementRequest.newAdd(clientId, selfId,
                         CALL_IDS.incrementAndGet(), RaftGroup.valueOf(gid, peers)));
                 if (!r.isSuccess()) {
                     LOG.error("stream {}: Ratis group could not be added: {}", a.name(), r.getException());
                 }
+            } else if (openedFromStorage.contains(gid)) {
+                reopenWithPeers(a.name(), gid, peers);
             }
             LOG.info("stream {}: replica on {} of {}", a.name(), settings.serverName(), a.peers());
             // leadership may predate the assignment here (a restart replays the meta log after the groups started)
@@ -700,6 +720,41 @@ public final class JetStreamCluster implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             LOG.error("stream {}: local replica could not be created", a.name(), e);
+        }
+    }
+
+    /**
+     * js-cluster thread: closes a group Ratis opened from its storage (keeping the storage) and opens it again from
+     * the same storage with its peers as the initial configuration (see {@link #openedFromStorage}).
+     */
+    private void reopenWithPeers(String stream, RaftGroupId gid, List<RaftPeer> peers) throws IOException {
+        if (!started) {
+            // the meta snapshot queued this while the server is still being started
+            executor.schedule(() -> {
+                try {
+                    reopenWithPeers(stream, gid, peers);
+                } catch (IOException | RuntimeException e) {
+                    LOG.error("stream {}: Ratis group could not be reopened with its peers", stream, e);
+                }
+            }, 50, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (closed || !openedFromStorage.remove(gid)) {
+            return;
+        }
+        LOG.info("stream {}: reopening Ratis group {} with its peers {}", stream, gid, peers);
+        RaftClientReply removed = server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId,
+                CALL_IDS.incrementAndGet(), gid, false, false));
+        if (!removed.isSuccess()) {
+            LOG.error("stream {}: Ratis group could not be closed to reopen it with its peers: {}", stream,
+                    removed.getException());
+            return;
+        }
+        RaftClientReply added = server.groupManagement(GroupManagementRequest.newAdd(clientId, selfId,
+                CALL_IDS.incrementAndGet(), RaftGroup.valueOf(gid, peers), false));
+        if (!added.isSuccess()) {
+            LOG.error("stream {}: Ratis group could not be reopened from its storage: {}", stream,
+                    added.getException());
         }
     }
 
@@ -723,6 +778,7 @@ public final class JetStreamCluster implements AutoCloseable {
         executor.execute(() -> {
             if (a.replicated()) {
                 RaftGroupId gid = RaftGroupId.valueOf(a.group());
+                openedFromStorage.remove(gid);
                 try {
                     server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId,
                             CALL_IDS.incrementAndGet(), gid, true, false));

@@ -9,6 +9,8 @@ import org.slf4j.helpers.MessageFormatter;
 final class NatsLogger extends LegacyAbstractLogger {
     /** Apache Ratis logs every setting and state change at INFO: shown only with debug logging (-D). */
     private final boolean chatty;
+    /** {@code -Djetkv.log.ratis=true}: Ratis's INFO without the rest of debug logging (diagnosing a cluster). */
+    private static final boolean RATIS_INFO = Boolean.getBoolean("jetkv.log.ratis");
 
     NatsLogger(String name) {
         this.name = name;
@@ -27,7 +29,7 @@ final class NatsLogger extends LegacyAbstractLogger {
 
     @Override
     public boolean isInfoEnabled() {
-        return !chatty || NatsLog.debugEnabled();
+        return !chatty || RATIS_INFO || NatsLog.debugEnabled();
     }
 
     @Override
