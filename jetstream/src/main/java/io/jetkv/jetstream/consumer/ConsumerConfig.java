@@ -50,6 +50,7 @@ public record ConsumerConfig(
         long numReplicas,
         boolean memStorage,
         boolean direct,
+        boolean sourcing,
         ObjectNode metadata,
         Long pauseUntil,
         PriorityPolicy priorityPolicy,
@@ -205,6 +206,7 @@ public record ConsumerConfig(
                 JsJson.getLong(o, "num_replicas", 0),
                 JsJson.getBool(o, "mem_storage"),
                 JsJson.getBool(o, "direct"),
+                JsJson.getBool(o, "sourcing"),
                 JsJson.getObject(o, "metadata"),
                 parsePauseUntil(pause),
                 parseEnum(PriorityPolicy.values(), policy, PriorityPolicy.NONE, p -> p.json),
@@ -238,8 +240,43 @@ public record ConsumerConfig(
         return new ConsumerConfig(name, durableName, description, deliverPolicy, optStartSeq, optStartTime, ackPolicy,
                 ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps, sampleFreq,
                 maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject,
-                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, metadata, until,
+                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, sourcing, metadata, until,
                 priorityPolicy, priorityGroups, priorityTimeout);
+    }
+
+    /**
+     * A sourcing server's request (nats-server 2.14 sends {@code direct} and {@code sourcing} with a stable
+     * {@code name}) made what the reference makes of it on a work-queue or interest stream: a durable of that name
+     * whose acks are the answers to its flow-control requests and that never expires, so the origin lets a message
+     * go only once the sourcing stream stored it (ADR-60).
+     */
+    public ConsumerConfig asDurableSourcing() {
+        return new ConsumerConfig(name, name, description, deliverPolicy, optStartSeq, optStartTime,
+                AckPolicy.FLOW_CONTROL, 0, 0, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps,
+                sampleFreq, maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes,
+                deliverSubject, deliverGroup, idleHeartbeat, 0, numReplicas, memStorage, false, sourcing, metadata,
+                pauseUntil, priorityPolicy, priorityGroups, priorityTimeout);
+    }
+
+    /** The same configuration under another {@code name}. */
+    public ConsumerConfig withName(String other) {
+        return new ConsumerConfig(other, durableName, description, deliverPolicy, optStartSeq, optStartTime,
+                ackPolicy, ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps,
+                sampleFreq, maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes,
+                deliverSubject, deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct,
+                sourcing, metadata, pauseUntil, priorityPolicy, priorityGroups, priorityTimeout);
+    }
+
+    /**
+     * The same configuration starting where {@code existing} does: a sourcing server asks again with its current
+     * position, which the reference ignores for a durable it made before (the start options can not be updated).
+     */
+    public ConsumerConfig withStartOf(ConsumerConfig existing) {
+        return new ConsumerConfig(name, durableName, description, existing.deliverPolicy, existing.optStartSeq,
+                existing.optStartTime, ackPolicy, ackWait, maxDeliver, backoff, filterSubject, filterSubjects,
+                replayPolicy, rateLimitBps, sampleFreq, maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch,
+                maxExpires, maxBytes, deliverSubject, deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas,
+                memStorage, direct, sourcing, metadata, pauseUntil, priorityPolicy, priorityGroups, priorityTimeout);
     }
 
     /** The same configuration with other {@code metadata} (null: none). */
@@ -247,7 +284,7 @@ public record ConsumerConfig(
         return new ConsumerConfig(name, durableName, description, deliverPolicy, optStartSeq, optStartTime, ackPolicy,
                 ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps, sampleFreq,
                 maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject,
-                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, m, pauseUntil,
+                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, sourcing, m, pauseUntil,
                 priorityPolicy, priorityGroups, priorityTimeout);
     }
 
@@ -371,7 +408,7 @@ public record ConsumerConfig(
                 deliverGroup,
                 byFlowControl ? FLOW_CONTROL_HEARTBEAT : idleHeartbeat,
                 inactiveThreshold == 0 && durableName == null ? DEFAULT_INACTIVE_THRESHOLD : inactiveThreshold,
-                numReplicas, memStorage, direct, metadata, pauseUntil, priorityPolicy,
+                numReplicas, memStorage, direct, sourcing, metadata, pauseUntil, priorityPolicy,
                 priorityGroups == null || priorityGroups.isEmpty() ? null : priorityGroups,
                 // a negative timeout is taken as none (pedantic mode, which JetKV lacks, would refuse it)
                 priorityTimeout <= 0 && priorityPolicy == PriorityPolicy.PINNED_CLIENT ? DEFAULT_PRIORITY_TIMEOUT
@@ -637,6 +674,9 @@ public record ConsumerConfig(
         }
         if (direct) {
             o.put("direct", true);
+        }
+        if (sourcing) {
+            o.put("sourcing", true);
         }
         if (metadata != null && metadata.size() > 0) {
             o.set("metadata", metadata);
