@@ -383,13 +383,72 @@ public record ConsumerConfig(
     }
 
     /**
+     * {@code pedantic: true} (2.11+): what nats-server's {@code setConsumerConfigDefaults} would adjust is refused
+     * with 10157 instead, in its order; {@code streamLimits} is the stream's {@code consumer_limits}.
+     */
+    public void checkPedantic(JsonNode streamLimits) {
+        if (maxDeliver < -1) {
+            throw pedantic("max_deliver must be set to -1");
+        }
+        if (maxWaiting < 0) {
+            throw pedantic("max_waiting must not be negative");
+        }
+        if (maxAckPending < -1) {
+            throw pedantic("max_ack_pending must be set to -1");
+        }
+        if (maxBatch < 0) {
+            throw pedantic("max_batch must not be negative");
+        }
+        if (maxExpires < 0) {
+            throw pedantic("max_expires must not be negative");
+        }
+        if (maxBytes < 0) {
+            throw pedantic("max_bytes must not be negative");
+        }
+        if (idleHeartbeat < 0) {
+            throw pedantic("idle_heartbeat must not be negative");
+        }
+        if (inactiveThreshold < 0) {
+            throw pedantic("inactive_threshold must not be negative");
+        }
+        if (priorityTimeout < 0) {
+            throw pedantic("priority_timeout must not be negative");
+        }
+        // ack_wait as the defaults leave it: 30 s for explicit and all acks when not set
+        long wait = ackWait == 0 && (ackPolicy == AckPolicy.EXPLICIT || ackPolicy == AckPolicy.ALL)
+                ? DEFAULT_ACK_WAIT : ackWait;
+        if (backoff != null && !backoff.isEmpty() && wait != backoff.get(0)) {
+            throw pedantic("first backoff value has to equal batch AckWait");
+        }
+        JsonNode limits = streamLimits == null ? JsJson.object() : streamLimits;
+        if (maxAckPending == 0 && limits.path("max_ack_pending").asLong(0) > 0) {
+            throw pedantic("max_ack_pending must be set if it's configured in stream limits");
+        }
+        if (inactiveThreshold == 0 && limits.path("inactive_threshold").asLong(0) > 0) {
+            throw pedantic("inactive_threshold must be set if it's configured in stream limits");
+        }
+    }
+
+    private static JsApiException pedantic(String reason) {
+        return new JsApiException(JsError.PEDANTIC, reason);
+    }
+
+    /**
      * The configuration with the reference's defaults applied and {@code name} set to {@code consumerName}
      * (null keeps the body's: the legacy durable create leaves it out of the echo).
      */
     public ConsumerConfig withDefaults(String consumerName) {
+        return withDefaults(consumerName, false);
+    }
+
+    /**
+     * As {@link #withDefaults(String)}; a {@code pedantic} request (checked by {@link #checkPedantic}) gets no flow
+     * control or heartbeat forced on for acks by flow control, so that their checks refuse it instead.
+     */
+    public ConsumerConfig withDefaults(String consumerName, boolean pedantic) {
         boolean acks = ackPolicy != AckPolicy.NONE;
         // acks by flow control have no ack wait; flow control and a 1 s heartbeat are forced on (non-pedantic)
-        boolean byFlowControl = ackPolicy == AckPolicy.FLOW_CONTROL;
+        boolean byFlowControl = ackPolicy == AckPolicy.FLOW_CONTROL && !pedantic;
         boolean timedAcks = ackPolicy == AckPolicy.EXPLICIT || ackPolicy == AckPolicy.ALL;
         return new ConsumerConfig(consumerName == null ? name : consumerName, durableName, description,
                 deliverPolicy, optStartSeq, optStartTime,

@@ -495,7 +495,11 @@ public final class ConsumerManager implements AutoCloseable {
             }
         }
         checkName(name);
-        ConsumerConfig full = cfg.withDefaults(configName);
+        boolean pedantic = JsJson.getBool(body, "pedantic");
+        if (pedantic) {
+            cfg.checkPedantic(stream.config().consumerLimits());
+        }
+        ConsumerConfig full = cfg.withDefaults(configName, pedantic);
         full.validate();
         if (stream.config().retention() == StreamEnums.Retention.WORKQUEUE && !full.isPush()
                 && full.ackPolicy() == ConsumerConfig.AckPolicy.NONE) {
