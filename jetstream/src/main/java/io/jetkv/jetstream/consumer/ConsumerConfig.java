@@ -469,7 +469,7 @@ public record ConsumerConfig(
                 inactiveThreshold == 0 && durableName == null ? DEFAULT_INACTIVE_THRESHOLD : inactiveThreshold,
                 numReplicas, memStorage, direct, sourcing, metadata, pauseUntil, priorityPolicy,
                 priorityGroups == null || priorityGroups.isEmpty() ? null : priorityGroups,
-                // a negative timeout is taken as none (pedantic mode, which JetKV lacks, would refuse it)
+                // a negative timeout is taken as none (pedantic mode refuses it: checkPedantic)
                 priorityTimeout <= 0 && priorityPolicy == PriorityPolicy.PINNED_CLIENT ? DEFAULT_PRIORITY_TIMEOUT
                         : Math.max(0, priorityTimeout));
     }
