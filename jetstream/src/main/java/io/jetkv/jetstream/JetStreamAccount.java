@@ -61,6 +61,7 @@ public final class JetStreamAccount {
                 shared.openAtomicBatches(), shared.openFastBatches(), usage);
         this.streams = new StreamManager(bus, storage, shared.writers(), shared.queueCapacity(), ctx,
                 options.maxMemory(), options.maxStore(), this.limits);
+        streams.setAccount(name);
         this.api = new JsApi(bus, shared.apiWorkers(), options.domain());
         api.setStrict(options.strict());
         new StreamApi(name, streams, bus, options.domain(), options.maxMemory(), options.maxStore()).registerWith(api);

@@ -68,6 +68,8 @@ public enum JsError {
     CONSUMER_PRIORITY_GROUP_WITH_POLICY_NONE(400, 10196, "consumer can not have priority groups when policy is none"),
     CONSUMER_PINNED_TTL_WITHOUT_PRIORITY_POLICY(400, 10197, "PinnedTTL cannot be set when PriorityPolicy is none"),
     CONSUMER_INVALID_RESET(400, 10204, "invalid reset: {}"),
+    /** 2.11+: a {@code pedantic: true} create or update that the server would otherwise have adjusted. */
+    PEDANTIC(400, 10157, "pedantic mode: {}"),
     // 2.14 flow_control ack policy and durable sourcing (ADR-60)
     MIRROR_DURABLE_CONSUMER_CFG_INVALID(400, 10213, "stream mirror consumer config is invalid"),
     MIRROR_CONSUMER_REQUIRES_ACK_FC(400, 10214, "stream mirror consumer requires flow control ack policy"),

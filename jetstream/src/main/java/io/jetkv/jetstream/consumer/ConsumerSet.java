@@ -228,7 +228,7 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
      * start, and filters that no other consumer's overlap, so that each message has exactly one taker.
      */
     void checkWorkQueue(String name, ConsumerConfig cfg) {
-        if (stream.config().retention() != Retention.WORKQUEUE || cfg.direct()) {
+        if (stream.config().retention() != Retention.WORKQUEUE || cfg.direct() || cfg.sourcing()) {
             return;
         }
         // 2.14: acks by flow control are explicit enough (ADR-60 sources work queues through such consumers)

@@ -419,6 +419,12 @@ public final class Stream {
         return sourcing;
     }
 
+    /** The JetStream domain, or null. */
+    String domain() {
+        String d = ctx.domain();
+        return d == null || d.isEmpty() ? null : d;
+    }
+
     /** Registry only: replaces the copier (creation, restore, update); the old one is stopped. */
     void setSourcing(Sourcing s) {
         Sourcing old = sourcing;
