@@ -2,6 +2,7 @@ package io.jetkv.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -10,6 +11,13 @@ import io.jetkv.conformance.faults.ServerKind;
 import io.jetkv.server.testing.ClusterProbes;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.PublishOptions;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
 import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
@@ -20,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -78,6 +87,98 @@ class AccountsClusterIT {
             // a global-account user does not reach the servers' own subscriptions: no responders
             assertTrue(ClusterProbes.noResponders(connect(cluster, 1, "b"), "$SYS.REQ.SERVER.PING"));
         }
+    }
+
+    /**
+     * Per-account JetStream in a cluster of two {@code ./jetkv} nodes: streams of two accounts share the one meta
+     * group, each keyed by account and name, so each account's API on either node reaches its own streams (wherever
+     * they were placed) and never the other's, even under the same name and subjects.
+     */
+    @Test
+    void jetStreamPerAccountAcrossNodes() throws Exception {
+        String js = ACCOUNTS.replace("users: [ {user: a, password: a} ]", "users: [ {user: a, password: a} ], jetstream: enabled")
+                .replace("users: [ {user: b, password: b} ]",
+                        "users: [ {user: b, password: b} ], jetstream: {max_streams: 2}");
+        try (ProcessCluster cluster = ProcessCluster.builder(ServerKind.JETKV, 2, dir).name("ACCJS").jetStream(true)
+                .config(js).start()) {
+            Connection a1 = connect(cluster, 0, "a");
+            Connection a2 = connect(cluster, 1, "a");
+            Connection b1 = connect(cluster, 0, "b");
+            Connection b2 = connect(cluster, 1, "b");
+            StreamConfiguration orders = StreamConfiguration.builder().name("ORDERS").subjects("orders.>")
+                    .storageType(StorageType.File).replicas(1).build();
+            // the meta group forms as the nodes meet: ask until it answers
+            StreamInfo created = eventually(() -> a2.jetStreamManagement().addStream(orders), 60, "A's ORDERS");
+            String home = created.getClusterInfo().getLeader();
+            assertNotNull(home);
+
+            // B has no stream on those subjects: a publish there has no responders, on either node
+            for (Connection b : List.of(b1, b2)) {
+                assertTrue(ClusterProbes.noResponders(b, "orders.x"), "B's publish reaches no stream");
+                JetStreamApiException e = assertThrows(JetStreamApiException.class,
+                        () -> b.jetStreamManagement().getStreamInfo("ORDERS"));
+                assertEquals(10059, e.getApiErrorCode());
+                assertEquals(List.of(), b.jetStreamManagement().getStreamNames());
+            }
+
+            // A's requests on both nodes reach the stream, wherever it was placed (the stream's interest reaches the
+            // other node over the route after the create was answered: publish until it did, deduplicated by id)
+            assertEquals(1, eventually(() -> a1.jetStream().publish("orders.1", bytes("one"),
+                    PublishOptions.builder().messageId("o1").build()), 15, "A's publish on n1").getSeqno());
+            assertEquals(2, eventually(() -> a2.jetStream().publish("orders.2", bytes("two"),
+                    PublishOptions.builder().messageId("o2").build()), 15, "A's publish on n2").getSeqno());
+            for (Connection a : List.of(a1, a2)) {
+                StreamInfo info = a.jetStreamManagement().getStreamInfo("ORDERS");
+                assertEquals(2, info.getStreamState().getMsgCount());
+                assertEquals(home, info.getClusterInfo().getLeader());
+                assertEquals(List.of("ORDERS"), a.jetStreamManagement().getStreamNames());
+            }
+            // a pull consumer made and read through the other node than the first publisher
+            JetStreamSubscription pull = a1.jetStream().subscribe("orders.>", PullSubscribeOptions.builder()
+                    .durable("reader").build());
+            List<Message> got = pull.fetch(2, Duration.ofSeconds(5));
+            assertEquals(List.of("one", "two"), got.stream().map(AccountsClusterIT::text).toList());
+            got.forEach(Message::ack);
+
+            // B's own stream of the same name and subjects, and a replicated one: separate from A's
+            StreamInfo bOrders = eventually(() -> b1.jetStreamManagement().addStream(orders), 30, "B's ORDERS");
+            assertEquals(0, bOrders.getStreamState().getMsgCount());
+            assertEquals(1, eventually(() -> b2.jetStream().publish("orders.9", bytes("b"),
+                    PublishOptions.builder().messageId("b9").build()), 15, "B's publish").getSeqno());
+            StreamInfo rep = eventually(() -> b2.jetStreamManagement().addStream(StreamConfiguration.builder()
+                    .name("REP").subjects("rep.>").storageType(StorageType.File).replicas(2).build()), 30, "B's R2");
+            assertEquals(2, rep.getConfiguration().getReplicas());
+            // B's max_streams counts its streams over the whole cluster, not A's
+            JetStreamApiException full = assertThrows(JetStreamApiException.class, () -> b1.jetStreamManagement()
+                    .addStream(StreamConfiguration.builder().name("THIRD").subjects("third").build()));
+            assertEquals(10027, full.getApiErrorCode());
+            assertEquals(1, eventually(() -> b1.jetStream().publish("rep.1", bytes("r"),
+                    PublishOptions.builder().messageId("r1").build()), 15, "R2 publish").getSeqno());
+            assertEquals(1, b1.jetStreamManagement().getStreamInfo("ORDERS").getStreamState().getMsgCount());
+            assertEquals(1, b2.jetStreamManagement().getStreamInfo("REP").getStreamState().getMsgCount());
+            assertEquals(2, a1.jetStreamManagement().getStreamInfo("ORDERS").getStreamState().getMsgCount());
+            assertEquals(List.of("ORDERS"), a2.jetStreamManagement().getStreamNames());
+            // a delete in B leaves A's stream of that name
+            assertTrue(b2.jetStreamManagement().deleteStream("ORDERS"));
+            assertEquals(2, a2.jetStreamManagement().getStreamInfo("ORDERS").getStreamState().getMsgCount());
+        }
+    }
+
+    private static <T> T eventually(Callable<T> attempt, int seconds, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                T v = attempt.call();
+                if (v != null) {
+                    return v;
+                }
+            } catch (Exception e) {
+                last = e;
+            }
+            Thread.sleep(100); // polling to a deadline, not synchronisation
+        }
+        throw new AssertionError("timed out waiting for " + what + (last == null ? "" : ": " + last), last);
     }
 
     /** Subscribers in A and B on node {@code s}, publishers in A and B on node {@code p}. */

@@ -17,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The meta group's state machine (nats-server's meta group): the stream assignments of the whole cluster,
+ * The meta group's state machine (nats-server's meta group): the stream assignments of the whole cluster, by
+ * {@link Assignment#key} (account and stream name),
  * kept in memory and rebuilt from the Raft log when a node starts (no snapshots yet: the meta log only grows
  * with creates and deletes). Each applied change is handed to {@link JetStreamCluster}, which creates or
  * removes the local replica when this node is one of the stream's peers.
@@ -35,8 +36,9 @@ final class MetaStateMachine extends BaseStateMachine {
         this.cluster = cluster;
     }
 
-    Assignment get(String stream) {
-        return streams.get(stream);
+    /** The assignment of the stream with this {@link Assignment#key}, or null. */
+    Assignment get(String key) {
+        return streams.get(key);
     }
 
     Map<String, Assignment> all() {
@@ -53,9 +55,9 @@ final class MetaStateMachine extends BaseStateMachine {
         return JsJson.bytes(JsJson.object().put("op", "update").set("a", a.toJson()));
     }
 
-    /** Entry removing {@code stream}. */
-    static byte[] remove(String stream) {
-        return JsJson.bytes(JsJson.object().put("op", "remove").put("stream", stream));
+    /** Entry removing the stream with this {@link Assignment#key}. */
+    static byte[] remove(String key) {
+        return JsJson.bytes(JsJson.object().put("op", "remove").put("stream", key));
     }
 
     @Override
@@ -66,17 +68,17 @@ final class MetaStateMachine extends BaseStateMachine {
             switch (n.path("op").asText()) {
                 case "assign" -> {
                     Assignment a = Assignment.fromJson(n.get("a"));
-                    if (streams.putIfAbsent(a.name(), a) == null) {
+                    if (streams.putIfAbsent(a.key(), a) == null) {
                         cluster.assigned(a);
                     }
                 }
                 case "update" -> {
                     Assignment u = Assignment.fromJson(n.get("a"));
-                    Assignment old = streams.get(u.name());
+                    Assignment old = streams.get(u.key());
                     // only the stream as it still is: a delete (or delete and re-create) in between wins
                     if (old != null && old.group().equals(u.group())) {
                         Assignment now = old.updated(u.config(), u.reply(), u.responseType(), entry.getIndex());
-                        streams.put(now.name(), now);
+                        streams.put(now.key(), now);
                         cluster.updated(now);
                     }
                 }
