@@ -96,7 +96,8 @@ class AccountsClusterIT {
      */
     @Test
     void jetStreamPerAccountAcrossNodes() throws Exception {
-        String js = ACCOUNTS.replace("users: [ {user: a, password: a} ]", "users: [ {user: a, password: a} ], jetstream: enabled")
+        String js = ACCOUNTS
+                .replace("users: [ {user: a, password: a} ]", "users: [ {user: a, password: a} ], jetstream: enabled")
                 .replace("users: [ {user: b, password: b} ]",
                         "users: [ {user: b, password: b} ], jetstream: {max_streams: 2}");
         try (ProcessCluster cluster = ProcessCluster.builder(ServerKind.JETKV, 2, dir).name("ACCJS").jetStream(true)
