@@ -84,7 +84,9 @@ public final class JetStreamAccount {
             consumers.start();
         }
         for (String subject : api.subscriptionSubjects()) {
-            apiSubscriptions.add(bus.subscribe(subject, api::onMessage));
+            // an API that only refuses answers its own server's clients: in a cluster every server would answer
+            apiSubscriptions.add(enabled ? bus.subscribe(subject, api::onMessage)
+                    : bus.subscribeLocal(subject, api::onMessage));
         }
     }
 
@@ -95,6 +97,11 @@ public final class JetStreamAccount {
     /** False for an account whose API only refuses (no {@code jetstream} in its configuration). */
     public boolean enabled() {
         return enabled;
+    }
+
+    /** The account's subject space. */
+    public MessageBus bus() {
+        return bus;
     }
 
     public AccountLimits limits() {

@@ -83,8 +83,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private boolean noResponders;
     private PermissionCheck permissions = new PermissionCheck(Permissions.ALL);
     private boolean unrestricted = true;
-    /** A user of the system account: its {@code $SYS.REQ.SERVER} requests are answered. */
-    private boolean system;
     private boolean closing;
     /** Why the connection closes, in nats-server's words; the first cause wins, null means the client left. */
     private String closeReason;
@@ -445,7 +443,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             router = server.routerFor(account);
         }
         authenticated = true;
-        system = account.equals(server.config().ops().systemAccount());
         permissions = new PermissionCheck(grant.permissions());
         unrestricted = permissions.unrestricted();
         verbose = opts.verbose();
@@ -492,10 +489,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         int size = data.readableBytes();
         inMsgs++;
         inBytes += size;
-        // the server's own $SYS.REQ.SERVER subscriptions answer system users only: others get no responders
-        // (and the system account's bridge across routes takes replies from servers only)
-        int delivered = !system && server.sys() != null && io.jetkv.server.monitor.SysRequests.isServerRequest(subject)
-                || SysBridge.isBridged(subject) ? 0 : router.route(subject, reply, data, headerSize, this, touched);
+        // the server's own $SYS.REQ.SERVER subscriptions live in the system account: others get no responders
+        int delivered = router.route(subject, reply, data, headerSize, this, touched);
         server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
@@ -661,7 +656,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             }
             permissions = new PermissionCheck(grant.permissions());
             unrestricted = permissions.unrestricted();
-            system = account.equals(server.config().ops().systemAccount());
             if (!unrestricted) {
                 for (Sub sub : java.util.List.copyOf(subs.values())) {
                     if (!permissions.canSubscribe(sub.subject)) {

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 /**
  * This server's place in a cluster: the route listener, the routes we dial (configured ones for ever, ones
  * learnt by gossip {@code connect_retries}+1 times), the registry of routes by peer server id with duplicate
- * resolution, interest propagation ({@code RS+}/{@code RS-} per subject and queue group, reference-counted
+ * resolution, interest propagation ({@code RS+}/{@code RS-} per account, subject and queue group, reference-counted
  * over local subscriptions), gossip of new peers to the others, and the client URLs advertised in INFO.
  *
  * <p>Threading: called from route and client event loops and from Netty's connect callbacks. The monitor of
@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * {@link Outbox} appends happen (a leaf lock, see LOCKS.md) and tasks are handed to event loops, so the wire
  * order of {@code RS+}/{@code RS-} on each route follows the order of the counts.
  */
-final class Cluster implements SubjectIndex.InterestListener {
+final class Cluster {
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
     private static final long RECONNECT_MILLIS = 1000;
     /** Up to this much random delay before a route closed under us is dialled again. */
@@ -100,6 +100,7 @@ final class Cluster implements SubjectIndex.InterestListener {
 
     // guarded by this
     private final Map<String, RouteConnection> routes = new HashMap<>();
+    /** Local interest by "account subject" (plain) and "account subject queue" (member counts). */
     private final Map<String, Integer> plainInterest = new HashMap<>();
     private final Map<String, Integer> queueInterest = new HashMap<>();
     private final Map<String, Integer> clientUrlRefs = new LinkedHashMap<>();
@@ -395,12 +396,13 @@ final class Cluster implements SubjectIndex.InterestListener {
         }
         routes.put(id, rc);
         // all current interest first, then whatever changes later (appended under this same lock)
-        for (String subject : plainInterest.keySet()) {
-            rc.outbox().appendRaw(rsPlus(subject, null, 0));
+        for (String accountSubject : plainInterest.keySet()) {
+            rc.outbox().appendRaw(rsPlus(accountSubject, null, 0));
         }
         for (Map.Entry<String, Integer> e : queueInterest.entrySet()) {
             if (e.getValue() > 0) {
-                int sp = e.getKey().indexOf(' ');
+                // "account subject queue": neither an account name nor a subject holds a space
+                int sp = e.getKey().lastIndexOf(' ');
                 rc.outbox().appendRaw(rsPlus(e.getKey().substring(0, sp), e.getKey().substring(sp + 1), e.getValue()));
             }
         }
@@ -562,7 +564,7 @@ final class Cluster implements SubjectIndex.InterestListener {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                RouteConnection rc = new RouteConnection(Cluster.this, server.router(), nextRid.incrementAndGet(),
+                RouteConnection rc = new RouteConnection(Cluster.this, server::knownRouter, nextRid.incrementAndGet(),
                         url, explicit);
                 rc.gossipId = gossipId;
                 if (closed) {
@@ -589,40 +591,60 @@ final class Cluster implements SubjectIndex.InterestListener {
 
     // ---- interest ----
 
-    @Override
-    public synchronized void added(Sub sub) {
+    /**
+     * The interest listener of {@code account}'s subject index: its local subscriptions become
+     * {@code RS+ <account> ...}/{@code RS- <account> ...} on every route, counted per account, subject and queue
+     * group as nats-server counts them.
+     */
+    SubjectIndex.InterestListener listenerFor(String account) {
+        return new SubjectIndex.InterestListener() {
+            @Override
+            public void added(Sub sub) {
+                Cluster.this.added(account, sub);
+            }
+
+            @Override
+            public void removed(Sub sub) {
+                Cluster.this.removed(account, sub);
+            }
+        };
+    }
+
+    private synchronized void added(String account, Sub sub) {
         if (sub.queue == null) {
-            int n = plainInterest.merge(sub.subject, 1, Integer::sum);
+            String key = account + " " + sub.subject;
+            int n = plainInterest.merge(key, 1, Integer::sum);
             if (n == 1) {
-                broadcast(rsPlus(sub.subject, null, 0));
+                broadcast(rsPlus(key, null, 0));
             }
         } else {
-            String key = sub.subject + " " + sub.queue;
-            int n = queueInterest.merge(key, 1, Integer::sum);
+            String key = account + " " + sub.subject;
+            String qkey = key + " " + sub.queue;
+            int n = queueInterest.merge(qkey, 1, Integer::sum);
             if (n == 0) {
-                queueInterest.remove(key);
+                queueInterest.remove(qkey);
             } else if (n > 0) {
-                broadcast(rsPlus(sub.subject, sub.queue, n));
+                broadcast(rsPlus(key, sub.queue, n));
             }
         }
     }
 
-    @Override
-    public synchronized void removed(Sub sub) {
+    private synchronized void removed(String account, Sub sub) {
+        String key = account + " " + sub.subject;
         if (sub.queue == null) {
-            int n = plainInterest.merge(sub.subject, -1, Integer::sum);
+            int n = plainInterest.merge(key, -1, Integer::sum);
             if (n == 0) {
-                plainInterest.remove(sub.subject);
-                broadcast(rsMinus(sub.subject, null));
+                plainInterest.remove(key);
+                broadcast(rsMinus(key, null));
             }
         } else {
-            String key = sub.subject + " " + sub.queue;
-            int n = queueInterest.merge(key, -1, Integer::sum);
+            String qkey = key + " " + sub.queue;
+            int n = queueInterest.merge(qkey, -1, Integer::sum);
             if (n > 0) {
-                broadcast(rsPlus(sub.subject, sub.queue, n)); // the group's new weight
+                broadcast(rsPlus(key, sub.queue, n)); // the group's new weight
             } else if (n == 0) {
-                queueInterest.remove(key);
-                broadcast(rsMinus(sub.subject, sub.queue));
+                queueInterest.remove(qkey);
+                broadcast(rsMinus(key, sub.queue));
             }
         }
     }
@@ -633,13 +655,15 @@ final class Cluster implements SubjectIndex.InterestListener {
         }
     }
 
-    private static byte[] rsPlus(String subject, String queue, int weight) {
-        String s = queue == null ? "RS+ $G " + subject + "\r\n" : "RS+ $G " + subject + " " + queue + " " + weight + "\r\n";
+    /** {@code accountSubject}: the account and the subject, separated by one space (the wire's own order). */
+    private static byte[] rsPlus(String accountSubject, String queue, int weight) {
+        String s = queue == null ? "RS+ " + accountSubject + "\r\n"
+                : "RS+ " + accountSubject + " " + queue + " " + weight + "\r\n";
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static byte[] rsMinus(String subject, String queue) {
-        String s = queue == null ? "RS- $G " + subject + "\r\n" : "RS- $G " + subject + " " + queue + "\r\n";
+    private static byte[] rsMinus(String accountSubject, String queue) {
+        String s = queue == null ? "RS- " + accountSubject + "\r\n" : "RS- " + accountSubject + " " + queue + "\r\n";
         return s.getBytes(StandardCharsets.UTF_8);
     }
 

@@ -59,7 +59,12 @@ final class MonitorView implements ServerView {
 
     @Override
     public int subscriptions() {
-        return server.router().index().size();
+        // every account's, as nats-server's varz and subsz count them
+        int n = 0;
+        for (Router r : server.routers()) {
+            n += r.index().size();
+        }
+        return n;
     }
 
     @Override

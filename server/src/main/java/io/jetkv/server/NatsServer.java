@@ -47,7 +47,10 @@ public final class NatsServer implements AutoCloseable {
     private volatile ServerConfig config;
     private final String serverId;
     private final Router router;
-    /** Accounts other than $G: each its own subjects (no routes yet). */
+    /**
+     * Accounts other than $G, each its own subject space: the configured ones and the system account, made at
+     * start (routes carry their traffic, each in its own account).
+     */
     private final java.util.concurrent.ConcurrentHashMap<String, Router> accountRouters =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Authenticator authenticator;
@@ -118,24 +121,23 @@ public final class NatsServer implements AutoCloseable {
         this.cluster = config.cluster().enabled() ? new Cluster(this, boss, workers) : null;
         this.closedClients = new io.jetkv.server.monitor.ClosedConnections(config.monitor().maxClosedClients());
         String sysAccount = config.ops().systemAccount();
-        Router sysRouter = sysAccount == null ? null : routerFor(sysAccount);
-        // replies and events go out in the system account's subject space, where its users are; a reply to a
-        // request bridged from another server's system account goes back over the global account's routes
-        this.sys = sysAccount == null ? null
-                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), (subject, reply, headers, payload) -> {
-                    (subject.startsWith(SysBridge.PREFIX) ? router : sysRouter).publish(subject, reply, headers, payload);
-                });
-        this.events = sys == null ? null : new io.jetkv.server.monitor.SystemEvents(new MonitorView(this), sys);
         if (cluster != null) {
-            router.index().setInterestListener(cluster);
+            router.index().setInterestListener(cluster.listenerFor(router.account()));
         }
+        for (io.jetkv.config.AccountConfig a : config.auth().accounts()) {
+            routerFor(a.name());
+        }
+        Router sysRouter = sysAccount == null ? null : routerFor(sysAccount);
+        // requests, replies and events live in the system account's subject space, where its users are
+        this.sys = sysAccount == null ? null
+                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), sysRouter::publish);
+        this.events = sys == null ? null : new io.jetkv.server.monitor.SystemEvents(new MonitorView(this), sys);
         if (sys != null) {
-            // internal subscriptions, after the cluster listens: their interest crosses routes, so every node
-            // answers a PING; the system account's requests reach them through the bridge
+            // internal subscriptions in the system account: their interest crosses the routes in that account
+            // (RS+ SYS ...), as nats-server's does, so every node answers a PING sent to any of them
             for (String subject : sys.subjects()) {
-                router.subscribe(subject, sys);
+                sysRouter.subscribe(subject, sys);
             }
-            SysBridge.install(serverId, sysRouter, router);
         }
         this.imports = AccountImports.install(config.auth().accounts(), this::routerFor);
     }
@@ -523,7 +525,26 @@ public final class NatsServer implements AutoCloseable {
         if (io.jetkv.config.AccountConfig.GLOBAL.equals(account)) {
             return router;
         }
-        return accountRouters.computeIfAbsent(account, a -> new Router(new SubjectIndex()));
+        return accountRouters.computeIfAbsent(account, a -> {
+            Router r = new Router(a, new SubjectIndex());
+            if (cluster != null) {
+                r.index().setInterestListener(cluster.listenerFor(a));
+            }
+            return r;
+        });
+    }
+
+    /** Every account's router, the global one first. */
+    List<Router> routers() {
+        List<Router> out = new ArrayList<>();
+        out.add(router);
+        out.addAll(accountRouters.values());
+        return out;
+    }
+
+    /** The router of an account this server has, or null: routes ignore other servers' unknown accounts. */
+    Router knownRouter(String account) {
+        return io.jetkv.config.AccountConfig.GLOBAL.equals(account) ? router : accountRouters.get(account);
     }
 
     Authenticator authenticator() {

@@ -75,6 +75,7 @@ public final class ProcessCluster implements AutoCloseable {
         private boolean proxied;
         private int startFirst = -1;
         private final List<String> extraConfig = new ArrayList<>();
+        private final java.util.Map<Integer, ServerKind> kinds = new java.util.HashMap<>();
 
         private Builder(ServerKind kind, int size, Path dir) {
             this.kind = kind;
@@ -103,6 +104,12 @@ public final class ProcessCluster implements AutoCloseable {
          */
         public Builder startFirst(int count) {
             this.startFirst = count;
+            return this;
+        }
+
+        /** Runs node {@code node} (0-based) as {@code k} instead of the cluster's kind: a mixed cluster. */
+        public Builder kind(int node, ServerKind k) {
+            kinds.put(node, k);
             return this;
         }
 
@@ -135,7 +142,7 @@ public final class ProcessCluster implements AutoCloseable {
             throw new IllegalArgumentException("startFirst needs proxies (the seed-routed config needs node 0 first)");
         }
         for (int i = 0; i < b.size; i++) {
-            nodes.add(new Node(i));
+            nodes.add(new Node(i, b.kinds.getOrDefault(i, b.kind)));
         }
         if (b.proxied) {
             proxies = new FaultProxy[b.size][b.size];
@@ -364,6 +371,8 @@ public final class ProcessCluster implements AutoCloseable {
     public final class Node {
         private final int index;
         private final String name;
+        /** What runs this node: the cluster's kind unless the builder mixed in another. */
+        private final ServerKind nodeKind;
         private final Path storeDir;
         private final Path config;
         private volatile LoggedProcess process;
@@ -374,8 +383,9 @@ public final class ProcessCluster implements AutoCloseable {
         private volatile int raftAdvertisePort;
         private int starts;
 
-        private Node(int index) {
+        private Node(int index, ServerKind nodeKind) {
             this.index = index;
+            this.nodeKind = nodeKind;
             this.name = "n" + (index + 1);
             this.storeDir = dir.resolve(name);
             this.config = dir.resolve(name + ".conf");
@@ -391,6 +401,10 @@ public final class ProcessCluster implements AutoCloseable {
 
         public LoggedProcess process() {
             return process;
+        }
+
+        public ServerKind kind() {
+            return nodeKind;
         }
 
         public String clientUrl() {
@@ -419,7 +433,7 @@ public final class ProcessCluster implements AutoCloseable {
 
         /** The environment of this node's process: with Ratis proxies, its hosts file and advertised name. */
         private java.util.Map<String, String> environment() throws IOException {
-            java.util.Map<String, String> env = new java.util.HashMap<>(kind.environment());
+            java.util.Map<String, String> env = new java.util.HashMap<>(nodeKind.environment());
             if (raftProxies == null) {
                 return env;
             }
@@ -449,7 +463,7 @@ public final class ProcessCluster implements AutoCloseable {
             Files.createDirectories(storeDir);
             Files.writeString(config, config());
             starts++;
-            process = LoggedProcess.start(name + (starts > 1 ? "-" + starts : ""), kind.command(config),
+            process = LoggedProcess.start(name + (starts > 1 ? "-" + starts : ""), nodeKind.command(config),
                     environment());
             clientPort = process.clientPort();
             routePort = process.routePort();

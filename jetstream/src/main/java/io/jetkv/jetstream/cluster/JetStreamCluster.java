@@ -2,6 +2,7 @@ package io.jetkv.jetstream.cluster;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.JetStreamAccount;
 import io.jetkv.jetstream.JetStreamService;
 import io.jetkv.jetstream.MessageBus;
 import io.jetkv.jetstream.api.ApiRequest;
@@ -130,8 +131,6 @@ public final class JetStreamCluster implements AutoCloseable {
 
     private final Settings settings;
     private final JetStreamService js;
-    private final StreamManager streams;
-    private final MessageBus bus;
     private final Path dir;
     private final RaftPeerId selfId;
     private final RaftGroupId metaGroup;
@@ -148,7 +147,10 @@ public final class JetStreamCluster implements AutoCloseable {
     private final long startedAt = System.nanoTime();
     /** Server names by peer id, for every server ever seen (leader names in infos). */
     private final Map<String, String> names = new ConcurrentHashMap<>();
-    /** Stream names by Ratis group, for the state machine registry (persisted under {@code dir/groups}). */
+    /**
+     * Stream keys ({@link Assignment#key}: account and name) by Ratis group, for the state machine registry
+     * (persisted under {@code dir/groups}). Every map below that is keyed by stream uses that key too.
+     */
     private final Map<RaftGroupId, String> groupStreams = new ConcurrentHashMap<>();
     /** The leader of each replicated stream this node holds. */
     private final Map<String, RaftPeerId> streamLeaders = new ConcurrentHashMap<>();
@@ -172,11 +174,9 @@ public final class JetStreamCluster implements AutoCloseable {
     private volatile String endpoint;
     private volatile boolean closed;
 
-    private JetStreamCluster(Settings settings, JetStreamService js, MessageBus bus, Path dir) {
+    private JetStreamCluster(Settings settings, JetStreamService js, Path dir) {
         this.settings = settings;
         this.js = js;
-        this.streams = js.streams();
-        this.bus = bus;
         this.dir = dir;
         this.selfId = RaftPeerId.valueOf(PeerIds.of(settings.serverName()));
         this.metaGroup = RaftGroupId.valueOf(
@@ -191,19 +191,49 @@ public final class JetStreamCluster implements AutoCloseable {
     }
 
     /**
-     * Starts the Ratis server under {@code storeDir/ratis}, installs the API gate and the clustered handlers,
-     * and (on the seed, first start) creates the meta group. Called once JetStream restored its streams.
+     * Starts the Ratis server under {@code storeDir/ratis}, installs the API gate and the clustered handlers of
+     * every account with JetStream, and (on the seed, first start) creates the meta group. Called once JetStream
+     * restored its streams.
      */
-    public static JetStreamCluster start(Settings settings, JetStreamService js, MessageBus bus, Path storeDir) {
-        JetStreamCluster c = new JetStreamCluster(settings, js, bus, storeDir.resolve("ratis"));
+    public static JetStreamCluster start(Settings settings, JetStreamService js, Path storeDir) {
+        JetStreamCluster c = new JetStreamCluster(settings, js, storeDir.resolve("ratis"));
         try {
             c.startRaft();
         } catch (IOException e) {
             c.close();
             throw new UncheckedIOException("cannot start Ratis", e);
         }
-        c.install(js.api());
+        for (JetStreamAccount a : js.accounts()) {
+            if (a.enabled()) {
+                c.install(a, a == js.primary());
+            }
+        }
         return c;
+    }
+
+    // ---- accounts: one meta group for all of them, each stream keyed by account and name ----
+
+    /** The account of a stream key; null when this server has no such account with JetStream. */
+    private JetStreamAccount accountOf(String key) {
+        JetStreamAccount a = js.account(Assignment.accountOf(key));
+        return a != null && a.enabled() ? a : null;
+    }
+
+    /** The local replica of the stream with this key, or null. */
+    Stream localStream(String key) {
+        JetStreamAccount a = accountOf(key);
+        return a == null ? null : a.streams().get(Assignment.streamOf(key));
+    }
+
+    private StreamManager streamsOf(String key) {
+        JetStreamAccount a = accountOf(key);
+        return a == null ? null : a.streams();
+    }
+
+    /** The subject space a stream's replies go out in. */
+    private MessageBus busOf(String key) {
+        JetStreamAccount a = js.account(Assignment.accountOf(key));
+        return a == null ? js.primary().bus() : a.bus();
     }
 
     private void startRaft() throws IOException {
@@ -262,11 +292,11 @@ public final class JetStreamCluster implements AutoCloseable {
             if (stream == null) {
                 throw new IllegalStateException("unknown Ratis group " + gid);
             }
-            Stream local = streams.get(stream);
+            Stream local = localStream(stream);
             if (local != null) {
                 // a restart starts the groups before the meta log is replayed: the consumer entries the group
                 // applies meanwhile need the consumers' side of the stream already
-                js.consumers().replicate(local);
+                accountOf(stream).consumers().replicate(local);
             }
             return new StreamStateMachine(this, stream);
         };
@@ -603,9 +633,9 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         executor.execute(() -> {
             LOG.info("stream {}: leader is {}", stream, leader == null ? "none" : nameOf(leader));
-            Stream s = streams.get(stream);
+            Stream s = localStream(stream);
             if (s != null && !selfId.equals(streamLeaders.get(stream))) {
-                streams.setCapturing(s, false);
+                streamsOf(stream).setCapturing(s, false);
                 s.setLeading(false);
             }
         });
@@ -630,12 +660,12 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /** js-cluster thread. */
     private void startLeading(String stream) {
-        Stream s = streams.get(stream);
+        Stream s = localStream(stream);
         Assignment a = meta.get(stream);
         if (s == null || a == null || !isStreamLeader(stream)) {
             return;
         }
-        streams.setCapturing(s, true);
+        streamsOf(stream).setCapturing(s, true);
         s.setLeading(true);
         answerCreate(a, s);
         proposeConfig(stream, false); // an update the previous leader had no time to propose
@@ -665,6 +695,13 @@ public final class JetStreamCluster implements AutoCloseable {
 
     private void createLocal(Assignment a) {
         try {
+            JetStreamAccount account = accountOf(a.key());
+            if (account == null) {
+                LOG.error("stream {}: assigned here, but account {} has no JetStream on this server", a.name(),
+                        a.account());
+                return;
+            }
+            StreamManager streams = account.streams();
             Stream s = streams.get(a.name());
             if (s == null) {
                 s = streams.create(a.config()).stream();
@@ -687,10 +724,10 @@ public final class JetStreamCluster implements AutoCloseable {
                 }
             });
             // before the group applies anything: consumer entries need the consumers' side of the stream
-            js.consumers().replicate(s);
+            account.consumers().replicate(s);
             if (!groupStreams.containsKey(gid)) {
-                groupStreams.put(gid, a.name());
-                Files.writeString(dir.resolve("groups").resolve(a.group().toString()), a.name());
+                groupStreams.put(gid, a.key());
+                Files.writeString(dir.resolve("groups").resolve(a.group().toString()), a.key());
             }
             boolean hosted = false;
             for (RaftGroupId g : server.getGroupIds()) {
@@ -713,10 +750,10 @@ public final class JetStreamCluster implements AutoCloseable {
             // leadership may predate the assignment here (a restart replays the meta log after the groups started)
             org.apache.ratis.server.DivisionInfo info = server.getDivision(gid).getInfo();
             if (info.getLeaderId() != null) {
-                streamLeaders.put(a.name(), info.getLeaderId());
+                streamLeaders.put(a.key(), info.getLeaderId());
             }
             if (info.isLeader() && info.isLeaderReady()) {
-                startLeading(a.name());
+                startLeading(a.key());
             }
         } catch (IOException | RuntimeException e) {
             LOG.error("stream {}: local replica could not be created", a.name(), e);
@@ -760,14 +797,14 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /** js-cluster thread: the leader (or an R1 stream's server) answers the create request once. */
     private void answerCreate(Assignment a, Stream s) {
-        if (a.reply() == null || !answeredCreates.add(a.name())) {
+        if (a.reply() == null || !answeredCreates.add(a.key())) {
             return;
         }
         ObjectNode out = JsJson.object();
         out.put("type", a.responseType());
         out.setAll(StreamInfoJson.info(s, s.stats()));
         out.put("did_create", true);
-        bus.publish(a.reply(), null, null, JsJson.bytes(out));
+        busOf(a.key()).publish(a.reply(), null, null, JsJson.bytes(out));
     }
 
     /** Ratis apply thread: a stream was deleted. */
@@ -787,10 +824,11 @@ public final class JetStreamCluster implements AutoCloseable {
                     LOG.warn("stream {}: removing its Ratis group failed: {}", a.name(), e.toString());
                 }
                 groupStreams.remove(gid);
-                streamLeaders.remove(a.name());
+                streamLeaders.remove(a.key());
             }
-            answeredCreates.remove(a.name());
-            Stream s = streams.get(a.name());
+            answeredCreates.remove(a.key());
+            StreamManager streams = streamsOf(a.key());
+            Stream s = streams == null ? null : streams.get(a.name());
             if (s != null) {
                 streams.beginDelete(s);
                 CompletableFuture<Void> gone = new CompletableFuture<>();
@@ -821,11 +859,6 @@ public final class JetStreamCluster implements AutoCloseable {
                 }
             }
         });
-    }
-
-    /** The local replica of {@code stream}, or null. */
-    Stream localStream(String stream) {
-        return streams.get(stream);
     }
 
     // ---- proposals and reads ----
@@ -864,19 +897,29 @@ public final class JetStreamCluster implements AutoCloseable {
 
     // ---- API ----
 
-    private void install(JsApi api) {
-        api.setGate(this::admit);
-        api.register(JsApiSubjects.STREAM_CREATE, 1, 1, JsApiSubjects.STREAM_CREATE_RESPONSE, this::create);
-        api.register(JsApiSubjects.STREAM_DELETE, 1, 1, JsApiSubjects.STREAM_DELETE_RESPONSE, this::delete);
-        api.register(JsApiSubjects.STREAM_NAMES, 0, 0, JsApiSubjects.STREAM_NAMES_RESPONSE, this::names);
+    /**
+     * The clustered handlers of one account's API: every account with JetStream shares the meta group, its streams
+     * keyed by account and name; the meta leader step-down belongs to the primary account's API.
+     */
+    private void install(JetStreamAccount account, boolean primary) {
+        JsApi api = account.api();
+        String acc = account.name();
+        api.setGate((op, args, reply) -> admit(acc, op, args, reply));
+        api.register(JsApiSubjects.STREAM_CREATE, 1, 1, JsApiSubjects.STREAM_CREATE_RESPONSE,
+                req -> create(acc, req));
+        api.register(JsApiSubjects.STREAM_DELETE, 1, 1, JsApiSubjects.STREAM_DELETE_RESPONSE,
+                req -> delete(acc, req));
+        api.register(JsApiSubjects.STREAM_NAMES, 0, 0, JsApiSubjects.STREAM_NAMES_RESPONSE, req -> names(acc, req));
         api.register(JsApiSubjects.STREAM_LEADER_STEPDOWN, 1, 1, JsApiSubjects.STREAM_LEADER_STEPDOWN_RESPONSE,
-                this::streamStepdown);
-        api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
-                this::metaStepdown);
+                req -> streamStepdown(acc, req));
+        if (primary) {
+            api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
+                    this::metaStepdown);
+        }
         // purge and message delete need nothing here: the stream leader's handler proposes them (Stream#perform)
         JsApi.Handler localUpdate = api.handler(JsApiSubjects.STREAM_UPDATE);
         api.register(JsApiSubjects.STREAM_UPDATE, 1, 1, JsApiSubjects.STREAM_UPDATE_RESPONSE,
-                req -> update(req, localUpdate));
+                req -> update(acc, req, localUpdate));
     }
 
     private static final CompletableFuture<Void> NOW = CompletableFuture.completedFuture(null);
@@ -887,8 +930,9 @@ public final class JetStreamCluster implements AutoCloseable {
      * a leaderless stream answer its requests, with 503/10008 "JetStream system temporarily unavailable", half a
      * second late so that a leader elected meanwhile answers first.
      */
-    CompletionStage<?> admit(String op, List<String> args, String reply) {
-        String stream = streamOf(op, args);
+    CompletionStage<?> admit(String account, String op, List<String> args, String reply) {
+        String name = streamOf(op, args);
+        String stream = name == null ? null : Assignment.key(account, name);
         Assignment a = stream == null ? null : meta.get(stream);
         if (a == null) {
             // the meta leader answers, also "stream not found"
@@ -912,7 +956,7 @@ public final class JetStreamCluster implements AutoCloseable {
         boolean replica = a.peers().contains(settings.serverName());
         if (op.equals("DIRECT.GET") || op.equals("STREAM.MSG.GET")) {
             // the replica on the requester's server answers; else the leader. Either waits for the read index.
-            String where = reply == null ? null : bus.interestServer(reply);
+            String where = reply == null ? null : busOf(stream).interestServer(reply);
             boolean answer = "".equals(where) ? replica
                     : isStreamLeader(stream) && (where == null || !a.peers().contains(where));
             return answer ? readBarrier(a) : null;
@@ -954,8 +998,9 @@ public final class JetStreamCluster implements AutoCloseable {
     }
 
     /** Meta leader: validates, places and proposes; the stream leader answers once elected. */
-    private void create(ApiRequest req) {
+    private void create(String account, ApiRequest req) {
         String name = req.arg(0);
+        String key = Assignment.key(account, name);
         StreamConfig cfg = StreamConfig.fromJson(req.decode());
         if (!name.equals(cfg.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
@@ -972,24 +1017,25 @@ public final class JetStreamCluster implements AutoCloseable {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
         checkReplicatedLimits(cfg);
-        Assignment existing = meta.get(name);
+        Assignment existing = meta.get(key);
         if (existing != null) {
             if (!existing.config().equals(cfg.withLevelOf(existing.config()))) {
                 throw new JsApiException(JsError.STREAM_NAME_EXIST);
             }
             ObjectNode out = JsJson.object();
-            Stream local = streams.get(name);
+            Stream local = localStream(key);
             out.setAll(local != null ? StreamInfoJson.info(local, local.stats()) : configOnlyInfo(existing));
             req.respond(out);
             return;
         }
-        checkOverlap(cfg);
+        checkOverlap(account, cfg);
+        checkStreamCount(account);
         List<String> peers = place(Math.max(1, cfg.numReplicas()));
         List<String> addresses = new ArrayList<>();
         for (String p : peers) {
             addresses.add(p.equals(settings.serverName()) ? endpoint : online.get(p));
         }
-        Assignment a = new Assignment(cfg, peers, addresses, UUID.randomUUID(), nowNanos(), req.reply(),
+        Assignment a = new Assignment(account, cfg, peers, addresses, UUID.randomUUID(), nowNanos(), req.reply(),
                 req.responseType());
         RaftGroupId gid = metaGroup;
         submit(gid, RaftClientRequest.writeRequestType(), MetaStateMachine.assign(a)).whenComplete((r, err) -> {
@@ -997,6 +1043,22 @@ public final class JetStreamCluster implements AutoCloseable {
                 req.fail(JsError.CLUSTER_NOT_AVAILABLE);
             }
         });
+    }
+
+    /**
+     * 10027 when the account has its {@code max_streams} already, counted over the cluster's assignments (an
+     * assigned server that found its local count full could only log it, and the create would go unanswered).
+     */
+    private void checkStreamCount(String account) {
+        JetStreamAccount acc = js.account(account);
+        int max = acc == null ? -1 : acc.limits().maxStreams();
+        if (max <= 0) {
+            return;
+        }
+        long n = meta.all().values().stream().filter(a -> a.account().equals(account)).count();
+        if (n >= max) {
+            throw new JsApiException(JsError.MAXIMUM_STREAMS_LIMIT);
+        }
     }
 
     /** What JetKV does not replicate yet: refused on a replicated stream's create and update. */
@@ -1007,11 +1069,11 @@ public final class JetStreamCluster implements AutoCloseable {
         }
     }
 
-    /** 10065 when {@code cfg}'s subjects overlap another assigned stream's. */
-    private void checkOverlap(StreamConfig cfg) {
+    /** 10065 when {@code cfg}'s subjects overlap another assigned stream's of the same account. */
+    private void checkOverlap(String account, StreamConfig cfg) {
         for (Assignment other : meta.all().values()) {
-            if (other.name().equals(cfg.name())) {
-                continue;
+            if (!other.account().equals(account) || other.name().equals(cfg.name())) {
+                continue; // each account is a subject space of its own
             }
             for (String x : cfg.subjects()) {
                 for (String y : other.config().subjects()) {
@@ -1030,9 +1092,9 @@ public final class JetStreamCluster implements AutoCloseable {
      * handler (an R1 stream's server). Changing the replica count is refused (10061): JetKV does not move a stream
      * between groups yet.
      */
-    private void update(ApiRequest req, JsApi.Handler local) {
+    private void update(String account, ApiRequest req, JsApi.Handler local) {
         String name = req.arg(0);
-        Assignment a = meta.get(name);
+        Assignment a = meta.get(Assignment.key(account, name));
         if (a != null && !a.replicated()) {
             local.handle(req);
             return;
@@ -1058,7 +1120,7 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         cfg = cfg.sealedAdjusted();
         checkReplicatedLimits(cfg);
-        checkOverlap(cfg);
+        checkOverlap(account, cfg);
         submit(metaGroup, RaftClientRequest.writeRequestType(),
                 MetaStateMachine.update(a.updated(cfg, req.reply(), req.responseType(), 0))).whenComplete((r, err) -> {
                     if (err != null) {
@@ -1070,7 +1132,7 @@ public final class JetStreamCluster implements AutoCloseable {
     /** Ratis apply thread (meta): a replicated stream's configuration changed; its leader proposes it to the group. */
     void updated(Assignment a) {
         if (a.replicated() && a.peers().contains(settings.serverName())) {
-            executor.execute(() -> proposeConfig(a.name(), true));
+            executor.execute(() -> proposeConfig(a.key(), true));
         }
     }
 
@@ -1080,7 +1142,7 @@ public final class JetStreamCluster implements AutoCloseable {
      * replicas apply it in log order. With {@code answer}, the update request is answered after the apply.
      */
     private void proposeConfig(String stream, boolean answer) {
-        Stream s = streams.get(stream);
+        Stream s = localStream(stream);
         Assignment a = meta.get(stream);
         if (s == null || a == null || !a.replicated() || !leadsReady(a)) {
             return;
@@ -1113,7 +1175,7 @@ public final class JetStreamCluster implements AutoCloseable {
                             ObjectNode out = JsJson.object();
                             out.put("type", type);
                             out.set("error", JsJson.error(error));
-                            bus.publish(reply, null, null, JsJson.bytes(out));
+                            busOf(stream).publish(reply, null, null, JsJson.bytes(out));
                         }
                     }
                 });
@@ -1137,8 +1199,8 @@ public final class JetStreamCluster implements AutoCloseable {
      * {@code STREAM.LEADER.STEPDOWN.<stream>}, on the stream leader (the gate): leadership moves to the most
      * caught-up other peer that is up; R1 streams answer success, as nats-server's do.
      */
-    private void streamStepdown(ApiRequest req) {
-        Assignment a = meta.get(req.arg(0));
+    private void streamStepdown(String account, ApiRequest req) {
+        Assignment a = meta.get(Assignment.key(account, req.arg(0)));
         if (a == null) {
             throw new JsApiException(JsError.STREAM_NOT_FOUND);
         }
@@ -1240,13 +1302,13 @@ public final class JetStreamCluster implements AutoCloseable {
         return o;
     }
 
-    private void delete(ApiRequest req) {
+    private void delete(String account, ApiRequest req) {
         req.requireEmpty();
-        String name = req.arg(0);
-        if (meta.get(name) == null) {
+        String key = Assignment.key(account, req.arg(0));
+        if (meta.get(key) == null) {
             throw new JsApiException(JsError.STREAM_NOT_FOUND);
         }
-        submit(metaGroup, RaftClientRequest.writeRequestType(), MetaStateMachine.remove(name)).whenComplete((r, err) -> {
+        submit(metaGroup, RaftClientRequest.writeRequestType(), MetaStateMachine.remove(key)).whenComplete((r, err) -> {
             if (err != null) {
                 req.fail(JsError.CLUSTER_NOT_AVAILABLE);
             } else {
@@ -1257,11 +1319,14 @@ public final class JetStreamCluster implements AutoCloseable {
         });
     }
 
-    private void names(ApiRequest req) {
+    private void names(String account, ApiRequest req) {
         ObjectNode body = req.body();
         String subject = JsJson.getString(body, "subject");
         List<String> all = new ArrayList<>();
         for (Assignment a : meta.all().values()) {
+            if (!a.account().equals(account)) {
+                continue;
+            }
             if (subject == null || a.config().subjects().stream().anyMatch(s -> Subject.collide(s, subject))) {
                 all.add(a.name());
             }
@@ -1283,7 +1348,7 @@ public final class JetStreamCluster implements AutoCloseable {
             o.put("leader", a.peers().get(0));
             return o;
         }
-        RaftPeerId leader = streamLeaders.get(a.name());
+        RaftPeerId leader = streamLeaders.get(a.key());
         if (leader != null) {
             o.put("leader", nameOf(leader));
         }

@@ -62,11 +62,6 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
         return java.util.List.of(PREFIX + "PING", PREFIX + "PING.*", PREFIX + server.serverId() + ".*");
     }
 
-    /** Whether a client's publish to {@code subject} is a server request, which only system users may send. */
-    public static boolean isServerRequest(String subject) {
-        return subject.startsWith(PREFIX);
-    }
-
     /**
      * A system-account user (here or on another server of the cluster) published {@code subject} with
      * {@code reply}; true when it is a request this server answers (it then counts as delivered: no no-responders
