@@ -63,6 +63,22 @@ final class MonitorView implements ServerView {
     }
 
     @Override
+    public int subscriptions(String account) {
+        Router r = server.existingRouter(account);
+        return r == null ? 0 : r.index().size();
+    }
+
+    @Override
+    public io.jetkv.server.monitor.AccountCounters accountCounters() {
+        return server.accountCounters();
+    }
+
+    @Override
+    public int websocketPort() {
+        return server.websocketPort();
+    }
+
+    @Override
     public CompletableFuture<List<ConnectionInfo>> connectionSnapshots() {
         List<CompletableFuture<ConnectionInfo>> each = new ArrayList<>();
         for (ClientConnection c : server.clients()) {

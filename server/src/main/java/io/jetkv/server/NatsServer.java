@@ -88,6 +88,9 @@ public final class NatsServer implements AutoCloseable {
     private final io.jetkv.server.monitor.SysRequests sys;
     /** $SYS.ACCOUNT.*.CONNECT/DISCONNECT and STATSZ events; null with {@code no_system_account}. */
     private final io.jetkv.server.monitor.SystemEvents events;
+    /** Open clients per account and what closed ones sent and received, for the per-account requests. */
+    private final io.jetkv.server.monitor.AccountCounters accountCounters =
+            new io.jetkv.server.monitor.AccountCounters();
     /** The last closed client connections, for /connz?state=closed. */
     private final io.jetkv.server.monitor.ClosedConnections closedClients;
     /** The accounts' stream and service imports, fixed at start. */
@@ -122,9 +125,12 @@ public final class NatsServer implements AutoCloseable {
         // replies and events go out in the system account's subject space, where its users are; a reply to a
         // request bridged from another server's system account goes back over the global account's routes
         this.sys = sysAccount == null ? null
-                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), (subject, reply, headers, payload) -> {
-                    (subject.startsWith(SysBridge.PREFIX) ? router : sysRouter).publish(subject, reply, headers, payload);
-                });
+                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this),
+                        (account, subject, reply, headers, payload) -> {
+                            Router to = account != null ? routerFor(account)
+                                    : SysBridge.isBridged(subject) ? router : sysRouter;
+                            to.publish(subject, reply, headers, payload);
+                        });
         this.events = sys == null ? null : new io.jetkv.server.monitor.SystemEvents(new MonitorView(this), sys);
         if (cluster != null) {
             router.index().setInterestListener(cluster);
@@ -135,7 +141,7 @@ public final class NatsServer implements AutoCloseable {
             for (String subject : sys.subjects()) {
                 router.subscribe(subject, sys);
             }
-            SysBridge.install(serverId, sysRouter, router);
+            SysBridge.install(serverId, sysRouter, router, this::routerFor);
         }
         this.imports = AccountImports.install(config.auth().accounts(), this::routerFor);
     }
@@ -197,6 +203,8 @@ public final class NatsServer implements AutoCloseable {
             server.startMonitor();
             server.bindListener(early);
             server.startWebSocket();
+            // once every listener is up, as nats-server writes it
+            server.writeProcessFiles(config);
         } catch (RuntimeException | InterruptedException e) {
             server.close();
             throw e;
@@ -344,7 +352,6 @@ public final class NatsServer implements AutoCloseable {
         if (cluster != null) {
             cluster.start(port);
         }
-        writeProcessFiles(config);
     }
 
     /** The pid file at once, the ports file now that every listener is up; nats-server stops if it cannot. */
@@ -361,6 +368,11 @@ public final class NatsServer implements AutoCloseable {
                 }
                 if (cluster != null) {
                     urls.put("cluster", prefixed("nats://", Cluster.clientUrls(c.cluster().host(), cluster.routePort())));
+                }
+                if (websocket != null) {
+                    String wsHost = c.websocket().host() != null ? c.websocket().host() : c.host();
+                    urls.put("websocket", prefixed(c.websocket().secure() ? "wss://" : "ws://",
+                            Cluster.clientUrls(wsHost, websocket.port())));
                 }
                 portsFile = ProcessFiles.writePorts(c.ops().portsFileDir(), urls);
             }
@@ -425,6 +437,7 @@ public final class NatsServer implements AutoCloseable {
 
     /** A client's CONNECT was accepted; its event loop. */
     void clientConnected(io.jetkv.server.monitor.ConnectionInfo info) {
+        accountCounters.connected(info.account());
         if (events != null) {
             events.connected(info);
         }
@@ -433,9 +446,35 @@ public final class NatsServer implements AutoCloseable {
     /** A client connection closed, {@code info} its last snapshot; its event loop. */
     void clientClosed(io.jetkv.server.monitor.ConnectionInfo info, boolean hadConnected) {
         closedClients.add(info);
+        if (hadConnected) {
+            accountCounters.closed(info);
+        }
         if (events != null && hadConnected) {
             events.disconnected(info);
         }
+    }
+
+    /** A later CONNECT moved a client from one account to another; its event loop. */
+    void clientMovedAccount(String from, String to) {
+        accountCounters.moved(from, to);
+    }
+
+    io.jetkv.server.monitor.AccountCounters accountCounters() {
+        return accountCounters;
+    }
+
+    /**
+     * A client of {@code account} used one of the requests every account imports from the system account;
+     * {@code mapped} is the system account's subject it stands for ({@code $SYS.REQ.ACCOUNT.<account>.CONNZ}).
+     * Published in the global account, where every server of the cluster answers it, with a reply that brings
+     * the answers back into {@code account}. Returns how many took it (0: no responders).
+     */
+    int sysImport(String account, String mapped, String reply, byte[] headers, byte[] payload) {
+        if (reply == null || !SysBridge.isToken(account)) {
+            // nothing to answer to; or, as in nats-server, an account name with dots makes no valid subject
+            return reply == null ? 1 : 0;
+        }
+        return router.send(mapped, mapped, SysBridge.importReply(serverId, account, reply), headers, payload);
     }
 
     java.util.List<io.jetkv.server.monitor.ConnectionInfo> closedConnections() {
@@ -524,6 +563,11 @@ public final class NatsServer implements AutoCloseable {
             return router;
         }
         return accountRouters.computeIfAbsent(account, a -> new Router(new SubjectIndex()));
+    }
+
+    /** {@code account}'s router if it has one already (never makes one); any thread. */
+    Router existingRouter(String account) {
+        return io.jetkv.config.AccountConfig.GLOBAL.equals(account) ? router : accountRouters.get(account);
     }
 
     Authenticator authenticator() {
