@@ -147,7 +147,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         // with nkey users every client gets a nonce, as from nats-server, whatever it authenticates with
         nonce = server.authenticator().wantsNonce() ? Ed25519.nonce() : null;
         infoVersion = server.info().version();
-        outbox.appendRaw(server.infoLine(cid, ip, nonce));
+        outbox.appendRaw(server.infoLine(cid, ip, nonce, websocket));
         if (tls != null && !tls.config().handshakeFirst()) {
             // the INFO goes out in plaintext, then the client starts TLS (nats-server's order)
             outbox.flush();
@@ -365,7 +365,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
                 int v = server.info().version();
                 if (asyncInfo && v != infoVersion) {
                     infoVersion = v;
-                    outbox.appendRaw(server.infoLine(cid, clientIp, null));
+                    outbox.appendRaw(server.infoLine(cid, clientIp, null, websocket));
                 }
             }
         } else if (op == ClientOp.Pong.INSTANCE) {
@@ -607,7 +607,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     void sendAsyncInfo() {
         if (asyncInfo && outbox != null) {
             infoVersion = server.info().version();
-            outbox.appendRaw(server.infoLine(cid, clientIp, null));
+            outbox.appendRaw(server.infoLine(cid, clientIp, null, websocket));
             outbox.flushFrom(null);
         }
     }

@@ -203,6 +203,10 @@ public final class NatsServer implements AutoCloseable {
             server.startMonitor();
             server.bindListener(early);
             server.startWebSocket();
+            if (server.cluster != null) {
+                // after the WebSocket listener: the route INFO carries its URLs (ws_connect_urls)
+                server.cluster.start(server.port);
+            }
             // once every listener is up, as nats-server writes it
             server.writeProcessFiles(config);
         } catch (RuntimeException | InterruptedException e) {
@@ -349,9 +353,6 @@ public final class NatsServer implements AutoCloseable {
             LOG.info("TLS required for client connections ({}{})", startTls.providerName(),
                     config.tls().allowNonTls() ? ", plaintext allowed" : "");
         }
-        if (cluster != null) {
-            cluster.start(port);
-        }
     }
 
     /** The pid file at once, the ports file now that every listener is up; nats-server stops if it cannot. */
@@ -409,6 +410,13 @@ public final class NatsServer implements AutoCloseable {
             websocket = WebSocketListener.start(config.websocket(), config.host(), boss, workers,
                     Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class,
                     config.maxPayload(), () -> websocketTls, ch -> attachClient(ch).viaWebSocket());
+            if (cluster != null && !config.cluster().noAdvertise()) {
+                // host:port as nats-server gossips them; the client adds the scheme
+                String advertise = config.websocket().advertise();
+                cluster.setOwnWebSocketUrls(advertise != null ? List.of(advertise)
+                        : Cluster.clientUrls(config.websocket().host() != null ? config.websocket().host()
+                                : config.host(), websocket.port()));
+            }
         }
     }
 
@@ -579,8 +587,8 @@ public final class NatsServer implements AutoCloseable {
         return tls;
     }
 
-    byte[] infoLine(long cid, String clientIp, String nonce) {
-        return info.line(cid, clientIp, nonce);
+    byte[] infoLine(long cid, String clientIp, String nonce, boolean websocket) {
+        return info.line(cid, clientIp, nonce, websocket);
     }
 
     /** Counts a new connection; false when over {@code max_connections}. */

@@ -319,8 +319,9 @@ class ClusterIT {
                 return false;
             }
             for (com.fasterxml.jackson.databind.JsonNode r : last[0].path("routes")) {
-                // B's client's two, B's own three $SYS.REQ.SERVER subscriptions and its system-account bridge's
-                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 6) {
+                // B's client's two, B's own three $SYS.REQ.SERVER ones, its $SYS.REQ.ACCOUNT one and its
+                // system-account bridge's two
+                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 8) {
                     return true;
                 }
             }
@@ -400,11 +401,13 @@ class ClusterIT {
                     && info.contains("\"connect_urls\":[\"127.0.0.1:" + a.port() + "\"]"), info);
             assertTrue(info.endsWith("} \r\n"), info);
             // then all current interest, per subject and queue group with its weight
-            // (and the server's own: three on $SYS.REQ.SERVER, one for the system account's reply bridge)
+            // (and the server's own: three on $SYS.REQ.SERVER, one on $SYS.REQ.ACCOUNT, two for the system
+            // account's reply bridges)
             java.util.Set<String> interest = new java.util.HashSet<>();
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 8; i++) {
                 String line = readLine(in);
-                if (!line.startsWith("RS+ $G $SYS.REQ.SERVER.") && !line.startsWith("RS+ $G $SYS._BRIDGE.")) {
+                if (!line.startsWith("RS+ $G $SYS.REQ.") && !line.startsWith("RS+ $G $SYS._BRIDGE.")
+                        && !line.startsWith("RS+ $G $SYS._IMPORT.")) {
                     interest.add(line);
                 }
             }
