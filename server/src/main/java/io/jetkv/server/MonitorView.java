@@ -74,6 +74,11 @@ final class MonitorView implements ServerView {
     }
 
     @Override
+    public List<List<String>> connectUrls() {
+        return List.of(server.info().connectUrls(), server.info().wsConnectUrls());
+    }
+
+    @Override
     public int websocketPort() {
         return server.websocketPort();
     }

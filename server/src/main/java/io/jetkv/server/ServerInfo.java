@@ -77,6 +77,10 @@ final class ServerInfo {
         return connectUrls;
     }
 
+    synchronized java.util.List<String> wsConnectUrls() {
+        return wsConnectUrls;
+    }
+
     synchronized String clusterName() {
         return clusterName;
     }

@@ -83,6 +83,14 @@ final class Endpoints {
         if (c.auth().required()) {
             o.put("auth_required", true);
         }
+        // a cluster's client URLs, as the INFO lines offer them (left out when empty, as nats-server)
+        List<List<String>> urls = server.connectUrls();
+        if (!urls.get(0).isEmpty()) {
+            urls.get(0).forEach(o.putArray("connect_urls")::add);
+        }
+        if (!urls.get(1).isEmpty()) {
+            urls.get(1).forEach(o.putArray("ws_connect_urls")::add);
+        }
         o.put("max_connections", c.maxConnections());
         o.put("ping_interval", c.pingInterval().toNanos());
         o.put("ping_max", c.pingMax());

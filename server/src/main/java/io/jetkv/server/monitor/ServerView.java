@@ -37,6 +37,11 @@ public interface ServerView {
     /** Open clients per account and the closed ones' totals (nats-server's account statistics). */
     AccountCounters accountCounters();
 
+    /** The client URLs a cluster offers clients ({@code connect_urls}), then its WebSocket ones; empty alone. */
+    default java.util.List<java.util.List<String>> connectUrls() {
+        return java.util.List.of(java.util.List.of(), java.util.List.of());
+    }
+
     /** The bound WebSocket port, 0 without a WebSocket listener (or before it is bound). */
     default int websocketPort() {
         return 0;

@@ -198,7 +198,8 @@ class WebSocketIT {
     void webSocketClientsAreOfferedTheClustersWebSocketUrls() throws Exception {
         io.jetkv.config.ClusterConfig base =
                 io.jetkv.config.ClusterConfig.DISABLED.withListen("127.0.0.1", 0).withName("WS");
-        try (NatsServer a = NatsServer.start(config(ws(false, false, List.of())).withServerName("A").withCluster(base));
+        try (NatsServer a = NatsServer.start(config(ws(false, false, List.of())).withServerName("A").withCluster(base)
+                        .withHttpPort(-1));
                 NatsServer b = NatsServer.start(config(ws(false, false, List.of())).withServerName("B")
                         .withCluster(base.withRoutes(List.of(java.net.URI.create(
                                 "nats-route://127.0.0.1:" + a.routePort())))))) {
@@ -220,6 +221,12 @@ class WebSocketIT {
             }
             assertTrue(info.contains("\"connect_urls\":[\"" + wsA + "\",\"" + wsB + "\"]"), info);
             assertFalse(info.contains(":" + a.port() + "\""), "no client port for a WebSocket client: " + info);
+            // /varz shows both lists
+            String varz = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + a.monitorPort() + "/varz")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body().replaceAll("\\s", "");
+            assertTrue(varz.contains("\"ws_connect_urls\":[\"" + wsA + "\",\"" + wsB + "\"]"), varz);
+            assertTrue(varz.contains("\"connect_urls\":[\"127.0.0.1:" + a.port() + "\""), varz);
             try (Connection tcp = Nats.connect(Options.builder().server(a.clientUrl()).build())) {
                 List<String> urls = tcp.getServerInfo().getConnectURLs();
                 assertTrue(urls.contains("127.0.0.1:" + a.port()), urls.toString());
