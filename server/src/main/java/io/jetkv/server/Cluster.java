@@ -77,6 +77,8 @@ final class Cluster {
     /** Lame duck mode: our own client URLs are no longer advertised, to clients or routes. */
     private volatile boolean lameDuck;
     private List<String> ownClientUrls = List.of();
+    /** This server's WebSocket URLs ({@code host:port}), gossiped as {@code ws_connect_urls}; set before start. */
+    private volatile List<String> ownWsUrls = List.of();
     /** This node's Ratis address ({@code host:port}) once clustered JetStream runs; null before and without. */
     private volatile String raftEndpoint;
     /** Told about JetStream peers (name, Ratis address) as routes come and go; null without JetStream. */
@@ -104,6 +106,7 @@ final class Cluster {
     private final Map<String, Integer> plainInterest = new HashMap<>();
     private final Map<String, Integer> queueInterest = new HashMap<>();
     private final Map<String, Integer> clientUrlRefs = new LinkedHashMap<>();
+    private final Map<String, Integer> wsUrlRefs = new LinkedHashMap<>();
     private final Set<String> selfUrls = new HashSet<>();
     private final Set<String> dialling = new HashSet<>();
 
@@ -321,11 +324,16 @@ final class Cluster {
             ip = "nats-route://" + cc.advertise() + "/";
         }
         String serverName = config.serverName() == null ? serverId() : config.serverName();
-        return infoJson(serverId(), serverName, host, port, ip, ownClientUrls, dynamicName, " ");
+        return infoJson(serverId(), serverName, host, port, ip, ownClientUrls, ownWsUrls, dynamicName, " ");
+    }
+
+    /** The WebSocket listener is up, before the routes (its URLs go in our route INFO). */
+    void setOwnWebSocketUrls(List<String> urls) {
+        ownWsUrls = List.copyOf(urls);
     }
 
     private byte[] infoJson(String id, String serverName, String host, int port, String ip, List<String> clientUrls,
-            boolean dynamic, String beforeCrlf) {
+            List<String> wsUrls, boolean dynamic, String beforeCrlf) {
         StringBuilder sb = new StringBuilder(384).append("INFO {\"server_id\":");
         ServerInfo.field(sb, id).append(",\"server_name\":");
         ServerInfo.field(sb, serverName == null ? id : serverName).append(",\"version\":");
@@ -364,6 +372,16 @@ final class Cluster {
             }
             sb.append(']');
         }
+        if (!wsUrls.isEmpty()) {
+            sb.append(",\"ws_connect_urls\":[");
+            for (int i = 0; i < wsUrls.size(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                ServerInfo.field(sb, wsUrls.get(i));
+            }
+            sb.append(']');
+        }
         return sb.append('}').append(beforeCrlf).append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -393,6 +411,7 @@ final class Cluster {
             existing.duplicate = true;
             existing.closeFromAnyThread();
             unrefClientUrls(existing.remoteClientUrls);
+            unref(wsUrlRefs, existing.remoteWsUrls);
         }
         routes.put(id, rc);
         // all current interest first, then whatever changes later (appended under this same lock)
@@ -408,13 +427,14 @@ final class Cluster {
         }
         // tell the other servers about the new one: they dial it (gossip, full mesh)
         byte[] gossip = infoJson(id, rc.remoteName, rc.remoteHost, rc.remoteRoutePort, rc.remoteRouteUrl,
-                rc.remoteClientUrls, false, "");
+                rc.remoteClientUrls, rc.remoteWsUrls, false, "");
         for (RouteConnection other : routes.values()) {
             if (other != rc) {
                 other.send(gossip);
             }
         }
         refClientUrls(rc.remoteClientUrls);
+        ref(wsUrlRefs, rc.remoteWsUrls);
         refreshClientInfo(true);
         return true;
     }
@@ -439,6 +459,7 @@ final class Cluster {
             if (rc.remoteId != null && routes.get(rc.remoteId) == rc) {
                 routes.remove(rc.remoteId);
                 unrefClientUrls(rc.remoteClientUrls);
+                unref(wsUrlRefs, rc.remoteWsUrls);
                 // not while shutting down: our clients would learn a pool without the servers they must fail
                 // over to (jnats and nats.go drop discovered URLs an INFO no longer lists)
                 if (!closed) {
@@ -691,13 +712,28 @@ final class Cluster {
 
     // ---- client URLs ----
 
-    synchronized void clientUrlsChanged(RouteConnection rc, List<String> urls) {
+    synchronized void clientUrlsChanged(RouteConnection rc, List<String> urls, List<String> wsUrls) {
         if (routes.get(rc.remoteId) == rc) {
             unrefClientUrls(rc.remoteClientUrls);
             refClientUrls(urls);
+            unref(wsUrlRefs, rc.remoteWsUrls);
+            ref(wsUrlRefs, wsUrls);
         }
         rc.remoteClientUrls = urls;
+        rc.remoteWsUrls = wsUrls;
         refreshClientInfo(true);
+    }
+
+    private static void ref(Map<String, Integer> refs, List<String> urls) {
+        for (String u : urls) {
+            refs.merge(u, 1, Integer::sum);
+        }
+    }
+
+    private static void unref(Map<String, Integer> refs, List<String> urls) {
+        for (String u : urls) {
+            refs.computeIfPresent(u, (k, n) -> n <= 1 ? null : n - 1);
+        }
     }
 
     private void refClientUrls(List<String> urls) {
@@ -725,9 +761,20 @@ final class Cluster {
                 }
             }
         }
+        List<String> wsUrls = new ArrayList<>();
+        if (!cc.noAdvertise()) {
+            if (!lameDuck) {
+                wsUrls.addAll(ownWsUrls);
+            }
+            for (String u : wsUrlRefs.keySet()) {
+                if (!wsUrls.contains(u)) {
+                    wsUrls.add(u);
+                }
+            }
+        }
         List<String> before = server.info().connectUrls();
         String nameBefore = server.info().clusterName();
-        server.info().setCluster(name, urls);
+        server.info().setCluster(name, urls, wsUrls);
         if (push && !cc.noAdvertise() && (!urls.equals(before) || !name.equals(nameBefore))) {
             server.forEachClient(ClientConnection::sendAsyncInfo);
         }

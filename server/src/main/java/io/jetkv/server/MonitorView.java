@@ -68,6 +68,27 @@ final class MonitorView implements ServerView {
     }
 
     @Override
+    public int subscriptions(String account) {
+        Router r = server.knownRouter(account);
+        return r == null ? 0 : r.index().size();
+    }
+
+    @Override
+    public io.jetkv.server.monitor.AccountCounters accountCounters() {
+        return server.accountCounters();
+    }
+
+    @Override
+    public List<List<String>> connectUrls() {
+        return List.of(server.info().connectUrls(), server.info().wsConnectUrls());
+    }
+
+    @Override
+    public int websocketPort() {
+        return server.websocketPort();
+    }
+
+    @Override
     public CompletableFuture<List<ConnectionInfo>> connectionSnapshots() {
         List<CompletableFuture<ConnectionInfo>> each = new ArrayList<>();
         for (ClientConnection c : server.clients()) {

@@ -86,6 +86,8 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     volatile String remoteHost;
     /** The peer's own client URLs ({@code connect_urls} of its route INFO). */
     volatile List<String> remoteClientUrls = List.of();
+    /** The peer's WebSocket URLs ({@code ws_connect_urls} of its route INFO). */
+    volatile List<String> remoteWsUrls = List.of();
     /** Closed because another route to the same server won: no re-dial, no unregistering. */
     volatile boolean duplicate;
 
@@ -264,11 +266,12 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
                 // the peer's own INFO again: its client URLs may have changed; a peer in lame duck mode is
                 // leaving, so its clients' URLs are no longer offered to ours
                 List<String> urls = n.path("ldm").asBoolean(false) ? List.of() : strings(n.path("connect_urls"));
+                List<String> wsUrls = n.path("ldm").asBoolean(false) ? List.of() : strings(n.path("ws_connect_urls"));
                 if (n.path("ldm").asBoolean(false)) {
                     LOG.info("{} - rid:{} - Route {} entered lame duck mode", peer, rid, remoteName);
                 }
-                if (!urls.equals(remoteClientUrls)) {
-                    cluster.clientUrlsChanged(this, urls);
+                if (!urls.equals(remoteClientUrls) || !wsUrls.equals(remoteWsUrls)) {
+                    cluster.clientUrlsChanged(this, urls, wsUrls);
                 }
                 String raft = text(n, "jetkv_raft");
                 Map<String, String> meta = stringMap(n.path("jetkv_meta"));
@@ -303,6 +306,7 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         remoteId = id;
         remoteName = text(n, "server_name");
         remoteClientUrls = strings(n.path("connect_urls"));
+        remoteWsUrls = strings(n.path("ws_connect_urls"));
         remoteRoutePort = n.path("port").asInt(0);
         String ip = text(n, "ip");
         InetSocketAddress addr = (InetSocketAddress) channel.remoteAddress();
