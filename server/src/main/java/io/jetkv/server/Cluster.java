@@ -87,7 +87,7 @@ final class Cluster implements SubjectIndex.InterestListener {
     /** Clustered JetStream's view of the routes: which servers run Ratis, and where. Route event loops. */
     interface RaftPeers {
         /** {@code meta}: the members of the peer's meta group as it announced them (empty while it has none). */
-        void seen(String serverName, String raftEndpoint, Map<String, String> meta);
+        void seen(String serverName, String raftEndpoint, Map<String, String> meta, List<String> tags);
 
         void gone(String serverName);
     }
@@ -160,7 +160,7 @@ final class Cluster implements SubjectIndex.InterestListener {
         byte[] info = routeInfoLine();
         for (RouteConnection rc : current) {
             if (rc.remoteRaft != null) {
-                peers.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta);
+                peers.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta, rc.remoteTags);
             }
             rc.send(info);
         }
@@ -170,7 +170,7 @@ final class Cluster implements SubjectIndex.InterestListener {
     void raftPeerSeen(RouteConnection rc) {
         RaftPeers p = raftPeers;
         if (p != null && rc.remoteRaft != null) {
-            p.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta);
+            p.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta, rc.remoteTags);
         }
     }
 
@@ -352,6 +352,17 @@ final class Cluster implements SubjectIndex.InterestListener {
             sb.append(",\"jetstream\":true,\"jetkv_raft\":");
             ServerInfo.field(sb, raft);
             sb.append(raftMeta);
+            if (!config.serverTags().isEmpty()) {
+                // stream placement by tags: nats-server sends them in statsz, JetKV with the Ratis address
+                sb.append(",\"jetkv_tags\":[");
+                for (int i = 0; i < config.serverTags().size(); i++) {
+                    if (i > 0) {
+                        sb.append(',');
+                    }
+                    ServerInfo.field(sb, config.serverTags().get(i));
+                }
+                sb.append(']');
+            }
         }
         if (!clientUrls.isEmpty()) {
             sb.append(",\"connect_urls\":[");

@@ -30,7 +30,13 @@ record Assignment(StreamConfig config, List<String> peers, List<String> addresse
         return new Assignment(cfg, peers, addresses, group, created, updateReply, updateType, atRevision);
     }
 
-    String name() {
+    /** This assignment on other servers (a peer removed, maybe replaced), in the same Ratis group. */
+    Assignment withPeers(List<String> newPeers, List<String> newAddresses) {
+        return new Assignment(config, List.copyOf(newPeers), List.copyOf(newAddresses), group, created, null, null,
+                revision);
+    }
+
+        String name() {
         return config.name();
     }
 
