@@ -89,7 +89,7 @@ final class Cluster {
     /** Clustered JetStream's view of the routes: which servers run Ratis, and where. Route event loops. */
     interface RaftPeers {
         /** {@code meta}: the members of the peer's meta group as it announced them (empty while it has none). */
-        void seen(String serverName, String raftEndpoint, Map<String, String> meta);
+        void seen(String serverName, String raftEndpoint, Map<String, String> meta, List<String> tags);
 
         void gone(String serverName);
     }
@@ -164,7 +164,7 @@ final class Cluster {
         byte[] info = routeInfoLine();
         for (RouteConnection rc : current) {
             if (rc.remoteRaft != null) {
-                peers.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta);
+                peers.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta, rc.remoteTags);
             }
             rc.send(info);
         }
@@ -174,7 +174,7 @@ final class Cluster {
     void raftPeerSeen(RouteConnection rc) {
         RaftPeers p = raftPeers;
         if (p != null && rc.remoteRaft != null) {
-            p.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta);
+            p.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta, rc.remoteTags);
         }
     }
 
@@ -361,6 +361,17 @@ final class Cluster {
             sb.append(",\"jetstream\":true,\"jetkv_raft\":");
             ServerInfo.field(sb, raft);
             sb.append(raftMeta);
+            if (!config.serverTags().isEmpty()) {
+                // stream placement by tags: nats-server sends them in statsz, JetKV with the Ratis address
+                sb.append(",\"jetkv_tags\":[");
+                for (int i = 0; i < config.serverTags().size(); i++) {
+                    if (i > 0) {
+                        sb.append(',');
+                    }
+                    ServerInfo.field(sb, config.serverTags().get(i));
+                }
+                sb.append(']');
+            }
         }
         if (!clientUrls.isEmpty()) {
             sb.append(",\"connect_urls\":[");

@@ -80,6 +80,8 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     volatile String remoteRaft;
     /** The peer's JetStream meta group members from its INFO ({@code jetkv_meta}: peer id to Ratis address). */
     volatile Map<String, String> remoteMeta = Map.of();
+    /** The peer's {@code server_tags} from its INFO ({@code jetkv_tags}), for stream placement. */
+    volatile List<String> remoteTags = List.of();
     /** How other servers reach the peer's route port, {@code nats-route://h:p/}. */
     volatile String remoteRouteUrl;
     volatile int remoteRoutePort;
@@ -275,9 +277,11 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
                 }
                 String raft = text(n, "jetkv_raft");
                 Map<String, String> meta = stringMap(n.path("jetkv_meta"));
-                if (raft != null && (!raft.equals(remoteRaft) || !meta.equals(remoteMeta))) {
+                List<String> tags = strings(n.path("jetkv_tags"));
+                if (raft != null && (!raft.equals(remoteRaft) || !meta.equals(remoteMeta) || !tags.equals(remoteTags))) {
                     remoteRaft = raft;
                     remoteMeta = meta;
+                    remoteTags = tags;
                     cluster.raftPeerSeen(this);
                 }
             } else {
@@ -323,6 +327,7 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         LOG.info("{} - rid:{} - Route connection created to {} ({})", peer, rid, remoteName, id);
         remoteRaft = text(n, "jetkv_raft");
         remoteMeta = stringMap(n.path("jetkv_meta"));
+        remoteTags = strings(n.path("jetkv_tags"));
         cluster.raftPeerSeen(this);
     }
 

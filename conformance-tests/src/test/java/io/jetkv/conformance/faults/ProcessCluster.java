@@ -56,6 +56,7 @@ public final class ProcessCluster implements AutoCloseable {
     private final String clusterName;
     private final boolean jetStream;
     private final List<String> extraConfig;
+    private final java.util.Map<Integer, List<String>> nodeConfig;
     private final List<Node> nodes = new ArrayList<>();
     private final FaultProxy[][] proxies; // [dialer][target], null without proxies
     private final FaultProxy[][] raftProxies; // [dialer][target], JetKV's Ratis links; null when not proxied
@@ -76,6 +77,7 @@ public final class ProcessCluster implements AutoCloseable {
         private int startFirst = -1;
         private final List<String> extraConfig = new ArrayList<>();
         private final java.util.Map<Integer, ServerKind> kinds = new java.util.HashMap<>();
+        private final java.util.Map<Integer, List<String>> nodeConfig = new java.util.HashMap<>();
 
         private Builder(ServerKind kind, int size, Path dir) {
             this.kind = kind;
@@ -119,6 +121,12 @@ public final class ProcessCluster implements AutoCloseable {
             return this;
         }
 
+        /** A top-level config line for node {@code node} only, e.g. {@code server_tags: ["az1"]}. */
+        public Builder nodeConfig(int node, String line) {
+            nodeConfig.computeIfAbsent(node, n -> new ArrayList<>()).add(line);
+            return this;
+        }
+
         public ProcessCluster start() throws Exception {
             ProcessCluster c = new ProcessCluster(this);
             try {
@@ -137,6 +145,7 @@ public final class ProcessCluster implements AutoCloseable {
         this.clusterName = b.name;
         this.jetStream = b.jetStream;
         this.extraConfig = List.copyOf(b.extraConfig);
+        this.nodeConfig = java.util.Map.copyOf(b.nodeConfig);
         this.startFirst = b.startFirst < 0 ? b.size : b.startFirst;
         if (startFirst < b.size && !b.proxied) {
             throw new IllegalArgumentException("startFirst needs proxies (the seed-routed config needs node 0 first)");
@@ -477,6 +486,9 @@ public final class ProcessCluster implements AutoCloseable {
             c.append("listen: \"127.0.0.1:").append(clientPort).append("\"\n");
             c.append("http: \"127.0.0.1:").append(monitorPort).append("\"\n");
             for (String line : extraConfig) {
+                c.append(line).append('\n');
+            }
+            for (String line : nodeConfig.getOrDefault(index, List.of())) {
                 c.append(line).append('\n');
             }
             if (jetStream) {

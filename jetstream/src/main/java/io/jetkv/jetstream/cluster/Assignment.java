@@ -32,7 +32,13 @@ record Assignment(String account, StreamConfig config, List<String> peers, List<
         return new Assignment(account, cfg, peers, addresses, group, created, updateReply, updateType, atRevision);
     }
 
-    String name() {
+    /** This assignment on other servers (a peer removed, maybe replaced), in the same Ratis group. */
+    Assignment withPeers(List<String> newPeers, List<String> newAddresses) {
+        return new Assignment(account, config, List.copyOf(newPeers), List.copyOf(newAddresses), group, created, null, null,
+                revision);
+    }
+
+        String name() {
         return config.name();
     }
 

@@ -73,6 +73,11 @@ final class MetaStateMachine extends BaseStateMachine {
         return JsJson.bytes(JsJson.object().put("op", "update").set("a", a.toJson()));
     }
 
+    /** Entry moving {@code a}'s stream to its (changed) peers, in the same Ratis group. */
+    static byte[] peers(Assignment a) {
+        return JsJson.bytes(JsJson.object().put("op", "peers").set("a", a.toJson()));
+    }
+
     /** Entry removing the stream with this {@link Assignment#key}. */
     static byte[] remove(String key) {
         return JsJson.bytes(JsJson.object().put("op", "remove").put("stream", key));
@@ -98,6 +103,15 @@ final class MetaStateMachine extends BaseStateMachine {
                         Assignment now = old.updated(u.config(), u.reply(), u.responseType(), entry.getIndex());
                         streams.put(now.key(), now);
                         cluster.updated(now);
+                    }
+                }
+                case "peers" -> {
+                    Assignment u = Assignment.fromJson(n.get("a"));
+                    Assignment old = streams.get(u.key());
+                    if (old != null && old.group().equals(u.group())) {
+                        Assignment now = old.withPeers(u.peers(), u.addresses());
+                        streams.put(now.key(), now);
+                        cluster.peersChanged(old, now);
                     }
                 }
                 case "remove" -> {
@@ -177,6 +191,9 @@ final class MetaStateMachine extends BaseStateMachine {
                 // updated since: the stream's leader proposes the configuration to its group
                 streams.put(a.key(), a);
                 cluster.updated(a);
+            } else if (!a.peers().equals(old.peers())) {
+                streams.put(a.key(), a);
+                cluster.peersChanged(old, a);
             }
         }
         setLastAppliedTermIndex(snapshot.getTermIndex());

@@ -164,6 +164,20 @@ public final class ConsumerManager implements AutoCloseable {
         });
     }
 
+    /**
+     * Any thread: runs {@code then} on {@code stream}'s writer when it has a consumer {@code name}; otherwise answers
+     * {@code req} 404/10014 (the cluster layer's consumer requests, e.g. {@code CONSUMER.LEADER.STEPDOWN}).
+     */
+    public void withConsumer(ApiRequest req, Stream stream, String name, Runnable then) {
+        hop(req, stream, (set, now, batch) -> {
+            // a new leader builds its live consumers from the committed ones a moment after it starts answering
+            if (set.get(name) == null && !stream.committedConsumers().contains(name)) {
+                throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
+            }
+            then.run();
+        });
+    }
+
     void detach(ConsumerSet set) {
         sets.remove(set.stream(), set);
         set.stream().removeListener(set);
@@ -575,7 +589,11 @@ public final class ConsumerManager implements AutoCloseable {
             }
             // the reply is a snapshot taken before anything is delivered (clients count the initial set from it)
             ObjectNode info = c.info(now);
-            whenCommitted(set, () -> req.respond(info), () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE));
+            whenCommitted(set, () -> {
+                // on a replicated stream the new consumer's leader is the stream leader, elected as it commits
+                stream.announceGroup("LEADER_ELECTED", consumerName);
+                req.respond(info);
+            }, () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE));
             c.deliverMore(now);
             set.persistIfDirty(c);
         });

@@ -396,6 +396,11 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
     }
 
     @Override
+    public java.util.Collection<String> committedNames() {
+        return List.copyOf(committed.keySet());
+    }
+
+    @Override
     public void leading(boolean leader) {
         long now = ConsumerManager.nowNanos();
         if (!leader) {
@@ -424,6 +429,8 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
             LOG.info("stream {}: consumer {} leads here from the committed state", stream.name(), c.name());
         }
         for (Consumer c : consumers.values()) {
+            // each consumer's "group" (the stream's) has a new leader: nats-server's new consumer leader says so
+            stream.announceGroup("LEADER_ELECTED", c.name());
             c.deliverMore(now);
         }
     }
