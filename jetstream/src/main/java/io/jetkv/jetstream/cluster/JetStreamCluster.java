@@ -1129,6 +1129,7 @@ public final class JetStreamCluster implements AutoCloseable {
     private void install(JetStreamAccount account, boolean primary) {
         JsApi api = account.api();
         String acc = account.name();
+        account.streams().setClustered(true);
         api.setGate((op, args, reply) -> admit(acc, op, args, reply));
         api.register(JsApiSubjects.STREAM_CREATE, 1, 1, JsApiSubjects.STREAM_CREATE_RESPONSE,
                 req -> create(acc, req));

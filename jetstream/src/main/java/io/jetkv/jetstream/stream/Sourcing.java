@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * <p>An origin with work-queue or interest retention drops what is consumed, so reading its store would race its
  * consumers and keep nothing from going: there the link copies through a durable consumer the origin makes for it
  * ({@code JS_SRC_<id>}, {@code JS_MIRROR_<id>}, acking by flow control: a {@link DurableSource}), as nats-server
- * 2.14 does (ADR-60). Both keep the same position, so a link can move between the two when the origin's retention
+ * 2.14 does (ADR-60). In a cluster, an origin that is not on this server is copied the same way, its request and
+ * deliveries crossing the routes (a limits origin makes a direct ephemeral for it). Both keep the same position, so a link can move between the two when the origin's retention
  * changes. The consumer is deleted (best effort) when the entry goes.
  *
  * <p>Threading: {@link #kickAll}, {@link #tick}, {@link #stop} and {@link #info} from any thread; the rest
@@ -272,8 +273,12 @@ final class Sourcing {
             Stream o = lookup.apply(source.name());
             boolean consumed = o != null && source.externalApi() == null
                     && o.config().retention() != StreamEnums.Retention.LIMITS;
-            if (consumed) {
-                // a work-queue or interest origin: copy through a consumer of its own, which acks what is stored
+            // in a cluster an origin not on this server is on another: its store cannot be read from here
+            boolean elsewhere = o == null && source.externalApi() == null && target.manager != null
+                    && target.manager.clustered();
+            if (consumed || elsewhere) {
+                // a work-queue or interest origin, or one on another server: copy through a consumer the origin
+                // makes for this entry (a durable acking what is stored, or a direct ephemeral on a limits origin)
                 if (origin != null) {
                     origin.removeListener(this);
                     origin = null;

@@ -44,6 +44,7 @@ public final class StreamManager {
     private final long maxStore;
     private final io.jetkv.jetstream.AccountLimits limits;
     private volatile String account = "$G";
+    private volatile boolean clustered;
     private final ConcurrentSkipListMap<String, Stream> streams = new ConcurrentSkipListMap<>();
     /** Subject pattern subscriptions per stream; guarded by this. */
     private final Map<Stream, Map<String, MessageBus.Subscription>> subscriptions = new HashMap<>();
@@ -444,6 +445,18 @@ public final class StreamManager {
     /** The account these streams belong to (metadata of the consumers made for sourcing). */
     public void setAccount(String name) {
         this.account = name;
+    }
+
+    /**
+     * In a cluster a stream missing here may live on another server: a mirror or source of it then copies
+     * through a consumer the origin makes for it, asked for over the routes (as nats-server always copies).
+     */
+    public void setClustered(boolean on) {
+        this.clustered = on;
+    }
+
+    boolean clustered() {
+        return clustered;
     }
 
     String account() {
