@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * nats-server 2.9.10 to show the test asks what the reference does): the origin is placed on one server by its
  * tag, the mirror and the source on the others, and what is published to the origin shows up in both; a
  * work-queue origin on one server is sourced from another and lets the copied messages go; the mirror's server
- * restarts and its copy resumes with no gap or duplicate.
+ * restarts and its copy resumes with no gap or duplicate; an R3 mirror and an R3 source (of a limits and of a
+ * work-queue origin) keep copying, exactly once, through a step-down of their leaders.
  */
 class ClusterSourcingIT {
     @TempDir
@@ -75,12 +76,73 @@ class ClusterSourcingIT {
                 if (last != 11) {
                     throw new AssertionError("the mirror's last sequence is " + last + ", not 11");
                 }
+
+                // replicated copies: an R3 mirror and an R3 source (of a work queue: its consumer acks what the
+                // group committed), through a step-down of each one's leader
+                create(nc, StreamConfiguration.builder().name("MIRROR3").storageType(StorageType.File).replicas(3)
+                        .mirror(Mirror.builder().sourceName("ORIGIN").build()).build());
+                create(nc, StreamConfiguration.builder().name("WORK3").subjects("work3.>")
+                        .retentionPolicy(RetentionPolicy.WorkQueue).storageType(StorageType.File)
+                        .placement(on("az1")).build());
+                create(nc, StreamConfiguration.builder().name("COPY3").storageType(StorageType.File).replicas(3)
+                        .sources(Source.builder().sourceName("ORIGIN").build(),
+                                Source.builder().sourceName("WORK3").build()).build());
+                for (int i = 1; i <= 5; i++) {
+                    publish(nc, "work3." + i, "x" + i);
+                }
+                awaitMessages(nc, "MIRROR3", 11);
+                awaitMessages(nc, "COPY3", 16);
+                awaitMessages(nc, "WORK3", 0);
+                stepDown(nc, "MIRROR3");
+                stepDown(nc, "COPY3");
+                for (int i = 12; i <= 20; i++) {
+                    publish(nc, "origin." + i, "m" + i);
+                }
+                for (int i = 6; i <= 10; i++) {
+                    publish(nc, "work3." + i, "x" + i);
+                }
+                awaitMessages(nc, "MIRROR3", 20);
+                try {
+                    awaitMessages(nc, "COPY3", 30);
+                } catch (AssertionError e) {
+                    JetStreamManagement jsm = nc.jetStreamManagement();
+                    long lastSeq = jsm.getStreamInfo("COPY3").getStreamState().getLastSequence();
+                    StringBuilder sb = new StringBuilder();
+                    for (long q = 1; q <= lastSeq; q++) {
+                        io.nats.client.api.MessageInfo mi = jsm.getMessage("COPY3", q);
+                        sb.append(q).append(' ').append(mi.getSubject()).append(' ')
+                                .append(mi.getHeaders() == null ? "" : mi.getHeaders().getFirst("Nats-Stream-Source"))
+                                .append('\n');
+                    }
+                    throw new AssertionError(e.getMessage() + "\n" + sb, e);
+                }
+                if (kind == ServerKind.JETKV) {
+                    // nats-server 2.9.10 leaves the messages sourced after the step-down in the work queue
+                    awaitMessages(nc, "WORK3", 0);
+                }
+                StreamInfo m3 = nc.jetStreamManagement().getStreamInfo("MIRROR3");
+                if (m3.getStreamState().getLastSequence() != 20 || m3.getMirrorInfo().getLag() != 0) {
+                    throw new AssertionError("R3 mirror: " + m3.getStreamState() + " " + m3.getMirrorInfo());
+                }
                 StreamInfo mirror = nc.jetStreamManagement().getStreamInfo("MIRROR");
                 if (mirror.getMirrorInfo() == null || mirror.getMirrorInfo().getLag() != 0) {
                     throw new AssertionError("mirror info: " + mirror.getMirrorInfo());
                 }
             }
         }
+    }
+
+    /** Asks the stream's leader to step down, retrying while no leader answers (a fresh group still electing). */
+    private static void stepDown(Connection nc, String stream) {
+        ClusterProbes.await(() -> {
+            try {
+                io.nats.client.Message m = nc.request("$JS.API.STREAM.LEADER.STEPDOWN." + stream, new byte[0],
+                        java.time.Duration.ofSeconds(5));
+                return m != null && new String(m.getData(), StandardCharsets.UTF_8).contains("\"success\":true");
+            } catch (Exception e) {
+                return false;
+            }
+        }, "a step-down of " + stream + "'s leader", 60);
     }
 
     private static Placement on(String tag) {

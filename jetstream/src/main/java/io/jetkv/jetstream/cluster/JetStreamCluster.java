@@ -1250,7 +1250,6 @@ public final class JetStreamCluster implements AutoCloseable {
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
-        checkReplicatedLimits(cfg);
         Assignment existing = meta.get(key);
         if (existing != null) {
             if (!existing.config().equals(cfg.withLevelOf(existing.config()))) {
@@ -1292,14 +1291,6 @@ public final class JetStreamCluster implements AutoCloseable {
         long n = meta.all().values().stream().filter(a -> a.account().equals(account)).count();
         if (n >= max) {
             throw new JsApiException(JsError.MAXIMUM_STREAMS_LIMIT);
-        }
-    }
-
-    /** What JetKV does not replicate yet: refused on a replicated stream's create and update. */
-    private static void checkReplicatedLimits(StreamConfig cfg) {
-        if (cfg.numReplicas() > 1 && (cfg.mirror() != null || cfg.sources() != null)) {
-            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
-                    "replicated mirrors and sources are not supported yet");
         }
     }
 
@@ -1353,7 +1344,6 @@ public final class JetStreamCluster implements AutoCloseable {
             throw new JsApiException(JsError.STREAM_REPLICAS_NOT_UPDATABLE);
         }
         cfg = cfg.sealedAdjusted();
-        checkReplicatedLimits(cfg);
         checkOverlap(account, cfg);
         submit(metaGroup, RaftClientRequest.writeRequestType(),
                 MetaStateMachine.update(a.updated(cfg, req.reply(), req.responseType(), 0))).whenComplete((r, err) -> {

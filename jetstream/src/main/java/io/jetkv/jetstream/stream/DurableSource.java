@@ -95,6 +95,9 @@ final class DurableSource {
     private volatile boolean resetting;
     /** When the last reset was asked for. */
     private long resetAt;
+    /** On a replicated stream, the last copy proposed: completes when it was applied here. Target writer. */
+    private java.util.concurrent.CompletableFuture<Void> lastCopy =
+            java.util.concurrent.CompletableFuture.completedFuture(null);
 
     /** An entry with its own {@code consumer}. */
     DurableSource(Stream target, StreamSource source, boolean mirror) {
@@ -258,6 +261,10 @@ final class DurableSource {
         if (stopped || target.isClosed()) {
             return;
         }
+        if (!target.leadsCopies()) {
+            lastSseq = -1; // a follower of a replicated stream: the leader's copies move the position
+            return;
+        }
         if (refused || !confirmed) {
             return; // not (known to be) a flow_control consumer: its deliveries are not acked by storing them
         }
@@ -310,6 +317,10 @@ final class DurableSource {
             return; // copied before the reset that redelivered it
         }
         StoredMessage m = new StoredMessage(sseq, subject, headers, payload, ts);
+        if (target.isReplicated()) {
+            proposeCopy(m);
+            return;
+        }
         if (mirror) {
             String mapped = source.mapSubject(subject);
             if (mapped != null) {
@@ -323,12 +334,48 @@ final class DurableSource {
         batch.markDirty();
     }
 
-    /** Answers a flow-control request after the flush: this acks the consumer up to what is stored. */
+    /**
+     * Target writer, leader of a replicated stream: proposes one delivered message with the entry's new position
+     * ({@link Stream#storeCopied} on every replica); flow-control answers wait for it to be applied here. A proposal
+     * that fails (leadership lost, no quorum) resets the consumer once this replica leads again.
+     */
+    private void proposeCopy(StoredMessage m) {
+        java.util.concurrent.CompletableFuture<Void> copied = new java.util.concurrent.CompletableFuture<>();
+        boolean proposed = target.proposeCopy(positionKey, m.seq() + positionBias, (int) positionBias, List.of(m),
+                new Stream.OpReply() {
+                    @Override
+                    public void applied(Stream.Batch batch, ObjectNode body, JsApiException error) {
+                        copied.complete(null);
+                    }
+
+                    @Override
+                    public void failed(JsApiException error) {
+                        copied.completeExceptionally(error);
+                        lost = true;
+                    }
+                });
+        if (!proposed) {
+            copied.completeExceptionally(new IllegalStateException("stream gone"));
+            lost = true;
+        }
+        lastCopy = copied;
+        lastSseq = m.seq();
+    }
+
+    /**
+     * Answers a flow-control request once what came before it is stored: after the flush, or on a replicated stream
+     * after the last copy proposed was applied. This acks the consumer up to there.
+     */
     private void answer(String to, Stream.Batch batch) {
         long sseq = lastSseq;
         long dseq = lastDseq;
-        batch.afterFlush(() -> bus.publish(to, null, HeaderBlock.append(null, "Nats-Last-Stream",
-                Long.toString(sseq), "Nats-Last-Consumer", Long.toString(dseq)), new byte[0]));
+        Runnable send = () -> bus.publish(to, null, HeaderBlock.append(null, "Nats-Last-Stream",
+                Long.toString(sseq), "Nats-Last-Consumer", Long.toString(dseq)), new byte[0]);
+        if (target.isReplicated()) {
+            lastCopy.thenRun(send);
+        } else {
+            batch.afterFlush(send);
+        }
     }
 
     /**
@@ -338,6 +385,13 @@ final class DurableSource {
     private void reset() {
         if (stopped) {
             return;
+        }
+        if (!target.leadsCopies()) {
+            lost = true; // a follower asks nothing of the origin; the timer tries again when this replica leads
+            return;
+        }
+        if (target.isReplicated()) {
+            lastSseq = -1; // the copies applied since (maybe under another leader) moved the saved position
         }
         resetting = true;
         confirmed = false;

@@ -270,6 +270,21 @@ final class Sourcing {
                 inFlight.set(false);
                 return;
             }
+            if (!target.leadsCopies()) {
+                // a follower of a replicated stream copies nothing: what the leader copies comes through the log
+                DurableSource m = managed;
+                if (m != null) {
+                    m.stop();
+                    managed = null;
+                }
+                if (origin != null) {
+                    origin.removeListener(this);
+                    origin = null;
+                }
+                next = 0; // read again from the store when leading: the leader's copies moved it
+                inFlight.set(false);
+                return;
+            }
             Stream o = lookup.apply(source.name());
             boolean consumed = o != null && source.externalApi() == null
                     && o.config().retention() != StreamEnums.Retention.LIMITS;
@@ -412,6 +427,10 @@ final class Sourcing {
                 done(true); // the position moved meanwhile (should not happen): fetch again from it
                 return;
             }
+            if (target.isReplicated()) {
+                proposeCopy(msgs, newNext, originLast, more);
+                return;
+            }
             try {
                 for (StoredMessage m : msgs) {
                     if (isMirror) {
@@ -433,6 +452,37 @@ final class Sourcing {
             lag = Math.max(0, originLast - (newNext - 1));
             lastActive = Stream.nowNanos();
             done(more);
+        }
+
+        /**
+         * Target writer, leader of a replicated stream: proposes the batch with the new position; every replica stores
+         * both when committed ({@link Stream#storeCopied}), and the next round starts after that, from there.
+         */
+        private void proposeCopy(List<StoredMessage> msgs, long newNext, long originLast, boolean more) {
+            if (msgs.isEmpty() && newNext == next) {
+                lag = Math.max(0, originLast - (newNext - 1));
+                lastActive = Stream.nowNanos();
+                done(more);
+                return;
+            }
+            boolean proposed = target.proposeCopy(positionKey, newNext, 1, msgs, new Stream.OpReply() {
+                @Override
+                public void applied(Stream.Batch batch, ObjectNode body, io.jetkv.jetstream.api.JsApiException error) {
+                    next = newNext;
+                    lag = Math.max(0, originLast - (newNext - 1));
+                    lastActive = Stream.nowNanos();
+                    done(more);
+                }
+
+                @Override
+                public void failed(io.jetkv.jetstream.api.JsApiException error) {
+                    next = 0; // not the leader any more, or no quorum: read the position again next round
+                    inFlight.set(false);
+                }
+            });
+            if (!proposed) {
+                inFlight.set(false);
+            }
         }
 
         ObjectNode info(long now) {

@@ -771,7 +771,72 @@ public final class Stream {
             }
             return null;
         }
+        if (op instanceof StreamOp.Copy c) {
+            storeCopied(c, batch);
+            return null;
+        }
         throw new IllegalStateException("unknown op " + op);
+    }
+
+    /**
+     * Writer thread: what a mirror or source entry's copier took, stored as {@link #storeMirrored} or
+     * {@link #storeSourced} store it, and the entry's new position with it (in the same flush). An entry the
+     * configuration no longer has keeps nothing.
+     */
+    void storeCopied(StreamOp.Copy c, Batch batch) {
+        StreamConfig cfg = config;
+        StreamSource mirror = cfg.mirrorSource();
+        StreamSource entry = mirror != null && mirror.positionKey(true).equals(c.positionKey()) ? mirror : null;
+        if (mirror == null) {
+            for (StreamSource s : cfg.sourceList()) {
+                if (s.positionKey(false).equals(c.positionKey())) {
+                    entry = s;
+                }
+            }
+        }
+        if (entry == null) {
+            return;
+        }
+        byte[] saved = store.getAux(c.positionKey());
+        long held = saved != null && saved.length == 8 ? ReplicatedBatch.readLong(saved) : 0;
+        long time = c.time();
+        for (StoredMessage m : c.messages()) {
+            if (m.seq() + c.bias() <= held) {
+                continue; // copied before
+            }
+            if (entry == mirror) {
+                String mapped = entry.mapSubject(m.subject());
+                if (mapped != null) {
+                    storeMirrored(mapped, m, batch);
+                }
+            } else {
+                storeSourced(entry, m, batch, time++);
+            }
+        }
+        if (c.position() > held) {
+            store.putAux(c.positionKey(), ReplicatedBatch.longBytes(c.position()));
+            batch.markDirty();
+        }
+    }
+
+    /**
+     * Writer thread, leader of a replicated stream: proposes what a mirror or source entry's copier took, with the
+     * entry's new position ({@link StreamOp.Copy}), stamped with this leader's clock; {@code reply} hears when it was
+     * applied here. False when the stream is gone.
+     */
+    boolean proposeCopy(String positionKey, long position, int bias, List<StoredMessage> messages, OpReply reply) {
+        long ts = Math.max(now(), lastProposedTs + 1);
+        lastProposedTs = ts + Math.max(0, messages.size() - 1);
+        return perform(new StreamOp.Copy(positionKey, position, bias, ts, messages), reply);
+    }
+
+    /**
+     * Whether this replica's mirror and source copiers run: always on a single server or R1 stream, only on the
+     * leader of a replicated one (which proposes what they copy). Any thread.
+     */
+    boolean leadsCopies() {
+        Replicator r = replicator;
+        return r == null || r.leads();
     }
 
     /** Writer thread: the Raft index of the last batch in the store (0: none). */
@@ -861,8 +926,23 @@ public final class Stream {
             }
             unflushedRetire = true; // the next batch flushes the (unchanged) rows
         }
+        java.util.Map<String, Long> positions = new java.util.LinkedHashMap<>();
+        StreamConfig cfg = config;
+        List<String> keys = new ArrayList<>();
+        if (cfg.mirrorSource() != null) {
+            keys.add(cfg.mirrorSource().positionKey(true));
+        }
+        for (StreamSource s : cfg.sourceList()) {
+            keys.add(s.positionKey(false));
+        }
+        for (String k : keys) {
+            byte[] p = store.getAux(k);
+            if (p != null && p.length == 8) {
+                positions.put(k, ReplicatedBatch.readLong(p));
+            }
+        }
         return new StreamSnapshot.State(saved == null ? 0 : ReplicatedBatch.readLong(saved),
-                JsJson.bytes(config.toJson()), schedules);
+                JsJson.bytes(config.toJson()), schedules, positions);
     }
 
     /**
@@ -875,6 +955,12 @@ public final class Stream {
         }
         for (long[] e : state.schedules()) {
             store.indexSchedule(e[1], e[0]);
+        }
+        for (Map.Entry<String, Long> e : state.positions().entrySet()) {
+            byte[] p = store.getAux(e.getKey());
+            if (p == null || p.length != 8 || ReplicatedBatch.readLong(p) < e.getValue()) {
+                store.putAux(e.getKey(), ReplicatedBatch.longBytes(e.getValue()));
+            }
         }
         byte[] saved = store.getAux(CONFIG_REVISION_KEY);
         long held = saved == null ? 0 : ReplicatedBatch.readLong(saved);
@@ -1963,6 +2049,11 @@ public final class Stream {
      * stream refuses (e.g. too large) is skipped and logged.
      */
     void storeSourced(StreamSource src, StoredMessage m, Batch batch) {
+        storeSourced(src, m, batch, 0);
+    }
+
+    /** As above, stored at {@code timestamp} (0: now). */
+    private void storeSourced(StreamSource src, StoredMessage m, Batch batch, long timestamp) {
         String subject = src.mapSubject(m.subject());
         if (subject == null) {
             return;
@@ -1978,7 +2069,7 @@ public final class Stream {
                         last == null ? null : last.headers());
                 payload = new byte[0];
             }
-            store(config, new Publish(subject, null, hdr, payload, 0, true), batch);
+            store(config, new Publish(subject, null, hdr, payload, timestamp, true), batch);
         } catch (JsApiException e) {
             LOG.warn("stream {}: message {} of {} not sourced: {}", name, m.seq(), src.name(), e.getMessage());
         }

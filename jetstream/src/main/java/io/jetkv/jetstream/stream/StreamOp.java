@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * A change to a stream other than a batch of single publishes: purge, message delete, a configuration update, an
- * atomic batch commit, or firing the message schedules due at a time. On a replicated stream it is one Raft entry,
+ * atomic batch commit, firing the message schedules due at a time, or messages a mirror or source entry copied. On a replicated stream it is one Raft entry,
  * applied by every replica's writer in log order ({@link Stream#perform}); on a single server the writer applies it
  * at once. Every check whose outcome depends on the stream's contents runs at apply, so replicas agree.
  *
@@ -23,9 +23,12 @@ import java.util.List;
  *   'U' config     revision:long config:utf-json (as int length + UTF-8 bytes)
  *   'A' atomic     id:utf count:int { ts:long subject:utf headers:int len|-1 bytes payload:int len bytes }*
  *   'S' schedules  now:long
+ *   'M' copy       key:utf position:long bias:byte time:long count:int { seq:long ts:long subject:utf headers:int len|-1 bytes
+ *                  payload:int len bytes }*
  * </pre>
  *
- * The kind bytes never equal {@link ReplicatedBatch}'s version byte (1), which opens a batch of publishes.
+ * The kind bytes never equal {@link ReplicatedBatch}'s version byte (1), which opens a batch of publishes, nor 'C',
+ * which opens a batch of consumer changes.
  * Stateless codec; any thread.
  */
 public sealed interface StreamOp {
@@ -34,6 +37,7 @@ public sealed interface StreamOp {
     byte CONFIG = 'U';
     byte ATOMIC = 'A';
     byte SCHEDULES = 'S';
+    byte COPY = 'M'; // not 'C' (0x43): that byte opens a consumer entry (Stream#proposeConsumerChanges)
 
     /** {@code STREAM.PURGE}; {@code filter} null for all subjects. */
     record Purge(String filter, long seq, long keep) implements StreamOp {}
@@ -56,13 +60,24 @@ public sealed interface StreamOp {
     /** Fire the message schedules due at {@code now} (the leader's clock). */
     record Schedules(long now) implements StreamOp {}
 
+    /**
+     * What the leader's copier of one mirror or source entry (named by its position key) took from the origin, with
+     * the entry's position after it: stored, and the position saved, together on every replica. The saved position
+     * is an origin sequence plus {@code bias} (1 where it names the next sequence to copy, 0 the last copied): a
+     * message whose sequence plus bias is not above the position a replica holds was copied before (by an earlier
+     * leader whose proposal committed late) and is skipped, so replicas never store a copy twice. A source's copies
+     * are stored at {@code time} (the leader's clock; the next ones a nanosecond apart), a mirror's at the origin's.
+     */
+    record Copy(String positionKey, long position, int bias, long time,
+            List<io.jetkv.jetstream.store.StoredMessage> messages) implements StreamOp {}
+
     /** True when {@code entry} holds an op rather than a batch of publishes. */
     static boolean isOp(byte[] entry) {
         if (entry.length == 0) {
             return false;
         }
         byte k = entry[0];
-        return k == PURGE || k == DELETE || k == CONFIG || k == ATOMIC || k == SCHEDULES;
+        return k == PURGE || k == DELETE || k == CONFIG || k == ATOMIC || k == SCHEDULES || k == COPY;
     }
 
     static byte[] encode(long opId, StreamOp op) {
@@ -99,6 +114,21 @@ public sealed interface StreamOp {
                 out.writeByte(SCHEDULES);
                 out.writeLong(opId);
                 out.writeLong(s.now());
+            } else if (op instanceof Copy c) {
+                out.writeByte(COPY);
+                out.writeLong(opId);
+                out.writeUTF(c.positionKey());
+                out.writeLong(c.position());
+                out.writeByte(c.bias());
+                out.writeLong(c.time());
+                out.writeInt(c.messages().size());
+                for (io.jetkv.jetstream.store.StoredMessage m : c.messages()) {
+                    out.writeLong(m.seq());
+                    out.writeLong(m.timestamp());
+                    out.writeUTF(m.subject());
+                    writeBytes(out, m.headers());
+                    writeBytes(out, m.payload());
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -143,6 +173,24 @@ public sealed interface StreamOp {
                 }
                 case SCHEDULES -> {
                     return new Schedules(in.readLong());
+                }
+                case COPY -> {
+                    String key = in.readUTF();
+                    long position = in.readLong();
+                    int bias = in.readByte();
+                    long time = in.readLong();
+                    int n = in.readInt();
+                    List<io.jetkv.jetstream.store.StoredMessage> messages = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        long seq = in.readLong();
+                        long ts = in.readLong();
+                        String subject = in.readUTF();
+                        byte[] h = readBytes(in);
+                        byte[] p = readBytes(in);
+                        messages.add(new io.jetkv.jetstream.store.StoredMessage(seq, subject, h,
+                                p == null ? new byte[0] : p, ts));
+                    }
+                    return new Copy(key, position, bias, time, messages);
                 }
                 default -> throw new IllegalStateException("unknown stream op " + kind);
             }

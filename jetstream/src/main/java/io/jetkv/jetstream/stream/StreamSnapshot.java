@@ -25,26 +25,31 @@ import java.nio.file.Path;
  * "JKSS" version:int index:long lastSeq:long (version 2) consumersLen:int consumers
  *   { seq:long ts:long subject:utf hdrLen:int hdr payLen:int pay }* -1:long
  *   (version 2) configRevision:long configLen:int config-json  schedules:int { deadline:long seq:long }*
+ *   (version 3) positions:int { key:utf position:long }*
  * </pre>
  *
  * Version 2 adds the replica state that is not in the messages: in the header the committed consumer state at the
  * same index ({@link ReplicatedConsumers#snapshot}, -1 length: none), so that a restart reads it without the
  * messages; after the messages the configuration with the revision of the last replicated update
  * ({@code StreamOp.Config}), and the schedule index (due times cannot be derived from the messages once a repeating
- * schedule has fired), so a replica that installs the file fires what the others fire.
+ * schedule has fired), so a replica that installs the file fires what the others fire. Version 3 adds the positions
+ * of the mirror and source entries (what each copied of its origin), so a replica that installs the file and then
+ * leads copies on from there, not again from the start.
  */
 final class StreamSnapshot {
     private static final int MAGIC = 0x4a4b5353; // "JKSS"
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
 
     /** What the file says before its messages; {@code consumers} null when it holds none. */
     record Header(long index, long lastSeq, byte[] consumers) {}
 
     /**
      * The replica state after the messages (version 2): the configuration as JSON (null: unknown) with the revision of
-     * its last replicated update, and the schedule index as {deadline, seq} pairs.
+     * its last replicated update, and the schedule index as {deadline, seq} pairs; (version 3) the mirror and source
+     * entries' positions by key.
      */
-    record State(long configRevision, byte[] config, java.util.List<long[]> schedules) {}
+    record State(long configRevision, byte[] config, java.util.List<long[]> schedules,
+            java.util.Map<String, Long> positions) {}
 
     /** One message read back; the caller consumes them in order. */
     interface Sink {
@@ -80,6 +85,11 @@ final class StreamSnapshot {
             for (long[] e : state.schedules()) {
                 out.writeLong(e[0]);
                 out.writeLong(e[1]);
+            }
+            out.writeInt(state.positions().size());
+            for (java.util.Map.Entry<String, Long> e : state.positions().entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeLong(e.getValue());
             }
         }
     }
@@ -126,7 +136,12 @@ final class StreamSnapshot {
                         for (int i = 0; i < n; i++) {
                             schedules.add(new long[] {in.readLong(), in.readLong()});
                         }
-                        stateSink.accept(new State(revision, config, schedules));
+                        java.util.Map<String, Long> positions = new java.util.LinkedHashMap<>();
+                        int p = version >= 3 ? in.readInt() : 0;
+                        for (int i = 0; i < p; i++) {
+                            positions.put(in.readUTF(), in.readLong());
+                        }
+                        stateSink.accept(new State(revision, config, schedules, positions));
                     }
                     return h;
                 }

@@ -233,6 +233,53 @@ class ReplicatedApplyTest {
     }
 
     @Test
+    void snapshotCarriesTheSourcePositions(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Pair p = new Pair("{\"name\":\"C\",\"num_replicas\":3,\"sources\":[{\"name\":\"O\"}]}");
+        String key = p.leader.config().sourceList().get(0).positionKey(false);
+        p.leader.proposeCopy(key, 8, 1, List.of(new StoredMessage(7, "o.7", null, bytes("a"), 10)), new Answer());
+        p.commitAll();
+        java.nio.file.Path file = dir.resolve("snap");
+        CompletableFuture<Long> written = p.leader.snapshotCommitted(file);
+        p.lw.runAll();
+        written.get();
+        ManualExecutor nw = new ManualExecutor();
+        MemoryStreamStore fresh = new MemoryStreamStore();
+        Stream joined = new Stream(p.leader.config(), 1, fresh, nw, 16, new Stream.Context(new FakeBus(), false, null));
+        CompletableFuture<Long> installed = joined.installCommitted(file);
+        nw.runAll();
+        installed.get();
+        assertEquals(8, ReplicatedBatch.readLong(fresh.getAux(key)), "copies go on after origin sequence 7");
+    }
+
+    @Test
+    void copiesOfASourceAreStoredOnceWhicheverLeaderProposedThem() {
+        Pair p = new Pair("{\"name\":\"C\",\"num_replicas\":3,\"sources\":[{\"name\":\"O\"}]}");
+        String key = p.leader.config().sourceList().get(0).positionKey(false);
+        List<StoredMessage> first = List.of(new StoredMessage(1, "o.1", null, bytes("a"), 10),
+                new StoredMessage(2, "o.2", null, bytes("b"), 20));
+        List<StoredMessage> overlapping = List.of(new StoredMessage(2, "o.2", null, bytes("b"), 20),
+                new StoredMessage(3, "o.3", null, bytes("c"), 30));
+        // an old leader's copy of 1..2 commits after the new leader proposed 2..3 from the position it read
+        assertTrue(p.leader.perform(new StreamOp.Copy(key, 3, 1, 100, first), new Answer()));
+        assertTrue(p.leader.proposeCopy(key, 4, 1, overlapping, new Answer()));
+        assertTrue(p.leader.perform(new StreamOp.Copy(key, 3, 1, 100, first), new Answer())); // a late duplicate
+        p.lw.runAll();
+        StreamOp decoded = StreamOp.decode(p.proposed.get(1));
+        assertEquals(key, ((StreamOp.Copy) decoded).positionKey());
+        assertTrue(((StreamOp.Copy) decoded).time() > 100, "stamped with the leader's clock");
+        assertEquals(2, ((StreamOp.Copy) decoded).messages().size());
+        assertEquals(3, ((StreamOp.Copy) decoded).messages().get(1).seq());
+        p.commitAll();
+        assertEquals(3, p.followerStore.state().msgs(), "each origin message once");
+        assertEquals(4, ReplicatedBatch.readLong(p.followerStore.getAux(key)), "the position never goes back");
+        for (long seq = 1; seq <= 3; seq++) {
+            assertEquals("o." + seq, p.followerStore.load(seq).subject());
+            assertEquals("O " + seq, HeaderBlock.parse(p.followerStore.load(seq).headers()).get("Nats-Stream-Source"));
+        }
+        p.assertSameStores();
+    }
+
+    @Test
     void atomicBatchIsOneEntryCheckedOnApply() {
         Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_atomic\":true}");
         p.leader.offerPublish("s.a", "r0", null, bytes("before"));
