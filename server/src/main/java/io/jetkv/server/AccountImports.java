@@ -63,7 +63,8 @@ final class AccountImports implements AutoCloseable {
                 Router importer = routers.apply(a.name());
                 Router exporter = routers.apply(imp.account());
                 if (imp.service()) {
-                    imports.service(importer, exporter, imp, responseType(byName.get(imp.account()), a.name(), imp));
+                    imports.service(importer, exporter, imp, responseType(byName.get(imp.account()), a.name(), imp),
+                            a.name());
                 } else {
                     imports.stream(importer, exporter, imp);
                 }
@@ -108,7 +109,8 @@ final class AccountImports implements AutoCloseable {
     /** A requester's reply in the importing account, waiting for the exporting account's response. */
     private record Pending(String reply, boolean once, long expires) {}
 
-    private void service(Router importer, Router exporter, AccountConfig.Import imp, String responseType) {
+    private void service(Router importer, Router exporter, AccountConfig.Import imp, String responseType,
+            String importerName) {
         String local = imp.localSubject();
         String remote = imp.subject();
         boolean once = responseType.equals("singleton");
@@ -139,12 +141,15 @@ final class AccountImports implements AutoCloseable {
         }));
         // local only: the requests are taken on the server they are published on, as nats-server's service imports
         // are (its interest is not announced in the importing account, and a request from a route never reaches it)
-        subscriptions.add(importer.subscribeLocal(local, (Router.Tap) (deliverTo, subject, reply, headers,
-                payload) -> {
+        subscriptions.add(importer.subscribeLocal(local, (Router.PublisherTap) (from, deliverTo, subject, reply,
+                headersIn, payload) -> {
+            // a request that came through another service import already names its requester
+            boolean chained = HOPS.get()[0] > 0;
             if (!enter()) {
                 return false;
             }
             try {
+                byte[] headers = withRequestInfo(headersIn, importerName, chained, from == null ? 0 : from.rttNanos());
                 String target = SubjectMap.map(local, remote, deliverTo);
                 if (reply == null) {
                     exporter.send(target, target, null, headers, payload);
@@ -167,6 +172,55 @@ final class AccountImports implements AutoCloseable {
             }
         }));
     }
+
+    static final String REQUEST_INFO = "Nats-Request-Info";
+
+    /**
+     * {@code headers} with nats-server's {@code Nats-Request-Info} for the exporting account's responders, in the form
+     * nats-server 2.9.10 gives config-file imports: {@code {"acc":"<requester's account>","rtt":<ns>}}, with
+     * {@code "svc":"<account>"} after a further import. A header of that name the requester set is replaced, last in
+     * the block (responders without headers get the message without it; streams strip it when they store).
+     *
+     * @param importer  the importing account (the requester's, on the first import)
+     * @param chained   the request comes through another service import, whose header is kept and gets the service
+     * @param rttNanos  the requesting client's round trip time, 0 when unknown (then omitted)
+     */
+    static byte[] withRequestInfo(byte[] headers, String importer, boolean chained, long rttNanos) {
+        String account = importer;
+        String service = null;
+        long rtt = rttNanos;
+        if (chained) {
+            String previous = io.jetkv.jetstream.stream.HeaderBlock.parse(headers).get(REQUEST_INFO);
+            if (previous != null) {
+                try {
+                    com.fasterxml.jackson.databind.JsonNode ci = JSON.readTree(previous);
+                    account = ci.path("acc").asText(null);
+                    rtt = ci.path("rtt").asLong(0);
+                    service = importer;
+                } catch (java.io.IOException | RuntimeException e) {
+                    // not nats-server's: described afresh below
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder(64).append('{');
+        if (account != null && !account.isEmpty()) {
+            sb.append("\"acc\":");
+            ServerInfo.field(sb, account);
+        }
+        if (service != null) {
+            sb.append(sb.length() > 1 ? "," : "").append("\"svc\":");
+            ServerInfo.field(sb, service);
+        }
+        if (rtt > 0) {
+            sb.append(sb.length() > 1 ? "," : "").append("\"rtt\":").append(rtt);
+        }
+        sb.append('}');
+        byte[] rest = io.jetkv.jetstream.stream.HeaderBlock.without(headers, REQUEST_INFO + ":");
+        return io.jetkv.jetstream.stream.HeaderBlock.append(rest, REQUEST_INFO, sb.toString());
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static void sweep(Map<String, Pending> pending) {
         long now = System.nanoTime();
