@@ -479,6 +479,7 @@ final class ConfigMapping {
             String subject = null;
             String prefix = null;
             String to = null;
+            boolean share = false;
             for (Map.Entry<String, ConfValue> e : map(listKey, item).entrySet()) {
                 String k = e.getKey();
                 ConfValue x = e.getValue();
@@ -499,7 +500,9 @@ final class ConfigMapping {
                     }
                     case "prefix" -> prefix = subjectValue(k, x, false);
                     case "to" -> to = subjectValue(k, x, true);
-                    case "share", "allow_trace" -> bool(k, x);
+                    // share: a service's responders see the requester in detail (Nats-Request-Info)
+                    case "share" -> share = bool(k, x);
+                    case "allow_trace" -> bool(k, x);
                     default -> rejectUnknown(k, x);
                 }
             }
@@ -520,7 +523,7 @@ final class ConfigMapping {
                 throw new ConfigException(item.where() + ": import subject \"" + subject + "\" and \"" + local
                         + "\" do not have the same wildcards");
             }
-            out.add(new AccountConfig.Import(service, account, subject, local, item.where()));
+            out.add(new AccountConfig.Import(service, account, subject, local, item.where(), share));
         }
         return out;
     }

@@ -51,6 +51,8 @@ class RequestInfoIT {
               B: { users: [ {user: b, password: b} ]
                    imports: [ {service: {account: A, subject: "svc.>"}, to: "a.svc.>"},
                               {service: {account: A, subject: "orders.>"}} ] }
+              D: { users: [ {user: d, password: d} ]
+                   imports: [ {service: {account: A, subject: "svc.>"}, to: "d.svc.>", share: true} ] }
             }
             """;
 
@@ -168,5 +170,33 @@ class RequestInfoIT {
             assertTrue(m.getHeaders() == null || m.getHeaders().isEmpty(), target + " seq " + seq + ": "
                     + m.getHeaders());
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"jetkv", "nats-server"})
+    void aSharedImportTellsTheRequesterInDetail(String target) throws Exception {
+        String url = start(target);
+        Connection a = connect(url, "a");
+        Connection d = Nats.connect(Options.builder().server(url).userInfo("d", "d").connectionName("shop")
+                .noReconnect().connectionTimeout(Clients.CONNECT_TIMEOUT).build());
+        started.add(0, d);
+        Subscription inA = a.subscribe("svc.>");
+        a.flush(WAIT);
+        d.publish("d.svc.detail", "replies", "x".getBytes(StandardCharsets.UTF_8));
+        Message m = inA.nextMessage(WAIT);
+        assertNotNull(m, target);
+        JsonNode info = JSON.readTree(m.getHeaders().getFirst("Nats-Request-Info"));
+        assertEquals(List.of("start", "host", "id", "acc", "user", "name", "lang", "ver", "rtt", "server", "kind",
+                "client_type"), fieldNames(info), target + ": " + info);
+        assertEquals("D", info.get("acc").asText());
+        assertEquals("d", info.get("user").asText());
+        assertEquals("shop", info.get("name").asText());
+        assertEquals("java", info.get("lang").asText());
+        assertEquals("127.0.0.1", info.get("host").asText());
+        assertEquals(d.getServerInfo().getClientId(), info.get("id").asLong(), target);
+        assertEquals(d.getServerInfo().getServerName(), info.get("server").asText(), target);
+        assertEquals("Client", info.get("kind").asText());
+        assertEquals("nats", info.get("client_type").asText());
+        assertTrue(java.time.Instant.parse(info.get("start").asText()).isBefore(java.time.Instant.now()), target);
     }
 }

@@ -149,7 +149,8 @@ final class AccountImports implements AutoCloseable {
                 return false;
             }
             try {
-                byte[] headers = withRequestInfo(headersIn, importerName, chained, from == null ? 0 : from.rttNanos());
+                byte[] headers = withRequestInfo(headersIn, importerName, chained,
+                        from == null ? null : from.requester(), imp.share());
                 String target = SubjectMap.map(local, remote, deliverTo);
                 if (reply == null) {
                     exporter.send(target, target, null, headers, payload);
@@ -176,47 +177,83 @@ final class AccountImports implements AutoCloseable {
     static final String REQUEST_INFO = "Nats-Request-Info";
 
     /**
-     * {@code headers} with nats-server's {@code Nats-Request-Info} for the exporting account's responders, in the form
-     * nats-server 2.9.10 gives config-file imports: {@code {"acc":"<requester's account>","rtt":<ns>}}, with
-     * {@code "svc":"<account>"} after a further import. A header of that name the requester set is replaced, last in
-     * the block (responders without headers get the message without it; streams strip it when they store).
+     * {@code headers} with nats-server's {@code Nats-Request-Info} for the exporting account's responders, as
+     * nats-server 2.9.10 adds it: {@code {"acc":"<requester's account>","rtt":<ns>}}, or with the import's
+     * {@code share: true} the requester in detail ({@code start host id acc user name lang ver rtt server cluster
+     * kind client_type}); after a further import the header it came with, with {@code "svc":"<account>"} after
+     * {@code acc}. A header of that name the requester set is replaced, last in the block (responders without
+     * headers get the message without it; streams strip it when they store).
      *
      * @param importer  the importing account (the requester's, on the first import)
      * @param chained   the request comes through another service import, whose header is kept and gets the service
-     * @param rttNanos  the requesting client's round trip time, 0 when unknown (then omitted)
+     * @param requester the publishing client, or null when the server published (then the account alone)
      */
-    static byte[] withRequestInfo(byte[] headers, String importer, boolean chained, long rttNanos) {
-        String account = importer;
-        String service = null;
-        long rtt = rttNanos;
+    static byte[] withRequestInfo(byte[] headers, String importer, boolean chained, ClientConnection.Requester requester,
+            boolean share) {
+        com.fasterxml.jackson.databind.node.ObjectNode ci = null;
         if (chained) {
             String previous = io.jetkv.jetstream.stream.HeaderBlock.parse(headers).get(REQUEST_INFO);
             if (previous != null) {
                 try {
-                    com.fasterxml.jackson.databind.JsonNode ci = JSON.readTree(previous);
-                    account = ci.path("acc").asText(null);
-                    rtt = ci.path("rtt").asLong(0);
-                    service = importer;
+                    com.fasterxml.jackson.databind.JsonNode prev = JSON.readTree(previous);
+                    if (prev instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+                        // "svc" goes where nats-server's struct has it: right after "acc" (or first)
+                        ci = JSON.createObjectNode();
+                        boolean placed = !o.has("acc");
+                        if (placed) {
+                            ci.put("svc", importer);
+                        }
+                        for (var it = o.fields(); it.hasNext(); ) {
+                            var f = it.next();
+                            if (f.getKey().equals("svc")) {
+                                continue;
+                            }
+                            ci.set(f.getKey(), f.getValue());
+                            if (f.getKey().equals("acc")) {
+                                ci.put("svc", importer);
+                            }
+                        }
+                    }
                 } catch (java.io.IOException | RuntimeException e) {
-                    // not nats-server's: described afresh below
+                    ci = null; // not nats-server's: described afresh below
                 }
             }
         }
-        StringBuilder sb = new StringBuilder(64).append('{');
-        if (account != null && !account.isEmpty()) {
-            sb.append("\"acc\":");
-            ServerInfo.field(sb, account);
+        if (ci == null) {
+            ci = JSON.createObjectNode();
+            boolean detailed = share && requester != null;
+            if (detailed) {
+                ci.put("start", requester.start().toString());
+                putIfSet(ci, "host", requester.host());
+                if (requester.id() > 0) {
+                    ci.put("id", requester.id());
+                }
+            }
+            putIfSet(ci, "acc", importer);
+            if (detailed) {
+                putIfSet(ci, "user", requester.user());
+                putIfSet(ci, "name", requester.name());
+                putIfSet(ci, "lang", requester.lang());
+                putIfSet(ci, "ver", requester.version());
+            }
+            if (requester != null && requester.rttNanos() > 0) {
+                ci.put("rtt", requester.rttNanos());
+            }
+            if (detailed) {
+                putIfSet(ci, "server", requester.server());
+                putIfSet(ci, "cluster", requester.cluster());
+                ci.put("kind", "Client");
+                ci.put("client_type", requester.clientType());
+            }
         }
-        if (service != null) {
-            sb.append(sb.length() > 1 ? "," : "").append("\"svc\":");
-            ServerInfo.field(sb, service);
-        }
-        if (rtt > 0) {
-            sb.append(sb.length() > 1 ? "," : "").append("\"rtt\":").append(rtt);
-        }
-        sb.append('}');
         byte[] rest = io.jetkv.jetstream.stream.HeaderBlock.without(headers, REQUEST_INFO + ":");
-        return io.jetkv.jetstream.stream.HeaderBlock.append(rest, REQUEST_INFO, sb.toString());
+        return io.jetkv.jetstream.stream.HeaderBlock.append(rest, REQUEST_INFO, ci.toString());
+    }
+
+    private static void putIfSet(com.fasterxml.jackson.databind.node.ObjectNode o, String name, String value) {
+        if (value != null && !value.isEmpty()) {
+            o.put(name, value);
+        }
     }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON =

@@ -138,6 +138,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         return rttNanos;
     }
 
+    /** Who this client is, as a shared service import's {@code Nats-Request-Info} tells it; its event loop only. */
+    record Requester(java.time.Instant start, String host, long id, String user, String name, String lang,
+            String version, long rttNanos, String server, String cluster, String clientType) {}
+
+    Requester requester() {
+        String serverName = server.config().serverName() == null ? server.serverId() : server.config().serverName();
+        return new Requester(started, clientIp, cid, authUser, options.name(), options.lang(), options.version(),
+                rttNanos, serverName, server.info().clusterName(), websocket ? "websocket" : "nats");
+    }
+
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
