@@ -73,10 +73,15 @@ public record AccountConfig(String name, List<User> users, List<NkeyUser> nkeys,
      *                {@code to}; a service's {@code to}; null when the same as {@code subject}
      * @param where   {@code file:line} of the import, for errors found when the accounts are put together
      */
-    public record Import(boolean service, String account, String subject, String to, String where) {
+    public record Import(boolean service, String account, String subject, String to, String where, boolean share) {
         public Import {
             Objects.requireNonNull(account, "account");
             Objects.requireNonNull(subject, "subject");
+        }
+
+        /** Without {@code share}: the exporter learns the requester's account and round trip only. */
+        public Import(boolean service, String account, String subject, String to, String where) {
+            this(service, account, subject, to, where, false);
         }
 
         /** The subject this account uses. */

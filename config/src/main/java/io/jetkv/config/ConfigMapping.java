@@ -125,6 +125,9 @@ final class ConfigMapping {
             checkAccountUsers(auth, noAuthUser, root.get("no_auth_user"));
             b.auth(auth);
         }
+        if (b.websocket().enabled()) {
+            checkWebSocketAuth(root, b.websocket().auth(), b.auth());
+        }
         b.ops(ops);
         return warnings;
     }
@@ -476,6 +479,7 @@ final class ConfigMapping {
             String subject = null;
             String prefix = null;
             String to = null;
+            boolean share = false;
             for (Map.Entry<String, ConfValue> e : map(listKey, item).entrySet()) {
                 String k = e.getKey();
                 ConfValue x = e.getValue();
@@ -496,7 +500,9 @@ final class ConfigMapping {
                     }
                     case "prefix" -> prefix = subjectValue(k, x, false);
                     case "to" -> to = subjectValue(k, x, true);
-                    case "share", "allow_trace" -> bool(k, x);
+                    // share: a service's responders see the requester in detail (Nats-Request-Info)
+                    case "share" -> share = bool(k, x);
+                    case "allow_trace" -> bool(k, x);
                     default -> rejectUnknown(k, x);
                 }
             }
@@ -517,7 +523,7 @@ final class ConfigMapping {
                 throw new ConfigException(item.where() + ": import subject \"" + subject + "\" and \"" + local
                         + "\" do not have the same wildcards");
             }
-            out.add(new AccountConfig.Import(service, account, subject, local, item.where()));
+            out.add(new AccountConfig.Import(service, account, subject, local, item.where(), share));
         }
         return out;
     }
@@ -683,6 +689,7 @@ final class ConfigMapping {
         List<String> origins = List.of();
         java.time.Duration timeout = WebSocketConfig.DEFAULT_HANDSHAKE_TIMEOUT;
         String advertise = null;
+        WebSocketAuth auth = WebSocketAuth.NONE;
         for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
             String key = e.getKey();
             ConfValue v = e.getValue();
@@ -726,6 +733,9 @@ final class ConfigMapping {
                 }
                 // the listener's own certificate; allow_non_tls and handshake_first are the client port's
                 case "tls" -> tls = tls(key, v);
+                case "no_auth_user" -> auth = new WebSocketAuth(auth.user(), auth.password(), auth.token(),
+                        auth.timeout(), string(key, v));
+                case "authorization", "authentication" -> auth = websocketAuthorization(key, v, auth.noAuthUser());
                 default -> rejectUnknown(key, v);
             }
         }
@@ -737,7 +747,108 @@ final class ConfigMapping {
             throw new ConfigException(block.where() + ": websocket requires TLS configuration");
         }
         return new WebSocketConfig(true, host, port, noTls, compression, sameOrigin, origins, timeout, advertise,
-                tls);
+                tls, auth);
+    }
+
+    /**
+     * The websocket block's {@code authorization}: one user or a token, and a timeout, nothing else (nats-server
+     * refuses {@code users}, {@code permissions} and the rest as unknown fields here).
+     */
+    private static WebSocketAuth websocketAuthorization(String blockKey, ConfValue block, String noAuthUser)
+            throws ConfigException {
+        String user = null;
+        String password = null;
+        String token = null;
+        Duration timeout = null;
+        for (Map.Entry<String, ConfValue> e : map(blockKey, block).entrySet()) {
+            String key = e.getKey();
+            ConfValue v = e.getValue();
+            switch (key.toLowerCase(Locale.ROOT)) {
+                case "user", "username" -> user = string(key, v);
+                case "password", "pass" -> password = string(key, v);
+                case "token" -> token = string(key, v);
+                case "timeout" -> {
+                    Duration d = duration(key, v);
+                    if (d.isNegative()) {
+                        throw invalid(key, v, "a positive duration");
+                    }
+                    // as nats-server: 0 leaves the top-level authorization's timeout
+                    timeout = d.isZero() ? null : d;
+                }
+                default -> rejectUnknown(key, v);
+            }
+        }
+        // nats-server compares a missing password as "": the block may name a user alone
+        return new WebSocketAuth(user, user != null && password == null ? "" : password, token, timeout, noAuthUser);
+    }
+
+    /**
+     * nats-server's checks of the websocket block's authentication against the rest of the config, in its order and
+     * words: its {@code no_auth_user} must be a user of a {@code users} list (the top-level one or an account's; a
+     * single top-level {@code user} is not one), and its own user or token cannot stand beside users or nkeys.
+     */
+    private static void checkWebSocketAuth(Map<String, ConfValue> root, WebSocketAuth ws, AuthConfig auth)
+            throws ConfigException {
+        ConfValue block = null;
+        for (Map.Entry<String, ConfValue> e : root.entrySet()) {
+            String k = e.getKey().toLowerCase(Locale.ROOT);
+            if (k.equals("websocket") || k.equals("ws")) {
+                block = e.getValue();
+            }
+        }
+        String where = block == null ? "" : block.where() + ": ";
+        List<String> listed = new ArrayList<>();
+        boolean singleUser = false;
+        for (Map.Entry<String, ConfValue> e : root.entrySet()) {
+            if (e.getKey().equalsIgnoreCase("authorization") && e.getValue().asMap() != null) {
+                for (String k : e.getValue().asMap().keySet()) {
+                    singleUser |= k.equalsIgnoreCase("user") || k.equalsIgnoreCase("username");
+                }
+            }
+        }
+        boolean usersDefined = !singleUser && (!auth.users().isEmpty() || hasUsersList(root));
+        if (!singleUser) {
+            auth.users().forEach(u -> listed.add(u.name()));
+        }
+        for (AccountConfig a : auth.accounts()) {
+            a.users().forEach(u -> listed.add(u.name()));
+            usersDefined |= !a.users().isEmpty();
+        }
+        boolean nkeys = !auth.nkeys().isEmpty() || auth.accounts().stream().anyMatch(a -> !a.nkeys().isEmpty());
+        if (ws.noAuthUser() != null) {
+            if (!usersDefined) {
+                throw new ConfigException(where + "no_auth_user: \"" + ws.noAuthUser()
+                        + "\" present, but users are not defined");
+            }
+            if (!listed.contains(ws.noAuthUser())) {
+                throw new ConfigException(where + "no_auth_user: \"" + ws.noAuthUser()
+                        + "\" not present as user in authorization block or account configuration");
+            }
+        }
+        if (!listed.isEmpty() || nkeys) {
+            if (ws.user() != null) {
+                throw new ConfigException(where
+                        + "websocket authentication username not compatible with presence of users/nkeys");
+            }
+            if (ws.token() != null) {
+                throw new ConfigException(where
+                        + "websocket authentication token not compatible with presence of users/nkeys");
+            }
+        }
+    }
+
+    /** Whether the top-level authorization block has a {@code users} list (even an empty one). */
+    private static boolean hasUsersList(Map<String, ConfValue> root) {
+        for (Map.Entry<String, ConfValue> e : root.entrySet()) {
+            if (e.getKey().equalsIgnoreCase("authorization") && e.getValue().asMap() != null) {
+                for (String k : e.getValue().asMap().keySet()) {
+                    if (k.equalsIgnoreCase("users")) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     private static ClusterConfig clusterAuthorization(String blockKey, ConfValue block, ClusterConfig c)

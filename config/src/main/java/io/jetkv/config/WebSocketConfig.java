@@ -19,6 +19,7 @@ import java.util.Objects;
  * @param allowedOrigins   when not empty, the only {@code Origin}s accepted (scheme, host and port)
  * @param handshakeTimeout how long the HTTP upgrade may take
  * @param advertise        {@code host:port} clients should dial, or null
+ * @param auth             the block's {@code no_auth_user} and {@code authorization { }}
  */
 public record WebSocketConfig(
         boolean enabled,
@@ -30,16 +31,26 @@ public record WebSocketConfig(
         List<String> allowedOrigins,
         Duration handshakeTimeout,
         String advertise,
-        TlsConfig tls) {
+        TlsConfig tls,
+        WebSocketAuth auth) {
 
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
     public static final WebSocketConfig DISABLED =
             new WebSocketConfig(false, null, 0, false, false, false, List.of(), DEFAULT_HANDSHAKE_TIMEOUT, null,
                     TlsConfig.NONE);
 
+    /** Without authentication settings of its own: WebSocket clients authenticate as the client port's. */
+    public WebSocketConfig(boolean enabled, String host, int port, boolean noTls, boolean compression,
+            boolean sameOrigin, List<String> allowedOrigins, Duration handshakeTimeout, String advertise,
+            TlsConfig tls) {
+        this(enabled, host, port, noTls, compression, sameOrigin, allowedOrigins, handshakeTimeout, advertise, tls,
+                WebSocketAuth.NONE);
+    }
+
     public WebSocketConfig {
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(auth, "auth");
         allowedOrigins = List.copyOf(allowedOrigins);
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("websocket port out of range: " + port);
@@ -54,6 +65,12 @@ public record WebSocketConfig(
     /** This listener with {@code newTls} ({@link TlsConfig#NONE} for plain {@code ws://}). */
     public WebSocketConfig withTls(TlsConfig newTls) {
         return new WebSocketConfig(enabled, host, port, noTls, compression, sameOrigin, allowedOrigins,
-                handshakeTimeout, advertise, newTls);
+                handshakeTimeout, advertise, newTls, auth);
+    }
+
+    /** This listener with {@code newAuth} as its authentication settings. */
+    public WebSocketConfig withAuth(WebSocketAuth newAuth) {
+        return new WebSocketConfig(enabled, host, port, noTls, compression, sameOrigin, allowedOrigins,
+                handshakeTimeout, advertise, tls, newAuth);
     }
 }

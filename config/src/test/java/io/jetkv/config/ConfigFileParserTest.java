@@ -1,5 +1,6 @@
 package io.jetkv.config;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -767,5 +768,89 @@ class ConfigFileParserTest {
         assertFalse(load("websocket { port: -1, tls { cert_file: a, key_file: b } }").tls().enabled());
         // with both, TLS wins (nats-server uses a tls block whatever no_tls says)
         assertTrue(load("websocket { port: -1, no_tls: true, tls { cert_file: a, key_file: b } }").websocket().secure());
+    }
+
+    @Test
+    void websocketAuthorizationOverridesTheTopLevel() throws Exception {
+        WebSocketConfig ws = load("""
+                authorization { user: a, password: b }
+                websocket {
+                  port: -1, no_tls: true
+                  authentication { username: u, pass: p, token: t, timeout: 0.5 }
+                }
+                """).websocket();
+        assertEquals(new WebSocketAuth("u", "p", "t", Duration.ofMillis(500), null), ws.auth());
+        assertTrue(ws.auth().overrides());
+        // the block's token wins: nothing else lets a WebSocket client in
+        AuthConfig eff = ws.auth().effective(load("authorization { user: a, password: b }").auth());
+        assertEquals("t", eff.token());
+        assertEquals(List.of(), eff.users());
+        // a user named alone has the empty password, as nats-server compares it
+        assertEquals("", load("websocket { port: -1, no_tls: true, authorization { user: u } }")
+                .websocket().auth().password());
+        // a timeout alone is no override; 0 keeps the top-level timeout
+        WebSocketAuth timeoutOnly = load("websocket { port: -1, no_tls: true, authorization { timeout: 3 } }")
+                .websocket().auth();
+        assertFalse(timeoutOnly.overrides());
+        assertEquals(Duration.ofSeconds(3), timeoutOnly.effective(AuthConfig.NONE).timeout());
+        assertEquals(AuthConfig.DEFAULT_TIMEOUT, load("websocket { port: -1, no_tls: true, authorization { timeout: 0 } }")
+                .websocket().auth().effective(AuthConfig.NONE).timeout());
+        ServerConfig withUsers = load("""
+                authorization { users: [ {user: x, password: y}, {user: z, password: w} ] }
+                websocket { port: -1, no_tls: true, no_auth_user: x }
+                """);
+        assertEquals("x", withUsers.websocket().auth().effective(withUsers.auth()).noAuthUser());
+        assertNull(withUsers.auth().noAuthUser());
+        // an account's user may be the websocket block's no_auth_user
+        assertEquals("a", load("""
+                accounts { A: { users: [ {user: a, password: a} ] } }
+                websocket { port: -1, no_tls: true, no_auth_user: a }
+                """).websocket().auth().noAuthUser());
+    }
+
+    @Test
+    void websocketAuthorizationContradictionsAsNatsServer() {
+        // nats-server 2.9.10's words (it gives no position; here the websocket block's is in front)
+        assertEquals("test.conf:2: websocket authentication username not compatible with presence of users/nkeys",
+                error("""
+                        authorization { users: [ {user: x, password: y} ] }
+                        websocket { port: -1, no_tls: true, authorization { user: u, password: p } }
+                        """));
+        assertTrue(error("""
+                authorization { users: [ {nkey: UCA4BFIKB3S46GMN2VRJ34QBSHDGYQXKYENGIPLJOHLX55SJVLBQ3NET} ] }
+                websocket { port: -1, no_tls: true, authorization { user: u, password: p } }
+                """).endsWith(": websocket authentication username not compatible with presence of users/nkeys"));
+        assertTrue(error("""
+                accounts { A: { users: [ {user: a, password: a} ] } }
+                websocket { port: -1, no_tls: true, authorization { token: t } }
+                """).endsWith(": websocket authentication token not compatible with presence of users/nkeys"));
+        assertTrue(error("""
+                authorization { users: [ {user: x, password: y} ] }
+                websocket { port: -1, no_tls: true, no_auth_user: nope }
+                """).endsWith(": no_auth_user: \"nope\" not present as user in authorization block or account "
+                + "configuration"));
+        assertTrue(error("websocket { port: -1, no_tls: true, no_auth_user: nope }")
+                .endsWith(": no_auth_user: \"nope\" present, but users are not defined"));
+        // a single top-level user is not a users list
+        assertTrue(error("""
+                authorization { user: x, password: y }
+                websocket { port: -1, no_tls: true, no_auth_user: x }
+                """).endsWith(": no_auth_user: \"x\" present, but users are not defined"));
+        // ... so a websocket user or token may stand beside it, or beside a top-level token
+        assertDoesNotThrow(() -> load("""
+                authorization { user: x, password: y }
+                websocket { port: -1, no_tls: true, authorization { user: u, password: p } }
+                """));
+        assertDoesNotThrow(() -> load("""
+                authorization { token: t1 }
+                websocket { port: -1, no_tls: true, authorization { token: t2 } }
+                """));
+        // only user, password, token and timeout: the rest is unknown, at its position
+        assertEquals("test.conf:1: unknown field \"users\"",
+                error("websocket { port: -1, no_tls: true, authorization { users: [ {user: x, password: y} ] } }"));
+        assertTrue(error("websocket { port: -1, no_tls: true, authorization { permissions: { publish: foo } } }")
+                .endsWith("unknown field \"permissions\""));
+        assertTrue(error("websocket { port: -1, no_tls: true, authorization { auth_token: t } }")
+                .endsWith("unknown field \"auth_token\""));
     }
 }

@@ -129,4 +129,33 @@ class SecurityClientsIT {
         // node may add a warning about the experimental WebSocket; the script fails with status 1 on any error
         assertTrue(out.lines().anyMatch("wss: ok"::equals), target + ": " + out);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"jetkv", "nats-server"})
+    void natsJsWithTheWebSocketBlocksUser(String target) throws Exception {
+        assumeTrue(Files.isDirectory(JS.resolve("node_modules/@nats-io/nats-core")),
+                "nats.js is not installed (clients/install.sh)");
+        // the client port is open; the websocket block's authorization asks its clients for a user of its own
+        Path conf = dir.resolve("wsauth.conf");
+        Files.writeString(conf, "websocket { listen: \"127.0.0.1:-1\", no_tls: true, "
+                + "authorization { user: web, password: s3cret } }\n");
+        int wsPort;
+        if (target.equals("jetkv")) {
+            NatsServer s = NatsServer.start(ConfigFileParser.load(conf).withHost("127.0.0.1").withPort(0));
+            started.add(s);
+            wsPort = s.websocketPort();
+        } else {
+            assumeTrue(ReferenceServer.available(), "nats-server is not installed");
+            ReferenceServer r = ReferenceServer.start("-c", conf.toString());
+            started.add(r);
+            wsPort = r.websocketPort();
+        }
+        boolean builtIn = new ProcessBuilder("node", "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)")
+                .start().waitFor() == 0;
+        String[] flags = builtIn ? new String[0] : new String[] {"--experimental-websocket"};
+        String out = node("wsauth.mjs", Map.of("WS_URL", "ws://127.0.0.1:" + wsPort, "WS_USER", "web",
+                "WS_PASS", "s3cret"), flags);
+        assertEquals(List.of("no credentials: refused", "wrong password: refused", "user: ok"),
+                out.lines().filter(l -> l.endsWith(": refused") || l.endsWith(": ok")).toList(), target + ": " + out);
+    }
 }

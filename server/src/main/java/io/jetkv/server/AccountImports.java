@@ -63,7 +63,8 @@ final class AccountImports implements AutoCloseable {
                 Router importer = routers.apply(a.name());
                 Router exporter = routers.apply(imp.account());
                 if (imp.service()) {
-                    imports.service(importer, exporter, imp, responseType(byName.get(imp.account()), a.name(), imp));
+                    imports.service(importer, exporter, imp, responseType(byName.get(imp.account()), a.name(), imp),
+                            a.name());
                 } else {
                     imports.stream(importer, exporter, imp);
                 }
@@ -108,7 +109,8 @@ final class AccountImports implements AutoCloseable {
     /** A requester's reply in the importing account, waiting for the exporting account's response. */
     private record Pending(String reply, boolean once, long expires) {}
 
-    private void service(Router importer, Router exporter, AccountConfig.Import imp, String responseType) {
+    private void service(Router importer, Router exporter, AccountConfig.Import imp, String responseType,
+            String importerName) {
         String local = imp.localSubject();
         String remote = imp.subject();
         boolean once = responseType.equals("singleton");
@@ -139,12 +141,16 @@ final class AccountImports implements AutoCloseable {
         }));
         // local only: the requests are taken on the server they are published on, as nats-server's service imports
         // are (its interest is not announced in the importing account, and a request from a route never reaches it)
-        subscriptions.add(importer.subscribeLocal(local, (Router.Tap) (deliverTo, subject, reply, headers,
-                payload) -> {
+        subscriptions.add(importer.subscribeLocal(local, (Router.PublisherTap) (from, deliverTo, subject, reply,
+                headersIn, payload) -> {
+            // a request that came through another service import already names its requester
+            boolean chained = HOPS.get()[0] > 0;
             if (!enter()) {
                 return false;
             }
             try {
+                byte[] headers = withRequestInfo(headersIn, importerName, chained,
+                        from == null ? null : from.requester(), imp.share());
                 String target = SubjectMap.map(local, remote, deliverTo);
                 if (reply == null) {
                     exporter.send(target, target, null, headers, payload);
@@ -167,6 +173,91 @@ final class AccountImports implements AutoCloseable {
             }
         }));
     }
+
+    static final String REQUEST_INFO = "Nats-Request-Info";
+
+    /**
+     * {@code headers} with nats-server's {@code Nats-Request-Info} for the exporting account's responders, as
+     * nats-server 2.9.10 adds it: {@code {"acc":"<requester's account>","rtt":<ns>}}, or with the import's
+     * {@code share: true} the requester in detail ({@code start host id acc user name lang ver rtt server cluster
+     * kind client_type}); after a further import the header it came with, with {@code "svc":"<account>"} after
+     * {@code acc}. A header of that name the requester set is replaced, last in the block (responders without
+     * headers get the message without it; streams strip it when they store).
+     *
+     * @param importer  the importing account (the requester's, on the first import)
+     * @param chained   the request comes through another service import, whose header is kept and gets the service
+     * @param requester the publishing client, or null when the server published (then the account alone)
+     */
+    static byte[] withRequestInfo(byte[] headers, String importer, boolean chained, ClientConnection.Requester requester,
+            boolean share) {
+        com.fasterxml.jackson.databind.node.ObjectNode ci = null;
+        if (chained) {
+            String previous = io.jetkv.jetstream.stream.HeaderBlock.parse(headers).get(REQUEST_INFO);
+            if (previous != null) {
+                try {
+                    com.fasterxml.jackson.databind.JsonNode prev = JSON.readTree(previous);
+                    if (prev instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+                        // "svc" goes where nats-server's struct has it: right after "acc" (or first)
+                        ci = JSON.createObjectNode();
+                        boolean placed = !o.has("acc");
+                        if (placed) {
+                            ci.put("svc", importer);
+                        }
+                        for (var it = o.fields(); it.hasNext(); ) {
+                            var f = it.next();
+                            if (f.getKey().equals("svc")) {
+                                continue;
+                            }
+                            ci.set(f.getKey(), f.getValue());
+                            if (f.getKey().equals("acc")) {
+                                ci.put("svc", importer);
+                            }
+                        }
+                    }
+                } catch (java.io.IOException | RuntimeException e) {
+                    ci = null; // not nats-server's: described afresh below
+                }
+            }
+        }
+        if (ci == null) {
+            ci = JSON.createObjectNode();
+            boolean detailed = share && requester != null;
+            if (detailed) {
+                ci.put("start", requester.start().toString());
+                putIfSet(ci, "host", requester.host());
+                if (requester.id() > 0) {
+                    ci.put("id", requester.id());
+                }
+            }
+            putIfSet(ci, "acc", importer);
+            if (detailed) {
+                putIfSet(ci, "user", requester.user());
+                putIfSet(ci, "name", requester.name());
+                putIfSet(ci, "lang", requester.lang());
+                putIfSet(ci, "ver", requester.version());
+            }
+            if (requester != null && requester.rttNanos() > 0) {
+                ci.put("rtt", requester.rttNanos());
+            }
+            if (detailed) {
+                putIfSet(ci, "server", requester.server());
+                putIfSet(ci, "cluster", requester.cluster());
+                ci.put("kind", "Client");
+                ci.put("client_type", requester.clientType());
+            }
+        }
+        byte[] rest = io.jetkv.jetstream.stream.HeaderBlock.without(headers, REQUEST_INFO + ":");
+        return io.jetkv.jetstream.stream.HeaderBlock.append(rest, REQUEST_INFO, ci.toString());
+    }
+
+    private static void putIfSet(com.fasterxml.jackson.databind.node.ObjectNode o, String name, String value) {
+        if (value != null && !value.isEmpty()) {
+            o.put(name, value);
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static void sweep(Map<String, Pending> pending) {
         long now = System.nanoTime();

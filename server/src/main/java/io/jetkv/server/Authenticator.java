@@ -62,6 +62,11 @@ final class Authenticator {
         return auth.required();
     }
 
+    /** How long a client may take to authenticate ({@code authorization { timeout }}). */
+    java.time.Duration timeout() {
+        return auth.timeout();
+    }
+
     /** Whether {@code name} is one of the configured users. */
     boolean hasUser(String name) {
         for (User u : auth.users()) {

@@ -133,6 +133,21 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         return cid;
     }
 
+    /** The last measured round trip to this client in nanoseconds, 0 before the first; its event loop only. */
+    long rttNanos() {
+        return rttNanos;
+    }
+
+    /** Who this client is, as a shared service import's {@code Nats-Request-Info} tells it; its event loop only. */
+    record Requester(java.time.Instant start, String host, long id, String user, String name, String lang,
+            String version, long rttNanos, String server, String cluster, String clientType) {}
+
+    Requester requester() {
+        String serverName = server.config().serverName() == null ? server.serverId() : server.config().serverName();
+        return new Requester(started, clientIp, cid, authUser, options.name(), options.lang(), options.version(),
+                rttNanos, serverName, server.info().clusterName(), websocket ? "websocket" : "nats");
+    }
+
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -145,7 +160,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         clientIp = ip;
         LOG.debug("{} - cid:{} - Client connection created", peer, cid);
         // with nkey users every client gets a nonce, as from nats-server, whatever it authenticates with
-        nonce = server.authenticator().wantsNonce() ? Ed25519.nonce() : null;
+        nonce = auth().wantsNonce() ? Ed25519.nonce() : null;
         infoVersion = server.info().version();
         outbox.appendRaw(server.infoLine(cid, ip, nonce, websocket));
         if (tls != null && !tls.config().handshakeFirst()) {
@@ -170,7 +185,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         if (decoder != null) {
             decoder.headersEnabled(false);
         }
-        if (server.authenticator().required()) {
+        if (auth().required()) {
             if (decoder != null) {
                 decoder.requireConnect(true);
             }
@@ -220,7 +235,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             if (closing || !ch.isActive()) {
                 return;
             }
-            if (server.authenticator().required() && !authenticated && authTimer == null && channel != null) {
+            if (auth().required() && !authenticated && authTimer == null && channel != null) {
                 startAuthTimer();
             }
             ch.config().setAutoRead(true);
@@ -228,8 +243,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     }
 
     private void startAuthTimer() {
-        authTimer = channel.eventLoop().schedule(this::authTimeout, server.config().auth().timeout().toMillis(),
+        authTimer = channel.eventLoop().schedule(this::authTimeout, auth().timeout().toMillis(),
                 TimeUnit.MILLISECONDS);
+    }
+
+    /** What this client authenticates against: its listener's (the WebSocket block may override the top level). */
+    private Authenticator auth() {
+        return server.authenticator(websocket);
     }
 
     @Override
@@ -405,6 +425,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     }
 
     private void processConnect(String json) {
+        // nats-server's first estimate of the round trip: from the connection's start to its CONNECT (until a PONG
+        // measures it); /connz and a service import's Nats-Request-Info show it
+        rttNanos = Math.max(1_000, System.nanoTime() - startedNanos);
         // as the reference, every CONNECT restarts the keep-alive with the short first interval
         if (pingTimer != null) {
             pingTimer.cancel(false);
@@ -422,7 +445,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         }
         options = opts;
         // credentials first: a client that fails them learns nothing else (the reference's order)
-        Authenticator.Grant grant = server.authenticator().authenticate(opts, peerCertificate(), verifyAndMap(), nonce);
+        Authenticator.Grant grant = auth().authenticate(opts, peerCertificate(), verifyAndMap(), nonce);
         if (grant == null) {
             LOG.error("{} - cid:{} - authentication error - {}", peer, cid, opts.nkey() != null
                     ? "Nkey \"" + opts.nkey() + "\"" : "User \"" + (opts.user() == null ? "" : opts.user()) + "\"");
@@ -682,7 +705,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             if (!authenticated) {
                 return; // CONNECT has not come yet: it meets the new authorization
             }
-            Authenticator auth = server.authenticator();
+            Authenticator auth = auth();
             if (options.user() != null && !auth.hasUser(options.user())) {
                 LOG.debug("{} - cid:{} - user {} removed by a config reload", peer, cid, options.user());
                 closeAfterFlush();

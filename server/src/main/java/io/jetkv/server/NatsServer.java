@@ -54,6 +54,8 @@ public final class NatsServer implements AutoCloseable {
     private final java.util.concurrent.ConcurrentHashMap<String, Router> accountRouters =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Authenticator authenticator;
+    // WebSocket clients': the websocket block's user, token or no_auth_user over the top-level ones
+    private volatile Authenticator websocketAuthenticator;
     /**
      * TLS for client connections; null when clients connect in plaintext. Read once per accepted connection;
      * a reload swaps it, so new connections get new certificates while open ones keep theirs.
@@ -111,6 +113,7 @@ public final class NatsServer implements AutoCloseable {
         this.config = config;
         this.serverId = ServerInfo.newServerId();
         this.authenticator = new Authenticator(config.auth());
+        this.websocketAuthenticator = new Authenticator(config.websocket().auth().effective(config.auth()));
         this.tls = config.tls().enabled() ? ServerTls.create(config.tls()) : null;
         this.websocketTls = websocketTls(config);
         this.jetstream = jetstream;
@@ -601,6 +604,11 @@ public final class NatsServer implements AutoCloseable {
         return authenticator;
     }
 
+    /** What a client of {@code websocket} (true) or of the client port (false) authenticates against. */
+    Authenticator authenticator(boolean websocket) {
+        return websocket ? websocketAuthenticator : authenticator;
+    }
+
     /** TLS for client connections, or null when off. */
     ServerTls tls() {
         return tls;
@@ -663,6 +671,7 @@ public final class NatsServer implements AutoCloseable {
         }
         if (!old.auth().equals(newConfig.auth())) {
             authenticator = new Authenticator(newConfig.auth());
+            websocketAuthenticator = new Authenticator(newConfig.websocket().auth().effective(newConfig.auth()));
         }
         info.setConfig(newConfig);
         ConfigReload.applyLog(old, newConfig);

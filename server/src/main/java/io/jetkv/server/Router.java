@@ -283,6 +283,10 @@ final class Router implements MessageBus {
             return false;
         }
         if (sub.internal()) {
+            if (sub.handler instanceof PublisherTap tap) {
+                return tap.onDelivery(from, m.deliverTo != null ? m.deliverTo : m.subject, m.subject, m.reply,
+                        m.headersArray(), m.payloadArray());
+            }
             if (sub.handler instanceof Tap tap) {
                 return tap.onDelivery(m.deliverTo != null ? m.deliverTo : m.subject, m.subject, m.reply,
                         m.headersArray(), m.payloadArray());
@@ -356,6 +360,21 @@ final class Router implements MessageBus {
         @Override
         default boolean onMessage(String subject, String reply, byte[] headers, byte[] payload) {
             return onDelivery(subject, subject, reply, headers, payload);
+        }
+    }
+
+    /**
+     * A tap that also learns which client published, on that client's event loop: a service import names the
+     * requester's round trip time in {@code Nats-Request-Info}.
+     */
+    interface PublisherTap extends Tap {
+        /** @param from the publishing client, or null when the server itself published */
+        boolean onDelivery(ClientConnection from, String deliverTo, String subject, String reply, byte[] headers,
+                byte[] payload);
+
+        @Override
+        default boolean onDelivery(String deliverTo, String subject, String reply, byte[] headers, byte[] payload) {
+            return onDelivery(null, deliverTo, subject, reply, headers, payload);
         }
     }
 

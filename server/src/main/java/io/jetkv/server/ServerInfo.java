@@ -91,6 +91,20 @@ final class ServerInfo {
     }
 
     private void rebuild() {
+        String newPrefix = head(false);
+        String newWsPrefix = head(true);
+        String newSuffix = (lameDuck ? ",\"ldm\":true" : "") + apiLevelField(io.jetkv.jetstream.api.ApiLevel.SERVER)
+                + "} \r\n";
+        if (!newPrefix.equals(prefix) || !newWsPrefix.equals(wsPrefix) || !newSuffix.equals(suffix)) {
+            prefix = newPrefix;
+            wsPrefix = newWsPrefix;
+            suffix = newSuffix;
+            version++; // after the line, so a reader of the new version builds the new line
+        }
+    }
+
+    /** INFO up to the client's fields, for a client of the client port or of the WebSocket listener. */
+    private String head(boolean websocket) {
         StringBuilder sb = new StringBuilder(320).append("INFO {");
         field(sb, "server_id", serverId).append(',');
         field(sb, "server_name", config.serverName() == null ? serverId : config.serverName()).append(',');
@@ -100,8 +114,12 @@ final class ServerInfo {
         field(sb, "host", config.host()).append(',');
         sb.append("\"port\":").append(port).append(',');
         sb.append("\"headers\":true,");
-        if (config.auth().required() && config.auth().noAuthUser() == null) {
-            // with no_auth_user a client needs no credentials, and INFO says so (nats-server)
+        // with no_auth_user a client of the client port needs no credentials, and INFO says so; a WebSocket
+        // client's INFO says auth_required whenever auth is configured for it, no_auth_user or not (nats-server)
+        boolean authRequired = websocket
+                ? config.websocket().auth().effective(config.auth()).required()
+                : config.auth().required() && config.auth().noAuthUser() == null;
+        if (authRequired) {
             sb.append("\"auth_required\":true,");
         }
         if (config.tls().enabled()) {
@@ -115,25 +133,13 @@ final class ServerInfo {
         if (config.jetstream().enabled()) {
             sb.append(",\"jetstream\":true");
         }
-        StringBuilder ws = null;
         if (clusterName != null) {
             sb.append(',');
             field(sb, "cluster", clusterName);
-            ws = new StringBuilder(sb);
-            urls(sb, connectUrls);
             // nats-server gives a WebSocket client the WebSocket URLs (its ws_connect_urls) as connect_urls
-            urls(ws, wsConnectUrls);
+            urls(sb, websocket ? wsConnectUrls : connectUrls);
         }
-        String newPrefix = sb.toString();
-        String newWsPrefix = ws == null ? newPrefix : ws.toString();
-        String newSuffix = (lameDuck ? ",\"ldm\":true" : "") + apiLevelField(io.jetkv.jetstream.api.ApiLevel.SERVER)
-                + "} \r\n";
-        if (!newPrefix.equals(prefix) || !newWsPrefix.equals(wsPrefix) || !newSuffix.equals(suffix)) {
-            prefix = newPrefix;
-            wsPrefix = newWsPrefix;
-            suffix = newSuffix;
-            version++; // after the line, so a reader of the new version builds the new line
-        }
+        return sb.toString();
     }
 
     /**

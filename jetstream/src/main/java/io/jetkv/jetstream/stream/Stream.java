@@ -1640,6 +1640,12 @@ public final class Stream {
         }
         String subject = p.subject;
         byte[] hdr = p.headers;
+        // as nats-server: the requester information a service import adds (or a client wrote) is not stored, and a
+        // block left with nothing in it goes too
+        byte[] withoutInfo = HeaderBlock.without(hdr, "Nats-Request-Info:");
+        if (withoutInfo != hdr) {
+            hdr = HeaderBlock.parse(withoutInfo).isEmpty() ? null : withoutInfo;
+        }
         Map<String, String> h = HeaderBlock.parse(hdr);
         // a committed publish carries the leader's time; never before the previous message's, on every replica
         long now = p.timestamp != 0 ? Math.max(p.timestamp, lastTimestamp) : now();

@@ -81,7 +81,7 @@ final class WebSocketFrames extends ChannelDuplexHandler {
         }
         closeSent = true;
         int status = status(lastError);
-        String reason = lastError != null ? lastError : "Server Shutdown";
+        String reason = reason(lastError);
         ctx.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(f -> ctx.close(promise));
     }
 
@@ -101,6 +101,17 @@ final class WebSocketFrames extends ChannelDuplexHandler {
         if (end > 0) {
             lastError = buf.toString(at + ERR.length, end - at - ERR.length, StandardCharsets.US_ASCII);
         }
+    }
+
+    /**
+     * The close frame's text: nats-server names the reason the connection closed, which is the error's own words
+     * except for a refused CONNECT ({@code -ERR 'Authorization Violation'}, closed as "Authentication Failure").
+     */
+    static String reason(String error) {
+        if (error == null) {
+            return "Server Shutdown";
+        }
+        return error.equals("Authorization Violation") ? "Authentication Failure" : error;
     }
 
     /** nats-server's close status for each reason (RFC 6455 7.4.1). */
