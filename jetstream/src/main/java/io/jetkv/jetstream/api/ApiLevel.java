@@ -29,6 +29,8 @@ public final class ApiLevel {
     public static final String SERVER_VERSION = "2.12.15";
 
     public static final String REQUIRED_HEADER = "Nats-Required-Api-Level";
+    /** The level a sourcing consumer request ({@code "sourcing": true}, nats-server 2.14) needs of the origin. */
+    public static final int SOURCING_CONSUMER = 4;
     /** Stored: the level an asset needs. */
     public static final String META_REQUIRED = "_nats.req.level";
     /** Added to responses only: the server's version and level. */
@@ -77,6 +79,20 @@ public final class ApiLevel {
         out.put(META_VERSION, version);
         out.put(META_LEVEL, Integer.toString(serverLevel));
         return out;
+    }
+
+    /**
+     * The header block a sourcing stream sends with its sourcing consumer request, as nats-server 2.14 does
+     * ({@code Nats-Required-Api-Level: 4}), when this server is at that level; null below it. JetKV sources only from
+     * streams of its own server, which at a lower level would refuse its own request (10185) although it makes
+     * sourcing consumers; the header goes out once {@link #SERVER} reaches {@link #SOURCING_CONSUMER}.
+     */
+    public static byte[] sourcingRequestHeaders(int serverLevel) {
+        if (serverLevel < SOURCING_CONSUMER) {
+            return null;
+        }
+        return ("NATS/1.0\r\n" + REQUIRED_HEADER + ": " + SOURCING_CONSUMER + "\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** The first value of {@code name} in a header block (exact name, trimmed), or null. */
