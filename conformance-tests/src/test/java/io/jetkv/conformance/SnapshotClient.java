@@ -39,15 +39,35 @@ final class SnapshotClient {
     /** Sends a snapshot request; the reply (an error when it has one). */
     static JsonNode snapshotRequest(Connection nc, String stream, String deliver, boolean consumers) throws Exception {
         ObjectNode req = JSON.createObjectNode();
+        req.put("chunk_size", 64 * 1024);
+        return snapshotRequest(nc, stream, deliver, consumers, req);
+    }
+
+    /** Sends a snapshot request with {@code options} (chunk_size, window_size, ...) added to it. */
+    static JsonNode snapshotRequest(Connection nc, String stream, String deliver, boolean consumers,
+            ObjectNode options) throws Exception {
+        ObjectNode req = JSON.createObjectNode();
         req.put("deliver_subject", deliver);
         req.put("no_consumers", !consumers);
-        req.put("chunk_size", 64 * 1024);
+        req.setAll(options);
         return request(nc, "$JS.API.STREAM.SNAPSHOT." + stream, req, Duration.ofSeconds(5));
     }
 
     static Backup backup(Connection nc, String stream, boolean consumers) throws Exception {
+        ObjectNode options = JSON.createObjectNode();
+        options.put("chunk_size", 64 * 1024);
+        return backup(nc, stream, consumers, options, m -> nc.publish(m.getReplyTo(), new byte[0]));
+    }
+
+    /**
+     * The snapshot exchange with {@code options} in the request; {@code ack} answers each chunk that has a reply
+     * subject (now or later, from any thread). The end is an empty message, with status 204 when at least one full
+     * chunk went before it (nats-server 2.9+) or none; any other status fails the backup.
+     */
+    static Backup backup(Connection nc, String stream, boolean consumers, ObjectNode options,
+            java.util.function.Consumer<Message> ack) throws Exception {
         String inbox = nc.createInbox();
-        JsonNode resp = snapshotRequest(nc, stream, inbox, consumers);
+        JsonNode resp = snapshotRequest(nc, stream, inbox, consumers, options);
         if (resp.has("error")) {
             throw new AssertionError("snapshot refused: " + resp);
         }
@@ -56,11 +76,12 @@ final class SnapshotClient {
         int[] chunks = {0};
         // as jsm.go: subscribe only after the response (the server waits for the subscription)
         Dispatcher d = nc.createDispatcher(m -> {
-            if (m.getHeaders() != null && m.getHeaders().size() > 0 || m.isStatusMessage()) {
+            byte[] b = m.getData();
+            boolean ok = m.getStatus() == null || m.getStatus().getCode() == 204;
+            if (!ok || m.getHeaders() != null && m.getHeaders().size() > 0) {
                 done.completeExceptionally(new AssertionError("snapshot failed: " + m.getStatus()));
                 return;
             }
-            byte[] b = m.getData();
             if (b == null || b.length == 0) {
                 done.complete(chunks[0]);
                 return;
@@ -68,7 +89,7 @@ final class SnapshotClient {
             data.writeBytes(b);
             chunks[0]++;
             if (m.getReplyTo() != null) {
-                nc.publish(m.getReplyTo(), new byte[0]);
+                ack.accept(m);
             }
         });
         d.setPendingLimits(-1, -1);

@@ -12,6 +12,7 @@ import io.jetkv.server.NatsServer;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
+import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.Mirror;
 import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.Source;
@@ -178,6 +179,49 @@ class SourcingConsumerIT {
             assertTrue(l.path("name").asText().startsWith("JS_SRC_abc-"), l.toString());
             assertEquals("none", l.path("config").path("ack_policy").asText());
             assertTrue(l.path("config").path("direct").asBoolean(), l.toString());
+        }
+    }
+
+    /**
+     * A direct consumer (what a sourcing request makes on a limits stream) is left out of CONSUMER.NAMES and LIST,
+     * the stream's and the account's consumer counts and the max_consumers check, as nats-server's
+     * getPublicConsumers does; INFO and DELETE still reach it by name. The work-queue one is a durable and shows.
+     */
+    @Test
+    void directConsumersAreHiddenFromListsAndCounts() throws Exception {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(StreamConfiguration.builder().name("L").subjects("l.>").storageType(StorageType.Memory)
+                    .maxConsumers(1).build());
+            origin(jsm, "W", RetentionPolicy.WorkQueue);
+            String config = "\"config\":{\"name\":\"JS_SRC_abc\",\"deliver_subject\":\"$JS.S.x\","
+                    + "\"deliver_policy\":\"all\",\"ack_policy\":\"none\",\"ack_wait\":79200000000000,"
+                    + "\"max_deliver\":1,\"flow_control\":true,\"idle_heartbeat\":1000000000,"
+                    + "\"inactive_threshold\":10000000000,\"direct\":true,\"sourcing\":true}";
+            JsonNode l = request(nc, "$JS.API.CONSUMER.CREATE.L", "{\"stream_name\":\"L\"," + config + "}");
+            String hidden = l.path("name").asText();
+            assertTrue(hidden.startsWith("JS_SRC_abc-"), l.toString());
+            JsonNode w = request(nc, "$JS.API.CONSUMER.CREATE.W", "{\"stream_name\":\"W\"," + config + "}");
+            assertEquals("JS_SRC_abc", w.path("name").asText(), w.toString());
+
+            assertEquals(List.of(), jsm.getConsumerNames("L"));
+            assertEquals(List.of(), jsm.getConsumers("L"));
+            JsonNode names = request(nc, "$JS.API.CONSUMER.NAMES.L", "");
+            assertEquals(0, names.path("total").asInt(), names.toString());
+            JsonNode list = request(nc, "$JS.API.CONSUMER.LIST.L", "");
+            assertEquals(0, list.path("total").asInt(), list.toString());
+            assertEquals(0, jsm.getStreamInfo("L").getStreamState().getConsumerCount());
+            assertEquals(List.of("JS_SRC_abc"), jsm.getConsumerNames("W"));
+            assertEquals(1, jsm.getStreamInfo("W").getStreamState().getConsumerCount());
+            assertEquals(1, jsm.getAccountStatistics().getConsumers(), "the account counts only the durable");
+            // max_consumers 1 counts only the consumers clients see: one more fits beside the direct one
+            jsm.addOrUpdateConsumer("L", ConsumerConfiguration.builder().durable("D").build());
+            assertEquals(List.of("D"), jsm.getConsumerNames("L"));
+            assertEquals(1, jsm.getStreamInfo("L").getStreamState().getConsumerCount());
+            // still there for INFO and DELETE
+            assertEquals(hidden, jsm.getConsumerInfo("L", hidden).getName());
+            assertTrue(jsm.deleteConsumer("L", hidden));
+            assertEquals(List.of("D"), jsm.getConsumerNames("L"));
         }
     }
 

@@ -15,18 +15,22 @@ public final class ApiLevel {
     /**
      * The level JetKV implements and advertises ({@code $JS.API.INFO} {@code api.level}). Raise it together with
      * the advertised nats-server version ({@code io.jetkv.config.Version.NATS_VERSION}), and only to a level whose
-     * features all work: clients switch features on by it. 0 is nats-server 2.10, which has no level; 1 is 2.11.
+     * features all work: clients switch features on by it. 0 is nats-server 2.10, which has no level; 1 is 2.11;
+     * 2 is 2.12.0 to 2.12.4; 3 is 2.12.5 to 2.12.15 (the snapshot request's {@code window_size}).
      */
-    public static final int SERVER = 2;
+    public static final int SERVER = 3;
 
     /**
      * The nats-server version advertised beside the level ({@code _nats.ver}); the same as
-     * {@code io.jetkv.config.Version.NATS_VERSION} (a server test keeps the two equal). 2.12.4: the last 2.12 release at level 2
-     * (2.12.5 is level 3), with atomic batches deduplicated by {@code Nats-Msg-Id} (2.12.1+), as JetKV does.
+     * {@code io.jetkv.config.Version.NATS_VERSION} (a server test keeps the two equal). 2.12.15: the last 2.12 release,
+     * at level 3 (2.12.5+: the snapshot request's {@code window_size}), with atomic batches deduplicated by
+     * {@code Nats-Msg-Id} (2.12.1+), as JetKV does; level 4 is 2.14.
      */
-    public static final String SERVER_VERSION = "2.12.4";
+    public static final String SERVER_VERSION = "2.12.15";
 
     public static final String REQUIRED_HEADER = "Nats-Required-Api-Level";
+    /** The level a sourcing consumer request ({@code "sourcing": true}, nats-server 2.14) needs of the origin. */
+    public static final int SOURCING_CONSUMER = 4;
     /** Stored: the level an asset needs. */
     public static final String META_REQUIRED = "_nats.req.level";
     /** Added to responses only: the server's version and level. */
@@ -75,6 +79,20 @@ public final class ApiLevel {
         out.put(META_VERSION, version);
         out.put(META_LEVEL, Integer.toString(serverLevel));
         return out;
+    }
+
+    /**
+     * The header block a sourcing stream sends with its sourcing consumer request, as nats-server 2.14 does
+     * ({@code Nats-Required-Api-Level: 4}), when this server is at that level; null below it. JetKV sources only from
+     * streams of its own server, which at a lower level would refuse its own request (10185) although it makes
+     * sourcing consumers; the header goes out once {@link #SERVER} reaches {@link #SOURCING_CONSUMER}.
+     */
+    public static byte[] sourcingRequestHeaders(int serverLevel) {
+        if (serverLevel < SOURCING_CONSUMER) {
+            return null;
+        }
+        return ("NATS/1.0\r\n" + REQUIRED_HEADER + ": " + SOURCING_CONSUMER + "\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** The first value of {@code name} in a header block (exact name, trimmed), or null. */

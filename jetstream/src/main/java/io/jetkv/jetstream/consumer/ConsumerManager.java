@@ -319,7 +319,7 @@ public final class ConsumerManager implements AutoCloseable {
                 ConsumerSet set = sets.get(stream);
                 if (set != null) {
                     long now = nowNanos();
-                    for (Consumer c : set.all()) {
+                    for (Consumer c : set.publicConsumers()) {
                         out.add(c.info(now, false));
                     }
                 }
@@ -575,7 +575,7 @@ public final class ConsumerManager implements AutoCloseable {
             if (most <= 0 || (accountMost > 0 && accountMost < most)) {
                 most = accountMost;
             }
-            if (most > 0 && set.all().size() >= most) {
+            if (most > 0 && set.publicConsumers().size() >= most) {
                 throw new JsApiException(JsError.MAXIMUM_CONSUMERS_LIMIT);
             }
             set.checkWorkQueue(consumerName, full);
@@ -639,7 +639,7 @@ public final class ConsumerManager implements AutoCloseable {
         int offset = offset(req); // the body is read before the stream is looked up, as the reference does
         Stream stream = requireStream(req);
         ConsumerSet set = sets.get(stream);
-        List<String> all = set == null ? List.of() : set.names();
+        List<String> all = set == null ? List.of() : set.publicNames();
         ObjectNode out = JsJson.object();
         out.put("total", all.size());
         out.put("offset", offset);
@@ -655,7 +655,7 @@ public final class ConsumerManager implements AutoCloseable {
         int offset = offset(req);
         Stream stream = requireStream(req);
         hop(req, stream, (set, now, batch) -> {
-            List<Consumer> all = set.all();
+            List<Consumer> all = set.publicConsumers();
             ObjectNode out = JsJson.object();
             out.put("total", all.size());
             out.put("offset", offset);

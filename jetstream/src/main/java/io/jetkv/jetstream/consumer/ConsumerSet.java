@@ -89,6 +89,37 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
         return new ArrayList<>(consumers.values());
     }
 
+    /**
+     * Names in order of the consumers clients see: all but direct ones (those a sourcing stream asks for on a limits
+     * stream), which nats-server leaves out of CONSUMER.NAMES/LIST, the stream's and account's consumer counts and
+     * the {@code max_consumers} check, while INFO and DELETE still find them (its {@code getPublicConsumers}).
+     * Any thread.
+     */
+    List<String> publicNames() {
+        List<String> out = new ArrayList<>();
+        for (Consumer c : consumers.values()) {
+            if (isPublic(c)) {
+                out.add(c.name());
+            }
+        }
+        return out;
+    }
+
+    /** The consumers clients see, in name order; see {@link #publicNames}. */
+    List<Consumer> publicConsumers() {
+        List<Consumer> out = new ArrayList<>();
+        for (Consumer c : consumers.values()) {
+            if (isPublic(c)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    private static boolean isPublic(Consumer c) {
+        return !c.config().direct();
+    }
+
     /** Any thread, once, before the stream's group applies anything: the consumers' state is replicated. */
     void replicate() {
         replicated = true;
@@ -111,7 +142,9 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
     /** Writer thread. */
     void add(Consumer c) {
         consumers.put(c.name(), c);
-        stream.consumerCount().incrementAndGet();
+        if (isPublic(c)) {
+            stream.consumerCount().incrementAndGet();
+        }
     }
 
     /** Writer thread: deletes the consumer and its persisted state. */
@@ -120,7 +153,9 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
         if (c == null) {
             return false;
         }
-        stream.consumerCount().decrementAndGet();
+        if (isPublic(c)) {
+            stream.consumerCount().decrementAndGet();
+        }
         c.delete();
         if (replicated) {
             // the committed view, and the messages only this consumer kept, go when the delete is committed
@@ -406,7 +441,9 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
         if (!leader) {
             for (Consumer c : consumers.values()) {
                 c.leadershipLost();
-                stream.consumerCount().decrementAndGet();
+                if (isPublic(c)) {
+                    stream.consumerCount().decrementAndGet();
+                }
             }
             consumers.clear();
             configChanged.clear();

@@ -3,46 +3,89 @@ package io.jetkv.jetstream.snapshot;
 import io.jetkv.jetstream.MessageBus;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Cuts a snapshot into chunks published to the client's deliver subject, as nats-server does: each chunk's reply
- * subject is {@code <ack prefix>.<chunk bytes>.<chunk index>} and the client answers it once the chunk is
- * written. No more than {@link #WINDOW} bytes stay unacknowledged; past that the sender waits for acks, and gives
- * up when nobody listens on the deliver subject any more or no ack came for {@link #STALL_NANOS}. {@link #close}
- * sends the end: an empty message without reply.
+ * Cuts a snapshot into chunks published to the client's deliver subject, with nats-server 2.12.5's flow control
+ * (API level 3): the window holds {@code window / chunk} slots; each full chunk takes one, is sent with the reply
+ * subject {@code <ack prefix>.<chunk bytes>.<chunk index>}, and any message on the ack subjects gives one back.
+ * With no free slot the sender waits, and ends the snapshot with {@code 408 No Flow Response} when no slot came
+ * back within {@link #ACK_TIMEOUT_NANOS} of the last chunk sent, or {@code 408 No Interest} when the client stopped
+ * listening. {@link #close} takes a slot too, sends the last, partial chunk without a reply subject (nothing acks
+ * it), then the end: an empty message whose header is {@code NATS/1.0 204} once a full chunk went, none otherwise.
  *
  * <p>Written by the snapshot thread; {@link #acked} is called on an event loop and only counts and wakes.
  */
 final class ChunkPublisher extends OutputStream {
-    /** Unacknowledged bytes allowed in flight (the reference allows 32 MiB; less spares the client's buffers). */
-    static final long WINDOW = 8L << 20;
-    private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(30);
+    static final int DEFAULT_CHUNK = 128 * 1024;
+    static final int MIN_CHUNK = 1024;
+    static final int MAX_CHUNK = 1024 * 1024;
+    static final int DEFAULT_WINDOW = 8 * 1024 * 1024;
+    static final int MIN_WINDOW = 1024;
+    static final int MAX_WINDOW = 32 * 1024 * 1024;
+    /** The end header after a snapshot of at least one full chunk: a bare status, no description. */
+    private static final byte[] END_204 = "NATS/1.0 204\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    /** How long a sender with no free slot waits after its last chunk (nats-server 2.12.5+: 5 s). */
+    static final long ACK_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    /** An end of the snapshot that the client is told about with a status, rather than a failure. */
+    static final class Abort extends IOException {
+        final int code;
+
+        Abort(int code, String text) {
+            super(text);
+            this.code = code;
+        }
+    }
 
     private final MessageBus bus;
     private final String deliverSubject;
     private final String ackPrefix;
     private final byte[] buf;
-    private final AtomicLong outstanding = new AtomicLong();
-    private volatile long lastAck = System.nanoTime();
+    private final int maxInflight;
+    private final AtomicInteger freeSlots;
     private volatile Thread sender;
+    private long lastSent = System.nanoTime();
     private int used;
     private int index;
     private long sent;
+    private boolean fullChunkSent;
 
-    ChunkPublisher(MessageBus bus, String deliverSubject, String ackPrefix, int chunkSize) {
+    /**
+     * @param chunkSize   as the client asked, 0 for the default: clamped to 1 KiB .. 1 MiB
+     * @param windowSize  as the client asked, 0 for the default: clamped to 1 KiB .. 32 MiB, and at least a chunk
+     */
+    ChunkPublisher(MessageBus bus, String deliverSubject, String ackPrefix, long chunkSize, long windowSize) {
         this.bus = bus;
         this.deliverSubject = deliverSubject;
         this.ackPrefix = ackPrefix;
-        this.buf = new byte[chunkSize];
+        int chunk = (int) clamp(chunkSize == 0 ? DEFAULT_CHUNK : chunkSize, MIN_CHUNK, MAX_CHUNK);
+        int window = (int) clamp(windowSize == 0 ? DEFAULT_WINDOW : windowSize, MIN_WINDOW, MAX_WINDOW);
+        this.buf = new byte[chunk];
+        this.maxInflight = Math.max(window, chunk) / chunk; // 1 .. 32768
+        this.freeSlots = new AtomicInteger(maxInflight);
     }
 
-    /** Event loop: the client acknowledged a chunk of {@code bytes}. */
-    void acked(long bytes) {
-        outstanding.addAndGet(-bytes);
-        lastAck = System.nanoTime();
+    private static long clamp(long v, long min, long max) {
+        return Math.min(Math.max(v, min), max);
+    }
+
+    int chunkSize() {
+        return buf.length;
+    }
+
+    int maxInflight() {
+        return maxInflight;
+    }
+
+    /** Event loop: a message on the ack subjects gives back one slot, whatever it says. */
+    void acked() {
+        // never more slots than the window has: a client acking twice does not widen it
+        freeSlots.getAndUpdate(n -> Math.min(n + 1, maxInflight));
         Thread t = sender;
         if (t != null) {
             LockSupport.unpark(t);
@@ -67,39 +110,53 @@ final class ChunkPublisher extends OutputStream {
             off += n;
             len -= n;
             if (used == buf.length) {
-                sendChunk();
+                takeSlot();
+                index++;
+                publish(ackPrefix + "." + used + "." + index);
+                fullChunkSent = true;
             }
         }
     }
 
-    /** Sends what is buffered, then the end-of-snapshot message. */
+    /** Sends what is buffered (without a reply subject), then the end-of-snapshot message. */
     @Override
     public void close() throws IOException {
+        takeSlot();
         if (used > 0) {
-            sendChunk();
+            publish(null);
         }
-        bus.publish(deliverSubject, null, null, new byte[0]);
+        bus.publish(deliverSubject, null, fullChunkSent ? END_204.clone() : null, new byte[0]);
     }
 
-    private void sendChunk() throws IOException {
+    private void publish(String reply) {
+        byte[] chunk = Arrays.copyOf(buf, used);
+        bus.publish(deliverSubject, reply, null, chunk);
+        sent += chunk.length;
+        used = 0;
+        lastSent = System.nanoTime();
+    }
+
+    private void takeSlot() throws IOException {
         sender = Thread.currentThread();
-        while (outstanding.get() > WINDOW) {
+        while (true) {
+            int n = freeSlots.get();
+            if (n > 0) {
+                if (freeSlots.compareAndSet(n, n - 1)) {
+                    return;
+                }
+                continue;
+            }
             if (Thread.currentThread().isInterrupted()) {
                 throw new IOException("the server is shutting down");
             }
             if (!bus.hasInterest(deliverSubject)) {
-                throw new IOException("the client stopped listening");
+                throw new Abort(408, "No Interest");
             }
-            if (System.nanoTime() - lastAck > STALL_NANOS) {
-                throw new IOException("the client stopped acknowledging chunks");
+            long waited = System.nanoTime() - lastSent;
+            if (waited > ACK_TIMEOUT_NANOS) {
+                throw new Abort(408, "No Flow Response");
             }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            LockSupport.parkNanos(Math.min(TimeUnit.MILLISECONDS.toNanos(10), ACK_TIMEOUT_NANOS - waited + 1));
         }
-        byte[] chunk = java.util.Arrays.copyOf(buf, used);
-        index++;
-        outstanding.addAndGet(chunk.length);
-        bus.publish(deliverSubject, ackPrefix + "." + chunk.length + "." + index, null, chunk);
-        sent += chunk.length;
-        used = 0;
     }
 }

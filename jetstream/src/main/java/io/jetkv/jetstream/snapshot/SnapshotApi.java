@@ -39,8 +39,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SnapshotApi {
     static final int MAX_SESSIONS = 4;
-    private static final int DEFAULT_CHUNK = 128 * 1024;
-    private static final int MAX_CHUNK = 1 << 20;
 
     private final StreamManager streams;
     private final ConsumerManager consumers;
@@ -80,16 +78,14 @@ public final class SnapshotApi {
         ObjectNode body = req.body();
         String deliver = JsJson.getString(body, "deliver_subject");
         boolean noConsumers = JsJson.getBool(body, "no_consumers");
-        int chunkSize = JsJson.getInt(body, "chunk_size", 0);
+        // both clamped by ChunkPublisher, never refused (Go ints: anything integral up to 64 bits is taken)
+        long chunkSize = JsJson.getLong(body, "chunk_size", 0);
+        long windowSize = JsJson.getLong(body, "window_size", 0);
         JsJson.getBool(body, "jsck"); // checked for its type only: see SnapshotSender
         // an empty request was 10003 above; options without a deliver subject have an invalid (empty) one
         if (deliver == null || !Subject.isValid(deliver)) {
             throw new JsApiException(JsError.SNAPSHOT_DELIVER_SUBJECT_INVALID);
         }
-        if (chunkSize <= 0) {
-            chunkSize = DEFAULT_CHUNK;
-        }
-        chunkSize = Math.max(1024, Math.min(chunkSize, MAX_CHUNK));
         if (closed || !sessions.tryAcquire()) {
             throw new JsApiException(JsError.TOO_MANY_REQUESTS);
         }
@@ -97,7 +93,8 @@ public final class SnapshotApi {
         out.set("config", stream.config().toJson());
         out.set("state", StreamInfoJson.state(stream.stats(), stream.consumerCount().get()));
         SnapshotSender sender = new SnapshotSender(bus, stream, noConsumers ? null : consumers, deliver,
-                JsApiSubjects.SNAPSHOT_ACK_PREFIX + stream.name() + "." + token(), chunkSize, sessions::release);
+                JsApiSubjects.SNAPSHOT_ACK_PREFIX + stream.name() + "." + token(), chunkSize, windowSize,
+                sessions::release);
         req.respond(out);
         start("js-snapshot-" + stream.name(), sender);
     }

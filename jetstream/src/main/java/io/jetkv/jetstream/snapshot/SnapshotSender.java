@@ -44,14 +44,14 @@ final class SnapshotSender implements Runnable {
 
     /** @param consumers null: leave the consumers out ({@code no_consumers}) */
     SnapshotSender(MessageBus bus, Stream stream, ConsumerManager consumers, String deliverSubject, String ackPrefix,
-            int chunkSize, Runnable done) {
+            long chunkSize, long windowSize, Runnable done) {
         this.bus = bus;
         this.stream = stream;
         this.consumers = consumers;
         this.deliverSubject = deliverSubject;
         this.ackPrefix = ackPrefix;
         this.done = done;
-        this.chunks = new ChunkPublisher(bus, deliverSubject, ackPrefix, chunkSize);
+        this.chunks = new ChunkPublisher(bus, deliverSubject, ackPrefix, chunkSize, windowSize);
     }
 
     @Override
@@ -59,15 +59,9 @@ final class SnapshotSender implements Runnable {
         MessageBus.Subscription acks = null;
         long start = System.nanoTime();
         try {
+            // <ack prefix>.<bytes>.<index>: as the reference, any message there frees one slot of the window
             acks = bus.subscribe(ackPrefix + ".>", (subject, reply, headers, payload) -> {
-                // <ack prefix>.<bytes>.<index>
-                String rest = subject.substring(ackPrefix.length() + 1);
-                int dot = rest.indexOf('.');
-                try {
-                    chunks.acked(Long.parseLong(dot < 0 ? rest : rest.substring(0, dot)));
-                } catch (NumberFormatException ignored) {
-                    // not one of ours
-                }
+                chunks.acked();
                 return true;
             });
             while (!bus.hasInterest(deliverSubject)) {
@@ -80,11 +74,14 @@ final class SnapshotSender implements Runnable {
             long messages = send();
             LOG.info("stream {}: snapshot of {} messages sent ({} bytes) in {} ms", stream.name(), messages,
                     chunks.bytesSent(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        } catch (ChunkPublisher.Abort e) {
+            LOG.warn("stream {}: snapshot ended: {} {}", stream.name(), e.code, e.getMessage());
+            bus.publish(deliverSubject, null, HeaderBlock.status(e.code, e.getMessage()), new byte[0]);
         } catch (IOException | RuntimeException e) {
             LOG.warn("stream {}: snapshot failed: {}", stream.name(), e.getMessage());
-            // an end message a client can tell from success: it carries an error status
+            // an end message a client can tell from success: a 500 status with the reason, as the reference sends
             String reason = String.valueOf(e.getMessage()).replaceAll("[\\r\\n]", " ");
-            bus.publish(deliverSubject, null, HeaderBlock.status(500, "snapshot failed: " + reason), new byte[0]);
+            bus.publish(deliverSubject, null, HeaderBlock.status(500, reason), new byte[0]);
         } finally {
             if (acks != null) {
                 acks.unsubscribe();

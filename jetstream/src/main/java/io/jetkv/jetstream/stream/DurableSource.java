@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.ApiLevel;
 import io.jetkv.jetstream.api.JsApiException;
 import io.jetkv.jetstream.api.JsError;
 import io.jetkv.jetstream.api.JsJson;
@@ -410,8 +411,9 @@ final class DurableSource {
         req.set("config", cfg);
         req.put("action", "");
         // the name travels in the config (nats-server puts a single filter in the subject, for older servers);
-        // nats-server also sends Nats-Required-Api-Level: 4, while this server knows what it serves itself
-        bus.publish("$JS.API.CONSUMER.CREATE." + source.name(), replySubject, null, JsJson.bytes(req));
+        // Nats-Required-Api-Level: 4 as nats-server sends it, once this server advertises that level
+        bus.publish("$JS.API.CONSUMER.CREATE." + source.name(), replySubject,
+                ApiLevel.sourcingRequestHeaders(ApiLevel.SERVER), JsJson.bytes(req));
     }
 
     /**

@@ -31,6 +31,17 @@ class ApiLevelTest {
     }
 
     @Test
+    void aSourcingRequestRequiresLevelFourOnceTheServerIsThere() {
+        assertEquals(null, ApiLevel.sourcingRequestHeaders(3));
+        byte[] h = ApiLevel.sourcingRequestHeaders(4);
+        assertEquals("NATS/1.0\r\nNats-Required-Api-Level: 4\r\n\r\n", new String(h, UTF_8));
+        assertTrue(ApiLevel.satisfied(h, 4));
+        assertFalse(ApiLevel.satisfied(h, 3), "an origin below level 4 refuses it, as a 2.12 server does");
+        // what this server sends to itself now: never refused by its own level check
+        assertTrue(ApiLevel.satisfied(ApiLevel.sourcingRequestHeaders(ApiLevel.SERVER), ApiLevel.SERVER));
+    }
+
+    @Test
     void metadataKeysFromLevelOne() {
         Map<String, String> sent = Map.of("a", "b", "_nats.ver", "2.14.5", "_nats.level", "4");
         assertSame(sent, ApiLevel.stored(sent, 1, 0), "level 0 (2.10) keeps metadata as sent");
