@@ -342,11 +342,18 @@ final class DurableSource {
      */
     private void proposeCopy(StoredMessage m) {
         java.util.concurrent.CompletableFuture<Void> copied = new java.util.concurrent.CompletableFuture<>();
-        boolean proposed = target.proposeCopy(positionKey, m.seq() + positionBias, (int) positionBias, List.of(m),
+        long from = lastSseq + positionBias;
+        boolean proposed = target.proposeCopy(positionKey, from, m.seq() + positionBias, (int) positionBias, List.of(m),
                 new Stream.OpReply() {
                     @Override
                     public void applied(Stream.Batch batch, ObjectNode body, JsApiException error) {
-                        copied.complete(null);
+                        if (error != null) {
+                            // refused: an earlier copy was lost. Nothing after it is acked; the reset redelivers
+                            copied.completeExceptionally(error);
+                            lost = true;
+                        } else {
+                            copied.complete(null);
+                        }
                     }
 
                     @Override

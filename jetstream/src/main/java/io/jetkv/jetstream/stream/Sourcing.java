@@ -38,6 +38,10 @@ final class Sourcing {
     private static final Logger LOG = LoggerFactory.getLogger(Sourcing.class);
     /** Most messages copied per hop. */
     static final int FETCH_CAP = 256;
+    /** Most bytes copied per hop (at least one message): on a replicated stream a hop is one Raft entry. */
+    static final long FETCH_BYTES = 4L << 20;
+    /** A round whose answer never came (a lost proposal reply) is given up after this, so the link goes on. */
+    private static final long STUCK_NANOS = 60_000_000_000L;
     /** Most origin messages examined per hop when the entry needs a per-message subject check. */
     private static final int SCAN_CAP = 4096;
     /** How often an idle link checks its origin again (lag, origin created, full queue). */
@@ -102,6 +106,9 @@ final class Sourcing {
             DurableSource m = l.managed;
             if (m != null) {
                 m.tick();
+            }
+            if (l.inFlight.get() && now - l.lastAttempt >= STUCK_NANOS) {
+                l.inFlight.set(false); // copies that went out twice meanwhile are skipped on apply
             }
             if (now - l.lastAttempt >= RETRY_NANOS) {
                 l.kick();
@@ -368,9 +375,10 @@ final class Sourcing {
             List<StoredMessage> out = new ArrayList<>();
             long pos = start;
             int scanned = 0;
+            long bytes = 0;
             boolean more = false;
             while (true) {
-                if (out.size() >= FETCH_CAP || scanned >= SCAN_CAP) {
+                if (out.size() >= FETCH_CAP || scanned >= SCAN_CAP || bytes >= FETCH_BYTES) {
                     more = true;
                     break;
                 }
@@ -383,6 +391,7 @@ final class Sourcing {
                 pos = m.seq() + 1;
                 if (source.mapSubject(m.subject()) != null) {
                     out.add(m);
+                    bytes += m.payload().length + (m.headers() == null ? 0 : m.headers().length);
                 }
             }
             long newNext = pos;
@@ -465,9 +474,14 @@ final class Sourcing {
                 done(more);
                 return;
             }
-            boolean proposed = target.proposeCopy(positionKey, newNext, 1, msgs, new Stream.OpReply() {
+            boolean proposed = target.proposeCopy(positionKey, next, newNext, 1, msgs, new Stream.OpReply() {
                 @Override
                 public void applied(Stream.Batch batch, ObjectNode body, io.jetkv.jetstream.api.JsApiException error) {
+                    if (error != null) {
+                        next = 0; // refused (out of order) or failed part-way: read the position again
+                        inFlight.set(false);
+                        return;
+                    }
                     next = newNext;
                     lag = Math.max(0, originLast - (newNext - 1));
                     lastActive = Stream.nowNanos();
@@ -476,7 +490,8 @@ final class Sourcing {
 
                 @Override
                 public void failed(io.jetkv.jetstream.api.JsApiException error) {
-                    next = 0; // not the leader any more, or no quorum: read the position again next round
+                    // not the leader any more, or no quorum; the position did not move here (whatever committed
+                    // anyway is skipped on apply when copied again)
                     inFlight.set(false);
                 }
             });

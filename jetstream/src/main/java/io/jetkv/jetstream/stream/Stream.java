@@ -798,7 +798,13 @@ public final class Stream {
             return;
         }
         byte[] saved = store.getAux(c.positionKey());
-        long held = saved != null && saved.length == 8 ? ReplicatedBatch.readLong(saved) : 0;
+        // nothing copied yet: the position that names no origin message
+        long held = saved != null && saved.length == 8 ? ReplicatedBatch.readLong(saved) : c.bias();
+        if (held < c.from()) {
+            // an earlier copy of this entry failed to commit: storing this one would leave a gap (and ack it)
+            throw new JsApiException(JsError.STREAM_GENERAL_ERROR,
+                    "copy from position " + c.from() + " out of order at " + held);
+        }
         long time = c.time();
         for (StoredMessage m : c.messages()) {
             if (m.seq() + c.bias() <= held) {
@@ -820,14 +826,15 @@ public final class Stream {
     }
 
     /**
-     * Writer thread, leader of a replicated stream: proposes what a mirror or source entry's copier took, with the
-     * entry's new position ({@link StreamOp.Copy}), stamped with this leader's clock; {@code reply} hears when it was
+     * Writer thread, leader of a replicated stream: proposes what a mirror or source entry's copier took from
+     * position {@code from}, with the entry's new position ({@link StreamOp.Copy}), stamped with this leader's clock; {@code reply} hears when it was
      * applied here. False when the stream is gone.
      */
-    boolean proposeCopy(String positionKey, long position, int bias, List<StoredMessage> messages, OpReply reply) {
+    boolean proposeCopy(String positionKey, long from, long position, int bias, List<StoredMessage> messages,
+            OpReply reply) {
         long ts = Math.max(now(), lastProposedTs + 1);
         lastProposedTs = ts + Math.max(0, messages.size() - 1);
-        return perform(new StreamOp.Copy(positionKey, position, bias, ts, messages), reply);
+        return perform(new StreamOp.Copy(positionKey, from, position, bias, ts, messages), reply);
     }
 
     /**
@@ -836,7 +843,9 @@ public final class Stream {
      */
     boolean leadsCopies() {
         Replicator r = replicator;
-        return r == null || r.leads();
+        // a replicated stream is made, or restored, before the cluster layer gives it its replicator: until then
+        // it copies nothing, or each replica would store copies of its own
+        return r != null ? r.leads() : config.numReplicas() <= 1;
     }
 
     /** Writer thread: the Raft index of the last batch in the store (0: none). */

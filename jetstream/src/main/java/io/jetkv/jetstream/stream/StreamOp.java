@@ -23,7 +23,7 @@ import java.util.List;
  *   'U' config     revision:long config:utf-json (as int length + UTF-8 bytes)
  *   'A' atomic     id:utf count:int { ts:long subject:utf headers:int len|-1 bytes payload:int len bytes }*
  *   'S' schedules  now:long
- *   'M' copy       key:utf position:long bias:byte time:long count:int { seq:long ts:long subject:utf headers:int len|-1 bytes
+ *   'M' copy       key:utf from:long position:long bias:byte time:long count:int { seq:long ts:long subject:utf headers:int len|-1 bytes
  *                  payload:int len bytes }*
  * </pre>
  *
@@ -65,10 +65,12 @@ public sealed interface StreamOp {
      * the entry's position after it: stored, and the position saved, together on every replica. The saved position
      * is an origin sequence plus {@code bias} (1 where it names the next sequence to copy, 0 the last copied): a
      * message whose sequence plus bias is not above the position a replica holds was copied before (by an earlier
-     * leader whose proposal committed late) and is skipped, so replicas never store a copy twice. A source's copies
+     * leader whose proposal committed late) and is skipped, so replicas never store a copy twice. {@code from} is
+     * the position the copier read before this copy: a replica holding less refuses the whole copy (an earlier one
+     * was lost: storing this would leave a gap), and the copier starts again from what is held. A source's copies
      * are stored at {@code time} (the leader's clock; the next ones a nanosecond apart), a mirror's at the origin's.
      */
-    record Copy(String positionKey, long position, int bias, long time,
+    record Copy(String positionKey, long from, long position, int bias, long time,
             List<io.jetkv.jetstream.store.StoredMessage> messages) implements StreamOp {}
 
     /** True when {@code entry} holds an op rather than a batch of publishes. */
@@ -118,6 +120,7 @@ public sealed interface StreamOp {
                 out.writeByte(COPY);
                 out.writeLong(opId);
                 out.writeUTF(c.positionKey());
+                out.writeLong(c.from());
                 out.writeLong(c.position());
                 out.writeByte(c.bias());
                 out.writeLong(c.time());
@@ -176,6 +179,7 @@ public sealed interface StreamOp {
                 }
                 case COPY -> {
                     String key = in.readUTF();
+                    long from = in.readLong();
                     long position = in.readLong();
                     int bias = in.readByte();
                     long time = in.readLong();
@@ -190,7 +194,7 @@ public sealed interface StreamOp {
                         messages.add(new io.jetkv.jetstream.store.StoredMessage(seq, subject, h,
                                 p == null ? new byte[0] : p, ts));
                     }
-                    return new Copy(key, position, bias, time, messages);
+                    return new Copy(key, from, position, bias, time, messages);
                 }
                 default -> throw new IllegalStateException("unknown stream op " + kind);
             }

@@ -236,7 +236,7 @@ class ReplicatedApplyTest {
     void snapshotCarriesTheSourcePositions(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         Pair p = new Pair("{\"name\":\"C\",\"num_replicas\":3,\"sources\":[{\"name\":\"O\"}]}");
         String key = p.leader.config().sourceList().get(0).positionKey(false);
-        p.leader.proposeCopy(key, 8, 1, List.of(new StoredMessage(7, "o.7", null, bytes("a"), 10)), new Answer());
+        p.leader.proposeCopy(key, 1, 8, 1, List.of(new StoredMessage(7, "o.7", null, bytes("a"), 10)), new Answer());
         p.commitAll();
         java.nio.file.Path file = dir.resolve("snap");
         CompletableFuture<Long> written = p.leader.snapshotCommitted(file);
@@ -252,26 +252,34 @@ class ReplicatedApplyTest {
     }
 
     @Test
-    void copiesOfASourceAreStoredOnceWhicheverLeaderProposedThem() {
+    void copiesOfASourceAreStoredOnceWhicheverLeaderProposedThemAndNeverWithAGap() {
         Pair p = new Pair("{\"name\":\"C\",\"num_replicas\":3,\"sources\":[{\"name\":\"O\"}]}");
         String key = p.leader.config().sourceList().get(0).positionKey(false);
         List<StoredMessage> first = List.of(new StoredMessage(1, "o.1", null, bytes("a"), 10),
                 new StoredMessage(2, "o.2", null, bytes("b"), 20));
         List<StoredMessage> overlapping = List.of(new StoredMessage(2, "o.2", null, bytes("b"), 20),
                 new StoredMessage(3, "o.3", null, bytes("c"), 30));
-        // an old leader's copy of 1..2 commits after the new leader proposed 2..3 from the position it read
-        assertTrue(p.leader.perform(new StreamOp.Copy(key, 3, 1, 100, first), new Answer()));
-        assertTrue(p.leader.proposeCopy(key, 4, 1, overlapping, new Answer()));
-        assertTrue(p.leader.perform(new StreamOp.Copy(key, 3, 1, 100, first), new Answer())); // a late duplicate
+        // an old leader's copy of 1..2 commits before a new leader's copy of 2..3, proposed from a position it read
+        // before the old one's entry was applied; then the old one's entry once more, late
+        assertTrue(p.leader.perform(new StreamOp.Copy(key, 1, 3, 1, 100, first), new Answer()));
+        assertTrue(p.leader.proposeCopy(key, 2, 4, 1, overlapping, new Answer()));
+        assertTrue(p.leader.perform(new StreamOp.Copy(key, 1, 3, 1, 100, first), new Answer()));
+        // a copy from a position nobody reached (the copy before it was lost) is refused whole
+        Answer gap = new Answer();
+        assertTrue(p.leader.proposeCopy(key, 9, 10, 1, List.of(new StoredMessage(9, "o.9", null, bytes("z"), 90)),
+                gap));
         p.lw.runAll();
-        StreamOp decoded = StreamOp.decode(p.proposed.get(1));
-        assertEquals(key, ((StreamOp.Copy) decoded).positionKey());
-        assertTrue(((StreamOp.Copy) decoded).time() > 100, "stamped with the leader's clock");
-        assertEquals(2, ((StreamOp.Copy) decoded).messages().size());
-        assertEquals(3, ((StreamOp.Copy) decoded).messages().get(1).seq());
+        StreamOp.Copy decoded = (StreamOp.Copy) StreamOp.decode(p.proposed.get(1));
+        assertEquals(key, decoded.positionKey());
+        assertEquals(2, decoded.from());
+        assertTrue(decoded.time() > 100, "stamped with the leader's clock");
+        assertEquals(2, decoded.messages().size());
+        assertEquals(3, decoded.messages().get(1).seq());
         p.commitAll();
-        assertEquals(3, p.followerStore.state().msgs(), "each origin message once");
+        assertEquals(3, p.followerStore.state().msgs(), "each origin message once, and not the one after a gap");
         assertEquals(4, ReplicatedBatch.readLong(p.followerStore.getAux(key)), "the position never goes back");
+        assertEquals(1, gap.got.size());
+        assertTrue(gap.got.get(0).startsWith("error") && gap.got.get(0).contains("out of order"), gap.got.toString());
         for (long seq = 1; seq <= 3; seq++) {
             assertEquals("o." + seq, p.followerStore.load(seq).subject());
             assertEquals("O " + seq, HeaderBlock.parse(p.followerStore.load(seq).headers()).get("Nats-Stream-Source"));
