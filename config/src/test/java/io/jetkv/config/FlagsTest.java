@@ -200,6 +200,8 @@ class FlagsTest {
         assertEquals("flag provided but not defined: -x (see jetkv --help)", error("-x"));
         assertEquals("flag provided but not defined: --bogus (see jetkv --help)", error("-js", "--bogus"));
         assertEquals("flag provided but not defined: --bogus=1 (see jetkv --help)", error("--bogus=1"));
+        // nats-server (2.9 to 2.12) has no flag for server_tags either: they come from the config file only
+        assertEquals("flag provided but not defined: --server_tags (see jetkv --help)", error("--server_tags", "az1"));
     }
 
     @Test

@@ -57,6 +57,8 @@ final class Cluster {
 
     private final NatsServer server;
     private final ServerConfig config;
+    /** This server's {@code server_tags} in its route INFO ({@code jetkv_tags}); a config reload replaces them. */
+    private volatile List<String> serverTags;
     private final ClusterConfig cc;
     /**
      * TLS on routes; null when they are plaintext. A reload may swap in new certificates (routes set up from
@@ -113,6 +115,7 @@ final class Cluster {
     Cluster(NatsServer server, EventLoopGroup boss, EventLoopGroup workers) {
         this.server = server;
         this.config = server.config();
+        this.serverTags = config.serverTags();
         this.cc = config.cluster();
         this.tls = cc.tls().enabled() ? io.jetkv.server.tls.ServerTls.createForRoutes(cc.tls()) : null;
         this.boss = boss;
@@ -204,6 +207,22 @@ final class Cluster {
                 return;
             }
             raftMeta = sb.toString();
+            current = new ArrayList<>(routes.values());
+        }
+        byte[] info = routeInfoLine();
+        for (RouteConnection rc : current) {
+            rc.send(info);
+        }
+    }
+
+    /**
+     * A config reload changed {@code server_tags}: the route INFO carries the new ones, sent again to every route, so
+     * that the meta leader places streams by them (nats-server's servers learn them from the next statsz).
+     */
+    void reloadTags(List<String> tags) {
+        serverTags = List.copyOf(tags);
+        List<RouteConnection> current;
+        synchronized (this) {
             current = new ArrayList<>(routes.values());
         }
         byte[] info = routeInfoLine();
@@ -361,14 +380,15 @@ final class Cluster {
             sb.append(",\"jetstream\":true,\"jetkv_raft\":");
             ServerInfo.field(sb, raft);
             sb.append(raftMeta);
-            if (!config.serverTags().isEmpty()) {
+            List<String> tags = serverTags;
+            if (!tags.isEmpty()) {
                 // stream placement by tags: nats-server sends them in statsz, JetKV with the Ratis address
                 sb.append(",\"jetkv_tags\":[");
-                for (int i = 0; i < config.serverTags().size(); i++) {
+                for (int i = 0; i < tags.size(); i++) {
                     if (i > 0) {
                         sb.append(',');
                     }
-                    ServerInfo.field(sb, config.serverTags().get(i));
+                    ServerInfo.field(sb, tags.get(i));
                 }
                 sb.append(']');
             }

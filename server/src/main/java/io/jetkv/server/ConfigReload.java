@@ -14,7 +14,7 @@ import java.util.Objects;
 /**
  * What a config reload may change and how it is reported, after nats-server's {@code reload.go}: the settings it
  * reloads (authorization, limits, keep-alive, logging, pid and ports files, the client port's, WebSocket's and
- * routes' TLS certificates) each give a {@code Reloaded: ...} line;
+ * routes' TLS certificates, {@code server_tags}) each give a {@code Reloaded: ...} line;
  * any other changed setting refuses the whole reload with {@code config reload not supported for <Field>: old=...,
  * new=...}, naming the field as nats-server's options do. Called by {@link NatsServer#reload} under its reload lock.
  */
@@ -151,6 +151,10 @@ public final class ConfigReload {
         }
         if (routeTlsFilesChanged || !old.cluster().tls().equals(now.cluster().tls())) {
             out.add("cluster");
+        }
+        if (!old.serverTags().equals(now.serverTags())) {
+            // /varz, the $SYS replies and stream placement (the route INFO tells the other servers) follow at once
+            out.add("tags");
         }
         return out;
     }

@@ -168,6 +168,14 @@ final class JetStreamHost {
         }
     }
 
+    /** A config reload changed {@code server_tags}: this server's own tags, for the placements it decides. */
+    void tagsChanged(java.util.List<String> tags) {
+        JetStreamCluster c = jsCluster;
+        if (c != null) {
+            c.setTags(tags);
+        }
+    }
+
     /** The meta group's leader (server name) when clustered JetStream runs and knows one; else null. */
     String metaLeader() {
         JetStreamCluster c = jsCluster;

@@ -675,6 +675,12 @@ public final class NatsServer implements AutoCloseable {
         }
         info.setConfig(newConfig);
         ConfigReload.applyLog(old, newConfig);
+        if (!old.serverTags().equals(newConfig.serverTags())) {
+            if (cluster != null) {
+                cluster.reloadTags(newConfig.serverTags());
+            }
+            jetstream.tagsChanged(newConfig.serverTags());
+        }
         if (!java.util.Objects.equals(old.ops(), newConfig.ops())) {
             if (!java.util.Objects.equals(old.ops().portsFileDir(), newConfig.ops().portsFileDir())) {
                 ProcessFiles.delete(portsFile);

@@ -29,6 +29,14 @@ class ConfigReloadTest {
     }
 
     @Test
+    void serverTagsReload() throws Exception {
+        ServerConfig tagged = BASE.toBuilder().serverTags(List.of("az1")).build();
+        assertEquals(List.of("tags"), ConfigReload.changes(BASE, tagged));
+        assertEquals(List.of("tags"), ConfigReload.changes(tagged, BASE.toBuilder().serverTags(List.of("az2")).build()));
+        assertEquals(List.of(), ConfigReload.changes(tagged, tagged));
+    }
+
+    @Test
     void certificatesVerifyTimeoutAndPinsReload() throws Exception {
         TlsConfig other = A.withFiles(Path.of("/b-cert.pem"), Path.of("/b-key.pem"), Path.of("/ca.pem"));
         assertEquals(List.of("tls = enabled"), ConfigReload.changes(BASE, BASE.withTls(other)));

@@ -56,6 +56,7 @@ public final class ProcessCluster implements AutoCloseable {
     private final String clusterName;
     private final boolean jetStream;
     private final List<String> extraConfig;
+    private final String javaOpts;
     private final java.util.Map<Integer, List<String>> nodeConfig;
     private final List<Node> nodes = new ArrayList<>();
     private final FaultProxy[][] proxies; // [dialer][target], null without proxies
@@ -76,6 +77,7 @@ public final class ProcessCluster implements AutoCloseable {
         private boolean proxied;
         private int startFirst = -1;
         private final List<String> extraConfig = new ArrayList<>();
+        private String javaOpts = "";
         private final java.util.Map<Integer, ServerKind> kinds = new java.util.HashMap<>();
         private final java.util.Map<Integer, List<String>> nodeConfig = new java.util.HashMap<>();
 
@@ -115,6 +117,12 @@ public final class ProcessCluster implements AutoCloseable {
             return this;
         }
 
+        /** JVM options for every JetKV node ({@code JETKV_JAVA_OPTS}), e.g. a lower Raft snapshot threshold. */
+        public Builder javaOpts(String opts) {
+            this.javaOpts = opts;
+            return this;
+        }
+
         /** A top-level config line for every node, e.g. {@code ping_interval: "1s"}. */
         public Builder config(String line) {
             extraConfig.add(line);
@@ -145,7 +153,9 @@ public final class ProcessCluster implements AutoCloseable {
         this.clusterName = b.name;
         this.jetStream = b.jetStream;
         this.extraConfig = List.copyOf(b.extraConfig);
-        this.nodeConfig = java.util.Map.copyOf(b.nodeConfig);
+        this.javaOpts = b.javaOpts;
+        // mutable: a test changes a node's lines and reloads its config (Node#reload)
+        this.nodeConfig = new java.util.concurrent.ConcurrentHashMap<>(b.nodeConfig);
         this.startFirst = b.startFirst < 0 ? b.size : b.startFirst;
         if (startFirst < b.size && !b.proxied) {
             throw new IllegalArgumentException("startFirst needs proxies (the seed-routed config needs node 0 first)");
@@ -443,6 +453,9 @@ public final class ProcessCluster implements AutoCloseable {
         /** The environment of this node's process: with Ratis proxies, its hosts file and advertised name. */
         private java.util.Map<String, String> environment() throws IOException {
             java.util.Map<String, String> env = new java.util.HashMap<>(nodeKind.environment());
+            if (nodeKind == ServerKind.JETKV && !javaOpts.isEmpty()) {
+                env.put("JETKV_JAVA_OPTS", (env.getOrDefault("JETKV_JAVA_OPTS", "") + " " + javaOpts).trim());
+            }
             if (raftProxies == null) {
                 return env;
             }
@@ -543,6 +556,22 @@ public final class ProcessCluster implements AutoCloseable {
 
         public void resume() throws IOException, InterruptedException {
             process.resume();
+        }
+
+        /**
+         * Replaces this node's own config lines ({@link Builder#nodeConfig}), rewrites its config file and sends it
+         * SIGHUP (a config reload); the caller waits for the effect it expects.
+         */
+        public void reload(String... lines) throws IOException, InterruptedException {
+            // the file as this process started with it (ports chosen then, -1 for "any", must stay as they were:
+            // a changed port refuses the whole reload), the node's own lines swapped
+            String text = Files.readString(config);
+            for (String line : nodeConfig.getOrDefault(index, List.of())) {
+                text = text.replace(line + "\n", "");
+            }
+            nodeConfig.put(index, List.of(lines));
+            Files.writeString(config, String.join("\n", lines) + "\n" + text);
+            process.signal("HUP");
         }
 
         /** Starts the node again (after kill or terminate) on the same store, name and client port. */

@@ -12,30 +12,37 @@ import java.util.UUID;
 
 /**
  * Where a stream lives, as the meta group recorded it: its configuration, the servers holding it (by
- * server name, with their Ratis addresses) and, for a replicated stream, the Ratis group replicating it. {@code reply} is the create
- * request's reply subject, answered by the first leader (as nats-server's new stream leader answers), or of the
- * update request that produced it. {@code revision} is the meta log index of the last update (0: as created); a
- * replica applies the configuration of a revision once ({@code StreamOp.Config}). {@code account} is the account
- * the stream belongs to ({@code $G} when an entry written before accounts names none).
- * Immutable.
+ * server name, with their Ratis addresses) and, for a replicated stream, the Ratis group replicating it. {@code reply}
+ * is the create request's reply subject, answered once by the first leader (as nats-server's new stream leader
+ * answers); {@code updateReply} the last update request's, answered by the leader that applies it. The two are kept
+ * apart so that a create racing an update gets both answered, each with its own response type, and a leader change
+ * after an update never answers an update's requester as if it had created the stream. {@code group} is new with
+ * every create, so it tells a stream re-created under the same name from the one deleted. {@code revision} is the
+ * meta log index of the last update (0: as created); a replica applies the configuration of a revision once
+ * ({@code StreamOp.Config}). {@code account} is the account the stream belongs to ({@code $G} when an entry written
+ * before accounts names none). Immutable.
  */
 record Assignment(String account, StreamConfig config, List<String> peers, List<String> addresses, UUID group,
-        long created, String reply, String responseType, long revision) {
+        long created, String reply, String responseType, long revision, String updateReply, String updateType) {
 
     Assignment(String account, StreamConfig config, List<String> peers, List<String> addresses, UUID group,
             long created, String reply, String responseType) {
-        this(account, config, peers, addresses, group, created, reply, responseType, 0);
+        this(account, config, peers, addresses, group, created, reply, responseType, 0, null, null);
     }
 
-    /** This assignment with an updated configuration, at meta log index {@code revision}, answering {@code reply}. */
-    Assignment updated(StreamConfig cfg, String updateReply, String updateType, long atRevision) {
-        return new Assignment(account, cfg, peers, addresses, group, created, updateReply, updateType, atRevision);
+    /**
+     * This assignment with an updated configuration, at meta log index {@code revision}, answering {@code updateReply}
+     * (the create's reply stays, in case the stream leader has not answered it yet).
+     */
+    Assignment updated(StreamConfig cfg, String newUpdateReply, String newUpdateType, long atRevision) {
+        return new Assignment(account, cfg, peers, addresses, group, created, reply, responseType, atRevision,
+                newUpdateReply, newUpdateType);
     }
 
     /** This assignment on other servers (a peer removed, maybe replaced), in the same Ratis group. */
     Assignment withPeers(List<String> newPeers, List<String> newAddresses) {
         return new Assignment(account, config, List.copyOf(newPeers), List.copyOf(newAddresses), group, created, null, null,
-                revision);
+                revision, null, null);
     }
 
         String name() {
@@ -88,6 +95,9 @@ record Assignment(String account, StreamConfig config, List<String> peers, List<
         }
         if (revision > 0) {
             o.put("revision", revision);
+            // always written once updated: its presence says "reply" is the create's (see fromJson)
+            o.put("update_reply", updateReply);
+            o.put("update_type", updateType);
         }
         return o;
     }
@@ -97,11 +107,22 @@ record Assignment(String account, StreamConfig config, List<String> peers, List<
         o.get("peers").forEach(n -> peers.add(n.asText()));
         List<String> addresses = new ArrayList<>();
         o.get("addresses").forEach(n -> addresses.add(n.asText()));
+        String reply = o.hasNonNull("reply") ? o.get("reply").asText() : null;
+        String type = o.hasNonNull("type") ? o.get("type").asText() : null;
+        long revision = o.path("revision").asLong(0);
+        String updateReply = o.hasNonNull("update_reply") ? o.get("update_reply").asText() : null;
+        String updateType = o.hasNonNull("update_type") ? o.get("update_type").asText() : null;
+        if (revision > 0 && !o.has("update_reply")) {
+            // written before the two were apart: an updated assignment's reply was the update's
+            updateReply = reply;
+            updateType = type;
+            reply = null;
+            type = null;
+        }
         return new Assignment(o.path("account").asText(JetStreamService.GLOBAL_ACCOUNT),
                 StreamConfig.fromJson((ObjectNode) o.get("config")), List.copyOf(peers),
                 List.copyOf(addresses),
-                UUID.fromString(o.get("group").asText()), o.get("created").asLong(),
-                o.hasNonNull("reply") ? o.get("reply").asText() : null,
-                o.hasNonNull("type") ? o.get("type").asText() : null, o.path("revision").asLong(0));
+                UUID.fromString(o.get("group").asText()), o.get("created").asLong(), reply, type, revision,
+                updateReply, updateType);
     }
 }

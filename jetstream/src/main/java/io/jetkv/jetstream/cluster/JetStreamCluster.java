@@ -153,6 +153,8 @@ public final class JetStreamCluster implements AutoCloseable {
     private final Map<String, String> online = new ConcurrentHashMap<>();
     /** Servers removed by {@code SERVER.REMOVE}, not added back to the meta group until their route goes. */
     private final Set<String> removedServers = ConcurrentHashMap.newKeySet();
+    /** This server's {@code server_tags}: {@link Settings#tags} until a config reload changes them. */
+    private volatile List<String> ownTags;
     /** The {@code server_tags} of each routed JetStream server, by server name. */
     private final Map<String, List<String>> peerTags = new ConcurrentHashMap<>();
     /** The meta group members each routed JetStream server announced, by server name (empty: it has none). */
@@ -175,8 +177,10 @@ public final class JetStreamCluster implements AutoCloseable {
     private final Set<String> announcedLeadership = ConcurrentHashMap.newKeySet();
     /** When this node last sent a stream's quorum-lost advisory (nanoTime), sent at most every 10 s. */
     private final Map<String, Long> quorumLostSent = new ConcurrentHashMap<>();
-    /** Streams whose create request was answered by this node. */
-    private final Set<String> answeredCreates = ConcurrentHashMap.newKeySet();
+    /** The creates this node answered, by the created stream's group (see {@link Assignment}). */
+    private final Set<UUID> answeredCreates = ConcurrentHashMap.newKeySet();
+    /** The update revisions ({@code <group>@<revision>}) this server answered, so that each is answered once. */
+    private final Set<String> answeredUpdates = ConcurrentHashMap.newKeySet();
     /**
      * Stream groups Ratis opened from its storage at startup, not yet reopened with their peers. Ratis opens such
      * a group with an empty peer list as its initial configuration (the configuration itself comes from the log).
@@ -187,6 +191,8 @@ public final class JetStreamCluster implements AutoCloseable {
      * division down for good (NOT_IN_CONF). Reopened with its peers, the initial configuration is the real one.
      */
     private final Set<RaftGroupId> openedFromStorage = ConcurrentHashMap.newKeySet();
+    /** The meta group's members as last saved ({@link #saveMetaMembers}); js-cluster thread after the start. */
+    private volatile Map<String, String> savedMeta = Map.of();
     /** Set once the Ratis server started: its groups can be closed and reopened from then on. */
     private volatile boolean started;
     private volatile RaftPeerId metaLeader;
@@ -197,6 +203,7 @@ public final class JetStreamCluster implements AutoCloseable {
 
     private JetStreamCluster(Settings settings, JetStreamService js, Path dir) {
         this.settings = settings;
+        this.ownTags = settings.tags();
         this.js = js;
         this.dir = dir;
         this.selfId = RaftPeerId.valueOf(PeerIds.of(settings.serverName()));
@@ -332,12 +339,21 @@ public final class JetStreamCluster implements AutoCloseable {
             }
         });
         try {
-            server = RaftServer.newBuilder()
+            RaftServer.Builder builder = RaftServer.newBuilder()
                     .setServerId(selfId)
                     .setProperties(properties)
                     .setParameters(new Parameters())
-                    .setStateMachineRegistry(registry)
-                    .build();
+                    .setStateMachineRegistry(registry);
+            List<RaftPeer> metaPeers = savedMetaMembers();
+            if (!metaPeers.isEmpty()) {
+                // opened from its storage like any group, the meta group's initial configuration would be empty, the
+                // fallback a snapshot install passes through (see openedFromStorage): open it with its members
+                LOG.info("JetStream cluster: opening the meta group from its storage with its members {}", metaPeers);
+                builder.setGroup(RaftGroup.valueOf(metaGroup, metaPeers))
+                        .setOption(org.apache.ratis.server.storage.RaftStorage.StartupOption.RECOVER);
+                savedMeta = membersOf(metaPeers);
+            }
+            server = builder.build();
             for (RaftGroupId g : server.getGroupIds()) {
                 if (!g.equals(metaGroup)) {
                     openedFromStorage.add(g);
@@ -360,6 +376,61 @@ public final class JetStreamCluster implements AutoCloseable {
         // announces it (nothing else runs on the cluster thread yet: the routes hear of us after this returns)
         tick();
         executor.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** Where the meta group's members are kept for the next start: one {@code <peer id> <address>} a line. */
+    private Path metaMembersFile() {
+        return dir.resolve("meta-members");
+    }
+
+    /**
+     * The meta group's members as last saved, when the group is in the Ratis storage and the file lists this server;
+     * else none (the group is opened as Ratis opens any group, or formed or joined anew).
+     */
+    private List<RaftPeer> savedMetaMembers() {
+        Path file = metaMembersFile();
+        if (!Files.isDirectory(dir.resolve("data").resolve(metaGroup.getUuid().toString())) || !Files.exists(file)) {
+            return List.of();
+        }
+        try {
+            List<RaftPeer> peers = new ArrayList<>();
+            boolean self = false;
+            for (String line : Files.readAllLines(file)) {
+                String[] f = line.strip().split(" ");
+                if (f.length == 2) {
+                    peers.add(RaftPeer.newBuilder().setId(f[0]).setAddress(f[1]).build());
+                    self |= f[0].equals(selfId.toString());
+                }
+            }
+            return self ? peers : List.of();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("JetStream cluster: the meta group's saved members could not be read: {}", e.toString());
+            return List.of();
+        }
+    }
+
+    private static Map<String, String> membersOf(List<RaftPeer> peers) {
+        Map<String, String> m = new java.util.TreeMap<>();
+        peers.forEach(p -> m.put(p.getId().toString(), p.getAddress()));
+        return m;
+    }
+
+    /** js-cluster thread: saves the meta group's members when they changed (written aside, then moved in place). */
+    private void saveMetaMembers(Map<String, String> members) {
+        if (members.equals(savedMeta)) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder();
+        members.forEach((id, address) -> sb.append(id).append(' ').append(address).append('\n'));
+        try {
+            Path tmp = dir.resolve("meta-members.writing");
+            Files.writeString(tmp, sb.toString());
+            Files.move(tmp, metaMembersFile(), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            savedMeta = Map.copyOf(members);
+        } catch (IOException e) {
+            LOG.warn("JetStream cluster: the meta group's members could not be saved: {}", e.toString());
+        }
     }
 
     private boolean hasMeta() {
@@ -396,6 +467,7 @@ public final class JetStreamCluster implements AutoCloseable {
                 }
                 if (members.containsKey(selfId.toString())) {
                     wasMetaMember = true;
+                    saveMetaMembers(members);
                 } else if (wasMetaMember) {
                     // SERVER.REMOVE: the meta group went on without us (a server being added sees configurations
                     // without itself while it catches up, so only one that was a member). Its storage goes, so that
@@ -407,6 +479,8 @@ public final class JetStreamCluster implements AutoCloseable {
                     metaLeaderReady = false;
                     server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId, CALL_IDS.incrementAndGet(),
                             metaGroup, true, false));
+                    Files.deleteIfExists(metaMembersFile());
+                    savedMeta = Map.of();
                     settings.routes().advertiseMeta(Map.of());
                     return;
                 }
@@ -421,6 +495,35 @@ public final class JetStreamCluster implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("JetStream cluster: meta group check failed: {}", e.toString());
+        }
+        checkLostLeaderships();
+    }
+
+    /**
+     * js-cluster thread, every second: the streams this node leads whose Ratis division no longer leads. Ratis tells
+     * the state machine of a new leader only, not of a leader stepping down with none to follow it (its leader steps
+     * down once an election timeout passes without heartbeat answers from a majority): the step-down is noticed
+     * here, so the node stops taking the stream's publishes and sends the quorum-lost advisories, as nats-server's
+     * leader does when it steps down without a quorum.
+     */
+    private void checkLostLeaderships() {
+        for (Map.Entry<String, RaftPeerId> e : streamLeaders.entrySet()) {
+            if (!selfId.equals(e.getValue())) {
+                continue;
+            }
+            Assignment a = meta.get(e.getKey());
+            if (a == null || !a.replicated()) {
+                continue;
+            }
+            RaftGroupId gid = RaftGroupId.valueOf(a.group());
+            try {
+                org.apache.ratis.server.DivisionInfo info = server.getDivision(gid).getInfo();
+                if (!info.isLeader()) {
+                    streamLeaderChanged(e.getKey(), gid, info.getLeaderId());
+                }
+            } catch (IOException | RuntimeException ex) {
+                // the group is going away (a delete): its removal cleans up
+            }
         }
     }
 
@@ -519,6 +622,11 @@ public final class JetStreamCluster implements AutoCloseable {
      */
     public void peerSeen(String name, String address, Map<String, String> meta) {
         peerSeen(name, address, meta, List.of());
+    }
+
+    /** Any thread: a config reload changed this server's {@code server_tags} (lower case). */
+    public void setTags(List<String> tags) {
+        ownTags = List.copyOf(tags);
     }
 
     /** As {@link #peerSeen(String, String, Map)}, with the server's {@code server_tags}. */
@@ -727,7 +835,9 @@ public final class JetStreamCluster implements AutoCloseable {
             s.execute(batch -> s.committedConsumers().forEach(c -> s.announceGroup("LEADER_ELECTED", c)));
         }
         answerCreate(a, s);
-        proposeConfig(stream, false); // an update the previous leader had no time to propose
+        // an update the previous leader had no time to propose: nobody answered it (a leader is ready only once it
+        // applied everything committed, so a revision the old leader applied is here too), so this one does
+        proposeConfig(stream, !s.config().equals(a.config()));
     }
 
     /**
@@ -1016,7 +1126,8 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /** js-cluster thread: the leader (or an R1 stream's server) answers the create request once. */
     private void answerCreate(Assignment a, Stream s) {
-        if (a.reply() == null || !answeredCreates.add(a.key())) {
+        // by group, not name: a stream deleted and created again under its name is a new create to answer
+        if (a.reply() == null || !answeredCreates.add(a.group())) {
             return;
         }
         ObjectNode out = JsJson.object();
@@ -1052,7 +1163,7 @@ public final class JetStreamCluster implements AutoCloseable {
             groupStreams.remove(gid);
             streamLeaders.remove(a.key());
         }
-        answeredCreates.remove(a.key());
+        answeredCreates.remove(a.group());
         StreamManager streams = streamsOf(a.key());
         Stream s = streams == null ? null : streams.get(a.name());
         if (s != null) {
@@ -1150,9 +1261,8 @@ public final class JetStreamCluster implements AutoCloseable {
         api.register(JsApiSubjects.CONSUMER_LEADER_STEPDOWN, 2, 2, JsApiSubjects.CONSUMER_LEADER_STEPDOWN_RESPONSE,
                 req -> consumerStepdown(acc, req));
         // purge and message delete need nothing here: the stream leader's handler proposes them (Stream#perform)
-        JsApi.Handler localUpdate = api.handler(JsApiSubjects.STREAM_UPDATE);
         api.register(JsApiSubjects.STREAM_UPDATE, 1, 1, JsApiSubjects.STREAM_UPDATE_RESPONSE,
-                req -> update(acc, req, localUpdate));
+                req -> update(acc, req));
     }
 
     private static final CompletableFuture<Void> NOW = CompletableFuture.completedFuture(null);
@@ -1175,16 +1285,17 @@ public final class JetStreamCluster implements AutoCloseable {
             return metaLeader == null && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS
                     ? unavailableUnless(() -> metaLeader != null) : null;
         }
-        if (!a.replicated()) {
-            return a.peers().get(0).equals(settings.serverName()) ? NOW : null;
-        }
         if (op.equals("STREAM.UPDATE")) {
-            // the meta leader checks and proposes it, as a create (the stream leader answers once applied)
+            // the meta leader checks and proposes it, as a create (the stream leader, or an R1 stream's server,
+            // answers once applied), so that the assignment always holds the stream's configuration
             if (answersAsMetaLeader()) {
                 return NOW;
             }
             return metaLeader == null && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS
                     ? unavailableUnless(() -> metaLeader != null) : null;
+        }
+        if (!a.replicated()) {
+            return a.peers().get(0).equals(settings.serverName()) ? NOW : null;
         }
         boolean replica = a.peers().contains(settings.serverName());
         if (op.equals("DIRECT.GET") || op.equals("STREAM.MSG.GET")) {
@@ -1317,16 +1428,19 @@ public final class JetStreamCluster implements AutoCloseable {
      * handler (an R1 stream's server). Changing the replica count is refused (10061): JetKV does not move a stream
      * between groups yet.
      */
-    private void update(String account, ApiRequest req, JsApi.Handler local) {
+    private void update(String account, ApiRequest req) {
         String name = req.arg(0);
         Assignment a = meta.get(Assignment.key(account, name));
-        if (a != null && !a.replicated()) {
-            local.handle(req);
-            return;
-        }
-        StreamConfig cfg = StreamConfig.fromJson(req.decode());
+        ObjectNode raw = req.decode();
+        StreamConfig cfg = StreamConfig.fromJson(raw);
         // unlike create, the reference checks the whole config before the name in the subject
         cfg.validate(true);
+        if (JsJson.getBool(raw, "pedantic")) {
+            cfg.checkPedantic(raw, n -> {
+                Assignment o = meta.get(Assignment.key(account, n));
+                return o == null ? null : o.config();
+            });
+        }
         if (!name.equals(cfg.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
@@ -1346,16 +1460,20 @@ public final class JetStreamCluster implements AutoCloseable {
         cfg = cfg.sealedAdjusted();
         checkOverlap(account, cfg);
         submit(metaGroup, RaftClientRequest.writeRequestType(),
-                MetaStateMachine.update(a.updated(cfg, req.reply(), req.responseType(), 0))).whenComplete((r, err) -> {
+                MetaStateMachine.update(a.updated(cfg, null, null, 0), req.reply(), req.responseType()))
+                .whenComplete((r, err) -> {
                     if (err != null) {
                         req.fail(JsError.CLUSTER_NOT_AVAILABLE);
                     }
                 });
     }
 
-    /** Ratis apply thread (meta): a replicated stream's configuration changed; its leader proposes it to the group. */
+    /**
+     * Ratis apply thread (meta): a stream's configuration changed; a replicated stream's leader proposes it to the
+     * group, an R1 stream's server applies it (the same op, committed locally).
+     */
     void updated(Assignment a) {
-        if (a.replicated() && a.peers().contains(settings.serverName())) {
+        if (a.peers().contains(settings.serverName())) {
             executor.execute(() -> proposeConfig(a.key(), true));
         }
     }
@@ -1368,19 +1486,25 @@ public final class JetStreamCluster implements AutoCloseable {
     private void proposeConfig(String stream, boolean answer) {
         Stream s = localStream(stream);
         Assignment a = meta.get(stream);
-        if (s == null || a == null || !a.replicated() || !leadsReady(a)) {
+        if (s == null || a == null) {
+            return;
+        }
+        if (a.replicated() ? !leadsReady(a) : !a.peers().get(0).equals(settings.serverName())) {
             return;
         }
         if (!answer && s.config().equals(a.config())) {
             return;
         }
-        String reply = answer ? a.reply() : null;
-        String type = a.responseType();
+        // each revision's requester is answered once by this server (the meta apply and a leadership start may both
+        // get here); a replica that held the revision already (a replayed log) answers nothing: see StreamOp.Config
+        String reply = answer && a.updateReply() != null && answeredUpdates.add(a.group() + "@" + a.revision())
+                ? a.updateReply() : null;
+        String type = a.updateType();
         boolean queued = s.perform(new io.jetkv.jetstream.stream.StreamOp.Config(a.revision(), a.config()),
                 new Stream.OpReply() {
                     @Override
                     public void applied(Stream.Batch batch, ObjectNode body, JsApiException error) {
-                        if (reply == null) {
+                        if (reply == null || (body == null && error == null)) {
                             return;
                         }
                         ObjectNode out = JsJson.object();
@@ -1693,7 +1817,7 @@ public final class JetStreamCluster implements AutoCloseable {
     }
 
     private List<String> tagsOf(String server) {
-        return server.equals(settings.serverName()) ? settings.tags() : peerTags.getOrDefault(server, List.of());
+        return server.equals(settings.serverName()) ? ownTags : peerTags.getOrDefault(server, List.of());
     }
 
     private ObjectNode configOnlyInfo(Assignment a) {

@@ -68,9 +68,16 @@ final class MetaStateMachine extends BaseStateMachine {
         return JsJson.bytes(JsJson.object().put("op", "assign").set("a", a.toJson()));
     }
 
-    /** Entry replacing the configuration of {@code a}'s stream (the rest of the assignment stays). */
-    static byte[] update(Assignment a) {
-        return JsJson.bytes(JsJson.object().put("op", "update").set("a", a.toJson()));
+    /**
+     * Entry replacing the configuration of {@code a}'s stream (the rest of the assignment stays), by the update
+     * request answering at {@code reply} with {@code type}.
+     */
+    static byte[] update(Assignment a, String reply, String type) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = JsJson.object().put("op", "update");
+        o.set("a", a.toJson());
+        o.put("update_reply", reply);
+        o.put("update_type", type);
+        return JsJson.bytes(o);
     }
 
     /** Entry moving {@code a}'s stream to its (changed) peers, in the same Ratis group. */
@@ -100,7 +107,11 @@ final class MetaStateMachine extends BaseStateMachine {
                     Assignment old = streams.get(u.key());
                     // only the stream as it still is: a delete (or delete and re-create) in between wins
                     if (old != null && old.group().equals(u.group())) {
-                        Assignment now = old.updated(u.config(), u.reply(), u.responseType(), entry.getIndex());
+                        // entries written before the update's reply had a field of its own carried it as "reply"
+                        boolean apart = n.has("update_reply");
+                        String reply = apart ? n.path("update_reply").textValue() : u.reply();
+                        String type = apart ? n.path("update_type").textValue() : u.responseType();
+                        Assignment now = old.updated(u.config(), reply, type, entry.getIndex());
                         streams.put(now.key(), now);
                         cluster.updated(now);
                     }

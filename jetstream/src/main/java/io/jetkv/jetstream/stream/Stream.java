@@ -757,8 +757,9 @@ public final class Stream {
                 enforceLimits(applied, null);
                 store.putAux(CONFIG_REVISION_KEY, ReplicatedBatch.longBytes(c.revision()));
                 batch.markDirty();
+                return StreamInfoJson.info(this, store.state());
             }
-            return StreamInfoJson.info(this, store.state());
+            return null; // held already (a log or meta entry applied again): answered when it was first applied
         }
         if (op instanceof StreamOp.Atomic a) {
             long last = commitAtomic(config, a.messages(), batch);

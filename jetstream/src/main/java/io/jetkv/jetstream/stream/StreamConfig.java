@@ -502,6 +502,12 @@ public record StreamConfig(
                 throw invalid("message scheduling cannot use discard new");
             }
         }
+        // nats-server 2.11+ knows placement.preferred (a leader step-down's choice of server) but refuses it in a
+        // stream's configuration, last of its config checks
+        JsonNode preferred = placement == null ? null : placement.get("preferred");
+        if (preferred != null && !(preferred.isTextual() && preferred.textValue().isEmpty()) && !preferred.isNull()) {
+            throw invalid("preferred server not permitted in placement");
+        }
         // after the whole config is checked, as the reference's create and update handlers do
         if (numReplicas > 1 && !clustered) {
             throw new JsApiException(JsError.STREAM_REPLICAS_NOT_SUPPORTED);

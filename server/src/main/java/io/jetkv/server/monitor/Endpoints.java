@@ -91,6 +91,9 @@ final class Endpoints {
         if (!urls.get(1).isEmpty()) {
             urls.get(1).forEach(o.putArray("ws_connect_urls")::add);
         }
+        if (!c.serverTags().isEmpty()) {
+            c.serverTags().forEach(o.putArray("tags")::add); // omitted when empty, as nats-server's
+        }
         o.put("max_connections", c.maxConnections());
         o.put("ping_interval", c.pingInterval().toNanos());
         o.put("ping_max", c.pingMax());

@@ -487,6 +487,9 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
             s.put("cluster", cluster);
         }
         s.put("ver", io.jetkv.config.Version.NATS_VERSION);
+        if (!server.config().serverTags().isEmpty()) {
+            server.config().serverTags().forEach(s.putArray("tags")::add); // nats-server's ServerInfo, omitempty
+        }
         s.put("seq", seq.incrementAndGet());
         s.put("jetstream", server.jetstream() != null);
         s.put("time", Endpoints.time(Instant.now()));
