@@ -243,8 +243,6 @@ public final class Stream {
     /** Ops this replica proposed, by op id, waiting for their apply to answer ({@link #perform}). */
     private final java.util.concurrent.ConcurrentHashMap<Long, OpReply> pendingOps =
             new java.util.concurrent.ConcurrentHashMap<>();
-    /** When the leader last proposed firing the due schedules (0: nothing in flight). */
-    private volatile long schedulesProposedAt;
     /** The registry that made this stream: a replicated configuration update is applied through it. */
     volatile StreamManager manager;
     private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
@@ -709,6 +707,12 @@ public final class Stream {
             if (cfg.allowMsgSchedules() && !cfg.sealed()) {
                 scheduler.fireDue(s.now(), batch);
             }
+            return null;
+        }
+        if (op instanceof StreamOp.Expire e) {
+            // markers are never timed before the last message, as a publish is not
+            expireDue(config, Math.max(e.now(), lastTimestamp), batch);
+            batch.markDirty(); // the TTL index changed even when nothing was removed
             return null;
         }
         throw new IllegalStateException("unknown op " + op);
@@ -1718,10 +1722,13 @@ public final class Stream {
     }
 
     private void rememberMsgId(StreamConfig cfg, String msgId, long seq, long now) {
+        if (replicator != null) {
+            pruneDedupe(cfg, now); // committed time: every replica forgets the same ids at the same point
+        }
         if (msgId != null) {
             dedupe.remove(msgId);
             dedupe.put(msgId, new long[] {seq, now});
-            if (nextDedupePrune == Long.MAX_VALUE) {
+            if (nextDedupePrune == Long.MAX_VALUE && replicator == null) {
                 nextDedupePrune = now + cfg.duplicateWindow();
             }
         }
@@ -1955,7 +1962,9 @@ public final class Stream {
         if (last != null && last.headers() != null) {
             lastMsgId = HeaderBlock.parse(last.headers()).get("Nats-Msg-Id");
         }
-        long cutoff = now() - config.duplicateWindow();
+        // from the last message's time, not the clock: a replica replaying its log after a restart must still know the
+        // ids the replayed messages are checked against (a later clock only keeps more ids, which time out by themselves)
+        long cutoff = lastTimestamp - config.duplicateWindow();
         // Timestamps grow with sequences: binary-search the first message inside the window.
         long lo = st.firstSeq();
         long hi = st.lastSeq();
@@ -2021,8 +2030,29 @@ public final class Stream {
         if (now >= nextBatchTimeout) {
             expireAtomicBatches(nowNanos());
         }
+        Replicator r = replicator;
+        if (r == null) {
+            expireDue(cfg, now, batch);
+        } else if (r.leads() && (now >= nextExpiry || now >= fastBatches.nextTimeout())) {
+            // a replicated stream expires only what its leader proposes, at the leader's time, on every replica alike:
+            // markers then get the same sequences and timestamps everywhere, and followers never expire on their own
+            expiry.propose(StreamOp.Expire::new, now);
+        }
+        if (cfg.allowMsgSchedules() && !cfg.sealed()) {
+            fireSchedules(now, batch);
+        }
+        if (r == null) {
+            pruneDedupe(cfg, now);
+        }
+    }
+
+    /**
+     * Writer thread: expires what is due at {@code now}: idle fast-ingest batches, {@code max_age}, per-message TTLs.
+     * On a replicated stream only when a committed {@link StreamOp.Expire} is applied, with the leader's time.
+     */
+    private void expireDue(StreamConfig cfg, long now, Batch batch) {
         if (now >= fastBatches.nextTimeout()) {
-            fastBatches.expire(nowNanos());
+            fastBatches.expire(now);
         }
         if (cfg.maxAge() > 0) {
             expireByAge(cfg, now, batch);
@@ -2030,9 +2060,13 @@ public final class Stream {
         if (cfg.allowMsgTtl() && !cfg.sealed()) {
             expireByTtl(cfg, now, batch);
         }
-        if (cfg.allowMsgSchedules() && !cfg.sealed()) {
-            fireSchedules(now, batch);
-        }
+    }
+
+    /**
+     * Forgets the message ids older than the duplicate window before {@code now}. A replicated stream prunes as it
+     * applies publishes, against the committed message's time, so that no replica's clock decides what is a duplicate.
+     */
+    private void pruneDedupe(StreamConfig cfg, long now) {
         long windowStart = now - cfg.duplicateWindow();
         Iterator<long[]> it = dedupe.values().iterator();
         while (it.hasNext()) {
@@ -2042,14 +2076,57 @@ public final class Stream {
             }
             it.remove();
         }
-        nextDedupePrune = dedupe.isEmpty() ? Long.MAX_VALUE : dedupe.values().iterator().next()[1] + cfg.duplicateWindow();
+        nextDedupePrune = dedupe.isEmpty() || replicator != null
+                ? Long.MAX_VALUE
+                : dedupe.values().iterator().next()[1] + cfg.duplicateWindow();
     }
+
+    /**
+     * A replicated stream's leader proposes an op that takes effect at a time (firing schedules, expiring): one at a
+     * time, with a time after every proposal before it, and again after {@link #TIMED_RETRY_NANOS} unanswered (a lost
+     * proposal; a duplicate does no harm, as an op applies only what is due). Writer thread.
+     */
+    private final class TimedProposal {
+        private volatile long proposedAt;
+
+        void propose(java.util.function.LongFunction<StreamOp> op, long now) {
+            long since = proposedAt;
+            if (since != 0 && nowNanos() - since < TIMED_RETRY_NANOS) {
+                return;
+            }
+            long at = nowNanos();
+            proposedAt = at;
+            long ts = Math.max(now, lastProposedTs + 1);
+            lastProposedTs = ts;
+            Runnable done = () -> {
+                if (proposedAt == at) {
+                    proposedAt = 0;
+                }
+            };
+            if (!perform(op.apply(ts), new OpReply() {
+                @Override
+                public void applied(Batch applyBatch, ObjectNode body, JsApiException error) {
+                    done.run();
+                }
+
+                @Override
+                public void failed(JsApiException error) {
+                    done.run();
+                }
+            })) {
+                done.run();
+            }
+        }
+    }
+
+    private final TimedProposal schedules = new TimedProposal();
+    private final TimedProposal expiry = new TimedProposal();
 
     /**
      * Fires the due message schedules. A replicated stream's leader proposes the firing instead, with its clock's
      * time, and every replica fires what its schedule index holds as due then on apply: the index and the produced
      * messages stay the same everywhere, and a schedule fired (its index entry taken) before a leader change is not
-     * fired again by the next leader. Followers fire nothing. One proposal at a time, retried after 5 s unanswered.
+     * fired again by the next leader. Followers fire nothing.
      */
     private void fireSchedules(long now, Batch batch) {
         Replicator r = replicator;
@@ -2057,35 +2134,13 @@ public final class Stream {
             scheduler.fireDue(now, batch);
             return;
         }
-        long since = schedulesProposedAt;
-        if (!r.leads() || store.nextScheduleDeadline() > now
-                || (since != 0 && nowNanos() - since < SCHEDULES_RETRY_NANOS)) {
-            return;
+        if (r.leads() && store.nextScheduleDeadline() <= now) {
+            schedules.propose(StreamOp.Schedules::new, now);
         }
-        long proposedAt = nowNanos();
-        schedulesProposedAt = proposedAt;
-        long ts = Math.max(now, lastProposedTs + 1);
-        lastProposedTs = ts;
-        Runnable done = () -> {
-            if (schedulesProposedAt == proposedAt) {
-                schedulesProposedAt = 0;
-            }
-        };
-        perform(new StreamOp.Schedules(ts), new OpReply() {
-            @Override
-            public void applied(Batch applyBatch, ObjectNode body, JsApiException error) {
-                done.run();
-            }
-
-            @Override
-            public void failed(JsApiException error) {
-                done.run();
-            }
-        });
     }
 
-    /** How long the leader waits for its proposal to fire schedules before proposing again. */
-    private static final long SCHEDULES_RETRY_NANOS = 5_000_000_000L;
+    /** How long the leader waits for a timed proposal (schedules, expiry) before proposing again. */
+    private static final long TIMED_RETRY_NANOS = 5_000_000_000L;
 
     /**
      * {@code max_age}: removes the oldest messages while they are too old, at most {@link #EXPIRY_CAP} per run (the

@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * A change to a stream other than a batch of single publishes: purge, message delete, a configuration update, an
- * atomic batch commit, or firing the message schedules due at a time. On a replicated stream it is one Raft entry,
+ * atomic batch commit, firing the message schedules due at a time, or expiring what is due at a time. On a replicated stream it is one Raft entry,
  * applied by every replica's writer in log order ({@link Stream#perform}); on a single server the writer applies it
  * at once. Every check whose outcome depends on the stream's contents runs at apply, so replicas agree.
  *
@@ -23,6 +23,7 @@ import java.util.List;
  *   'U' config     revision:long config:utf-json (as int length + UTF-8 bytes)
  *   'A' atomic     id:utf count:int { ts:long subject:utf headers:int len|-1 bytes payload:int len bytes }*
  *   'S' schedules  now:long
+ *   'E' expire     now:long
  * </pre>
  *
  * The kind bytes never equal {@link ReplicatedBatch}'s version byte (1), which opens a batch of publishes.
@@ -34,6 +35,7 @@ public sealed interface StreamOp {
     byte CONFIG = 'U';
     byte ATOMIC = 'A';
     byte SCHEDULES = 'S';
+    byte EXPIRE = 'E';
 
     /** {@code STREAM.PURGE}; {@code filter} null for all subjects. */
     record Purge(String filter, long seq, long keep) implements StreamOp {}
@@ -56,13 +58,19 @@ public sealed interface StreamOp {
     /** Fire the message schedules due at {@code now} (the leader's clock). */
     record Schedules(long now) implements StreamOp {}
 
+    /**
+     * Expire what is due at {@code now} (the leader's clock): {@code max_age}, per-message TTLs with the subject delete
+     * markers they write, and idle fast-ingest batches. Replicas never expire on their own clock.
+     */
+    record Expire(long now) implements StreamOp {}
+
     /** True when {@code entry} holds an op rather than a batch of publishes. */
     static boolean isOp(byte[] entry) {
         if (entry.length == 0) {
             return false;
         }
         byte k = entry[0];
-        return k == PURGE || k == DELETE || k == CONFIG || k == ATOMIC || k == SCHEDULES;
+        return k == PURGE || k == DELETE || k == CONFIG || k == ATOMIC || k == SCHEDULES || k == EXPIRE;
     }
 
     static byte[] encode(long opId, StreamOp op) {
@@ -99,6 +107,10 @@ public sealed interface StreamOp {
                 out.writeByte(SCHEDULES);
                 out.writeLong(opId);
                 out.writeLong(s.now());
+            } else if (op instanceof Expire e) {
+                out.writeByte(EXPIRE);
+                out.writeLong(opId);
+                out.writeLong(e.now());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -143,6 +155,9 @@ public sealed interface StreamOp {
                 }
                 case SCHEDULES -> {
                     return new Schedules(in.readLong());
+                }
+                case EXPIRE -> {
+                    return new Expire(in.readLong());
                 }
                 default -> throw new IllegalStateException("unknown stream op " + kind);
             }

@@ -183,8 +183,9 @@ class ReplicatedApplyTest {
                 assertEquals(a == null, b == null, "seq " + seq);
                 if (a != null) {
                     assertEquals(a.subject(), b.subject());
+                    assertArrayEquals(a.headers(), b.headers(), "headers of seq " + seq);
                     assertArrayEquals(a.payload(), b.payload());
-                    assertEquals(a.timestamp(), b.timestamp());
+                    assertEquals(a.timestamp(), b.timestamp(), "timestamp of seq " + seq);
                 }
             }
         }
@@ -311,5 +312,67 @@ class ReplicatedApplyTest {
         assertEquals(next, fresh.nextScheduleDeadline(), "the snapshot's index, not one derived from the messages");
         // the leader's index is unchanged by taking the snapshot
         assertEquals(next, p.leaderStore.nextScheduleDeadline());
+    }
+
+    /** Commits {@code entry} on both replicas of {@code p}, as Ratis would, in log order after what came before. */
+    private static void commit(Pair p, byte[] entry) {
+        p.index++;
+        p.leader.applyCommitted(entry, p.index, true, () -> {});
+        p.follower.applyCommitted(entry, p.index, false, () -> {});
+        p.lw.runAll();
+        p.fw.runAll();
+    }
+
+    /** A committed batch of publishes as the leader would have timed it: {subject, headers or null, timestamp}. */
+    private static byte[] publishes(Object[]... msgs) {
+        return ReplicatedBatch.encode(List.of(msgs), m -> (String) m[0], m -> null,
+                m -> m[1] == null ? null : bytes((String) m[1]), m -> bytes("v"), m -> (Long) m[2]);
+    }
+
+    @Test
+    void expiryIsDecidedByTheLeaderAndWritesTheSameMarkersEverywhere() {
+        // a KV bucket with limit markers: max_age 1h, per-message TTLs, markers that live 1 minute
+        Pair p = new Pair("{\"name\":\"KV_m\",\"subjects\":[\"$KV.m.>\"],\"num_replicas\":3,\"max_msgs_per_subject\":1,"
+                + "\"max_age\":3600000000000,\"allow_msg_ttl\":true,\"subject_delete_marker_ttl\":60000000000,"
+                + "\"allow_rollup_hdrs\":true}");
+        long now = Stream.nowNanos();
+        long hour = 3_600_000_000_000L;
+        commit(p, publishes(new Object[] {"$KV.m.old", null, now - 2 * hour},
+                new Object[] {"$KV.m.never", "NATS/1.0\r\nNats-TTL: never\r\n\r\n", now - 2 * hour},
+                new Object[] {"$KV.m.ttl", "NATS/1.0\r\nNats-TTL: 1m\r\n\r\n", now - 2 * 60_000_000_000L},
+                new Object[] {"$KV.m.fresh", null, now - 1_000_000L}));
+        assertEquals(4, p.followerStore.state().msgs());
+
+        // the follower's timer removes nothing, writes no marker: it never expires on its own clock
+        p.follower.tick(now + 1);
+        p.fw.runAll();
+        assertEquals(4, p.followerStore.state().lastSeq(), "a follower wrote a marker of its own");
+        assertEquals(4, p.followerStore.state().msgs(), "a follower expired on its own clock");
+        // the leader's timer stores nothing either: it proposes "expire what is due at t"
+        p.leader.tick(now + 1);
+        p.lw.runAll();
+        assertEquals(4, p.leaderStore.state().lastSeq(), "the leader expired before the group agreed");
+        assertEquals(1, p.proposed.size(), "one expiry proposal");
+        assertEquals(StreamOp.EXPIRE, p.proposed.get(0)[0]);
+
+        p.commitAll();
+        // old and ttl are replaced by markers (seq 5 and 6), never stays, fresh stays
+        assertEquals(6, p.followerStore.state().lastSeq());
+        assertEquals(4, p.followerStore.state().msgs());
+        StoredMessage marker = p.followerStore.load(5);
+        assertEquals("$KV.m.old", marker.subject());
+        assertTrue(new String(marker.headers(), StandardCharsets.UTF_8).contains("Nats-Marker-Reason: MaxAge"));
+        assertEquals("$KV.m.ttl", p.followerStore.load(6).subject());
+        p.assertSameStores();
+
+        // a second expiry proposal (a retry, or a new leader's) changes nothing more; the markers' own TTL ends later
+        p.leader.perform(new StreamOp.Expire(now + 2), new Answer());
+        p.commitAll();
+        assertEquals(4, p.followerStore.state().msgs());
+        p.leader.perform(new StreamOp.Expire(now + 2 * 60_000_000_000L), new Answer());
+        p.commitAll();
+        assertEquals(6, p.followerStore.state().lastSeq(), "a marker's expiry writes no marker");
+        assertEquals(2, p.followerStore.state().msgs(), "never and fresh stay");
+        p.assertSameStores();
     }
 }
