@@ -469,10 +469,14 @@ public final class Stream {
 
     /**
      * Cluster layer, any thread: this replica now leads the stream's group, or no longer does. The consumers hear
-     * of it on the writer after every entry committed so far (Ratis's leader-ready follows their apply).
+     * of it on the writer after every entry committed so far (Ratis's leader-ready follows their apply); open atomic
+     * batches are dropped.
      */
     public void setLeading(boolean leader) {
         committed.add(batch -> {
+            // atomic batches are staged on the leader only: a leadership change abandons them, as in nats-server
+            // 2.12+, so the batch's next message or commit gets 10176 "batch is incomplete" from whoever leads now
+            dropAtomicBatches();
             ReplicatedConsumers rc = replicatedConsumers;
             if (rc != null) {
                 rc.leading(leader);

@@ -375,4 +375,28 @@ class ReplicatedApplyTest {
         assertEquals(2, p.followerStore.state().msgs(), "never and fresh stay");
         p.assertSameStores();
     }
+
+    @Test
+    void leadershipChangeAbandonsAnOpenAtomicBatch() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_atomic\":true}");
+        p.leader.offerPublish("s.a", "r1", bytes("NATS/1.0\r\nNats-Batch-Id: b\r\nNats-Batch-Sequence: 1\r\n\r\n"),
+                bytes("x"));
+        p.lw.runAll();
+        assertEquals(List.of("r1 "), p.replies(), "staged");
+        // leadership moves away and back before the commit arrives: what was staged is gone
+        p.leader.setLeading(false);
+        p.leader.setLeading(true);
+        p.leader.offerPublish("s.b", "r2", bytes("NATS/1.0\r\nNats-Batch-Id: b\r\nNats-Batch-Sequence: 2\r\n"
+                + "Nats-Batch-Commit: 1\r\n\r\n"), bytes("y"));
+        p.lw.runAll();
+        assertTrue(p.proposed.isEmpty(), "nothing of the batch was proposed");
+        assertEquals(2, p.replies().size(), p.replies().toString());
+        assertTrue(p.replies().get(1).startsWith("r2 ") && p.replies().get(1).contains("10176"), p.replies().toString());
+        // a new batch under the same id starts afresh
+        p.leader.offerPublish("s.a", "r3", bytes("NATS/1.0\r\nNats-Batch-Id: b\r\nNats-Batch-Sequence: 1\r\n"
+                + "Nats-Batch-Commit: 1\r\n\r\n"), bytes("z"));
+        p.commitAll();
+        assertTrue(p.replies().contains("r3 {\"stream\":\"S\",\"seq\":1,\"batch\":\"b\",\"count\":1}"), p.replies().toString());
+        p.assertSameStores();
+    }
 }
