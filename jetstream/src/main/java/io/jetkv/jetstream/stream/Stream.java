@@ -308,6 +308,7 @@ public final class Stream {
         this.durableLastSeq = stats.lastSeq();
         ctx.addUsed(config.storage(), stats.bytes());
         recoverWriterState();
+        fastBatches.restore(store.getAux(FAST_BATCHES_KEY));
         updateTimers(this.stats);
     }
 
@@ -530,9 +531,16 @@ public final class Stream {
             } else if (index > appliedIndex()) {
                 StreamConfig cfg = config;
                 for (Publish p : ReplicatedBatch.decode(entry, (s, r, h, b, t) -> new Publish(s, r, h, b, t, false))) {
-                    processPublish(sendAcks ? p : new Publish(p.subject, null, p.headers, p.payload, p.timestamp, p.sourced),
-                            batch);
+                    if (FastBatch.isFastBatchReply(p.reply) && !config.noAck()) {
+                        // its reply subject carries the batch's control data: every replica needs it, the proposer answers
+                        fastBatches.publish(p.subject, p.reply, p.headers, p.payload, batch,
+                                Math.max(p.timestamp, lastTimestamp), sendAcks, true);
+                    } else {
+                        processPublish(sendAcks ? p : new Publish(p.subject, null, p.headers, p.payload, p.timestamp,
+                                p.sourced), batch);
+                    }
                 }
+                saveFastBatches();
                 appliedIndex = index;
                 store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(index));
                 batch.markDirty();
@@ -540,6 +548,16 @@ public final class Stream {
             batch.afterFlush(applied);
         });
         schedule();
+    }
+
+    /** Aux key holding a replicated stream's open fast-ingest batches ({@link FastBatch#encode}). */
+    private static final String FAST_BATCHES_KEY = "raft.fastbatches";
+
+    /** Writer thread, applying: stages the open fast batches with the entry's changes when they changed. */
+    private void saveFastBatches() {
+        if (fastBatches.takeChanged()) {
+            store.putAux(FAST_BATCHES_KEY, fastBatches.encode());
+        }
     }
 
     /** First byte of a consumer entry; a publish batch starts with its version (1). */
@@ -716,6 +734,7 @@ public final class Stream {
         if (op instanceof StreamOp.Expire e) {
             // markers are never timed before the last message, as a publish is not
             expireDue(config, Math.max(e.now(), lastTimestamp), batch);
+            saveFastBatches();
             batch.markDirty(); // the TTL index changed even when nothing was removed
             return null;
         }
@@ -1085,6 +1104,7 @@ public final class Stream {
         lastMsgId = null;
         nextDedupePrune = Long.MAX_VALUE;
         recoverWriterState();
+        fastBatches.restore(store.getAux(FAST_BATCHES_KEY));
         Sourcing src = sourcing;
         if (src != null) {
             src.storeReopened();
@@ -1128,8 +1148,14 @@ public final class Stream {
     /** Runs the publish checks in nats-server's order, stores, enforces limits and queues the ack. */
     private void processPublish(Publish p, Batch batch) {
         if (p.timestamp == 0 && !p.sourced && FastBatch.isFastBatchReply(p.reply) && !config.noAck()) {
-            fastBatches.publish(p.subject, p.reply, p.headers, p.payload, batch, nowNanos());
-            return;
+            if (replicator == null) {
+                fastBatches.publish(p.subject, p.reply, p.headers, p.payload, batch, nowNanos(), true, false);
+                return;
+            }
+            if (fastBatches.refusedBeforeProposal(p.reply, batch)) {
+                return;
+            }
+            // proposed as any publish, reply subject and all: every replica runs the batch on apply (applyPublish)
         }
         if (p.timestamp == 0 && !p.sourced && mayBeBatched(p.headers)) {
             Map<String, String> h = HeaderBlock.parse(p.headers);
@@ -1425,10 +1451,10 @@ public final class Stream {
         }
 
         @Override
-        public long store(String subject, byte[] headers, byte[] payload, Batch batch) {
+        public long store(String subject, byte[] headers, byte[] payload, long timestamp, Batch batch) {
             StreamConfig cfg = config;
             try {
-                Prepared prep = prepare(cfg, new Publish(subject, null, headers, payload, 0, false), null);
+                Prepared prep = prepare(cfg, new Publish(subject, null, headers, payload, timestamp, false), null);
                 return prep.reply != null ? 0 : apply(cfg, prep, batch);
             } catch (StoreException e) {
                 LOG.error("stream {}: storing a message on {} failed", name, subject, e);

@@ -125,6 +125,7 @@ class ReplicatedApplyTest {
     /** A leader and a follower of one replicated stream, their proposals collected for the test to commit. */
     private static final class Pair {
         final FakeBus leaderBus = new FakeBus();
+        final FakeBus followerBus = new FakeBus();
         final ManualExecutor lw = new ManualExecutor();
         final ManualExecutor fw = new ManualExecutor();
         final MemoryStreamStore leaderStore = new MemoryStreamStore();
@@ -137,7 +138,7 @@ class ReplicatedApplyTest {
         Pair(String json) {
             StreamConfig cfg = StreamConfig.fromJson(JsJson.parseObject(bytes(json)));
             leader = new Stream(cfg, 1, leaderStore, lw, 16, new Stream.Context(leaderBus, false, null));
-            follower = new Stream(cfg, 1, followerStore, fw, 16, new Stream.Context(new FakeBus(), false, null));
+            follower = new Stream(cfg, 1, followerStore, fw, 16, new Stream.Context(followerBus, false, null));
             leader.setReplicator(entry -> {
                 proposed.add(entry);
                 return new CompletableFuture<>();
@@ -398,5 +399,67 @@ class ReplicatedApplyTest {
         p.commitAll();
         assertTrue(p.replies().contains("r3 {\"stream\":\"S\",\"seq\":1,\"batch\":\"b\",\"count\":1}"), p.replies().toString());
         p.assertSameStores();
+    }
+
+    @Test
+    void fastBatchMessagesAreProposedAndRunOnEveryReplica() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_batched\":true}");
+        String r = "_INBOX.c.b1.2.fail.";
+        p.leader.offerPublish("s.a", r + "1.0.$FI", null, bytes("m1"));
+        p.leader.offerPublish("s.a", r + "2.1.$FI", null, bytes("m2"));
+        p.lw.runAll();
+        assertEquals(1, p.proposed.size(), "proposed as publishes");
+        assertTrue(p.replies().isEmpty(), "no flow ack before the commit");
+        p.commitAll();
+        assertEquals(List.of(r + "1.0.$FI {\"type\":\"ack\",\"seq\":1,\"msgs\":2}",
+                r + "2.1.$FI {\"type\":\"ack\",\"seq\":2,\"msgs\":2}"), p.replies());
+        // a gap (seq 4 after 2) in fail mode ends the batch at seq 2, on every replica alike
+        p.leader.offerPublish("s.a", r + "4.1.$FI", null, bytes("m4"));
+        p.commitAll();
+        assertTrue(p.replies().contains(r + "4.1.$FI {\"type\":\"gap\",\"last_seq\":3,\"seq\":4}"), p.replies().toString());
+        assertTrue(p.replies().contains(r + "4.1.$FI {\"stream\":\"S\",\"seq\":2,\"batch\":\"b1\",\"count\":2}"),
+                p.replies().toString());
+        // the batch is over on the follower too: a later message of it is an unknown batch there as well
+        p.leader.offerPublish("s.a", r + "5.2.$FI", null, bytes("m5"));
+        p.commitAll();
+        assertTrue(p.replies().get(p.replies().size() - 1).contains("10208"), p.replies().toString());
+        assertEquals(2, p.followerStore.state().msgs());
+        assertTrue(p.followerBus.published().isEmpty(), "only the proposer answers");
+        p.assertSameStores();
+
+        // idle batches end when the leader's expiry op says so, at its time, on every replica
+        String r2 = "_INBOX.c.b2.10.ok.";
+        p.leader.offerPublish("s.b", r2 + "1.0.$FI", null, bytes("n1"));
+        p.commitAll();
+        p.leader.perform(new StreamOp.Expire(Stream.nowNanos() + 11_000_000_000L), new Answer());
+        p.commitAll();
+        p.leader.offerPublish("s.b", r2 + "2.2.$FI", null, bytes("n2"));
+        p.commitAll();
+        assertTrue(p.replies().get(p.replies().size() - 1).contains("10208"), p.replies().toString());
+        assertEquals(3, p.followerStore.state().msgs());
+        p.assertSameStores();
+    }
+
+    @Test
+    void aRestartedReplicaKnowsTheOpenFastBatches() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_batched\":true}");
+        String r = "_INBOX.c.b1.10.fail.";
+        p.leader.offerPublish("s.a", r + "1.0.$FI", null, bytes("m1"));
+        p.commitAll();
+        p.leader.offerPublish("s.a", r + "2.1.$FI", null, bytes("m2"));
+        p.lw.runAll();
+        byte[] second = p.proposed.remove(0);
+        // the follower restarts on its store: the log entries it holds are skipped on replay, so the open batch comes
+        // from the store, and the batch's next message is stored there as on the leader
+        ManualExecutor rw = new ManualExecutor();
+        Stream restarted = new Stream(p.follower.config(), 1, p.followerStore, rw, 16,
+                new Stream.Context(new FakeBus(), false, null));
+        restarted.setReplicator(entry -> CompletableFuture.failedFuture(new IllegalStateException("not leader")));
+        restarted.applyCommitted(second, p.index + 1, false, () -> {});
+        p.leader.applyCommitted(second, p.index + 1, true, () -> {});
+        rw.runAll();
+        p.lw.runAll();
+        assertEquals(2, p.leaderStore.state().msgs());
+        assertEquals(2, p.followerStore.state().msgs(), "the restarted replica refused the batch's message");
     }
 }
