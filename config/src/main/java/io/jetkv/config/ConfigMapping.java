@@ -48,6 +48,7 @@ final class ConfigMapping {
                     b.port(hp.port);
                 }
                 case "server_name" -> b.serverName(string(key, v));
+                case "server_tags" -> b.serverTags(serverTags(key, v));
                 case "max_payload" -> b.maxPayload(intSize(key, v));
                 case "max_connections", "max_conn" -> b.maxConnections(intRange(key, v, 0, Integer.MAX_VALUE));
                 case "max_control_line" -> b.maxControlLine(intSize(key, v));
@@ -287,6 +288,19 @@ final class ConfigMapping {
         }
         return new TlsConfig(cert, key, ca, verify || verifyAndMap, verifyAndMap, timeout, handshakeFirst,
                 minVersion, ciphers, curves, pinned, false);
+    }
+
+    /** {@code server_tags}: a list of strings, or one string as one tag; lower-cased and trimmed, as nats-server's. */
+    private static List<String> serverTags(String key, ConfValue v) throws ConfigException {
+        List<ConfValue> list = v.asList();
+        List<String> out = new ArrayList<>();
+        for (ConfValue item : list == null ? List.of(v) : list) {
+            String t = string(key, item).strip().toLowerCase(Locale.ROOT);
+            if (!t.isEmpty() && !out.contains(t)) {
+                out.add(t);
+            }
+        }
+        return out;
     }
 
     private static List<String> nonEmptyStrings(String key, ConfValue v) throws ConfigException {

@@ -29,6 +29,8 @@ import java.util.Objects;
  * @param websocket       the WebSocket client listener; {@link WebSocketConfig#DISABLED} when off
  * @param ops             pid and ports files, lame duck mode; {@link OpsConfig#DEFAULT} by default
  * @param monitor         closed connections kept for {@code /connz}, console writes; {@link MonitorConfig#DEFAULT}
+ * @param serverTags      {@code server_tags}: this server's tags, matched against a stream's {@code placement.tags}
+ *                        (lower case, as nats-server keeps them); empty for none
  */
 public record ServerConfig(
         String host,
@@ -52,7 +54,8 @@ public record ServerConfig(
         boolean httpsMonitor,
         WebSocketConfig websocket,
         OpsConfig ops,
-        MonitorConfig monitor) {
+        MonitorConfig monitor,
+        java.util.List<String> serverTags) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 4222;
@@ -77,6 +80,7 @@ public record ServerConfig(
         Objects.requireNonNull(websocket, "websocket");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(httpBasePath, "httpBasePath");
+        serverTags = java.util.List.copyOf(serverTags);
         if (httpPort < -1 || httpPort > 65535) {
             throw new IllegalArgumentException("http_port out of range: " + httpPort);
         }
@@ -115,7 +119,8 @@ public record ServerConfig(
                 false,
                 WebSocketConfig.DISABLED,
                 OpsConfig.DEFAULT,
-                MonitorConfig.DEFAULT);
+                MonitorConfig.DEFAULT,
+                java.util.List.of());
     }
 
     public ServerConfig withPort(int newPort) {
@@ -212,6 +217,7 @@ public record ServerConfig(
         private TlsConfig tls;
         private boolean httpsMonitor;
         private MonitorConfig monitor;
+        private java.util.List<String> serverTags;
 
         private Builder(ServerConfig c) {
             host = c.host;
@@ -236,6 +242,7 @@ public record ServerConfig(
             tls = c.tls;
             httpsMonitor = c.httpsMonitor;
             monitor = c.monitor;
+            serverTags = c.serverTags;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -260,6 +267,7 @@ public record ServerConfig(
         public Builder tls(TlsConfig v) { tls = v; return this; }
         public Builder httpsMonitor(boolean v) { httpsMonitor = v; return this; }
         public Builder monitor(MonitorConfig v) { monitor = v; return this; }
+        public Builder serverTags(java.util.List<String> v) { serverTags = v; return this; }
 
         public AuthConfig auth() { return auth; }
         public JetStreamConfig jetstream() { return jetstream; }
@@ -273,7 +281,8 @@ public record ServerConfig(
         /** @throws IllegalArgumentException when the values break a {@link ServerConfig} invariant */
         public ServerConfig build() {
             return new ServerConfig(host, port, serverName, maxPayload, maxControlLine, maxConnections, maxPending,
-                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops, monitor);
+                    pingInterval, pingMax, writeDeadline, auth, jetstream, log, httpPort, httpHost, httpBasePath, cluster, tls, httpsMonitor, websocket, ops, monitor,
+                    serverTags);
         }
     }
 }

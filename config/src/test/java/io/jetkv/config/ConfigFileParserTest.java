@@ -369,6 +369,13 @@ class ConfigFileParserTest {
     }
 
     @Test
+    void serverTagsAreALowerCasedListOrOneString() throws Exception {
+        assertEquals(java.util.List.of("az1", "ssd"), load("server_tags: [\"AZ1\", \" ssd \", az1]\n").serverTags());
+        assertEquals(java.util.List.of("edge"), load("server_tags: Edge\n").serverTags());
+        assertEquals(java.util.List.of(), load("port: 4222\n").serverTags());
+    }
+
+    @Test
     void topLevelSettings() throws Exception {
         ServerConfig c = load("""
                 port: 4333

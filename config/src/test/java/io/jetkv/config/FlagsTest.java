@@ -52,7 +52,7 @@ class FlagsTest {
         Launch launch = Flags.parse(flag);
         assertEquals(Launch.Action.VERSION, launch.action());
         assertEquals("nats-server: v" + Version.NATS_VERSION + "\n", launch.text());
-        assertEquals("nats-server: v2.11.6", Version.VERSION_LINE);
+        assertEquals("nats-server: v2.12.4", Version.VERSION_LINE);
     }
 
     @ParameterizedTest

@@ -68,7 +68,7 @@ class ConsumerPauseIT {
 
     @Test
     void pullConsumerCreatedPausedDeliversNothingUntilResumed() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc, 3);
             JetStreamManagement jsm = nc.jetStreamManagement();
             Subscription advisories = nc.subscribe("$JS.EVENT.ADVISORY.CONSUMER.PAUSE.S.C");
@@ -106,7 +106,7 @@ class ConsumerPauseIT {
 
     @Test
     void waitingPullIsServedWhenThePauseRunsOut() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc, 2);
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("C").ackPolicy(AckPolicy.Explicit)
@@ -133,7 +133,7 @@ class ConsumerPauseIT {
 
     @Test
     void pushConsumerHoldsDeliveriesWhilePaused() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc, 0);
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("P").deliverSubject("deliver.p")
@@ -160,7 +160,7 @@ class ConsumerPauseIT {
     @Test
     void pauseSurvivesRestartAndUpdatesKeepIt() throws Exception {
         ZonedDateTime until = ZonedDateTime.now(ZoneOffset.UTC).plusHours(2).withNano(0);
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc, 1);
             JetStreamManagement jsm = nc.jetStreamManagement();
             ConsumerConfiguration cc = ConsumerConfiguration.builder().durable("C").ackPolicy(AckPolicy.Explicit)
@@ -173,7 +173,7 @@ class ConsumerPauseIT {
             assertEquals("changed", updated.getConsumerConfiguration().getDescription());
             assertEquals(until.toInstant(), updated.getConsumerConfiguration().getPauseUntil().toInstant());
         }
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             JetStreamManagement jsm = nc.jetStreamManagement();
             ConsumerInfo info = jsm.getConsumerInfo("S", "C");
             assertTrue(info.getPaused());
@@ -187,7 +187,7 @@ class ConsumerPauseIT {
 
     @Test
     void pauseRequestErrors() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc, 0);
             JetStreamManagement jsm = nc.jetStreamManagement();
             ZonedDateTime until = ZonedDateTime.now(ZoneOffset.UTC).plusHours(1);

@@ -63,7 +63,7 @@ class ConsumerResetIT {
 
     @Test
     void resetToTheAckFloorOrASequence() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc);
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("C").ackPolicy(AckPolicy.Explicit)
@@ -110,7 +110,7 @@ class ConsumerResetIT {
 
     @Test
     void deliverPolicyLimitsTheSequence() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc);
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("BySeq").ackPolicy(AckPolicy.Explicit)

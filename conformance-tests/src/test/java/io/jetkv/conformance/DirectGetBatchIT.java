@@ -121,7 +121,7 @@ class DirectGetBatchIT {
 
     @Test
     void batchFromASequence() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc);
             List<Got> got = get(nc, "$JS.API.DIRECT.GET.T", "{\"seq\":1,\"batch\":3}");
             assertEquals(4, got.size());
@@ -170,7 +170,7 @@ class DirectGetBatchIT {
 
     @Test
     void noHeaders() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc);
             Got single = one(nc, "$JS.API.DIRECT.GET.T", "{\"seq\":3,\"no_hdr\":true}");
             assertFalse(single.msg().hasHeaders());
@@ -198,7 +198,7 @@ class DirectGetBatchIT {
 
     @Test
     void multiLast() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc);
             List<Got> two = get(nc, "$JS.API.DIRECT.GET.T", "{\"multi_last\":[\"t.a\",\"t.b\"]}");
             assertEquals(List.of(3L, 5L), seqs(two));
@@ -249,19 +249,38 @@ class DirectGetBatchIT {
 
     @Test
     void tooManyResultsAndBadRequests() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             setUp(nc);
             JetStream js = nc.jetStream();
             List<CompletableFuture<?>> acks = new ArrayList<>();
             for (int i = 0; i < 1025; i++) {
                 acks.add(js.publishAsync("t.many." + i, new byte[0]));
             }
+            long seq1024 = 0;
+            for (int i = 0; i < acks.size(); i++) {
+                long seq = ((io.nats.client.api.PublishAck) acks.get(i).get()).getSeqno();
+                seq1024 = i == 1023 ? seq : seq1024;
+            }
+            assertEquals("413 Too Many Results",
+                    get(nc, "$JS.API.DIRECT.GET.T", "{\"multi_last\":[\"t.many.*\"]}").get(0).status());
+            assertEquals(1025, get(nc, "$JS.API.DIRECT.GET.T", "{\"seq\":6,\"batch\":2000}").size() - 1);
+            // below a ceiling only the subjects with a message at or under it count: 1024 fit in one reply
+            assertEquals(1024, get(nc, "$JS.API.DIRECT.GET.T",
+                    "{\"multi_last\":[\"t.many.*\"],\"up_to_seq\":" + seq1024 + "}").size() - 1);
+            // a deep history (each subject looked up rather than the stream scanned) is refused the same way
+            acks.clear();
+            for (int round = 0; round < 9; round++) {
+                for (int i = 0; i < 1025; i++) {
+                    acks.add(js.publishAsync("t.many." + i, new byte[0]));
+                }
+            }
             for (CompletableFuture<?> f : acks) {
                 f.get();
             }
             assertEquals("413 Too Many Results",
                     get(nc, "$JS.API.DIRECT.GET.T", "{\"multi_last\":[\"t.many.*\"]}").get(0).status());
-            assertEquals(1025, get(nc, "$JS.API.DIRECT.GET.T", "{\"seq\":6,\"batch\":2000}").size() - 1);
+            assertEquals(1024, get(nc, "$JS.API.DIRECT.GET.T",
+                    "{\"multi_last\":[\"t.many.*\"],\"up_to_seq\":" + seq1024 + "}").size() - 1);
 
             String t = "$JS.API.DIRECT.GET.T";
             assertEquals("408 Empty Request", get(nc, t, "{\"batch\":5}").get(0).status());

@@ -112,6 +112,8 @@ class JetStreamApiDifferentialIT {
     private static final Map<String, String> VERSION_DIFFERENCES = Map.ofEntries(
             Map.entry("streamUpdateRetention", "2.10 lets an update swap limits and interest retention; 2.9.10"
                     + " refuses any retention change"),
+            Map.entry("streamLimitsBelowMinusOne", "2.11+ stores stream limits below -1 as -1 (checkStreamCfg;"
+                    + " pedantic mode refuses them); 2.9.10 keeps them, which jnats then refuses to read"),
             Map.entry("consumerNameTooLong", "2.10 limits consumer names to 255 characters (400/10102); 2.9.10"
                     + " takes any length"),
             Map.entry("consumerCreateActionCreateOnExisting", "2.10 enforces action create: a different config on"
@@ -813,7 +815,8 @@ class JetStreamApiDifferentialIT {
         s.add(sc("stream config validation", setup,
                 create("R", "'num_replicas':-1"), create("R6", "'num_replicas':6"), create("R3", "'num_replicas':3"),
                 req(UPDATE + "BS", "{'name':'Y','num_replicas':-1}"), req(UPDATE + "BS", "{'name':'Y','max_age':-1}"),
-                req(UPDATE + "BS", "{'name':'Y'}"),
+                req(UPDATE + "BS", "{'name':'Y'}")));
+        s.add(sc("streamLimitsBelowMinusOne", setup,
                 create("NEG", "'max_msgs':-5,'max_bytes':-7,'max_msg_size':-9,'max_msgs_per_subject':-4"),
                 pub("NEG", "fits"), req(INFO + "NEG", "")));
         s.add(sc("first_ts of an emptied file stream: epoch after a delete, zero time after a purge", setup,

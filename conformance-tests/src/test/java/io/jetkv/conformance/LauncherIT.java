@@ -38,7 +38,7 @@ class LauncherIT {
         Process p = new ProcessBuilder(LAUNCHER.toString(), "--version").redirectErrorStream(false).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals("nats-server: v2.11.6\n", out);
+        assertEquals("nats-server: v2.12.4\n", out);
     }
 
     @Test

@@ -34,7 +34,7 @@ class MessageGetByTimeIT {
     void firstMessageAtOrAfterATime(boolean direct) throws Exception {
         try (NatsServer server = NatsServer.start(ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
                 .withJetStream(JetStreamConfig.DISABLED.withEnabled(true).withStoreDir(dir)));
-                Connection nc = Nats.connect(server.clientUrl())) {
+                Connection nc = Clients.connect(server.clientUrl())) {
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addStream(StreamConfiguration.builder().name("T").subjects("t.>").storageType(StorageType.File)
                     .allowDirect(direct).build());

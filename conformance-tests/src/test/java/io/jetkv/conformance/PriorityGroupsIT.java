@@ -106,7 +106,7 @@ class PriorityGroupsIT {
 
     @Test
     void configurationRulesAndDefaults() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc);
             JetStreamManagement jsm = nc.jetStreamManagement();
             assertEquals(10159, apiError(() -> jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder()
@@ -154,7 +154,7 @@ class PriorityGroupsIT {
 
     @Test
     void pullRequestChecks() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc);
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("P").ackPolicy(AckPolicy.Explicit)
@@ -211,8 +211,8 @@ class PriorityGroupsIT {
     @Test
     void pinnedClientGetsEverythingUntilUnpinned() throws Exception {
         try (NatsServer server = start();
-                Connection a = Nats.connect(server.clientUrl());
-                Connection b = Nats.connect(server.clientUrl())) {
+                Connection a = Clients.connect(server.clientUrl());
+                Connection b = Clients.connect(server.clientUrl())) {
             stream(a);
             JetStreamManagement jsm = a.jetStreamManagement();
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("C").ackPolicy(AckPolicy.Explicit)
@@ -269,7 +269,7 @@ class PriorityGroupsIT {
 
     @Test
     void pinLapsesAfterPriorityTimeout() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc);
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("C").ackPolicy(AckPolicy.Explicit)
@@ -290,7 +290,7 @@ class PriorityGroupsIT {
 
     @Test
     void overflowServesOnlyOverTheLimits() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc);
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("C").ackPolicy(AckPolicy.Explicit)
@@ -318,7 +318,7 @@ class PriorityGroupsIT {
 
     @Test
     void prioritizedServesLowerPriorityFirst() throws Exception {
-        try (NatsServer server = start(); Connection nc = Nats.connect(server.clientUrl())) {
+        try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             stream(nc);
             JetStreamManagement jsm = nc.jetStreamManagement();
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("C").ackPolicy(AckPolicy.None)

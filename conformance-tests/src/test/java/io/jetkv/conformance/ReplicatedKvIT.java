@@ -157,6 +157,34 @@ class ReplicatedKvIT {
         return c.keyValue(bucket);
     }
 
+    /**
+     * The create is answered by the stream leader; another node learns of the bucket when it applies the assignment
+     * and hears the leader's interest over its route, which a loaded machine may delay past the reply, as on
+     * nats-server (a publish there meanwhile finds no responders). Waits until a get through each connection is
+     * answered (a key that was never written: null), so the test's own reads and writes do not race the cluster.
+     */
+    private void awaitBucketOn(String bucket, Connection... conns) throws Exception {
+        for (Connection conn : conns) {
+            KeyValue kv = conn.keyValue(bucket);
+            eventually(() -> kv.get("never-written") == null ? Boolean.TRUE : null, 60,
+                    "bucket " + bucket + " on " + conn.getServerInfo().getServerName());
+        }
+    }
+
+    /** A put that found no responders stored nothing: retried until the leader's interest reached that node. */
+    private static long putWhenServed(KeyValue kv, String key, String value) throws Exception {
+        return eventually(() -> {
+            try {
+                return kv.put(key, value.getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                if (String.valueOf(e.getMessage()).contains("503")) {
+                    return null;
+                }
+                throw e;
+            }
+        }, 60, "a put of " + key);
+    }
+
     @Test
     void replicatedBucketIsReadableOnEveryNode() throws Exception {
         Map<String, Node> nodes = startThree();
@@ -164,8 +192,9 @@ class ReplicatedKvIT {
         Connection b = connect(nodes.get("B"));
         Connection c = connect(nodes.get("C"));
         KeyValue kvA = createBucket(a, "orders");
+        awaitBucketOn("orders", a, b, c);
 
-        long rev = kvA.put("k1", "v1".getBytes(StandardCharsets.UTF_8));
+        long rev = putWhenServed(kvA, "k1", "v1");
         assertEquals(1, rev);
         // read-your-write on every node: the get waits for that replica's read index, never answers stale
         for (Connection conn : List.of(b, c, a)) {
@@ -191,7 +220,8 @@ class ReplicatedKvIT {
         for (int i = 0; i < 20; i++) {
             KeyValue writer = i % 3 == 0 ? kvA : i % 3 == 1 ? kvB : kvC;
             KeyValue reader = i % 3 == 0 ? kvB : i % 3 == 1 ? kvC : kvA;
-            long r = writer.put("key" + i, ("val" + i).getBytes(StandardCharsets.UTF_8));
+            long r = i < 3 ? putWhenServed(writer, "key" + i, "val" + i)
+                    : writer.put("key" + i, ("val" + i).getBytes(StandardCharsets.UTF_8));
             assertEquals(i + 2, r, "revisions are one sequence across nodes");
             assertEquals("val" + i, reader.get("key" + i).getValueAsString());
         }
@@ -277,6 +307,8 @@ class ReplicatedKvIT {
         Connection s1 = connect(nodes.get(survivors.get(0)));
         Connection s2 = connect(nodes.get(survivors.get(1)));
         KeyValue kv1 = s1.keyValue("cfg");
+        awaitBucketOn("cfg", s1, s2);
+        putWhenServed(kv1, "k0", "v0");
 
         Map<String, String> acked = new HashMap<>();
         for (int i = 0; i < 50; i++) {

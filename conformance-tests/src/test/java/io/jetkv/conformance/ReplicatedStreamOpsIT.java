@@ -262,6 +262,9 @@ class ReplicatedStreamOpsIT {
         if (m.isStatusMessage()) {
             return Integer.toString(m.getStatus().getCode());
         }
+        // a reply without headers is no direct-get answer: show what it was
+        assertNotNull(m.getHeaders(), () -> "a direct get of " + stream + " seq " + seq + " answered without headers: "
+                + new String(m.getData(), StandardCharsets.UTF_8));
         assertEquals(Long.toString(seq), m.getHeaders().getFirst("Nats-Sequence"));
         return "200 " + new String(m.getData(), StandardCharsets.UTF_8);
     }

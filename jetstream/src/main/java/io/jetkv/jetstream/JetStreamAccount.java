@@ -61,6 +61,7 @@ public final class JetStreamAccount {
                 shared.openAtomicBatches(), shared.openFastBatches(), usage);
         this.streams = new StreamManager(bus, storage, shared.writers(), shared.queueCapacity(), ctx,
                 options.maxMemory(), options.maxStore(), this.limits);
+        streams.setAccount(name);
         this.api = new JsApi(bus, shared.apiWorkers(), options.domain());
         api.setStrict(options.strict());
         new StreamApi(name, streams, bus, options.domain(), options.maxMemory(), options.maxStore()).registerWith(api);
@@ -83,7 +84,9 @@ public final class JetStreamAccount {
             consumers.start();
         }
         for (String subject : api.subscriptionSubjects()) {
-            apiSubscriptions.add(bus.subscribe(subject, api::onMessage));
+            // an API that only refuses answers its own server's clients: in a cluster every server would answer
+            apiSubscriptions.add(enabled ? bus.subscribe(subject, api::onMessage)
+                    : bus.subscribeLocal(subject, api::onMessage));
         }
     }
 
@@ -94,6 +97,11 @@ public final class JetStreamAccount {
     /** False for an account whose API only refuses (no {@code jetstream} in its configuration). */
     public boolean enabled() {
         return enabled;
+    }
+
+    /** The account's subject space. */
+    public MessageBus bus() {
+        return bus;
     }
 
     public AccountLimits limits() {

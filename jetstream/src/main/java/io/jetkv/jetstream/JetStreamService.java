@@ -126,10 +126,14 @@ public final class JetStreamService implements AutoCloseable {
         return start(options, List.of(new AccountSetup(GLOBAL_ACCOUNT, bus, true, null)), gate);
     }
 
-    /** As {@link #start(JetStreamOptions, List)}, with {@code gate} in front of the primary account's API. */
+    /** As {@link #start(JetStreamOptions, List)}, with {@code gate} in front of every enabled account's API. */
     public static JetStreamService start(JetStreamOptions options, List<AccountSetup> accounts, JsApi.Gate gate) {
         JetStreamService js = new JetStreamService(options, accounts, RocksStorageBackend.open(options.storeDir()));
-        js.api().setGate(gate);
+        for (JetStreamAccount a : js.accounts.values()) {
+            if (a.enabled()) {
+                a.api().setGate(gate);
+            }
+        }
         return js.open();
     }
 
@@ -166,6 +170,11 @@ public final class JetStreamService implements AutoCloseable {
     /** The account called {@code name}, or null when it has no place in JetStream. */
     public JetStreamAccount account(String name) {
         return accounts.get(name);
+    }
+
+    /** The account {@link #api()}, {@link #streams()} and {@link #consumers()} speak for. */
+    public JetStreamAccount primary() {
+        return primary;
     }
 
     /** Every account, enabled or not, in configuration order. */

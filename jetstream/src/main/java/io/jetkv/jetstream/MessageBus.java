@@ -17,6 +17,15 @@ public interface MessageBus {
     Subscription subscribe(String subject, InboundHandler handler);
 
     /**
+     * As {@link #subscribe}, for this server's own publishers only: in a cluster the interest is not announced to
+     * the other servers, so their publishes never reach it (an API that only refuses answers on each server
+     * for its own clients, rather than every server answering every request).
+     */
+    default Subscription subscribeLocal(String subject, InboundHandler handler) {
+        return subscribe(subject, handler);
+    }
+
+    /**
      * Publishes a message as the server, to every matching subscription (client or internal).
      *
      * @param headers a whole header block ({@code NATS/1.0...\r\n\r\n}) or null for a plain message

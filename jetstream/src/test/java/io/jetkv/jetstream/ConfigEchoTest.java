@@ -30,7 +30,7 @@ class ConfigEchoTest extends JetStreamTestBase {
         ObjectNode metadata = expected.putObject("metadata");
         metadata.put("_nats.req.level", "0");
         metadata.put("_nats.ver", io.jetkv.jetstream.api.ApiLevel.SERVER_VERSION);
-        metadata.put("_nats.level", "1");
+        metadata.put("_nats.level", String.valueOf(io.jetkv.jetstream.api.ApiLevel.SERVER));
         assertEquals(expected, config);
     }
 }

@@ -29,6 +29,12 @@ import java.util.function.Function;
  * JetStream deliveries (routed by a deliver or reply subject, showing the stream subject) cross as deliveries, so a
  * pull request made through an imported {@code $JS.API} gets its messages, with their {@code $JS.ACK} replies.
  *
+ * <p>In a cluster every server installs the same imports. A stream import's subscription announces its interest in
+ * the exporting account, so the exporter's messages reach every server, and each hands them to its own importing
+ * subscribers only. A service import takes the requests published on its server (never from a route) and publishes
+ * them in the exporting account, whose routes carry them to a responder anywhere; the responses come back over
+ * the routes in the exporting account to the server whose import made the reply subject.
+ *
  * <p>Threading: the taps run on the thread that published (an event loop or a JetStream thread) and never block;
  * the pending responses are a concurrent map, swept of expired entries as new ones come.
  */
@@ -89,7 +95,9 @@ final class AccountImports implements AutoCloseable {
                 String local = SubjectMap.map(from, to, deliverTo);
                 // a plain publish shows its new subject; a delivery keeps showing the stream subject
                 String shown = deliverTo.equals(subject) ? local : subject;
-                importer.send(local, shown, reply, headers, payload);
+                // to this server's subscribers only: every server the exporter's message reached (its interest
+                // crossed the routes in the exporting account) does the same for its own
+                importer.sendLocal(local, shown, reply, headers, payload);
                 return true;
             } finally {
                 leave();
@@ -109,6 +117,8 @@ final class AccountImports implements AutoCloseable {
                 + nextImport.incrementAndGet() + ".";
         Map<String, Pending> pending = new ConcurrentHashMap<>();
         AtomicLong tokens = new AtomicLong();
+        // the responses' interest crosses the routes in the exporting account (RS+ A _R_.<prefix>.*), so a
+        // responder on another server answers here
         subscriptions.add(exporter.subscribe(prefix + "*", (Router.Tap) (deliverTo, subject, reply, headers,
                 payload) -> {
             String token = deliverTo.substring(prefix.length());
@@ -127,7 +137,10 @@ final class AccountImports implements AutoCloseable {
                 leave();
             }
         }));
-        subscriptions.add(importer.subscribe(local, (Router.Tap) (deliverTo, subject, reply, headers, payload) -> {
+        // local only: the requests are taken on the server they are published on, as nats-server's service imports
+        // are (its interest is not announced in the importing account, and a request from a route never reaches it)
+        subscriptions.add(importer.subscribeLocal(local, (Router.Tap) (deliverTo, subject, reply, headers,
+                payload) -> {
             if (!enter()) {
                 return false;
             }

@@ -18,10 +18,13 @@ import java.util.List;
  * returns what the client gets: its permissions and its account. Pure; safe from any thread.
  */
 final class Authenticator {
-    /** An accepted client: its permissions and the account whose subjects it sees. */
-    record Grant(Permissions permissions, String account) {}
+    /**
+     * An accepted client: its permissions, the account whose subjects it sees, and who it is as nats-server names
+     * it in user info and events (the user name, the nkey, {@code [REDACTED]} for a token, empty when open).
+     */
+    record Grant(Permissions permissions, String account, String user) {}
 
-    private static final Grant OPEN = new Grant(Permissions.ALL, AccountConfig.GLOBAL);
+    private static final Grant OPEN = new Grant(Permissions.ALL, AccountConfig.GLOBAL, "");
 
     private final AuthConfig auth;
     private final List<String> userNames = new ArrayList<>();
@@ -95,7 +98,7 @@ final class Authenticator {
             return grant(u, u.permissions());
         }
         if (auth.token() != null && c.authToken() != null && constantTimeEquals(auth.token(), c.authToken())) {
-            return new Grant(auth.defaultPermissions(), AccountConfig.GLOBAL);
+            return new Grant(auth.defaultPermissions(), AccountConfig.GLOBAL, "[REDACTED]");
         }
         if (auth.noAuthUser() != null && c.user() == null && c.pass() == null && c.authToken() == null
                 && c.nkey() == null) {
@@ -128,7 +131,8 @@ final class Authenticator {
         String account = accountOf.get(user);
         Permissions p = own != null ? own
                 : AccountConfig.GLOBAL.equals(account) ? auth.defaultPermissions() : Permissions.ALL;
-        return new Grant(p, account);
+        String name = user instanceof User u ? u.name() : ((NkeyUser) user).publicKey();
+        return new Grant(p, account, name);
     }
 
     /** A user configured without a password is named without one, as nats-server compares "" with "". */

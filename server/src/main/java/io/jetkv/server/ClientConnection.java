@@ -85,6 +85,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     private boolean unrestricted = true;
     /** A user of the system account: its {@code $SYS.REQ.SERVER} requests are answered. */
     private boolean system;
+    /** Who the client authenticated as, as nats-server names it ({@code $SYS.REQ.USER.INFO}); event loop only. */
+    private String authUser = "";
     private boolean closing;
     /** Why the connection closes, in nats-server's words; the first cause wins, null means the client left. */
     private String closeReason;
@@ -145,7 +147,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         // with nkey users every client gets a nonce, as from nats-server, whatever it authenticates with
         nonce = server.authenticator().wantsNonce() ? Ed25519.nonce() : null;
         infoVersion = server.info().version();
-        outbox.appendRaw(server.infoLine(cid, ip, nonce));
+        outbox.appendRaw(server.infoLine(cid, ip, nonce, websocket));
         if (tls != null && !tls.config().handshakeFirst()) {
             // the INFO goes out in plaintext, then the client starts TLS (nats-server's order)
             outbox.flush();
@@ -363,7 +365,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
                 int v = server.info().version();
                 if (asyncInfo && v != infoVersion) {
                     infoVersion = v;
-                    outbox.appendRaw(server.infoLine(cid, clientIp, null));
+                    outbox.appendRaw(server.infoLine(cid, clientIp, null, websocket));
                 }
             }
         } else if (op == ClientOp.Pong.INSTANCE) {
@@ -439,12 +441,17 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             authTimer.cancel(false);
             authTimer = null;
         }
+        String before = account;
         if (!authenticated || subs.isEmpty()) {
             // the account is fixed once the client has subscriptions in it
             account = grant.account();
             router = server.routerFor(account);
         }
+        if (connected && !before.equals(account)) {
+            server.clientMovedAccount(before, account);
+        }
         authenticated = true;
+        authUser = grant.user();
         system = account.equals(server.config().ops().systemAccount());
         permissions = new PermissionCheck(grant.permissions());
         unrestricted = permissions.unrestricted();
@@ -492,14 +499,43 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
         int size = data.readableBytes();
         inMsgs++;
         inBytes += size;
-        // the server's own $SYS.REQ.SERVER subscriptions answer system users only: others get no responders
-        // (and the system account's bridge across routes takes replies from servers only)
-        int delivered = !system && server.sys() != null && io.jetkv.server.monitor.SysRequests.isServerRequest(subject)
-                || SysBridge.isBridged(subject) ? 0 : router.route(subject, reply, data, headerSize, this, touched);
+        int delivered = subject.startsWith("$SYS.") ? publishSys(subject, reply, headerSize, data)
+                : router.route(subject, reply, data, headerSize, this, touched);
         server.stats().published(size);
         if (delivered == 0 && noResponders && reply != null) {
             sendNoResponders(reply);
         }
+    }
+
+    /**
+     * A publish to a {@code $SYS.} subject. The server's own {@code $SYS.REQ} subscriptions answer system users
+     * only; every account has nats-server's imports from the system account ({@code $SYS.REQ.USER.INFO}, its own
+     * CONNZ and STATZ through the {@code PING} subjects); other users' requests get no responders, and the
+     * prefix imported requests' answers return on ({@link SysBridge}) takes them from servers only.
+     */
+    private int publishSys(String subject, String reply, int headerSize, ByteBuf data) {
+        io.jetkv.server.monitor.SysRequests sys = server.sys();
+        if (SysBridge.isBridged(subject)) {
+            return 0;
+        }
+        if (sys != null) {
+            if (subject.equals(io.jetkv.server.monitor.SysRequests.USER_INFO)) {
+                return sys.userInfo(account, authUser, unrestricted ? null : permissions.permissions(), reply) ? 1 : 0;
+            }
+            if (!system) {
+                String mapped = io.jetkv.server.monitor.SysRequests.importedBy(subject, account);
+                if (mapped != null) {
+                    byte[] all = io.netty.buffer.ByteBufUtil.getBytes(data);
+                    byte[] hdr = headerSize > 0 ? java.util.Arrays.copyOf(all, headerSize) : null;
+                    byte[] body = headerSize > 0 ? java.util.Arrays.copyOfRange(all, headerSize, all.length) : all;
+                    return server.sysImport(account, mapped, reply, hdr, body);
+                }
+                if (io.jetkv.server.monitor.SysRequests.isServerRequest(subject)) {
+                    return 0;
+                }
+            }
+        }
+        return router.route(subject, reply, data, headerSize, this, touched);
     }
 
     /** {@code subject} encoded, from a one-entry cache; the publisher's event loop only. */
@@ -571,7 +607,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
     void sendAsyncInfo() {
         if (asyncInfo && outbox != null) {
             infoVersion = server.info().version();
-            outbox.appendRaw(server.infoLine(cid, clientIp, null));
+            outbox.appendRaw(server.infoLine(cid, clientIp, null, websocket));
             outbox.flushFrom(null);
         }
     }
@@ -661,6 +697,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
             }
             permissions = new PermissionCheck(grant.permissions());
             unrestricted = permissions.unrestricted();
+            authUser = grant.user();
             system = account.equals(server.config().ops().systemAccount());
             if (!unrestricted) {
                 for (Sub sub : java.util.List.copyOf(subs.values())) {
@@ -745,7 +782,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
                 remote == null ? 0 : remote.getPort(), started,
                 started.plusNanos(Math.max(0, lastActivityNanos - startedNanos)), rttNanos,
                 stop == null ? out[2] : 0, inMsgs, out[0], inBytes, out[1], options.name(), options.lang(),
-                options.version(), options.user(), list, account, stop, reason);
+                options.version(), options.user(), list, account, stop, reason, websocket ? "websocket" : "nats");
     }
 
     /** Records the first cause of a close; later ones (the EOF that follows an -ERR) do not replace it. */

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 /**
  * This server's place in a cluster: the route listener, the routes we dial (configured ones for ever, ones
  * learnt by gossip {@code connect_retries}+1 times), the registry of routes by peer server id with duplicate
- * resolution, interest propagation ({@code RS+}/{@code RS-} per subject and queue group, reference-counted
+ * resolution, interest propagation ({@code RS+}/{@code RS-} per account, subject and queue group, reference-counted
  * over local subscriptions), gossip of new peers to the others, and the client URLs advertised in INFO.
  *
  * <p>Threading: called from route and client event loops and from Netty's connect callbacks. The monitor of
@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * {@link Outbox} appends happen (a leaf lock, see LOCKS.md) and tasks are handed to event loops, so the wire
  * order of {@code RS+}/{@code RS-} on each route follows the order of the counts.
  */
-final class Cluster implements SubjectIndex.InterestListener {
+final class Cluster {
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
     private static final long RECONNECT_MILLIS = 1000;
     /** Up to this much random delay before a route closed under us is dialled again. */
@@ -77,6 +77,8 @@ final class Cluster implements SubjectIndex.InterestListener {
     /** Lame duck mode: our own client URLs are no longer advertised, to clients or routes. */
     private volatile boolean lameDuck;
     private List<String> ownClientUrls = List.of();
+    /** This server's WebSocket URLs ({@code host:port}), gossiped as {@code ws_connect_urls}; set before start. */
+    private volatile List<String> ownWsUrls = List.of();
     /** This node's Ratis address ({@code host:port}) once clustered JetStream runs; null before and without. */
     private volatile String raftEndpoint;
     /** Told about JetStream peers (name, Ratis address) as routes come and go; null without JetStream. */
@@ -87,7 +89,7 @@ final class Cluster implements SubjectIndex.InterestListener {
     /** Clustered JetStream's view of the routes: which servers run Ratis, and where. Route event loops. */
     interface RaftPeers {
         /** {@code meta}: the members of the peer's meta group as it announced them (empty while it has none). */
-        void seen(String serverName, String raftEndpoint, Map<String, String> meta);
+        void seen(String serverName, String raftEndpoint, Map<String, String> meta, List<String> tags);
 
         void gone(String serverName);
     }
@@ -100,9 +102,11 @@ final class Cluster implements SubjectIndex.InterestListener {
 
     // guarded by this
     private final Map<String, RouteConnection> routes = new HashMap<>();
+    /** Local interest by "account subject" (plain) and "account subject queue" (member counts). */
     private final Map<String, Integer> plainInterest = new HashMap<>();
     private final Map<String, Integer> queueInterest = new HashMap<>();
     private final Map<String, Integer> clientUrlRefs = new LinkedHashMap<>();
+    private final Map<String, Integer> wsUrlRefs = new LinkedHashMap<>();
     private final Set<String> selfUrls = new HashSet<>();
     private final Set<String> dialling = new HashSet<>();
 
@@ -160,7 +164,7 @@ final class Cluster implements SubjectIndex.InterestListener {
         byte[] info = routeInfoLine();
         for (RouteConnection rc : current) {
             if (rc.remoteRaft != null) {
-                peers.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta);
+                peers.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta, rc.remoteTags);
             }
             rc.send(info);
         }
@@ -170,7 +174,7 @@ final class Cluster implements SubjectIndex.InterestListener {
     void raftPeerSeen(RouteConnection rc) {
         RaftPeers p = raftPeers;
         if (p != null && rc.remoteRaft != null) {
-            p.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta);
+            p.seen(rc.remoteName, rc.remoteRaft, rc.remoteMeta, rc.remoteTags);
         }
     }
 
@@ -320,11 +324,16 @@ final class Cluster implements SubjectIndex.InterestListener {
             ip = "nats-route://" + cc.advertise() + "/";
         }
         String serverName = config.serverName() == null ? serverId() : config.serverName();
-        return infoJson(serverId(), serverName, host, port, ip, ownClientUrls, dynamicName, " ");
+        return infoJson(serverId(), serverName, host, port, ip, ownClientUrls, ownWsUrls, dynamicName, " ");
+    }
+
+    /** The WebSocket listener is up, before the routes (its URLs go in our route INFO). */
+    void setOwnWebSocketUrls(List<String> urls) {
+        ownWsUrls = List.copyOf(urls);
     }
 
     private byte[] infoJson(String id, String serverName, String host, int port, String ip, List<String> clientUrls,
-            boolean dynamic, String beforeCrlf) {
+            List<String> wsUrls, boolean dynamic, String beforeCrlf) {
         StringBuilder sb = new StringBuilder(384).append("INFO {\"server_id\":");
         ServerInfo.field(sb, id).append(",\"server_name\":");
         ServerInfo.field(sb, serverName == null ? id : serverName).append(",\"version\":");
@@ -352,6 +361,17 @@ final class Cluster implements SubjectIndex.InterestListener {
             sb.append(",\"jetstream\":true,\"jetkv_raft\":");
             ServerInfo.field(sb, raft);
             sb.append(raftMeta);
+            if (!config.serverTags().isEmpty()) {
+                // stream placement by tags: nats-server sends them in statsz, JetKV with the Ratis address
+                sb.append(",\"jetkv_tags\":[");
+                for (int i = 0; i < config.serverTags().size(); i++) {
+                    if (i > 0) {
+                        sb.append(',');
+                    }
+                    ServerInfo.field(sb, config.serverTags().get(i));
+                }
+                sb.append(']');
+            }
         }
         if (!clientUrls.isEmpty()) {
             sb.append(",\"connect_urls\":[");
@@ -360,6 +380,16 @@ final class Cluster implements SubjectIndex.InterestListener {
                     sb.append(',');
                 }
                 ServerInfo.field(sb, clientUrls.get(i));
+            }
+            sb.append(']');
+        }
+        if (!wsUrls.isEmpty()) {
+            sb.append(",\"ws_connect_urls\":[");
+            for (int i = 0; i < wsUrls.size(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                ServerInfo.field(sb, wsUrls.get(i));
             }
             sb.append(']');
         }
@@ -392,27 +422,30 @@ final class Cluster implements SubjectIndex.InterestListener {
             existing.duplicate = true;
             existing.closeFromAnyThread();
             unrefClientUrls(existing.remoteClientUrls);
+            unref(wsUrlRefs, existing.remoteWsUrls);
         }
         routes.put(id, rc);
         // all current interest first, then whatever changes later (appended under this same lock)
-        for (String subject : plainInterest.keySet()) {
-            rc.outbox().appendRaw(rsPlus(subject, null, 0));
+        for (String accountSubject : plainInterest.keySet()) {
+            rc.outbox().appendRaw(rsPlus(accountSubject, null, 0));
         }
         for (Map.Entry<String, Integer> e : queueInterest.entrySet()) {
             if (e.getValue() > 0) {
-                int sp = e.getKey().indexOf(' ');
+                // "account subject queue": neither an account name nor a subject holds a space
+                int sp = e.getKey().lastIndexOf(' ');
                 rc.outbox().appendRaw(rsPlus(e.getKey().substring(0, sp), e.getKey().substring(sp + 1), e.getValue()));
             }
         }
         // tell the other servers about the new one: they dial it (gossip, full mesh)
         byte[] gossip = infoJson(id, rc.remoteName, rc.remoteHost, rc.remoteRoutePort, rc.remoteRouteUrl,
-                rc.remoteClientUrls, false, "");
+                rc.remoteClientUrls, rc.remoteWsUrls, false, "");
         for (RouteConnection other : routes.values()) {
             if (other != rc) {
                 other.send(gossip);
             }
         }
         refClientUrls(rc.remoteClientUrls);
+        ref(wsUrlRefs, rc.remoteWsUrls);
         refreshClientInfo(true);
         return true;
     }
@@ -437,6 +470,7 @@ final class Cluster implements SubjectIndex.InterestListener {
             if (rc.remoteId != null && routes.get(rc.remoteId) == rc) {
                 routes.remove(rc.remoteId);
                 unrefClientUrls(rc.remoteClientUrls);
+                unref(wsUrlRefs, rc.remoteWsUrls);
                 // not while shutting down: our clients would learn a pool without the servers they must fail
                 // over to (jnats and nats.go drop discovered URLs an INFO no longer lists)
                 if (!closed) {
@@ -562,7 +596,7 @@ final class Cluster implements SubjectIndex.InterestListener {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                RouteConnection rc = new RouteConnection(Cluster.this, server.router(), nextRid.incrementAndGet(),
+                RouteConnection rc = new RouteConnection(Cluster.this, server::knownRouter, nextRid.incrementAndGet(),
                         url, explicit);
                 rc.gossipId = gossipId;
                 if (closed) {
@@ -589,40 +623,60 @@ final class Cluster implements SubjectIndex.InterestListener {
 
     // ---- interest ----
 
-    @Override
-    public synchronized void added(Sub sub) {
+    /**
+     * The interest listener of {@code account}'s subject index: its local subscriptions become
+     * {@code RS+ <account> ...}/{@code RS- <account> ...} on every route, counted per account, subject and queue
+     * group as nats-server counts them.
+     */
+    SubjectIndex.InterestListener listenerFor(String account) {
+        return new SubjectIndex.InterestListener() {
+            @Override
+            public void added(Sub sub) {
+                Cluster.this.added(account, sub);
+            }
+
+            @Override
+            public void removed(Sub sub) {
+                Cluster.this.removed(account, sub);
+            }
+        };
+    }
+
+    private synchronized void added(String account, Sub sub) {
         if (sub.queue == null) {
-            int n = plainInterest.merge(sub.subject, 1, Integer::sum);
+            String key = account + " " + sub.subject;
+            int n = plainInterest.merge(key, 1, Integer::sum);
             if (n == 1) {
-                broadcast(rsPlus(sub.subject, null, 0));
+                broadcast(rsPlus(key, null, 0));
             }
         } else {
-            String key = sub.subject + " " + sub.queue;
-            int n = queueInterest.merge(key, 1, Integer::sum);
+            String key = account + " " + sub.subject;
+            String qkey = key + " " + sub.queue;
+            int n = queueInterest.merge(qkey, 1, Integer::sum);
             if (n == 0) {
-                queueInterest.remove(key);
+                queueInterest.remove(qkey);
             } else if (n > 0) {
-                broadcast(rsPlus(sub.subject, sub.queue, n));
+                broadcast(rsPlus(key, sub.queue, n));
             }
         }
     }
 
-    @Override
-    public synchronized void removed(Sub sub) {
+    private synchronized void removed(String account, Sub sub) {
+        String key = account + " " + sub.subject;
         if (sub.queue == null) {
-            int n = plainInterest.merge(sub.subject, -1, Integer::sum);
+            int n = plainInterest.merge(key, -1, Integer::sum);
             if (n == 0) {
-                plainInterest.remove(sub.subject);
-                broadcast(rsMinus(sub.subject, null));
+                plainInterest.remove(key);
+                broadcast(rsMinus(key, null));
             }
         } else {
-            String key = sub.subject + " " + sub.queue;
-            int n = queueInterest.merge(key, -1, Integer::sum);
+            String qkey = key + " " + sub.queue;
+            int n = queueInterest.merge(qkey, -1, Integer::sum);
             if (n > 0) {
-                broadcast(rsPlus(sub.subject, sub.queue, n)); // the group's new weight
+                broadcast(rsPlus(key, sub.queue, n)); // the group's new weight
             } else if (n == 0) {
-                queueInterest.remove(key);
-                broadcast(rsMinus(sub.subject, sub.queue));
+                queueInterest.remove(qkey);
+                broadcast(rsMinus(key, sub.queue));
             }
         }
     }
@@ -633,13 +687,15 @@ final class Cluster implements SubjectIndex.InterestListener {
         }
     }
 
-    private static byte[] rsPlus(String subject, String queue, int weight) {
-        String s = queue == null ? "RS+ $G " + subject + "\r\n" : "RS+ $G " + subject + " " + queue + " " + weight + "\r\n";
+    /** {@code accountSubject}: the account and the subject, separated by one space (the wire's own order). */
+    private static byte[] rsPlus(String accountSubject, String queue, int weight) {
+        String s = queue == null ? "RS+ " + accountSubject + "\r\n"
+                : "RS+ " + accountSubject + " " + queue + " " + weight + "\r\n";
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static byte[] rsMinus(String subject, String queue) {
-        String s = queue == null ? "RS- $G " + subject + "\r\n" : "RS- $G " + subject + " " + queue + "\r\n";
+    private static byte[] rsMinus(String accountSubject, String queue) {
+        String s = queue == null ? "RS- " + accountSubject + "\r\n" : "RS- " + accountSubject + " " + queue + "\r\n";
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -667,13 +723,28 @@ final class Cluster implements SubjectIndex.InterestListener {
 
     // ---- client URLs ----
 
-    synchronized void clientUrlsChanged(RouteConnection rc, List<String> urls) {
+    synchronized void clientUrlsChanged(RouteConnection rc, List<String> urls, List<String> wsUrls) {
         if (routes.get(rc.remoteId) == rc) {
             unrefClientUrls(rc.remoteClientUrls);
             refClientUrls(urls);
+            unref(wsUrlRefs, rc.remoteWsUrls);
+            ref(wsUrlRefs, wsUrls);
         }
         rc.remoteClientUrls = urls;
+        rc.remoteWsUrls = wsUrls;
         refreshClientInfo(true);
+    }
+
+    private static void ref(Map<String, Integer> refs, List<String> urls) {
+        for (String u : urls) {
+            refs.merge(u, 1, Integer::sum);
+        }
+    }
+
+    private static void unref(Map<String, Integer> refs, List<String> urls) {
+        for (String u : urls) {
+            refs.computeIfPresent(u, (k, n) -> n <= 1 ? null : n - 1);
+        }
     }
 
     private void refClientUrls(List<String> urls) {
@@ -701,9 +772,20 @@ final class Cluster implements SubjectIndex.InterestListener {
                 }
             }
         }
+        List<String> wsUrls = new ArrayList<>();
+        if (!cc.noAdvertise()) {
+            if (!lameDuck) {
+                wsUrls.addAll(ownWsUrls);
+            }
+            for (String u : wsUrlRefs.keySet()) {
+                if (!wsUrls.contains(u)) {
+                    wsUrls.add(u);
+                }
+            }
+        }
         List<String> before = server.info().connectUrls();
         String nameBefore = server.info().clusterName();
-        server.info().setCluster(name, urls);
+        server.info().setCluster(name, urls, wsUrls);
         if (push && !cc.noAdvertise() && (!urls.equals(before) || !name.equals(nameBefore))) {
             server.forEachClient(ClientConnection::sendAsyncInfo);
         }

@@ -59,12 +59,6 @@ final class JetStreamHost {
         if (serverConfig.cluster().name() == null) {
             throw new IllegalStateException("jetstream cluster requires `cluster.name` to be set");
         }
-        for (io.jetkv.config.AccountConfig a : serverConfig.auth().accounts()) {
-            if (a.jetstream() != null) {
-                throw new IllegalStateException("account \"" + a.name()
-                        + "\": JetStream in accounts is not supported in a cluster yet (only the global account's)");
-            }
-        }
     }
 
     void setCluster(Cluster c) {
@@ -157,12 +151,13 @@ final class JetStreamHost {
             // a test hook, not configuration: the fault tests put a proxy in front of each node's Ratis port
             String advertise = System.getProperty(RAFT_ADVERTISE_PROPERTY);
             jsCluster = JetStreamCluster.start(new JetStreamCluster.Settings(serverConfig.serverName(), cc.name(), host,
-                    routes, advertise), service, router, config.storeDir());
+                    routes, advertise, serverConfig.serverTags()), service, config.storeDir());
             JetStreamCluster js = jsCluster;
             c.startRaftPeering(js.endpoint(), new Cluster.RaftPeers() {
                 @Override
-                public void seen(String serverName, String raftEndpoint, java.util.Map<String, String> meta) {
-                    js.peerSeen(serverName, raftEndpoint, meta);
+                public void seen(String serverName, String raftEndpoint, java.util.Map<String, String> meta,
+                        java.util.List<String> tags) {
+                    js.peerSeen(serverName, raftEndpoint, meta, tags);
                 }
 
                 @Override

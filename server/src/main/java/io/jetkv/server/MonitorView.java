@@ -59,7 +59,33 @@ final class MonitorView implements ServerView {
 
     @Override
     public int subscriptions() {
-        return server.router().index().size();
+        // every account's, as nats-server's varz and subsz count them
+        int n = 0;
+        for (Router r : server.routers()) {
+            n += r.index().size();
+        }
+        return n;
+    }
+
+    @Override
+    public int subscriptions(String account) {
+        Router r = server.knownRouter(account);
+        return r == null ? 0 : r.index().size();
+    }
+
+    @Override
+    public io.jetkv.server.monitor.AccountCounters accountCounters() {
+        return server.accountCounters();
+    }
+
+    @Override
+    public List<List<String>> connectUrls() {
+        return List.of(server.info().connectUrls(), server.info().wsConnectUrls());
+    }
+
+    @Override
+    public int websocketPort() {
+        return server.websocketPort();
     }
 
     @Override

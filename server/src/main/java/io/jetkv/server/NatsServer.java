@@ -47,7 +47,10 @@ public final class NatsServer implements AutoCloseable {
     private volatile ServerConfig config;
     private final String serverId;
     private final Router router;
-    /** Accounts other than $G: each its own subjects (no routes yet). */
+    /**
+     * Accounts other than $G, each its own subject space: the configured ones and the system account, made at
+     * start (routes carry their traffic, each in its own account).
+     */
     private final java.util.concurrent.ConcurrentHashMap<String, Router> accountRouters =
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Authenticator authenticator;
@@ -88,6 +91,9 @@ public final class NatsServer implements AutoCloseable {
     private final io.jetkv.server.monitor.SysRequests sys;
     /** $SYS.ACCOUNT.*.CONNECT/DISCONNECT and STATSZ events; null with {@code no_system_account}. */
     private final io.jetkv.server.monitor.SystemEvents events;
+    /** Open clients per account and what closed ones sent and received, for the per-account requests. */
+    private final io.jetkv.server.monitor.AccountCounters accountCounters =
+            new io.jetkv.server.monitor.AccountCounters();
     /** The last closed client connections, for /connz?state=closed. */
     private final io.jetkv.server.monitor.ClosedConnections closedClients;
     /** The accounts' stream and service imports, fixed at start. */
@@ -118,24 +124,28 @@ public final class NatsServer implements AutoCloseable {
         this.cluster = config.cluster().enabled() ? new Cluster(this, boss, workers) : null;
         this.closedClients = new io.jetkv.server.monitor.ClosedConnections(config.monitor().maxClosedClients());
         String sysAccount = config.ops().systemAccount();
-        Router sysRouter = sysAccount == null ? null : routerFor(sysAccount);
-        // replies and events go out in the system account's subject space, where its users are; a reply to a
-        // request bridged from another server's system account goes back over the global account's routes
-        this.sys = sysAccount == null ? null
-                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this), (subject, reply, headers, payload) -> {
-                    (subject.startsWith(SysBridge.PREFIX) ? router : sysRouter).publish(subject, reply, headers, payload);
-                });
-        this.events = sys == null ? null : new io.jetkv.server.monitor.SystemEvents(new MonitorView(this), sys);
         if (cluster != null) {
-            router.index().setInterestListener(cluster);
+            router.index().setInterestListener(cluster.listenerFor(router.account()));
         }
+        for (io.jetkv.config.AccountConfig a : config.auth().accounts()) {
+            routerFor(a.name());
+        }
+        Router sysRouter = sysAccount == null ? null : routerFor(sysAccount);
+        // requests, replies and events live in the system account's subject space, where its users are; an imported
+        // request's answers go to the requester's account
+        this.sys = sysAccount == null ? null
+                : new io.jetkv.server.monitor.SysRequests(new MonitorView(this),
+                        (account, subject, reply, headers, payload) ->
+                                (account != null ? routerFor(account) : sysRouter).publish(subject, reply, headers,
+                                        payload));
+        this.events = sys == null ? null : new io.jetkv.server.monitor.SystemEvents(new MonitorView(this), sys);
         if (sys != null) {
-            // internal subscriptions, after the cluster listens: their interest crosses routes, so every node
-            // answers a PING; the system account's requests reach them through the bridge
+            // internal subscriptions in the system account: their interest crosses the routes in that account
+            // (RS+ SYS ...), as nats-server's does, so every node answers a PING sent to any of them
             for (String subject : sys.subjects()) {
-                router.subscribe(subject, sys);
+                sysRouter.subscribe(subject, sys);
             }
-            SysBridge.install(serverId, sysRouter, router);
+            SysBridge.install(serverId, sysRouter, this::routerFor);
         }
         this.imports = AccountImports.install(config.auth().accounts(), this::routerFor);
     }
@@ -197,6 +207,12 @@ public final class NatsServer implements AutoCloseable {
             server.startMonitor();
             server.bindListener(early);
             server.startWebSocket();
+            if (server.cluster != null) {
+                // after the WebSocket listener: the route INFO carries its URLs (ws_connect_urls)
+                server.cluster.start(server.port);
+            }
+            // once every listener is up, as nats-server writes it
+            server.writeProcessFiles(config);
         } catch (RuntimeException | InterruptedException e) {
             server.close();
             throw e;
@@ -341,10 +357,6 @@ public final class NatsServer implements AutoCloseable {
             LOG.info("TLS required for client connections ({}{})", startTls.providerName(),
                     config.tls().allowNonTls() ? ", plaintext allowed" : "");
         }
-        if (cluster != null) {
-            cluster.start(port);
-        }
-        writeProcessFiles(config);
     }
 
     /** The pid file at once, the ports file now that every listener is up; nats-server stops if it cannot. */
@@ -361,6 +373,11 @@ public final class NatsServer implements AutoCloseable {
                 }
                 if (cluster != null) {
                     urls.put("cluster", prefixed("nats://", Cluster.clientUrls(c.cluster().host(), cluster.routePort())));
+                }
+                if (websocket != null) {
+                    String wsHost = c.websocket().host() != null ? c.websocket().host() : c.host();
+                    urls.put("websocket", prefixed(c.websocket().secure() ? "wss://" : "ws://",
+                            Cluster.clientUrls(wsHost, websocket.port())));
                 }
                 portsFile = ProcessFiles.writePorts(c.ops().portsFileDir(), urls);
             }
@@ -397,6 +414,13 @@ public final class NatsServer implements AutoCloseable {
             websocket = WebSocketListener.start(config.websocket(), config.host(), boss, workers,
                     Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class,
                     config.maxPayload(), () -> websocketTls, ch -> attachClient(ch).viaWebSocket());
+            if (cluster != null && !config.cluster().noAdvertise()) {
+                // host:port as nats-server gossips them; the client adds the scheme
+                String advertise = config.websocket().advertise();
+                cluster.setOwnWebSocketUrls(advertise != null ? List.of(advertise)
+                        : Cluster.clientUrls(config.websocket().host() != null ? config.websocket().host()
+                                : config.host(), websocket.port()));
+            }
         }
     }
 
@@ -425,6 +449,7 @@ public final class NatsServer implements AutoCloseable {
 
     /** A client's CONNECT was accepted; its event loop. */
     void clientConnected(io.jetkv.server.monitor.ConnectionInfo info) {
+        accountCounters.connected(info.account());
         if (events != null) {
             events.connected(info);
         }
@@ -433,9 +458,36 @@ public final class NatsServer implements AutoCloseable {
     /** A client connection closed, {@code info} its last snapshot; its event loop. */
     void clientClosed(io.jetkv.server.monitor.ConnectionInfo info, boolean hadConnected) {
         closedClients.add(info);
+        if (hadConnected) {
+            accountCounters.closed(info);
+        }
         if (events != null && hadConnected) {
             events.disconnected(info);
         }
+    }
+
+    /** A later CONNECT moved a client from one account to another; its event loop. */
+    void clientMovedAccount(String from, String to) {
+        accountCounters.moved(from, to);
+    }
+
+    io.jetkv.server.monitor.AccountCounters accountCounters() {
+        return accountCounters;
+    }
+
+    /**
+     * A client of {@code account} used one of the requests every account imports from the system account;
+     * {@code mapped} is the system account's subject it stands for ({@code $SYS.REQ.ACCOUNT.<account>.CONNZ}).
+     * Published in the global account, where every server of the cluster answers it, with a reply that brings
+     * the answers back into {@code account}. Returns how many took it (0: no responders).
+     */
+    int sysImport(String account, String mapped, String reply, byte[] headers, byte[] payload) {
+        if (reply == null || !SysBridge.isToken(account)) {
+            // nothing to answer to; or, as in nats-server, an account name with dots makes no valid subject
+            return reply == null ? 1 : 0;
+        }
+        Router sysRouter = routerFor(config.ops().systemAccount());
+        return sysRouter.send(mapped, mapped, SysBridge.importReply(serverId, account, reply), headers, payload);
     }
 
     java.util.List<io.jetkv.server.monitor.ConnectionInfo> closedConnections() {
@@ -523,7 +575,26 @@ public final class NatsServer implements AutoCloseable {
         if (io.jetkv.config.AccountConfig.GLOBAL.equals(account)) {
             return router;
         }
-        return accountRouters.computeIfAbsent(account, a -> new Router(new SubjectIndex()));
+        return accountRouters.computeIfAbsent(account, a -> {
+            Router r = new Router(a, new SubjectIndex());
+            if (cluster != null) {
+                r.index().setInterestListener(cluster.listenerFor(a));
+            }
+            return r;
+        });
+    }
+
+    /** Every account's router, the global one first. */
+    List<Router> routers() {
+        List<Router> out = new ArrayList<>();
+        out.add(router);
+        out.addAll(accountRouters.values());
+        return out;
+    }
+
+    /** The router of an account this server has, or null: routes ignore other servers' unknown accounts. */
+    Router knownRouter(String account) {
+        return io.jetkv.config.AccountConfig.GLOBAL.equals(account) ? router : accountRouters.get(account);
     }
 
     Authenticator authenticator() {
@@ -535,8 +606,8 @@ public final class NatsServer implements AutoCloseable {
         return tls;
     }
 
-    byte[] infoLine(long cid, String clientIp, String nonce) {
-        return info.line(cid, clientIp, nonce);
+    byte[] infoLine(long cid, String clientIp, String nonce, boolean websocket) {
+        return info.line(cid, clientIp, nonce, websocket);
     }
 
     /** Counts a new connection; false when over {@code max_connections}. */

@@ -138,17 +138,17 @@ final class Outbox {
         return appended(slow);
     }
 
-    private static final byte[] RMSG_G = {'R', 'M', 'S', 'G', ' ', '$', 'G', ' '};
-    private static final byte[] HMSG_G = {'H', 'M', 'S', 'G', ' ', '$', 'G', ' '};
+    private static final byte[] ROUTED_MSG = {'R', 'M', 'S', 'G', ' '};
+    private static final byte[] ROUTED_HMSG = {'H', 'M', 'S', 'G', ' '};
 
     /**
-     * Queues an {@code RMSG} (or {@code HMSG} when the message has headers) in the global account for a route:
-     * {@code RMSG $G subject [reply] size}, or with queue groups {@code RMSG $G subject + reply q... size} /
-     * {@code RMSG $G subject | q... size}. Bounded like a client's: over {@code maxPending} the route is dropped.
+     * Queues an {@code RMSG} (or {@code HMSG} when the message has headers) in {@code account} for a route:
+     * {@code RMSG acc subject [reply] size}, or with queue groups {@code RMSG acc subject + reply q... size} /
+     * {@code RMSG acc subject | q... size}. Bounded like a client's: over {@code maxPending} the route is dropped.
      *
      * @return false when the route is gone or was just closed as slow
      */
-    boolean appendRouted(OutMsg m, List<String> queues) {
+    boolean appendRouted(OutMsg m, byte[] account, List<String> queues) {
         boolean slow;
         lock.lock();
         try {
@@ -163,8 +163,10 @@ final class Outbox {
             for (String q : queues) {
                 queueLen += q.length() * 3 + 1;
             }
-            ByteBuf b = buffer(subject.length + total + queueLen + 48 + (reply == null ? 0 : reply.length));
-            b.writeBytes(hmsg ? HMSG_G : RMSG_G);
+            ByteBuf b = buffer(subject.length + account.length + total + queueLen + 48
+                    + (reply == null ? 0 : reply.length));
+            // RMSG <account> <subject> ...: the account whose subject space the message belongs to
+            b.writeBytes(hmsg ? ROUTED_HMSG : ROUTED_MSG).writeBytes(account).writeByte(' ');
             b.writeBytes(subject).writeByte(' ');
             if (!queues.isEmpty()) {
                 b.writeByte(reply != null ? '+' : '|').writeByte(' ');

@@ -22,6 +22,11 @@ final class PermissionCheck {
         this.permissions = permissions;
     }
 
+    /** The permissions as configured (user info reports them). */
+    Permissions permissions() {
+        return permissions;
+    }
+
     boolean unrestricted() {
         return permissions.publish().allow().isEmpty() && permissions.publish().deny().isEmpty()
                 && permissions.subscribe().allow().isEmpty() && permissions.subscribe().deny().isEmpty();

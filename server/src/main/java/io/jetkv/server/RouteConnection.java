@@ -37,15 +37,18 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
-    /** The only account this server has: every client is in nats-server's global account. */
-    static final String GLOBAL_ACCOUNT = "$G";
-
     private final Cluster cluster;
-    private final Router router;
+    /** The subject space of an account this server knows, or null for an unknown one (its traffic is ignored). */
+    private final java.util.function.Function<String, Router> routers;
     private final long rid;
     private final Router.TouchedOutboxes touched = new Router.TouchedOutboxes();
-    /** The peer's interest, by subject or "subject queue". */
-    private final HashMap<String, Sub> remoteSubs = new HashMap<>();
+    /** The peer's interest, by "account subject" or "account subject queue", with the account's router. */
+    private final HashMap<String, RemoteSub> remoteSubs = new HashMap<>();
+    // RMSG of one account usually follow each other: its router, looked up once
+    private String lastAccount;
+    private Router lastRouter;
+
+    private record RemoteSub(Router router, Sub sub) {}
     /** {@link #remoteSubs}' size, for the monitoring thread. */
     private volatile int remoteSubCount;
 
@@ -77,18 +80,23 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
     volatile String remoteRaft;
     /** The peer's JetStream meta group members from its INFO ({@code jetkv_meta}: peer id to Ratis address). */
     volatile Map<String, String> remoteMeta = Map.of();
+    /** The peer's {@code server_tags} from its INFO ({@code jetkv_tags}), for stream placement. */
+    volatile List<String> remoteTags = List.of();
     /** How other servers reach the peer's route port, {@code nats-route://h:p/}. */
     volatile String remoteRouteUrl;
     volatile int remoteRoutePort;
     volatile String remoteHost;
     /** The peer's own client URLs ({@code connect_urls} of its route INFO). */
     volatile List<String> remoteClientUrls = List.of();
+    /** The peer's WebSocket URLs ({@code ws_connect_urls} of its route INFO). */
+    volatile List<String> remoteWsUrls = List.of();
     /** Closed because another route to the same server won: no re-dial, no unregistering. */
     volatile boolean duplicate;
 
-    RouteConnection(Cluster cluster, Router router, long rid, URI url, boolean explicit) {
+    RouteConnection(Cluster cluster, java.util.function.Function<String, Router> routers, long rid, URI url,
+            boolean explicit) {
         this.cluster = cluster;
-        this.router = router;
+        this.routers = routers;
         this.rid = rid;
         this.url = url;
         this.explicit = explicit;
@@ -140,9 +148,9 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         closing = true;
         cancelTimers();
         // the peer's interest leaves with the route
-        for (Sub sub : remoteSubs.values()) {
-            sub.closed = true;
-            router.index().remove(sub);
+        for (RemoteSub r : remoteSubs.values()) {
+            r.sub().closed = true;
+            r.router().index().remove(r.sub());
         }
         remoteSubs.clear();
         remoteSubCount = 0;
@@ -173,11 +181,11 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
             LOG.trace("{} - rid:{} - <<- [{}]", peer, rid, op);
         }
         if (op instanceof RouteOp.Sub s) {
-            if (registered && GLOBAL_ACCOUNT.equals(s.account())) {
+            if (registered) {
                 remoteSub(s);
             }
         } else if (op instanceof RouteOp.Unsub u) {
-            if (registered && GLOBAL_ACCOUNT.equals(u.account())) {
+            if (registered) {
                 remoteUnsub(u);
             }
         } else if (op == RouteOp.Ping.INSTANCE) {
@@ -204,7 +212,11 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
             LOG.trace("{} - rid:{} - <<- [{} {} {} {}{} {}]", peer, rid, headerSize > 0 ? "HMSG" : "RMSG", account,
                     subject, reply == null ? "" : reply + " ", queues, data.readableBytes());
         }
-        if (closing || !registered || !GLOBAL_ACCOUNT.equals(account)) {
+        if (closing || !registered) {
+            return;
+        }
+        Router router = router(account);
+        if (router == null) {
             return;
         }
         if (subject != lastSubject) {
@@ -256,17 +268,20 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
                 // the peer's own INFO again: its client URLs may have changed; a peer in lame duck mode is
                 // leaving, so its clients' URLs are no longer offered to ours
                 List<String> urls = n.path("ldm").asBoolean(false) ? List.of() : strings(n.path("connect_urls"));
+                List<String> wsUrls = n.path("ldm").asBoolean(false) ? List.of() : strings(n.path("ws_connect_urls"));
                 if (n.path("ldm").asBoolean(false)) {
                     LOG.info("{} - rid:{} - Route {} entered lame duck mode", peer, rid, remoteName);
                 }
-                if (!urls.equals(remoteClientUrls)) {
-                    cluster.clientUrlsChanged(this, urls);
+                if (!urls.equals(remoteClientUrls) || !wsUrls.equals(remoteWsUrls)) {
+                    cluster.clientUrlsChanged(this, urls, wsUrls);
                 }
                 String raft = text(n, "jetkv_raft");
                 Map<String, String> meta = stringMap(n.path("jetkv_meta"));
-                if (raft != null && (!raft.equals(remoteRaft) || !meta.equals(remoteMeta))) {
+                List<String> tags = strings(n.path("jetkv_tags"));
+                if (raft != null && (!raft.equals(remoteRaft) || !meta.equals(remoteMeta) || !tags.equals(remoteTags))) {
                     remoteRaft = raft;
                     remoteMeta = meta;
+                    remoteTags = tags;
                     cluster.raftPeerSeen(this);
                 }
             } else {
@@ -295,6 +310,7 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         remoteId = id;
         remoteName = text(n, "server_name");
         remoteClientUrls = strings(n.path("connect_urls"));
+        remoteWsUrls = strings(n.path("ws_connect_urls"));
         remoteRoutePort = n.path("port").asInt(0);
         String ip = text(n, "ip");
         InetSocketAddress addr = (InetSocketAddress) channel.remoteAddress();
@@ -311,6 +327,7 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         LOG.info("{} - rid:{} - Route connection created to {} ({})", peer, rid, remoteName, id);
         remoteRaft = text(n, "jetkv_raft");
         remoteMeta = stringMap(n.path("jetkv_meta"));
+        remoteTags = strings(n.path("jetkv_tags"));
         cluster.raftPeerSeen(this);
     }
 
@@ -329,11 +346,26 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
+    /** The router of {@code account} (the decoder hands over the same String while it repeats). */
+    private Router router(String account) {
+        if (account != lastAccount) {
+            lastRouter = routers.apply(account);
+            lastAccount = account;
+        }
+        return lastRouter;
+    }
+
     private void remoteSub(RouteOp.Sub s) {
-        String key = s.queue() == null ? s.subject() : s.subject() + " " + s.queue();
-        Sub existing = remoteSubs.get(key);
+        String key = s.account() + " " + (s.queue() == null ? s.subject() : s.subject() + " " + s.queue());
+        RemoteSub existing = remoteSubs.get(key);
         if (existing != null) {
-            existing.weight = s.weight(); // a queue group's new member count
+            existing.sub().weight = s.weight(); // a queue group's new member count
+            return;
+        }
+        Router router = routers.apply(s.account());
+        if (router == null) {
+            // as nats-server with accounts from its configuration: interest in an account it lacks is dropped
+            LOG.debug("{} - rid:{} - ignoring RS+ for unknown account {}", peer, rid, s.account());
             return;
         }
         if (!SubjectIndex.validPattern(s.subject())) {
@@ -341,18 +373,18 @@ final class RouteConnection extends ChannelInboundHandlerAdapter implements Rout
             return;
         }
         Sub sub = new Sub(s.subject(), s.queue(), s.weight(), this);
-        remoteSubs.put(key, sub);
+        remoteSubs.put(key, new RemoteSub(router, sub));
         remoteSubCount = remoteSubs.size();
         router.index().insert(sub);
     }
 
     private void remoteUnsub(RouteOp.Unsub u) {
-        String key = u.queue() == null ? u.subject() : u.subject() + " " + u.queue();
-        Sub sub = remoteSubs.remove(key);
+        String key = u.account() + " " + (u.queue() == null ? u.subject() : u.subject() + " " + u.queue());
+        RemoteSub r = remoteSubs.remove(key);
         remoteSubCount = remoteSubs.size();
-        if (sub != null) {
-            sub.closed = true;
-            router.index().remove(sub);
+        if (r != null) {
+            r.sub().closed = true;
+            r.router().index().remove(r.sub());
         }
     }
 

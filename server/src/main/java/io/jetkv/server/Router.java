@@ -30,6 +30,9 @@ final class Router implements MessageBus {
     private static final int BATCH_FLUSH_BYTES = 1 << 20;
 
     private final SubjectIndex index;
+    /** The account whose subject space this is ({@code $G} for the global one); routes carry it in RMSG. */
+    private final String account;
+    private final byte[] accountBytes;
     /** Per thread: the open {@link #batch}, null outside one. */
     private final ThreadLocal<Batch> batches = new ThreadLocal<>();
 
@@ -40,7 +43,17 @@ final class Router implements MessageBus {
     }
 
     Router(SubjectIndex index) {
+        this(io.jetkv.config.AccountConfig.GLOBAL, index);
+    }
+
+    Router(String account, SubjectIndex index) {
+        this.account = account;
+        this.accountBytes = account.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.index = index;
+    }
+
+    String account() {
+        return account;
     }
 
     SubjectIndex index() {
@@ -69,23 +82,27 @@ final class Router implements MessageBus {
      * @return how many subscriptions received the message (internal ones included)
      */
     int route(OutMsg m, ClientConnection from, TouchedOutboxes touched) {
-        return route(m, m.subject, from, touched);
+        return route(m, m.subject, from, touched, true);
     }
 
-    /** As {@link #route(OutMsg, ClientConnection, TouchedOutboxes)}, matching {@code matchSubject} instead. */
-    private int route(OutMsg m, String matchSubject, ClientConnection from, TouchedOutboxes touched) {
+    /**
+     * As {@link #route(OutMsg, ClientConnection, TouchedOutboxes)}, matching {@code matchSubject} instead;
+     * without {@code toRoutes} only this server's subscriptions get it.
+     */
+    private int route(OutMsg m, String matchSubject, ClientConnection from, TouchedOutboxes touched,
+            boolean toRoutes) {
         SubjectIndex.Match match = index.match(matchSubject);
         if (match.isEmpty()) {
             return 0;
         }
         if (matchSubject.equals(m.subject)) {
-            return deliverAll(match, m, m, from, touched);
+            return deliverAll(match, m, toRoutes ? m : null, from, touched);
         }
         m.deliverTo = matchSubject;
         // a consumer's delivery matches its deliver subject but shows the stream subject: across a route it
         // travels as nats-server sends it, the stream subject with reply "<reply>@<deliver subject>", and the
         // receiving server matches the part after '@' (routeFromRoute). Without a reply it stays local.
-        OutMsg routed = m.reply == null ? null
+        OutMsg routed = m.reply == null || !toRoutes ? null
                 : new OutMsg(m.subject, m.reply + "@" + matchSubject, m.data, m.headerSize);
         return deliverAll(match, m, routed, from, touched);
     }
@@ -153,12 +170,12 @@ final class Router implements MessageBus {
         }
         if (single != null) {
             Outbox out = single.outbox();
-            if (out != null && out.appendRouted(routed, List.of())) {
+            if (out != null && out.appendRouted(routed, accountBytes, List.of())) {
                 touched.add(out);
                 delivered++;
             }
         } else if (sends != null) {
-            delivered += sends.send(routed, touched);
+            delivered += sends.send(routed, accountBytes, touched);
         }
         return delivered;
     }
@@ -196,7 +213,7 @@ final class Router implements MessageBus {
         OutMsg m = new OutMsg(subject, subjectBytes, reply, data, headerSize);
         int delivered = 0;
         for (Sub sub : match.plain()) {
-            if (sub.route == null && deliver(sub, m, null, touched)) {
+            if (sub.route == null && !sub.localOnly && deliver(sub, m, null, touched)) {
                 delivered++;
             }
         }
@@ -211,7 +228,7 @@ final class Router implements MessageBus {
             int start = n == 1 ? 0 : ThreadLocalRandom.current().nextInt(n);
             for (int i = 0; i < n; i++) {
                 Sub sub = group.get((start + i) % n);
-                if (sub.route == null && deliver(sub, m, null, touched)) {
+                if (sub.route == null && !sub.localOnly && deliver(sub, m, null, touched)) {
                     delivered++;
                     break;
                 }
@@ -248,11 +265,11 @@ final class Router implements MessageBus {
             return s;
         }
 
-        int send(OutMsg m, TouchedOutboxes touched) {
+        int send(OutMsg m, byte[] account, TouchedOutboxes touched) {
             int sent = 0;
             for (int i = 0; i < routes.size(); i++) {
                 Outbox out = routes.get(i).outbox();
-                if (out != null && out.appendRouted(m, queues.get(i))) {
+                if (out != null && out.appendRouted(m, account, queues.get(i))) {
                     touched.add(out);
                     sent++;
                 }
@@ -297,7 +314,17 @@ final class Router implements MessageBus {
 
     @Override
     public MessageBus.Subscription subscribe(String subject, InboundHandler handler) {
-        Sub sub = new Sub(subject, handler);
+        return subscribe(subject, handler, false);
+    }
+
+    /** An internal subscription for this server's publishers only (see {@link Sub#localOnly}). */
+    @Override
+    public MessageBus.Subscription subscribeLocal(String subject, InboundHandler handler) {
+        return subscribe(subject, handler, true);
+    }
+
+    private MessageBus.Subscription subscribe(String subject, InboundHandler handler, boolean localOnly) {
+        Sub sub = new Sub(subject, handler, localOnly);
         index.insert(sub);
         return () -> {
             sub.closed = true;
@@ -337,6 +364,20 @@ final class Router implements MessageBus {
      * subscriptions took the message: a service import's requester gets no-responders when none did.
      */
     int send(String matchSubject, String subject, String reply, byte[] headers, byte[] payload) {
+        return send(matchSubject, subject, reply, headers, payload, true);
+    }
+
+    /**
+     * As {@link #send(String, String, String, byte[], byte[])}, to this server's subscriptions only: a stream
+     * import hands its exporter's messages to its importer's subscribers here, as nats-server's shadow
+     * subscriptions do, since every server that received the message does the same for its own.
+     */
+    int sendLocal(String matchSubject, String subject, String reply, byte[] headers, byte[] payload) {
+        return send(matchSubject, subject, reply, headers, payload, false);
+    }
+
+    private int send(String matchSubject, String subject, String reply, byte[] headers, byte[] payload,
+            boolean toRoutes) {
         int headerSize = headers == null ? 0 : headers.length;
         ByteBuf data = headerSize == 0
                 ? Unpooled.wrappedBuffer(payload)
@@ -345,11 +386,11 @@ final class Router implements MessageBus {
         Batch b = batches.get();
         if (b == null) {
             TouchedOutboxes touched = new TouchedOutboxes();
-            int n = route(m, matchSubject, null, touched);
+            int n = route(m, matchSubject, null, touched, toRoutes);
             touched.flushFrom(null);
             return n;
         }
-        int n = route(m, matchSubject, null, b.touched);
+        int n = route(m, matchSubject, null, b.touched, toRoutes);
         // roughly what goes on the wire: MSG line, subjects, sizes and CRLFs around the data
         b.bytes += data.readableBytes() + matchSubject.length() + (reply == null ? 0 : reply.length()) + 32;
         if (b.bytes >= BATCH_FLUSH_BYTES) {

@@ -18,10 +18,13 @@ final class ServerInfo {
     private final String serverId;
     private boolean lameDuck;
     private volatile String prefix;
+    /** A WebSocket client's line: its {@code connect_urls} are the cluster's WebSocket URLs, as nats-server's. */
+    private volatile String wsPrefix;
     private volatile String suffix = "} \r\n";
     private int port;
     private String clusterName;
     private java.util.List<String> connectUrls = java.util.List.of();
+    private java.util.List<String> wsConnectUrls = java.util.List.of();
     /** Counts the rebuilds of the INFO line, so a connection can tell whether the one it was sent is current. */
     private volatile int version;
 
@@ -51,9 +54,10 @@ final class ServerInfo {
      * In a cluster: the cluster name and the client URLs to advertise ({@code connect_urls}, this server's own
      * first; empty with {@code no_advertise}). Later INFO lines carry them.
      */
-    synchronized void setCluster(String name, java.util.List<String> urls) {
+    synchronized void setCluster(String name, java.util.List<String> urls, java.util.List<String> wsUrls) {
         this.clusterName = name;
         this.connectUrls = java.util.List.copyOf(urls);
+        this.wsConnectUrls = java.util.List.copyOf(wsUrls);
         rebuild();
     }
 
@@ -71,6 +75,10 @@ final class ServerInfo {
 
     synchronized java.util.List<String> connectUrls() {
         return connectUrls;
+    }
+
+    synchronized java.util.List<String> wsConnectUrls() {
+        return wsConnectUrls;
     }
 
     synchronized String clusterName() {
@@ -107,25 +115,22 @@ final class ServerInfo {
         if (config.jetstream().enabled()) {
             sb.append(",\"jetstream\":true");
         }
+        StringBuilder ws = null;
         if (clusterName != null) {
             sb.append(',');
             field(sb, "cluster", clusterName);
-            if (!connectUrls.isEmpty()) {
-                sb.append(",\"connect_urls\":[");
-                for (int i = 0; i < connectUrls.size(); i++) {
-                    if (i > 0) {
-                        sb.append(',');
-                    }
-                    field(sb, connectUrls.get(i));
-                }
-                sb.append(']');
-            }
+            ws = new StringBuilder(sb);
+            urls(sb, connectUrls);
+            // nats-server gives a WebSocket client the WebSocket URLs (its ws_connect_urls) as connect_urls
+            urls(ws, wsConnectUrls);
         }
         String newPrefix = sb.toString();
+        String newWsPrefix = ws == null ? newPrefix : ws.toString();
         String newSuffix = (lameDuck ? ",\"ldm\":true" : "") + apiLevelField(io.jetkv.jetstream.api.ApiLevel.SERVER)
                 + "} \r\n";
-        if (!newPrefix.equals(prefix) || !newSuffix.equals(suffix)) {
+        if (!newPrefix.equals(prefix) || !newWsPrefix.equals(wsPrefix) || !newSuffix.equals(suffix)) {
             prefix = newPrefix;
+            wsPrefix = newWsPrefix;
             suffix = newSuffix;
             version++; // after the line, so a reader of the new version builds the new line
         }
@@ -139,9 +144,28 @@ final class ServerInfo {
         return level >= 2 ? ",\"api_lvl\":" + level : "";
     }
 
+    private static void urls(StringBuilder sb, java.util.List<String> urls) {
+        if (!urls.isEmpty()) {
+            sb.append(",\"connect_urls\":[");
+            for (int i = 0; i < urls.size(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                field(sb, urls.get(i));
+            }
+            sb.append(']');
+        }
+    }
+
     /** @param nonce this connection's nonce for nkey users to sign, or null */
     byte[] line(long cid, String clientIp, String nonce) {
-        StringBuilder sb = new StringBuilder(prefix.length() + 96).append(prefix);
+        return line(cid, clientIp, nonce, false);
+    }
+
+    /** @param websocket the client came in on the WebSocket listener */
+    byte[] line(long cid, String clientIp, String nonce, boolean websocket) {
+        String head = websocket ? wsPrefix : prefix;
+        StringBuilder sb = new StringBuilder(head.length() + 96).append(head);
         sb.append(",\"client_id\":").append(cid).append(',');
         field(sb, "client_ip", clientIp);
         if (nonce != null) {

@@ -19,6 +19,12 @@ final class Sub {
     final ClientConnection client;
     final InboundHandler handler;
     final RouteConnection route;
+    /**
+     * An internal subscription that serves this server's own publishers only: its interest is not announced to
+     * other servers and messages from routes do not reach it (a service import takes requests where they are
+     * published, as nats-server's do).
+     */
+    final boolean localOnly;
 
     /** For remote queue interest: how many members the group has behind {@link #route}; re-announced by RS+. */
     volatile int weight;
@@ -36,6 +42,7 @@ final class Sub {
         this.client = client;
         this.handler = null;
         this.route = null;
+        this.localOnly = false;
     }
 
     /** Remote interest announced by {@code route}. */
@@ -48,9 +55,14 @@ final class Sub {
         this.handler = null;
         this.route = route;
         this.weight = weight;
+        this.localOnly = false;
     }
 
     Sub(String subject, InboundHandler handler) {
+        this(subject, handler, false);
+    }
+
+    Sub(String subject, InboundHandler handler, boolean localOnly) {
         this.subject = subject;
         this.queue = null;
         this.sid = null;
@@ -58,6 +70,7 @@ final class Sub {
         this.client = null;
         this.handler = handler;
         this.route = null;
+        this.localOnly = localOnly;
     }
 
     boolean internal() {

@@ -72,7 +72,7 @@ final class SubjectIndex {
             lock.writeLock().unlock();
         }
         InterestListener l = listener;
-        if (l != null && sub.route == null) {
+        if (l != null && sub.route == null && !sub.localOnly) {
             l.added(sub);
         }
     }
@@ -119,7 +119,7 @@ final class SubjectIndex {
             lock.writeLock().unlock();
         }
         InterestListener l = listener;
-        if (wasRemoved && l != null && sub.route == null) {
+        if (wasRemoved && l != null && sub.route == null && !sub.localOnly) {
             l.removed(sub);
         }
     }

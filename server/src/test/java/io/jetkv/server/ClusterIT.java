@@ -319,8 +319,9 @@ class ClusterIT {
                 return false;
             }
             for (com.fasterxml.jackson.databind.JsonNode r : last[0].path("routes")) {
-                // B's client's two, B's own three $SYS.REQ.SERVER subscriptions and its system-account bridge's
-                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 6) {
+                // B's client's two and B's own five in the system account: three on $SYS.REQ.SERVER, one on
+                // $SYS.REQ.ACCOUNT and its import-reply prefix
+                if (r.path("remote_name").asText().equals("B") && r.path("subscriptions").asInt() == 7) {
                     return true;
                 }
             }
@@ -400,15 +401,16 @@ class ClusterIT {
                     && info.contains("\"connect_urls\":[\"127.0.0.1:" + a.port() + "\"]"), info);
             assertTrue(info.endsWith("} \r\n"), info);
             // then all current interest, per subject and queue group with its weight
-            // (and the server's own: three on $SYS.REQ.SERVER, one for the system account's reply bridge)
+            // (and the server's own five in the system account, as nats-server's: three on $SYS.REQ.SERVER, one on
+            // $SYS.REQ.ACCOUNT, and the prefix its imported requests' answers come back on)
             java.util.Set<String> interest = new java.util.HashSet<>();
-            for (int i = 0; i < 6; i++) {
-                String line = readLine(in);
-                if (!line.startsWith("RS+ $G $SYS.REQ.SERVER.") && !line.startsWith("RS+ $G $SYS._BRIDGE.")) {
-                    interest.add(line);
-                }
+            for (int i = 0; i < 7; i++) {
+                interest.add(readLine(in));
             }
-            assertEquals(java.util.Set.of("RS+ $G local.sub\r\n", "RS+ $G q.sub grp 1\r\n"), interest);
+            assertEquals(java.util.Set.of("RS+ $G local.sub\r\n", "RS+ $G q.sub grp 1\r\n",
+                    "RS+ $SYS $SYS.REQ.SERVER.PING\r\n", "RS+ $SYS $SYS.REQ.SERVER.PING.*\r\n",
+                    "RS+ $SYS $SYS.REQ.SERVER." + a.serverId() + ".*\r\n", "RS+ $SYS $SYS.REQ.ACCOUNT.*.*\r\n",
+                    "RS+ $SYS $SYS._IMPORT." + a.serverId() + ".>\r\n"), interest);
             await(() -> a.routeCount() == 1, "raw peer registered");
             // the client now sees the raw peer's client URL
             await(() -> client.getServers().stream().anyMatch(u -> u.contains(":9")), "async INFO " + client.getServers());

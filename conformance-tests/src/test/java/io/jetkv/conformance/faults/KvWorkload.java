@@ -72,6 +72,11 @@ public final class KvWorkload implements AutoCloseable {
         return history;
     }
 
+    /** The keys the clients work on. */
+    public List<String> keys() {
+        return keys;
+    }
+
     /** Operations answered so far (success or definite failure). */
     public long definite() {
         return definite.get();

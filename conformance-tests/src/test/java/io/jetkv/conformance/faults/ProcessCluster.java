@@ -56,6 +56,7 @@ public final class ProcessCluster implements AutoCloseable {
     private final String clusterName;
     private final boolean jetStream;
     private final List<String> extraConfig;
+    private final java.util.Map<Integer, List<String>> nodeConfig;
     private final List<Node> nodes = new ArrayList<>();
     private final FaultProxy[][] proxies; // [dialer][target], null without proxies
     private final FaultProxy[][] raftProxies; // [dialer][target], JetKV's Ratis links; null when not proxied
@@ -75,6 +76,8 @@ public final class ProcessCluster implements AutoCloseable {
         private boolean proxied;
         private int startFirst = -1;
         private final List<String> extraConfig = new ArrayList<>();
+        private final java.util.Map<Integer, ServerKind> kinds = new java.util.HashMap<>();
+        private final java.util.Map<Integer, List<String>> nodeConfig = new java.util.HashMap<>();
 
         private Builder(ServerKind kind, int size, Path dir) {
             this.kind = kind;
@@ -106,9 +109,21 @@ public final class ProcessCluster implements AutoCloseable {
             return this;
         }
 
+        /** Runs node {@code node} (0-based) as {@code k} instead of the cluster's kind: a mixed cluster. */
+        public Builder kind(int node, ServerKind k) {
+            kinds.put(node, k);
+            return this;
+        }
+
         /** A top-level config line for every node, e.g. {@code ping_interval: "1s"}. */
         public Builder config(String line) {
             extraConfig.add(line);
+            return this;
+        }
+
+        /** A top-level config line for node {@code node} only, e.g. {@code server_tags: ["az1"]}. */
+        public Builder nodeConfig(int node, String line) {
+            nodeConfig.computeIfAbsent(node, n -> new ArrayList<>()).add(line);
             return this;
         }
 
@@ -130,12 +145,13 @@ public final class ProcessCluster implements AutoCloseable {
         this.clusterName = b.name;
         this.jetStream = b.jetStream;
         this.extraConfig = List.copyOf(b.extraConfig);
+        this.nodeConfig = java.util.Map.copyOf(b.nodeConfig);
         this.startFirst = b.startFirst < 0 ? b.size : b.startFirst;
         if (startFirst < b.size && !b.proxied) {
             throw new IllegalArgumentException("startFirst needs proxies (the seed-routed config needs node 0 first)");
         }
         for (int i = 0; i < b.size; i++) {
-            nodes.add(new Node(i));
+            nodes.add(new Node(i, b.kinds.getOrDefault(i, b.kind)));
         }
         if (b.proxied) {
             proxies = new FaultProxy[b.size][b.size];
@@ -364,6 +380,8 @@ public final class ProcessCluster implements AutoCloseable {
     public final class Node {
         private final int index;
         private final String name;
+        /** What runs this node: the cluster's kind unless the builder mixed in another. */
+        private final ServerKind nodeKind;
         private final Path storeDir;
         private final Path config;
         private volatile LoggedProcess process;
@@ -374,8 +392,9 @@ public final class ProcessCluster implements AutoCloseable {
         private volatile int raftAdvertisePort;
         private int starts;
 
-        private Node(int index) {
+        private Node(int index, ServerKind nodeKind) {
             this.index = index;
+            this.nodeKind = nodeKind;
             this.name = "n" + (index + 1);
             this.storeDir = dir.resolve(name);
             this.config = dir.resolve(name + ".conf");
@@ -391,6 +410,10 @@ public final class ProcessCluster implements AutoCloseable {
 
         public LoggedProcess process() {
             return process;
+        }
+
+        public ServerKind kind() {
+            return nodeKind;
         }
 
         public String clientUrl() {
@@ -419,7 +442,7 @@ public final class ProcessCluster implements AutoCloseable {
 
         /** The environment of this node's process: with Ratis proxies, its hosts file and advertised name. */
         private java.util.Map<String, String> environment() throws IOException {
-            java.util.Map<String, String> env = new java.util.HashMap<>(kind.environment());
+            java.util.Map<String, String> env = new java.util.HashMap<>(nodeKind.environment());
             if (raftProxies == null) {
                 return env;
             }
@@ -449,7 +472,7 @@ public final class ProcessCluster implements AutoCloseable {
             Files.createDirectories(storeDir);
             Files.writeString(config, config());
             starts++;
-            process = LoggedProcess.start(name + (starts > 1 ? "-" + starts : ""), kind.command(config),
+            process = LoggedProcess.start(name + (starts > 1 ? "-" + starts : ""), nodeKind.command(config),
                     environment());
             clientPort = process.clientPort();
             routePort = process.routePort();
@@ -463,6 +486,9 @@ public final class ProcessCluster implements AutoCloseable {
             c.append("listen: \"127.0.0.1:").append(clientPort).append("\"\n");
             c.append("http: \"127.0.0.1:").append(monitorPort).append("\"\n");
             for (String line : extraConfig) {
+                c.append(line).append('\n');
+            }
+            for (String line : nodeConfig.getOrDefault(index, List.of())) {
                 c.append(line).append('\n');
             }
             if (jetStream) {

@@ -17,14 +17,14 @@ public final class ApiLevel {
      * the advertised nats-server version ({@code io.jetkv.config.Version.NATS_VERSION}), and only to a level whose
      * features all work: clients switch features on by it. 0 is nats-server 2.10, which has no level; 1 is 2.11.
      */
-    public static final int SERVER = 1;
+    public static final int SERVER = 2;
 
     /**
      * The nats-server version advertised beside the level ({@code _nats.ver}); the same as
-     * {@code io.jetkv.config.Version.NATS_VERSION} (a server test keeps the two equal). 2.11.6: subject delete markers
-     * in their 2.11.2 form and the TTL floor rewriting {@code Nats-TTL}, as JetKV does.
+     * {@code io.jetkv.config.Version.NATS_VERSION} (a server test keeps the two equal). 2.12.4: the last 2.12 release at level 2
+     * (2.12.5 is level 3), with atomic batches deduplicated by {@code Nats-Msg-Id} (2.12.1+), as JetKV does.
      */
-    public static final String SERVER_VERSION = "2.11.6";
+    public static final String SERVER_VERSION = "2.12.4";
 
     public static final String REQUIRED_HEADER = "Nats-Required-Api-Level";
     /** Stored: the level an asset needs. */

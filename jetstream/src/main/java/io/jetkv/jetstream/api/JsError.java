@@ -16,6 +16,9 @@ public enum JsError {
     CLUSTER_NOT_AVAILABLE(503, 10008, "JetStream system temporarily unavailable"),
     CLUSTER_NO_PEERS(400, 10005, "{}"),
     CLUSTER_TAGS(400, 10011, "tags placement not supported for operation"),
+    CLUSTER_PEER_NOT_MEMBER(400, 10040, "peer not a member"),
+    CLUSTER_SERVER_NOT_MEMBER(400, 10044, "server is not a member of the cluster"),
+    PEER_REMAP(503, 10075, "peer remap failed"),
     NOT_ENABLED_FOR_ACCOUNT(503, 10039, "JetStream not enabled for account"),
     INSUFFICIENT_RESOURCES(503, 10023, "insufficient resources"),
     ACCOUNT_RESOURCES_EXCEEDED(400, 10002, "resource limits exceeded for account"),
@@ -68,6 +71,8 @@ public enum JsError {
     CONSUMER_PRIORITY_GROUP_WITH_POLICY_NONE(400, 10196, "consumer can not have priority groups when policy is none"),
     CONSUMER_PINNED_TTL_WITHOUT_PRIORITY_POLICY(400, 10197, "PinnedTTL cannot be set when PriorityPolicy is none"),
     CONSUMER_INVALID_RESET(400, 10204, "invalid reset: {}"),
+    /** 2.11+: a {@code pedantic: true} create or update that the server would otherwise have adjusted. */
+    PEDANTIC(400, 10157, "pedantic mode: {}"),
     // 2.14 flow_control ack policy and durable sourcing (ADR-60)
     MIRROR_DURABLE_CONSUMER_CFG_INVALID(400, 10213, "stream mirror consumer config is invalid"),
     MIRROR_CONSUMER_REQUIRES_ACK_FC(400, 10214, "stream mirror consumer requires flow control ack policy"),

@@ -63,7 +63,7 @@ public final class StrictJson {
             "opt_start_seq", "opt_start_time", "ack_policy", "ack_wait", "max_deliver", "backoff", "filter_subject",
             "filter_subjects", "replay_policy", "rate_limit_bps", "sample_freq", "max_waiting", "max_ack_pending",
             "flow_control", "headers_only", "max_batch", "max_expires", "max_bytes", "deliver_subject",
-            "deliver_group", "idle_heartbeat", "inactive_threshold", "num_replicas", "mem_storage", "direct",
+            "deliver_group", "idle_heartbeat", "inactive_threshold", "num_replicas", "mem_storage", "direct", "sourcing",
             "metadata", ANY_KEYS, "pause_until", "priority_groups", "priority_policy", "priority_timeout");
 
     /**

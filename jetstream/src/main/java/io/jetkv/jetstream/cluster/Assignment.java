@@ -3,6 +3,7 @@ package io.jetkv.jetstream.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.JetStreamService;
 import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.stream.StreamConfig;
 import java.util.ArrayList;
@@ -14,24 +15,55 @@ import java.util.UUID;
  * server name, with their Ratis addresses) and, for a replicated stream, the Ratis group replicating it. {@code reply} is the create
  * request's reply subject, answered by the first leader (as nats-server's new stream leader answers), or of the
  * update request that produced it. {@code revision} is the meta log index of the last update (0: as created); a
- * replica applies the configuration of a revision once ({@code StreamOp.Config}).
+ * replica applies the configuration of a revision once ({@code StreamOp.Config}). {@code account} is the account
+ * the stream belongs to ({@code $G} when an entry written before accounts names none).
  * Immutable.
  */
-record Assignment(StreamConfig config, List<String> peers, List<String> addresses, UUID group, long created, String reply,
-        String responseType, long revision) {
+record Assignment(String account, StreamConfig config, List<String> peers, List<String> addresses, UUID group,
+        long created, String reply, String responseType, long revision) {
 
-    Assignment(StreamConfig config, List<String> peers, List<String> addresses, UUID group, long created, String reply,
-            String responseType) {
-        this(config, peers, addresses, group, created, reply, responseType, 0);
+    Assignment(String account, StreamConfig config, List<String> peers, List<String> addresses, UUID group,
+            long created, String reply, String responseType) {
+        this(account, config, peers, addresses, group, created, reply, responseType, 0);
     }
 
     /** This assignment with an updated configuration, at meta log index {@code revision}, answering {@code reply}. */
     Assignment updated(StreamConfig cfg, String updateReply, String updateType, long atRevision) {
-        return new Assignment(cfg, peers, addresses, group, created, updateReply, updateType, atRevision);
+        return new Assignment(account, cfg, peers, addresses, group, created, updateReply, updateType, atRevision);
     }
 
-    String name() {
+    /** This assignment on other servers (a peer removed, maybe replaced), in the same Ratis group. */
+    Assignment withPeers(List<String> newPeers, List<String> newAddresses) {
+        return new Assignment(account, config, List.copyOf(newPeers), List.copyOf(newAddresses), group, created, null, null,
+                revision);
+    }
+
+        String name() {
         return config.name();
+    }
+
+    /** Where the meta group keeps it: see {@link #key(String, String)}. */
+    String key() {
+        return key(account, name());
+    }
+
+    /**
+     * A stream's key in the meta group: its name in the global account (as before accounts, so that existing Raft
+     * logs and group files still read), {@code "<account> <name>"} in any other (neither holds a space).
+     */
+    static String key(String account, String stream) {
+        return JetStreamService.GLOBAL_ACCOUNT.equals(account) ? stream : account + " " + stream;
+    }
+
+    /** The account part of a {@link #key}. */
+    static String accountOf(String key) {
+        int sp = key.indexOf(' ');
+        return sp < 0 ? JetStreamService.GLOBAL_ACCOUNT : key.substring(0, sp);
+    }
+
+    /** The stream name part of a {@link #key}. */
+    static String streamOf(String key) {
+        return key.substring(key.indexOf(' ') + 1);
     }
 
     boolean replicated() {
@@ -40,6 +72,9 @@ record Assignment(StreamConfig config, List<String> peers, List<String> addresse
 
     ObjectNode toJson() {
         ObjectNode o = JsJson.object();
+        if (!JetStreamService.GLOBAL_ACCOUNT.equals(account)) {
+            o.put("account", account);
+        }
         o.set("config", config.toJson());
         ArrayNode p = o.putArray("peers");
         peers.forEach(p::add);
@@ -62,7 +97,8 @@ record Assignment(StreamConfig config, List<String> peers, List<String> addresse
         o.get("peers").forEach(n -> peers.add(n.asText()));
         List<String> addresses = new ArrayList<>();
         o.get("addresses").forEach(n -> addresses.add(n.asText()));
-        return new Assignment(StreamConfig.fromJson((ObjectNode) o.get("config")), List.copyOf(peers),
+        return new Assignment(o.path("account").asText(JetStreamService.GLOBAL_ACCOUNT),
+                StreamConfig.fromJson((ObjectNode) o.get("config")), List.copyOf(peers),
                 List.copyOf(addresses),
                 UUID.fromString(o.get("group").asText()), o.get("created").asLong(),
                 o.hasNonNull("reply") ? o.get("reply").asText() : null,

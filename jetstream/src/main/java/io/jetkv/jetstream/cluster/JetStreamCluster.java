@@ -2,6 +2,7 @@ package io.jetkv.jetstream.cluster;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jetkv.jetstream.JetStreamAccount;
 import io.jetkv.jetstream.JetStreamService;
 import io.jetkv.jetstream.MessageBus;
 import io.jetkv.jetstream.api.ApiRequest;
@@ -90,8 +91,19 @@ public final class JetStreamCluster implements AutoCloseable {
      * @param routes     the configured routes' state and the route INFO's meta group field
      * @param advertise  the Ratis address the other servers dial ({@code host:port}), when it is not the one
      *                   Ratis listens on (a proxy in front of it); null for that one
+     * @param tags       this server's {@code server_tags} (lower case), for stream placement
      */
-    public record Settings(String serverName, String clusterName, String host, Routes routes, String advertise) {}
+    public record Settings(String serverName, String clusterName, String host, Routes routes, String advertise,
+            List<String> tags) {
+
+        public Settings {
+            tags = tags == null ? List.of() : List.copyOf(tags);
+        }
+
+        public Settings(String serverName, String clusterName, String host, Routes routes, String advertise) {
+            this(serverName, clusterName, host, routes, advertise, List.of());
+        }
+    }
 
     /** The server's routes, as the meta group's formation needs them. Any thread; must not block for long. */
     public interface Routes {
@@ -130,8 +142,6 @@ public final class JetStreamCluster implements AutoCloseable {
 
     private final Settings settings;
     private final JetStreamService js;
-    private final StreamManager streams;
-    private final MessageBus bus;
     private final Path dir;
     private final RaftPeerId selfId;
     private final RaftGroupId metaGroup;
@@ -141,17 +151,30 @@ public final class JetStreamCluster implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService executor;
     /** Ratis addresses of the JetStream servers currently routed to, by server name. */
     private final Map<String, String> online = new ConcurrentHashMap<>();
+    /** Servers removed by {@code SERVER.REMOVE}, not added back to the meta group until their route goes. */
+    private final Set<String> removedServers = ConcurrentHashMap.newKeySet();
+    /** The {@code server_tags} of each routed JetStream server, by server name. */
+    private final Map<String, List<String>> peerTags = new ConcurrentHashMap<>();
     /** The meta group members each routed JetStream server announced, by server name (empty: it has none). */
     private final Map<String, Map<String, String>> peerMetas = new ConcurrentHashMap<>();
+    /** js-cluster thread: this server has been in the meta group's configuration (its removal can be noticed). */
+    private boolean wasMetaMember;
     /** js-cluster thread: since when a quorum of the configured servers has been up (0: not). */
     private long quorumSince;
     private final long startedAt = System.nanoTime();
     /** Server names by peer id, for every server ever seen (leader names in infos). */
     private final Map<String, String> names = new ConcurrentHashMap<>();
-    /** Stream names by Ratis group, for the state machine registry (persisted under {@code dir/groups}). */
+    /**
+     * Stream keys ({@link Assignment#key}: account and name) by Ratis group, for the state machine registry
+     * (persisted under {@code dir/groups}). Every map below that is keyed by stream uses that key too.
+     */
     private final Map<RaftGroupId, String> groupStreams = new ConcurrentHashMap<>();
     /** The leader of each replicated stream this node holds. */
     private final Map<String, RaftPeerId> streamLeaders = new ConcurrentHashMap<>();
+    /** Replicated streams whose leader-elected advisories this node sent for its current leadership. */
+    private final Set<String> announcedLeadership = ConcurrentHashMap.newKeySet();
+    /** When this node last sent a stream's quorum-lost advisory (nanoTime), sent at most every 10 s. */
+    private final Map<String, Long> quorumLostSent = new ConcurrentHashMap<>();
     /** Streams whose create request was answered by this node. */
     private final Set<String> answeredCreates = ConcurrentHashMap.newKeySet();
     /**
@@ -172,11 +195,9 @@ public final class JetStreamCluster implements AutoCloseable {
     private volatile String endpoint;
     private volatile boolean closed;
 
-    private JetStreamCluster(Settings settings, JetStreamService js, MessageBus bus, Path dir) {
+    private JetStreamCluster(Settings settings, JetStreamService js, Path dir) {
         this.settings = settings;
         this.js = js;
-        this.streams = js.streams();
-        this.bus = bus;
         this.dir = dir;
         this.selfId = RaftPeerId.valueOf(PeerIds.of(settings.serverName()));
         this.metaGroup = RaftGroupId.valueOf(
@@ -191,19 +212,49 @@ public final class JetStreamCluster implements AutoCloseable {
     }
 
     /**
-     * Starts the Ratis server under {@code storeDir/ratis}, installs the API gate and the clustered handlers,
-     * and (on the seed, first start) creates the meta group. Called once JetStream restored its streams.
+     * Starts the Ratis server under {@code storeDir/ratis}, installs the API gate and the clustered handlers of
+     * every account with JetStream, and (on the seed, first start) creates the meta group. Called once JetStream
+     * restored its streams.
      */
-    public static JetStreamCluster start(Settings settings, JetStreamService js, MessageBus bus, Path storeDir) {
-        JetStreamCluster c = new JetStreamCluster(settings, js, bus, storeDir.resolve("ratis"));
+    public static JetStreamCluster start(Settings settings, JetStreamService js, Path storeDir) {
+        JetStreamCluster c = new JetStreamCluster(settings, js, storeDir.resolve("ratis"));
         try {
             c.startRaft();
         } catch (IOException e) {
             c.close();
             throw new UncheckedIOException("cannot start Ratis", e);
         }
-        c.install(js.api());
+        for (JetStreamAccount a : js.accounts()) {
+            if (a.enabled()) {
+                c.install(a, a == js.primary());
+            }
+        }
         return c;
+    }
+
+    // ---- accounts: one meta group for all of them, each stream keyed by account and name ----
+
+    /** The account of a stream key; null when this server has no such account with JetStream. */
+    private JetStreamAccount accountOf(String key) {
+        JetStreamAccount a = js.account(Assignment.accountOf(key));
+        return a != null && a.enabled() ? a : null;
+    }
+
+    /** The local replica of the stream with this key, or null. */
+    Stream localStream(String key) {
+        JetStreamAccount a = accountOf(key);
+        return a == null ? null : a.streams().get(Assignment.streamOf(key));
+    }
+
+    private StreamManager streamsOf(String key) {
+        JetStreamAccount a = accountOf(key);
+        return a == null ? null : a.streams();
+    }
+
+    /** The subject space a stream's replies go out in. */
+    private MessageBus busOf(String key) {
+        JetStreamAccount a = js.account(Assignment.accountOf(key));
+        return a == null ? js.primary().bus() : a.bus();
     }
 
     private void startRaft() throws IOException {
@@ -262,11 +313,11 @@ public final class JetStreamCluster implements AutoCloseable {
             if (stream == null) {
                 throw new IllegalStateException("unknown Ratis group " + gid);
             }
-            Stream local = streams.get(stream);
+            Stream local = localStream(stream);
             if (local != null) {
                 // a restart starts the groups before the meta log is replayed: the consumer entries the group
                 // applies meanwhile need the consumers' side of the stream already
-                js.consumers().replicate(local);
+                accountOf(stream).consumers().replicate(local);
             }
             return new StreamStateMachine(this, stream);
         };
@@ -342,6 +393,22 @@ public final class JetStreamCluster implements AutoCloseable {
                 Map<String, String> members = new java.util.TreeMap<>();
                 for (RaftPeer p : d.getRaftConf().getCurrentPeers()) {
                     members.put(p.getId().toString(), p.getAddress());
+                }
+                if (members.containsKey(selfId.toString())) {
+                    wasMetaMember = true;
+                } else if (wasMetaMember) {
+                    // SERVER.REMOVE: the meta group went on without us (a server being added sees configurations
+                    // without itself while it catches up, so only one that was a member). Its storage goes, so that
+                    // a restart rejoins (the leader adds every server it meets, except one it removed, until that
+                    // one's route goes)
+                    LOG.warn("JetStream being DISABLED, our server was removed from the cluster");
+                    wasMetaMember = false;
+                    metaLeader = null;
+                    metaLeaderReady = false;
+                    server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId, CALL_IDS.incrementAndGet(),
+                            metaGroup, true, false));
+                    settings.routes().advertiseMeta(Map.of());
+                    return;
                 }
                 settings.routes().advertiseMeta(members);
                 RaftPeerId leader = d.getInfo().getLeaderId();
@@ -451,9 +518,15 @@ public final class JetStreamCluster implements AutoCloseable {
      * the members of its meta group (peer id to Ratis address), empty while it has none.
      */
     public void peerSeen(String name, String address, Map<String, String> meta) {
+        peerSeen(name, address, meta, List.of());
+    }
+
+    /** As {@link #peerSeen(String, String, Map)}, with the server's {@code server_tags}. */
+    public void peerSeen(String name, String address, Map<String, String> meta, List<String> tags) {
         if (name == null || address == null || name.equals(settings.serverName())) {
             return;
         }
+        peerTags.put(name, tags == null ? List.of() : List.copyOf(tags));
         Map<String, String> m = meta == null ? Map.of() : Map.copyOf(meta);
         // on the cluster thread, so that formMeta sees a server's address and its meta group change together
         onClusterThread(() -> {
@@ -473,6 +546,7 @@ public final class JetStreamCluster implements AutoCloseable {
             onClusterThread(() -> {
                 online.remove(name);
                 peerMetas.remove(name);
+                removedServers.remove(name); // a removed server that restarts rejoins
             });
         }
     }
@@ -500,7 +574,8 @@ public final class JetStreamCluster implements AutoCloseable {
             List<RaftPeer> added = new ArrayList<>();
             for (Map.Entry<String, String> e : online.entrySet()) {
                 String id = PeerIds.of(e.getKey());
-                if (peers.stream().noneMatch(p -> p.getId().toString().equals(id))) {
+                if (!removedServers.contains(e.getKey())
+                        && peers.stream().noneMatch(p -> p.getId().toString().equals(id))) {
                     added.add(peer(e.getKey(), e.getValue()));
                 }
             }
@@ -596,16 +671,23 @@ public final class JetStreamCluster implements AutoCloseable {
         if (!current(stream, group)) {
             return; // the group of a deleted stream of the same name, shutting down
         }
+        boolean wasLeader = selfId.equals(streamLeaders.get(stream));
         if (leader == null) {
             streamLeaders.remove(stream);
         } else {
             streamLeaders.put(stream, leader);
         }
+        if (!selfId.equals(leader)) {
+            announcedLeadership.remove(stream);
+        }
         executor.execute(() -> {
+            if (wasLeader && !selfId.equals(leader)) {
+                checkQuorumLost(stream);
+            }
             LOG.info("stream {}: leader is {}", stream, leader == null ? "none" : nameOf(leader));
-            Stream s = streams.get(stream);
+            Stream s = localStream(stream);
             if (s != null && !selfId.equals(streamLeaders.get(stream))) {
-                streams.setCapturing(s, false);
+                streamsOf(stream).setCapturing(s, false);
                 s.setLeading(false);
             }
         });
@@ -630,15 +712,54 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /** js-cluster thread. */
     private void startLeading(String stream) {
-        Stream s = streams.get(stream);
+        Stream s = localStream(stream);
         Assignment a = meta.get(stream);
         if (s == null || a == null || !isStreamLeader(stream)) {
             return;
         }
-        streams.setCapturing(s, true);
+        streamLeaders.put(stream, selfId); // the leader-changed notification may come after leader-ready
+        streamsOf(stream).setCapturing(s, true);
         s.setLeading(true);
+        reconfigure(a); // a peer change the previous leader did not finish
+        if (announcedLeadership.add(stream)) {
+            // as nats-server's new leader: the stream's, then each consumer's (their group is the stream's)
+            s.announceGroup("LEADER_ELECTED", null);
+            s.execute(batch -> s.committedConsumers().forEach(c -> s.announceGroup("LEADER_ELECTED", c)));
+        }
         answerCreate(a, s);
         proposeConfig(stream, false); // an update the previous leader had no time to propose
+    }
+
+    /**
+     * js-cluster thread, this node just stopped leading {@code stream}: when a majority of its peers is out of
+     * reach (Ratis's leader steps down after an election timeout without a majority's heartbeat answers), the
+     * stream and its consumers lost their quorum; nats-server's leader says so when the group is older than 5 s,
+     * at most every 10 s.
+     */
+    private void checkQuorumLost(String stream) {
+        Assignment a = meta.get(stream);
+        Stream s = localStream(stream);
+        if (a == null || s == null || !a.replicated() || nowNanos() - a.created() < TimeUnit.SECONDS.toNanos(5)) {
+            return;
+        }
+        int reachable = 0;
+        for (String p : a.peers()) {
+            if (p.equals(settings.serverName()) || online.containsKey(p)) {
+                reachable++;
+            }
+        }
+        if (reachable > a.peers().size() / 2) {
+            return; // an ordinary leader change
+        }
+        long now = System.nanoTime();
+        Long last = quorumLostSent.get(stream);
+        if (last != null && now - last < TimeUnit.SECONDS.toNanos(10)) {
+            return;
+        }
+        quorumLostSent.put(stream, now);
+        LOG.warn("JetStream cluster stream '{}' has NO quorum, stalled", stream);
+        s.announceGroup("QUORUM_LOST", null);
+        s.execute(batch -> s.committedConsumers().forEach(c -> s.announceGroup("QUORUM_LOST", c)));
     }
 
     private boolean isStreamLeader(String stream) {
@@ -658,18 +779,153 @@ public final class JetStreamCluster implements AutoCloseable {
             names.put(PeerIds.of(a.peers().get(i)), a.peers().get(i));
         }
         if (!a.peers().contains(settings.serverName())) {
+            if (a.replicated() && groupStreams.containsKey(RaftGroupId.valueOf(a.group()))) {
+                // this server was removed from the stream's peers while it was down: its replica goes
+                executor.execute(() -> dropLocal(a));
+            }
             return;
         }
-        executor.execute(() -> createLocal(a));
+        executor.execute(() -> createLocal(a, false));
     }
 
-    private void createLocal(Assignment a) {
+    /**
+     * Ratis apply thread (meta): {@code now} moved {@code old}'s stream to other peers (a peer removal). A new peer
+     * creates its replica and hosts the group empty, so that it never starts an election of its own (the stream
+     * leader's configuration change adds it and catches it up); the leader changes the group's configuration; a
+     * removed peer drops its replica, once the change is committed when it leads.
+     */
+    void peersChanged(Assignment old, Assignment now) {
+        for (String p : now.peers()) {
+            names.put(PeerIds.of(p), p);
+        }
+        String self = settings.serverName();
+        executor.execute(() -> {
+            if (now.peers().contains(self) && !old.peers().contains(self)) {
+                createLocal(now, true);
+            } else if (now.peers().contains(self) || old.peers().contains(self)) {
+                reconfigure(now);
+            }
+        });
+    }
+
+    /**
+     * js-cluster thread, on the stream leader: makes the group's configuration the assignment's peers (after a peer
+     * removal, or on becoming leader while one is unfinished); a leader that is no longer a peer drops its replica
+     * once the change is committed. Elsewhere a server that is no longer a peer drops its replica now.
+     */
+    private void reconfigure(Assignment a) {
+        boolean member = a.peers().contains(settings.serverName());
+        RaftGroupId gid = RaftGroupId.valueOf(a.group());
+        if (!leadsReady(a)) {
+            if (!member) {
+                dropWhenOut(a, System.nanoTime());
+            }
+            return;
+        }
+        List<RaftPeer> target = new ArrayList<>();
+        boolean last;
         try {
+            List<RaftPeer> conf = new ArrayList<>(server.getDivision(gid).getRaftConf().getCurrentPeers());
+            Set<String> confIds = new java.util.TreeSet<>();
+            conf.forEach(p -> confIds.add(p.getId().toString()));
+            Set<String> wanted = new java.util.TreeSet<>();
+            List<RaftPeer> added = new ArrayList<>();
+            for (int i = 0; i < a.peers().size(); i++) {
+                RaftPeer p = peer(a.peers().get(i), a.addresses().get(i));
+                wanted.add(p.getId().toString());
+                if (!confIds.contains(p.getId().toString())) {
+                    added.add(p);
+                }
+            }
+            if (confIds.equals(wanted)) {
+                return;
+            }
+            // Ratis refuses a change of a majority at once (replacing one of two): first the new peers join, then
+            // the removed ones leave
+            if (!added.isEmpty()) {
+                target.addAll(conf);
+                target.addAll(added);
+                last = target.size() == wanted.size();
+            } else {
+                conf.removeIf(p -> !wanted.contains(p.getId().toString()));
+                target.addAll(conf);
+                last = true;
+            }
+        } catch (IOException e) {
+            return;
+        }
+        List<String> names = new ArrayList<>();
+        target.forEach(p -> names.add(nameOf(p.getId())));
+        LOG.info("stream {}: group peers change to {}", a.name(), names);
+        CompletableFuture<RaftClientReply> change;
+        try {
+            change = server.setConfigurationAsync(new SetConfigurationRequest(clientId, selfId, gid,
+                    CALL_IDS.incrementAndGet(), target));
+        } catch (IOException e) {
+            change = CompletableFuture.failedFuture(e);
+        }
+        change.whenComplete((r, err) -> {
+            boolean ok = err == null && r.isSuccess();
+            LOG.info("stream {}: group peers now {}: {}", a.name(), names,
+                    ok ? "ok" : err != null ? err.toString() : String.valueOf(r.getException()));
+            Assignment current = meta.get(a.key());
+            if (current == null || !current.group().equals(a.group())) {
+                return;
+            }
+            if (!ok) {
+                // a new peer still catching up, or a change in flight: again, while it is still wanted
+                executor.schedule(() -> reconfigure(current), 2, TimeUnit.SECONDS);
+            } else if (!last) {
+                executor.execute(() -> reconfigure(current));
+            } else if (!current.peers().contains(settings.serverName())) {
+                executor.execute(() -> dropLocal(current));
+            }
+        });
+    }
+
+    /**
+     * js-cluster thread, a removed follower: keeps its replica (its vote counts for the leader's configuration change
+     * until the change is committed) until its group's configuration no longer lists it, or for a minute at most
+     * (the leader stops sending to a removed peer once the change is committed, so it may never hear of it).
+     */
+    private void dropWhenOut(Assignment a, long since) {
+        Assignment now = meta.get(a.key());
+        if (now == null || !now.group().equals(a.group()) || now.peers().contains(settings.serverName())) {
+            return; // deleted (dropped by the removal), or a peer again
+        }
+        boolean listed = false;
+        try {
+            for (RaftPeer p : server.getDivision(RaftGroupId.valueOf(a.group())).getRaftConf().getCurrentPeers()) {
+                listed |= p.getId().equals(selfId);
+            }
+        } catch (IOException | RuntimeException e) {
+            listed = false;
+        }
+        if (listed && System.nanoTime() - since < TimeUnit.MINUTES.toNanos(1)) {
+            executor.schedule(() -> dropWhenOut(a, since), 2, TimeUnit.SECONDS);
+            return;
+        }
+        dropLocal(now);
+    }
+
+    private void createLocal(Assignment a, boolean joining) {
+        try {
+            JetStreamAccount account = accountOf(a.key());
+            if (account == null) {
+                LOG.error("stream {}: assigned here, but account {} has no JetStream on this server", a.name(),
+                        a.account());
+                return;
+            }
+            StreamManager streams = account.streams();
             Stream s = streams.get(a.name());
             if (s == null) {
                 s = streams.create(a.config()).stream();
             }
-            s.setClusterInfo(() -> clusterInfo(a));
+            // the assignment as it is when asked (a peer removal changes the peers)
+            s.setClusterInfo(() -> clusterInfo(current(a)));
+            if (a.replicated()) {
+                s.setGroupView(() -> groupView(current(a)));
+            }
             if (!a.replicated()) {
                 answerCreate(a, s);
                 return;
@@ -687,10 +943,10 @@ public final class JetStreamCluster implements AutoCloseable {
                 }
             });
             // before the group applies anything: consumer entries need the consumers' side of the stream
-            js.consumers().replicate(s);
+            account.consumers().replicate(s);
             if (!groupStreams.containsKey(gid)) {
-                groupStreams.put(gid, a.name());
-                Files.writeString(dir.resolve("groups").resolve(a.group().toString()), a.name());
+                groupStreams.put(gid, a.key());
+                Files.writeString(dir.resolve("groups").resolve(a.group().toString()), a.key());
             }
             boolean hosted = false;
             for (RaftGroupId g : server.getGroupIds()) {
@@ -702,7 +958,7 @@ public final class JetStreamCluster implements AutoCloseable {
             }
             if (!hosted) {
                 RaftClientReply r = server.groupManagement(GroupManagementRequest.newAdd(clientId, selfId,
-                        CALL_IDS.incrementAndGet(), RaftGroup.valueOf(gid, peers)));
+                        CALL_IDS.incrementAndGet(), joining ? RaftGroup.valueOf(gid) : RaftGroup.valueOf(gid, peers)));
                 if (!r.isSuccess()) {
                     LOG.error("stream {}: Ratis group could not be added: {}", a.name(), r.getException());
                 }
@@ -713,10 +969,10 @@ public final class JetStreamCluster implements AutoCloseable {
             // leadership may predate the assignment here (a restart replays the meta log after the groups started)
             org.apache.ratis.server.DivisionInfo info = server.getDivision(gid).getInfo();
             if (info.getLeaderId() != null) {
-                streamLeaders.put(a.name(), info.getLeaderId());
+                streamLeaders.put(a.key(), info.getLeaderId());
             }
             if (info.isLeader() && info.isLeaderReady()) {
-                startLeading(a.name());
+                startLeading(a.key());
             }
         } catch (IOException | RuntimeException e) {
             LOG.error("stream {}: local replica could not be created", a.name(), e);
@@ -760,72 +1016,74 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /** js-cluster thread: the leader (or an R1 stream's server) answers the create request once. */
     private void answerCreate(Assignment a, Stream s) {
-        if (a.reply() == null || !answeredCreates.add(a.name())) {
+        if (a.reply() == null || !answeredCreates.add(a.key())) {
             return;
         }
         ObjectNode out = JsJson.object();
         out.put("type", a.responseType());
         out.setAll(StreamInfoJson.info(s, s.stats()));
         out.put("did_create", true);
-        bus.publish(a.reply(), null, null, JsJson.bytes(out));
+        busOf(a.key()).publish(a.reply(), null, null, JsJson.bytes(out));
     }
 
     /** Ratis apply thread: a stream was deleted. */
     void removed(Assignment a) {
         if (!a.peers().contains(settings.serverName())) {
+            if (a.replicated() && groupStreams.containsKey(RaftGroupId.valueOf(a.group()))) {
+                executor.execute(() -> dropLocal(a)); // a replica it was removed from, not dropped yet
+            }
             return;
         }
-        executor.execute(() -> {
-            if (a.replicated()) {
-                RaftGroupId gid = RaftGroupId.valueOf(a.group());
-                openedFromStorage.remove(gid);
-                try {
-                    server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId,
-                            CALL_IDS.incrementAndGet(), gid, true, false));
-                    Files.deleteIfExists(dir.resolve("groups").resolve(a.group().toString()));
-                } catch (IOException | RuntimeException e) {
-                    LOG.warn("stream {}: removing its Ratis group failed: {}", a.name(), e.toString());
-                }
-                groupStreams.remove(gid);
-                streamLeaders.remove(a.name());
-            }
-            answeredCreates.remove(a.name());
-            Stream s = streams.get(a.name());
-            if (s != null) {
-                streams.beginDelete(s);
-                CompletableFuture<Void> gone = new CompletableFuture<>();
-                Stream.Task destroy = new Stream.Task() {
-                    @Override
-                    public void run(Stream.Batch batch) {
-                        streams.destroy(s);
-                        gone.complete(null);
-                    }
-
-                    @Override
-                    public void rejected(Stream.Batch batch) {
-                        gone.complete(null);
-                    }
-                };
-                if (!s.execute(destroy)) {
-                    LOG.warn("stream {}: delete waits behind a full writer queue", a.name());
-                    s.writer().execute(() -> {
-                        streams.destroy(s);
-                        gone.complete(null);
-                    });
-                }
-                try {
-                    // this thread creates replicas next: a create of the same name must find the old one gone
-                    gone.get(10, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    LOG.warn("stream {}: delete did not finish in time: {}", a.name(), e.toString());
-                }
-            }
-        });
+        executor.execute(() -> dropLocal(a));
     }
 
-    /** The local replica of {@code stream}, or null. */
-    Stream localStream(String stream) {
-        return streams.get(stream);
+    /** js-cluster thread: removes this server's replica of {@code a}'s stream, its Ratis group and its store. */
+    private void dropLocal(Assignment a) {
+        if (a.replicated()) {
+            RaftGroupId gid = RaftGroupId.valueOf(a.group());
+            openedFromStorage.remove(gid);
+            try {
+                server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId,
+                        CALL_IDS.incrementAndGet(), gid, true, false));
+                Files.deleteIfExists(dir.resolve("groups").resolve(a.group().toString()));
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("stream {}: removing its Ratis group failed: {}", a.name(), e.toString());
+            }
+            groupStreams.remove(gid);
+            streamLeaders.remove(a.key());
+        }
+        answeredCreates.remove(a.key());
+        StreamManager streams = streamsOf(a.key());
+        Stream s = streams == null ? null : streams.get(a.name());
+        if (s != null) {
+            streams.beginDelete(s);
+            CompletableFuture<Void> gone = new CompletableFuture<>();
+            Stream.Task destroy = new Stream.Task() {
+                @Override
+                public void run(Stream.Batch batch) {
+                    streams.destroy(s);
+                    gone.complete(null);
+                }
+
+                @Override
+                public void rejected(Stream.Batch batch) {
+                    gone.complete(null);
+                }
+            };
+            if (!s.execute(destroy)) {
+                LOG.warn("stream {}: delete waits behind a full writer queue", a.name());
+                s.writer().execute(() -> {
+                    streams.destroy(s);
+                    gone.complete(null);
+                });
+            }
+            try {
+                // this thread creates replicas next: a create of the same name must find the old one gone
+                gone.get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("stream {}: delete did not finish in time: {}", a.name(), e.toString());
+            }
+        }
     }
 
     // ---- proposals and reads ----
@@ -864,19 +1122,36 @@ public final class JetStreamCluster implements AutoCloseable {
 
     // ---- API ----
 
-    private void install(JsApi api) {
-        api.setGate(this::admit);
-        api.register(JsApiSubjects.STREAM_CREATE, 1, 1, JsApiSubjects.STREAM_CREATE_RESPONSE, this::create);
-        api.register(JsApiSubjects.STREAM_DELETE, 1, 1, JsApiSubjects.STREAM_DELETE_RESPONSE, this::delete);
-        api.register(JsApiSubjects.STREAM_NAMES, 0, 0, JsApiSubjects.STREAM_NAMES_RESPONSE, this::names);
+    /**
+     * The clustered handlers of one account's API: every account with JetStream shares the meta group, its streams
+     * keyed by account and name; the meta leader step-down belongs to the primary account's API.
+     */
+    private void install(JetStreamAccount account, boolean primary) {
+        JsApi api = account.api();
+        String acc = account.name();
+        api.setGate((op, args, reply) -> admit(acc, op, args, reply));
+        api.register(JsApiSubjects.STREAM_CREATE, 1, 1, JsApiSubjects.STREAM_CREATE_RESPONSE,
+                req -> create(acc, req));
+        api.register(JsApiSubjects.STREAM_DELETE, 1, 1, JsApiSubjects.STREAM_DELETE_RESPONSE,
+                req -> delete(acc, req));
+        api.register(JsApiSubjects.STREAM_NAMES, 0, 0, JsApiSubjects.STREAM_NAMES_RESPONSE, req -> names(acc, req));
         api.register(JsApiSubjects.STREAM_LEADER_STEPDOWN, 1, 1, JsApiSubjects.STREAM_LEADER_STEPDOWN_RESPONSE,
-                this::streamStepdown);
-        api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
-                this::metaStepdown);
+                req -> streamStepdown(acc, req));
+        if (primary) {
+            api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
+                    this::metaStepdown);
+            // peer and server removal act on the cluster, as the reference's system-account requests
+            api.register(JsApiSubjects.STREAM_PEER_REMOVE, 1, 1, JsApiSubjects.STREAM_REMOVE_PEER_RESPONSE,
+                    req -> peerRemove(acc, req));
+            api.register(JsApiSubjects.SERVER_REMOVE, 0, 0, JsApiSubjects.META_SERVER_REMOVE_RESPONSE,
+                    this::serverRemove);
+        }
+        api.register(JsApiSubjects.CONSUMER_LEADER_STEPDOWN, 2, 2, JsApiSubjects.CONSUMER_LEADER_STEPDOWN_RESPONSE,
+                req -> consumerStepdown(acc, req));
         // purge and message delete need nothing here: the stream leader's handler proposes them (Stream#perform)
         JsApi.Handler localUpdate = api.handler(JsApiSubjects.STREAM_UPDATE);
         api.register(JsApiSubjects.STREAM_UPDATE, 1, 1, JsApiSubjects.STREAM_UPDATE_RESPONSE,
-                req -> update(req, localUpdate));
+                req -> update(acc, req, localUpdate));
     }
 
     private static final CompletableFuture<Void> NOW = CompletableFuture.completedFuture(null);
@@ -887,8 +1162,9 @@ public final class JetStreamCluster implements AutoCloseable {
      * a leaderless stream answer its requests, with 503/10008 "JetStream system temporarily unavailable", half a
      * second late so that a leader elected meanwhile answers first.
      */
-    CompletionStage<?> admit(String op, List<String> args, String reply) {
-        String stream = streamOf(op, args);
+    CompletionStage<?> admit(String account, String op, List<String> args, String reply) {
+        String name = streamOf(op, args);
+        String stream = name == null ? null : Assignment.key(account, name);
         Assignment a = stream == null ? null : meta.get(stream);
         if (a == null) {
             // the meta leader answers, also "stream not found"
@@ -912,7 +1188,7 @@ public final class JetStreamCluster implements AutoCloseable {
         boolean replica = a.peers().contains(settings.serverName());
         if (op.equals("DIRECT.GET") || op.equals("STREAM.MSG.GET")) {
             // the replica on the requester's server answers; else the leader. Either waits for the read index.
-            String where = reply == null ? null : bus.interestServer(reply);
+            String where = reply == null ? null : busOf(stream).interestServer(reply);
             boolean answer = "".equals(where) ? replica
                     : isStreamLeader(stream) && (where == null || !a.peers().contains(where));
             return answer ? readBarrier(a) : null;
@@ -946,7 +1222,8 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         if (op.startsWith("STREAM.")) {
             return switch (op) {
-                case "STREAM.CREATE", "STREAM.DELETE", "STREAM.NAMES", "STREAM.LIST" -> null;
+                // the meta leader answers these, as in nats-server
+                case "STREAM.CREATE", "STREAM.DELETE", "STREAM.NAMES", "STREAM.LIST", "STREAM.PEER.REMOVE" -> null;
                 default -> args.get(0);
             };
         }
@@ -954,8 +1231,9 @@ public final class JetStreamCluster implements AutoCloseable {
     }
 
     /** Meta leader: validates, places and proposes; the stream leader answers once elected. */
-    private void create(ApiRequest req) {
+    private void create(String account, ApiRequest req) {
         String name = req.arg(0);
+        String key = Assignment.key(account, name);
         StreamConfig cfg = StreamConfig.fromJson(req.decode());
         if (!name.equals(cfg.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
@@ -967,24 +1245,25 @@ public final class JetStreamCluster implements AutoCloseable {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }
         checkReplicatedLimits(cfg);
-        Assignment existing = meta.get(name);
+        Assignment existing = meta.get(key);
         if (existing != null) {
             if (!existing.config().equals(cfg.withLevelOf(existing.config()))) {
                 throw new JsApiException(JsError.STREAM_NAME_EXIST);
             }
             ObjectNode out = JsJson.object();
-            Stream local = streams.get(name);
+            Stream local = localStream(key);
             out.setAll(local != null ? StreamInfoJson.info(local, local.stats()) : configOnlyInfo(existing));
             req.respond(out);
             return;
         }
-        checkOverlap(cfg);
-        List<String> peers = place(Math.max(1, cfg.numReplicas()));
+        checkOverlap(account, cfg);
+        checkStreamCount(account);
+        List<String> peers = place(Math.max(1, cfg.numReplicas()), cfg.placement(), List.of());
         List<String> addresses = new ArrayList<>();
         for (String p : peers) {
             addresses.add(p.equals(settings.serverName()) ? endpoint : online.get(p));
         }
-        Assignment a = new Assignment(cfg, peers, addresses, UUID.randomUUID(), nowNanos(), req.reply(),
+        Assignment a = new Assignment(account, cfg, peers, addresses, UUID.randomUUID(), nowNanos(), req.reply(),
                 req.responseType());
         RaftGroupId gid = metaGroup;
         submit(gid, RaftClientRequest.writeRequestType(), MetaStateMachine.assign(a)).whenComplete((r, err) -> {
@@ -992,6 +1271,22 @@ public final class JetStreamCluster implements AutoCloseable {
                 req.fail(JsError.CLUSTER_NOT_AVAILABLE);
             }
         });
+    }
+
+    /**
+     * 10027 when the account has its {@code max_streams} already, counted over the cluster's assignments (an
+     * assigned server that found its local count full could only log it, and the create would go unanswered).
+     */
+    private void checkStreamCount(String account) {
+        JetStreamAccount acc = js.account(account);
+        int max = acc == null ? -1 : acc.limits().maxStreams();
+        if (max <= 0) {
+            return;
+        }
+        long n = meta.all().values().stream().filter(a -> a.account().equals(account)).count();
+        if (n >= max) {
+            throw new JsApiException(JsError.MAXIMUM_STREAMS_LIMIT);
+        }
     }
 
     /** What JetKV does not replicate yet: refused on a replicated stream's create and update. */
@@ -1002,11 +1297,11 @@ public final class JetStreamCluster implements AutoCloseable {
         }
     }
 
-    /** 10065 when {@code cfg}'s subjects overlap another assigned stream's. */
-    private void checkOverlap(StreamConfig cfg) {
+    /** 10065 when {@code cfg}'s subjects overlap another assigned stream's of the same account. */
+    private void checkOverlap(String account, StreamConfig cfg) {
         for (Assignment other : meta.all().values()) {
-            if (other.name().equals(cfg.name())) {
-                continue;
+            if (!other.account().equals(account) || other.name().equals(cfg.name())) {
+                continue; // each account is a subject space of its own
             }
             for (String x : cfg.subjects()) {
                 for (String y : other.config().subjects()) {
@@ -1025,9 +1320,9 @@ public final class JetStreamCluster implements AutoCloseable {
      * handler (an R1 stream's server). Changing the replica count is refused (10061): JetKV does not move a stream
      * between groups yet.
      */
-    private void update(ApiRequest req, JsApi.Handler local) {
+    private void update(String account, ApiRequest req, JsApi.Handler local) {
         String name = req.arg(0);
-        Assignment a = meta.get(name);
+        Assignment a = meta.get(Assignment.key(account, name));
         if (a != null && !a.replicated()) {
             local.handle(req);
             return;
@@ -1053,7 +1348,7 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         cfg = cfg.sealedAdjusted();
         checkReplicatedLimits(cfg);
-        checkOverlap(cfg);
+        checkOverlap(account, cfg);
         submit(metaGroup, RaftClientRequest.writeRequestType(),
                 MetaStateMachine.update(a.updated(cfg, req.reply(), req.responseType(), 0))).whenComplete((r, err) -> {
                     if (err != null) {
@@ -1065,7 +1360,7 @@ public final class JetStreamCluster implements AutoCloseable {
     /** Ratis apply thread (meta): a replicated stream's configuration changed; its leader proposes it to the group. */
     void updated(Assignment a) {
         if (a.replicated() && a.peers().contains(settings.serverName())) {
-            executor.execute(() -> proposeConfig(a.name(), true));
+            executor.execute(() -> proposeConfig(a.key(), true));
         }
     }
 
@@ -1075,7 +1370,7 @@ public final class JetStreamCluster implements AutoCloseable {
      * replicas apply it in log order. With {@code answer}, the update request is answered after the apply.
      */
     private void proposeConfig(String stream, boolean answer) {
-        Stream s = streams.get(stream);
+        Stream s = localStream(stream);
         Assignment a = meta.get(stream);
         if (s == null || a == null || !a.replicated() || !leadsReady(a)) {
             return;
@@ -1108,7 +1403,7 @@ public final class JetStreamCluster implements AutoCloseable {
                             ObjectNode out = JsJson.object();
                             out.put("type", type);
                             out.set("error", JsJson.error(error));
-                            bus.publish(reply, null, null, JsJson.bytes(out));
+                            busOf(stream).publish(reply, null, null, JsJson.bytes(out));
                         }
                     }
                 });
@@ -1132,16 +1427,43 @@ public final class JetStreamCluster implements AutoCloseable {
      * {@code STREAM.LEADER.STEPDOWN.<stream>}, on the stream leader (the gate): leadership moves to the most
      * caught-up other peer that is up; R1 streams answer success, as nats-server's do.
      */
-    private void streamStepdown(ApiRequest req) {
-        Assignment a = meta.get(req.arg(0));
+    private void streamStepdown(String account, ApiRequest req) {
+        Assignment a = meta.get(Assignment.key(account, req.arg(0)));
         if (a == null) {
             throw new JsApiException(JsError.STREAM_NOT_FOUND);
+        }
+        if (!req.isEmptyRequest()) {
+            throw new JsApiException(JsError.BAD_REQUEST);
         }
         if (!a.replicated()) {
             respondSuccess(req);
             return;
         }
         transferLeadership(RaftGroupId.valueOf(a.group()), req);
+    }
+
+    /**
+     * {@code CONSUMER.LEADER.STEPDOWN.<stream>.<consumer>}, on the stream leader: a consumer of a replicated stream
+     * runs on its stream's leader (its state is in the stream's group), so its leadership moves with the stream's
+     * to the most caught-up other peer; the reference's checks and replies (404/10059, 404/10014, 400/10003).
+     */
+    private void consumerStepdown(String account, ApiRequest req) {
+        Assignment a = meta.get(Assignment.key(account, req.arg(0)));
+        Stream s = a == null ? null : localStream(a.key());
+        JetStreamAccount acc = a == null ? null : accountOf(a.key());
+        if (s == null || acc == null) {
+            throw new JsApiException(JsError.STREAM_NOT_FOUND);
+        }
+        acc.consumers().withConsumer(req, s, req.arg(1), () -> {
+            if (!req.isEmptyRequest()) {
+                throw new JsApiException(JsError.BAD_REQUEST);
+            }
+            if (!a.replicated()) {
+                respondSuccess(req);
+            } else {
+                transferLeadership(RaftGroupId.valueOf(a.group()), req);
+            }
+        });
     }
 
     /** {@code META.LEADER.STEPDOWN} ({@code {}} or a placement without tags), on the meta leader. */
@@ -1173,7 +1495,7 @@ public final class JetStreamCluster implements AutoCloseable {
                     gid, CALL_IDS.incrementAndGet(), target, 10_000)).whenComplete((r, err) -> {
                         if (err != null || !r.isSuccess()) {
                             LOG.info("JetStream cluster: leadership transfer of {} failed: {}", gid,
-                                    err != null ? err.toString() : r.getException());
+                                    err != null ? err.toString() : String.valueOf(r.getException()));
                             req.fail(JsError.CLUSTER_NOT_AVAILABLE);
                         } else {
                             respondSuccess(req);
@@ -1184,14 +1506,153 @@ public final class JetStreamCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code STREAM.PEER.REMOVE.<stream>} {@code {"peer":"<server name>"}}, on the meta leader: the peer leaves the
+     * stream's group and, as nats-server does, another server that fits the stream's placement takes its place
+     * (the stream leader's configuration change catches it up); with no spare server the peer is removed all the
+     * same and the answer is 503/10075 "peer remap failed". An R1 stream cannot move (its data is on that server
+     * only): 10075 too.
+     */
+    private void peerRemove(String account, ApiRequest req) {
+        if (req.isEmptyRequest()) {
+            throw new JsApiException(JsError.BAD_REQUEST);
+        }
+        String peer = JsJson.getString(req.decode(), "peer");
+        if (peer == null) {
+            throw new JsApiException(JsError.BAD_REQUEST);
+        }
+        Assignment a = meta.get(Assignment.key(account, req.arg(0)));
+        if (a == null) {
+            throw new JsApiException(JsError.STREAM_NOT_FOUND);
+        }
+        if (!a.peers().contains(peer)) {
+            throw new JsApiException(JsError.CLUSTER_PEER_NOT_MEMBER);
+        }
+        if (!a.replicated()) {
+            throw new JsApiException(JsError.PEER_REMAP);
+        }
+        Assignment moved = withoutPeer(a, peer, List.of());
+        boolean remapped = moved.peers().size() == a.peers().size();
+        submit(metaGroup, RaftClientRequest.writeRequestType(), MetaStateMachine.peers(moved)).whenComplete((r, err) -> {
+            if (err != null) {
+                req.fail(JsError.CLUSTER_NOT_AVAILABLE);
+            } else if (!remapped) {
+                req.fail(JsError.PEER_REMAP);
+            } else {
+                respondSuccess(req);
+            }
+        });
+    }
+
+    /** {@code a} with {@code peer} replaced by a server that fits its placement (none of {@code avoid}), or dropped. */
+    private Assignment withoutPeer(Assignment a, String peer, List<String> avoid) {
+        List<String> peers = new ArrayList<>(a.peers());
+        List<String> addresses = new ArrayList<>(a.addresses());
+        int i = peers.indexOf(peer);
+        List<String> exclude = new ArrayList<>(a.peers());
+        exclude.addAll(avoid);
+        try {
+            String spare = place(1, a.config().placement(), exclude).get(0);
+            peers.set(i, spare);
+            addresses.set(i, spare.equals(settings.serverName()) ? endpoint : online.get(spare));
+            LOG.info("stream {}: peer {} replaced by {}", a.name(), peer, spare);
+        } catch (JsApiException e) {
+            peers.remove(i);
+            addresses.remove(i);
+            LOG.warn("stream {}: peer {} removed, no server to replace it", a.name(), peer);
+        }
+        return a.withPeers(peers, addresses);
+    }
+
+    /**
+     * {@code SERVER.REMOVE} {@code {"peer":"<server name>"}} (or {@code "peer_id"}), on the meta leader: the
+     * server's replicas move to other servers (as {@link #peerRemove}), then it leaves the meta group. While its
+     * route stays up it is not added back; a restart of it rejoins (as nats-server's). JetKV's clusters have one
+     * account, so there is no system account to confine this to.
+     */
+    private void serverRemove(ApiRequest req) {
+        if (req.isEmptyRequest()) {
+            throw new JsApiException(JsError.BAD_REQUEST);
+        }
+        ObjectNode body = req.decode();
+        String name = JsJson.getString(body, "peer");
+        String id = JsJson.getString(body, "peer_id");
+        String found = null;
+        try {
+            for (RaftPeer p : server.getDivision(metaGroup).getRaftConf().getCurrentPeers()) {
+                String pid = p.getId().toString();
+                if (pid.equals(id) || (name != null && pid.equals(PeerIds.of(name)) && name.equals(nameOf(p.getId())))) {
+                    found = pid;
+                }
+            }
+        } catch (IOException e) {
+            throw new JsApiException(JsError.CLUSTER_NOT_AVAILABLE);
+        }
+        if (found == null) {
+            throw new JsApiException(JsError.CLUSTER_SERVER_NOT_MEMBER);
+        }
+        String removed = nameOf(RaftPeerId.valueOf(found));
+        String removedId = found;
+        removedServers.add(removed);
+        List<CompletableFuture<RaftClientReply>> moves = new ArrayList<>();
+        for (Assignment a : meta.all().values()) {
+            if (a.replicated() && a.peers().contains(removed)) {
+                moves.add(submit(metaGroup, RaftClientRequest.writeRequestType(),
+                        MetaStateMachine.peers(withoutPeer(a, removed, List.of(removed)))));
+            }
+        }
+        // its replicas move while it still applies the meta log (it drops them), then it leaves the meta group
+        CompletableFuture.allOf(moves.toArray(CompletableFuture[]::new)).handle((v, err) -> {
+            onClusterThread(() -> removeMetaPeer(removedId, req));
+            return null;
+        });
+    }
+
+    /** js-cluster thread, meta leader: the meta group's configuration without {@code id}; answers {@code req}. */
+    private void removeMetaPeer(String id, ApiRequest req) {
+        try {
+            List<RaftPeer> peers = new ArrayList<>();
+            for (RaftPeer p : server.getDivision(metaGroup).getRaftConf().getCurrentPeers()) {
+                if (!p.getId().toString().equals(id)) {
+                    peers.add(p);
+                }
+            }
+            server.setConfigurationAsync(new SetConfigurationRequest(clientId, selfId, metaGroup,
+                    CALL_IDS.incrementAndGet(), peers)).whenComplete((r, err) -> {
+                        boolean ok = err == null && r.isSuccess();
+                        LOG.info("JetStream cluster: {} removed from the meta group: {}", nameOf(RaftPeerId.valueOf(id)),
+                                ok ? "ok" : err != null ? err.toString() : r.getException());
+                        if (ok) {
+                            respondSuccess(req);
+                        } else {
+                            req.fail(JsError.CLUSTER_NOT_AVAILABLE);
+                        }
+                    });
+        } catch (IOException | RuntimeException e) {
+            req.fail(JsError.CLUSTER_NOT_AVAILABLE);
+        }
+    }
+
     private static void respondSuccess(ApiRequest req) {
         ObjectNode ok = JsJson.object();
         ok.put("success", true);
         req.respond(ok);
     }
 
-    /** Peers for a new stream: the least loaded of the servers in the meta group that are up. */
-    private List<String> place(int replicas) {
+    /**
+     * Peers for a new stream (or {@code replicas} replacements, none of {@code exclude}): the least loaded of the
+     * servers in the meta group that are up and match the stream's {@code placement} (its {@code cluster} is this
+     * one, each has every one of its {@code tags}); else 400/10005 with nats-server's text.
+     */
+    private List<String> place(int replicas, com.fasterxml.jackson.databind.JsonNode placement, List<String> exclude) {
+        String wantCluster = placement == null ? null : JsJson.getString(placement, "cluster");
+        List<String> wantTags = new ArrayList<>();
+        if (placement != null && placement.path("tags").isArray()) {
+            placement.path("tags").forEach(t -> wantTags.add(t.asText().strip().toLowerCase(java.util.Locale.ROOT)));
+        }
+        if (wantCluster != null && !wantCluster.isEmpty() && !wantCluster.equals(settings.clusterName())) {
+            throw new JsApiException(JsError.CLUSTER_NO_PEERS, "no suitable peers for placement");
+        }
         List<String> candidates = new ArrayList<>();
         candidates.add(settings.serverName());
         Set<String> metaPeers = ConcurrentHashMap.newKeySet();
@@ -1207,10 +1668,20 @@ public final class JetStreamCluster implements AutoCloseable {
                 candidates.add(n);
             }
         }
+        candidates.removeAll(exclude);
+        boolean tagsMissed = candidates.removeIf(n -> !tagsOf(n).containsAll(wantTags));
         if (candidates.size() < replicas) {
             LOG.debug("JetStream cluster: no suitable peers for R{}: meta group {}, routed {}, candidates {}",
                     replicas, metaPeers, online.keySet(), candidates);
-            throw new JsApiException(JsError.CLUSTER_NO_PEERS, "no suitable peers for placement");
+            String text = "no suitable peers for placement";
+            if (tagsMissed) {
+                StringBuilder sb = new StringBuilder(text).append(", tags not matched [");
+                for (int i = 0; i < wantTags.size(); i++) {
+                    sb.append(i > 0 ? ", " : "").append('\'').append(wantTags.get(i)).append('\'');
+                }
+                text = sb.append(']').toString();
+            }
+            throw new JsApiException(JsError.CLUSTER_NO_PEERS, text);
         }
         Map<String, Integer> load = new ConcurrentHashMap<>();
         for (Assignment a : meta.all().values()) {
@@ -1225,6 +1696,10 @@ public final class JetStreamCluster implements AutoCloseable {
         return out;
     }
 
+    private List<String> tagsOf(String server) {
+        return server.equals(settings.serverName()) ? settings.tags() : peerTags.getOrDefault(server, List.of());
+    }
+
     private ObjectNode configOnlyInfo(Assignment a) {
         ObjectNode o = JsJson.object();
         o.set("config", a.config().toJson());
@@ -1235,13 +1710,13 @@ public final class JetStreamCluster implements AutoCloseable {
         return o;
     }
 
-    private void delete(ApiRequest req) {
+    private void delete(String account, ApiRequest req) {
         req.requireEmpty();
-        String name = req.arg(0);
-        if (meta.get(name) == null) {
+        String key = Assignment.key(account, req.arg(0));
+        if (meta.get(key) == null) {
             throw new JsApiException(JsError.STREAM_NOT_FOUND);
         }
-        submit(metaGroup, RaftClientRequest.writeRequestType(), MetaStateMachine.remove(name)).whenComplete((r, err) -> {
+        submit(metaGroup, RaftClientRequest.writeRequestType(), MetaStateMachine.remove(key)).whenComplete((r, err) -> {
             if (err != null) {
                 req.fail(JsError.CLUSTER_NOT_AVAILABLE);
             } else {
@@ -1252,11 +1727,14 @@ public final class JetStreamCluster implements AutoCloseable {
         });
     }
 
-    private void names(ApiRequest req) {
+    private void names(String account, ApiRequest req) {
         ObjectNode body = req.body();
         String subject = JsJson.getString(body, "subject");
         List<String> all = new ArrayList<>();
         for (Assignment a : meta.all().values()) {
+            if (!a.account().equals(account)) {
+                continue;
+            }
             if (subject == null || a.config().subjects().stream().anyMatch(s -> Subject.collide(s, subject))) {
                 all.add(a.name());
             }
@@ -1270,6 +1748,70 @@ public final class JetStreamCluster implements AutoCloseable {
         req.respond(out);
     }
 
+    private Assignment current(Assignment a) {
+        Assignment now = meta.get(a.key());
+        return now != null && now.group().equals(a.group()) ? now : a;
+    }
+
+    /**
+     * The group's leader and every peer (the leader too) with its progress, as nats-server's leader-elected and
+     * quorum-lost advisories list them.
+     */
+    private ObjectNode groupView(Assignment a) {
+        ObjectNode o = JsJson.object();
+        RaftPeerId leader = streamLeaders.get(a.key());
+        if (leader != null) {
+            o.put("leader", nameOf(leader));
+        }
+        Progress progress = progress(a);
+        ArrayNode replicas = o.putArray("replicas");
+        List<String> all = new ArrayList<>(a.peers());
+        Collections.sort(all);
+        for (String p : all) {
+            replica(replicas.addObject(), p, progress);
+        }
+        return o;
+    }
+
+    /** The commit index of each peer of {@code a}'s group as this replica knows it, and its own. */
+    private record Progress(Map<String, Long> commits, long own) {}
+
+    private Progress progress(Assignment a) {
+        Map<String, Long> commits = new ConcurrentHashMap<>();
+        long own = 0;
+        try {
+            RaftServer.Division d = server.getDivision(RaftGroupId.valueOf(a.group()));
+            for (RaftProtos.CommitInfoProto ci : d.getCommitInfos()) {
+                String id = RaftPeerId.valueOf(ci.getServer().getId()).toString();
+                commits.put(id, ci.getCommitIndex());
+                if (id.equals(selfId.toString())) {
+                    own = ci.getCommitIndex();
+                }
+            }
+        } catch (IOException e) {
+            // no local division: the peers are listed without progress
+        }
+        return new Progress(commits, own);
+    }
+
+    /** One {@code replicas[]} entry (nats-server's PeerInfo, its field order). */
+    private void replica(ObjectNode r, String p, Progress progress) {
+        String id = PeerIds.of(p);
+        boolean self = p.equals(settings.serverName());
+        boolean up = self || online.containsKey(p);
+        long lag = self ? 0 : Math.max(0, progress.own() - progress.commits().getOrDefault(id, 0L));
+        r.put("name", p);
+        r.put("current", up && lag == 0);
+        if (!up) {
+            r.put("offline", true);
+        }
+        r.put("active", up ? 1_000_000L : 0L);
+        if (lag > 0) {
+            r.put("lag", lag);
+        }
+        r.put("peer", id);
+    }
+
     /** The {@code cluster} block of stream info, as the answering server sees it. */
     private ObjectNode clusterInfo(Assignment a) {
         ObjectNode o = JsJson.object();
@@ -1278,24 +1820,11 @@ public final class JetStreamCluster implements AutoCloseable {
             o.put("leader", a.peers().get(0));
             return o;
         }
-        RaftPeerId leader = streamLeaders.get(a.name());
+        RaftPeerId leader = streamLeaders.get(a.key());
         if (leader != null) {
             o.put("leader", nameOf(leader));
         }
-        Map<String, Long> commits = new ConcurrentHashMap<>();
-        long leaderCommit = 0;
-        try {
-            RaftServer.Division d = server.getDivision(RaftGroupId.valueOf(a.group()));
-            for (RaftProtos.CommitInfoProto ci : d.getCommitInfos()) {
-                String id = RaftPeerId.valueOf(ci.getServer().getId()).toString();
-                commits.put(id, ci.getCommitIndex());
-                if (id.equals(selfId.toString())) {
-                    leaderCommit = ci.getCommitIndex();
-                }
-            }
-        } catch (IOException e) {
-            // no local division: the peers are listed without progress
-        }
+        Progress progress = progress(a);
         ArrayNode replicas = o.putArray("replicas");
         List<String> others = new ArrayList<>(a.peers());
         if (leader != null && leader.equals(selfId)) {
@@ -1303,20 +1832,7 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         Collections.sort(others);
         for (String p : others) {
-            String id = PeerIds.of(p);
-            boolean up = p.equals(settings.serverName()) || online.containsKey(p);
-            long lag = Math.max(0, leaderCommit - commits.getOrDefault(id, 0L));
-            ObjectNode r = replicas.addObject();
-            r.put("name", p);
-            r.put("current", up && lag == 0);
-            r.put("active", up ? 1_000_000L : 0L);
-            if (lag > 0) {
-                r.put("lag", lag);
-            }
-            if (!up) {
-                r.put("offline", true);
-            }
-            r.put("peer", id);
+            replica(replicas.addObject(), p, progress);
         }
         return o;
     }

@@ -33,10 +33,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The meta group's state machine (nats-server's meta group): the stream assignments of the whole cluster,
- * kept in memory and rebuilt when a node starts from the latest snapshot (a JSON array of every assignment,
- * one file in Ratis's {@link SimpleStateMachineStorage}) and the Raft log after it. A follower that installs a
- * snapshot from the leader creates and removes local replicas for what changed ({@link #reinitialize}). Each applied change is handed to {@link JetStreamCluster}, which creates or
+ * The meta group's state machine (nats-server's meta group): the stream assignments of the whole cluster, by
+ * {@link Assignment#key} (account and stream name), kept in memory and rebuilt when a node starts from the latest
+ * snapshot (a JSON array of every assignment, one file in Ratis's {@link SimpleStateMachineStorage}) and the Raft
+ * log after it. A follower that installs a snapshot from the leader creates and removes local replicas for what
+ * changed ({@link #reinitialize}). Each applied change is handed to {@link JetStreamCluster}, which creates or
  * removes the local replica when this node is one of the stream's peers.
  *
  * <p>Threading: {@link #applyTransaction}, {@link #takeSnapshot} and {@link #reinitialize} run on Ratis's apply
@@ -53,8 +54,9 @@ final class MetaStateMachine extends BaseStateMachine {
         this.cluster = cluster;
     }
 
-    Assignment get(String stream) {
-        return streams.get(stream);
+    /** The assignment of the stream with this {@link Assignment#key}, or null. */
+    Assignment get(String key) {
+        return streams.get(key);
     }
 
     Map<String, Assignment> all() {
@@ -71,9 +73,14 @@ final class MetaStateMachine extends BaseStateMachine {
         return JsJson.bytes(JsJson.object().put("op", "update").set("a", a.toJson()));
     }
 
-    /** Entry removing {@code stream}. */
-    static byte[] remove(String stream) {
-        return JsJson.bytes(JsJson.object().put("op", "remove").put("stream", stream));
+    /** Entry moving {@code a}'s stream to its (changed) peers, in the same Ratis group. */
+    static byte[] peers(Assignment a) {
+        return JsJson.bytes(JsJson.object().put("op", "peers").set("a", a.toJson()));
+    }
+
+    /** Entry removing the stream with this {@link Assignment#key}. */
+    static byte[] remove(String key) {
+        return JsJson.bytes(JsJson.object().put("op", "remove").put("stream", key));
     }
 
     @Override
@@ -84,18 +91,27 @@ final class MetaStateMachine extends BaseStateMachine {
             switch (n.path("op").asText()) {
                 case "assign" -> {
                     Assignment a = Assignment.fromJson(n.get("a"));
-                    if (streams.putIfAbsent(a.name(), a) == null) {
+                    if (streams.putIfAbsent(a.key(), a) == null) {
                         cluster.assigned(a);
                     }
                 }
                 case "update" -> {
                     Assignment u = Assignment.fromJson(n.get("a"));
-                    Assignment old = streams.get(u.name());
+                    Assignment old = streams.get(u.key());
                     // only the stream as it still is: a delete (or delete and re-create) in between wins
                     if (old != null && old.group().equals(u.group())) {
                         Assignment now = old.updated(u.config(), u.reply(), u.responseType(), entry.getIndex());
-                        streams.put(now.name(), now);
+                        streams.put(now.key(), now);
                         cluster.updated(now);
+                    }
+                }
+                case "peers" -> {
+                    Assignment u = Assignment.fromJson(n.get("a"));
+                    Assignment old = streams.get(u.key());
+                    if (old != null && old.group().equals(u.group())) {
+                        Assignment now = old.withPeers(u.peers(), u.addresses());
+                        streams.put(now.key(), now);
+                        cluster.peersChanged(old, now);
                     }
                 }
                 case "remove" -> {
@@ -158,23 +174,26 @@ final class MetaStateMachine extends BaseStateMachine {
         Map<String, Assignment> loaded = new HashMap<>();
         for (JsonNode n : JsJson.MAPPER.readTree(file)) {
             Assignment a = Assignment.fromJson(n);
-            loaded.put(a.name(), a);
+            loaded.put(a.key(), a);
         }
         for (Assignment old : streams.values()) {
-            Assignment now = loaded.get(old.name());
+            Assignment now = loaded.get(old.key());
             if (now == null || !now.group().equals(old.group())) {
-                streams.remove(old.name());
+                streams.remove(old.key());
                 cluster.removed(old);
             }
         }
         for (Assignment a : loaded.values()) {
-            Assignment old = streams.putIfAbsent(a.name(), a);
+            Assignment old = streams.putIfAbsent(a.key(), a);
             if (old == null) {
                 cluster.assigned(a);
             } else if (a.revision() > old.revision()) {
                 // updated since: the stream's leader proposes the configuration to its group
-                streams.put(a.name(), a);
+                streams.put(a.key(), a);
                 cluster.updated(a);
+            } else if (!a.peers().equals(old.peers())) {
+                streams.put(a.key(), a);
+                cluster.peersChanged(old, a);
             }
         }
         setLastAppliedTermIndex(snapshot.getTermIndex());

@@ -1474,6 +1474,11 @@ final class Consumer {
         }
         o.put("num_waiting", w);
         o.put("num_pending", numPending());
+        // the consumer's state lives in its stream's group and it runs on the stream leader: the stream's block
+        ObjectNode cluster = stream.clusterInfo();
+        if (cluster != null) {
+            o.set("cluster", cluster);
+        }
         if (config.isPush() && bus.hasInterest(config.deliverSubject())) {
             o.put("push_bound", true);
         }

@@ -50,6 +50,7 @@ public record ConsumerConfig(
         long numReplicas,
         boolean memStorage,
         boolean direct,
+        boolean sourcing,
         ObjectNode metadata,
         Long pauseUntil,
         PriorityPolicy priorityPolicy,
@@ -205,6 +206,7 @@ public record ConsumerConfig(
                 JsJson.getLong(o, "num_replicas", 0),
                 JsJson.getBool(o, "mem_storage"),
                 JsJson.getBool(o, "direct"),
+                JsJson.getBool(o, "sourcing"),
                 JsJson.getObject(o, "metadata"),
                 parsePauseUntil(pause),
                 parseEnum(PriorityPolicy.values(), policy, PriorityPolicy.NONE, p -> p.json),
@@ -238,8 +240,43 @@ public record ConsumerConfig(
         return new ConsumerConfig(name, durableName, description, deliverPolicy, optStartSeq, optStartTime, ackPolicy,
                 ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps, sampleFreq,
                 maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject,
-                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, metadata, until,
+                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, sourcing, metadata, until,
                 priorityPolicy, priorityGroups, priorityTimeout);
+    }
+
+    /**
+     * A sourcing server's request (nats-server 2.14 sends {@code direct} and {@code sourcing} with a stable
+     * {@code name}) made what the reference makes of it on a work-queue or interest stream: a durable of that name
+     * whose acks are the answers to its flow-control requests and that never expires, so the origin lets a message
+     * go only once the sourcing stream stored it (ADR-60).
+     */
+    public ConsumerConfig asDurableSourcing() {
+        return new ConsumerConfig(name, name, description, deliverPolicy, optStartSeq, optStartTime,
+                AckPolicy.FLOW_CONTROL, 0, 0, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps,
+                sampleFreq, maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes,
+                deliverSubject, deliverGroup, idleHeartbeat, 0, numReplicas, memStorage, false, sourcing, metadata,
+                pauseUntil, priorityPolicy, priorityGroups, priorityTimeout);
+    }
+
+    /** The same configuration under another {@code name}. */
+    public ConsumerConfig withName(String other) {
+        return new ConsumerConfig(other, durableName, description, deliverPolicy, optStartSeq, optStartTime,
+                ackPolicy, ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps,
+                sampleFreq, maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes,
+                deliverSubject, deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct,
+                sourcing, metadata, pauseUntil, priorityPolicy, priorityGroups, priorityTimeout);
+    }
+
+    /**
+     * The same configuration starting where {@code existing} does: a sourcing server asks again with its current
+     * position, which the reference ignores for a durable it made before (the start options can not be updated).
+     */
+    public ConsumerConfig withStartOf(ConsumerConfig existing) {
+        return new ConsumerConfig(name, durableName, description, existing.deliverPolicy, existing.optStartSeq,
+                existing.optStartTime, ackPolicy, ackWait, maxDeliver, backoff, filterSubject, filterSubjects,
+                replayPolicy, rateLimitBps, sampleFreq, maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch,
+                maxExpires, maxBytes, deliverSubject, deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas,
+                memStorage, direct, sourcing, metadata, pauseUntil, priorityPolicy, priorityGroups, priorityTimeout);
     }
 
     /** The same configuration with other {@code metadata} (null: none). */
@@ -247,7 +284,7 @@ public record ConsumerConfig(
         return new ConsumerConfig(name, durableName, description, deliverPolicy, optStartSeq, optStartTime, ackPolicy,
                 ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps, sampleFreq,
                 maxWaiting, maxAckPending, flowControl, headersOnly, maxBatch, maxExpires, maxBytes, deliverSubject,
-                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, m, pauseUntil,
+                deliverGroup, idleHeartbeat, inactiveThreshold, numReplicas, memStorage, direct, sourcing, m, pauseUntil,
                 priorityPolicy, priorityGroups, priorityTimeout);
     }
 
@@ -346,13 +383,72 @@ public record ConsumerConfig(
     }
 
     /**
+     * {@code pedantic: true} (2.11+): what nats-server's {@code setConsumerConfigDefaults} would adjust is refused
+     * with 10157 instead, in its order; {@code streamLimits} is the stream's {@code consumer_limits}.
+     */
+    public void checkPedantic(JsonNode streamLimits) {
+        if (maxDeliver < -1) {
+            throw pedantic("max_deliver must be set to -1");
+        }
+        if (maxWaiting < 0) {
+            throw pedantic("max_waiting must not be negative");
+        }
+        if (maxAckPending < -1) {
+            throw pedantic("max_ack_pending must be set to -1");
+        }
+        if (maxBatch < 0) {
+            throw pedantic("max_batch must not be negative");
+        }
+        if (maxExpires < 0) {
+            throw pedantic("max_expires must not be negative");
+        }
+        if (maxBytes < 0) {
+            throw pedantic("max_bytes must not be negative");
+        }
+        if (idleHeartbeat < 0) {
+            throw pedantic("idle_heartbeat must not be negative");
+        }
+        if (inactiveThreshold < 0) {
+            throw pedantic("inactive_threshold must not be negative");
+        }
+        if (priorityTimeout < 0) {
+            throw pedantic("priority_timeout must not be negative");
+        }
+        // ack_wait as the defaults leave it: 30 s for explicit and all acks when not set
+        long wait = ackWait == 0 && (ackPolicy == AckPolicy.EXPLICIT || ackPolicy == AckPolicy.ALL)
+                ? DEFAULT_ACK_WAIT : ackWait;
+        if (backoff != null && !backoff.isEmpty() && wait != backoff.get(0)) {
+            throw pedantic("first backoff value has to equal batch AckWait");
+        }
+        JsonNode limits = streamLimits == null ? JsJson.object() : streamLimits;
+        if (maxAckPending == 0 && limits.path("max_ack_pending").asLong(0) > 0) {
+            throw pedantic("max_ack_pending must be set if it's configured in stream limits");
+        }
+        if (inactiveThreshold == 0 && limits.path("inactive_threshold").asLong(0) > 0) {
+            throw pedantic("inactive_threshold must be set if it's configured in stream limits");
+        }
+    }
+
+    private static JsApiException pedantic(String reason) {
+        return new JsApiException(JsError.PEDANTIC, reason);
+    }
+
+    /**
      * The configuration with the reference's defaults applied and {@code name} set to {@code consumerName}
      * (null keeps the body's: the legacy durable create leaves it out of the echo).
      */
     public ConsumerConfig withDefaults(String consumerName) {
+        return withDefaults(consumerName, false);
+    }
+
+    /**
+     * As {@link #withDefaults(String)}; a {@code pedantic} request (checked by {@link #checkPedantic}) gets no flow
+     * control or heartbeat forced on for acks by flow control, so that their checks refuse it instead.
+     */
+    public ConsumerConfig withDefaults(String consumerName, boolean pedantic) {
         boolean acks = ackPolicy != AckPolicy.NONE;
         // acks by flow control have no ack wait; flow control and a 1 s heartbeat are forced on (non-pedantic)
-        boolean byFlowControl = ackPolicy == AckPolicy.FLOW_CONTROL;
+        boolean byFlowControl = ackPolicy == AckPolicy.FLOW_CONTROL && !pedantic;
         boolean timedAcks = ackPolicy == AckPolicy.EXPLICIT || ackPolicy == AckPolicy.ALL;
         return new ConsumerConfig(consumerName == null ? name : consumerName, durableName, description,
                 deliverPolicy, optStartSeq, optStartTime,
@@ -371,9 +467,9 @@ public record ConsumerConfig(
                 deliverGroup,
                 byFlowControl ? FLOW_CONTROL_HEARTBEAT : idleHeartbeat,
                 inactiveThreshold == 0 && durableName == null ? DEFAULT_INACTIVE_THRESHOLD : inactiveThreshold,
-                numReplicas, memStorage, direct, metadata, pauseUntil, priorityPolicy,
+                numReplicas, memStorage, direct, sourcing, metadata, pauseUntil, priorityPolicy,
                 priorityGroups == null || priorityGroups.isEmpty() ? null : priorityGroups,
-                // a negative timeout is taken as none (pedantic mode, which JetKV lacks, would refuse it)
+                // a negative timeout is taken as none (pedantic mode refuses it: checkPedantic)
                 priorityTimeout <= 0 && priorityPolicy == PriorityPolicy.PINNED_CLIENT ? DEFAULT_PRIORITY_TIMEOUT
                         : Math.max(0, priorityTimeout));
     }
@@ -637,6 +733,9 @@ public record ConsumerConfig(
         }
         if (direct) {
             o.put("direct", true);
+        }
+        if (sourcing) {
+            o.put("sourcing", true);
         }
         if (metadata != null && metadata.size() > 0) {
             o.set("metadata", metadata);

@@ -164,6 +164,20 @@ public final class ConsumerManager implements AutoCloseable {
         });
     }
 
+    /**
+     * Any thread: runs {@code then} on {@code stream}'s writer when it has a consumer {@code name}; otherwise answers
+     * {@code req} 404/10014 (the cluster layer's consumer requests, e.g. {@code CONSUMER.LEADER.STEPDOWN}).
+     */
+    public void withConsumer(ApiRequest req, Stream stream, String name, Runnable then) {
+        hop(req, stream, (set, now, batch) -> {
+            // a new leader builds its live consumers from the committed ones a moment after it starts answering
+            if (set.get(name) == null && !stream.committedConsumers().contains(name)) {
+                throw new JsApiException(JsError.CONSUMER_NOT_FOUND);
+            }
+            then.run();
+        });
+    }
+
     void detach(ConsumerSet set) {
         sets.remove(set.stream(), set);
         set.stream().removeListener(set);
@@ -484,8 +498,22 @@ public final class ConsumerManager implements AutoCloseable {
                 }
             }
         }
+        if (cfg.direct() && cfg.sourcing() && cfg.name() != null) {
+            if (stream.config().retention() != StreamEnums.Retention.LIMITS) {
+                // a work-queue or interest origin would drop what an ack-less ephemeral missed (ADR-60)
+                cfg = cfg.asDurableSourcing();
+            } else {
+                // the sourcing server asks under a stable name; an ephemeral needs a unique one
+                name = name + "-" + Consumer.generateName();
+                configName = name;
+            }
+        }
         checkName(name);
-        ConsumerConfig full = cfg.withDefaults(configName);
+        boolean pedantic = JsJson.getBool(body, "pedantic");
+        if (pedantic) {
+            cfg.checkPedantic(stream.config().consumerLimits());
+        }
+        ConsumerConfig full = cfg.withDefaults(configName, pedantic);
         full.validate();
         if (stream.config().retention() == StreamEnums.Retention.WORKQUEUE && !full.isPush()
                 && full.ackPolicy() == ConsumerConfig.AckPolicy.NONE) {
@@ -506,11 +534,17 @@ public final class ConsumerManager implements AutoCloseable {
                 }
             }
         }
+        String consumerName = name;
         hop(req, stream, (set, now, batch) -> {
-            Consumer existing = set.get(name);
+            Consumer existing = set.get(consumerName);
             if (existing != null) {
                 // pause_until counts on creation only; afterwards only the pause API changes it
                 ConsumerConfig wanted = full.withPauseUntil(existing.config().pauseUntil());
+                boolean sourcing = wanted.sourcing() && wanted.isDurable();
+                if (sourcing) {
+                    // the sourcing server asks again from where it is; the durable keeps its own start
+                    wanted = wanted.withStartOf(existing.config());
+                }
                 // the stored _nats.req.level is copied in, so that an identical re-create compares equal
                 if (!existing.config().toJson().equals(wanted.withLevelOf(existing.config()).toJson())) {
                     if ("create".equals(action)) {
@@ -521,6 +555,11 @@ public final class ConsumerManager implements AutoCloseable {
                     wanted.validateUpdateFrom(existing.config());
                     existing.update(wanted);
                     persist(stream, existing);
+                }
+                if (sourcing) {
+                    // asking again implies a reset: delivery restarts after the ack floor (what was stored there)
+                    existing.reset(0, now);
+                    persistState(stream, existing);
                 }
                 ObjectNode info = existing.info(now);
                 whenCommitted(set, () -> req.respond(info), () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE));
@@ -539,10 +578,10 @@ public final class ConsumerManager implements AutoCloseable {
             if (most > 0 && set.all().size() >= most) {
                 throw new JsApiException(JsError.MAXIMUM_CONSUMERS_LIMIT);
             }
-            set.checkWorkQueue(name, full);
+            set.checkWorkQueue(consumerName, full);
             ConsumerConfig stored = full.withApiMetadata(ApiLevel.SERVER);
             stored.checkMetadataSize();
-            Consumer c = new Consumer(set, name, stored, now, now);
+            Consumer c = new Consumer(set, consumerName, stored, now, now);
             set.add(c);
             persist(stream, c);
             if (c.paused(now)) {
@@ -550,7 +589,11 @@ public final class ConsumerManager implements AutoCloseable {
             }
             // the reply is a snapshot taken before anything is delivered (clients count the initial set from it)
             ObjectNode info = c.info(now);
-            whenCommitted(set, () -> req.respond(info), () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE));
+            whenCommitted(set, () -> {
+                // on a replicated stream the new consumer's leader is the stream leader, elected as it commits
+                stream.announceGroup("LEADER_ELECTED", consumerName);
+                req.respond(info);
+            }, () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE));
             c.deliverMore(now);
             set.persistIfDirty(c);
         });

@@ -228,7 +228,7 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
      * start, and filters that no other consumer's overlap, so that each message has exactly one taker.
      */
     void checkWorkQueue(String name, ConsumerConfig cfg) {
-        if (stream.config().retention() != Retention.WORKQUEUE || cfg.direct()) {
+        if (stream.config().retention() != Retention.WORKQUEUE || cfg.direct() || cfg.sourcing()) {
             return;
         }
         // 2.14: acks by flow control are explicit enough (ADR-60 sources work queues through such consumers)
@@ -396,6 +396,11 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
     }
 
     @Override
+    public java.util.Collection<String> committedNames() {
+        return List.copyOf(committed.keySet());
+    }
+
+    @Override
     public void leading(boolean leader) {
         long now = ConsumerManager.nowNanos();
         if (!leader) {
@@ -424,6 +429,8 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
             LOG.info("stream {}: consumer {} leads here from the committed state", stream.name(), c.name());
         }
         for (Consumer c : consumers.values()) {
+            // each consumer's "group" (the stream's) has a new leader: nats-server's new consumer leader says so
+            stream.announceGroup("LEADER_ELECTED", c.name());
             c.deliverMore(now);
         }
     }

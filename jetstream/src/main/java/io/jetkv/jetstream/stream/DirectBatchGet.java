@@ -133,38 +133,47 @@ record DirectBatchGet(int batch, long maxBytes, List<String> multiLast, long upT
             }
             ceiling = Math.min(ceiling, at - 1);
         }
-        // the subjects and how many messages each holds decide how to find their last messages
-        java.util.Map<String, Long> counts = new java.util.HashMap<>();
+        // the subjects and how many messages each holds decide how to find their last messages: counted by walking
+        // the subject rows (a bucket of ten million keys is never held as a map), and the walks stop as soon as more
+        // subjects have a message at or below the ceiling than one reply may carry
         List<String> filters = new ArrayList<>();
+        long[] subjectsAndMsgs = new long[2];
         for (String f : multiLast) {
             if (Subject.isValid(f)) {
                 filters.add(f);
-                counts.putAll(store.subjectCounts(f));
+                store.forEachSubject(f, (subject, msgs) -> {
+                    subjectsAndMsgs[0]++;
+                    subjectsAndMsgs[1] += msgs;
+                });
             }
-        }
-        long total = 0;
-        for (long c : counts.values()) {
-            total += c;
         }
         java.util.TreeMap<Long, StoredMessage> found = new java.util.TreeMap<>();
-        if (total <= SCAN_FACTOR * (long) counts.size()) {
-            // shallow history (a KV bucket): one sequential pass per filter, keeping each subject's latest
-            java.util.Map<String, StoredMessage> latest = new java.util.HashMap<>();
-            for (String f : filters) {
-                scan(store, f.equals(">") ? null : f, ceiling, latest);
-            }
-            for (StoredMessage m : latest.values()) {
-                found.put(m.seq(), m);
-            }
-        } else {
-            for (String subject : counts.keySet()) {
-                long s = lastAtOrBelow(store, subject, ceiling);
-                if (s > 0) {
-                    found.put(s, null);
+        boolean tooMany = false;
+        try {
+            if (subjectsAndMsgs[1] <= SCAN_FACTOR * subjectsAndMsgs[0]) {
+                // shallow history (a KV bucket): one sequential pass per filter, keeping each subject's latest
+                java.util.Map<String, StoredMessage> latest = new java.util.HashMap<>();
+                for (String f : filters) {
+                    scan(store, f.equals(">") ? null : f, ceiling, latest);
+                }
+                for (StoredMessage m : latest.values()) {
+                    found.put(m.seq(), m);
+                }
+            } else {
+                final long top = ceiling;
+                for (String f : filters) {
+                    store.forEachSubject(f, (subject, msgs) -> {
+                        long s = lastAtOrBelow(store, subject, top);
+                        if (s > 0 && found.put(s, null) == null && found.size() > MAX_RESULTS) {
+                            throw TooMany.INSTANCE;
+                        }
+                    });
                 }
             }
+        } catch (TooMany e) {
+            tooMany = true;
         }
-        if (found.size() > MAX_RESULTS) {
+        if (tooMany || found.size() > MAX_RESULTS) {
             out.send(reply, HeaderBlock.status(413, "Too Many Results"), new byte[0]);
             return;
         }
@@ -197,6 +206,15 @@ record DirectBatchGet(int batch, long maxBytes, List<String> multiLast, long upT
         out.send(reply, eob(results.size() - sent, last, ceiling), new byte[0]);
     }
 
+    /** Thrown out of a walk once a multi-last request has more results than one reply may carry; no stack trace. */
+    private static final class TooMany extends RuntimeException {
+        static final TooMany INSTANCE = new TooMany();
+
+        private TooMany() {
+            super("too many results", null, false, false);
+        }
+    }
+
     /** Multi-last reads the stream in order when it holds at most this many messages per matching subject. */
     private static final long SCAN_FACTOR = 8;
 
@@ -211,7 +229,9 @@ record DirectBatchGet(int batch, long maxBytes, List<String> multiLast, long upT
                 return;
             }
             for (StoredMessage m : chunk) {
-                latest.put(m.subject(), m);
+                if (latest.put(m.subject(), m) == null && latest.size() > MAX_RESULTS) {
+                    throw TooMany.INSTANCE; // every subject seen has a message at or below the ceiling
+                }
             }
             from = chunk.get(chunk.size() - 1).seq() + 1;
         }

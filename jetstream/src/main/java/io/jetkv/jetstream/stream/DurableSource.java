@@ -1,10 +1,17 @@
 package io.jetkv.jetstream.stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jetkv.jetstream.MessageBus;
+import io.jetkv.jetstream.api.JsApiException;
+import io.jetkv.jetstream.api.JsError;
+import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.store.StoredMessage;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,20 +27,56 @@ import java.util.Map;
  * consumer is reset ({@code $JS.API.CONSUMER.RESET}, to after its ack floor) and redelivers; what was already copied
  * is recognised by its origin sequence and skipped.
  *
- * <p>Threading: {@link #onMessage} runs on the delivering thread (the origin's writer); everything else on the
- * target's writer, except {@link #start}, {@link #stop} and {@link #info}.
+ * <p>Two kinds. A <em>user</em> entry names the consumer in its {@code consumer} field; each reset is answered with
+ * the consumer's info, and a consumer that does not ack by flow control is refused (10214 on a mirror, 10217 on a
+ * source, shown as the entry's {@code error}, asked again now and then) and nothing it delivers is stored. A
+ * <em>server-made</em> entry ({@link Sourcing} makes one for an ordinary entry whose origin is a work-queue or
+ * interest stream) asks the origin to create its consumer ({@code JS_SRC_<id>} or {@code JS_MIRROR_<id>}, sent as
+ * a direct, sourcing consumer which the origin turns into such a durable); asking again resets it. Its position is
+ * kept as the ordinary entry keeps it (the next origin sequence), so the two can take turns.
+ *
+ * <p>Threading: {@link #onMessage} and {@link #onReply} run on the delivering thread (the origin's writer, or an
+ * API worker); everything else on the target's writer, except {@link #start}, {@link #stop}, {@link #tick} and
+ * {@link #info}.
  */
 final class DurableSource {
     private static final byte[] STATUS_PREFIX = "NATS/1.0 100".getBytes(StandardCharsets.US_ASCII);
     /** How long a reset may go unanswered (the consumer not there yet, say after a restart) before it is asked again. */
     private static final long RESET_RETRY_NANOS = 1_000_000_000L;
+    /** How long a consumer refused for its ack policy is left alone before it is looked at again. */
+    private static final long REFUSED_RETRY_NANOS = 5_000_000_000L;
+    /** The server-made consumer's heartbeat and ack wait, as nats-server asks for them. */
+    private static final long HEARTBEAT = 1_000_000_000L;
+    private static final long ACK_WAIT = 22L * 3600 * 1_000_000_000L;
+    private static final long INACTIVE_THRESHOLD = 10_000_000_000L;
 
     private final Stream target;
     private final StreamSource source;
     private final boolean mirror;
     private final String positionKey;
     private final MessageBus bus;
+    /** The consumer on the origin. */
+    private final String consumerName;
+    /** Where it delivers: the entry's for a user consumer, a fresh inbox per start for a server-made one. */
+    private final String deliverSubject;
+    /** Null for a user consumer; the {@code _nats.src.*} (or {@code _nats.mirror.*}) metadata otherwise. */
+    private final ObjectNode managedMetadata;
+    /** Where the answers to resets and creates come. */
+    private final String replySubject;
+    /** The stored position is the last origin sequence copied plus this (1 for a server-made entry: the next one). */
+    private final long positionBias;
     private volatile MessageBus.Subscription sub;
+    private volatile MessageBus.Subscription replySub;
+    /** The entry's {@code error} in stream info, or null. */
+    private volatile ObjectNode error;
+    /** The consumer does not ack by flow control: nothing it delivers is taken. Target writer. */
+    private boolean refused;
+    /**
+     * The answer to the last reset or create came and was good. Until then nothing is taken: deliveries that came
+     * before it (the deliver subject got interest) are not known to come from a consumer acking by flow control,
+     * and the reset delivers them again right after its answer. Target writer.
+     */
+    private boolean confirmed;
     private volatile boolean stopped;
     private volatile long lastActive;
     private volatile long lag;
@@ -53,17 +96,52 @@ final class DurableSource {
     /** When the last reset was asked for. */
     private long resetAt;
 
+    /** An entry with its own {@code consumer}. */
     DurableSource(Stream target, StreamSource source, boolean mirror) {
+        this(target, source, mirror, source.consumer().name(), source.consumer().deliverSubject(), null, 0);
+    }
+
+    private DurableSource(Stream target, StreamSource source, boolean mirror, String consumerName,
+            String deliverSubject, ObjectNode managedMetadata, long positionBias) {
         this.target = target;
         this.source = source;
         this.mirror = mirror;
         this.positionKey = source.positionKey(mirror);
         this.bus = target.bus();
+        this.consumerName = consumerName;
+        this.deliverSubject = deliverSubject;
+        this.managedMetadata = managedMetadata;
+        this.replySubject = "$JSC.R." + randomToken();
+        this.positionBias = positionBias;
+    }
+
+    /**
+     * An ordinary entry of a work-queue or interest origin, copying through a consumer the origin makes for it
+     * (named {@code consumerName}); {@code account} goes into its metadata, as nats-server writes it.
+     */
+    static DurableSource serverMade(Stream target, StreamSource source, boolean mirror, String consumerName,
+            String account) {
+        ObjectNode meta = JsJson.object();
+        String kind = mirror ? "mirror" : "src";
+        meta.put("_nats." + kind + ".stream", target.name());
+        meta.put("_nats." + kind + ".acc", account);
+        String domain = target.domain();
+        if (domain != null) {
+            meta.put("_nats." + kind + ".domain", domain);
+        }
+        return new DurableSource(target, source, mirror, consumerName, (mirror ? "$JS.M." : "$JS.S.") + randomToken(),
+                meta, 1);
+    }
+
+    /** The consumer this entry copies through. */
+    String consumerName() {
+        return consumerName;
     }
 
     /** Subscribes to the deliver subject, and resets the consumer: what it delivered before may not be stored. */
     void start() {
-        sub = bus.subscribe(source.consumer().deliverSubject(), this::onMessage);
+        replySub = bus.subscribe(replySubject, this::onReply);
+        sub = bus.subscribe(deliverSubject, this::onMessage);
         if (!target.execute(b -> reset())) {
             lost = true;
         }
@@ -75,6 +153,15 @@ final class DurableSource {
         if (s != null) {
             s.unsubscribe();
         }
+        s = replySub;
+        if (s != null) {
+            s.unsubscribe();
+        }
+    }
+
+    /** Best effort, as nats-server: the server-made consumer is deleted when its entry goes. */
+    void deleteConsumer() {
+        bus.publish("$JS.API.CONSUMER.DELETE." + source.name() + "." + consumerName, null, null, new byte[0]);
     }
 
     /**
@@ -97,9 +184,47 @@ final class DurableSource {
 
     /** Target writer: asks again for a reset that has not shown up as delivery sequence 1. */
     private void retryReset() {
-        if (resetting && Stream.nowNanos() - resetAt >= RESET_RETRY_NANOS) {
+        if (resetting && Stream.nowNanos() - resetAt >= (refused ? REFUSED_RETRY_NANOS : RESET_RETRY_NANOS)) {
             reset();
         }
+    }
+
+    /** Answering thread: hands the answer to a reset or create to the target's writer. */
+    private boolean onReply(String subject, String reply, byte[] headers, byte[] payload) {
+        if (!stopped) {
+            target.execute(b -> answered(payload));
+        }
+        return true;
+    }
+
+    /**
+     * Target writer: the consumer's info after a reset or create, or an error (shown as the entry's). A user
+     * consumer must ack by flow control, or what it delivers is not taken (nats-server checks the same answer).
+     */
+    private void answered(byte[] payload) {
+        if (stopped) {
+            return;
+        }
+        JsonNode reply;
+        try {
+            reply = JsJson.MAPPER.readTree(payload);
+        } catch (java.io.IOException e) {
+            return;
+        }
+        if (reply.hasNonNull("error")) {
+            error = (ObjectNode) reply.get("error");
+            return;
+        }
+        String ackPolicy = reply.path("config").path("ack_policy").asText();
+        if (managedMetadata == null && !"flow_control".equals(ackPolicy)) {
+            refused = true;
+            error = JsJson.error(new JsApiException(mirror ? JsError.MIRROR_CONSUMER_REQUIRES_ACK_FC
+                    : JsError.SOURCE_CONSUMER_REQUIRES_ACK_FC));
+            return;
+        }
+        refused = false;
+        confirmed = true;
+        error = null;
     }
 
     /** Target writer, after the store was reopened at its last flush: read the position again and redeliver. */
@@ -119,15 +244,24 @@ final class DurableSource {
         return true;
     }
 
+    /** Target writer: reads the saved position once. */
+    private void loadPosition() {
+        if (lastSseq < 0) {
+            byte[] saved = target.store().getAux(positionKey);
+            lastSseq = saved != null && saved.length == 8 ? Math.max(0, ByteBuffer.wrap(saved).getLong() - positionBias)
+                    : 0;
+        }
+    }
+
     /** Target writer: one delivery, status or message. */
     private void apply(String subject, String reply, byte[] headers, byte[] payload, Stream.Batch batch) {
         if (stopped || target.isClosed()) {
             return;
         }
-        if (lastSseq < 0) {
-            byte[] saved = target.store().getAux(positionKey);
-            lastSseq = saved != null && saved.length == 8 ? ByteBuffer.wrap(saved).getLong() : 0;
+        if (refused || !confirmed) {
+            return; // not (known to be) a flow_control consumer: its deliveries are not acked by storing them
         }
+        loadPosition();
         lastActive = Stream.nowNanos();
         if (isStatus(headers)) {
             Map<String, String> h = HeaderBlock.parse(headers);
@@ -185,7 +319,7 @@ final class DurableSource {
             target.storeSourced(source, m, batch);
         }
         lastSseq = sseq;
-        target.store().putAux(positionKey, ByteBuffer.allocate(8).putLong(sseq).array());
+        target.store().putAux(positionKey, ByteBuffer.allocate(8).putLong(sseq + positionBias).array());
         batch.markDirty();
     }
 
@@ -197,15 +331,83 @@ final class DurableSource {
                 Long.toString(sseq), "Nats-Last-Consumer", Long.toString(dseq)), new byte[0]));
     }
 
-    /** Target writer: asks the consumer to deliver again from after its ack floor. */
+    /**
+     * Target writer: asks the consumer to deliver again from after its ack floor; a server-made one is created
+     * (again), which resets it.
+     */
     private void reset() {
         if (stopped) {
             return;
         }
         resetting = true;
+        confirmed = false;
         resetAt = Stream.nowNanos();
-        StreamSource.Consumer c = source.consumer();
-        bus.publish("$JS.API.CONSUMER.RESET." + source.name() + "." + c.name(), null, null, new byte[0]);
+        if (managedMetadata == null) {
+            bus.publish("$JS.API.CONSUMER.RESET." + source.name() + "." + consumerName, replySubject, null, new byte[0]);
+            return;
+        }
+        if (target.isClosed()) {
+            return;
+        }
+        loadPosition();
+        ObjectNode cfg = createConfig(lastSseq + 1);
+        ObjectNode req = JsJson.object();
+        req.put("stream_name", source.name());
+        req.set("config", cfg);
+        req.put("action", "");
+        // the name travels in the config (nats-server puts a single filter in the subject, for older servers);
+        // nats-server also sends Nats-Required-Api-Level: 4, while this server knows what it serves itself
+        bus.publish("$JS.API.CONSUMER.CREATE." + source.name(), replySubject, null, JsJson.bytes(req));
+    }
+
+    /**
+     * The consumer nats-server asks an origin for (an ack-less, direct ephemeral that a work-queue or interest origin
+     * turns into a durable acking by flow control), starting at origin sequence {@code next}.
+     */
+    private ObjectNode createConfig(long next) {
+        ObjectNode c = JsJson.object();
+        c.put("name", consumerName);
+        c.put("deliver_subject", deliverSubject);
+        if (next > 1) {
+            c.put("deliver_policy", "by_start_sequence");
+            c.put("opt_start_seq", next);
+        } else if (source.optStartSeq() > 0) {
+            c.put("deliver_policy", "by_start_sequence");
+            c.put("opt_start_seq", source.optStartSeq());
+        } else if (source.optStartTime() > 0) {
+            c.put("deliver_policy", "by_start_time");
+            c.put("opt_start_time", JsJson.time(source.optStartTime()));
+        } else {
+            c.put("deliver_policy", "all");
+        }
+        c.put("ack_policy", "none");
+        c.put("ack_wait", ACK_WAIT);
+        c.put("max_deliver", 1);
+        List<String> filters = new ArrayList<>();
+        if (source.filterSubject() != null) {
+            filters.add(source.filterSubject());
+        }
+        for (StreamSource.Transform t : source.transforms()) {
+            filters.add(t.source());
+        }
+        if (filters.size() == 1) {
+            c.put("filter_subject", filters.get(0));
+        } else if (filters.size() > 1) {
+            ArrayNode a = c.putArray("filter_subjects");
+            filters.forEach(a::add);
+        }
+        c.put("replay_policy", "instant");
+        c.put("flow_control", true);
+        c.put("idle_heartbeat", HEARTBEAT);
+        c.put("inactive_threshold", INACTIVE_THRESHOLD);
+        c.put("direct", true);
+        c.put("sourcing", true);
+        c.set("metadata", managedMetadata.deepCopy());
+        return c;
+    }
+
+    private static String randomToken() {
+        return java.util.UUID.randomUUID().toString().replace("-", "");
     }
 
     private static boolean isStatus(byte[] headers) {
@@ -233,6 +435,10 @@ final class DurableSource {
         o.put("lag", lag);
         long active = lastActive;
         o.put("active", active == 0 ? -1 : Math.max(0, now - active));
+        ObjectNode e = error;
+        if (e != null) {
+            o.set("error", e);
+        }
         return o;
     }
 }

@@ -24,6 +24,9 @@ public interface ReplicatedConsumers {
     /** This replica now leads the stream (true) or no longer does; in log order with the applied entries. */
     void leading(boolean leader);
 
+    /** The names of the committed consumers. */
+    java.util.Collection<String> committedNames();
+
     /** The committed consumer state, for a snapshot of the stream's group. */
     byte[] snapshot();
 

@@ -24,6 +24,12 @@ import org.slf4j.LoggerFactory;
  * after the last durable copy: no duplicate, no gap. The origin's {@link StreamListener#afterFlush} wakes
  * the link; the timer retries while the origin is missing or a queue was full.
  *
+ * <p>An origin with work-queue or interest retention drops what is consumed, so reading its store would race its
+ * consumers and keep nothing from going: there the link copies through a durable consumer the origin makes for it
+ * ({@code JS_SRC_<id>}, {@code JS_MIRROR_<id>}, acking by flow control: a {@link DurableSource}), as nats-server
+ * 2.14 does (ADR-60). Both keep the same position, so a link can move between the two when the origin's retention
+ * changes. The consumer is deleted (best effort) when the entry goes.
+ *
  * <p>Threading: {@link #kickAll}, {@link #tick}, {@link #stop} and {@link #info} from any thread; the rest
  * runs on the writers as described.
  */
@@ -92,6 +98,10 @@ final class Sourcing {
     void tick(long now) {
         durables.forEach(DurableSource::tick);
         for (Link l : links) {
+            DurableSource m = l.managed;
+            if (m != null) {
+                m.tick();
+            }
             if (now - l.lastAttempt >= RETRY_NANOS) {
                 l.kick();
             }
@@ -107,6 +117,10 @@ final class Sourcing {
         for (Link l : links) {
             byte[] saved = target.store().getAux(l.positionKey);
             l.next = saved != null && saved.length == 8 ? java.nio.ByteBuffer.wrap(saved).getLong() : 0;
+            DurableSource m = l.managed;
+            if (m != null) {
+                m.storeReopened();
+            }
         }
         durables.forEach(DurableSource::storeReopened);
     }
@@ -120,7 +134,46 @@ final class Sourcing {
             if (o != null) {
                 o.removeListener(l);
             }
+            DurableSource m = l.managed;
+            if (m != null) {
+                m.stop();
+            }
         }
+    }
+
+    /**
+     * After an update replaced this copier with {@code next} (null: the stream was deleted): the consumers made for
+     * entries that are gone are deleted, best effort, as nats-server does.
+     */
+    void deleteConsumersNotIn(Sourcing next) {
+        java.util.Set<String> kept = new java.util.HashSet<>();
+        if (next != null) {
+            for (Link l : next.links) {
+                kept.add(l.managedName);
+            }
+        }
+        for (Link l : links) {
+            DurableSource m = l.lastManaged;
+            if (m != null && !kept.contains(l.managedName)) {
+                m.deleteConsumer();
+            }
+        }
+    }
+
+    /**
+     * The name of the consumer made on the origin for an entry (nats-server's {@code JS_SRC_<id>} and
+     * {@code JS_MIRROR_<id>}): stable for the entry, so a restart or an update that keeps it finds it again.
+     */
+    static String managedName(String account, String stream, StreamSource s, boolean mirror) {
+        byte[] digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256").digest(
+                    (account + " " + stream + " " + s.positionKey(mirror)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        String id = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(digest).substring(0, 8);
+        return (mirror ? "JS_MIRROR_" : "JS_SRC_") + id;
     }
 
     /** StreamInfo's {@code mirror} or {@code sources}: name, lag, active and the echoed settings. */
@@ -144,6 +197,12 @@ final class Sourcing {
         final boolean isMirror;
         final String positionKey;
         final Function<String, Stream> lookup;
+        /** The consumer the origin makes for this entry when its retention drops what is consumed. */
+        final String managedName;
+        /** Copying through that consumer, or null while reading the origin's store. */
+        volatile DurableSource managed;
+        /** The last such copier, kept after it stopped so that removing the entry deletes its consumer. */
+        volatile DurableSource lastManaged;
         final AtomicBoolean inFlight = new AtomicBoolean();
         final AtomicBoolean wanted = new AtomicBoolean();
         volatile boolean stopped;
@@ -160,6 +219,8 @@ final class Sourcing {
             this.isMirror = isMirror;
             this.positionKey = source.positionKey(isMirror);
             this.lookup = lookup;
+            StreamManager m = target.manager;
+            this.managedName = managedName(m == null ? "$G" : m.account(), target.name(), source, isMirror);
         }
 
         @Override
@@ -209,6 +270,32 @@ final class Sourcing {
                 return;
             }
             Stream o = lookup.apply(source.name());
+            boolean consumed = o != null && source.externalApi() == null
+                    && o.config().retention() != StreamEnums.Retention.LIMITS;
+            if (consumed) {
+                // a work-queue or interest origin: copy through a consumer of its own, which acks what is stored
+                if (origin != null) {
+                    origin.removeListener(this);
+                    origin = null;
+                }
+                if (managed == null) {
+                    StreamManager mgr = target.manager;
+                    DurableSource d = DurableSource.serverMade(target, source, isMirror, managedName,
+                            mgr == null ? "$G" : mgr.account());
+                    managed = d;
+                    lastManaged = d;
+                    d.start();
+                }
+                inFlight.set(false);
+                return;
+            }
+            DurableSource m = managed;
+            if (m != null) {
+                // back to reading the store (the origin went, or became a limits stream) from the shared position
+                m.stop();
+                managed = null;
+                next = 0;
+            }
             if (o != origin) {
                 Stream old = origin;
                 if (old != null) {
@@ -344,6 +431,10 @@ final class Sourcing {
         }
 
         ObjectNode info(long now) {
+            DurableSource m = managed;
+            if (m != null) {
+                return m.info(now);
+            }
             ObjectNode o = source.infoJson();
             o.put("lag", lag);
             long active = lastActive;

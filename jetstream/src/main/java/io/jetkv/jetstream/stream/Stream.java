@@ -233,6 +233,8 @@ public final class Stream {
     private volatile Replicator replicator;
     /** The {@code cluster} block of stream info, or null (single server). */
     private volatile java.util.function.Supplier<ObjectNode> clusterInfo;
+    /** The group's leader and replicas for advisories, or null (not replicated). */
+    private volatile java.util.function.Supplier<ObjectNode> groupView;
     /** Committed batches of a replicated stream, ahead of {@link #queue}; never refused (Ratis paces them). */
     private final java.util.concurrent.ConcurrentLinkedQueue<Task> committed =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -418,6 +420,12 @@ public final class Stream {
         return sourcing;
     }
 
+    /** The JetStream domain, or null. */
+    String domain() {
+        String d = ctx.domain();
+        return d == null || d.isEmpty() ? null : d;
+    }
+
     /** Registry only: replaces the copier (creation, restore, update); the old one is stopped. */
     void setSourcing(Sourcing s) {
         Sourcing old = sourcing;
@@ -489,6 +497,58 @@ public final class Stream {
     /** Cluster layer: supplies the {@code cluster} block of stream info. */
     public void setClusterInfo(java.util.function.Supplier<ObjectNode> s) {
         this.clusterInfo = s;
+    }
+
+    /**
+     * Cluster layer: supplies what a replicated stream's leader-elected and quorum-lost advisories say of its
+     * group, {@code {"leader", "replicas"}} with every peer (the leader too), or null without a group.
+     */
+    public void setGroupView(java.util.function.Supplier<ObjectNode> s) {
+        this.groupView = s;
+    }
+
+    /** The group's leader and replicas for advisories (see {@link #setGroupView}), or null. Any thread. */
+    public ObjectNode groupView() {
+        java.util.function.Supplier<ObjectNode> s = groupView;
+        return s == null ? null : s.get();
+    }
+
+    /**
+     * Any thread: a cluster advisory of the stream's group ({@code consumer} null) or of one of its consumers (whose
+     * group is the stream's), as nats-server sends them: {@code event} {@code LEADER_ELECTED} (from the new leader,
+     * with {@code leader}) or {@code QUORUM_LOST} (from a leader stepping down without a quorum). Nothing without a
+     * group view.
+     */
+    public void announceGroup(String event, String consumer) {
+        ObjectNode view = groupView();
+        if (view == null) {
+            return;
+        }
+        String kind = consumer == null ? "stream" : "consumer";
+        ObjectNode o = JsJson.object();
+        o.put("type", "io.nats.jetstream.advisory.v1." + kind + "_" + event.toLowerCase(java.util.Locale.ROOT));
+        o.put("id", AtomicBatch.advisoryId());
+        o.put("timestamp", JsJson.time(nowNanos()));
+        o.put("stream", name);
+        if (consumer != null) {
+            o.put("consumer", consumer);
+        }
+        if (event.equals("LEADER_ELECTED") && view.hasNonNull("leader")) {
+            o.set("leader", view.get("leader"));
+        }
+        o.set("replicas", view.get("replicas"));
+        if (ctx.domain() != null && !ctx.domain().isEmpty()) {
+            o.put("domain", ctx.domain());
+        }
+        String subject = "$JS.EVENT.ADVISORY." + kind.toUpperCase(java.util.Locale.ROOT) + "." + event + "." + name
+                + (consumer == null ? "" : "." + consumer);
+        ctx.bus().publish(subject, null, null, JsJson.bytes(o));
+    }
+
+    /** Writer thread: the names of the consumers the stream's group committed (none on an unreplicated stream). */
+    public java.util.Collection<String> committedConsumers() {
+        ReplicatedConsumers rc = replicatedConsumers;
+        return rc == null ? java.util.List.of() : rc.committedNames();
     }
 
     /** The {@code cluster} block, or null when not in a cluster. Any thread. */

@@ -118,11 +118,15 @@ public final class StreamApi {
 
     private void create(ApiRequest req) {
         String name = req.arg(0);
-        StreamConfig requested = StreamConfig.fromJson(req.decode());
+        ObjectNode raw = req.decode();
+        StreamConfig requested = StreamConfig.fromJson(raw);
         if (!name.equals(requested.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
         requested.validate();
+        if (JsJson.getBool(raw, "pedantic")) {
+            requested.checkPedantic(raw, this::configOf);
+        }
         StreamConfig cfg = requested.withMarkerDefaults().withScheduleDefaults().withApiMetadata(ApiLevel.SERVER)
                 .checkMetadataSize();
         if (cfg.sealed()) {
@@ -143,9 +147,13 @@ public final class StreamApi {
 
     private void update(ApiRequest req) {
         String name = req.arg(0);
-        StreamConfig cfg = StreamConfig.fromJson(req.decode());
+        ObjectNode raw = req.decode();
+        StreamConfig cfg = StreamConfig.fromJson(raw);
         // unlike create, the reference checks the whole config before the name in the subject
         cfg.validate();
+        if (JsJson.getBool(raw, "pedantic")) {
+            cfg.checkPedantic(raw, this::configOf);
+        }
         if (!name.equals(cfg.name())) {
             throw new JsApiException(JsError.STREAM_MISMATCH);
         }
@@ -164,6 +172,12 @@ public final class StreamApi {
             batch.markDirty();
             reply(req, batch, StreamInfoJson.info(stream, stream.store().state()));
         });
+    }
+
+    /** The configuration of stream {@code name} on this server, or null. */
+    private StreamConfig configOf(String name) {
+        Stream s = streams.get(name);
+        return s == null ? null : s.config();
     }
 
     private void delete(ApiRequest req) {

@@ -509,6 +509,56 @@ public record StreamConfig(
     }
 
     /**
+     * {@code pedantic: true} (2.11+): what nats-server's {@code checkStreamCfg} would adjust is refused instead,
+     * in its order: 10157 for limits below -1, a duplicate window left to follow a short {@code max_age}, a mirror
+     * whose {@code mirror_direct} differs from its origin's {@code allow_direct} and an empty republish source;
+     * 10052 for subject delete markers or schedules without the settings they force. {@code raw} is the request as
+     * sent (this configuration has its defaults filled in); {@code origin} finds a stream of this server. Call after
+     * {@link #validate}.
+     */
+    public void checkPedantic(ObjectNode raw, java.util.function.Function<String, StreamConfig> origin) {
+        for (String limit : List.of("max_msgs", "max_msgs_per_subject", "max_bytes", "max_msg_size", "max_consumers")) {
+            if (JsJson.getLong(raw, limit, 0) < -1) {
+                throw pedantic(limit + " must be set to -1");
+            }
+        }
+        long maxAge = JsJson.getLong(raw, "max_age", 0);
+        if (JsJson.getLong(raw, "duplicate_window", 0) == 0 && mirror == null && sources == null && maxAge != 0
+                && maxAge < DEFAULT_DUPLICATE_WINDOW) {
+            throw pedantic("duplicate window cannot be bigger than max age");
+        }
+        if (subjectDeleteMarkerTtl > 0) {
+            if (!allowMsgTtl) {
+                throw invalid("subject delete marker cannot be set if message TTLs are disabled");
+            }
+            if (!allowRollupHdrs) {
+                throw invalid("subject delete marker cannot be set if roll-ups are disabled");
+            }
+        }
+        if (allowMsgSchedules && !allowRollupHdrs) {
+            throw invalid("message scheduling cannot be set if roll-ups are disabled");
+        }
+        StreamSource m = mirrorSource();
+        if (m != null && m.externalApi() == null) {
+            StreamConfig o = origin.apply(m.name());
+            if (o != null && mirrorDirect != o.allowDirect()) {
+                throw pedantic("origin stream has direct get set, mirror has it disabled");
+            }
+        }
+        ObjectNode rp = JsJson.getObject(raw, "republish");
+        if (rp != null) {
+            String src = JsJson.getString(rp, "src");
+            if (src == null || src.isEmpty()) {
+                throw pedantic("republish source can not be empty");
+            }
+        }
+    }
+
+    private static JsApiException pedantic(String reason) {
+        return new JsApiException(JsError.PEDANTIC, reason);
+    }
+
+    /**
      * The settings {@code subject_delete_marker_ttl} forces, as nats-server's non-pedantic {@code checkStreamCfg}
      * fills them in: message TTLs on, roll-ups allowed (and so purges). Call after {@link #validate}.
      */
@@ -799,12 +849,13 @@ public record StreamConfig(
         return false;
     }
 
+    /** A limit as {@code checkStreamCfg} leaves it: unset (0) or below -1 is unlimited (pedantic mode refuses the latter). */
     private static long orUnlimited(long v) {
-        return v == 0 ? -1 : v;
+        return v == 0 || v < -1 ? -1 : v;
     }
 
     private static int orUnlimited(int v) {
-        return v == 0 ? -1 : v;
+        return v == 0 || v < -1 ? -1 : v;
     }
 
     /**

@@ -43,6 +43,7 @@ public final class StreamManager {
     private final long maxMemory;
     private final long maxStore;
     private final io.jetkv.jetstream.AccountLimits limits;
+    private volatile String account = "$G";
     private final ConcurrentSkipListMap<String, Stream> streams = new ConcurrentSkipListMap<>();
     /** Subject pattern subscriptions per stream; guarded by this. */
     private final Map<Stream, Map<String, MessageBus.Subscription>> subscriptions = new HashMap<>();
@@ -258,7 +259,11 @@ public final class StreamManager {
     public synchronized void beginDelete(Stream stream) {
         deleting.put(stream.name(), Boolean.TRUE);
         unsubscribeAll(stream);
+        Sourcing gone = stream.sourcing();
         stream.setSourcing(null);
+        if (gone != null) {
+            gone.deleteConsumersNotIn(null);
+        }
         if (stream.config().storage() == StreamEnums.Storage.FILE) {
             storage.deleteStreamMeta(stream.name());
         }
@@ -370,12 +375,19 @@ public final class StreamManager {
 
     /** Creates (or replaces) the copier of {@code stream} and wakes it. */
     private void startSourcing(Stream stream, StreamConfig cfg) {
+        Sourcing old = stream.sourcing();
         if (cfg.mirror() == null && cfg.sources() == null) {
             stream.setSourcing(null);
+            if (old != null) {
+                old.deleteConsumersNotIn(null);
+            }
             return;
         }
         Sourcing src = new Sourcing(stream, cfg, this::get);
         stream.setSourcing(src);
+        if (old != null) {
+            old.deleteConsumersNotIn(src);
+        }
         src.kickAll(null);
     }
 
@@ -427,6 +439,15 @@ public final class StreamManager {
         if (reserved + add > limit) {
             throw new JsApiException(memory ? JsError.MEMORY_RESOURCES_EXCEEDED : JsError.STORAGE_RESOURCES_EXCEEDED);
         }
+    }
+
+    /** The account these streams belong to (metadata of the consumers made for sourcing). */
+    public void setAccount(String name) {
+        this.account = name;
+    }
+
+    String account() {
+        return account;
     }
 
     /** The account's limits. */

@@ -15,6 +15,7 @@ import java.util.List;
  * @param stop         when it closed; null while open
  * @param reason       why it closed, in nats-server's words ({@code Client Closed}, {@code Slow Consumer (Pending
  *                     Bytes)}, ...); null while open
+ * @param type         nats-server's client type: {@code nats}, or {@code websocket} for the WebSocket listener's
  */
 public record ConnectionInfo(
         long cid,
@@ -35,7 +36,8 @@ public record ConnectionInfo(
         List<SubInfo> subscriptions,
         String account,
         Instant stop,
-        String reason) {
+        String reason,
+        String type) {
 
     public boolean closed() {
         return stop != null;

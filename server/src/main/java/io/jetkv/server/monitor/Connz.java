@@ -15,9 +15,18 @@ import java.util.List;
  * took. Runs on the monitoring thread (or {@code sys-requests} for {@code $SYS.REQ.SERVER.PING.CONNZ}).
  */
 final class Connz {
-    /** The validated query: sort key, paging, detail switches. */
+    /** The validated query: sort key, paging, detail switches; {@code account} null for every account. */
     record Options(String sort, boolean auth, boolean subs, boolean subsDetail, int offset, int limit, long cid,
-            State state) {}
+            State state, String account) {
+        Options(String sort, boolean auth, boolean subs, boolean subsDetail, int offset, int limit, long cid,
+                State state) {
+            this(sort, auth, subs, subsDetail, offset, limit, cid, state, null);
+        }
+
+        Options forAccount(String name) {
+            return new Options(sort, auth, subs, subsDetail, offset, limit, cid, state, name);
+        }
+    }
 
     /** Which connections: {@code open} (the default), {@code closed}, or both ({@code any}/{@code all}). */
     enum State {
@@ -72,7 +81,24 @@ final class Connz {
         });
     }
 
+    /** nats-server's answer for an account it does not know: no server id, no connections. */
+    static ObjectNode unknownAccount(Instant now, Options o) {
+        ObjectNode r = Endpoints.JSON.objectNode();
+        r.put("server_id", "");
+        r.put("now", Endpoints.time(now));
+        r.put("num_connections", 0);
+        r.put("total", 0);
+        r.put("offset", o.offset());
+        r.put("limit", o.cid() != 0 ? 1 : o.limit() > 0 ? o.limit() : 1024);
+        r.putNull("connections");
+        return r;
+    }
+
     static ObjectNode render(String serverId, Instant now, List<ConnectionInfo> all, Options o) {
+        if (o.account() != null) {
+            // an account's connections only: they are its whole set, total included (as nats-server)
+            all = all.stream().filter(c -> o.account().equals(c.account())).toList();
+        }
         int total = all.size();
         // ascending by cid by default; the other keys sort biggest first, as the reference does
         Comparator<ConnectionInfo> order = switch (o.sort()) {
@@ -119,7 +145,7 @@ final class Connz {
         ObjectNode n = Endpoints.JSON.objectNode();
         n.put("cid", c.cid());
         n.put("kind", "Client");
-        n.put("type", "nats");
+        n.put("type", c.type());
         n.put("ip", c.ip());
         n.put("port", c.port());
         n.put("start", Endpoints.time(c.start()));

@@ -26,6 +26,8 @@ final class Endpoints {
     static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     /** nats-server reports the Go version; we report the JVM's so that dashboards show something true. */
     private static final String RUNTIME = "java" + Runtime.version().feature();
+    /** The process's CPU and memory, one sampler for every endpoint (they describe one process). */
+    private static final ProcessUsage USAGE = new ProcessUsage();
 
     private final ServerView server;
     /** Requests per endpoint path, for varz's http_req_stats. */
@@ -81,6 +83,14 @@ final class Endpoints {
         if (c.auth().required()) {
             o.put("auth_required", true);
         }
+        // a cluster's client URLs, as the INFO lines offer them (left out when empty, as nats-server)
+        List<List<String>> urls = server.connectUrls();
+        if (!urls.get(0).isEmpty()) {
+            urls.get(0).forEach(o.putArray("connect_urls")::add);
+        }
+        if (!urls.get(1).isEmpty()) {
+            urls.get(1).forEach(o.putArray("ws_connect_urls")::add);
+        }
         o.put("max_connections", c.maxConnections());
         o.put("ping_interval", c.pingInterval().toNanos());
         o.put("ping_max", c.pingMax());
@@ -97,7 +107,7 @@ final class Endpoints {
         o.putObject("gateway");
         o.putObject("leaf");
         o.putObject("mqtt");
-        o.putObject("websocket");
+        o.set("websocket", websocket(c));
         ObjectNode js = o.putObject("jetstream");
         JetStreamService service = server.jetstream();
         if (service != null) {
@@ -115,11 +125,12 @@ final class Endpoints {
         o.put("start", time(server.started()));
         o.put("now", time(now));
         o.put("uptime", uptime(Duration.between(server.started(), now)));
-        o.put("mem", residentBytes());
+        ProcessUsage.Sample usage = USAGE.sample();
+        o.put("mem", usage.rss());
         int cores = Runtime.getRuntime().availableProcessors();
         o.put("cores", cores);
         o.put("gomaxprocs", cores);
-        o.put("cpu", cpuPercent(cores));
+        o.put("cpu", usage.cpu());
         o.put("connections", server.connections());
         o.put("total_connections", stats.totalConnections());
         o.put("routes", 0);
@@ -138,6 +149,45 @@ final class Endpoints {
             o.put("system_account", c.ops().systemAccount());
         }
         return o;
+    }
+
+    /**
+     * varz's {@code websocket}: nats-server's {@code WebsocketOptsVarz}, every key left out when empty or false;
+     * {@code {}} without a WebSocket listener. The port is the bound one once listening (nats-server rewrites a
+     * random port's option to it), {@code handshake_timeout} shows only a timeout configured away from the default.
+     */
+    private ObjectNode websocket(ServerConfig c) {
+        ObjectNode ws = JSON.objectNode();
+        io.jetkv.config.WebSocketConfig w = c.websocket();
+        if (!w.enabled()) {
+            return ws;
+        }
+        ws.put("host", w.host() != null ? w.host() : c.host());
+        int bound = server.websocketPort();
+        ws.put("port", bound != 0 ? bound : w.port());
+        if (w.advertise() != null) {
+            ws.put("advertise", w.advertise());
+        }
+        if (!w.handshakeTimeout().equals(io.jetkv.config.WebSocketConfig.DEFAULT_HANDSHAKE_TIMEOUT)) {
+            ws.put("handshake_timeout", w.handshakeTimeout().toNanos());
+        }
+        if (w.noTls()) {
+            ws.put("no_tls", true);
+        }
+        if (w.tls().enabled() && w.tls().verifyAndMap()) {
+            ws.put("tls_map", true);
+        }
+        if (w.sameOrigin()) {
+            ws.put("same_origin", true);
+        }
+        if (!w.allowedOrigins().isEmpty()) {
+            var origins = ws.putArray("allowed_origins");
+            w.allowedOrigins().forEach(origins::add);
+        }
+        if (w.compression()) {
+            ws.put("compression", true);
+        }
+        return ws;
     }
 
     ObjectNode jsConfig(JetStreamConfig js) {
@@ -203,12 +253,21 @@ final class Endpoints {
      */
     java.util.concurrent.CompletableFuture<ObjectNode> jszWithConsumers(Instant now, boolean config) {
         ObjectNode o = jsz(now, true, true, config);
+        return consumerDetails(o.path("account_details"), config).thenApply(v -> o);
+    }
+
+    /**
+     * Fills each stream detail of {@code accountDetails} with its {@code consumer_detail}, which the streams'
+     * writers build (consumer state lives there); completes on those writers once all did.
+     */
+    java.util.concurrent.CompletableFuture<Void> consumerDetails(Iterable<com.fasterxml.jackson.databind.JsonNode>
+            accountDetails, boolean config) {
         JetStreamService service = server.jetstream();
         if (service == null) {
-            return java.util.concurrent.CompletableFuture.completedFuture(o);
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
         }
         List<java.util.concurrent.CompletableFuture<?>> pending = new java.util.ArrayList<>();
-        for (com.fasterxml.jackson.databind.JsonNode acc : o.path("account_details")) {
+        for (com.fasterxml.jackson.databind.JsonNode acc : accountDetails) {
             io.jetkv.jetstream.JetStreamAccount account = service.account(acc.path("name").asText());
             if (account == null) {
                 continue;
@@ -232,8 +291,7 @@ final class Endpoints {
                 }));
             }
         }
-        return java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
-                .thenApply(v -> o);
+        return java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]));
     }
 
     /** {@code /jsz}: server totals; {@code accounts}/{@code streams} add the one account's details. */
@@ -290,30 +348,36 @@ final class Endpoints {
         if (accounts || streams) {
             var details = o.putArray("account_details");
             for (io.jetkv.jetstream.JetStreamAccount a : jsAccounts) {
-                ObjectNode acc = details.addObject();
-                acc.put("name", a.name());
-                acc.put("id", a.name());
-                acc.setAll(accountStats(List.of(a)));
-                acc.put("accounts", 0);
-                // an account's reservation: its own limit, or Go's uint64 max when unlimited
-                acc.put("reserved_memory", reservation(a.hasOwnLimits() ? a.limits().maxMemory() : -1));
-                acc.put("reserved_storage", reservation(a.hasOwnLimits() ? a.limits().maxStore() : -1));
-                if (streams) {
-                    var streamDetails = acc.putArray("stream_detail");
-                    for (Stream s : a.streams().all()) {
-                        ObjectNode d = streamDetails.addObject();
-                        d.put("name", s.name());
-                        d.put("created", JsJson.time(s.created()));
-                        d.putObject("cluster").put("leader", server.serverName());
-                        if (config) {
-                            d.set("config", s.config().toJson());
-                        }
-                        d.set("state", StreamInfoJson.state(s.stats(), s.consumerCount().get()));
-                    }
-                }
+                details.add(accountDetail(a, streams, config));
             }
         }
         return o;
+    }
+
+    /** One account's entry of {@code account_details} (nats-server's {@code AccountDetail}). */
+    ObjectNode accountDetail(io.jetkv.jetstream.JetStreamAccount a, boolean streams, boolean config) {
+        ObjectNode acc = JSON.objectNode();
+        acc.put("name", a.name());
+        acc.put("id", a.name());
+        acc.setAll(accountStats(List.of(a)));
+        acc.put("accounts", 0);
+        // an account's reservation: its own limit, or Go's uint64 max when unlimited
+        acc.put("reserved_memory", reservation(a.hasOwnLimits() ? a.limits().maxMemory() : -1));
+        acc.put("reserved_storage", reservation(a.hasOwnLimits() ? a.limits().maxStore() : -1));
+        if (streams) {
+            var streamDetails = acc.putArray("stream_detail");
+            for (Stream s : a.streams().all()) {
+                ObjectNode d = streamDetails.addObject();
+                d.put("name", s.name());
+                d.put("created", JsJson.time(s.created()));
+                d.putObject("cluster").put("leader", server.serverName());
+                if (config) {
+                    d.set("config", s.config().toJson());
+                }
+                d.set("state", StreamInfoJson.state(s.stats(), s.consumerCount().get()));
+            }
+        }
+        return acc;
     }
 
     private static java.math.BigInteger reservation(long limit) {
@@ -353,43 +417,34 @@ final class Endpoints {
         return o;
     }
 
-    /** {@code /accountz}: the system account and every account's name ({@code $G}, the configured ones). */
-    ObjectNode accountz(Instant now) {
+    /**
+     * {@code /accountz}: the system account and every account's name ({@code $G}, the configured ones); with
+     * {@code acc} that account's detail instead, or nats-server's 400 text for an unknown one.
+     */
+    ObjectNode accountz(Instant now, String acc) throws MonitorServer.BadParameter {
         ObjectNode o = header(now);
         String sys = server.config().ops().systemAccount();
         if (sys != null) {
             o.put("system_account", sys);
         }
-        java.util.Set<String> names = new java.util.LinkedHashSet<>();
-        if (sys != null) {
-            names.add(sys); // nats-server makes the system account even when no block configures it
-        }
-        names.add("$G");
-        for (io.jetkv.config.AccountConfig a : server.config().auth().accounts()) {
-            names.add(a.name());
+        if (acc != null && !acc.isEmpty()) {
+            if (!Accountz.exists(server, acc)) {
+                throw new MonitorServer.BadParameter("Account " + acc + " does not exist");
+            }
+            o.set("account_detail", Accountz.detail(server, acc));
+            return o;
         }
         var list = o.putArray("accounts");
-        names.forEach(list::add);
+        Accountz.names(server).forEach(list::add);
         return o;
     }
 
-    /** {@code /accstatz}: the one account while it has connections, or always with {@code unused}. */
-    ObjectNode accstatz(Instant now, boolean unused) {
-        ObjectNode o = header(now);
-        var list = o.putArray("account_statz");
-        int conns = server.connections();
-        if (conns > 0 || unused) {
-            ServerStats stats = server.stats();
-            ObjectNode a = list.addObject();
-            a.put("acc", "$G");
-            a.put("conns", conns);
-            a.put("leafnodes", 0);
-            a.put("total_conns", conns);
-            a.putObject("sent").put("msgs", stats.outMsgs()).put("bytes", stats.outBytes());
-            a.putObject("received").put("msgs", stats.inMsgs()).put("bytes", stats.inBytes());
-            a.put("slow_consumers", stats.slowConsumers());
+    ObjectNode accountz(Instant now) {
+        try {
+            return accountz(now, null);
+        } catch (MonitorServer.BadParameter e) {
+            throw new IllegalStateException(e); // no account named: nothing to refuse
         }
-        return o;
     }
 
     private ObjectNode header(Instant now) {
@@ -425,27 +480,5 @@ final class Endpoints {
             b.append(mins % 60).append('m');
         }
         return b.append(secs % 60).append('s').toString();
-    }
-
-    /** Resident set size from /proc (what nats-server's {@code mem} reports), else the JVM's heap in use. */
-    private static long residentBytes() {
-        try {
-            String[] statm = Files.readString(Path.of("/proc/self/statm")).trim().split("\\s+");
-            return Long.parseLong(statm[1]) * 4096L;
-        } catch (Exception e) {
-            Runtime rt = Runtime.getRuntime();
-            return rt.totalMemory() - rt.freeMemory();
-        }
-    }
-
-    /** Process CPU as {@code ps} shows it (100 per busy core), two decimals. */
-    private static double cpuPercent(int cores) {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            double load = os.getProcessCpuLoad();
-            if (load >= 0) {
-                return Math.round(load * cores * 10000) / 100.0;
-            }
-        }
-        return 0;
     }
 }

@@ -263,6 +263,19 @@ public final class MonitorServer implements AutoCloseable {
         if (path.equals("/subsz") || path.equals("/subscriptionsz")) {
             return subsz(params);
         }
+        if (path.equals("/accstatz") && endpoints != null) {
+            boolean unused;
+            try {
+                unused = bool(params, "unused");
+            } catch (BadParameter e) {
+                return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
+            }
+            // the open connections' counters come from their own loops, as for /connz
+            ServerView server = endpoints.server();
+            return server.connectionSnapshots().thenApplyAsync(open -> json(params,
+                    Accountz.statz(server, Instant.now(), List.of(), unused, open), HttpResponseStatus.OK, true),
+                    group);
+        }
         if (path.equals("/jsz") && endpoints != null) {
             try {
                 if (bool(params, "consumers")) {
@@ -304,10 +317,16 @@ public final class MonitorServer implements AutoCloseable {
             Connz.checkSort(sort, stateText);
             String subs = orEmpty(first(params, "subs"));
             boolean detail = subs.equals("detail");
+            String acc = first(params, "acc");
             options = new Connz.Options(sort, bool(params, "auth"), detail || bool(params, "subs"), detail,
-                    integer(params, "offset"), integer(params, "limit"), integer(params, "cid"), state);
+                    integer(params, "offset"), integer(params, "limit"), integer(params, "cid"), state,
+                    acc == null || acc.isEmpty() ? null : acc);
         } catch (BadParameter e) {
             return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
+        }
+        if (options.account() != null && !Accountz.exists(endpoints.server(), options.account())) {
+            return CompletableFuture.completedFuture(
+                    json(params, Connz.unknownAccount(Instant.now(), options), HttpResponseStatus.OK, true));
         }
         // snapshots complete on the client loops; rendering goes back to the monitoring loop
         return Connz.gather(endpoints.server(), options.state()).thenApplyAsync(all ->
@@ -325,18 +344,21 @@ public final class MonitorServer implements AutoCloseable {
         try {
             String test = orEmpty(first(params, "test"));
             Subsz.checkTest(test);
+            String acc = first(params, "acc");
             options = new Subsz.Options(bool(params, "subs"), integer(params, "offset"), integer(params, "limit"),
-                    test);
+                    test, acc == null || acc.isEmpty() ? null : acc);
         } catch (BadParameter e) {
             return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
         }
         ServerView server = endpoints.server();
         if (!options.subs()) {
             return CompletableFuture.completedFuture(
-                    json(params, Subsz.stats(server.subscriptions()), HttpResponseStatus.OK, true));
+                    json(params, Subsz.stats(options.account() == null ? server.subscriptions()
+                            : server.subscriptions(options.account())), HttpResponseStatus.OK, true));
         }
         return server.connectionSnapshots().thenApplyAsync(all -> json(params,
-                Subsz.render(server.serverId(), Instant.now(), server.subscriptions(), all, options),
+                Subsz.render(server.serverId(), Instant.now(), options.account() == null ? server.subscriptions()
+                        : server.subscriptions(options.account()), all, options),
                 HttpResponseStatus.OK, true), group);
     }
 
@@ -408,9 +430,8 @@ public final class MonitorServer implements AutoCloseable {
                 case "/routez" -> json(params, endpoints.routez(now), HttpResponseStatus.OK, true);
                 case "/gatewayz" -> json(params, endpoints.gatewayz(now), HttpResponseStatus.OK, true);
                 case "/leafz" -> json(params, endpoints.leafz(now), HttpResponseStatus.OK, true);
-                case "/accountz" -> json(params, endpoints.accountz(now), HttpResponseStatus.OK, true);
-                case "/accstatz" ->
-                        json(params, endpoints.accstatz(now, bool(params, "unused")), HttpResponseStatus.OK, true);
+                case "/accountz" ->
+                        json(params, endpoints.accountz(now, first(params, "acc")), HttpResponseStatus.OK, true);
                 default -> notFound();
             };
         } catch (BadParameter e) {

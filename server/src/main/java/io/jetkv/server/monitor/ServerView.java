@@ -31,6 +31,22 @@ public interface ServerView {
     /** Subscriptions in the subject index now. */
     int subscriptions();
 
+    /** Subscriptions in {@code account}'s subject space now; 0 for an account without one. */
+    int subscriptions(String account);
+
+    /** Open clients per account and the closed ones' totals (nats-server's account statistics). */
+    AccountCounters accountCounters();
+
+    /** The client URLs a cluster offers clients ({@code connect_urls}), then its WebSocket ones; empty alone. */
+    default java.util.List<java.util.List<String>> connectUrls() {
+        return java.util.List.of(java.util.List.of(), java.util.List.of());
+    }
+
+    /** The bound WebSocket port, 0 without a WebSocket listener (or before it is bound). */
+    default int websocketPort() {
+        return 0;
+    }
+
     ServerStats stats();
 
     /**

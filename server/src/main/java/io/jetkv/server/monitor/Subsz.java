@@ -13,7 +13,12 @@ import java.util.List;
  * same per-connection snapshots as /connz). Runs on the monitoring thread.
  */
 final class Subsz {
-    record Options(boolean subs, int offset, int limit, String test) {}
+    /** {@code account}: one account's subscriptions only, null for all. */
+    record Options(boolean subs, int offset, int limit, String test, String account) {
+        Options(boolean subs, int offset, int limit, String test) {
+            this(subs, offset, limit, test, null);
+        }
+    }
 
     private Subsz() {}
 
@@ -41,12 +46,15 @@ final class Subsz {
 
     static ObjectNode render(String serverId, Instant now, int subscriptions, List<ConnectionInfo> conns,
             Options o) {
-        record Row(ConnectionInfo.SubInfo sub, long cid) {}
+        record Row(ConnectionInfo.SubInfo sub, long cid, String account) {}
         List<Row> rows = new ArrayList<>();
         for (ConnectionInfo c : conns) {
+            if (o.account() != null && !o.account().equals(c.account())) {
+                continue;
+            }
             for (ConnectionInfo.SubInfo s : c.subscriptions()) {
                 if (o.test().isEmpty() || Subject.matches(s.subject(), o.test())) {
-                    rows.add(new Row(s, c.cid()));
+                    rows.add(new Row(s, c.cid(), c.account() == null ? "$G" : c.account()));
                 }
             }
         }
@@ -62,10 +70,13 @@ final class Subsz {
         r.put("total", page.size());
         r.put("offset", o.offset());
         r.put("limit", limit);
+        if (page.isEmpty()) {
+            return r; // subscriptions_list is left out when empty (omitempty)
+        }
         ArrayNode list = r.putArray("subscriptions_list");
         for (Row row : page) {
             ObjectNode d = list.addObject();
-            d.put("account", "$G");
+            d.put("account", row.account());
             d.put("subject", row.sub().subject());
             if (row.sub().queue() != null) {
                 d.put("qgroup", row.sub().queue());

@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * ({@code server_name}, {@code cluster}, {@code host}) names another server is left unanswered, as the reference
  * does.
  *
+ * <p>{@code $SYS.REQ.ACCOUNT.<account>.<EP>} scopes SUBSZ, CONNZ, LEAFZ, JSZ, INFO, STATZ and CONNS to one account
+ * ({@code $SYS.REQ.ACCOUNT.PING.STATZ}: every account with clients), which every account also reaches for itself
+ * through nats-server's imports ({@link #importedBy}); {@code $SYS.REQ.USER.INFO} tells any user who it is.
+ *
  * <p>The server holds internal subscriptions on {@link #subjects()}, so that, as nats-server's system
  * subscriptions, their interest reaches the other servers of a cluster and a PING from any node is answered by
  * every node. The server keeps other users' publishes to {@code $SYS.REQ.SERVER.} away from them.
@@ -34,10 +38,20 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
     private static final Logger LOG = LoggerFactory.getLogger(SysRequests.class);
     static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String PREFIX = "$SYS.REQ.SERVER.";
+    private static final String ACCOUNT_PREFIX = "$SYS.REQ.ACCOUNT.";
+    /** A user asking who it is (nats-server 2.10+); every account imports it from the system account. */
+    public static final String USER_INFO = "$SYS.REQ.USER.INFO";
+    private static final java.util.Set<String> ACCOUNT_ENDPOINTS =
+            java.util.Set.of("SUBSZ", "CONNZ", "LEAFZ", "JSZ", "INFO", "STATZ", "CONNS");
+    private static final String CONNS_TYPE = "io.nats.server.advisory.v1.account_connections";
+    private static final char[] DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
     /** Where replies go: the router's server-side publish. */
     public interface Publisher {
-        void publish(String subject, String reply, byte[] headers, byte[] payload);
+        /**
+         * @param account the subject space to publish in: null for the system account's, else that account's
+         */
+        void publish(String account, String subject, String reply, byte[] headers, byte[] payload);
     }
 
     private final ServerView server;
@@ -59,12 +73,28 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
 
     /** The subjects the server subscribes this handler to: the broadcast PINGs and the ones naming this server. */
     public java.util.List<String> subjects() {
-        return java.util.List.of(PREFIX + "PING", PREFIX + "PING.*", PREFIX + server.serverId() + ".*");
+        return java.util.List.of(PREFIX + "PING", PREFIX + "PING.*", PREFIX + server.serverId() + ".*",
+                ACCOUNT_PREFIX + "*.*");
     }
 
     /** Whether a client's publish to {@code subject} is a server request, which only system users may send. */
     public static boolean isServerRequest(String subject) {
-        return subject.startsWith(PREFIX);
+        return subject.startsWith(PREFIX) || subject.startsWith(ACCOUNT_PREFIX);
+    }
+
+    /**
+     * The system account's subject a publish by a client of {@code account} (not the system account) stands for,
+     * when it is one of the requests nats-server imports into every account: {@code $SYS.REQ.ACCOUNT.PING.CONNZ}
+     * and {@code $SYS.REQ.SERVER.PING.CONNZ} give the account's own CONNZ, {@code $SYS.REQ.ACCOUNT.PING.STATZ} its
+     * STATZ. Null for any other subject.
+     */
+    public static String importedBy(String subject, String account) {
+        for (String[] imp : Accountz.SYSTEM_IMPORTS) {
+            if (imp[0].equals(subject)) {
+                return ACCOUNT_PREFIX + account + "." + imp[1];
+            }
+        }
+        return null;
     }
 
     /**
@@ -74,7 +104,13 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
      */
     @Override
     public boolean onMessage(String subject, String reply, byte[] headers, byte[] body) {
-        if (reply == null || !subject.startsWith(PREFIX)) {
+        if (reply == null) {
+            return false;
+        }
+        if (subject.startsWith(ACCOUNT_PREFIX)) {
+            return onAccountRequest(subject, reply, body);
+        }
+        if (!subject.startsWith(PREFIX)) {
             return false;
         }
         String rest = subject.substring(PREFIX.length());
@@ -91,8 +127,60 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
         if (!known(endpoint)) {
             return false;
         }
+        return queue(subject, () -> answer(endpoint, reply, body));
+    }
+
+    /** {@code $SYS.REQ.ACCOUNT.<account>.<EP>}: the account is one token, the endpoint one of nats-server's. */
+    private boolean onAccountRequest(String subject, String reply, byte[] body) {
+        String rest = subject.substring(ACCOUNT_PREFIX.length());
+        int dot = rest.indexOf('.');
+        if (dot <= 0 || rest.indexOf('.', dot + 1) >= 0) {
+            return false;
+        }
+        String account = rest.substring(0, dot);
+        String endpoint = rest.substring(dot + 1);
+        if (!ACCOUNT_ENDPOINTS.contains(endpoint)) {
+            return false;
+        }
+        return queue(subject, () -> answerAccount(account, endpoint, reply, body));
+    }
+
+    /**
+     * {@code $SYS.REQ.USER.INFO} from a client of {@code account} authenticated as {@code user} (nats-server's
+     * name for it), with {@code permissions} null when unrestricted: answered on this server only, as nats-server
+     * keeps this subscription's interest local. False when there is no reply to answer to.
+     */
+    public boolean userInfo(String account, String user, io.jetkv.config.Permissions permissions, String reply) {
+        if (reply == null) {
+            return false;
+        }
+        return queue(USER_INFO, () -> {
+            ObjectNode o = envelope();
+            ObjectNode d = o.putObject("data");
+            d.put("user", user);
+            d.put("account", account);
+            if (permissions != null) {
+                ObjectNode p = d.putObject("permissions");
+                subjectPermission(p.putObject("publish"), permissions.publish());
+                subjectPermission(p.putObject("subscribe"), permissions.subscribe());
+            }
+            // "expires" is a JWT user's: configured users never expire, and nats-server leaves the 0 out
+            send(account, reply, o);
+        });
+    }
+
+    private static void subjectPermission(ObjectNode o, io.jetkv.config.SubjectPermission p) {
+        if (!p.allow().isEmpty()) {
+            p.allow().forEach(o.putArray("allow")::add);
+        }
+        if (!p.deny().isEmpty()) {
+            p.deny().forEach(o.putArray("deny")::add);
+        }
+    }
+
+    private boolean queue(String subject, Runnable task) {
         try {
-            executor.execute(() -> answer(endpoint, reply, body));
+            executor.execute(task);
         } catch (RejectedExecutionException e) {
             LOG.warn("dropping {} request: too many waiting", subject);
         }
@@ -107,7 +195,11 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
         };
     }
 
-    private void answer(String endpoint, String reply, byte[] body) {
+    /**
+     * The request's options, or null when the body is not JSON (then answered with nats-server's 400, without
+     * {@code data}) or the filters name another server (silence, as the reference).
+     */
+    private JsonNode options(String reply, byte[] body) {
         JsonNode options;
         try {
             options = body.length == 0 ? MAPPER.createObjectNode() : MAPPER.readTree(body);
@@ -118,12 +210,17 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
             ObjectNode o = envelope();
             o.putObject("error").put("code", 400).put("description", e.getOriginalMessage());
             send(reply, o);
-            return;
+            return null;
         } catch (java.io.IOException e) {
-            return; // reading a byte array does not fail otherwise
+            return null; // reading a byte array does not fail otherwise
         }
-        if (!forThisServer(options)) {
-            return; // another server's request: silence, as the reference
+        return forThisServer(options) ? options : null;
+    }
+
+    private void answer(String endpoint, String reply, byte[] body) {
+        JsonNode options = options(reply, body);
+        if (options == null) {
+            return;
         }
         Instant now = Instant.now();
         CompletableFuture<? extends JsonNode> data = switch (endpoint) {
@@ -135,7 +232,8 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
             case "LEAFZ" -> done(endpoints.leafz(now));
             case "ACCOUNTZ" -> done(endpoints.accountz(now));
             case "SUBSZ" -> done(Subsz.stats(server.subscriptions()));
-            case "JSZ" -> options.path("consumers").asBoolean(false)
+            // nats.go's JSzOptions say "consumer"; JetKV once read "consumers", still accepted
+            case "JSZ" -> consumerOption(options)
                     ? endpoints.jszWithConsumers(now, options.path("config").asBoolean(false))
                     : done(endpoints.jsz(now, options.path("accounts").asBoolean(false),
                             options.path("streams").asBoolean(false), options.path("config").asBoolean(false)));
@@ -145,10 +243,11 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
         data.whenComplete((d, failure) -> {
             ObjectNode o = envelope();
             Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
-            if (cause instanceof MonitorServer.BadParameter bad) {
-                o.putObject("error").put("code", 400).put("description", bad.getMessage());
-            } else if (failure != null) {
-                o.putObject("error").put("code", 500).put("description", failure.toString());
+            if (failure != null) {
+                // as nats-server: a handler's failure (a bad option too) is a 500 with "data":null
+                o.putNull("data");
+                o.putObject("error").put("code", 500).put("description",
+                        cause instanceof MonitorServer.BadParameter bad ? bad.getMessage() : String.valueOf(cause));
             } else if (endpoint.equals("STATSZ-PING")) {
                 o.set("statsz", d); // the plain PING has no "data" wrapper
             } else {
@@ -158,7 +257,155 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
         });
     }
 
+    private static boolean consumerOption(JsonNode options) {
+        return options.path("consumer").asBoolean(false) || options.path("consumers").asBoolean(false);
+    }
+
+    /**
+     * One account's request. As nats-server: STATZ is silent for an account without clients (unless
+     * {@code include_unused}), CONNS too and answers with a bare {@code account_connections} event, an unknown
+     * account gets an empty CONNZ and SUBSZ, a 500 for INFO and JSZ.
+     */
+    private void answerAccount(String account, String endpoint, String reply, byte[] body) {
+        if (endpoint.equals("CONNS")) {
+            conns(account, reply, body);
+            return;
+        }
+        JsonNode options = options(reply, body);
+        if (options == null) {
+            return;
+        }
+        Instant now = Instant.now();
+        boolean known = Accountz.exists(server, account);
+        CompletableFuture<? extends JsonNode> data = switch (endpoint) {
+            case "LEAFZ" -> done(endpoints.leafz(now));
+            case "INFO" -> known ? done(Accountz.detail(server, account))
+                    : failed("Account " + account + " does not exist");
+            case "JSZ" -> accountJsz(account, known, options);
+            case "CONNZ" -> known ? connz(now, options, account) : connzOptions(options, null)
+                    .thenApply(o -> Connz.unknownAccount(now, o));
+            case "SUBSZ" -> subsz(now, options, known ? account : null);
+            case "STATZ" -> account.equals("PING") ? statz(now, options, strings(options.path("accounts")))
+                    : statz(now, options, java.util.List.of(account));
+            default -> throw new IllegalStateException(endpoint);
+        };
+        data.whenComplete((d, failure) -> {
+            if (failure == null && d == null) {
+                return; // nothing to say (STATZ of accounts without clients)
+            }
+            ObjectNode o = envelope();
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+            if (failure != null) {
+                o.putNull("data");
+                o.putObject("error").put("code", 500).put("description",
+                        cause.getMessage() != null ? cause.getMessage() : cause.toString());
+            } else {
+                o.set("data", d);
+            }
+            send(reply, o);
+        });
+    }
+
+    /** JSZ for one account: nats-server's texts for JetStream off, an unknown account, one without JetStream. */
+    private CompletableFuture<ObjectNode> accountJsz(String account, boolean known, JsonNode options) {
+        io.jetkv.jetstream.JetStreamService js = server.jetstream();
+        if (js == null) {
+            return failed("jetstream not enabled");
+        }
+        if (!known) {
+            return failed("account \"" + account + "\" not found");
+        }
+        io.jetkv.jetstream.JetStreamAccount a = js.account(account);
+        if (a == null || !a.enabled()) {
+            return failed("account \"" + account + "\" not jetstream enabled");
+        }
+        boolean consumers = consumerOption(options);
+        boolean config = options.path("config").asBoolean(false);
+        ObjectNode detail = endpoints.accountDetail(a, consumers || options.path("streams").asBoolean(false), config);
+        return consumers ? endpoints.consumerDetails(java.util.List.of(detail), config).thenApply(v -> detail)
+                : done(detail);
+    }
+
+    /** SUBSZ for one account (its subscriptions listed, as nats-server forces); {@code account} null: unknown. */
+    private CompletableFuture<ObjectNode> subsz(Instant now, JsonNode options, String account) {
+        String test = options.path("test").asText("");
+        try {
+            Subsz.checkTest(test);
+        } catch (MonitorServer.BadParameter e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Subsz.Options o = new Subsz.Options(true, options.path("offset").asInt(0), options.path("limit").asInt(0),
+                test, account == null ? "" : account); // "": an unknown account, whose list is empty
+        int subs = account == null ? 0 : server.subscriptions(account);
+        return server.connectionSnapshots().thenApply(all -> Subsz.render(server.serverId(), now, subs, all, o));
+    }
+
+    /** STATZ of {@code accounts}; null (no reply) when none has clients and {@code include_unused} is not set. */
+    private CompletableFuture<ObjectNode> statz(Instant now, JsonNode options, java.util.List<String> accounts) {
+        boolean unused = options.path("include_unused").asBoolean(false);
+        return server.connectionSnapshots().thenApply(open -> {
+            ObjectNode stz = Accountz.statz(server, now, accounts, unused, open);
+            return stz.path("account_statz").isEmpty() && !unused ? null : stz;
+        });
+    }
+
+    /**
+     * CONNS, nats-server's server-to-server question for an account's local connections: the answer is an
+     * {@code account_connections} event, sent only while the account has clients here; a body naming another
+     * account, or not JSON, is ignored.
+     */
+    private void conns(String account, String reply, byte[] body) {
+        if (body.length > 0) {
+            try {
+                JsonNode req = MAPPER.readTree(body);
+                if (req != null && req.has("acc") && !account.equals(req.path("acc").asText())) {
+                    return;
+                }
+            } catch (java.io.IOException e) {
+                return;
+            }
+        }
+        if (!Accountz.exists(server, account) || server.accountCounters().open(account) == 0) {
+            return;
+        }
+        server.connectionSnapshots().thenAccept(open -> {
+            ObjectNode o = MAPPER.createObjectNode();
+            o.put("type", CONNS_TYPE);
+            o.put("id", eventId());
+            o.put("timestamp", Endpoints.time(Instant.now()));
+            o.set("server", envelope().get("server"));
+            o.setAll(Accountz.stat(server, account, open));
+            send(reply, o);
+        });
+    }
+
+    /** 22 characters of base 62, the length of nats-server's NUID event ids. */
+    static String eventId() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        char[] id = new char[22];
+        for (int i = 0; i < id.length; i++) {
+            id[i] = DIGITS[random.nextInt(DIGITS.length)];
+        }
+        return new String(id);
+    }
+
+    private static java.util.List<String> strings(JsonNode array) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    private CompletableFuture<ObjectNode> connz(Instant now, JsonNode options, String account) {
+        return connzOptions(options, account).thenCompose(o -> Connz.gather(server, o.state())
+                .thenApply(all -> Connz.render(server.serverId(), now, all, o)));
+    }
+
     private CompletableFuture<ObjectNode> connz(Instant now, JsonNode options) {
+        return connz(now, options, null);
+    }
+
+    /** nats.go's {@code ConnzOptions} as {@link Connz.Options}, for {@code account} (null: every account). */
+    private static CompletableFuture<Connz.Options> connzOptions(JsonNode options, String account) {
         boolean detail = options.path("subscriptions_detail").asBoolean(false);
         Connz.Options o;
         try {
@@ -173,11 +420,12 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
             Connz.checkSort(sort, stateText);
             o = new Connz.Options(sort, options.path("auth").asBoolean(false),
                     detail || options.path("subscriptions").asBoolean(false), detail, options.path("offset").asInt(0),
-                    options.path("limit").asInt(0), options.path("cid").asLong(0), Connz.State.parse(stateText));
+                    options.path("limit").asInt(0), options.path("cid").asLong(0), Connz.State.parse(stateText),
+                    account);
         } catch (MonitorServer.BadParameter e) {
             return CompletableFuture.failedFuture(e);
         }
-        return Connz.gather(server, o.state()).thenApply(all -> Connz.render(server.serverId(), now, all, o));
+        return done(o);
     }
 
     ObjectNode statsz(Instant now) {
@@ -189,7 +437,13 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
         s.set("cpu", varz.get("cpu"));
         s.set("connections", varz.get("connections"));
         s.set("total_connections", varz.get("total_connections"));
-        s.put("active_accounts", 1);
+        // accounts with clients, and the system account, which nats-server's own internal client keeps active
+        java.util.Set<String> active = new java.util.TreeSet<>(server.accountCounters().active());
+        String sys = server.config().ops().systemAccount();
+        if (sys != null) {
+            active.add(sys);
+        }
+        s.put("active_accounts", active.size());
         s.set("subscriptions", varz.get("subscriptions"));
         s.putObject("sent").set("msgs", varz.get("out_msgs"));
         ((ObjectNode) s.get("sent")).set("bytes", varz.get("out_bytes"));
@@ -240,8 +494,13 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
     }
 
     void send(String reply, ObjectNode o) {
+        send(null, reply, o);
+    }
+
+    /** Publishes {@code o} to {@code reply} in {@code account}'s subject space (null: the system account's). */
+    void send(String account, String reply, ObjectNode o) {
         try {
-            out.publish(reply, null, null, MAPPER.writeValueAsString(o).getBytes(StandardCharsets.UTF_8));
+            out.publish(account, reply, null, null, MAPPER.writeValueAsString(o).getBytes(StandardCharsets.UTF_8));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             LOG.error("cannot encode a $SYS reply: {}", e.toString());
         }
@@ -249,6 +508,11 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
 
     private static <T> CompletableFuture<T> done(T value) {
         return CompletableFuture.completedFuture(value);
+    }
+
+    /** A handler failure with nats-server's text (a 500 with {@code "data":null}). */
+    private static <T> CompletableFuture<T> failed(String description) {
+        return CompletableFuture.failedFuture(new MonitorServer.BadParameter(description));
     }
 
     @Override

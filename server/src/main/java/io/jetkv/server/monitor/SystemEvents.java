@@ -108,7 +108,7 @@ public final class SystemEvents implements AutoCloseable {
             client.put("stop", Endpoints.time(c.stop()));
         }
         client.put("kind", "Client");
-        client.put("client_type", "nats");
+        client.put("client_type", c.type());
         return o;
     }
 

@@ -27,6 +27,8 @@ class EndpointsTest {
             @Override public boolean acceptingClients() { return accepting; }
             @Override public int connections() { return 0; }
             @Override public int subscriptions() { return 0; }
+            @Override public int subscriptions(String account) { return 0; }
+            @Override public AccountCounters accountCounters() { return new AccountCounters(); }
             @Override public ServerStats stats() { return new ServerStats(); }
             @Override public CompletableFuture<List<ConnectionInfo>> connectionSnapshots() {
                 return CompletableFuture.completedFuture(List.of());

@@ -190,6 +190,51 @@ class WebSocketIT {
         }
     }
 
+    /**
+     * In a cluster a WebSocket client's INFO lists the nodes' WebSocket URLs as {@code connect_urls} (gossiped
+     * between routes as {@code ws_connect_urls}, as nats-server does), never the client ports a TCP client gets.
+     */
+    @Test
+    void webSocketClientsAreOfferedTheClustersWebSocketUrls() throws Exception {
+        io.jetkv.config.ClusterConfig base =
+                io.jetkv.config.ClusterConfig.DISABLED.withListen("127.0.0.1", 0).withName("WS");
+        try (NatsServer a = NatsServer.start(config(ws(false, false, List.of())).withServerName("A").withCluster(base)
+                        .withHttpPort(-1));
+                NatsServer b = NatsServer.start(config(ws(false, false, List.of())).withServerName("B")
+                        .withCluster(base.withRoutes(List.of(java.net.URI.create(
+                                "nats-route://127.0.0.1:" + a.routePort())))))) {
+            io.jetkv.server.testing.ClusterProbes.await(() -> a.routeCount() == 1 && b.routeCount() == 1,
+                    "route between A and B", 20);
+            String wsA = "127.0.0.1:" + a.websocketPort();
+            String wsB = "127.0.0.1:" + b.websocketPort();
+            // B's route INFO reaches A with the route; poll until A's INFO for new clients has both
+            String info = "";
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (System.nanoTime() < deadline) {
+                try (RawWebSocket r = RawWebSocket.open(a.websocketPort(),
+                        RawWebSocket.upgrade(a.websocketPort(), ""))) {
+                    info = r.read().text();
+                }
+                if (info.contains(wsB)) {
+                    break;
+                }
+            }
+            assertTrue(info.contains("\"connect_urls\":[\"" + wsA + "\",\"" + wsB + "\"]"), info);
+            assertFalse(info.contains(":" + a.port() + "\""), "no client port for a WebSocket client: " + info);
+            // /varz shows both lists
+            String varz = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + a.monitorPort() + "/varz")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body().replaceAll("\\s", "");
+            assertTrue(varz.contains("\"ws_connect_urls\":[\"" + wsA + "\",\"" + wsB + "\"]"), varz);
+            assertTrue(varz.contains("\"connect_urls\":[\"127.0.0.1:" + a.port() + "\""), varz);
+            try (Connection tcp = Nats.connect(Options.builder().server(a.clientUrl()).build())) {
+                List<String> urls = tcp.getServerInfo().getConnectURLs();
+                assertTrue(urls.contains("127.0.0.1:" + a.port()), urls.toString());
+                assertFalse(urls.contains(wsA), urls.toString());
+            }
+        }
+    }
+
     @Test
     void framesCarryTheProtocol() throws Exception {
         try (NatsServer server = NatsServer.start(config(ws(false, false, List.of())));
