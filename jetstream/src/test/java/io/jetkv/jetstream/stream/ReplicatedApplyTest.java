@@ -2,12 +2,14 @@ package io.jetkv.jetstream.stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jetkv.jetstream.FakeBus;
 import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.store.MemoryStreamStore;
 import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.store.StreamState;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -374,6 +376,32 @@ class ReplicatedApplyTest {
         p.commitAll();
         assertEquals(6, p.followerStore.state().lastSeq(), "a marker's expiry writes no marker");
         assertEquals(2, p.followerStore.state().msgs(), "never and fresh stay");
+        p.assertSameStores();
+    }
+
+    @Test
+    void aKeyThatExpiresBeforeTheNextPutHasItsMarkerFirst() {
+        // the state ReplicatedStreamOpsIT once reported as wrong (msgs=2 first=2 last=4 deleted=1) is the right one when
+        // key one expires before key two is put: a marker is stored when its key expires, as on a single server and on
+        // nats-server, so the markers do not sit at the sequences after both puts
+        Pair p = new Pair("{\"name\":\"KV_exp\",\"subjects\":[\"$KV.exp.>\"],\"num_replicas\":3,"
+                + "\"max_msgs_per_subject\":1,\"allow_msg_ttl\":true,\"subject_delete_marker_ttl\":3600000000000,"
+                + "\"allow_rollup_hdrs\":true}");
+        long t0 = Stream.nowNanos() - 60_000_000_000L;
+        long second = 1_000_000_000L;
+        commit(p, publishes(new Object[] {"$KV.exp.one", "NATS/1.0\r\nNats-TTL: 1s\r\n\r\n", t0}));
+        p.leader.perform(new StreamOp.Expire(t0 + second), new Answer());
+        p.commitAll();
+        assertEquals("$KV.exp.one", p.followerStore.load(2).subject(), "key one's marker is seq 2");
+        commit(p, publishes(new Object[] {"$KV.exp.two", "NATS/1.0\r\nNats-TTL: 2s\r\n\r\n", t0 + 2 * second}));
+        p.leader.perform(new StreamOp.Expire(t0 + 4 * second), new Answer());
+        p.commitAll();
+        StoredMessage marker = p.followerStore.load(4);
+        assertEquals("$KV.exp.two", marker.subject(), "key two's marker is seq 4");
+        assertTrue(new String(marker.headers(), StandardCharsets.UTF_8).contains("Nats-Marker-Reason: MaxAge"));
+        StreamState s = p.followerStore.state();
+        assertEquals(List.of(2L, 2L, 4L, 1L), List.of(s.msgs(), s.firstSeq(), s.lastSeq(), s.numDeleted()), s.toString());
+        assertNull(p.followerStore.load(3), "the rollup of key two's marker took its value");
         p.assertSameStores();
     }
 
