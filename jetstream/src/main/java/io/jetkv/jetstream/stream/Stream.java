@@ -874,8 +874,8 @@ public final class Stream {
     }
 
     /**
-     * Writer thread: what a snapshot holds besides the messages: the configuration with its replicated revision, and
-     * the schedule index. The index has no read-only walk: it is taken whole and put back, staged in the same write
+     * Writer thread: what a snapshot holds besides the messages: the configuration with its replicated revision, the
+     * schedule index and the open fast-ingest batches. The index has no read-only walk: it is taken whole and put back, staged in the same write
      * batch, so the store ends as it was.
      */
     private StreamSnapshot.State replicaState() {
@@ -889,14 +889,18 @@ public final class Stream {
             unflushedRetire = true; // the next batch flushes the (unchanged) rows
         }
         return new StreamSnapshot.State(saved == null ? 0 : ReplicatedBatch.readLong(saved),
-                JsJson.bytes(config.toJson()), schedules);
+                JsJson.bytes(config.toJson()), schedules, fastBatches.encode());
     }
 
     /**
-     * Writer thread, installing a snapshot: its schedule index replaces the local one, and a configuration of a newer
-     * revision than the local one is applied as a replicated update would be.
+     * Writer thread, installing a snapshot: its schedule index and open fast batches (a version 3 file) replace the
+     * local ones, and a configuration of a newer revision than the local one is applied as a replicated update would be.
      */
     private void installReplicaState(StreamSnapshot.State state) {
+        if (state.fastBatches() != null) {
+            fastBatches.restore(state.fastBatches());
+            store.putAux(FAST_BATCHES_KEY, state.fastBatches());
+        }
         if (store.nextScheduleDeadline() != Long.MAX_VALUE) {
             store.takeDueSchedules(Long.MAX_VALUE - 1, Integer.MAX_VALUE);
         }

@@ -25,6 +25,7 @@ import java.nio.file.Path;
  * "JKSS" version:int index:long lastSeq:long (version 2) consumersLen:int consumers
  *   { seq:long ts:long subject:utf hdrLen:int hdr payLen:int pay }* -1:long
  *   (version 2) configRevision:long configLen:int config-json  schedules:int { deadline:long seq:long }*
+ *   (version 3) fastBatchesLen:int fast-batches
  * </pre>
  *
  * Version 2 adds the replica state that is not in the messages: in the header the committed consumer state at the
@@ -32,19 +33,24 @@ import java.nio.file.Path;
  * messages; after the messages the configuration with the revision of the last replicated update
  * ({@code StreamOp.Config}), and the schedule index (due times cannot be derived from the messages once a repeating
  * schedule has fired), so a replica that installs the file fires what the others fire.
+ *
+ * <p>Version 3 adds the open fast-ingest batches ({@code FastBatch#encode}, -1 length: none). Every replica runs the
+ * batch logic on apply, so a replica that installed a snapshot without them would refuse the next message of a batch
+ * the others store (an unknown batch), and the stores would part.
  */
 final class StreamSnapshot {
     private static final int MAGIC = 0x4a4b5353; // "JKSS"
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
 
     /** What the file says before its messages; {@code consumers} null when it holds none. */
     record Header(long index, long lastSeq, byte[] consumers) {}
 
     /**
      * The replica state after the messages (version 2): the configuration as JSON (null: unknown) with the revision of
-     * its last replicated update, and the schedule index as {deadline, seq} pairs.
+     * its last replicated update, the schedule index as {deadline, seq} pairs, and (version 3; null in an older file)
+     * the open fast-ingest batches.
      */
-    record State(long configRevision, byte[] config, java.util.List<long[]> schedules) {}
+    record State(long configRevision, byte[] config, java.util.List<long[]> schedules, byte[] fastBatches) {}
 
     /** One message read back; the caller consumes them in order. */
     interface Sink {
@@ -81,6 +87,7 @@ final class StreamSnapshot {
                 out.writeLong(e[0]);
                 out.writeLong(e[1]);
             }
+            writeBytes(out, state.fastBatches());
         }
     }
 
@@ -126,7 +133,8 @@ final class StreamSnapshot {
                         for (int i = 0; i < n; i++) {
                             schedules.add(new long[] {in.readLong(), in.readLong()});
                         }
-                        stateSink.accept(new State(revision, config, schedules));
+                        byte[] fastBatches = version >= 3 ? readBytes(in) : null;
+                        stateSink.accept(new State(revision, config, schedules, fastBatches));
                     }
                     return h;
                 }

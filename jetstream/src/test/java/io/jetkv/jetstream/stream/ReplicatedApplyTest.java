@@ -469,6 +469,41 @@ class ReplicatedApplyTest {
     }
 
     @Test
+    void aSnapshotCarriesTheOpenFastBatches(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_batched\":true}");
+        String r = "_INBOX.c.b1.10.fail.";
+        p.leader.offerPublish("s.a", r + "1.0.$FI", null, bytes("m1"));
+        p.commitAll();
+        java.nio.file.Path file = dir.resolve("snap");
+        CompletableFuture<Long> written = p.leader.snapshotCommitted(file);
+        p.lw.runAll();
+        assertEquals(p.index, written.get());
+        // a new replica installs the snapshot taken while batch b1 is open, then applies the log after it
+        ManualExecutor nw = new ManualExecutor();
+        MemoryStreamStore fresh = new MemoryStreamStore();
+        Stream joined = new Stream(p.leader.config(), 1, fresh, nw, 16, new Stream.Context(new FakeBus(), false, null));
+        joined.setReplicator(entry -> CompletableFuture.failedFuture(new IllegalStateException("not leader")));
+        CompletableFuture<Long> installed = joined.installCommitted(file);
+        nw.runAll();
+        assertEquals(p.index, installed.get());
+        p.leader.offerPublish("s.a", r + "2.2.$FI", null, bytes("m2"));
+        p.lw.runAll();
+        byte[] commit = p.proposed.remove(0);
+        p.index++;
+        p.leader.applyCommitted(commit, p.index, true, () -> {});
+        p.follower.applyCommitted(commit, p.index, false, () -> {});
+        joined.applyCommitted(commit, p.index, false, () -> {});
+        p.lw.runAll();
+        p.fw.runAll();
+        nw.runAll();
+        assertTrue(p.replies().contains(r + "2.2.$FI {\"stream\":\"S\",\"seq\":2,\"batch\":\"b1\",\"count\":2}"),
+                p.replies().toString());
+        assertEquals(p.leaderStore.state(), fresh.state(), "the installed replica refused the batch's commit");
+        assertEquals(p.leaderStore.load(2).subject(), fresh.load(2).subject());
+        p.assertSameStores();
+    }
+
+    @Test
     void aRestartedReplicaKnowsTheOpenFastBatches() {
         Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_batched\":true}");
         String r = "_INBOX.c.b1.10.fail.";
