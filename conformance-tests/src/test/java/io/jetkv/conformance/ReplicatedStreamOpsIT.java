@@ -622,7 +622,8 @@ class ReplicatedStreamOpsIT {
         assertTrue(total.startsWith("cnt.x ") && total.endsWith("{\"val\":\"35\"}"), total);
         for (Map.Entry<String, Connection> e : conns.entrySet()) {
             for (long seq = 1; seq <= 8; seq++) {
-                assertEquals(heldAt(a, "CNT", seq), heldAt(e.getValue(), "CNT", seq), "seq " + seq + " on " + e.getKey());
+                assertEquals(heldAt(a, "CNT", seq), heldAt(e.getValue(), "CNT", seq),
+                        "seq " + seq + " on " + e.getKey());
             }
         }
     }

@@ -875,8 +875,8 @@ public final class Stream {
 
     /**
      * Writer thread: what a snapshot holds besides the messages: the configuration with its replicated revision, the
-     * schedule index and the open fast-ingest batches. The index has no read-only walk: it is taken whole and put back, staged in the same write
-     * batch, so the store ends as it was.
+     * schedule index and the open fast-ingest batches. The index has no read-only walk: it is taken whole and put
+     * back, staged in the same write batch, so the store ends as it was.
      */
     private StreamSnapshot.State replicaState() {
         byte[] saved = store.getAux(CONFIG_REVISION_KEY);
@@ -894,7 +894,8 @@ public final class Stream {
 
     /**
      * Writer thread, installing a snapshot: its schedule index and open fast batches (a version 3 file) replace the
-     * local ones, and a configuration of a newer revision than the local one is applied as a replicated update would be.
+     * local ones, and a configuration of a newer revision than the local one is applied as a replicated update
+     * would be.
      */
     private void installReplicaState(StreamSnapshot.State state) {
         if (state.fastBatches() != null) {

@@ -381,9 +381,9 @@ class ReplicatedApplyTest {
 
     @Test
     void aKeyThatExpiresBeforeTheNextPutHasItsMarkerFirst() {
-        // the state ReplicatedStreamOpsIT once reported as wrong (msgs=2 first=2 last=4 deleted=1) is the right one when
-        // key one expires before key two is put: a marker is stored when its key expires, as on a single server and on
-        // nats-server, so the markers do not sit at the sequences after both puts
+        // the state ReplicatedStreamOpsIT once reported as wrong (msgs=2 first=2 last=4 deleted=1) is the right one
+        // when key one expires before key two is put: a marker is stored when its key expires, as on a single server
+        // and on nats-server, so the markers do not sit at the sequences after both puts
         Pair p = new Pair("{\"name\":\"KV_exp\",\"subjects\":[\"$KV.exp.>\"],\"num_replicas\":3,"
                 + "\"max_msgs_per_subject\":1,\"allow_msg_ttl\":true,\"subject_delete_marker_ttl\":3600000000000,"
                 + "\"allow_rollup_hdrs\":true}");
@@ -400,7 +400,8 @@ class ReplicatedApplyTest {
         assertEquals("$KV.exp.two", marker.subject(), "key two's marker is seq 4");
         assertTrue(new String(marker.headers(), StandardCharsets.UTF_8).contains("Nats-Marker-Reason: MaxAge"));
         StreamState s = p.followerStore.state();
-        assertEquals(List.of(2L, 2L, 4L, 1L), List.of(s.msgs(), s.firstSeq(), s.lastSeq(), s.numDeleted()), s.toString());
+        assertEquals(List.of(2L, 2L, 4L, 1L), List.of(s.msgs(), s.firstSeq(), s.lastSeq(), s.numDeleted()),
+                s.toString());
         assertNull(p.followerStore.load(3), "the rollup of key two's marker took its value");
         p.assertSameStores();
     }
