@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.nats.client.Connection;
 import io.nats.client.ErrorListener;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamOptions;
 import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
+import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.PurgeOptions;
 import io.nats.client.api.PurgeResponse;
@@ -20,6 +23,7 @@ import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamInfo;
 import io.nats.client.api.StreamInfoOptions;
+import io.nats.client.api.StreamState;
 import io.nats.client.impl.Headers;
 import io.nats.client.impl.NatsMessage;
 import java.io.BufferedReader;
@@ -51,8 +55,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Operations on replicated (R3) streams besides publishing, on a three-process JetKV cluster through jnats: purge,
  * message delete, update (through the meta group, then the stream's group), atomic batches (one Raft entry) and
- * message schedules (fired by the leader through the group). Each is checked on every replica, and after the stream
- * leader is killed, on the new leader.
+ * message schedules (fired by the leader through the group), expiry with KV limit markers (decided by the leader),
+ * fast-ingest batches and counters across a leader step-down. Each is checked on every replica, and after the stream
+ * leader is killed or steps down, on the new leader.
  */
 class ReplicatedStreamOpsIT {
     private static final Pattern CLIENT_PORT = Pattern.compile("Listening for client connections on [^:]+:(\\d+)");
@@ -478,5 +483,148 @@ class ReplicatedStreamOpsIT {
     private static long count(Connection c, String stream, String subject) throws Exception {
         return c.jetStreamManagement().getStreamInfo(stream, StreamInfoOptions.filterSubjects(subject))
                 .getStreamState().getSubjects().stream().mapToLong(x -> x.getCount()).sum();
+    }
+
+    /**
+     * A direct get by sequence answered by the replica on {@code c}'s server, polled until that replica holds a message
+     * there: subject, headers (the server's sequence and time stamp among them) and payload, for comparing replicas.
+     */
+    private static String heldAt(Connection c, String stream, long seq) throws Exception {
+        return eventually(() -> {
+            Message m = c.request("$JS.API.DIRECT.GET." + stream, b("{\"seq\":" + seq + "}"), TIMEOUT);
+            return m.isStatusMessage() ? null : describe(m);
+        }, 120, "seq " + seq + " of " + stream);
+    }
+
+    /**
+     * The last message of {@code subject} held by the replica on {@code c}'s server, polled until it is a subject
+     * delete marker ({@code Nats-Marker-Reason: MaxAge}), described as {@link #heldAt} does.
+     */
+    private static String markerHeld(Connection c, String stream, String subject) throws Exception {
+        return eventually(() -> {
+            Message m = c.request("$JS.API.DIRECT.GET." + stream, b("{\"last_by_subj\":\"" + subject + "\"}"),
+                    TIMEOUT);
+            return m.isStatusMessage() || !"MaxAge".equals(m.getHeaders().getFirst("Nats-Marker-Reason"))
+                    ? null
+                    : describe(m);
+        }, 120, "a MaxAge marker on " + subject + " of " + stream);
+    }
+
+    private static String describe(Message m) {
+        StringBuilder sb = new StringBuilder(m.getHeaders().getFirst("Nats-Subject"));
+        m.getHeaders().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> sb.append(' ').append(e.getKey()).append('=').append(String.join(",", e.getValue())));
+        return sb.append(' ').append(new String(m.getData(), StandardCharsets.UTF_8)).toString();
+    }
+
+    @Test
+    void expiryFastBatchesAndCountersAgreeOnEveryReplica() throws Exception {
+        Map<String, Node> nodes = startThree();
+        Map<String, Connection> conns = connectAll(nodes);
+        Connection a = conns.get("A");
+
+        // expiry: a KV bucket with limit markers (they live 1 hour); two keys with their own TTLs. The markers are
+        // written once, by the group, so every replica holds them under the same sequences with the same time stamps
+        eventually(() -> a.keyValueManagement().create(KeyValueConfiguration.builder().name("exp").replicas(3)
+                .storageType(StorageType.File).limitMarker(Duration.ofHours(1)).build()), 180, "R3 bucket exp");
+        // a loaded machine stretches a commit past jnats' default 2 s; a 503 while the new group settles is retried
+        // (a message id makes a retry of a write that did land a duplicate)
+        JetStreamOptions patient = JetStreamOptions.builder().requestTimeout(Duration.ofSeconds(30)).build();
+        long one = eventually(() -> a.jetStream(patient).publish(msg("$KV.exp.one", "v1", "Nats-TTL", "1s",
+                "Nats-Msg-Id", "one")), 60, "key one").getSeqno();
+        long two = eventually(() -> a.jetStream(patient).publish(msg("$KV.exp.two", "v2", "Nats-TTL", "2s",
+                "Nats-Msg-Id", "two")), 60, "key two").getSeqno();
+        // Where the markers land depends on time, as on nats-server: a marker is stored when its key expires, so when
+        // the second put is slow (a loaded machine, a 503 retried) key one's marker comes before it (one=1, marker=2,
+        // two=3, marker=4). Each marker is found as its key's last message, not at a sequence guessed in advance
+        Map<String, String> markers = new LinkedHashMap<>();
+        try {
+            for (String key : List.of("one", "two")) {
+                markers.put(key, markerHeld(a, "KV_exp", "$KV.exp." + key));
+            }
+        } catch (AssertionError e) {
+            StreamInfo si = a.jetStreamManagement().getStreamInfo("KV_exp");
+            throw new AssertionError(e.getMessage() + "; state " + si.getStreamState() + ", leader "
+                    + si.getClusterInfo().getLeader() + diagnostics(nodes, conns), e);
+        }
+        for (Map.Entry<String, Connection> e : conns.entrySet()) {
+            for (String key : List.of("one", "two")) {
+                // the same sequence, time stamp and headers on every replica: written once, by the group
+                assertEquals(markers.get(key), markerHeld(e.getValue(), "KV_exp", "$KV.exp." + key),
+                        "marker of " + key + " on " + e.getKey());
+            }
+            // the marker's rollup took the expired value, and each key expired once: two values and two markers
+            assertEquals("404", directGet(e.getValue(), "KV_exp", one), "key one's value on " + e.getKey());
+            assertEquals("404", directGet(e.getValue(), "KV_exp", two), "key two's value on " + e.getKey());
+            assertEquals("404", directGet(e.getValue(), "KV_exp", 5), "one marker per key, on " + e.getKey());
+        }
+        StreamState state = a.jetStreamManagement().getStreamInfo("KV_exp").getStreamState();
+        assertEquals(2, state.getMsgCount(), state.toString());
+        assertEquals(4, state.getLastSequence(), state.toString());
+
+        // fast-ingest batches on R3: proposed as publishes, flow-acked and pub-acked by the leader after commit
+        createR3(a, StreamConfiguration.builder().name("FB").subjects("fb.>").replicas(3).storageType(StorageType.File)
+                .allowDirect(true).allowBatched().build());
+        FastBatchIT.Batch fb = eventually(() -> {
+            // a batch whose start found no leader ready (503) stored nothing: a new one is started
+            FastBatchIT.Batch attempt = new FastBatchIT.Batch(conns.get("B"), "r3" + System.nanoTime(), 5, "fail");
+            attempt.send("fb.a", 1, FastBatchIT.START);
+            JsonNode ack = attempt.nextJson();
+            if (!"ack".equals(ack.path("type").asText())) {
+                attempt.close();
+                throw new IllegalStateException("batch start: " + ack);
+            }
+            return attempt;
+        }, 60, "a fast batch started");
+        try (fb) {
+            JsonNode ack;
+            for (int seq = 2; seq <= 11; seq++) {
+                fb.send("fb.a", seq, FastBatchIT.APPEND);
+            }
+            for (long expected : new long[] {5, 10}) {
+                ack = fb.nextJson();
+                assertEquals(expected, ack.path("seq").asLong(), ack.toString());
+            }
+            fb.send("fb.z", 12, FastBatchIT.COMMIT);
+            JsonNode pubAck = fb.nextJson();
+            assertEquals(12, pubAck.path("seq").asLong(), pubAck.toString());
+            assertEquals(12, pubAck.path("count").asInt(), pubAck.toString());
+        }
+        for (Connection c : conns.values()) {
+            assertTrue(heldAt(c, "FB", 12).startsWith("fb.z "));
+            assertEquals(12, c.jetStreamManagement().getStreamInfo("FB").getStreamState().getMsgCount());
+        }
+
+        // counters across a leader step-down: totals carry on, and every replica holds the same values
+        createR3(a, StreamConfiguration.builder().name("CNT").subjects("cnt.>").replicas(3)
+                .storageType(StorageType.File).allowDirect(true).allowMessageCounter().build());
+        for (int i = 1; i <= 5; i++) {
+            String val = eventually(() -> a.jetStream(patient).publish(MessageCounterIT.incr("cnt.x", "1")), 60,
+                    "an increment").getVal();
+            assertEquals(Integer.toString(i), val);
+        }
+        String old = a.jetStreamManagement().getStreamInfo("CNT").getClusterInfo().getLeader();
+        Message down = a.request("$JS.API.STREAM.LEADER.STEPDOWN.CNT", new byte[0], TIMEOUT);
+        assertTrue(new String(down.getData(), StandardCharsets.UTF_8).contains("\"success\":true"),
+                new String(down.getData(), StandardCharsets.UTF_8));
+        eventually(() -> {
+            String l = a.jetStreamManagement().getStreamInfo("CNT").getClusterInfo().getLeader();
+            return l == null || l.equals(old) ? null : l;
+        }, 60, "a new leader of CNT");
+        Connection c2 = conns.get("C");
+        for (int i = 1; i <= 3; i++) {
+            // the new leader adds to the total the old one reached (503s while it settles are not applied)
+            String val = eventually(() -> c2.jetStream(patient).publish(MessageCounterIT.incr("cnt.x", "10")), 30,
+                    "an increment").getVal();
+            assertEquals(Integer.toString(5 + 10 * i), val);
+        }
+        String total = heldAt(a, "CNT", 8);
+        assertTrue(total.startsWith("cnt.x ") && total.endsWith("{\"val\":\"35\"}"), total);
+        for (Map.Entry<String, Connection> e : conns.entrySet()) {
+            for (long seq = 1; seq <= 8; seq++) {
+                assertEquals(heldAt(a, "CNT", seq), heldAt(e.getValue(), "CNT", seq),
+                        "seq " + seq + " on " + e.getKey());
+            }
+        }
     }
 }

@@ -1353,11 +1353,6 @@ public final class JetStreamCluster implements AutoCloseable {
         cfg.validate(true);
         cfg = cfg.withMarkerDefaults().withScheduleDefaults().withApiMetadata(io.jetkv.jetstream.api.ApiLevel.SERVER)
                 .checkMetadataSize();
-        if (cfg.numReplicas() > 1 && cfg.allowBatched()) {
-            // flow acks and gaps would have to follow the Raft commit and survive a leader change; not built yet
-            throw new JsApiException(JsError.STREAM_INVALID_CONFIG,
-                    "fast batch publish is not supported on replicated streams yet");
-        }
         if (cfg.sealed()) {
             throw new JsApiException(JsError.STREAM_INVALID_CONFIG, "stream configuration for create can not be sealed");
         }

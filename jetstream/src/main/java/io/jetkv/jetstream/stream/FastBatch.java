@@ -26,6 +26,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * batch at once (the pub ack counts up to the last message before the gap, or carries the error); with {@code ok}
  * the batch goes on.
  *
+ * <p>On a replicated stream the leader proposes each batch message as it does a single publish, reply subject and
+ * all, and every replica runs the batch logic here when the message is committed, with the leader's time: the batches'
+ * state is then the same on every replica (a new leader continues an open batch), and only the proposer answers, after
+ * the apply, as a single server answers after its flush. The per-server limit is checked by the leader before it
+ * proposes a batch's first message, since other streams' batches differ between servers; idle batches end when an
+ * expiry op says so.
+ *
  * <p>Writer thread only, like the rest of a stream's publish state; the server-wide count is shared.
  */
 final class FastBatch {
@@ -123,8 +130,11 @@ final class FastBatch {
         /** The stream's last sequence. */
         long lastSeq();
 
-        /** A batch message through the single-publish checks, stored; its sequence, or 0 when dropped (duplicate). */
-        long store(String subject, byte[] headers, byte[] payload, Stream.Batch batch);
+        /**
+         * A batch message through the single-publish checks, stored with {@code timestamp} (0: the writer's clock); its
+         * sequence, or 0 when dropped (duplicate).
+         */
+        long store(String subject, byte[] headers, byte[] payload, long timestamp, Stream.Batch batch);
 
         byte[] pubAckError(JsApiException e);
     }
@@ -135,6 +145,8 @@ final class FastBatch {
     private final LinkedHashMap<String, Open> open = new LinkedHashMap<>();
     /** When the least recently active batch times out; read by the stream's timer. */
     private volatile long nextTimeout = Long.MAX_VALUE;
+    /** The open batches changed since {@link #takeChanged}. */
+    private boolean changed;
 
     FastBatch(Host host, AtomicInteger serverOpen) {
         this.host = host;
@@ -150,19 +162,44 @@ final class FastBatch {
         return nextTimeout;
     }
 
-    /** A message whose reply subject ends in {@code .$FI}; {@code now} in epoch nanos. */
-    void publish(String subject, String reply, byte[] headers, byte[] payload, Stream.Batch batch, long now) {
+    /**
+     * Whether the leader of a replicated stream must refuse {@code reply}'s message before proposing it: it would open
+     * a batch while the server holds its maximum of open fast batches (10211). Any other outcome is decided on apply.
+     */
+    boolean refusedBeforeProposal(String reply, Stream.Batch batch) {
+        Control c;
+        try {
+            c = Control.parse(reply);
+        } catch (JsApiException e) {
+            return false; // the apply answers it, as every replica sees it
+        }
+        if (c.seq() != 1 || c.op() == OP_PING || open.containsKey(c.id()) || serverOpen.get() < MAX_PER_SERVER) {
+            return false;
+        }
+        error(reply, new Out(batch, true), new JsApiException(JsError.BATCH_PUBLISH_TOO_MANY_INFLIGHT));
+        return true;
+    }
+
+    /**
+     * A message whose reply subject ends in {@code .$FI}. {@code now} in epoch nanos: the writer's clock on a single
+     * server, the committed message's time on a replicated stream. {@code answer}: whether replies go out (false on the
+     * replicas that did not propose it). {@code replicated}: the server-wide limit was checked before the proposal.
+     */
+    void publish(String subject, String reply, byte[] headers, byte[] payload, Stream.Batch batch, long now,
+            boolean answer, boolean replicated) {
+        Out out = new Out(batch, answer);
+        long timestamp = replicated ? now : 0;
         StreamConfig cfg = host.config();
         if (!cfg.allowBatched()) {
             dropAll();
-            error(reply, batch, new JsApiException(JsError.BATCH_PUBLISH_DISABLED));
+            error(reply, out, new JsApiException(JsError.BATCH_PUBLISH_DISABLED));
             return;
         }
         Control c;
         try {
             c = Control.parse(reply);
         } catch (JsApiException e) {
-            error(reply, batch, e);
+            error(reply, out, e);
             return;
         }
         Open b = open.get(c.id());
@@ -170,17 +207,17 @@ final class FastBatch {
             if (b != null) {
                 close(b);
             }
-            error(reply, batch, new JsApiException(JsError.REQUIRED_API_LEVEL));
+            error(reply, out, new JsApiException(JsError.REQUIRED_API_LEVEL));
             return;
         }
         if (b == null) {
             // only a message at batch sequence 1 starts a batch, and never a ping
             if (c.seq() != 1 || c.op() == OP_PING) {
-                error(reply, batch, new JsApiException(JsError.BATCH_PUBLISH_UNKNOWN_BATCH_ID));
+                error(reply, out, new JsApiException(JsError.BATCH_PUBLISH_UNKNOWN_BATCH_ID));
                 return;
             }
-            if (open.size() >= MAX_PER_STREAM || serverOpen.get() >= MAX_PER_SERVER) {
-                error(reply, batch, new JsApiException(JsError.BATCH_PUBLISH_TOO_MANY_INFLIGHT));
+            if (open.size() >= MAX_PER_STREAM || (!replicated && serverOpen.get() >= MAX_PER_SERVER)) {
+                error(reply, out, new JsApiException(JsError.BATCH_PUBLISH_TOO_MANY_INFLIGHT));
                 return;
             }
             b = new Open(c, now);
@@ -190,25 +227,25 @@ final class FastBatch {
         touch(b, now);
         if (c.op() == OP_PING) {
             // the latest flow state again, after whatever the batch stored before it is flushed
-            batch.reply(reply, flowAck(b.lastSeq, b.flow), null);
+            out.reply(reply, flowAck(b.lastSeq, b.flow), null);
             return;
         }
         if (c.seq() <= b.lastSeq) {
             return; // a sequence already seen: a resend, dropped
         }
         if (c.seq() > b.lastSeq + 1) {
-            batch.send(reply, null, gap(b.lastSeq + 1, c.seq()));
+            out.send(reply, null, gap(b.lastSeq + 1, c.seq()));
             if (!b.gapOk) {
                 // the batch ends at the last message before the gap
                 close(b);
-                batch.reply(reply, pubAck(b, b.lastSeq), null);
+                out.reply(reply, pubAck(b, b.lastSeq), null);
                 return;
             }
         }
         b.lastSeq = c.seq();
         if (c.op() == OP_EOB) {
             close(b);
-            batch.reply(reply, pubAck(b, c.seq() - 1), null);
+            out.reply(reply, pubAck(b, c.seq() - 1), null);
             return;
         }
         byte[] hdr = headers == null ? null : HeaderBlock.without(headers, ApiLevel.REQUIRED_HEADER);
@@ -216,23 +253,23 @@ final class FastBatch {
             hdr = null;
         }
         try {
-            long seq = host.store(subject, hdr, payload, batch);
+            long seq = host.store(subject, hdr, payload, timestamp, batch);
             if (seq > 0) {
                 b.lastStored = seq;
             }
         } catch (JsApiException e) {
-            batch.send(reply, null, err(c.seq(), e));
+            out.send(reply, null, err(c.seq(), e));
             if (!b.gapOk) {
                 close(b);
-                batch.send(reply, null, host.pubAckError(e));
+                out.send(reply, null, host.pubAckError(e));
                 return;
             }
         }
         if (c.op() == OP_COMMIT) {
             close(b);
-            batch.reply(reply, pubAck(b, c.seq()), storeFailed());
+            out.reply(reply, pubAck(b, c.seq()), storeFailed());
         } else if (c.seq() == 1 || c.seq() % b.flow == 0) {
-            batch.reply(reply, flowAck(c.seq(), b.flow), storeFailed());
+            out.reply(reply, flowAck(c.seq(), b.flow), storeFailed());
         }
     }
 
@@ -246,18 +283,77 @@ final class FastBatch {
             }
             it.remove();
             serverOpen.decrementAndGet();
+            changed = true;
         }
         updateTimeout();
     }
 
     /** Drops every open batch: {@code allow_batched} turned off, or the stream closing. */
     void dropAll() {
+        changed |= !open.isEmpty();
         serverOpen.addAndGet(-open.size());
         open.clear();
         nextTimeout = Long.MAX_VALUE;
     }
 
+    /** Whether the open batches changed since the last call (a replicated stream then stores {@link #encode}). */
+    boolean takeChanged() {
+        boolean c = changed;
+        changed = false;
+        return c;
+    }
+
+    /**
+     * The open batches, least recently active first, for a replicated stream's store: flushed with the apply that
+     * changed them, so that a replica restarting (which skips the log entries its store already holds) knows the
+     * batches the others have open.
+     *
+     * <pre>count:int { id:utf flow:int gapOk:bool lastSeq:long lastStored:long lastActivity:long }*</pre>
+     */
+    byte[] encode() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(16 + open.size() * 48);
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            out.writeInt(open.size());
+            for (Open b : open.values()) {
+                out.writeUTF(b.id);
+                out.writeInt(b.flow);
+                out.writeBoolean(b.gapOk);
+                out.writeLong(b.lastSeq);
+                out.writeLong(b.lastStored);
+                out.writeLong(b.lastActivity);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Replaces the open batches with those {@link #encode} wrote (null: none). */
+    void restore(byte[] encoded) {
+        dropAll();
+        changed = false;
+        if (encoded == null) {
+            return;
+        }
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(encoded))) {
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                String id = in.readUTF();
+                Open b = new Open(new Control(id, in.readInt(), in.readBoolean(), 1, OP_START), 0);
+                b.lastSeq = in.readLong();
+                b.lastStored = in.readLong();
+                b.lastActivity = in.readLong();
+                open.put(id, b);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        serverOpen.addAndGet(open.size());
+        updateTimeout();
+    }
+
     private void touch(Open b, long now) {
+        changed = true;
         b.lastActivity = now;
         open.remove(b.id); // kept in order of last activity, oldest first
         open.put(b.id, b);
@@ -267,6 +363,7 @@ final class FastBatch {
     private void close(Open b) {
         if (open.remove(b.id) != null) {
             serverOpen.decrementAndGet();
+            changed = true;
         }
         updateTimeout();
     }
@@ -276,8 +373,23 @@ final class FastBatch {
                 : open.values().iterator().next().lastActivity + IDLE_TIMEOUT_NANOS;
     }
 
-    private void error(String reply, Stream.Batch batch, JsApiException e) {
-        batch.send(reply, null, host.pubAckError(e));
+    private void error(String reply, Out out, JsApiException e) {
+        out.send(reply, null, host.pubAckError(e));
+    }
+
+    /** Where a message's replies go: the stream batch's replies, or nowhere on a replica that did not propose it. */
+    private record Out(Stream.Batch batch, boolean answer) {
+        void reply(String subject, byte[] payload, byte[] onFailure) {
+            if (answer) {
+                batch.reply(subject, payload, onFailure);
+            }
+        }
+
+        void send(String subject, byte[] headers, byte[] payload) {
+            if (answer) {
+                batch.send(subject, headers, payload);
+            }
+        }
     }
 
     private byte[] storeFailed() {

@@ -245,8 +245,6 @@ public final class Stream {
     /** Ops this replica proposed, by op id, waiting for their apply to answer ({@link #perform}). */
     private final java.util.concurrent.ConcurrentHashMap<Long, OpReply> pendingOps =
             new java.util.concurrent.ConcurrentHashMap<>();
-    /** When the leader last proposed firing the due schedules (0: nothing in flight). */
-    private volatile long schedulesProposedAt;
     /** The registry that made this stream: a replicated configuration update is applied through it. */
     volatile StreamManager manager;
     private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>(); // msg id -> {seq, timestamp}
@@ -312,6 +310,7 @@ public final class Stream {
         this.durableLastSeq = stats.lastSeq();
         ctx.addUsed(config.storage(), stats.bytes());
         recoverWriterState();
+        fastBatches.restore(store.getAux(FAST_BATCHES_KEY));
         updateTimers(this.stats);
     }
 
@@ -479,10 +478,14 @@ public final class Stream {
 
     /**
      * Cluster layer, any thread: this replica now leads the stream's group, or no longer does. The consumers hear
-     * of it on the writer after every entry committed so far (Ratis's leader-ready follows their apply).
+     * of it on the writer after every entry committed so far (Ratis's leader-ready follows their apply); open atomic
+     * batches are dropped.
      */
     public void setLeading(boolean leader) {
         committed.add(batch -> {
+            // atomic batches are staged on the leader only: a leadership change abandons them, as in nats-server
+            // 2.12+, so the batch's next message or commit gets 10176 "batch is incomplete" from whoever leads now
+            dropAtomicBatches();
             ReplicatedConsumers rc = replicatedConsumers;
             if (rc != null) {
                 rc.leading(leader);
@@ -588,9 +591,16 @@ public final class Stream {
             } else if (index > appliedIndex()) {
                 StreamConfig cfg = config;
                 for (Publish p : ReplicatedBatch.decode(entry, (s, r, h, b, t) -> new Publish(s, r, h, b, t, false))) {
-                    processPublish(sendAcks ? p : new Publish(p.subject, null, p.headers, p.payload, p.timestamp, p.sourced),
-                            batch);
+                    if (FastBatch.isFastBatchReply(p.reply) && !config.noAck()) {
+                        // its reply subject carries the batch's control data: every replica needs it, the proposer answers
+                        fastBatches.publish(p.subject, p.reply, p.headers, p.payload, batch,
+                                Math.max(p.timestamp, lastTimestamp), sendAcks, true);
+                    } else {
+                        processPublish(sendAcks ? p : new Publish(p.subject, null, p.headers, p.payload, p.timestamp,
+                                p.sourced), batch);
+                    }
                 }
+                saveFastBatches();
                 appliedIndex = index;
                 store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(index));
                 batch.markDirty();
@@ -598,6 +608,16 @@ public final class Stream {
             batch.afterFlush(applied);
         });
         schedule();
+    }
+
+    /** Aux key holding a replicated stream's open fast-ingest batches ({@link FastBatch#encode}). */
+    private static final String FAST_BATCHES_KEY = "raft.fastbatches";
+
+    /** Writer thread, applying: stages the open fast batches with the entry's changes when they changed. */
+    private void saveFastBatches() {
+        if (fastBatches.takeChanged()) {
+            store.putAux(FAST_BATCHES_KEY, fastBatches.encode());
+        }
     }
 
     /** First byte of a consumer entry; a publish batch starts with its version (1). */
@@ -772,6 +792,13 @@ public final class Stream {
             }
             return null;
         }
+        if (op instanceof StreamOp.Expire e) {
+            // markers are never timed before the last message, as a publish is not
+            expireDue(config, Math.max(e.now(), lastTimestamp), batch);
+            saveFastBatches();
+            batch.markDirty(); // the TTL index changed even when nothing was removed
+            return null;
+        }
         if (op instanceof StreamOp.Copy c) {
             storeCopied(c, batch);
             return null;
@@ -922,9 +949,9 @@ public final class Stream {
     }
 
     /**
-     * Writer thread: what a snapshot holds besides the messages: the configuration with its replicated revision, and
-     * the schedule index. The index has no read-only walk: it is taken whole and put back, staged in the same write
-     * batch, so the store ends as it was.
+     * Writer thread: what a snapshot holds besides the messages: the configuration with its replicated revision, the
+     * schedule index and the open fast-ingest batches. The index has no read-only walk: it is taken whole and put
+     * back, staged in the same write batch, so the store ends as it was.
      */
     private StreamSnapshot.State replicaState() {
         byte[] saved = store.getAux(CONFIG_REVISION_KEY);
@@ -952,14 +979,19 @@ public final class Stream {
             }
         }
         return new StreamSnapshot.State(saved == null ? 0 : ReplicatedBatch.readLong(saved),
-                JsJson.bytes(config.toJson()), schedules, positions);
+                JsJson.bytes(config.toJson()), schedules, fastBatches.encode(), positions);
     }
 
     /**
-     * Writer thread, installing a snapshot: its schedule index replaces the local one, and a configuration of a newer
-     * revision than the local one is applied as a replicated update would be.
+     * Writer thread, installing a snapshot: its schedule index and open fast batches (a version 3 file) replace the
+     * local ones, and a configuration of a newer revision than the local one is applied as a replicated update
+     * would be.
      */
     private void installReplicaState(StreamSnapshot.State state) {
+        if (state.fastBatches() != null) {
+            fastBatches.restore(state.fastBatches());
+            store.putAux(FAST_BATCHES_KEY, state.fastBatches());
+        }
         if (store.nextScheduleDeadline() != Long.MAX_VALUE) {
             store.takeDueSchedules(Long.MAX_VALUE - 1, Integer.MAX_VALUE);
         }
@@ -1233,6 +1265,7 @@ public final class Stream {
         lastMsgId = null;
         nextDedupePrune = Long.MAX_VALUE;
         recoverWriterState();
+        fastBatches.restore(store.getAux(FAST_BATCHES_KEY));
         Sourcing src = sourcing;
         if (src != null) {
             src.storeReopened();
@@ -1276,8 +1309,14 @@ public final class Stream {
     /** Runs the publish checks in nats-server's order, stores, enforces limits and queues the ack. */
     private void processPublish(Publish p, Batch batch) {
         if (p.timestamp == 0 && !p.sourced && FastBatch.isFastBatchReply(p.reply) && !config.noAck()) {
-            fastBatches.publish(p.subject, p.reply, p.headers, p.payload, batch, nowNanos());
-            return;
+            if (replicator == null) {
+                fastBatches.publish(p.subject, p.reply, p.headers, p.payload, batch, nowNanos(), true, false);
+                return;
+            }
+            if (fastBatches.refusedBeforeProposal(p.reply, batch)) {
+                return;
+            }
+            // proposed as any publish, reply subject and all: every replica runs the batch on apply (applyPublish)
         }
         if (p.timestamp == 0 && !p.sourced && mayBeBatched(p.headers)) {
             Map<String, String> h = HeaderBlock.parse(p.headers);
@@ -1573,10 +1612,10 @@ public final class Stream {
         }
 
         @Override
-        public long store(String subject, byte[] headers, byte[] payload, Batch batch) {
+        public long store(String subject, byte[] headers, byte[] payload, long timestamp, Batch batch) {
             StreamConfig cfg = config;
             try {
-                Prepared prep = prepare(cfg, new Publish(subject, null, headers, payload, 0, false), null);
+                Prepared prep = prepare(cfg, new Publish(subject, null, headers, payload, timestamp, false), null);
                 return prep.reply != null ? 0 : apply(cfg, prep, batch);
             } catch (StoreException e) {
                 LOG.error("stream {}: storing a message on {} failed", name, subject, e);
@@ -1880,10 +1919,13 @@ public final class Stream {
     }
 
     private void rememberMsgId(StreamConfig cfg, String msgId, long seq, long now) {
+        if (replicator != null) {
+            pruneDedupe(cfg, now); // committed time: every replica forgets the same ids at the same point
+        }
         if (msgId != null) {
             dedupe.remove(msgId);
             dedupe.put(msgId, new long[] {seq, now});
-            if (nextDedupePrune == Long.MAX_VALUE) {
+            if (nextDedupePrune == Long.MAX_VALUE && replicator == null) {
                 nextDedupePrune = now + cfg.duplicateWindow();
             }
         }
@@ -2122,7 +2164,9 @@ public final class Stream {
         if (last != null && last.headers() != null) {
             lastMsgId = HeaderBlock.parse(last.headers()).get("Nats-Msg-Id");
         }
-        long cutoff = now() - config.duplicateWindow();
+        // from the last message's time, not the clock: a replica replaying its log after a restart must still know the
+        // ids the replayed messages are checked against (a later clock only keeps more ids, which time out by themselves)
+        long cutoff = lastTimestamp - config.duplicateWindow();
         // Timestamps grow with sequences: binary-search the first message inside the window.
         long lo = st.firstSeq();
         long hi = st.lastSeq();
@@ -2188,8 +2232,29 @@ public final class Stream {
         if (now >= nextBatchTimeout) {
             expireAtomicBatches(nowNanos());
         }
+        Replicator r = replicator;
+        if (r == null) {
+            expireDue(cfg, now, batch);
+        } else if (r.leads() && (now >= nextExpiry || now >= fastBatches.nextTimeout())) {
+            // a replicated stream expires only what its leader proposes, at the leader's time, on every replica alike:
+            // markers then get the same sequences and timestamps everywhere, and followers never expire on their own
+            expiry.propose(StreamOp.Expire::new, now);
+        }
+        if (cfg.allowMsgSchedules() && !cfg.sealed()) {
+            fireSchedules(now, batch);
+        }
+        if (r == null) {
+            pruneDedupe(cfg, now);
+        }
+    }
+
+    /**
+     * Writer thread: expires what is due at {@code now}: idle fast-ingest batches, {@code max_age}, per-message TTLs.
+     * On a replicated stream only when a committed {@link StreamOp.Expire} is applied, with the leader's time.
+     */
+    private void expireDue(StreamConfig cfg, long now, Batch batch) {
         if (now >= fastBatches.nextTimeout()) {
-            fastBatches.expire(nowNanos());
+            fastBatches.expire(now);
         }
         if (cfg.maxAge() > 0) {
             expireByAge(cfg, now, batch);
@@ -2197,9 +2262,13 @@ public final class Stream {
         if (cfg.allowMsgTtl() && !cfg.sealed()) {
             expireByTtl(cfg, now, batch);
         }
-        if (cfg.allowMsgSchedules() && !cfg.sealed()) {
-            fireSchedules(now, batch);
-        }
+    }
+
+    /**
+     * Forgets the message ids older than the duplicate window before {@code now}. A replicated stream prunes as it
+     * applies publishes, against the committed message's time, so that no replica's clock decides what is a duplicate.
+     */
+    private void pruneDedupe(StreamConfig cfg, long now) {
         long windowStart = now - cfg.duplicateWindow();
         Iterator<long[]> it = dedupe.values().iterator();
         while (it.hasNext()) {
@@ -2209,14 +2278,57 @@ public final class Stream {
             }
             it.remove();
         }
-        nextDedupePrune = dedupe.isEmpty() ? Long.MAX_VALUE : dedupe.values().iterator().next()[1] + cfg.duplicateWindow();
+        nextDedupePrune = dedupe.isEmpty() || replicator != null
+                ? Long.MAX_VALUE
+                : dedupe.values().iterator().next()[1] + cfg.duplicateWindow();
     }
+
+    /**
+     * A replicated stream's leader proposes an op that takes effect at a time (firing schedules, expiring): one at a
+     * time, with a time after every proposal before it, and again after {@link #TIMED_RETRY_NANOS} unanswered (a lost
+     * proposal; a duplicate does no harm, as an op applies only what is due). Writer thread.
+     */
+    private final class TimedProposal {
+        private volatile long proposedAt;
+
+        void propose(java.util.function.LongFunction<StreamOp> op, long now) {
+            long since = proposedAt;
+            if (since != 0 && nowNanos() - since < TIMED_RETRY_NANOS) {
+                return;
+            }
+            long at = nowNanos();
+            proposedAt = at;
+            long ts = Math.max(now, lastProposedTs + 1);
+            lastProposedTs = ts;
+            Runnable done = () -> {
+                if (proposedAt == at) {
+                    proposedAt = 0;
+                }
+            };
+            if (!perform(op.apply(ts), new OpReply() {
+                @Override
+                public void applied(Batch applyBatch, ObjectNode body, JsApiException error) {
+                    done.run();
+                }
+
+                @Override
+                public void failed(JsApiException error) {
+                    done.run();
+                }
+            })) {
+                done.run();
+            }
+        }
+    }
+
+    private final TimedProposal schedules = new TimedProposal();
+    private final TimedProposal expiry = new TimedProposal();
 
     /**
      * Fires the due message schedules. A replicated stream's leader proposes the firing instead, with its clock's
      * time, and every replica fires what its schedule index holds as due then on apply: the index and the produced
      * messages stay the same everywhere, and a schedule fired (its index entry taken) before a leader change is not
-     * fired again by the next leader. Followers fire nothing. One proposal at a time, retried after 5 s unanswered.
+     * fired again by the next leader. Followers fire nothing.
      */
     private void fireSchedules(long now, Batch batch) {
         Replicator r = replicator;
@@ -2224,35 +2336,13 @@ public final class Stream {
             scheduler.fireDue(now, batch);
             return;
         }
-        long since = schedulesProposedAt;
-        if (!r.leads() || store.nextScheduleDeadline() > now
-                || (since != 0 && nowNanos() - since < SCHEDULES_RETRY_NANOS)) {
-            return;
+        if (r.leads() && store.nextScheduleDeadline() <= now) {
+            schedules.propose(StreamOp.Schedules::new, now);
         }
-        long proposedAt = nowNanos();
-        schedulesProposedAt = proposedAt;
-        long ts = Math.max(now, lastProposedTs + 1);
-        lastProposedTs = ts;
-        Runnable done = () -> {
-            if (schedulesProposedAt == proposedAt) {
-                schedulesProposedAt = 0;
-            }
-        };
-        perform(new StreamOp.Schedules(ts), new OpReply() {
-            @Override
-            public void applied(Batch applyBatch, ObjectNode body, JsApiException error) {
-                done.run();
-            }
-
-            @Override
-            public void failed(JsApiException error) {
-                done.run();
-            }
-        });
     }
 
-    /** How long the leader waits for its proposal to fire schedules before proposing again. */
-    private static final long SCHEDULES_RETRY_NANOS = 5_000_000_000L;
+    /** How long the leader waits for a timed proposal (schedules, expiry) before proposing again. */
+    private static final long TIMED_RETRY_NANOS = 5_000_000_000L;
 
     /**
      * {@code max_age}: removes the oldest messages while they are too old, at most {@link #EXPIRY_CAP} per run (the

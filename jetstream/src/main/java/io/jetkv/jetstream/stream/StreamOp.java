@@ -12,8 +12,9 @@ import java.util.List;
 
 /**
  * A change to a stream other than a batch of single publishes: purge, message delete, a configuration update, an
- * atomic batch commit, firing the message schedules due at a time, or messages a mirror or source entry copied. On a replicated stream it is one Raft entry,
- * applied by every replica's writer in log order ({@link Stream#perform}); on a single server the writer applies it
+ * atomic batch commit, firing the message schedules due at a time, expiring what is due at a time, or messages a
+ * mirror or source entry copied. On a replicated stream it is one Raft entry, applied by every replica's writer in log
+ * order ({@link Stream#perform}); on a single server the writer applies it
  * at once. Every check whose outcome depends on the stream's contents runs at apply, so replicas agree.
  *
  * <pre>
@@ -23,8 +24,9 @@ import java.util.List;
  *   'U' config     revision:long config:utf-json (as int length + UTF-8 bytes)
  *   'A' atomic     id:utf count:int { ts:long subject:utf headers:int len|-1 bytes payload:int len bytes }*
  *   'S' schedules  now:long
- *   'M' copy       key:utf from:long position:long bias:byte time:long count:int { seq:long ts:long subject:utf headers:int len|-1 bytes
- *                  payload:int len bytes }*
+ *   'E' expire     now:long
+ *   'M' copy       key:utf from:long position:long bias:byte time:long count:int
+ *                  { seq:long ts:long subject:utf headers:int len|-1 bytes payload:int len bytes }*
  * </pre>
  *
  * The kind bytes never equal {@link ReplicatedBatch}'s version byte (1), which opens a batch of publishes, nor 'C',
@@ -37,6 +39,7 @@ public sealed interface StreamOp {
     byte CONFIG = 'U';
     byte ATOMIC = 'A';
     byte SCHEDULES = 'S';
+    byte EXPIRE = 'E';
     byte COPY = 'M'; // not 'C' (0x43): that byte opens a consumer entry (Stream#proposeConsumerChanges)
 
     /** {@code STREAM.PURGE}; {@code filter} null for all subjects. */
@@ -61,6 +64,12 @@ public sealed interface StreamOp {
     record Schedules(long now) implements StreamOp {}
 
     /**
+     * Expire what is due at {@code now} (the leader's clock): {@code max_age}, per-message TTLs with the subject delete
+     * markers they write, and idle fast-ingest batches. Replicas never expire on their own clock.
+     */
+    record Expire(long now) implements StreamOp {}
+
+    /**
      * What the leader's copier of one mirror or source entry (named by its position key) took from the origin, with
      * the entry's position after it: stored, and the position saved, together on every replica. The saved position
      * is an origin sequence plus {@code bias} (1 where it names the next sequence to copy, 0 the last copied): a
@@ -79,7 +88,8 @@ public sealed interface StreamOp {
             return false;
         }
         byte k = entry[0];
-        return k == PURGE || k == DELETE || k == CONFIG || k == ATOMIC || k == SCHEDULES || k == COPY;
+        return k == PURGE || k == DELETE || k == CONFIG || k == ATOMIC || k == SCHEDULES || k == EXPIRE
+                || k == COPY;
     }
 
     static byte[] encode(long opId, StreamOp op) {
@@ -132,6 +142,10 @@ public sealed interface StreamOp {
                     writeBytes(out, m.headers());
                     writeBytes(out, m.payload());
                 }
+            } else if (op instanceof Expire e) {
+                out.writeByte(EXPIRE);
+                out.writeLong(opId);
+                out.writeLong(e.now());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -195,6 +209,9 @@ public sealed interface StreamOp {
                                 p == null ? new byte[0] : p, ts));
                     }
                     return new Copy(key, from, position, bias, time, messages);
+                }
+                case EXPIRE -> {
+                    return new Expire(in.readLong());
                 }
                 default -> throw new IllegalStateException("unknown stream op " + kind);
             }

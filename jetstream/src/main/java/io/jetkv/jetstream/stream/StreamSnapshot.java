@@ -25,16 +25,20 @@ import java.nio.file.Path;
  * "JKSS" version:int index:long lastSeq:long (version 2) consumersLen:int consumers
  *   { seq:long ts:long subject:utf hdrLen:int hdr payLen:int pay }* -1:long
  *   (version 2) configRevision:long configLen:int config-json  schedules:int { deadline:long seq:long }*
- *   (version 3) positions:int { key:utf position:long }*
+ *   (version 3) fastBatchesLen:int fast-batches  positions:int { key:utf position:long }*
  * </pre>
  *
  * Version 2 adds the replica state that is not in the messages: in the header the committed consumer state at the
  * same index ({@link ReplicatedConsumers#snapshot}, -1 length: none), so that a restart reads it without the
  * messages; after the messages the configuration with the revision of the last replicated update
  * ({@code StreamOp.Config}), and the schedule index (due times cannot be derived from the messages once a repeating
- * schedule has fired), so a replica that installs the file fires what the others fire. Version 3 adds the positions
- * of the mirror and source entries (what each copied of its origin), so a replica that installs the file and then
- * leads copies on from there, not again from the start.
+ * schedule has fired), so a replica that installs the file fires what the others fire.
+ *
+ * <p>Version 3 adds the open fast-ingest batches ({@code FastBatch#encode}, -1 length: none). Every replica runs the
+ * batch logic on apply, so a replica that installed a snapshot without them would refuse the next message of a batch
+ * the others store (an unknown batch), and the stores would part. It also adds the positions of the mirror and source
+ * entries (what each copied of its origin), so a replica that installs the file and then leads copies on from there,
+ * not again from the start.
  */
 final class StreamSnapshot {
     private static final int MAGIC = 0x4a4b5353; // "JKSS"
@@ -45,10 +49,10 @@ final class StreamSnapshot {
 
     /**
      * The replica state after the messages (version 2): the configuration as JSON (null: unknown) with the revision of
-     * its last replicated update, and the schedule index as {deadline, seq} pairs; (version 3) the mirror and source
-     * entries' positions by key.
+     * its last replicated update, the schedule index as {deadline, seq} pairs, and (version 3; null and empty in an
+     * older file) the open fast-ingest batches and the mirror and source entries' positions by key.
      */
-    record State(long configRevision, byte[] config, java.util.List<long[]> schedules,
+    record State(long configRevision, byte[] config, java.util.List<long[]> schedules, byte[] fastBatches,
             java.util.Map<String, Long> positions) {}
 
     /** One message read back; the caller consumes them in order. */
@@ -86,6 +90,7 @@ final class StreamSnapshot {
                 out.writeLong(e[0]);
                 out.writeLong(e[1]);
             }
+            writeBytes(out, state.fastBatches());
             out.writeInt(state.positions().size());
             for (java.util.Map.Entry<String, Long> e : state.positions().entrySet()) {
                 out.writeUTF(e.getKey());
@@ -136,12 +141,13 @@ final class StreamSnapshot {
                         for (int i = 0; i < n; i++) {
                             schedules.add(new long[] {in.readLong(), in.readLong()});
                         }
+                        byte[] fastBatches = version >= 3 ? readBytes(in) : null;
                         java.util.Map<String, Long> positions = new java.util.LinkedHashMap<>();
                         int p = version >= 3 ? in.readInt() : 0;
                         for (int i = 0; i < p; i++) {
                             positions.put(in.readUTF(), in.readLong());
                         }
-                        stateSink.accept(new State(revision, config, schedules, positions));
+                        stateSink.accept(new State(revision, config, schedules, fastBatches, positions));
                     }
                     return h;
                 }

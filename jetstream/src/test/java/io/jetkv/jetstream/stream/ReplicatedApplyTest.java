@@ -2,12 +2,14 @@ package io.jetkv.jetstream.stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jetkv.jetstream.FakeBus;
 import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.store.MemoryStreamStore;
 import io.jetkv.jetstream.store.StoredMessage;
+import io.jetkv.jetstream.store.StreamState;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -125,6 +127,7 @@ class ReplicatedApplyTest {
     /** A leader and a follower of one replicated stream, their proposals collected for the test to commit. */
     private static final class Pair {
         final FakeBus leaderBus = new FakeBus();
+        final FakeBus followerBus = new FakeBus();
         final ManualExecutor lw = new ManualExecutor();
         final ManualExecutor fw = new ManualExecutor();
         final MemoryStreamStore leaderStore = new MemoryStreamStore();
@@ -137,7 +140,7 @@ class ReplicatedApplyTest {
         Pair(String json) {
             StreamConfig cfg = StreamConfig.fromJson(JsJson.parseObject(bytes(json)));
             leader = new Stream(cfg, 1, leaderStore, lw, 16, new Stream.Context(leaderBus, false, null));
-            follower = new Stream(cfg, 1, followerStore, fw, 16, new Stream.Context(new FakeBus(), false, null));
+            follower = new Stream(cfg, 1, followerStore, fw, 16, new Stream.Context(followerBus, false, null));
             leader.setReplicator(entry -> {
                 proposed.add(entry);
                 return new CompletableFuture<>();
@@ -183,8 +186,9 @@ class ReplicatedApplyTest {
                 assertEquals(a == null, b == null, "seq " + seq);
                 if (a != null) {
                     assertEquals(a.subject(), b.subject());
+                    assertArrayEquals(a.headers(), b.headers(), "headers of seq " + seq);
                     assertArrayEquals(a.payload(), b.payload());
-                    assertEquals(a.timestamp(), b.timestamp());
+                    assertEquals(a.timestamp(), b.timestamp(), "timestamp of seq " + seq);
                 }
             }
         }
@@ -366,5 +370,215 @@ class ReplicatedApplyTest {
         assertEquals(next, fresh.nextScheduleDeadline(), "the snapshot's index, not one derived from the messages");
         // the leader's index is unchanged by taking the snapshot
         assertEquals(next, p.leaderStore.nextScheduleDeadline());
+    }
+
+    /** Commits {@code entry} on both replicas of {@code p}, as Ratis would, in log order after what came before. */
+    private static void commit(Pair p, byte[] entry) {
+        p.index++;
+        p.leader.applyCommitted(entry, p.index, true, () -> {});
+        p.follower.applyCommitted(entry, p.index, false, () -> {});
+        p.lw.runAll();
+        p.fw.runAll();
+    }
+
+    /** A committed batch of publishes as the leader would have timed it: {subject, headers or null, timestamp}. */
+    private static byte[] publishes(Object[]... msgs) {
+        return ReplicatedBatch.encode(List.of(msgs), m -> (String) m[0], m -> null,
+                m -> m[1] == null ? null : bytes((String) m[1]), m -> bytes("v"), m -> (Long) m[2]);
+    }
+
+    @Test
+    void expiryIsDecidedByTheLeaderAndWritesTheSameMarkersEverywhere() {
+        // a KV bucket with limit markers: max_age 1h, per-message TTLs, markers that live 1 minute
+        Pair p = new Pair("{\"name\":\"KV_m\",\"subjects\":[\"$KV.m.>\"],\"num_replicas\":3,\"max_msgs_per_subject\":1,"
+                + "\"max_age\":3600000000000,\"allow_msg_ttl\":true,\"subject_delete_marker_ttl\":60000000000,"
+                + "\"allow_rollup_hdrs\":true}");
+        long now = Stream.nowNanos();
+        long hour = 3_600_000_000_000L;
+        commit(p, publishes(new Object[] {"$KV.m.old", null, now - 2 * hour},
+                new Object[] {"$KV.m.never", "NATS/1.0\r\nNats-TTL: never\r\n\r\n", now - 2 * hour},
+                new Object[] {"$KV.m.ttl", "NATS/1.0\r\nNats-TTL: 1m\r\n\r\n", now - 2 * 60_000_000_000L},
+                new Object[] {"$KV.m.fresh", null, now - 1_000_000L}));
+        assertEquals(4, p.followerStore.state().msgs());
+
+        // the follower's timer removes nothing, writes no marker: it never expires on its own clock
+        p.follower.tick(now + 1);
+        p.fw.runAll();
+        assertEquals(4, p.followerStore.state().lastSeq(), "a follower wrote a marker of its own");
+        assertEquals(4, p.followerStore.state().msgs(), "a follower expired on its own clock");
+        // the leader's timer stores nothing either: it proposes "expire what is due at t"
+        p.leader.tick(now + 1);
+        p.lw.runAll();
+        assertEquals(4, p.leaderStore.state().lastSeq(), "the leader expired before the group agreed");
+        assertEquals(1, p.proposed.size(), "one expiry proposal");
+        assertEquals(StreamOp.EXPIRE, p.proposed.get(0)[0]);
+
+        p.commitAll();
+        // old and ttl are replaced by markers (seq 5 and 6), never stays, fresh stays
+        assertEquals(6, p.followerStore.state().lastSeq());
+        assertEquals(4, p.followerStore.state().msgs());
+        StoredMessage marker = p.followerStore.load(5);
+        assertEquals("$KV.m.old", marker.subject());
+        assertTrue(new String(marker.headers(), StandardCharsets.UTF_8).contains("Nats-Marker-Reason: MaxAge"));
+        assertEquals("$KV.m.ttl", p.followerStore.load(6).subject());
+        p.assertSameStores();
+
+        // a second expiry proposal (a retry, or a new leader's) changes nothing more; the markers' own TTL ends later
+        p.leader.perform(new StreamOp.Expire(now + 2), new Answer());
+        p.commitAll();
+        assertEquals(4, p.followerStore.state().msgs());
+        p.leader.perform(new StreamOp.Expire(now + 2 * 60_000_000_000L), new Answer());
+        p.commitAll();
+        assertEquals(6, p.followerStore.state().lastSeq(), "a marker's expiry writes no marker");
+        assertEquals(2, p.followerStore.state().msgs(), "never and fresh stay");
+        p.assertSameStores();
+    }
+
+    @Test
+    void aKeyThatExpiresBeforeTheNextPutHasItsMarkerFirst() {
+        // the state ReplicatedStreamOpsIT once reported as wrong (msgs=2 first=2 last=4 deleted=1) is the right one
+        // when key one expires before key two is put: a marker is stored when its key expires, as on a single server
+        // and on nats-server, so the markers do not sit at the sequences after both puts
+        Pair p = new Pair("{\"name\":\"KV_exp\",\"subjects\":[\"$KV.exp.>\"],\"num_replicas\":3,"
+                + "\"max_msgs_per_subject\":1,\"allow_msg_ttl\":true,\"subject_delete_marker_ttl\":3600000000000,"
+                + "\"allow_rollup_hdrs\":true}");
+        long t0 = Stream.nowNanos() - 60_000_000_000L;
+        long second = 1_000_000_000L;
+        commit(p, publishes(new Object[] {"$KV.exp.one", "NATS/1.0\r\nNats-TTL: 1s\r\n\r\n", t0}));
+        p.leader.perform(new StreamOp.Expire(t0 + second), new Answer());
+        p.commitAll();
+        assertEquals("$KV.exp.one", p.followerStore.load(2).subject(), "key one's marker is seq 2");
+        commit(p, publishes(new Object[] {"$KV.exp.two", "NATS/1.0\r\nNats-TTL: 2s\r\n\r\n", t0 + 2 * second}));
+        p.leader.perform(new StreamOp.Expire(t0 + 4 * second), new Answer());
+        p.commitAll();
+        StoredMessage marker = p.followerStore.load(4);
+        assertEquals("$KV.exp.two", marker.subject(), "key two's marker is seq 4");
+        assertTrue(new String(marker.headers(), StandardCharsets.UTF_8).contains("Nats-Marker-Reason: MaxAge"));
+        StreamState s = p.followerStore.state();
+        assertEquals(List.of(2L, 2L, 4L, 1L), List.of(s.msgs(), s.firstSeq(), s.lastSeq(), s.numDeleted()),
+                s.toString());
+        assertNull(p.followerStore.load(3), "the rollup of key two's marker took its value");
+        p.assertSameStores();
+    }
+
+    @Test
+    void leadershipChangeAbandonsAnOpenAtomicBatch() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_atomic\":true}");
+        p.leader.offerPublish("s.a", "r1", bytes("NATS/1.0\r\nNats-Batch-Id: b\r\nNats-Batch-Sequence: 1\r\n\r\n"),
+                bytes("x"));
+        p.lw.runAll();
+        assertEquals(List.of("r1 "), p.replies(), "staged");
+        // leadership moves away and back before the commit arrives: what was staged is gone
+        p.leader.setLeading(false);
+        p.leader.setLeading(true);
+        p.leader.offerPublish("s.b", "r2", bytes("NATS/1.0\r\nNats-Batch-Id: b\r\nNats-Batch-Sequence: 2\r\n"
+                + "Nats-Batch-Commit: 1\r\n\r\n"), bytes("y"));
+        p.lw.runAll();
+        assertTrue(p.proposed.isEmpty(), "nothing of the batch was proposed");
+        assertEquals(2, p.replies().size(), p.replies().toString());
+        assertTrue(p.replies().get(1).startsWith("r2 ") && p.replies().get(1).contains("10176"), p.replies().toString());
+        // a new batch under the same id starts afresh
+        p.leader.offerPublish("s.a", "r3", bytes("NATS/1.0\r\nNats-Batch-Id: b\r\nNats-Batch-Sequence: 1\r\n"
+                + "Nats-Batch-Commit: 1\r\n\r\n"), bytes("z"));
+        p.commitAll();
+        assertTrue(p.replies().contains("r3 {\"stream\":\"S\",\"seq\":1,\"batch\":\"b\",\"count\":1}"), p.replies().toString());
+        p.assertSameStores();
+    }
+
+    @Test
+    void fastBatchMessagesAreProposedAndRunOnEveryReplica() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_batched\":true}");
+        String r = "_INBOX.c.b1.2.fail.";
+        p.leader.offerPublish("s.a", r + "1.0.$FI", null, bytes("m1"));
+        p.leader.offerPublish("s.a", r + "2.1.$FI", null, bytes("m2"));
+        p.lw.runAll();
+        assertEquals(1, p.proposed.size(), "proposed as publishes");
+        assertTrue(p.replies().isEmpty(), "no flow ack before the commit");
+        p.commitAll();
+        assertEquals(List.of(r + "1.0.$FI {\"type\":\"ack\",\"seq\":1,\"msgs\":2}",
+                r + "2.1.$FI {\"type\":\"ack\",\"seq\":2,\"msgs\":2}"), p.replies());
+        // a gap (seq 4 after 2) in fail mode ends the batch at seq 2, on every replica alike
+        p.leader.offerPublish("s.a", r + "4.1.$FI", null, bytes("m4"));
+        p.commitAll();
+        assertTrue(p.replies().contains(r + "4.1.$FI {\"type\":\"gap\",\"last_seq\":3,\"seq\":4}"), p.replies().toString());
+        assertTrue(p.replies().contains(r + "4.1.$FI {\"stream\":\"S\",\"seq\":2,\"batch\":\"b1\",\"count\":2}"),
+                p.replies().toString());
+        // the batch is over on the follower too: a later message of it is an unknown batch there as well
+        p.leader.offerPublish("s.a", r + "5.2.$FI", null, bytes("m5"));
+        p.commitAll();
+        assertTrue(p.replies().get(p.replies().size() - 1).contains("10208"), p.replies().toString());
+        assertEquals(2, p.followerStore.state().msgs());
+        assertTrue(p.followerBus.published().isEmpty(), "only the proposer answers");
+        p.assertSameStores();
+
+        // idle batches end when the leader's expiry op says so, at its time, on every replica
+        String r2 = "_INBOX.c.b2.10.ok.";
+        p.leader.offerPublish("s.b", r2 + "1.0.$FI", null, bytes("n1"));
+        p.commitAll();
+        p.leader.perform(new StreamOp.Expire(Stream.nowNanos() + 11_000_000_000L), new Answer());
+        p.commitAll();
+        p.leader.offerPublish("s.b", r2 + "2.2.$FI", null, bytes("n2"));
+        p.commitAll();
+        assertTrue(p.replies().get(p.replies().size() - 1).contains("10208"), p.replies().toString());
+        assertEquals(3, p.followerStore.state().msgs());
+        p.assertSameStores();
+    }
+
+    @Test
+    void aSnapshotCarriesTheOpenFastBatches(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_batched\":true}");
+        String r = "_INBOX.c.b1.10.fail.";
+        p.leader.offerPublish("s.a", r + "1.0.$FI", null, bytes("m1"));
+        p.commitAll();
+        java.nio.file.Path file = dir.resolve("snap");
+        CompletableFuture<Long> written = p.leader.snapshotCommitted(file);
+        p.lw.runAll();
+        assertEquals(p.index, written.get());
+        // a new replica installs the snapshot taken while batch b1 is open, then applies the log after it
+        ManualExecutor nw = new ManualExecutor();
+        MemoryStreamStore fresh = new MemoryStreamStore();
+        Stream joined = new Stream(p.leader.config(), 1, fresh, nw, 16, new Stream.Context(new FakeBus(), false, null));
+        joined.setReplicator(entry -> CompletableFuture.failedFuture(new IllegalStateException("not leader")));
+        CompletableFuture<Long> installed = joined.installCommitted(file);
+        nw.runAll();
+        assertEquals(p.index, installed.get());
+        p.leader.offerPublish("s.a", r + "2.2.$FI", null, bytes("m2"));
+        p.lw.runAll();
+        byte[] commit = p.proposed.remove(0);
+        p.index++;
+        p.leader.applyCommitted(commit, p.index, true, () -> {});
+        p.follower.applyCommitted(commit, p.index, false, () -> {});
+        joined.applyCommitted(commit, p.index, false, () -> {});
+        p.lw.runAll();
+        p.fw.runAll();
+        nw.runAll();
+        assertTrue(p.replies().contains(r + "2.2.$FI {\"stream\":\"S\",\"seq\":2,\"batch\":\"b1\",\"count\":2}"),
+                p.replies().toString());
+        assertEquals(p.leaderStore.state(), fresh.state(), "the installed replica refused the batch's commit");
+        assertEquals(p.leaderStore.load(2).subject(), fresh.load(2).subject());
+        p.assertSameStores();
+    }
+
+    @Test
+    void aRestartedReplicaKnowsTheOpenFastBatches() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_batched\":true}");
+        String r = "_INBOX.c.b1.10.fail.";
+        p.leader.offerPublish("s.a", r + "1.0.$FI", null, bytes("m1"));
+        p.commitAll();
+        p.leader.offerPublish("s.a", r + "2.1.$FI", null, bytes("m2"));
+        p.lw.runAll();
+        byte[] second = p.proposed.remove(0);
+        // the follower restarts on its store: the log entries it holds are skipped on replay, so the open batch comes
+        // from the store, and the batch's next message is stored there as on the leader
+        ManualExecutor rw = new ManualExecutor();
+        Stream restarted = new Stream(p.follower.config(), 1, p.followerStore, rw, 16,
+                new Stream.Context(new FakeBus(), false, null));
+        restarted.setReplicator(entry -> CompletableFuture.failedFuture(new IllegalStateException("not leader")));
+        restarted.applyCommitted(second, p.index + 1, false, () -> {});
+        p.leader.applyCommitted(second, p.index + 1, true, () -> {});
+        rw.runAll();
+        p.lw.runAll();
+        assertEquals(2, p.leaderStore.state().msgs());
+        assertEquals(2, p.followerStore.state().msgs(), "the restarted replica refused the batch's message");
     }
 }
