@@ -90,13 +90,13 @@ test("a TTL on a bucket without TTLs is refused with 10166", async () => {
   await assert.rejects(kv.create("k", "v", "5s"), (err) => err.code === 10166 || /10166|TTL is disabled/.test(String(err)));
 });
 
-// JetKV advertises nats-server 2.12.15 and API level 3 together: nats.js switches 2.11 features on by the version
+// JetKV advertises nats-server 2.14.5 and API level 4 together: nats.js switches 2.11 features on by the version
 // (batch direct get needs >= 2.11.0), nats.go by the level (LimitMarkerTTL needs api.level >= 1).
-test("the server advertises 2.12.15 and level 3, and nats.js uses its 2.11 batch direct get", async () => {
-  assert.equal(nc.info.version, "2.12.15");
+test("the server advertises 2.14.5 and level 4, and nats.js uses its 2.11 batch direct get", async () => {
+  assert.equal(nc.info.version, "2.14.5");
   const jsm = await jetstreamManager(nc, { timeout: 10000 });
   const ai = await jsm.getAccountInfo();
-  assert.equal(ai.api.level, 3);
+  assert.equal(ai.api.level, 4);
   const si = await jsm.streams.add({
     name: "LVL",
     subjects: ["lvl.>"],
@@ -104,7 +104,7 @@ test("the server advertises 2.12.15 and level 3, and nats.js uses its 2.11 batch
     allow_msg_ttl: true,
   });
   assert.equal(si.config.metadata["_nats.req.level"], "1");
-  assert.equal(si.config.metadata["_nats.level"], "3");
+  assert.equal(si.config.metadata["_nats.level"], "4");
   assert.equal(si.config.metadata["_nats.ver"], nc.info.version);
   const js = jetstream(nc, { timeout: 10000 });
   for (let i = 1; i <= 5; i++) {

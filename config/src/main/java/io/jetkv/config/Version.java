@@ -7,7 +7,7 @@ package io.jetkv.config;
 public final class Version {
 
     /** The nats-server release whose protocol and JetStream API JetKV follows. */
-    public static final String NATS_VERSION = "2.12.15";
+    public static final String NATS_VERSION = "2.14.5";
 
     /** What {@code --version} prints, in nats-server's shape. */
     public static final String VERSION_LINE = "nats-server: v" + NATS_VERSION;

@@ -52,7 +52,7 @@ class FlagsTest {
         Launch launch = Flags.parse(flag);
         assertEquals(Launch.Action.VERSION, launch.action());
         assertEquals("nats-server: v" + Version.NATS_VERSION + "\n", launch.text());
-        assertEquals("nats-server: v2.12.15", Version.VERSION_LINE);
+        assertEquals("nats-server: v2.14.5", Version.VERSION_LINE);
     }
 
     @ParameterizedTest

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The {@code Nats-Required-Api-Level} request header (ADR-44, nats-server 2.12): a request needing a level above
  * the server's is refused, with error 10185 (412) on the JSON endpoints and status {@code 412 Required Api Level}
- * on direct gets and pull requests. JetKV implements level 3 (it advertises 2.12.15), so any level above 3 is refused.
+ * on direct gets and pull requests. JetKV implements level 4 (it advertises 2.14.5), so any level above 4 is refused.
  * No stock client sends the header on its own (jnats and nats.go never, nats.js only with a hidden option), so
  * these are raw requests.
  */
@@ -55,7 +55,7 @@ class ApiLevelIT {
         try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
             nc.jetStreamManagement().addStream(StreamConfiguration.builder().name("S").subjects("s")
                     .storageType(StorageType.Memory).allowDirect(true).build());
-            for (String bad : new String[] {"4", "5", "one", "3.0"}) {
+            for (String bad : new String[] {"5", "6", "one", "4.0"}) {
                 String r = text(request(nc, "$JS.API.INFO", bad, ""));
                 assertTrue(r.contains("\"code\":412") && r.contains("\"err_code\":10185")
                         && r.contains("JetStream minimum api level required"), bad + ": " + r);
@@ -63,14 +63,14 @@ class ApiLevelIT {
                 assertTrue(r.contains("\"err_code\":10185"), r);
                 assertTrue(r.contains("io.nats.jetstream.api.v1.stream_info_response"), r);
             }
-            String r = text(request(nc, "$JS.API.STREAM.CREATE.T", "4", "{\"name\":\"T\",\"subjects\":[\"t\"]}"));
+            String r = text(request(nc, "$JS.API.STREAM.CREATE.T", "5", "{\"name\":\"T\",\"subjects\":[\"t\"]}"));
             assertTrue(r.contains("\"err_code\":10185"), r);
             assertFalse(nc.jetStreamManagement().getStreamNames().contains("T"), "a refused create creates nothing");
             // the server's own level passes
-            for (String ok : new String[] {"0", "1", "2", "3"}) {
+            for (String ok : new String[] {"0", "1", "2", "3", "4"}) {
                 r = text(request(nc, "$JS.API.INFO", ok, ""));
                 assertTrue(r.contains("\"type\":\"io.nats.jetstream.api.v1.account_info_response\"")
-                        && !r.contains("\"error\":") && r.contains("\"level\":3"), r);
+                        && !r.contains("\"error\":") && r.contains("\"level\":4"), r);
             }
         }
     }
@@ -84,12 +84,12 @@ class ApiLevelIT {
             nc.jetStream().publish("s", b("x"));
             jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("d").build());
 
-            Message m = request(nc, "$JS.API.DIRECT.GET.S", "4", "{\"seq\":1}");
+            Message m = request(nc, "$JS.API.DIRECT.GET.S", "5", "{\"seq\":1}");
             assertEquals(412, m.getStatus().getCode());
             assertEquals("Required Api Level", m.getStatus().getMessage());
-            m = request(nc, "$JS.API.DIRECT.GET.S.s", "4", "");
+            m = request(nc, "$JS.API.DIRECT.GET.S.s", "5", "");
             assertEquals(412, m.getStatus().getCode());
-            m = request(nc, "$JS.API.CONSUMER.MSG.NEXT.S.d", "4", "{\"batch\":1,\"no_wait\":true}");
+            m = request(nc, "$JS.API.CONSUMER.MSG.NEXT.S.d", "5", "{\"batch\":1,\"no_wait\":true}");
             assertEquals(412, m.getStatus().getCode());
             // without the header the same requests are served
             m = request(nc, "$JS.API.DIRECT.GET.S", null, "{\"seq\":1}");

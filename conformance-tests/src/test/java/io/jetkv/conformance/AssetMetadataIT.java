@@ -44,11 +44,11 @@ class AssetMetadataIT {
     @Test
     void theServerAdvertisesLevelThreeAndTwoTwelveFifteenTogether() throws Exception {
         try (NatsServer server = start(); Connection nc = Clients.connect(server.clientUrl())) {
-            assertEquals("2.12.15", nc.getServerInfo().getVersion());
+            assertEquals("2.14.5", nc.getServerInfo().getVersion());
             // what nats.go's LimitMarkerTTL checks before creating a bucket: api.level >= 1
-            assertEquals(3, nc.jetStreamManagement().getAccountStatistics().getApi().getLevel());
+            assertEquals(4, nc.jetStreamManagement().getAccountStatistics().getApi().getLevel());
             String info = text(request(nc, "$JS.API.INFO", null, ""));
-            assertTrue(info.contains("\"api\":{\"level\":3,"), info);
+            assertTrue(info.contains("\"api\":{\"level\":4,"), info);
         }
     }
 
@@ -63,7 +63,7 @@ class AssetMetadataIT {
             assertEquals("a", m.get("team"));
             assertEquals("0", m.get("_nats.req.level"));
             assertEquals(nc.getServerInfo().getVersion(), m.get("_nats.ver"));
-            assertEquals("3", m.get("_nats.level"));
+            assertEquals("4", m.get("_nats.level"));
 
             StreamConfiguration ttl = StreamConfiguration.builder().name("T").subjects("t")
                     .storageType(StorageType.Memory).allowMessageTtl().build();
@@ -72,7 +72,7 @@ class AssetMetadataIT {
             // info adds the server's keys; a list shows the stored config only
             m = jsm.getStreamInfo("T").getConfiguration().getMetadata();
             assertEquals("1", m.get("_nats.req.level"));
-            assertEquals("3", m.get("_nats.level"));
+            assertEquals("4", m.get("_nats.level"));
             for (StreamInfo listed : jsm.getStreams()) {
                 Map<String, String> lm = listed.getConfiguration().getMetadata();
                 assertTrue(lm.containsKey("_nats.req.level"), listed.getConfiguration().getName());
@@ -122,7 +122,7 @@ class AssetMetadataIT {
             ConsumerInfo ci = jsm.addOrUpdateConsumer("S", ConsumerConfiguration.builder().durable("plain").build());
             Map<String, String> m = ci.getConsumerConfiguration().getMetadata();
             assertEquals("0", m.get("_nats.req.level"));
-            assertEquals("3", m.get("_nats.level"));
+            assertEquals("4", m.get("_nats.level"));
             assertEquals(nc.getServerInfo().getVersion(), m.get("_nats.ver"));
 
             ConsumerConfiguration grouped = ConsumerConfiguration.builder().durable("grouped")

@@ -265,8 +265,8 @@ class CoreProtocolTranscriptIT {
                     "\"max_payload\":1048576", "\"port\":" + jetkv.port(), "\"client_id\":", "\"client_ip\":\"127.0.0.1\"")) {
                 assertTrue(info.contains(field), field + " in " + info);
             }
-            // api_lvl is nats-server 2.12's (2.12.5+: level 3), last in the line
-            assertTrue(info.endsWith(",\"api_lvl\":3} \r\n"), info);
+            // api_lvl is nats-server 2.12's (2.14: level 4), last in the line
+            assertTrue(info.endsWith(",\"api_lvl\":4} \r\n"), info);
         }
     }
 

@@ -38,7 +38,7 @@ class LauncherIT {
         Process p = new ProcessBuilder(LAUNCHER.toString(), "--version").redirectErrorStream(false).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals("nats-server: v2.12.15\n", out);
+        assertEquals("nats-server: v2.14.5\n", out);
     }
 
     @Test

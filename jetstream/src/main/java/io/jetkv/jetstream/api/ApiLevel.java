@@ -16,17 +16,17 @@ public final class ApiLevel {
      * The level JetKV implements and advertises ({@code $JS.API.INFO} {@code api.level}). Raise it together with
      * the advertised nats-server version ({@code io.jetkv.config.Version.NATS_VERSION}), and only to a level whose
      * features all work: clients switch features on by it. 0 is nats-server 2.10, which has no level; 1 is 2.11;
-     * 2 is 2.12.0 to 2.12.4; 3 is 2.12.5 to 2.12.15 (the snapshot request's {@code window_size}).
+     * 2 is 2.12.0 to 2.12.4; 3 is 2.12.5 to 2.12.15 (the snapshot request's {@code window_size}); 4 is 2.14 (fast
+     * batches, acks by flow control, sourcing consumers; with 2.14's schedules, consumer reset and {@code eob}).
      */
-    public static final int SERVER = 3;
+    public static final int SERVER = 4;
 
     /**
      * The nats-server version advertised beside the level ({@code _nats.ver}); the same as
-     * {@code io.jetkv.config.Version.NATS_VERSION} (a server test keeps the two equal). 2.12.15: the last 2.12 release,
-     * at level 3 (2.12.5+: the snapshot request's {@code window_size}), with atomic batches deduplicated by
-     * {@code Nats-Msg-Id} (2.12.1+), as JetKV does; level 4 is 2.14.
+     * {@code io.jetkv.config.Version.NATS_VERSION} (a server test keeps the two equal). 2.14.5: the last 2.14 release
+     * the spec lists, at level 4.
      */
-    public static final String SERVER_VERSION = "2.12.15";
+    public static final String SERVER_VERSION = "2.14.5";
 
     public static final String REQUIRED_HEADER = "Nats-Required-Api-Level";
     /** The level a sourcing consumer request ({@code "sourcing": true}, nats-server 2.14) needs of the origin. */
