@@ -261,7 +261,7 @@ class CoreProtocolTranscriptIT {
             String info = c.info();
             assertTrue(info.startsWith("INFO {"), info);
             assertTrue(info.endsWith("} \r\n"), info);
-            for (String field : List.of("\"server_id\":\"N", "\"version\":\"2.12.", "\"proto\":1", "\"headers\":true",
+            for (String field : List.of("\"server_id\":\"N", "\"version\":\"2.14.", "\"proto\":1", "\"headers\":true",
                     "\"max_payload\":1048576", "\"port\":" + jetkv.port(), "\"client_id\":", "\"client_ip\":\"127.0.0.1\"")) {
                 assertTrue(info.contains(field), field + " in " + info);
             }
