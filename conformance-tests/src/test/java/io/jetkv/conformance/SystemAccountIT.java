@@ -303,6 +303,55 @@ class SystemAccountIT {
         assertTrue(types.contains("websocket"), types.toString());
     }
 
+    /**
+     * Bodies nats-server rejects, each sent to every endpoint of both servers: the same 400 with the same Go
+     * {@code encoding/json} text (a syntax error, a value of the wrong kind for the endpoint's options struct, a body
+     * that is not an object); and bodies it takes (a key in other case, a null, an unknown key) taken by JetKV too.
+     */
+    @Test
+    void badBodiesGetTheReferenceErrors() throws Exception {
+        Assumptions.assumeTrue(reference != null, "nats-server is not installed");
+        List<String> subjects = List.of("$SYS.REQ.SERVER.PING", "$SYS.REQ.SERVER.PING.STATSZ",
+                "$SYS.REQ.SERVER.PING.VARZ", "$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.SERVER.PING.SUBSZ",
+                "$SYS.REQ.SERVER.PING.JSZ", "$SYS.REQ.SERVER.PING.HEALTHZ", "$SYS.REQ.SERVER.PING.ACCOUNTZ",
+                "$SYS.REQ.SERVER.PING.ROUTEZ", "$SYS.REQ.SERVER.PING.GATEWAYZ", "$SYS.REQ.SERVER.PING.LEAFZ",
+                "$SYS.REQ.ACCOUNT.A.CONNZ", "$SYS.REQ.ACCOUNT.A.SUBSZ", "$SYS.REQ.ACCOUNT.A.JSZ",
+                "$SYS.REQ.ACCOUNT.A.INFO", "$SYS.REQ.ACCOUNT.A.LEAFZ", "$SYS.REQ.ACCOUNT.A.STATZ",
+                "$SYS.REQ.ACCOUNT.PING.STATZ");
+        List<String> bodies = List.of("{bad", "{\"a\":}", "{\"a\" 1}", "[", "{\"a\":1,}", "{\"a\":tru}", "1 2",
+                "{\"a\":\"x\\q\"}", "{\"a\":01}", "{\"a\":-}", "{\"a\":1.}", "{\"a\":1e}", "\u0001",
+                "{\"a\":\"\n\"}", "nul", "{}x", "{\"a\":\"\\u12g4\"}", "{\"a\":[1 2]}", "{'a':1}", "{\"a\":-01}",
+                "\"s\"", "[1]", "7", "true", "null", "{\"offset\":\"x\"}", "{\"offset\":1.5}", "{\"limit\":1e3}",
+                "{\"cid\":-1}", "{\"tags\":[\"a\",1]}", "{\"tags\":\"a\"}", "{\"auth\":\"y\",\"offset\":\"x\"}",
+                "{\"sort\":1}", "{\"state\":\"open\"}", "{\"OFFSET\":\"x\"}", "{\"accounts\":{}}",
+                "{\"include_unused\":1}", "{\"streams\":\"yes\"}", "{\"js-enabled-only\":0}",
+                "{\"server_name\":7}", "{\"subscriptions\":[]}", "{\"account\":false}", "{\"offset\":null}",
+                "{\"unknown\":{\"x\":[1]}}");
+        List<String> differences = new ArrayList<>();
+        try (Connection theirs = connect(url("nats-server"), "sys"); Connection ours = connect(url("jetkv"), "sys")) {
+            for (String subject : subjects) {
+                for (String body : bodies) {
+                    String expected = errorOf(theirs, subject, body);
+                    String actual = errorOf(ours, subject, body);
+                    if (!expected.equals(actual)) {
+                        differences.add(subject + " " + body + ": nats-server " + expected + ", JetKV " + actual);
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), differences);
+    }
+
+    /** A reply's error as {@code code description}, "-" for a reply without one, "silent" for none in 2 s. */
+    private static String errorOf(Connection c, String subject, String body) throws Exception {
+        Message m = c.request(subject, body.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(2));
+        if (m == null) {
+            return "silent";
+        }
+        JsonNode error = JSON.readTree(m.getData()).path("error");
+        return error.isMissingNode() ? "-" : error.path("code").asInt() + " " + error.path("description").asText();
+    }
+
     /** The same requests to both servers: the replies must have the same field names and JSON types. */
     @Test
     void repliesHaveTheReferenceStructure() throws Exception {

@@ -196,29 +196,23 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
     }
 
     /**
-     * The request's options, or null when the body is not JSON (then answered with nats-server's 400, without
-     * {@code data}) or the filters name another server (silence, as the reference).
+     * The request's options as nats-server decodes them into {@code schema}'s struct, or null when they do not
+     * decode (then answered with nats-server's 400 and Go's error text, without {@code data}) or the filters name
+     * another server (silence, as the reference).
      */
-    private JsonNode options(String reply, byte[] body) {
-        JsonNode options;
-        try {
-            options = body.length == 0 ? MAPPER.createObjectNode() : MAPPER.readTree(body);
-            if (options == null || options.isNull()) {
-                options = MAPPER.createObjectNode();
-            }
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    private JsonNode options(String reply, byte[] body, GoJson.Schema schema) {
+        GoJson.Decoded d = GoJson.decode(MAPPER, body, schema);
+        if (d.error() != null) {
             ObjectNode o = envelope();
-            o.putObject("error").put("code", 400).put("description", e.getOriginalMessage());
+            o.putObject("error").put("code", 400).put("description", d.error());
             send(reply, o);
             return null;
-        } catch (java.io.IOException e) {
-            return null; // reading a byte array does not fail otherwise
         }
-        return forThisServer(options) ? options : null;
+        return forThisServer(d.options()) ? d.options() : null;
     }
 
     private void answer(String endpoint, String reply, byte[] body) {
-        JsonNode options = options(reply, body);
+        JsonNode options = options(reply, body, SysOptions.forServer(endpoint));
         if (options == null) {
             return;
         }
@@ -271,7 +265,7 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
             conns(account, reply, body);
             return;
         }
-        JsonNode options = options(reply, body);
+        JsonNode options = options(reply, body, SysOptions.forAccount(endpoint));
         if (options == null) {
             return;
         }
