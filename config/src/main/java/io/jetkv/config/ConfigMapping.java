@@ -157,13 +157,7 @@ final class ConfigMapping {
                 }
                 // nats-server takes a block-level "permissions" as the default for every user.
                 case "default_permissions", "default_permission", "permissions" -> defaults = permissions(key, v);
-                case "timeout" -> {
-                    Duration d = duration(key, v);
-                    if (d.isNegative()) {
-                        throw invalid(key, v, "a positive duration");
-                    }
-                    timeout = d.isZero() ? AuthConfig.DEFAULT_TIMEOUT : d;
-                }
+                case "timeout" -> timeout = authTimeout(key, v, AuthConfig.DEFAULT_TIMEOUT);
                 default -> rejectUnknown(key, v);
             }
         }
@@ -179,6 +173,15 @@ final class ConfigMapping {
         }
         List<User> all = user != null ? List.of(new User(user, password, null)) : users != null ? users : List.of();
         return new AuthConfig(token, all, defaults, timeout, nkeys);
+    }
+
+    /** An authorization block's {@code timeout}: not negative; 0 stands for {@code unset}. */
+    private static Duration authTimeout(String key, ConfValue v, Duration unset) throws ConfigException {
+        Duration d = duration(key, v);
+        if (d.isNegative()) {
+            throw invalid(key, v, "a positive duration");
+        }
+        return d.isZero() ? unset : d;
     }
 
     /** A users list holds password users and nkey users alike. */
@@ -767,14 +770,8 @@ final class ConfigMapping {
                 case "user", "username" -> user = string(key, v);
                 case "password", "pass" -> password = string(key, v);
                 case "token" -> token = string(key, v);
-                case "timeout" -> {
-                    Duration d = duration(key, v);
-                    if (d.isNegative()) {
-                        throw invalid(key, v, "a positive duration");
-                    }
-                    // as nats-server: 0 leaves the top-level authorization's timeout
-                    timeout = d.isZero() ? null : d;
-                }
+                // as nats-server: 0 leaves the top-level authorization's timeout
+                case "timeout" -> timeout = authTimeout(key, v, null);
                 default -> rejectUnknown(key, v);
             }
         }
@@ -799,14 +796,11 @@ final class ConfigMapping {
         String where = block == null ? "" : block.where() + ": ";
         List<String> listed = new ArrayList<>();
         boolean singleUser = false;
-        for (Map.Entry<String, ConfValue> e : root.entrySet()) {
-            if (e.getKey().equalsIgnoreCase("authorization") && e.getValue().asMap() != null) {
-                for (String k : e.getValue().asMap().keySet()) {
-                    singleUser |= k.equalsIgnoreCase("user") || k.equalsIgnoreCase("username");
-                }
-            }
+        for (String k : authorizationKeys(root)) {
+            singleUser |= k.equalsIgnoreCase("user") || k.equalsIgnoreCase("username");
         }
-        boolean usersDefined = !singleUser && (!auth.users().isEmpty() || hasUsersList(root));
+        boolean usersDefined = !singleUser && (!auth.users().isEmpty()
+                || authorizationKeys(root).stream().anyMatch(k -> k.equalsIgnoreCase("users")));
         if (!singleUser) {
             auth.users().forEach(u -> listed.add(u.name()));
         }
@@ -837,18 +831,15 @@ final class ConfigMapping {
         }
     }
 
-    /** Whether the top-level authorization block has a {@code users} list (even an empty one). */
-    private static boolean hasUsersList(Map<String, ConfValue> root) {
+    /** The keys of the top-level authorization blocks (a users list even when empty, a single user). */
+    private static List<String> authorizationKeys(Map<String, ConfValue> root) {
+        List<String> keys = new ArrayList<>();
         for (Map.Entry<String, ConfValue> e : root.entrySet()) {
             if (e.getKey().equalsIgnoreCase("authorization") && e.getValue().asMap() != null) {
-                for (String k : e.getValue().asMap().keySet()) {
-                    if (k.equalsIgnoreCase("users")) {
-                        return true;
-                    }
-                }
+                keys.addAll(e.getValue().asMap().keySet());
             }
         }
-        return false;
+        return keys;
     }
 
     private static ClusterConfig clusterAuthorization(String blockKey, ConfValue block, ClusterConfig c)
@@ -862,13 +853,7 @@ final class ConfigMapping {
             switch (key.toLowerCase(Locale.ROOT)) {
                 case "user", "username" -> user = string(key, v);
                 case "password", "pass" -> password = string(key, v);
-                case "timeout" -> {
-                    Duration d = duration(key, v);
-                    if (d.isNegative()) {
-                        throw invalid(key, v, "a positive duration");
-                    }
-                    timeout = d.isZero() ? ClusterConfig.DEFAULT_AUTH_TIMEOUT : d;
-                }
+                case "timeout" -> timeout = authTimeout(key, v, ClusterConfig.DEFAULT_AUTH_TIMEOUT);
                 default -> rejectUnknown(key, v);
             }
         }

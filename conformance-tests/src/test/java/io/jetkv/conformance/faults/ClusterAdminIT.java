@@ -1,5 +1,8 @@
 package io.jetkv.conformance.faults;
 
+import static io.jetkv.conformance.faults.ClusterCalls.createStream;
+import static io.jetkv.conformance.faults.ClusterCalls.metaLeader;
+import static io.jetkv.conformance.faults.ClusterCalls.publish;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -79,28 +82,6 @@ class ClusterAdminIT {
         }
     }
 
-    /** Adds a stream through node 0, retrying while the meta leader does not know every peer yet. */
-    private static StreamInfo create(Connection nc, StreamConfiguration sc) {
-        JetStreamManagement[] jsm = {null};
-        StreamInfo[] out = {null};
-        String[] last = {""};
-        try {
-            ClusterProbes.await(() -> {
-                try {
-                    jsm[0] = nc.jetStreamManagement();
-                    out[0] = jsm[0].addStream(sc);
-                    return true;
-                } catch (Exception e) {
-                    last[0] = e.toString();
-                    return false;
-                }
-            }, "stream " + sc.getName() + " created", 60);
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + " (last: " + last[0] + ")", e);
-        }
-        return out[0];
-    }
-
     private static void dumpLogs() {
         for (ProcessCluster.Node n : cluster.nodes()) {
             List<String> log = n.process().log();
@@ -109,23 +90,6 @@ class ClusterAdminIT {
             System.out.println("---- end of the log of " + n.name());
             log.subList(Math.max(0, log.size() - 30), log.size()).forEach(System.out::println);
         }
-    }
-
-    /**
-     * Publishes and returns the pub ack's sequence; retries while the stream leader's interest has not reached the
-     * client's server yet over the routes (no responders), as a client would.
-     */
-    private static long publish(Connection nc, String subject, String data) {
-        long[] seq = {0};
-        ClusterProbes.await(() -> {
-            try {
-                seq[0] = nc.jetStream().publish(subject, data.getBytes(StandardCharsets.UTF_8)).getSeqno();
-                return true;
-            } catch (Exception e) {
-                return false;
-            }
-        }, "a pub ack for " + subject, 60);
-        return seq[0];
     }
 
     private static JsonNode request(Connection nc, String subject, String body) throws Exception {
@@ -159,12 +123,12 @@ class ClusterAdminIT {
     @Order(1)
     void placementHonoursServerTagsAndCluster() throws Exception {
         try (Connection nc = cluster.connect(0)) {
-            StreamInfo r1 = create(nc, StreamConfiguration.builder().name("TAGGED").subjects("tagged.>")
+            StreamInfo r1 = createStream(nc, StreamConfiguration.builder().name("TAGGED").subjects("tagged.>")
                     .storageType(StorageType.File).replicas(1).placement(Placement.builder().tags("az2").build())
                     .build());
             assertEquals("n2", r1.getClusterInfo().getLeader(), "R1 with tag az2 goes to the server tagged AZ2");
 
-            create(nc, StreamConfiguration.builder().name("ALL2").subjects("all2.>")
+            createStream(nc, StreamConfiguration.builder().name("ALL2").subjects("all2.>")
                     .storageType(StorageType.File).replicas(2).placement(Placement.builder().tags("all").build())
                     .build());
             // the create's reply may be a retry's, answered before the group elected: ask its leader
@@ -183,7 +147,7 @@ class ClusterAdminIT {
                     "{\"name\":\"OTHER\",\"subjects\":[\"other\"],\"placement\":{\"cluster\":\"ELSEWHERE\"}}");
             assertApiError(other, 400, 10005, "no suitable peers for placement");
 
-            StreamInfo here = create(nc, StreamConfiguration.builder().name("HERE").subjects("here")
+            StreamInfo here = createStream(nc, StreamConfiguration.builder().name("HERE").subjects("here")
                     .storageType(StorageType.File).placement(Placement.builder().cluster("ADMIN").build()).build());
             assertEquals("ADMIN", here.getClusterInfo().getName());
         }
@@ -193,7 +157,7 @@ class ClusterAdminIT {
     @Order(2)
     void consumerClusterBlockStepdownAndLeaderAdvisories() throws Exception {
         try (Connection nc = cluster.connect(0)) {
-            create(nc, StreamConfiguration.builder().name("ORDERS").subjects("orders.>").storageType(StorageType.File)
+            createStream(nc, StreamConfiguration.builder().name("ORDERS").subjects("orders.>").storageType(StorageType.File)
                     .replicas(3).build());
             leaderOf(nc, "ORDERS");
             JetStreamManagement jsm = nc.jetStreamManagement();
@@ -279,25 +243,6 @@ class ClusterAdminIT {
         }
     }
 
-    /** The meta leader's name from a node's {@code /jsz}, or null while none is known. */
-    private static String metaLeader() {
-        for (ProcessCluster.Node n : cluster.nodes()) {
-            try {
-                java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                                "http://127.0.0.1:" + n.monitorPort() + "/jsz")).timeout(Duration.ofSeconds(3)).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString());
-                String leader = JSON.readTree(r.body()).path("meta_cluster").path("leader").asText(null);
-                if (leader != null) {
-                    return leader;
-                }
-            } catch (Exception e) {
-                // the next node
-            }
-        }
-        return null;
-    }
-
     /**
      * An R1 stream's update goes through the meta group like a replicated one's, so the assignment every server
      * holds has the new configuration: after the meta leader restarts (replaying its log), every node answers
@@ -312,12 +257,12 @@ class ClusterAdminIT {
         StreamConfiguration v2 = StreamConfiguration.builder(v1).subjects("r1upd.a", "r1upd.b").description("v2")
                 .maxMessages(100).build();
         try (Connection nc = cluster.connect(0)) {
-            create(nc, v1);
+            createStream(nc, v1);
             assertEquals(1, publish(nc, "r1upd.a", "one"));
             StreamInfo updated = nc.jetStreamManagement().updateStream(v2);
             assertEquals("v2", updated.getConfiguration().getDescription());
         }
-        String leader = metaLeader();
+        String leader = metaLeader(cluster);
         assertNotNull(leader);
         ProcessCluster.Node restarted = cluster.nodes().stream().filter(n -> n.name().equals(leader)).findFirst()
                 .orElseThrow();
@@ -340,7 +285,7 @@ class ClusterAdminIT {
                 assertEquals(List.of("r1upd.a", "r1upd.b"), si[0].getConfiguration().getSubjects(), n.name());
                 assertEquals(100, si[0].getConfiguration().getMaxMsgs(), n.name());
                 // answered by the meta leader from the assignment
-                assertEquals("v2", create(nc, v2).getConfiguration().getDescription(), n.name());
+                assertEquals("v2", createStream(nc, v2).getConfiguration().getDescription(), n.name());
             }
         }
         try (Connection nc = cluster.connect(0)) {
@@ -421,7 +366,7 @@ class ClusterAdminIT {
                 "n2 logs its reloaded tags", 30);
         assertEquals("[\"az9\"]", varz(n2).path("tags").toString());
         try (Connection nc = cluster.connect(0)) {
-            StreamInfo r1 = create(nc, StreamConfiguration.builder().name("AZ9").subjects("az9")
+            StreamInfo r1 = createStream(nc, StreamConfiguration.builder().name("AZ9").subjects("az9")
                     .storageType(StorageType.File).replicas(1).placement(Placement.builder().tags("az9").build())
                     .build());
             assertEquals("n2", r1.getClusterInfo().getLeader());
@@ -435,7 +380,7 @@ class ClusterAdminIT {
     @Order(6)
     void peerRemoveMovesTheReplicaToTheSpareServer() throws Exception {
         try (Connection nc = cluster.connect(0)) {
-            create(nc, StreamConfiguration.builder().name("MOVE").subjects("move.>").storageType(StorageType.File)
+            createStream(nc, StreamConfiguration.builder().name("MOVE").subjects("move.>").storageType(StorageType.File)
                     .replicas(2).build());
             leaderOf(nc, "MOVE");
             JetStreamManagement jsm = nc.jetStreamManagement();

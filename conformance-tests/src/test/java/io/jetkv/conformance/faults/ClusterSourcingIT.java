@@ -1,8 +1,11 @@
 package io.jetkv.conformance.faults;
 
+import static io.jetkv.conformance.faults.ClusterCalls.awaitCount;
+import static io.jetkv.conformance.faults.ClusterCalls.createStream;
+import static io.jetkv.conformance.faults.ClusterCalls.publish;
+import static io.jetkv.conformance.faults.ClusterCalls.stepDown;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.jetkv.server.testing.ClusterProbes;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.api.Mirror;
@@ -12,7 +15,6 @@ import io.nats.client.api.Source;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamInfo;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,36 +44,36 @@ class ClusterSourcingIT {
                 .start()) {
             FaultRun.awaitJetStream(cluster);
             try (Connection nc = cluster.connect(0)) {
-                create(nc, StreamConfiguration.builder().name("ORIGIN").subjects("origin.>")
+                createStream(nc, StreamConfiguration.builder().name("ORIGIN").subjects("origin.>")
                         .storageType(StorageType.File).placement(on("az1")).build());
-                create(nc, StreamConfiguration.builder().name("MIRROR").storageType(StorageType.File)
+                createStream(nc, StreamConfiguration.builder().name("MIRROR").storageType(StorageType.File)
                         .placement(on("az2")).mirror(Mirror.builder().sourceName("ORIGIN").build()).build());
-                create(nc, StreamConfiguration.builder().name("COPY").storageType(StorageType.File)
+                createStream(nc, StreamConfiguration.builder().name("COPY").storageType(StorageType.File)
                         .placement(on("az3")).sources(Source.builder().sourceName("ORIGIN").build()).build());
                 for (int i = 1; i <= 10; i++) {
                     publish(nc, "origin." + i, "m" + i);
                 }
-                awaitMessages(nc, "MIRROR", 10);
-                awaitMessages(nc, "COPY", 10);
+                awaitCount(nc, "MIRROR", 10);
+                awaitCount(nc, "COPY", 10);
 
-                create(nc, StreamConfiguration.builder().name("WORK").subjects("work.>")
+                createStream(nc, StreamConfiguration.builder().name("WORK").subjects("work.>")
                         .retentionPolicy(RetentionPolicy.WorkQueue).storageType(StorageType.File)
                         .placement(on("az1")).build());
-                create(nc, StreamConfiguration.builder().name("WORKCOPY").storageType(StorageType.File)
+                createStream(nc, StreamConfiguration.builder().name("WORKCOPY").storageType(StorageType.File)
                         .placement(on("az2")).sources(Source.builder().sourceName("WORK").build()).build());
                 for (int i = 1; i <= 5; i++) {
                     publish(nc, "work." + i, "w" + i);
                 }
-                awaitMessages(nc, "WORKCOPY", 5);
-                awaitMessages(nc, "WORK", 0); // what the source's consumer took goes from the work queue
+                awaitCount(nc, "WORKCOPY", 5);
+                awaitCount(nc, "WORK", 0); // what the source's consumer took goes from the work queue
 
                 // the mirror's server restarts: the copy resumes where its store left off, no gap, no duplicate
                 cluster.node(1).restart();
                 FaultRun.awaitJetStream(cluster);
                 publish(nc, "origin.11", "m11");
-                awaitMessages(nc, "COPY", 11);
+                awaitCount(nc, "COPY", 11);
 
-                awaitMessages(nc, "MIRROR", 11);
+                awaitCount(nc, "MIRROR", 11);
                 long last = nc.jetStreamManagement().getStreamInfo("MIRROR").getStreamState().getLastSequence();
                 if (last != 11) {
                     throw new AssertionError("the mirror's last sequence is " + last + ", not 11");
@@ -79,20 +81,20 @@ class ClusterSourcingIT {
 
                 // replicated copies: an R3 mirror and an R3 source (of a work queue: its consumer acks what the
                 // group committed), through a step-down of each one's leader
-                create(nc, StreamConfiguration.builder().name("MIRROR3").storageType(StorageType.File).replicas(3)
+                createStream(nc, StreamConfiguration.builder().name("MIRROR3").storageType(StorageType.File).replicas(3)
                         .mirror(Mirror.builder().sourceName("ORIGIN").build()).build());
-                create(nc, StreamConfiguration.builder().name("WORK3").subjects("work3.>")
+                createStream(nc, StreamConfiguration.builder().name("WORK3").subjects("work3.>")
                         .retentionPolicy(RetentionPolicy.WorkQueue).storageType(StorageType.File)
                         .placement(on("az1")).build());
-                create(nc, StreamConfiguration.builder().name("COPY3").storageType(StorageType.File).replicas(3)
+                createStream(nc, StreamConfiguration.builder().name("COPY3").storageType(StorageType.File).replicas(3)
                         .sources(Source.builder().sourceName("ORIGIN").build(),
                                 Source.builder().sourceName("WORK3").build()).build());
                 for (int i = 1; i <= 5; i++) {
                     publish(nc, "work3." + i, "x" + i);
                 }
-                awaitMessages(nc, "MIRROR3", 11);
-                awaitMessages(nc, "COPY3", 16);
-                awaitMessages(nc, "WORK3", 0);
+                awaitCount(nc, "MIRROR3", 11);
+                awaitCount(nc, "COPY3", 16);
+                awaitCount(nc, "WORK3", 0);
                 stepDown(nc, "MIRROR3");
                 stepDown(nc, "COPY3");
                 for (int i = 12; i <= 20; i++) {
@@ -101,9 +103,9 @@ class ClusterSourcingIT {
                 for (int i = 6; i <= 10; i++) {
                     publish(nc, "work3." + i, "x" + i);
                 }
-                awaitMessages(nc, "MIRROR3", 20);
+                awaitCount(nc, "MIRROR3", 20);
                 try {
-                    awaitMessages(nc, "COPY3", 30);
+                    awaitCount(nc, "COPY3", 30);
                 } catch (AssertionError e) {
                     JetStreamManagement jsm = nc.jetStreamManagement();
                     long lastSeq = jsm.getStreamInfo("COPY3").getStreamState().getLastSequence();
@@ -118,7 +120,7 @@ class ClusterSourcingIT {
                 }
                 if (kind == ServerKind.JETKV) {
                     // nats-server 2.9.10 leaves the messages sourced after the step-down in the work queue
-                    awaitMessages(nc, "WORK3", 0);
+                    awaitCount(nc, "WORK3", 0);
                 }
                 StreamInfo m3 = nc.jetStreamManagement().getStreamInfo("MIRROR3");
                 if (m3.getStreamState().getLastSequence() != 20 || m3.getMirrorInfo().getLag() != 0) {
@@ -132,64 +134,7 @@ class ClusterSourcingIT {
         }
     }
 
-    /** Asks the stream's leader to step down, retrying while no leader answers (a fresh group still electing). */
-    private static void stepDown(Connection nc, String stream) {
-        ClusterProbes.await(() -> {
-            try {
-                io.nats.client.Message m = nc.request("$JS.API.STREAM.LEADER.STEPDOWN." + stream, new byte[0],
-                        java.time.Duration.ofSeconds(5));
-                return m != null && new String(m.getData(), StandardCharsets.UTF_8).contains("\"success\":true");
-            } catch (Exception e) {
-                return false;
-            }
-        }, "a step-down of " + stream + "'s leader", 60);
-    }
-
     private static Placement on(String tag) {
         return Placement.builder().tags(List.of(tag)).build();
-    }
-
-    /** Adds a stream, retrying while the meta leader does not know every peer yet. */
-    private static void create(Connection nc, StreamConfiguration sc) {
-        String[] last = {""};
-        ClusterProbes.await(() -> {
-            try {
-                nc.jetStreamManagement().addStream(sc);
-                return true;
-            } catch (Exception e) {
-                last[0] = e.toString();
-                return false;
-            }
-        }, "stream " + sc.getName() + " created (last: " + last[0] + ")", 60);
-    }
-
-    /** Publishes, retrying while the stream leader's interest has not reached this server yet. */
-    private static void publish(Connection nc, String subject, String data) {
-        ClusterProbes.await(() -> {
-            try {
-                nc.jetStream().publish(subject, data.getBytes(StandardCharsets.UTF_8));
-                return true;
-            } catch (Exception e) {
-                return false;
-            }
-        }, "a pub ack for " + subject, 60);
-    }
-
-    private static void awaitMessages(Connection nc, String stream, long count) {
-        JetStreamManagement[] jsm = {null};
-        long[] seen = {-1};
-        try {
-            ClusterProbes.await(() -> {
-                try {
-                    jsm[0] = nc.jetStreamManagement();
-                    seen[0] = jsm[0].getStreamInfo(stream).getStreamState().getMsgCount();
-                    return seen[0] == count;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, stream + " holds " + count + " messages", 60);
-        } catch (AssertionError e) {
-            throw new AssertionError(stream + " holds " + seen[0] + " messages, not " + count, e);
-        }
     }
 }

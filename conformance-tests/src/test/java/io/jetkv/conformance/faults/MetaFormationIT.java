@@ -1,5 +1,9 @@
 package io.jetkv.conformance.faults;
 
+import static io.jetkv.conformance.faults.ClusterCalls.connect;
+import static io.jetkv.conformance.faults.ClusterCalls.createStream;
+import static io.jetkv.conformance.faults.ClusterCalls.metaLeader;
+import static io.jetkv.conformance.faults.ClusterCalls.request;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,8 +15,6 @@ import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.KeyValue;
-import io.nats.client.Nats;
-import io.nats.client.Options;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
@@ -33,8 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  * every acknowledged write back. Three {@code ./jetkv} processes, jnats clients.
  */
 class MetaFormationIT {
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-            new com.fasterxml.jackson.databind.ObjectMapper();
     @TempDir
     Path dir;
 
@@ -45,11 +45,6 @@ class MetaFormationIT {
         if (cluster != null) {
             cluster.close();
         }
-    }
-
-    private static Connection connect(ProcessCluster.Node n) throws Exception {
-        return Nats.connect(Options.builder().server(n.clientUrl()).noReconnect()
-                .connectionTimeout(Duration.ofSeconds(5)).build());
     }
 
     /** The JetStream error a node answers $JS.API.INFO with, or 0 when it answers account info. */
@@ -109,10 +104,9 @@ class MetaFormationIT {
         FaultRun.createBucket(cluster, true);
         int keys = 30;
         try (Connection nc = cluster.connect(1)) {
-            JetStreamManagement jsm = nc.jetStreamManagement();
-            create(jsm, StreamConfiguration.builder().name("EVENTS").subjects("events.>").replicas(3)
+            createStream(nc, StreamConfiguration.builder().name("EVENTS").subjects("events.>").replicas(3)
                     .storageType(StorageType.File).build());
-            create(jsm, StreamConfiguration.builder().name("LOCAL").subjects("local.>").replicas(1)
+            createStream(nc, StreamConfiguration.builder().name("LOCAL").subjects("local.>").replicas(1)
                     .storageType(StorageType.File).build());
             JetStream js = nc.jetStream();
             for (int i = 0; i < 20; i++) {
@@ -243,53 +237,6 @@ class MetaFormationIT {
                 }
             }
         }
-    }
-
-    /** A JetStream API request through jnats, asked again while it times out (a leader change under load). */
-    private static JsonNode request(Connection nc, String subject, String body) throws Exception {
-        JsonNode[] out = {null};
-        ClusterProbes.await(() -> {
-            try {
-                io.nats.client.Message m = nc.request(subject, body.getBytes(StandardCharsets.UTF_8),
-                        Duration.ofSeconds(5));
-                out[0] = m == null ? null : JSON.readTree(m.getData());
-                return out[0] != null && out[0].path("error").path("err_code").asInt() != 10008;
-            } catch (Exception e) {
-                return false;
-            }
-        }, "an answer to " + subject, 60);
-        return out[0];
-    }
-
-    /** The meta leader's name as the nodes' {@code /jsz?leader_only}-free view: the first running node's answer. */
-    private static String metaLeader(ProcessCluster c) {
-        for (ProcessCluster.Node n : c.nodes()) {
-            try {
-                java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                                "http://127.0.0.1:" + n.monitorPort() + "/jsz")).timeout(Duration.ofSeconds(3)).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString());
-                String leader = JSON.readTree(r.body()).path("meta_cluster").path("leader").asText(null);
-                if (leader != null) {
-                    return leader;
-                }
-            } catch (Exception e) {
-                // the next node
-            }
-        }
-        return null;
-    }
-
-    /** A replicated stream's create is answered once its group has a leader: ask again until it is. */
-    private static void create(JetStreamManagement jsm, StreamConfiguration sc) {
-        ClusterProbes.await(() -> {
-            try {
-                jsm.addStream(sc);
-                return true;
-            } catch (Exception e) {
-                return false;
-            }
-        }, "stream " + sc.getName() + " created", 60);
     }
 
     /** A put retried while the stream's new leader is not yet taking publishes (no responders), up to 60 s. */

@@ -1,10 +1,12 @@
 package io.jetkv.conformance.faults;
 
+import static io.jetkv.conformance.faults.ClusterCalls.awaitCount;
+import static io.jetkv.conformance.faults.ClusterCalls.publish;
+import static io.jetkv.conformance.faults.ClusterCalls.requestOk;
+import static io.jetkv.conformance.faults.ClusterCalls.stepDown;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jetkv.server.testing.ClusterProbes;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
@@ -14,7 +16,6 @@ import io.nats.client.PullSubscribeOptions;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,8 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  * leaders.
  */
 class ReplicatedLevel4IT {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @TempDir
     static Path dir;
 
@@ -55,7 +54,7 @@ class ReplicatedLevel4IT {
     @Test
     void aConsumerResetSurvivesALeaderChange() throws Exception {
         try (Connection nc = cluster.connect(0)) {
-            request(nc, "$JS.API.STREAM.CREATE.RS", "{\"name\":\"RS\",\"subjects\":[\"rs.>\"],\"num_replicas\":3}");
+            requestOk(nc, "$JS.API.STREAM.CREATE.RS", "{\"name\":\"RS\",\"subjects\":[\"rs.>\"],\"num_replicas\":3}");
             for (int i = 1; i <= 10; i++) {
                 publish(nc, "rs." + i, "m" + i);
             }
@@ -97,27 +96,27 @@ class ReplicatedLevel4IT {
     void aWorkQueueIsSourcedThroughAFlowControlConsumerAcrossLeaderChanges() throws Exception {
         try (Connection nc = cluster.connect(1)) {
             JetStreamManagement jsm = nc.jetStreamManagement();
-            request(nc, "$JS.API.STREAM.CREATE.WQ", "{\"name\":\"WQ\",\"subjects\":[\"wq.>\"],\"retention\":\"workqueue\","
+            requestOk(nc, "$JS.API.STREAM.CREATE.WQ", "{\"name\":\"WQ\",\"subjects\":[\"wq.>\"],\"retention\":\"workqueue\","
                     + "\"num_replicas\":3}");
             for (int i = 1; i <= 5; i++) {
                 publish(nc, "wq." + i, "w" + i);
             }
-            JsonNode consumer = request(nc, "$JS.API.CONSUMER.CREATE.WQ.src", "{\"stream_name\":\"WQ\",\"config\":"
+            JsonNode consumer = requestOk(nc, "$JS.API.CONSUMER.CREATE.WQ.src", "{\"stream_name\":\"WQ\",\"config\":"
                     + "{\"durable_name\":\"src\",\"ack_policy\":\"flow_control\",\"deliver_subject\":\"deliver.wq\","
                     + "\"max_ack_pending\":3}}");
             assertEquals("flow_control", consumer.path("config").path("ack_policy").asText(), consumer.toString());
-            request(nc, "$JS.API.STREAM.CREATE.T", "{\"name\":\"T\",\"num_replicas\":3,\"sources\":[{\"name\":\"WQ\","
+            requestOk(nc, "$JS.API.STREAM.CREATE.T", "{\"name\":\"T\",\"num_replicas\":3,\"sources\":[{\"name\":\"WQ\","
                     + "\"consumer\":{\"name\":\"src\",\"deliver_subject\":\"deliver.wq\"}}]}");
-            awaitCount(jsm, "T", 5);
-            awaitCount(jsm, "WQ", 0);
+            awaitCount(nc, "T", 5);
+            awaitCount(nc, "WQ", 0);
 
             stepDown(nc, "WQ");
             stepDown(nc, "T");
             for (int i = 6; i <= 10; i++) {
                 publish(nc, "wq." + i, "w" + i);
             }
-            awaitCount(jsm, "T", 10);
-            awaitCount(jsm, "WQ", 0);
+            awaitCount(nc, "T", 10);
+            awaitCount(nc, "WQ", 0);
             for (int i = 1; i <= 10; i++) {
                 assertEquals("wq." + i, jsm.getMessage("T", i).getSubject(), "in order, each once");
             }
@@ -152,65 +151,5 @@ class ReplicatedLevel4IT {
             }
         }, "consumer info of " + name, 60);
         return ci[0];
-    }
-
-    private static void awaitCount(JetStreamManagement jsm, String stream, long count) {
-        long[] seen = {-1};
-        try {
-            ClusterProbes.await(() -> {
-                try {
-                    seen[0] = jsm.getStreamInfo(stream).getStreamState().getMsgCount();
-                    return seen[0] == count;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, stream + " holds " + count, 60);
-        } catch (AssertionError e) {
-            throw new AssertionError(stream + " holds " + seen[0] + " messages, not " + count, e);
-        }
-    }
-
-    /** A JetStream API request, asked again while the cluster answers 503 (no leader yet). */
-    private static JsonNode request(Connection nc, String subject, String body) {
-        JsonNode[] out = {null};
-        ClusterProbes.await(() -> {
-            try {
-                Message m = nc.request(subject, body.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(10));
-                if (m == null) {
-                    return false;
-                }
-                out[0] = JSON.readTree(m.getData());
-                return !out[0].has("error") || out[0].path("error").path("code").asInt() != 503;
-            } catch (Exception e) {
-                return false;
-            }
-        }, "an answer to " + subject, 60);
-        assertNotNull(out[0]);
-        if (out[0].has("error")) {
-            throw new AssertionError(subject + ": " + out[0]);
-        }
-        return out[0];
-    }
-
-    private static void publish(Connection nc, String subject, String data) {
-        ClusterProbes.await(() -> {
-            try {
-                nc.jetStream().publish(subject, data.getBytes(StandardCharsets.UTF_8));
-                return true;
-            } catch (Exception e) {
-                return false;
-            }
-        }, "a pub ack for " + subject, 60);
-    }
-
-    private static void stepDown(Connection nc, String stream) {
-        ClusterProbes.await(() -> {
-            try {
-                Message m = nc.request("$JS.API.STREAM.LEADER.STEPDOWN." + stream, new byte[0], Duration.ofSeconds(5));
-                return m != null && new String(m.getData(), StandardCharsets.UTF_8).contains("\"success\":true");
-            } catch (Exception e) {
-                return false;
-            }
-        }, "a step-down of " + stream + "'s leader", 60);
     }
 }

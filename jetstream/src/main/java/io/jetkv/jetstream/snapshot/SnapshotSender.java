@@ -7,6 +7,7 @@ import io.jetkv.jetstream.store.StoredMessage;
 import io.jetkv.jetstream.store.StreamState;
 import io.jetkv.jetstream.stream.HeaderBlock;
 import io.jetkv.jetstream.stream.Stream;
+import io.jetkv.jetstream.stream.StreamConfig;
 import io.jetkv.jetstream.stream.StreamInfoJson;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -97,10 +98,10 @@ final class SnapshotSender implements Runnable {
         // positions and last sequence together, so that a restored mirror continues exactly after what it holds
         Start start = OnWriter.call(stream, () -> {
             Map<String, byte[]> positions = new TreeMap<>();
-            for (String key : stream.config().sourcePositionKeys()) {
-                byte[] v = stream.store().getAux(key);
+            for (StreamConfig.CopyEntry e : stream.config().copyEntries()) {
+                byte[] v = stream.store().getAux(e.positionKey());
                 if (v != null) {
-                    positions.put(key, v);
+                    positions.put(e.positionKey(), v);
                 }
             }
             return new Start(stream.store().state(), positions);

@@ -38,15 +38,12 @@ import org.slf4j.LoggerFactory;
  * 0B deadline(8) seq(8)           -> empty; the schedule index ({@link #indexSchedule}), kept like the TTL index
  * </pre>
  *
+ * <p>The two deadline indexes (kinds 07 and 0B) are each a {@link DueIndex}.
+ *
  * <p>Per-subject state lives in RocksDB, not on the heap: {@link SubjectRows} keeps a bounded cache of recently used
  * subjects and stages their rows into the same batch as the messages. Opening reads the state row, never one row per
  * subject or message. A store written by a build before these rows (state version 1, rows of kinds 02 to 04) is
  * converted once when opened.
- *
- * <p>A TTL row is written with its message and deleted when {@link #takeExpiredTtl} hands the message out. A
- * message removed another way leaves its row behind until the row comes due, when it is dropped: removals need
- * not know about TTLs, and purges by floor stay range deletes. Expiry seeks from the earliest live deadline
- * ({@link #nextTtl}), so the tombstones of rows taken earlier are never walked again.
  *
  * <p>Staged changes go into a {@link WriteBatchWithIndex}; reads merge it over the database, so they see
  * staged changes. {@link #flush} adds the changed per-subject rows and the state row to the batch and
@@ -91,7 +88,6 @@ public final class RocksStreamStore implements StreamStore {
     private static final byte V1_SUBJECT = 2;
     private static final byte V1_INDEX_FLOOR = 3;
     private static final byte V1_INDEX = 4;
-    private static final byte[] EMPTY = new byte[0];
     private static final byte STATE_V1 = 1;
     private static final byte STATE_V2 = 2;
     private static final int STATE_V1_BYTES = 57;
@@ -104,14 +100,10 @@ public final class RocksStreamStore implements StreamStore {
     private final byte[] prefix;
     private final byte[] stateKey;
     private final byte[] msgPrefix;
-    private final byte[] ttlPrefix;
-    /** No TTL row, staged or stored, has an earlier deadline (Long.MAX_VALUE: none is known). */
-    private long nextTtl = Long.MAX_VALUE;
-    private final byte[] schedulePrefix;
-    /** As {@link #nextTtl}, for the schedule rows. */
-    private long nextSchedule = Long.MAX_VALUE;
     private final ReadOptions readOptions = new ReadOptions();
     private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
+    private final DueIndex ttls;
+    private final DueIndex schedules;
 
     private SubjectRows subjects;
     /** Subjects whose index rows below the given sequence become garbage once the next flush is written. */
@@ -156,8 +148,8 @@ public final class RocksStreamStore implements StreamStore {
         this.prefix = RocksStorage.streamPrefix(id);
         this.stateKey = kindKey(K_STATE);
         this.msgPrefix = kindKey(K_MSG);
-        this.ttlPrefix = kindKey(K_TTL);
-        this.schedulePrefix = kindKey(K_SCHEDULE);
+        this.ttls = new DueIndex(kindKey(K_TTL), cf, batch);
+        this.schedules = new DueIndex(kindKey(K_SCHEDULE), cf, batch);
         try {
             recover();
         } catch (RuntimeException | RocksDBException e) {
@@ -207,10 +199,8 @@ public final class RocksStreamStore implements StreamStore {
         generationRaised = generation > 0;
         collectGarbage();
         try (RocksIterator it = db.newIterator(readOptions)) {
-            it.seek(ttlPrefix);
-            nextTtl = ttlDeadlineAt(it);
-            it.seek(schedulePrefix);
-            nextSchedule = deadlineAt(it, schedulePrefix);
+            ttls.recover(it);
+            schedules.recover(it);
         }
     }
 
@@ -301,8 +291,7 @@ public final class RocksStreamStore implements StreamStore {
             batch.put(cf, msgKey(seq), MessageCodec.encode(subject, headers, payload, timestamp));
             long deadline = MessageTtl.deadline(headers, timestamp);
             if (deadline != 0) {
-                batch.put(cf, ttlKey(deadline, seq), EMPTY);
-                nextTtl = Math.min(nextTtl, deadline);
+                ttls.add(deadline, seq);
             }
             if (ps.msgs >= 2) {
                 if (firstRowSize >= 0) {
@@ -876,126 +865,62 @@ public final class RocksStreamStore implements StreamStore {
     @Override
     public long nextTtlDeadline() {
         ensureOpen();
-        return nextTtl;
+        return ttls.next();
     }
 
     @Override
     public List<StoredMessage> takeExpiredTtl(long now, int max) {
         ensureWritable();
-        if (nextTtl > now) {
-            return List.of();
-        }
-        List<byte[]> due = new ArrayList<>();
-        long next;
-        try (RocksIterator it = iterator()) {
-            // from the earliest live deadline: the tombstones of rows taken before lie below it and are skipped
-            it.seek(ttlKey(nextTtl, 0));
-            while (due.size() < max && ttlDeadlineAt(it) <= now) {
-                due.add(it.key());
-                it.next();
-            }
-            next = ttlDeadlineAt(it);
-        }
-        // deleted after the iterator is gone: a batch must not change under an iterator reading it
-        List<StoredMessage> out = new ArrayList<>(due.size());
+        List<long[]> due;
         try {
-            for (byte[] key : due) {
-                batch.delete(cf, key);
-                StoredMessage m = load(MessageCodec.getLong(key, ttlPrefix.length + 8));
-                if (m != null) {
-                    out.add(m);
-                }
-            }
+            due = ttls.takeDue(this::iterator, now, max);
         } catch (RocksDBException e) {
             throw writeFailure("ttl expiry", lastSeq, e);
+        }
+        // a row left behind by a message removed another way hands out nothing
+        List<StoredMessage> out = new ArrayList<>(due.size());
+        for (long[] row : due) {
+            StoredMessage m = load(row[1]);
+            if (m != null) {
+                out.add(m);
+            }
         }
         if (!due.isEmpty()) {
             dirty = true;
         }
-        nextTtl = next;
         return out;
-    }
-
-    /** The deadline of the iterator's TTL row, or Long.MAX_VALUE past the TTL rows. */
-    private long ttlDeadlineAt(RocksIterator it) {
-        return deadlineAt(it, ttlPrefix);
-    }
-
-    /** The deadline of the iterator's row of the deadline index under {@code kind}, or Long.MAX_VALUE past them. */
-    private static long deadlineAt(RocksIterator it, byte[] kind) {
-        if (!it.isValid()) {
-            return Long.MAX_VALUE;
-        }
-        byte[] key = it.key();
-        if (key.length != kind.length + 16 || !RocksStorage.startsWith(key, kind)) {
-            return Long.MAX_VALUE;
-        }
-        return MessageCodec.getLong(key, kind.length);
-    }
-
-    private byte[] ttlKey(long deadline, long seq) {
-        return deadlineKey(ttlPrefix, deadline, seq);
-    }
-
-    /** A deadline index row; deadlines are never negative here, so big-endian bytes sort as the numbers do. */
-    private static byte[] deadlineKey(byte[] kind, long deadline, long seq) {
-        byte[] k = Arrays.copyOf(kind, kind.length + 16);
-        MessageCodec.putLong(k, kind.length, deadline);
-        MessageCodec.putLong(k, kind.length + 8, seq);
-        return k;
     }
 
     @Override
     public void indexSchedule(long seq, long deadline) {
         ensureWritable();
-        long d = Math.max(0, deadline);
         try {
-            batch.put(cf, deadlineKey(schedulePrefix, d, seq), EMPTY);
+            schedules.add(Math.max(0, deadline), seq);
         } catch (RocksDBException e) {
             throw writeFailure("schedule index", seq, e);
         }
-        nextSchedule = Math.min(nextSchedule, d);
         dirty = true;
     }
 
     @Override
     public long nextScheduleDeadline() {
         ensureOpen();
-        return nextSchedule;
+        return schedules.next();
     }
 
     @Override
     public List<long[]> takeDueSchedules(long now, int max) {
         ensureWritable();
-        if (nextSchedule > now) {
-            return List.of();
-        }
-        List<byte[]> due = new ArrayList<>();
-        long next;
-        try (RocksIterator it = iterator()) {
-            // as for TTLs: from the earliest live deadline, so rows taken before (tombstones) are not walked again
-            it.seek(deadlineKey(schedulePrefix, nextSchedule, 0));
-            while (due.size() < max && deadlineAt(it, schedulePrefix) <= now) {
-                due.add(it.key());
-                it.next();
-            }
-            next = deadlineAt(it, schedulePrefix);
-        }
-        List<long[]> out = new ArrayList<>(due.size());
+        List<long[]> due;
         try {
-            for (byte[] key : due) {
-                batch.delete(cf, key);
-                out.add(new long[] {MessageCodec.getLong(key, schedulePrefix.length),
-                        MessageCodec.getLong(key, schedulePrefix.length + 8)});
-            }
+            due = schedules.takeDue(this::iterator, now, max);
         } catch (RocksDBException e) {
             throw writeFailure("schedule index", lastSeq, e);
         }
         if (!due.isEmpty()) {
             dirty = true;
         }
-        nextSchedule = next;
-        return out;
+        return due;
     }
 
     /**

@@ -83,8 +83,8 @@ public final class HeaderBlock {
      * null). The version line and the other lines are kept verbatim.
      */
     public static byte[] without(byte[] block, String... prefixes) {
-        if (block == null || block.length == 0) {
-            return block;
+        if (block == null || block.length == 0 || !startsAnyLine(block, prefixes)) {
+            return block; // the usual case on the publish path: no copy, no decoding
         }
         String text = new String(block, StandardCharsets.UTF_8);
         String[] lines = text.split("\r\n", -1);
@@ -111,6 +111,38 @@ public final class HeaderBlock {
             }
         }
         return removed ? sb.toString().getBytes(StandardCharsets.UTF_8) : block;
+    }
+
+    /**
+     * Whether a line after the version line may start with one of {@code prefixes}: a byte scan for CRLF followed by
+     * the prefix, allocating nothing. A prefix that is empty or not ASCII answers true, leaving it to the full check.
+     */
+    private static boolean startsAnyLine(byte[] block, String[] prefixes) {
+        for (String p : prefixes) {
+            int n = p.length();
+            if (n == 0) {
+                return true;
+            }
+            for (int k = 0; k < n; k++) {
+                if (p.charAt(k) >= 0x80) {
+                    return true;
+                }
+            }
+            int last = block.length - n;
+            for (int i = 2; i <= last; i++) {
+                if (block[i - 1] != '\n' || block[i - 2] != '\r' || block[i] != p.charAt(0)) {
+                    continue;
+                }
+                int k = 1;
+                while (k < n && block[i + k] == p.charAt(k)) {
+                    k++;
+                }
+                if (k == n) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** A status-only block: {@code NATS/1.0 404 Message Not Found␍␊␍␊}. */

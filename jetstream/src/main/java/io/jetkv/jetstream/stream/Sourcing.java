@@ -58,23 +58,19 @@ final class Sourcing {
 
     Sourcing(Stream target, StreamConfig cfg, Function<String, Stream> lookup) {
         this.target = target;
-        StreamSource m = cfg.mirrorSource();
-        this.mirror = m != null;
-        if (m != null) {
-            add(m, true, lookup);
-        }
-        for (StreamSource s : cfg.sourceList()) {
-            add(s, false, lookup);
+        this.mirror = cfg.mirrorSource() != null;
+        for (StreamConfig.CopyEntry e : cfg.copyEntries()) {
+            add(e, lookup);
         }
     }
 
-    private void add(StreamSource s, boolean isMirror, Function<String, Stream> lookup) {
-        if (s.consumer() != null) {
-            DurableSource d = new DurableSource(target, s, isMirror);
+    private void add(StreamConfig.CopyEntry e, Function<String, Stream> lookup) {
+        if (e.source().consumer() != null) {
+            DurableSource d = new DurableSource(target, e.source(), e.mirror());
             durables.add(d);
             infos.add(d::info);
         } else {
-            Link l = new Link(s, isMirror, lookup);
+            Link l = new Link(e, lookup);
             links.add(l);
             infos.add(l::info);
         }
@@ -222,10 +218,10 @@ final class Sourcing {
         /** Next origin sequence to copy; 0 until read from the store or computed from the start options. */
         private long next;
 
-        Link(StreamSource source, boolean isMirror, Function<String, Stream> lookup) {
-            this.source = source;
-            this.isMirror = isMirror;
-            this.positionKey = source.positionKey(isMirror);
+        Link(StreamConfig.CopyEntry entry, Function<String, Stream> lookup) {
+            this.source = entry.source();
+            this.isMirror = entry.mirror();
+            this.positionKey = entry.positionKey();
             this.lookup = lookup;
             StreamManager m = target.manager;
             this.managedName = managedName(m == null ? "$G" : m.account(), target.name(), source, isMirror);

@@ -837,14 +837,10 @@ public final class Stream {
      * configuration no longer has keeps nothing.
      */
     void storeCopied(StreamOp.Copy c, Batch batch) {
-        StreamConfig cfg = config;
-        StreamSource mirror = cfg.mirrorSource();
-        StreamSource entry = mirror != null && mirror.positionKey(true).equals(c.positionKey()) ? mirror : null;
-        if (mirror == null) {
-            for (StreamSource s : cfg.sourceList()) {
-                if (s.positionKey(false).equals(c.positionKey())) {
-                    entry = s;
-                }
+        StreamConfig.CopyEntry entry = null;
+        for (StreamConfig.CopyEntry e : config.copyEntries()) {
+            if (e.positionKey().equals(c.positionKey())) {
+                entry = e;
             }
         }
         if (entry == null) {
@@ -863,13 +859,13 @@ public final class Stream {
             if (m.seq() + c.bias() <= held) {
                 continue; // copied before
             }
-            if (entry == mirror) {
-                String mapped = entry.mapSubject(m.subject());
+            if (entry.mirror()) {
+                String mapped = entry.source().mapSubject(m.subject());
                 if (mapped != null) {
                     storeMirrored(mapped, m, batch);
                 }
             } else {
-                storeSourced(entry, m, batch, time++);
+                storeSourced(entry.source(), m, batch, time++);
             }
         }
         if (c.position() > held) {
@@ -989,18 +985,10 @@ public final class Stream {
             unflushedRetire = true; // the next batch flushes the (unchanged) rows
         }
         java.util.Map<String, Long> positions = new java.util.LinkedHashMap<>();
-        StreamConfig cfg = config;
-        List<String> keys = new ArrayList<>();
-        if (cfg.mirrorSource() != null) {
-            keys.add(cfg.mirrorSource().positionKey(true));
-        }
-        for (StreamSource s : cfg.sourceList()) {
-            keys.add(s.positionKey(false));
-        }
-        for (String k : keys) {
-            byte[] p = store.getAux(k);
+        for (StreamConfig.CopyEntry e : config.copyEntries()) {
+            byte[] p = store.getAux(e.positionKey());
             if (p != null && p.length == 8) {
-                positions.put(k, ReplicatedBatch.readLong(p));
+                positions.put(e.positionKey(), ReplicatedBatch.readLong(p));
             }
         }
         return new StreamSnapshot.State(saved == null ? 0 : ReplicatedBatch.readLong(saved),

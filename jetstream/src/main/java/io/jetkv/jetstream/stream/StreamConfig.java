@@ -705,20 +705,23 @@ public record StreamConfig(
         }
     }
 
-    /** The {@code mirror} entry, or null. */
-    /** The store keys under which the mirror's or the sources' positions are kept ({@link StreamSource#positionKey}). */
-    public List<String> sourcePositionKeys() {
-        List<String> keys = new ArrayList<>();
+    /** A mirror or source entry, and the store key under which its position is kept. */
+    public record CopyEntry(StreamSource source, boolean mirror, String positionKey) {}
+
+    /** The {@code mirror} entry or the {@code sources} entries, each with its position key. */
+    public List<CopyEntry> copyEntries() {
+        List<CopyEntry> entries = new ArrayList<>();
         StreamSource m = mirrorSource();
         if (m != null) {
-            keys.add(m.positionKey(true));
+            entries.add(new CopyEntry(m, true, m.positionKey(true)));
         }
         for (StreamSource s : sourceList()) {
-            keys.add(s.positionKey(false));
+            entries.add(new CopyEntry(s, false, s.positionKey(false)));
         }
-        return keys;
+        return entries;
     }
 
+    /** The {@code mirror} entry, or null. */
     public StreamSource mirrorSource() {
         return mirror == null ? null : StreamSource.parse(mirror);
     }

@@ -4,7 +4,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Per-account figures nats-server keeps on its accounts and the per-connection snapshots cannot give: how many
@@ -14,39 +13,10 @@ import java.util.concurrent.atomic.LongAdder;
  * its close, the monitoring and {@code sys-requests} threads read.
  */
 public final class AccountCounters {
-    /** One account's totals over its closed connections. */
-    public static final class Totals {
-        private final LongAdder inMsgs = new LongAdder();
-        private final LongAdder inBytes = new LongAdder();
-        private final LongAdder outMsgs = new LongAdder();
-        private final LongAdder outBytes = new LongAdder();
-        private final LongAdder slowConsumers = new LongAdder();
-
-        public long inMsgs() {
-            return inMsgs.sum();
-        }
-
-        public long inBytes() {
-            return inBytes.sum();
-        }
-
-        public long outMsgs() {
-            return outMsgs.sum();
-        }
-
-        public long outBytes() {
-            return outBytes.sum();
-        }
-
-        public long slowConsumers() {
-            return slowConsumers.sum();
-        }
-    }
-
-    private static final Totals NONE = new Totals();
+    private static final MessageTotals NONE = new MessageTotals();
 
     private final ConcurrentHashMap<String, AtomicInteger> open = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Totals> closed = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, MessageTotals> closed = new ConcurrentHashMap<>();
 
     /** A client's CONNECT put it in {@code account}; its event loop. */
     public void connected(String account) {
@@ -65,13 +35,11 @@ public final class AccountCounters {
     public void closed(ConnectionInfo c) {
         String account = c.account() == null ? "$G" : c.account();
         decrement(account);
-        Totals t = closed.computeIfAbsent(account, a -> new Totals());
-        t.inMsgs.add(c.inMsgs());
-        t.inBytes.add(c.inBytes());
-        t.outMsgs.add(c.outMsgs());
-        t.outBytes.add(c.outBytes());
+        MessageTotals t = closed.computeIfAbsent(account, a -> new MessageTotals());
+        t.addIn(c.inMsgs(), c.inBytes());
+        t.addOut(c.outMsgs(), c.outBytes());
         if (c.reason() != null && c.reason().startsWith("Slow Consumer")) {
-            t.slowConsumers.increment(); // a slow consumer is closed here, so each one counts once
+            t.slowConsumer(); // a slow consumer is closed here, so each one counts once
         }
     }
 
@@ -100,7 +68,7 @@ public final class AccountCounters {
     }
 
     /** What {@code account}'s closed connections sent and received. */
-    public Totals closedTotals(String account) {
+    public MessageTotals closedTotals(String account) {
         return closed.getOrDefault(account, NONE);
     }
 }

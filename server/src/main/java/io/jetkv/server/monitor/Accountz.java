@@ -169,7 +169,7 @@ final class Accountz {
      * received from its clients, open and closed.
      */
     static ObjectNode stat(ServerView server, String account, List<ConnectionInfo> open) {
-        AccountCounters.Totals closed = server.accountCounters().closedTotals(account);
+        MessageTotals closed = server.accountCounters().closedTotals(account);
         long inMsgs = closed.inMsgs();
         long inBytes = closed.inBytes();
         long outMsgs = closed.outMsgs();

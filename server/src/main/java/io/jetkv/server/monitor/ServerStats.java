@@ -6,31 +6,22 @@ import java.util.concurrent.atomic.LongAdder;
  * Server-wide counters for the monitoring port. Event loops add to them (a {@link LongAdder} add is a
  * contention-free write on the hot path); the HTTP thread only sums them.
  */
-public final class ServerStats {
-    private final LongAdder inMsgs = new LongAdder();
-    private final LongAdder inBytes = new LongAdder();
-    private final LongAdder outMsgs = new LongAdder();
-    private final LongAdder outBytes = new LongAdder();
-    private final LongAdder slowConsumers = new LongAdder();
+public final class ServerStats extends MessageTotals {
     private final LongAdder totalConnections = new LongAdder();
     // not in /varz (nats-server has no such figures): they show that writes are batched per read, not per message
     private final LongAdder clientReadBatches = new LongAdder();
     private final LongAdder outboundFlushes = new LongAdder();
 
+    public ServerStats() {}
+
     /** A client published a message of {@code bytes} (headers and payload). */
     public void published(int bytes) {
-        inMsgs.increment();
-        inBytes.add(bytes);
+        addIn(1, bytes);
     }
 
     /** A message of {@code bytes} was queued for a client (from a client or from JetStream). */
     public void delivered(int bytes) {
-        outMsgs.increment();
-        outBytes.add(bytes);
-    }
-
-    public void slowConsumer() {
-        slowConsumers.increment();
+        addOut(1, bytes);
     }
 
     public void connectionAccepted() {
@@ -53,26 +44,6 @@ public final class ServerStats {
 
     public long outboundFlushes() {
         return outboundFlushes.sum();
-    }
-
-    public long inMsgs() {
-        return inMsgs.sum();
-    }
-
-    public long inBytes() {
-        return inBytes.sum();
-    }
-
-    public long outMsgs() {
-        return outMsgs.sum();
-    }
-
-    public long outBytes() {
-        return outBytes.sum();
-    }
-
-    public long slowConsumers() {
-        return slowConsumers.sum();
     }
 
     public long totalConnections() {
