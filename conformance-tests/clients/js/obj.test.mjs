@@ -3,7 +3,8 @@
 // allowBatched (which nats.js allows only when INFO api_lvl >= 4) publishes the chunks as one fast-ingest batch
 // (reply subjects ending in $FI) whose last message, the object's meta with Nats-Rollup: sub, commits it.
 //
-// Environment: NATS_URL (server).
+// Environment: NATS_URL (server); OBJ_REPLICAS (optional): the batched bucket's replicas, e.g. 3 against a cluster
+// (ObjectStoreNatsJsClusterIT), where every batch message goes through the stream's Raft group.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes, createHash } from "node:crypto";
@@ -15,6 +16,7 @@ import { Objm } from "@nats-io/obj";
 const WAIT_MS = 60000;
 const url = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const CHUNK = 128 * 1024;
+const REPLICAS = process.env.OBJ_REPLICAS ? Number(process.env.OBJ_REPLICAS) : undefined;
 
 let nc;
 let js;
@@ -22,7 +24,7 @@ let jsm;
 let objm;
 
 before(async () => {
-  nc = await connect({ servers: url, timeout: 10000 });
+  nc = await connect({ servers: url.split(","), timeout: 10000 });
   js = jetstream(nc, { timeout: 20000 });
   jsm = await jetstreamManager(nc, { timeout: 20000 });
   objm = new Objm(js);
@@ -178,7 +180,13 @@ test("a bucket without replicas: multi-chunk put and get, info, list, watch, lin
 
 test("api level 4: a batched bucket stores multi-chunk objects through one fast-ingest batch each", async () => {
   assert.ok((nc.info.api_lvl ?? 0) >= 4, `api_lvl ${nc.info.api_lvl}`);
-  const os = await objm.create("fast", { allowBatched: true, compression: true, description: "batched" });
+  const os = await objm.create("fast", {
+    allowBatched: true,
+    compression: true,
+    description: "batched",
+    ...(REPLICAS ? { replicas: REPLICAS } : {}),
+  });
+  assert.equal((await os.status()).replicas, REPLICAS ?? 1);
   const si = await jsm.streams.info("OBJ_fast");
   assert.equal(si.config.allow_batched, true);
   assert.equal(si.config.metadata["_nats.req.level"], "4");
