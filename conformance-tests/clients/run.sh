@@ -60,7 +60,8 @@ for c in $clients; do
   case "$c" in
     js|js-ws)
       need node "nodejs"
-      [ -d "$here/js/node_modules/@nats-io/kv" ] || missing+=("clients/js/node_modules (run install.sh: npm ci)") ;;
+      [ -d "$here/js/node_modules/@nats-io/kv" ] && [ -d "$here/js/node_modules/@nats-io/obj" ] ||
+        missing+=("clients/js/node_modules (run install.sh: npm ci)") ;;
     go)
       need go "apt-get install golang-go"
       [ -d "$gopath_nats" ] || missing+=("nats.go sources in $gopath_nats (apt-get install golang-github-nats-io-go-nats-dev)") ;;
@@ -214,48 +215,32 @@ for c in $clients; do
 done
 
 # --- JetKV only: features nats-server 2.9.10 lacks, so there is no reference transcript to diff ------------
-# nats.js per-key TTL and limit markers (js/ttl.test.mjs asserts by itself; node's test runner fails on any failure).
-for c in $clients; do
-  [ "$c" = js ] || continue
-  node --check "$here/js/ttl.test.mjs" || die "js/ttl.test.mjs does not parse"
-  start_server jetkv js-ttl
-  log="$work/out/js-ttl-jetkv.client.log"
-  (cd "$here/js" && NATS_URL="$server_url" timeout "$client_timeout" node --test --test-reporter=spec ttl.test.mjs) \
+# Each nats.js test file asserts by itself (node's test runner fails on any failure), against a fresh JetKV.
+jetkv_only() { # FILE LABEL
+  local name="${1%.test.mjs}" log="$work/out/js-${1%.test.mjs}-jetkv.client.log" rc tests
+  node --check "$here/js/$1" || die "js/$1 does not parse"
+  start_server jetkv "js-$name"
+  (cd "$here/js" && NATS_URL="$server_url" timeout "$client_timeout" node --test --test-reporter=spec "$1") \
     > "$log" 2>&1
-  ttl_rc=$?
+  rc=$?
   stop_server
-  ttl_tests="$(grep -c '^✔\|^✖' "$log")"
-  if [ "$ttl_rc" = 0 ]; then
-    total_pass=$((total_pass + ttl_tests))
-    summary+=("js  ok     JetKV only: per-key TTL and limit markers, $ttl_tests tests")
+  tests="$(grep -c '^✔\|^✖' "$log")"
+  if [ "$rc" = 0 ]; then
+    total_pass=$((total_pass + tests))
+    summary+=("js  ok     JetKV only: $2, $tests tests")
   else
     status=1 total_fail=$((total_fail + 1))
-    echo "=== js: per-key TTL and limit markers failed against JetKV (exit $ttl_rc)"
+    echo "=== js: $2 failed against JetKV (exit $rc)"
     grep -v '^ *at ' "$log" | tail -40
-    summary+=("js  FAILED JetKV only: per-key TTL and limit markers")
+    summary+=("js  FAILED JetKV only: $2")
   fi
-done
-
-# nats.js message schedules (js/schedules.test.mjs asserts by itself, as ttl.test.mjs).
+}
 for c in $clients; do
   [ "$c" = js ] || continue
-  node --check "$here/js/schedules.test.mjs" || die "js/schedules.test.mjs does not parse"
-  start_server jetkv js-schedules
-  log="$work/out/js-schedules-jetkv.client.log"
-  (cd "$here/js" && NATS_URL="$server_url" timeout "$client_timeout" node --test --test-reporter=spec \
-    schedules.test.mjs) > "$log" 2>&1
-  sched_rc=$?
-  stop_server
-  sched_tests="$(grep -c '^✔\|^✖' "$log")"
-  if [ "$sched_rc" = 0 ]; then
-    total_pass=$((total_pass + sched_tests))
-    summary+=("js  ok     JetKV only: message schedules, $sched_tests tests")
-  else
-    status=1 total_fail=$((total_fail + 1))
-    echo "=== js: message schedules failed against JetKV (exit $sched_rc)"
-    grep -v '^ *at ' "$log" | tail -40
-    summary+=("js  FAILED JetKV only: message schedules")
-  fi
+  jetkv_only ttl.test.mjs "per-key TTL and limit markers"
+  jetkv_only schedules.test.mjs "message schedules"
+  # multi-MB objects, links, seal; a bucket with allowBatched (needs api_lvl 4) stores through fast-ingest batches
+  jetkv_only obj.test.mjs "object store"
 done
 
 echo "--- KV walkthrough per client, steps matching (CONSUMER_STEPS=$consumer_steps)"

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jetkv.jetstream.api.JsJson;
 import io.jetkv.jetstream.stream.Stream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -143,6 +144,70 @@ class ReplicatedConsumersTest extends JetStreamTestBase {
         assertEquals(5, ci.get("num_ack_pending").asLong(), ci.toString());
         assertEquals(1, ci.get("ack_floor").get("stream_seq").asLong(), ci.toString());
         assertEquals(0, ci.get("num_pending").asLong(), ci.toString());
+    }
+
+    @Test
+    void aResetIsAnsweredAndDeliversOnlyOnceItsEntryCommits() throws Exception {
+        createStream("{\"name\":\"R\",\"subjects\":[\"r.>\"]}");
+        Stream s = js.streams().get("R");
+        js.consumers().replicate(s);
+        // consumer entries wait while the gate is closed, until the test commits them
+        java.util.concurrent.atomic.AtomicBoolean gate = new java.util.concurrent.atomic.AtomicBoolean();
+        LinkedBlockingQueue<Runnable> held = new LinkedBlockingQueue<>();
+        s.setReplicator(entry -> {
+            CompletableFuture<Object> f = new CompletableFuture<>();
+            Runnable commit = () -> s.applyCommitted(entry, index.incrementAndGet(), true, () -> f.complete(null));
+            if (entry[0] == 0x43 && gate.get()) {
+                held.add(commit);
+            } else {
+                commit.run();
+            }
+            return f;
+        });
+        s.setLeading(true);
+        for (int i = 1; i <= 5; i++) {
+            client.publish("r.a", null, "m" + i);
+        }
+        // deliveries and the reset's answer, in the order they arrive
+        LinkedBlockingQueue<String> events = new LinkedBlockingQueue<>();
+        var deliveries = bus.subscribe("d.r", (subj, r, h, p) -> events.add("msg " + r.split("\\.")[5]));
+        var answers = bus.subscribe("_INBOX.reset", (subj, r, h, p) -> events.add("reply " + resetSeq(p)));
+        assertNoError(client.api("$JS.API.CONSUMER.DURABLE.CREATE.R.p", "{\"stream_name\":\"R\",\"config\":"
+                + "{\"durable_name\":\"p\",\"ack_policy\":\"none\",\"deliver_subject\":\"d.r\"}}"));
+        for (int i = 1; i <= 5; i++) {
+            assertEquals("msg " + i, events.poll(10, TimeUnit.SECONDS));
+        }
+
+        gate.set(true);
+        bus.clientPublish("$JS.API.CONSUMER.RESET.R.p", "_INBOX.reset", null,
+                "{\"seq\":2}".getBytes(StandardCharsets.UTF_8));
+        Runnable commitReset = held.poll(10, TimeUnit.SECONDS);
+        assertNotNull(commitReset, "the reset proposed");
+        // proposed at the end of the writer batch that reset, after its sends: nothing answered or delivered yet
+        assertEquals(List.of(), List.copyOf(events));
+        // a new message does not get past the hold either
+        assertEquals(6, client.publish("r.a", null, "m6").get("seq").asLong());
+        assertEquals(List.of(), List.copyOf(events));
+
+        commitReset.run();
+        List<String> after = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String e = events.poll(10, TimeUnit.SECONDS);
+            assertNotNull(e, "after the commit: " + after);
+            after.add(e);
+        }
+        assertEquals(List.of("reply 2", "msg 2", "msg 3", "msg 4", "msg 5", "msg 6"), after);
+        deliveries.unsubscribe();
+        answers.unsubscribe();
+    }
+
+    private static String resetSeq(byte[] answer) {
+        try {
+            JsonNode n = JsJson.MAPPER.readTree(answer);
+            return n.has("error") ? n.toString() : String.valueOf(n.path("reset_seq").asLong());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test

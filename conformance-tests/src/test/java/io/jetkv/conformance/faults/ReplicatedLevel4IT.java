@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The nats-server 2.14 (API level 4) consumer features on replicated streams, on a three-process JetKV cluster
  * through jnats: a consumer reset ({@code $JS.API.CONSUMER.RESET}) is committed in the stream's group, so the next
- * leader delivers from the reset point (the reset is answered before its entry commits, as other consumer state
- * changes are, so the test waits for a later entry's commit before the step-down); a work-queue origin copied through a user consumer acking by flow control
+ * leader delivers from the reset point (the reset is answered only once its entry committed, so a step-down right
+ * after the answer keeps the new position); a work-queue origin copied through a user consumer acking by flow control
  * (ADR-60 durable sourcing) lets exactly the copied messages go, through step-downs of the origin's and the copy's
  * leaders.
  */
@@ -77,10 +77,7 @@ class ReplicatedLevel4IT {
             }
             ConsumerInfo reset = jsm.resetConsumer("RS", "C", 3);
             assertEquals(2, reset.getDelivered().getStreamSequence(), "delivery starts again at 3");
-            // the reset is answered when applied on the leader, and proposed before this publish: once the publish
-            // is acknowledged (committed), so is the reset
-            publish(nc, "rs.11", "m11");
-
+            // the answer comes after the reset's commit: a step-down at once cannot bring back delivered 5
             stepDown(nc, "RS");
             // the new leader's consumer continues from the committed reset: 3, then 4
             ConsumerInfo after = awaitConsumer(jsm, "RS", "C");
@@ -89,6 +86,14 @@ class ReplicatedLevel4IT {
             assertEquals(3, again.get(0).metaData().streamSequence());
             assertEquals(1, again.get(0).metaData().consumerSequence());
             assertEquals(4, again.get(1).metaData().streamSequence());
+
+            // forward this time, from the new leader, and a step-down again right after the answer
+            ConsumerInfo forward = jsm.resetConsumer("RS", "C", 9);
+            assertEquals(8, forward.getDelivered().getStreamSequence(), "delivery starts again at 9");
+            stepDown(nc, "RS");
+            ConsumerInfo moved = awaitConsumer(jsm, "RS", "C");
+            assertEquals(8, moved.getDelivered().getStreamSequence(), moved.toString());
+            assertEquals(9, fetchSome(nc, 2).get(0).metaData().streamSequence());
         }
     }
 

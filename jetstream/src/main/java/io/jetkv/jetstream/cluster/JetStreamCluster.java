@@ -1289,6 +1289,10 @@ public final class JetStreamCluster implements AutoCloseable {
         api.register(JsApiSubjects.STREAM_DELETE, 1, 1, JsApiSubjects.STREAM_DELETE_RESPONSE,
                 req -> delete(acc, req));
         api.register(JsApiSubjects.STREAM_NAMES, 0, 0, JsApiSubjects.STREAM_NAMES_RESPONSE, req -> names(acc, req));
+        // every stream, not only this server's: each one's info from its leader
+        api.register(JsApiSubjects.STREAM_LIST, 0, 0, JsApiSubjects.STREAM_LIST_RESPONSE,
+                req -> ClusteredStreamList.answer(req, meta.all().values().stream()
+                        .filter(a -> a.account().equals(acc)).toList(), account.bus(), executor));
         api.register(JsApiSubjects.STREAM_LEADER_STEPDOWN, 1, 1, JsApiSubjects.STREAM_LEADER_STEPDOWN_RESPONSE,
                 req -> streamStepdown(acc, req));
         registerMetaAdmin(api);

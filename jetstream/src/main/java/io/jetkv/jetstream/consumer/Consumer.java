@@ -202,6 +202,13 @@ final class Consumer {
     /** The state changed since the last replicated proposal (replicated streams only). */
     private boolean replicaDirty;
     private boolean deleted;
+    /**
+     * Resets (replicated streams) whose consumer entry is not committed yet: nothing is delivered meanwhile, so
+     * that a leader change cannot bring back the position a reply already moved, and the reply comes before
+     * deliveries from the new position. Raised on the writer; lowered by the commit, on whichever thread completes it.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger uncommittedResets =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     /** Writer thread: a new consumer positioned at its deliver policy's start. */
     Consumer(ConsumerSet set, String name, ConsumerConfig config, long created, long now) {
@@ -705,8 +712,8 @@ final class Consumer {
      * client asks for right after creating the consumer.
      */
     void deliverMore(long now) {
-        if (deleted) {
-            return;
+        if (deleted || uncommittedResets.get() > 0) {
+            return; // after a commit that lowers the count, its task (or the timer's tick) delivers
         }
         sliceLeft = DELIVERY_SLICE;
         sliceCut = false;
@@ -1383,6 +1390,19 @@ final class Consumer {
         invalidatePending();
         markDirty();
         return target;
+    }
+
+    /** Writer thread: holds delivery until {@link #resetCommitted} (a reset on a replicated stream). */
+    void holdUntilResetCommits() {
+        uncommittedResets.incrementAndGet();
+    }
+
+    /**
+     * Any thread: a held reset's entry committed (or could not be); delivery may go on once every held reset did.
+     * The caller then has the writer deliver.
+     */
+    void resetCommitted() {
+        uncommittedResets.decrementAndGet();
     }
 
     private static io.jetkv.jetstream.api.JsApiException invalidReset(String reason) {

@@ -562,6 +562,11 @@ public final class ConsumerManager implements AutoCloseable {
                     persistState(stream, existing);
                 }
                 ObjectNode info = existing.info(now);
+                if (sourcing) {
+                    answerReset(set, existing, () -> req.respond(info), () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE),
+                            now);
+                    return;
+                }
                 whenCommitted(set, () -> req.respond(info), () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE));
                 existing.deliverMore(now);
                 return;
@@ -754,8 +759,37 @@ public final class ConsumerManager implements AutoCloseable {
             persistState(stream, c);
             ObjectNode out = c.info(now);
             out.put("reset_seq", from);
-            req.respond(out);
+            answerReset(set, c, () -> req.respond(out), () -> req.fail(JsError.CLUSTER_NOT_AVAILABLE), now);
+        });
+    }
+
+    /**
+     * Writer thread, right after {@code c} was reset: answers, then delivers from the new position. On a replicated
+     * stream the answer waits for the commit of the consumer entry carrying the reset (a leader change before it
+     * would bring the old position back after the client was told it moved), and delivery waits too, so that the
+     * answer still comes first: a durable source drops what arrives before its reset is answered.
+     */
+    private static void answerReset(ConsumerSet set, Consumer c, Runnable reply, Runnable failed, long now) {
+        if (!set.replicated()) {
+            reply.run();
             c.deliverMore(now);
+            return;
+        }
+        c.holdUntilResetCommits();
+        set.afterCommit(ok -> {
+            // on the thread that completed the proposal: the answer is sent before the writer is asked to deliver
+            if (ok) {
+                reply.run();
+            } else {
+                failed.run();
+            }
+            c.resetCommitted();
+            // a full queue leaves it to the timer's tick; a consumer that lost its leadership delivers nothing
+            set.stream().execute(b -> {
+                if (set.get(c.name()) == c) {
+                    c.deliverMore(nowNanos());
+                }
+            });
         });
     }
 
