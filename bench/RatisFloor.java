@@ -27,7 +27,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 /**
  * The floor under a replicated publish: three Ratis servers in this one JVM, one group configured by JetKV's own
  * {@link RaftTuning}, a state machine that does nothing but count, and one writer submitting entries one at a time
- * to the leader (as a sync publish does), then linearizable reads (as a KV get on a replicated bucket does).
+ * to the leader (as a sync publish does), then linearizable reads at the leader and at a follower (as a KV get on a
+ * replicated bucket does on the node the client is connected to).
  * Whatever a JetKV R3 round trip costs beyond these figures is JetKV's own (routes, writer, RocksDB, replies).
  *
  * <p>Prints per round: write and read latency percentiles (microseconds) and the process CPU time per operation,
@@ -77,20 +78,23 @@ public final class RatisFloor {
         ClientId client = ClientId.randomId();
         AtomicLong calls = new AtomicLong();
         byte[] payload = new byte[128];
+        RaftServer follower = servers.stream().filter(s -> s != leader).findFirst().orElseThrow();
         for (int round = 1; round <= rounds; round++) {
-            for (boolean write : new boolean[] {true, false}) {
+            for (String kind : new String[] {"write", "read", "read at a follower"}) {
+                boolean write = kind.equals("write");
+                RaftServer target = kind.equals("read at a follower") ? follower : leader;
                 long[] micros = new long[n];
                 long cpu0 = os.getProcessCpuTime();
                 for (int i = 0; i < n; i++) {
                     long t0 = System.nanoTime();
                     RaftClientRequest req = RaftClientRequest.newBuilder().setClientId(client)
-                            .setServerId(leader.getId()).setGroupId(group.getGroupId())
+                            .setServerId(target.getId()).setGroupId(group.getGroupId())
                             .setCallId(calls.incrementAndGet())
                             .setMessage(Message.valueOf(ByteString.copyFrom(write ? payload : new byte[0])))
                             .setType(write ? RaftClientRequest.writeRequestType()
                                     : RaftClientRequest.readRequestType())
                             .build();
-                    RaftClientReply reply = leader.submitClientRequestAsync(req).get();
+                    RaftClientReply reply = target.submitClientRequestAsync(req).get();
                     if (!reply.isSuccess()) {
                         throw new IllegalStateException(String.valueOf(reply.getException()));
                     }
@@ -98,9 +102,8 @@ public final class RatisFloor {
                 }
                 long cpuPerOp = (os.getProcessCpuTime() - cpu0) / 1000 / n;
                 Arrays.sort(micros);
-                System.out.printf("round %d %s: p50 %d us, p90 %d us, p99 %d us, cpu %d us/op%n", round,
-                        write ? "write" : "read", micros[n / 2], micros[n * 9 / 10], micros[n * 99 / 100],
-                        cpuPerOp);
+                System.out.printf("round %d %s: p50 %d us, p90 %d us, p99 %d us, cpu %d us/op%n", round, kind,
+                        micros[n / 2], micros[n * 9 / 10], micros[n * 99 / 100], cpuPerOp);
             }
         }
         for (RaftServer s : servers) {
