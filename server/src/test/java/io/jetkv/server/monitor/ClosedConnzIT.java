@@ -149,8 +149,15 @@ class ClosedConnzIT {
             assertEquals(List.of("short-lived"), names(data));
             assertEquals("Client Closed", data.path("connections").get(0).path("reason").asText());
             Message any = sys.request("$SYS.REQ.SERVER." + server.serverId() + ".CONNZ",
-                    "{\"state\":\"all\"}".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(10));
+                    "{\"state\":2}".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(10));
             assertEquals(2, MonitorIT.JSON.readTree(any.getData()).path("data").path("total").asInt());
+            // the state is a number in nats-server's options struct: a name is refused as Go refuses it
+            Message named = sys.request("$SYS.REQ.SERVER.PING.CONNZ",
+                    "{\"state\":\"all\"}".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(10));
+            JsonNode refused = MonitorIT.JSON.readTree(named.getData()).path("error");
+            assertEquals(400, refused.path("code").asInt());
+            assertEquals("json: cannot unmarshal string into Go struct field ConnzEventOptions.state of type "
+                    + "server.ConnState", refused.path("description").asText());
             Message bad = sys.request("$SYS.REQ.SERVER.PING.CONNZ",
                     "{\"sort\":\"stop\"}".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(10));
             // nats-server answers a bad option as a handler failure: 500, with "data":null
