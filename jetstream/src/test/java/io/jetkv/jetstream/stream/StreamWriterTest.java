@@ -98,6 +98,42 @@ class StreamWriterTest {
         assertEquals(5, s.stats().msgs());
     }
 
+    /**
+     * A backlog of expiries shares the writer with publishes: a publish queued behind a maintenance run is answered
+     * after that one run of {@link Stream#EXPIRY_CAP}, not after the whole backlog; and the runs go on by themselves
+     * (no timer tick) until nothing is due.
+     */
+    @Test
+    void expiryBacklogTakesTurnsWithPublishes() {
+        FakeBus bus = new FakeBus();
+        ManualExecutor writer = new ManualExecutor();
+        int due = 3 * Stream.EXPIRY_CAP + 10;
+        Stream s = new Stream(config("{\"name\":\"S\",\"allow_msg_ttl\":true}"), 1, new MemoryStreamStore(), writer,
+                due + 16, new Stream.Context(bus, false, null));
+        byte[] ttl = "NATS/1.0\r\nNats-TTL: 1s\r\n\r\n".getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < due; i++) {
+            assertTrue(s.offerPublish("S", null, ttl, new byte[] {1}));
+        }
+        writer.runAll();
+        assertEquals(due, s.stats().msgs());
+        long deadline = Stream.nowNanos() + 1_100_000_000L; // every TTL ends by then
+        while (Stream.nowNanos() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L); // waits for the clock, not for a thread
+        }
+        s.tick(Stream.nowNanos()); // queues one maintenance run
+        assertTrue(s.offerPublish("S", "_INBOX.late", null, new byte[] {2}));
+        long heldAtAck = -1;
+        int runs = 0;
+        while (!writer.tasks.isEmpty() && runs++ < 1000) {
+            writer.tasks.poll().run();
+            if (heldAtAck < 0 && bus.published().stream().anyMatch(m -> "_INBOX.late".equals(m.subject()))) {
+                heldAtAck = s.stats().msgs();
+            }
+        }
+        assertEquals(due + 1 - Stream.EXPIRY_CAP, heldAtAck, "the late publish waits for one run of expiries");
+        assertEquals(1, s.stats().msgs(), "the runs went on without the timer until every TTL had expired");
+    }
+
     @Test
     void fullQueueRefusesInsteadOfBlocking() {
         FakeBus bus = new FakeBus();
