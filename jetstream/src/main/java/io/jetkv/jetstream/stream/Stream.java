@@ -2151,11 +2151,18 @@ public final class Stream {
         }
     }
 
-    /** Restores the last msg id and the dedupe window from the stored messages (startup). */
+    /**
+     * Restores the last msg id and the dedupe window from the stored messages (startup). The window's messages are
+     * read only when the store's {@link StreamStore#lastMsgIdSeq} says one of them may carry an id: a KV bucket's
+     * restart reads none, however many keys were put within the window.
+     */
     private void recoverWriterState() {
         StreamState st = store.state();
         lastTimestamp = st.lastTimestamp();
         if (st.msgs() == 0) {
+            if (store.lastMsgIdSeq() == Long.MAX_VALUE && st.lastSeq() > 0) {
+                store.msgIdsScanned(st.lastSeq()); // nothing stored, so no id to find above the last sequence
+            }
             return;
         }
         StoredMessage last = store.loadLast(null);
@@ -2177,9 +2184,14 @@ public final class Stream {
                 lo = m.seq() + 1;
             }
         }
+        long idsUpTo = store.lastMsgIdSeq();
+        if (idsUpTo < lo) {
+            return; // no message of the window carries an id
+        }
         // the window's messages in runs (one store iterator per run, not per message): after a burst of writes
         // just before a restart the window can hold every message of a large bucket
         List<StoredMessage> run = new ArrayList<>();
+        long lastWithId = lo - 1;
         for (long from = lo; from <= st.lastSeq(); ) {
             run.clear();
             if (store.loadNextBatch(from, st.lastSeq(), null, 1024, Long.MAX_VALUE, run) == 0) {
@@ -2190,10 +2202,14 @@ public final class Stream {
                     String id = HeaderBlock.parse(m.headers()).get("Nats-Msg-Id");
                     if (id != null && !id.isEmpty()) {
                         dedupe.put(id, new long[] {m.seq(), m.timestamp()});
+                        lastWithId = m.seq();
                     }
                 }
             }
             from = run.get(run.size() - 1).seq() + 1;
+        }
+        if (idsUpTo == Long.MAX_VALUE) {
+            store.msgIdsScanned(lastWithId); // every message from lo on was read
         }
         if (!dedupe.isEmpty()) {
             nextDedupePrune = dedupe.values().iterator().next()[1] + config.duplicateWindow();

@@ -134,6 +134,46 @@ class StreamWriterTest {
         assertEquals(1, s.stats().msgs(), "the runs went on without the timer until every TTL had expired");
     }
 
+    /**
+     * A restart rebuilds the duplicate window from the stored messages, but reads them only when the store says an id
+     * may be among them: a bucket of puts without ids restarts without reading its window.
+     */
+    @Test
+    void aRestartReadsTheDuplicateWindowOnlyWhenAnIdMayBeInIt() {
+        MemoryStreamStore inner = new MemoryStreamStore();
+        long now = Stream.nowNanos();
+        for (int i = 0; i < 100; i++) {
+            inner.append("s", null, new byte[] {1}, now - 1_000_000L + i);
+        }
+        int[] batchReads = {0};
+        StreamStore counted = (StreamStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {StreamStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("loadNextBatch")) {
+                        batchReads[0]++;
+                    }
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        StreamConfig cfg = config("{\"name\":\"S\",\"subjects\":[\"s\"]}");
+        new Stream(cfg, 1, counted, new ManualExecutor(), 16, new Stream.Context(new FakeBus(), false, null));
+        assertEquals(0, batchReads[0], "no id in the window: nothing read");
+
+        inner.append("s", "NATS/1.0\r\nNats-Msg-Id: m1\r\n\r\n".getBytes(StandardCharsets.UTF_8), new byte[] {2}, now);
+        inner.append("s", null, new byte[] {3}, now + 1);
+        FakeBus bus = new FakeBus();
+        ManualExecutor writer = new ManualExecutor();
+        Stream s = new Stream(cfg, 1, counted, writer, 16, new Stream.Context(bus, false, null));
+        assertTrue(batchReads[0] > 0, "an id in the window: read");
+        assertTrue(s.offerPublish("s", "_INBOX.dup", "NATS/1.0\r\nNats-Msg-Id: m1\r\n\r\n".getBytes(StandardCharsets.UTF_8),
+                new byte[] {2}));
+        writer.runAll();
+        String ack = new String(bus.published().get(bus.published().size() - 1).payload(), StandardCharsets.UTF_8);
+        assertTrue(ack.contains("\"duplicate\": true") && ack.contains("\"seq\":101"), ack);
+    }
+
     @Test
     void fullQueueRefusesInsteadOfBlocking() {
         FakeBus bus = new FakeBus();
