@@ -93,10 +93,15 @@ public final class JetStreamCluster implements AutoCloseable {
      * @param tags       this server's {@code server_tags} (lower case), for stream placement
      */
     public record Settings(String serverName, String clusterName, String host, Routes routes, String advertise,
-            List<String> tags) {
+            List<String> tags, String serverId) {
 
         public Settings {
             tags = tags == null ? List.of() : List.copyOf(tags);
+        }
+
+        public Settings(String serverName, String clusterName, String host, Routes routes, String advertise,
+                List<String> tags) {
+            this(serverName, clusterName, host, routes, advertise, tags, null);
         }
 
         public Settings(String serverName, String clusterName, String host, Routes routes, String advertise) {
@@ -232,7 +237,9 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         for (JetStreamAccount a : js.accounts()) {
             if (a.enabled()) {
-                c.install(a, a == js.primary());
+                c.install(a);
+            } else {
+                c.installMetaAdmin(a);
             }
         }
         return c;
@@ -436,6 +443,7 @@ public final class JetStreamCluster implements AutoCloseable {
                     // a restart rejoins (the leader adds every server it meets, except one it removed, until that
                     // one's route goes)
                     LOG.warn("JetStream being DISABLED, our server was removed from the cluster");
+                    announceServerRemoved();
                     wasMetaMember = false;
                     metaLeader = null;
                     metaLeaderReady = false;
@@ -717,6 +725,76 @@ public final class JetStreamCluster implements AutoCloseable {
     /** Ratis apply thread: this node leads the meta group and applied everything before its term. */
     void metaLeaderReady() {
         metaLeaderReady = true;
+        executor.execute(this::announceMetaLeader);
+    }
+
+    // ---- system account advisories ----
+
+    /** The system account's subject space, or null when the server has none. */
+    private MessageBus systemBus() {
+        for (JetStreamAccount a : js.accounts()) {
+            if (a.isSystem()) {
+                return a.bus();
+            }
+        }
+        return null;
+    }
+
+    /** An advisory's first fields: {@code type}, {@code id}, {@code timestamp} (nats-server's TypedEvent). */
+    private ObjectNode advisory(String type) {
+        ObjectNode o = JsJson.object();
+        o.put("type", "io.nats.jetstream.advisory.v1." + type);
+        o.put("id", JsJson.advisoryId());
+        o.put("timestamp", JsJson.time(nowNanos()));
+        return o;
+    }
+
+    private void publishSystem(String subject, ObjectNode advisory) {
+        String domain = js.options().domain();
+        if (domain != null && !domain.isEmpty()) {
+            advisory.put("domain", domain);
+        }
+        MessageBus sys = systemBus();
+        if (sys != null) {
+            sys.publish(subject, null, null, JsJson.bytes(advisory));
+        }
+    }
+
+    /**
+     * js-cluster thread, on the new meta leader once it applied the whole log: {@code DOMAIN.LEADER_ELECTED} in the
+     * system account, with the meta group's peers (newer nats-server sends it; 2.9.10 sends nothing).
+     */
+    private void announceMetaLeader() {
+        if (!answersAsMetaLeader() || closed) {
+            return;
+        }
+        ObjectNode o = advisory("domain_leader_elected");
+        o.put("leader", settings.serverName());
+        ArrayNode replicas = o.putArray("replicas");
+        try {
+            List<String> peers = new ArrayList<>();
+            for (RaftPeer p : server.getDivision(metaGroup).getRaftConf().getCurrentPeers()) {
+                peers.add(nameOf(p.getId()));
+            }
+            Collections.sort(peers);
+            Progress progress = progress(metaGroup);
+            for (String p : peers) {
+                replica(replicas.addObject(), p, progress);
+            }
+        } catch (IOException e) {
+            return; // the meta group went away meanwhile
+        }
+        o.put("cluster", settings.clusterName());
+        publishSystem("$JS.EVENT.ADVISORY.DOMAIN.LEADER_ELECTED", o);
+    }
+
+    /** js-cluster thread: this server left the meta group (SERVER.REMOVE); says so in the system account. */
+    private void announceServerRemoved() {
+        ObjectNode o = advisory("server_removed");
+        o.put("server", settings.serverName());
+        o.put("server_id", settings.serverId() == null ? "" : settings.serverId());
+        o.put("cluster", settings.clusterName());
+        publishSystem("$JS.EVENT.ADVISORY.SERVER.REMOVED", o);
     }
 
     boolean isMetaLeader() {
@@ -997,6 +1075,7 @@ public final class JetStreamCluster implements AutoCloseable {
             s.setClusterInfo(() -> clusterInfo(current(a)));
             if (a.replicated()) {
                 s.setGroupView(() -> groupView(current(a)));
+                s.setSystemAdvisories(systemBus(), a.account());
             }
             if (!a.replicated()) {
                 answerCreate(a, s);
@@ -1197,9 +1276,10 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /**
      * The clustered handlers of one account's API: every account with JetStream shares the meta group, its streams
-     * keyed by account and name; the meta leader step-down belongs to the primary account's API.
+     * keyed by account and name. The meta leader step-down and server removal act on the whole cluster and are
+     * answered in every account, as nats-server 2.9.10 does (newer servers answer them in the system account only).
      */
-    private void install(JetStreamAccount account, boolean primary) {
+    private void install(JetStreamAccount account) {
         JsApi api = account.api();
         String acc = account.name();
         account.streams().setClustered(true);
@@ -1215,20 +1295,34 @@ public final class JetStreamCluster implements AutoCloseable {
                         .filter(a -> a.account().equals(acc)).toList(), account.bus(), executor));
         api.register(JsApiSubjects.STREAM_LEADER_STEPDOWN, 1, 1, JsApiSubjects.STREAM_LEADER_STEPDOWN_RESPONSE,
                 req -> streamStepdown(acc, req));
-        if (primary) {
-            api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
-                    this::metaStepdown);
-            // peer and server removal act on the cluster, as the reference's system-account requests
-            api.register(JsApiSubjects.STREAM_PEER_REMOVE, 1, 1, JsApiSubjects.STREAM_REMOVE_PEER_RESPONSE,
-                    req -> peerRemove(acc, req));
-            api.register(JsApiSubjects.SERVER_REMOVE, 0, 0, JsApiSubjects.META_SERVER_REMOVE_RESPONSE,
-                    this::serverRemove);
-        }
+        registerMetaAdmin(api);
+        api.register(JsApiSubjects.STREAM_PEER_REMOVE, 1, 1, JsApiSubjects.STREAM_REMOVE_PEER_RESPONSE,
+                req -> peerRemove(acc, req));
         api.register(JsApiSubjects.CONSUMER_LEADER_STEPDOWN, 2, 2, JsApiSubjects.CONSUMER_LEADER_STEPDOWN_RESPONSE,
                 req -> consumerStepdown(acc, req));
         // purge and message delete need nothing here: the stream leader's handler proposes them (Stream#perform)
         api.register(JsApiSubjects.STREAM_UPDATE, 1, 1, JsApiSubjects.STREAM_UPDATE_RESPONSE,
                 req -> update(acc, req));
+    }
+
+    private void registerMetaAdmin(JsApi api) {
+        api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
+                this::metaStepdown);
+        api.register(JsApiSubjects.SERVER_REMOVE, 0, 0, JsApiSubjects.META_SERVER_REMOVE_RESPONSE, this::serverRemove);
+    }
+
+    /**
+     * An account without JetStream (the system account, where {@code nats server cluster step-down} and
+     * {@code peer-remove} are sent, among them): the meta leader answers its step-downs and server removals all the
+     * same, as nats-server 2.9.10; every other request keeps the account's refusal (or silence, in the system
+     * account).
+     */
+    private void installMetaAdmin(JetStreamAccount account) {
+        String acc = account.name();
+        JsApi admin = account.serveFromCluster(
+                List.of(JsApiSubjects.META_LEADER_STEPDOWN, JsApiSubjects.SERVER_REMOVE));
+        admin.setGate((op, args, reply) -> admit(acc, op, args, reply));
+        registerMetaAdmin(admin);
     }
 
     private static final CompletableFuture<Void> NOW = CompletableFuture.completedFuture(null);
@@ -1648,8 +1742,7 @@ public final class JetStreamCluster implements AutoCloseable {
     /**
      * {@code SERVER.REMOVE} {@code {"peer":"<server name>"}} (or {@code "peer_id"}), on the meta leader: the
      * server's replicas move to other servers (as {@link #peerRemove}), then it leaves the meta group. While its
-     * route stays up it is not added back; a restart of it rejoins (as nats-server's). JetKV's clusters have one
-     * account, so there is no system account to confine this to.
+     * route stays up it is not added back; a restart of it rejoins (as nats-server's).
      */
     private void serverRemove(ApiRequest req) {
         if (req.isEmptyRequest()) {
@@ -1858,10 +1951,14 @@ public final class JetStreamCluster implements AutoCloseable {
     private record Progress(Map<String, Long> commits, long own) {}
 
     private Progress progress(Assignment a) {
+        return progress(RaftGroupId.valueOf(a.group()));
+    }
+
+    private Progress progress(RaftGroupId group) {
         Map<String, Long> commits = new ConcurrentHashMap<>();
         long own = 0;
         try {
-            RaftServer.Division d = server.getDivision(RaftGroupId.valueOf(a.group()));
+            RaftServer.Division d = server.getDivision(group);
             for (RaftProtos.CommitInfoProto ci : d.getCommitInfos()) {
                 String id = RaftPeerId.valueOf(ci.getServer().getId()).toString();
                 commits.put(id, ci.getCommitIndex());
