@@ -133,6 +133,53 @@ final class SubjectIndex {
         }
     }
 
+    /** The server's own (internal) subscriptions, in no particular order. */
+    List<Sub> internalSubs() {
+        return collect(Sub::internal);
+    }
+
+    /** The local subscriptions (clients' and internal, no route's), in no particular order. */
+    List<Sub> localSubs() {
+        return collect(s -> s.route == null);
+    }
+
+    private List<Sub> collect(java.util.function.Predicate<Sub> which) {
+        List<Sub> out = new ArrayList<>();
+        lock.readLock().lock();
+        try {
+            collect(root, which, out);
+        } finally {
+            lock.readLock().unlock();
+        }
+        return out;
+    }
+
+    private static void collect(Node node, java.util.function.Predicate<Sub> which, List<Sub> out) {
+        for (Sub s : node.plain) {
+            if (which.test(s)) {
+                out.add(s);
+            }
+        }
+        for (List<Sub> members : node.queues.values()) {
+            for (Sub s : members) {
+                if (which.test(s)) {
+                    out.add(s);
+                }
+            }
+        }
+        if (node.literals != null) {
+            for (Node child : node.literals.values()) {
+                collect(child, which, out);
+            }
+        }
+        if (node.pwc != null) {
+            collect(node.pwc, which, out);
+        }
+        if (node.fwc != null) {
+            collect(node.fwc, which, out);
+        }
+    }
+
     /** Subscriptions matching the literal {@code subject}. */
     Match match(String subject) {
         Match cached = cache.get(subject);

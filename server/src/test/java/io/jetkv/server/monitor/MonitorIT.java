@@ -351,9 +351,22 @@ class MonitorIT {
             assertEquals(server.serverId(), listed.path("server_id").asText());
             assertEquals(2, listed.path("subscriptions_list").size());
             assertEquals(2, listed.path("total").asInt());
-            JsonNode paged = getJson(port, "/subscriptionsz?subs=1&offset=1&limit=1");
+            JsonNode paged = getJson(port, "/subscriptionsz?subs=1&test=orders.new&offset=1&limit=1");
             assertEquals(1, paged.path("subscriptions_list").size());
             assertEquals("$G", paged.path("subscriptions_list").path(0).path("account").asText());
+            // the server's own subscriptions are listed too, as the reference lists its internal clients' (cid 0:
+            // no client owns them here), so the list adds up to the count
+            JsonNode all = getJson(port, "/subsz?subs=1");
+            assertEquals(8, all.path("subscriptions_list").size());
+            List<String> internal = new ArrayList<>();
+            all.path("subscriptions_list").forEach(s -> {
+                if (s.path("cid").asLong() == 0) {
+                    assertEquals("$SYS", s.path("account").asText(), s.toString());
+                    internal.add(s.path("subject").asText());
+                }
+            });
+            assertEquals(5, internal.size(), internal.toString());
+            assertTrue(internal.contains("$SYS.REQ.SERVER.PING"), internal.toString());
 
             HttpResponse<String> bad = get(port, "/subsz?test=foo.*");
             assertEquals(400, bad.statusCode());
