@@ -45,6 +45,22 @@ final class SubjectIndex {
         listener = l;
     }
 
+    /**
+     * Also told about every local subscription (client or internal, never a route's) that enters or leaves, after
+     * the change and outside the index lock, on the thread that made it: the stream imports subscribe their exporter
+     * only while the importing account has interest.
+     */
+    private final java.util.concurrent.CopyOnWriteArrayList<InterestListener> observers =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    void addObserver(InterestListener l) {
+        observers.add(l);
+    }
+
+    void removeObserver(InterestListener l) {
+        observers.remove(l);
+    }
+
     /** What a subject matched: plain subscriptions, and each queue group's members. */
     record Match(List<Sub> plain, List<List<Sub>> queues) {
         static final Match EMPTY = new Match(List.of(), List.of());
@@ -74,6 +90,9 @@ final class SubjectIndex {
         InterestListener l = listener;
         if (l != null && sub.route == null && !sub.localOnly) {
             l.added(sub);
+        }
+        if (sub.route == null) {
+            observers.forEach(o -> o.added(sub));
         }
     }
 
@@ -121,6 +140,9 @@ final class SubjectIndex {
         InterestListener l = listener;
         if (wasRemoved && l != null && sub.route == null && !sub.localOnly) {
             l.removed(sub);
+        }
+        if (wasRemoved && sub.route == null) {
+            observers.forEach(o -> o.removed(sub));
         }
     }
 
