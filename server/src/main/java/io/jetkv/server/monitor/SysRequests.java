@@ -88,6 +88,11 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
      * and {@code $SYS.REQ.SERVER.PING.CONNZ} give the account's own CONNZ, {@code $SYS.REQ.ACCOUNT.PING.STATZ} its
      * STATZ. Null for any other subject.
      */
+    /** The subjects every account imports from the system account. */
+    public static java.util.List<String> importedSubjects() {
+        return Accountz.SYSTEM_IMPORTS.stream().map(imp -> imp[0]).toList();
+    }
+
     public static String importedBy(String subject, String account) {
         for (String[] imp : Accountz.SYSTEM_IMPORTS) {
             if (imp[0].equals(subject)) {
