@@ -165,6 +165,11 @@ public final class JetStreamCluster implements AutoCloseable {
     private final Map<String, Map<String, String>> peerMetas = new ConcurrentHashMap<>();
     /** js-cluster thread: this server has been in the meta group's configuration (its removal can be noticed). */
     private boolean wasMetaMember;
+    /**
+     * This server was removed from the meta group ({@code SERVER.REMOVE}) and has not rejoined: as nats-server's
+     * server with JetStream disabled, it answers no meta request, not even 503 for want of a leader.
+     */
+    private volatile boolean leftMeta;
     /** js-cluster thread: since when a quorum of the configured servers has been up (0: not). */
     private long quorumSince;
     private final long startedAt = System.nanoTime();
@@ -436,7 +441,13 @@ public final class JetStreamCluster implements AutoCloseable {
                 }
                 if (members.containsKey(selfId.toString())) {
                     wasMetaMember = true;
+                    leftMeta = false;
                     saveMetaMembers(members);
+                } else if (wasMetaMember && d.getInfo().isLeader() && d.getInfo().isAlive()) {
+                    // the meta leader removing itself: the configuration leaves it out from the moment the change is
+                    // appended, but Ratis commits the change, answers it and only then closes the division (the
+                    // next tick tears down). Removing the group now would abort the change and fail its request
+                    LOG.debug("JetStream cluster: leaving the meta group once the change is committed");
                 } else if (wasMetaMember) {
                     // SERVER.REMOVE: the meta group went on without us (a server being added sees configurations
                     // without itself while it catches up, so only one that was a member). Its storage goes, so that
@@ -445,6 +456,7 @@ public final class JetStreamCluster implements AutoCloseable {
                     LOG.warn("JetStream being DISABLED, our server was removed from the cluster");
                     announceServerRemoved();
                     wasMetaMember = false;
+                    leftMeta = true;
                     metaLeader = null;
                     metaLeaderReady = false;
                     server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId, CALL_IDS.incrementAndGet(),
@@ -614,6 +626,19 @@ public final class JetStreamCluster implements AutoCloseable {
             if (!address.equals(before) || !m.equals(metaBefore)) {
                 tick();
                 addMissingMetaPeers();
+            }
+        });
+    }
+
+    /**
+     * Ratis apply thread (meta): {@code SERVER.REMOVE} took {@code name} out of the meta group; not added back while
+     * its route stays up, whoever leads. Only a server routed to now: the entry replayed after a restart (the routes
+     * not up yet) is about a route that has gone since.
+     */
+    void serverRemoved(String name) {
+        onClusterThread(() -> {
+            if (!name.equals(settings.serverName()) && online.containsKey(name)) {
+                removedServers.add(name);
             }
         });
     }
@@ -1342,8 +1367,13 @@ public final class JetStreamCluster implements AutoCloseable {
             if (answersAsMetaLeader()) {
                 return NOW;
             }
-            return metaLeader == null && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS
-                    ? unavailableUnless(() -> metaLeader != null) : null;
+            if (op.equals(JsApiSubjects.META_LEADER_STEPDOWN) || op.equals(JsApiSubjects.SERVER_REMOVE)) {
+                // nats-server's jsLeaderStepDownRequest and jsLeaderServerRemoveRequest: only the meta leader
+                // answers, never a server without one (a 503 from it would beat the leader's answer, and a retry
+                // of a removal that went through finds the server gone)
+                return null;
+            }
+            return leaderless() ? unavailableUnless(() -> metaLeader != null) : null;
         }
         if (op.equals("STREAM.UPDATE")) {
             // the meta leader checks and proposes it, as a create (the stream leader, or an R1 stream's server,
@@ -1351,8 +1381,7 @@ public final class JetStreamCluster implements AutoCloseable {
             if (answersAsMetaLeader()) {
                 return NOW;
             }
-            return metaLeader == null && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS
-                    ? unavailableUnless(() -> metaLeader != null) : null;
+            return leaderless() ? unavailableUnless(() -> metaLeader != null) : null;
         }
         if (!a.replicated()) {
             return a.peers().get(0).equals(settings.serverName()) ? NOW : null;
@@ -1370,6 +1399,14 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         return replica && !streamLeaders.containsKey(stream)
                 ? unavailableUnless(() -> streamLeaders.containsKey(stream)) : null;
+    }
+
+    /**
+     * Whether this server answers meta requests 503/10008 itself: it knows no meta leader, has been up a while, and
+     * is not a server removed from the meta group (which, as nats-server's, leaves the answers to the others).
+     */
+    private boolean leaderless() {
+        return metaLeader == null && !leftMeta && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS;
     }
 
     /** Fails (503/10008) after half a second unless {@code led} turns true by then; then another server answers. */
@@ -1769,6 +1806,7 @@ public final class JetStreamCluster implements AutoCloseable {
         String removedId = found;
         removedServers.add(removed);
         List<CompletableFuture<RaftClientReply>> moves = new ArrayList<>();
+        moves.add(submit(metaGroup, RaftClientRequest.writeRequestType(), MetaStateMachine.serverRemoved(removed)));
         for (Assignment a : meta.all().values()) {
             if (a.replicated() && a.peers().contains(removed)) {
                 moves.add(submit(metaGroup, RaftClientRequest.writeRequestType(),
@@ -1777,13 +1815,16 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         // its replicas move while it still applies the meta log (it drops them), then it leaves the meta group
         CompletableFuture.allOf(moves.toArray(CompletableFuture[]::new)).handle((v, err) -> {
-            onClusterThread(() -> removeMetaPeer(removedId, req));
+            onClusterThread(() -> removeMetaPeer(removedId, req, 0));
             return null;
         });
     }
 
-    /** js-cluster thread, meta leader: the meta group's configuration without {@code id}; answers {@code req}. */
-    private void removeMetaPeer(String id, ApiRequest req) {
+    /**
+     * js-cluster thread, meta leader: the meta group's configuration without {@code id}; answers {@code req}. A
+     * change already in progress (a server being added) is waited for: asked again a few times.
+     */
+    private void removeMetaPeer(String id, ApiRequest req, int attempt) {
         try {
             List<RaftPeer> peers = new ArrayList<>();
             for (RaftPeer p : server.getDivision(metaGroup).getRaftConf().getCurrentPeers()) {
@@ -1794,8 +1835,18 @@ public final class JetStreamCluster implements AutoCloseable {
             server.setConfigurationAsync(new SetConfigurationRequest(clientId, selfId, metaGroup,
                     CALL_IDS.incrementAndGet(), peers)).whenComplete((r, err) -> {
                         boolean ok = err == null && r.isSuccess();
+                        Throwable cause = err != null ? err : r.getException();
+                        if (!ok && attempt < 20 && !closed && isMetaLeader() && inProgress(cause)) {
+                            try {
+                                executor.schedule(() -> removeMetaPeer(id, req, attempt + 1), 250,
+                                        TimeUnit.MILLISECONDS);
+                                return;
+                            } catch (java.util.concurrent.RejectedExecutionException e) {
+                                // closing: answered below
+                            }
+                        }
                         LOG.info("JetStream cluster: {} removed from the meta group: {}", nameOf(RaftPeerId.valueOf(id)),
-                                ok ? "ok" : err != null ? err.toString() : r.getException());
+                                ok ? "ok" : String.valueOf(cause));
                         if (ok) {
                             respondSuccess(req);
                         } else {
@@ -1805,6 +1856,16 @@ public final class JetStreamCluster implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             req.fail(JsError.CLUSTER_NOT_AVAILABLE);
         }
+    }
+
+    /** Whether {@code e} (or its cause) is Ratis's refusal of a configuration change while another is in progress. */
+    private static boolean inProgress(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void respondSuccess(ApiRequest req) {

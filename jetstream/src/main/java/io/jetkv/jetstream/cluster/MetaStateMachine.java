@@ -90,6 +90,14 @@ final class MetaStateMachine extends BaseStateMachine {
         return JsJson.bytes(JsJson.object().put("op", "remove").put("stream", key));
     }
 
+    /**
+     * Entry recording that {@code SERVER.REMOVE} took {@code server} out of the meta group: every server knows it, so
+     * that whichever leads next does not add it back while its route stays up (the leader removing itself too).
+     */
+    static byte[] serverRemoved(String server) {
+        return JsJson.bytes(JsJson.object().put("op", "server_removed").put("server", server));
+    }
+
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         RaftProtos.LogEntryProto entry = trx.getLogEntry();
@@ -131,6 +139,7 @@ final class MetaStateMachine extends BaseStateMachine {
                         cluster.removed(a);
                     }
                 }
+                case "server_removed" -> cluster.serverRemoved(n.path("server").asText());
                 default -> LOG.error("meta: unknown entry {}", n);
             }
         } catch (IOException | RuntimeException e) {
