@@ -43,7 +43,8 @@ import java.util.function.LongSupplier;
  */
 public final class KvScale {
     static final String BUCKET = "scale";
-    static final int VALUE_SIZE = 16;
+    /** Bytes per value: 16, or the {@code kvscale.valueSize} system property (kv-scale.sh's VALUE_SIZE). */
+    static final int VALUE_SIZE = Integer.getInteger("kvscale.valueSize", 16);
     // Outstanding pub acks while loading, as in JetStreamBench: under JetKV's per-stream queue (8192).
     static final int WINDOW = 1024;
     static final int STATUS_CALLS = 5;

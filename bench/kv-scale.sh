@@ -3,6 +3,7 @@
 # bucket of KEYS keys.
 #
 #   bench/kv-scale.sh [KEYS]      default: 1000000
+#   VALUE_SIZE=1024 bench/kv-scale.sh [KEYS]      values of 1,024 bytes instead of 16
 #
 # Each server starts fresh with -js on an empty store; bench/KvScale.java loads KEYS keys with 16-byte values
 # (async publishes to $KV.scale.<key>, at most 1024 pub acks outstanding), then times keys(), watchAll's initial
@@ -18,6 +19,8 @@ bench="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(dirname "$bench")"
 keys="${1:-1000000}"
 phase_limit="${PHASE_LIMIT:-300}"
+value_size="${VALUE_SIZE:-16}"
+export CLIENT_JAVA_OPTS="${CLIENT_JAVA_OPTS:-} -Dkvscale.valueSize=$value_size"
 # shellcheck source=bench/servers.sh
 . "$bench/servers.sh"
 trap bench_cleanup EXIT
@@ -56,7 +59,7 @@ peak() {
 
 echo
 describe_run
-echo "sizes:       $keys keys (k0, k1, ...), 16-byte values, one bucket (history 1); each phase run once,"
+echo "sizes:       $keys keys (k0, k1, ...), $value_size-byte values, one bucket (history 1); each phase run once,"
 echo "             FAIL after $phase_limit s (PHASE_LIMIT)"
 heap="$(java -XX:+PrintFlagsFinal -version 2>/dev/null | awk '$2 == "MaxHeapSize" { printf "%.1f GB", $4 / 2^30 }')"
 echo "             JetKV with its launcher's JVM defaults (max heap $heap on this machine)"

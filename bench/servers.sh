@@ -118,7 +118,8 @@ stop_sampler() {
 run_client() {
   local label="$1"
   shift
-  java -cp "$jnats:$work/classes" "$@" >"$work/$label.out" &
+  # shellcheck disable=SC2086 # CLIENT_JAVA_OPTS: -D options of the client, split on spaces
+  java ${CLIENT_JAVA_OPTS:-} -cp "$jnats:$work/classes" "$@" >"$work/$label.out" &
   child_pid=$!
   wait "$child_pid" || echo "$label: client exited with $?" >&2
   child_pid=""

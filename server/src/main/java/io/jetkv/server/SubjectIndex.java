@@ -19,14 +19,19 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 final class SubjectIndex {
     private static final int CACHE_MAX = 8192;
+    private static final int INBOX_SLOTS = 8192; // a power of two
     /** Where clients put their reply subjects, by convention: each is matched once and not cached. */
     private static final String INBOX_PREFIX = "_INBOX.";
 
     private final Node root = new Node();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final ConcurrentHashMap<String, Match> cache = new ConcurrentHashMap<>();
-    /** Inbox subjects matched once so far: the second match of one caches it (see {@link #match}). */
-    private final ConcurrentHashMap<String, Boolean> inboxesSeen = new ConcurrentHashMap<>();
+    /**
+     * Inbox subjects matched once so far, by hash, one per slot (slot = low bits of the hash): the second match of
+     * one caches it (see {@link #match}). Lossy on purpose: a slot taken by another inbox only delays caching, and
+     * reads and writes race harmlessly (an int is never torn). No allocation, nothing to clear.
+     */
+    private final int[] inboxesSeen = new int[INBOX_SLOTS];
     private int count;
     private volatile InterestListener listener;
 
@@ -204,6 +209,20 @@ final class SubjectIndex {
 
     /** Subscriptions matching the literal {@code subject}. */
     Match match(String subject) {
+        if (subject.startsWith(INBOX_PREFIX) && firstSight(subject)) {
+            // a request's reply inbox (each pub ack, each API reply) is used once: it is neither looked up in the
+            // cache nor put there, where it would only evict the subjects that do repeat. A push consumer's deliver
+            // inbox (every KV watcher's) gets each of its messages: it is cached from its second match on.
+            if (Subject.hasEmptyToken(subject)) {
+                return Match.EMPTY;
+            }
+            lock.readLock().lock();
+            try {
+                return collectMatch(subject);
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
         Match cached = cache.get(subject);
         if (cached != null) {
             return cached;
@@ -214,29 +233,7 @@ final class SubjectIndex {
         }
         lock.readLock().lock();
         try {
-            List<Sub> plain = new ArrayList<>(2);
-            Map<String, List<Sub>> queues = new LinkedHashMap<>(2);
-            collect(root, subject, 0, plain, queues);
-            Match m;
-            if (queues.isEmpty()) {
-                // the usual miss: a reply inbox with one subscriber, no queue groups
-                m = plain.isEmpty() ? Match.EMPTY : new Match(List.copyOf(plain), List.of());
-            } else {
-                List<List<Sub>> groups = new ArrayList<>(queues.size());
-                for (List<Sub> g : queues.values()) {
-                    groups.add(List.copyOf(g));
-                }
-                m = new Match(List.copyOf(plain), List.copyOf(groups));
-            }
-            if (subject.startsWith(INBOX_PREFIX) && inboxesSeen.putIfAbsent(subject, Boolean.TRUE) == null) {
-                // a request's reply inbox (each pub ack, each API reply) is used once: caching it would only
-                // evict the subjects that do repeat. A push consumer's deliver inbox (every KV watcher's) gets
-                // each of its messages: it is cached from its second match on.
-                if (inboxesSeen.size() > CACHE_MAX) {
-                    inboxesSeen.clear();
-                }
-                return m;
-            }
+            Match m = collectMatch(subject);
             if (cache.size() >= CACHE_MAX) {
                 cache.clear();
             }
@@ -245,6 +242,36 @@ final class SubjectIndex {
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** True the first time an inbox is seen (as far as its slot remembers), and marks it seen. */
+    private boolean firstSight(String inbox) {
+        int h = inbox.hashCode();
+        if (h == 0) {
+            h = 1; // 0 marks an empty slot
+        }
+        int slot = (h ^ (h >>> 16)) & (INBOX_SLOTS - 1);
+        if (inboxesSeen[slot] == h) {
+            return false;
+        }
+        inboxesSeen[slot] = h;
+        return true;
+    }
+
+    /** The subscriptions matching a literal subject with no empty token. Under the read lock. */
+    private Match collectMatch(String subject) {
+        List<Sub> plain = new ArrayList<>(2);
+        Map<String, List<Sub>> queues = new LinkedHashMap<>(2);
+        collect(root, subject, 0, plain, queues);
+        if (queues.isEmpty()) {
+            // the usual miss: a reply inbox with one subscriber, no queue groups
+            return plain.isEmpty() ? Match.EMPTY : new Match(List.copyOf(plain), List.of());
+        }
+        List<List<Sub>> groups = new ArrayList<>(queues.size());
+        for (List<Sub> g : queues.values()) {
+            groups.add(List.copyOf(g));
+        }
+        return new Match(List.copyOf(plain), List.copyOf(groups));
     }
 
     /** True when anything matches {@code subject}. */

@@ -34,4 +34,18 @@ class SubjectIndexTest {
         }
         assertEquals(1, index.match("_INBOX.req.7").plain().size());
     }
+
+    /** One-shot reply inboxes (a pub ack each) neither evict the subjects that repeat nor fill the cache. */
+    @Test
+    void oneShotInboxesLeaveTheCacheToRepeatedSubjects() {
+        SubjectIndex index = new SubjectIndex();
+        index.insert(new Sub("orders.*", (s, r, h, p) -> true));
+        index.insert(new Sub("_INBOX.client.*", (s, r, h, p) -> true));
+        SubjectIndex.Match orders = index.match("orders.new");
+        assertSame(orders, index.match("orders.new"));
+        for (int i = 0; i < 100_000; i++) {
+            assertEquals(1, index.match("_INBOX.client." + i).plain().size());
+        }
+        assertSame(orders, index.match("orders.new"), "still cached after 100,000 one-shot inboxes");
+    }
 }

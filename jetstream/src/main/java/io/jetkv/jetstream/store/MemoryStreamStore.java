@@ -24,6 +24,8 @@ public final class MemoryStreamStore implements StreamStore {
     private long bytes;
     private long lastSeq;
     private long lastTimestamp;
+    /** At least the highest sequence appended with a Nats-Msg-Id (see StreamStore#lastMsgIdSeq); a new store knows. */
+    private long lastMsgIdSeq;
     /** Grows with every removal, see {@link #removals}. */
     private long removals;
     /** See {@link #maxRemovedSeq}. */
@@ -56,11 +58,20 @@ public final class MemoryStreamStore implements StreamStore {
         bytes += size;
         lastSeq = seq;
         lastTimestamp = timestamp;
+        if (MessageCodec.mayHoldMsgId(headers)) {
+            lastMsgIdSeq = seq;
+        }
         long deadline = MessageTtl.deadline(headers, timestamp);
         if (deadline != 0) {
             ttlIndex.add(new long[] {deadline, seq});
         }
         return seq;
+    }
+
+    @Override
+    public long lastMsgIdSeq() {
+        ensureOpen();
+        return lastMsgIdSeq;
     }
 
     @Override

@@ -18,6 +18,32 @@ final class MessageCodec {
 
     private MessageCodec() {}
 
+    private static final byte[] MSG_ID = "nats-msg-id".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * True when the header block may hold a {@code Nats-Msg-Id} (its name anywhere, in any case): false only when it
+     * surely does not, which is what {@link StreamStore#lastMsgIdSeq} needs.
+     */
+    static boolean mayHoldMsgId(byte[] headers) {
+        if (headers == null) {
+            return false;
+        }
+        outer:
+        for (int i = 0, last = headers.length - MSG_ID.length; i <= last; i++) {
+            for (int k = 0; k < MSG_ID.length; k++) {
+                int c = headers[i + k];
+                if (c >= 'A' && c <= 'Z') {
+                    c += 'a' - 'A';
+                }
+                if (c != MSG_ID[k]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
     static byte[] encode(String subject, byte[] headers, byte[] payload, long timestamp) {
         byte[] subj = subject.getBytes(StandardCharsets.UTF_8);
         int hdrLen = headers == null ? 0 : headers.length;

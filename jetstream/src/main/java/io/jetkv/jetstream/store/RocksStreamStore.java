@@ -84,6 +84,7 @@ public final class RocksStreamStore implements StreamStore {
     static final byte K_INDEX = 9;
     private static final byte K_INDEX_FLOOR = 10;
     private static final byte K_SCHEDULE = 11;
+    private static final byte K_MSG_ID_MARK = 12;
     // kinds of a version-1 store, converted when opened
     private static final byte V1_SUBJECT = 2;
     private static final byte V1_INDEX_FLOOR = 3;
@@ -132,6 +133,9 @@ public final class RocksStreamStore implements StreamStore {
     private byte[] loadedRow;
     private long loadedAtRemovals;
     private boolean dirty;
+    /** See {@link #lastMsgIdSeq}; its row is written with the next flush when {@link #msgIdMarkChanged}. */
+    private long lastMsgIdSeq;
+    private boolean msgIdMarkChanged;
     private boolean closed;
     /** A flush or a batch write failed: memory and batch may disagree with disk, so nothing more is written. */
     private boolean failed;
@@ -164,10 +168,15 @@ public final class RocksStreamStore implements StreamStore {
         byte[] state = db.get(readOptions, stateKey);
         long numSubjects = 0;
         int generation = 0;
+        byte[] mark = db.get(readOptions, kindKey(K_MSG_ID_MARK));
         if (state == null) {
             firstSeq = 1;
             floor = 1;
+            lastMsgIdSeq = 0; // a new store: nothing was appended, with an id or without
+            msgIdMarkChanged = true;
         } else {
+            // a store written before the mark was kept does not know
+            lastMsgIdSeq = mark == null ? Long.MAX_VALUE : MessageCodec.getLong(mark, 0);
             boolean v1 = state.length == STATE_V1_BYTES && state[0] == STATE_V1;
             if (!v1 && (state.length != STATE_V2_BYTES || state[0] != STATE_V2)) {
                 throw new StoreException("stream " + name + ": corrupt state row");
@@ -289,6 +298,10 @@ public final class RocksStreamStore implements StreamStore {
         long lastRowSize = ps.msgs >= 2 && ps.lastUnindexed ? sizeOfLast(ps) : -1;
         try {
             batch.put(cf, msgKey(seq), MessageCodec.encode(subject, headers, payload, timestamp));
+            if (MessageCodec.mayHoldMsgId(headers)) {
+                lastMsgIdSeq = seq;
+                msgIdMarkChanged = true;
+            }
             long deadline = MessageTtl.deadline(headers, timestamp);
             if (deadline != 0) {
                 ttls.add(deadline, seq);
@@ -369,6 +382,22 @@ public final class RocksStreamStore implements StreamStore {
         if (nextSeq - 1 > lastSeq) {
             // interior deletes are not stored: the counters alone make the gap (num_deleted)
             lastSeq = nextSeq - 1;
+            dirty = true;
+        }
+    }
+
+    @Override
+    public long lastMsgIdSeq() {
+        ensureOpen();
+        return lastMsgIdSeq;
+    }
+
+    @Override
+    public void msgIdsScanned(long bound) {
+        ensureOpen(); // a failed store keeps it in memory only: its next writer reopens and asks again
+        if (lastMsgIdSeq == Long.MAX_VALUE) {
+            lastMsgIdSeq = bound;
+            msgIdMarkChanged = true;
             dirty = true;
         }
     }
@@ -944,6 +973,11 @@ public final class RocksStreamStore implements StreamStore {
                 batch.put(cf, indexFloorKey(e.getKey()), v);
             }
             batch.put(cf, stateKey, state);
+            if (msgIdMarkChanged) {
+                byte[] v = new byte[8];
+                MessageCodec.putLong(v, 0, lastMsgIdSeq);
+                batch.put(cf, kindKey(K_MSG_ID_MARK), v);
+            }
             if (storage.takeInjectedFlushFailure(name)) {
                 throw new RocksDBException("injected flush failure");
             }
@@ -957,6 +991,7 @@ public final class RocksStreamStore implements StreamStore {
         }
         batch.clear();
         dirty = false;
+        msgIdMarkChanged = false;
         subjects.trim();
         collectGarbage();
     }

@@ -230,6 +230,23 @@ public interface StreamStore extends AutoCloseable {
     long[] deletedSequences();
 
     /**
+     * At least the highest sequence ever appended with a {@code Nats-Msg-Id} header (0: none was), so that a
+     * restart rebuilding the duplicate window need not read the window's messages when no id can be among them;
+     * {@code Long.MAX_VALUE} when the store does not know (written by a build that did not keep it). Kept by every
+     * append, whatever path the message came by, and made durable with it.
+     */
+    default long lastMsgIdSeq() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
+     * A store that did not know {@link #lastMsgIdSeq} learns it from a caller that read every message above
+     * {@code bound} and found no {@code Nats-Msg-Id} there. No effect when the store knows.
+     */
+    default void msgIdsScanned(long bound) {
+    }
+
+    /**
      * The earliest deadline (epoch nanos) of a message stored with a finite {@code Nats-TTL}
      * ({@link MessageTtl#deadline}), or {@code Long.MAX_VALUE} when none is indexed. Every store indexes those
      * deadlines on append, whatever the stream's configuration, in the same flush as the message. The answer may

@@ -223,8 +223,14 @@ public final class Stream {
     private volatile long nextSchedule = Long.MAX_VALUE;
     /** Writer thread: message schedules (2.12, ADR-51). */
     private final MessageScheduler scheduler = new MessageScheduler(this);
-    /** Most messages one maintenance run expires; the timer comes back for the rest. */
-    private static final int EXPIRY_CAP = 10_000;
+    /**
+     * Most messages one maintenance run expires. A run that leaves more due queues the next run behind the tasks
+     * already waiting, so that a backlog of expiries and the publishes share the writer turn by turn: a publish waits
+     * behind a few runs of this many, never behind the whole backlog.
+     */
+    static final int EXPIRY_CAP = BATCH_CAP;
+    /** Writer thread: a maintenance run left expiries due; the next run is queued when the batch is done. */
+    private boolean maintainAfterBatch;
     /** Copies the mirror or sources into this stream; null when it has none. Set by the registry. */
     private volatile Sourcing sourcing;
 
@@ -819,9 +825,12 @@ public final class Stream {
         }
         if (op instanceof StreamOp.Expire e) {
             // markers are never timed before the last message, as a publish is not
-            expireDue(config, Math.max(e.now(), lastTimestamp), batch);
+            boolean more = expireDue(config, Math.max(e.now(), lastTimestamp), e.limit(), batch);
             saveFastBatches();
             batch.markDirty(); // the TTL index changed even when nothing was removed
+            if (more && replicator != null && replicator.leads()) {
+                maintainSoon(); // proposes the next expiry once this one's proposal is done
+            }
             return null;
         }
         if (op instanceof StreamOp.Copy c) {
@@ -1103,6 +1112,7 @@ public final class Stream {
     private void drain() {
         try {
             drainOnce();
+            queueMaintenanceAsked();
         } finally {
             scheduled.set(false);
             if (!queue.isEmpty() || !committed.isEmpty()) {
@@ -2166,11 +2176,18 @@ public final class Stream {
         }
     }
 
-    /** Restores the last msg id and the dedupe window from the stored messages (startup). */
+    /**
+     * Restores the last msg id and the dedupe window from the stored messages (startup). The window's messages are
+     * read only when the store's {@link StreamStore#lastMsgIdSeq} says one of them may carry an id: a KV bucket's
+     * restart reads none, however many keys were put within the window.
+     */
     private void recoverWriterState() {
         StreamState st = store.state();
         lastTimestamp = st.lastTimestamp();
         if (st.msgs() == 0) {
+            if (store.lastMsgIdSeq() == Long.MAX_VALUE && st.lastSeq() > 0) {
+                store.msgIdsScanned(st.lastSeq()); // nothing stored, so no id to find above the last sequence
+            }
             return;
         }
         StoredMessage last = store.loadLast(null);
@@ -2192,9 +2209,14 @@ public final class Stream {
                 lo = m.seq() + 1;
             }
         }
+        long idsUpTo = store.lastMsgIdSeq();
+        if (idsUpTo < lo) {
+            return; // no message of the window carries an id
+        }
         // the window's messages in runs (one store iterator per run, not per message): after a burst of writes
         // just before a restart the window can hold every message of a large bucket
         List<StoredMessage> run = new ArrayList<>();
+        long lastWithId = lo - 1;
         for (long from = lo; from <= st.lastSeq(); ) {
             run.clear();
             if (store.loadNextBatch(from, st.lastSeq(), null, 1024, Long.MAX_VALUE, run) == 0) {
@@ -2205,10 +2227,14 @@ public final class Stream {
                     String id = HeaderBlock.parse(m.headers()).get("Nats-Msg-Id");
                     if (id != null && !id.isEmpty()) {
                         dedupe.put(id, new long[] {m.seq(), m.timestamp()});
+                        lastWithId = m.seq();
                     }
                 }
             }
             from = run.get(run.size() - 1).seq() + 1;
+        }
+        if (idsUpTo == Long.MAX_VALUE) {
+            store.msgIdsScanned(lastWithId); // every message from lo on was read
         }
         if (!dedupe.isEmpty()) {
             nextDedupePrune = dedupe.values().iterator().next()[1] + config.duplicateWindow();
@@ -2247,11 +2273,13 @@ public final class Stream {
         }
         Replicator r = replicator;
         if (r == null) {
-            expireDue(cfg, now, batch);
+            if (expireDue(cfg, now, EXPIRY_CAP, batch)) {
+                maintainSoon();
+            }
         } else if (r.leads() && (now >= nextExpiry || now >= fastBatches.nextTimeout())) {
             // a replicated stream expires only what its leader proposes, at the leader's time, on every replica alike:
             // markers then get the same sequences and timestamps everywhere, and followers never expire on their own
-            expiry.propose(StreamOp.Expire::new, now);
+            expiry.propose(ts -> new StreamOp.Expire(ts, EXPIRY_CAP), now);
         }
         if (cfg.allowMsgSchedules() && !cfg.sealed()) {
             fireSchedules(now, batch);
@@ -2262,19 +2290,41 @@ public final class Stream {
     }
 
     /**
-     * Writer thread: expires what is due at {@code now}: idle fast-ingest batches, {@code max_age}, per-message TTLs.
-     * On a replicated stream only when a committed {@link StreamOp.Expire} is applied, with the leader's time.
+     * Writer thread: asks for another maintenance run after this batch, behind the tasks waiting then. Not within
+     * the batch: its replies wait for its flush, so runs queued inside it would hold them for the whole backlog.
      */
-    private void expireDue(StreamConfig cfg, long now, Batch batch) {
+    private void maintainSoon() {
+        maintainAfterBatch = true;
+    }
+
+    /** Writer thread, between batches: queues the maintenance run asked for (unless one is queued already). */
+    private void queueMaintenanceAsked() {
+        if (maintainAfterBatch) {
+            maintainAfterBatch = false;
+            if (maintenancePending.compareAndSet(false, true) && !execute(this::maintain)) {
+                maintenancePending.set(false); // the queue is full: the timer comes back
+            }
+        }
+    }
+
+    /**
+     * Writer thread: expires what is due at {@code now}, at most {@code limit} messages: idle fast-ingest batches,
+     * {@code max_age}, per-message TTLs. On a replicated stream only when a committed {@link StreamOp.Expire} is
+     * applied, with the leader's time and limit. True when it stopped at the limit with more due.
+     */
+    private boolean expireDue(StreamConfig cfg, long now, int limit, Batch batch) {
         if (now >= fastBatches.nextTimeout()) {
             fastBatches.expire(now);
         }
+        int left = limit;
         if (cfg.maxAge() > 0) {
-            expireByAge(cfg, now, batch);
+            left -= expireByAge(cfg, now, left, batch);
         }
-        if (cfg.allowMsgTtl() && !cfg.sealed()) {
-            expireByTtl(cfg, now, batch);
+        boolean ttl = cfg.allowMsgTtl() && !cfg.sealed();
+        if (ttl && left > 0) {
+            left -= expireByTtl(cfg, now, left, batch);
         }
+        return left <= 0 || (ttl && store.nextTtlDeadline() <= now);
     }
 
     /**
@@ -2358,15 +2408,15 @@ public final class Stream {
     private static final long TIMED_RETRY_NANOS = 5_000_000_000L;
 
     /**
-     * {@code max_age}: removes the oldest messages while they are too old, at most {@link #EXPIRY_CAP} per run (the
-     * timer comes back for more). A message whose {@code Nats-TTL} is {@code never} stays; {@link #ageScanFrom}
-     * remembers where such messages end, so the next run does not walk them again.
+     * {@code max_age}: removes the oldest messages while they are too old, at most {@code limit}; returns how many.
+     * A message whose {@code Nats-TTL} is {@code never} stays; {@link #ageScanFrom} remembers where such messages
+     * end, so the next run does not walk them again.
      */
-    private void expireByAge(StreamConfig cfg, long now, Batch batch) {
+    private int expireByAge(StreamConfig cfg, long now, int limit, Batch batch) {
         long cutoff = now - cfg.maxAge();
         int removed = 0;
         StoredMessage m = store.loadNext(Math.max(ageScanFrom, store.state().firstSeq()), null);
-        while (m != null && m.timestamp() <= cutoff && removed < EXPIRY_CAP) {
+        while (m != null && m.timestamp() <= cutoff && removed < limit) {
             long next = m.seq() + 1;
             if (!MessageTtl.isNever(m.headers())) {
                 expire(cfg, m, now);
@@ -2378,14 +2428,18 @@ public final class Stream {
         if (removed > 0) {
             batch.markDirty();
         }
+        return removed;
     }
 
-    /** Per-message TTLs: removes the messages whose own deadline passed, from the store's index. */
-    private void expireByTtl(StreamConfig cfg, long now, Batch batch) {
+    /**
+     * Per-message TTLs: removes the messages whose own deadline passed, taking at most {@code limit} rows of the
+     * store's index; returns how many of them were still stored.
+     */
+    private int expireByTtl(StreamConfig cfg, long now, int limit, Batch batch) {
         if (store.nextTtlDeadline() > now) {
-            return;
+            return 0;
         }
-        List<StoredMessage> due = new ArrayList<>(store.takeExpiredTtl(now, EXPIRY_CAP));
+        List<StoredMessage> due = new ArrayList<>(store.takeExpiredTtl(now, limit));
         // in sequence order, so that markers come in the order their subjects' last messages were stored
         due.sort(java.util.Comparator.comparingLong(StoredMessage::seq));
         for (StoredMessage m : due) {
@@ -2394,6 +2448,7 @@ public final class Stream {
             }
         }
         batch.markDirty(); // the index changed even when every message had gone another way
+        return due.size();
     }
 
     /**

@@ -65,9 +65,15 @@ public sealed interface StreamOp {
 
     /**
      * Expire what is due at {@code now} (the leader's clock): {@code max_age}, per-message TTLs with the subject delete
-     * markers they write, and idle fast-ingest batches. Replicas never expire on their own clock.
+     * markers they write, and idle fast-ingest batches, at most {@code limit} messages. Replicas never expire on
+     * their own clock, and each removes the same number, so that markers take the same sequences everywhere. An
+     * entry written before the limit was part of the op holds none; such entries apply with
+     * {@link #UNRECORDED_LIMIT}, what every replica removed per op then.
      */
-    record Expire(long now) implements StreamOp {}
+    record Expire(long now, int limit) implements StreamOp {
+        /** The fixed limit of the entries that do not carry one. */
+        static final int UNRECORDED_LIMIT = 10_000;
+    }
 
     /**
      * What the leader's copier of one mirror or source entry (named by its position key) took from the origin, with
@@ -146,6 +152,7 @@ public sealed interface StreamOp {
                 out.writeByte(EXPIRE);
                 out.writeLong(opId);
                 out.writeLong(e.now());
+                out.writeInt(e.limit());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -211,7 +218,8 @@ public sealed interface StreamOp {
                     return new Copy(key, from, position, bias, time, messages);
                 }
                 case EXPIRE -> {
-                    return new Expire(in.readLong());
+                    long now = in.readLong();
+                    return new Expire(now, in.available() >= 4 ? in.readInt() : Expire.UNRECORDED_LIMIT);
                 }
                 default -> throw new IllegalStateException("unknown stream op " + kind);
             }

@@ -311,7 +311,7 @@ class RocksStreamStoreFuzzTest {
                     long flags = MessageCodec.getVarint(v, pos);
                     subjRows.put(subject, new long[] {msgs, first, lastS, flags});
                 } else {
-                    assertTrue(k[9] == 1 || k[9] == 5 || k[9] == 6 || k[9] == 7, where + ": row of kind " + k[9]);
+                    assertTrue(k[9] == 1 || k[9] == 5 || k[9] == 6 || k[9] == 7 || k[9] == 12, where + ": row of kind " + k[9]);
                 }
             }
         }

@@ -133,8 +133,8 @@ class RocksStreamStoreTest extends StreamStoreContract {
         assertEquals(SubjectState.EMPTY, store.subjectState("b"));
         assertEquals(Map.of("a", 1L), store.subjectCounts(null));
         assertEquals(1, store.state().numSubjects());
-        // the old generation's subject and index rows are gone: state, message 6 and one subject row
-        assertEquals(3, rowCount());
+        // the old generation's subject and index rows are gone: state, msg-id mark, message 6 and one subject row
+        assertEquals(4, rowCount());
     }
 
     @Test
@@ -244,11 +244,11 @@ class RocksStreamStoreTest extends StreamStoreContract {
         store.flush(false);
         store.purge(null, 61, 0);
         store.flush(false);
-        // 40 messages left: one message row and one index row each, plus state and four subject rows
-        assertEquals(2 * 40 + 1 + 4, rowCount());
+        // 40 messages left: one message row and one index row each, plus state, msg-id mark and four subject rows
+        assertEquals(2 * 40 + 2 + 4, rowCount());
         store.purge(null, 0, 0);
         store.flush(false);
-        assertEquals(1, rowCount());
+        assertEquals(2, rowCount()); // state and msg-id mark
     }
 
     @Test

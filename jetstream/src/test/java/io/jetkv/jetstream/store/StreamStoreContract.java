@@ -83,6 +83,24 @@ abstract class StreamStoreContract {
         assertEquals(0, store.deletedSequences().length);
     }
 
+    /** The duplicate window's restart reads its messages only when an id may be among them. */
+    @Test
+    void lastMsgIdSeqFollowsAppendsWithAnIdWhateverTheirPath() {
+        assertEquals(0, store.lastMsgIdSeq(), "a new store knows there is none");
+        put("a", "1");
+        store.append("a", HDR, "2".getBytes(UTF_8), 1001);
+        assertEquals(0, store.lastMsgIdSeq(), "other headers are not ids");
+        store.append("a", "NATS/1.0\r\nNats-Msg-Id: x\r\n\r\n".getBytes(UTF_8), "3".getBytes(UTF_8), 1002);
+        put("a", "4");
+        reload();
+        assertEquals(3, store.lastMsgIdSeq());
+        store.append("b", "NATS/1.0\r\nk: v\r\nnats-msg-id: y\r\n\r\n".getBytes(UTF_8), "5".getBytes(UTF_8), 1004);
+        reload();
+        assertEquals(5, store.lastMsgIdSeq(), "in any case");
+        store.msgIdsScanned(1);
+        assertEquals(5, store.lastMsgIdSeq(), "a store that knows keeps what it knows");
+    }
+
     @Test
     void appendAssignsConsecutiveSequences() {
         assertEquals(1, put("a", "1"));

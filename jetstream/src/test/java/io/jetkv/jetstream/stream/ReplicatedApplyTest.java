@@ -424,13 +424,40 @@ class ReplicatedApplyTest {
         p.assertSameStores();
 
         // a second expiry proposal (a retry, or a new leader's) changes nothing more; the markers' own TTL ends later
-        p.leader.perform(new StreamOp.Expire(now + 2), new Answer());
+        p.leader.perform(new StreamOp.Expire(now + 2, Stream.EXPIRY_CAP), new Answer());
         p.commitAll();
         assertEquals(4, p.followerStore.state().msgs());
-        p.leader.perform(new StreamOp.Expire(now + 2 * 60_000_000_000L), new Answer());
+        p.leader.perform(new StreamOp.Expire(now + 2 * 60_000_000_000L, Stream.EXPIRY_CAP), new Answer());
         p.commitAll();
         assertEquals(6, p.followerStore.state().lastSeq(), "a marker's expiry writes no marker");
         assertEquals(2, p.followerStore.state().msgs(), "never and fresh stay");
+        p.assertSameStores();
+    }
+
+    /**
+     * An expiry op removes at most its limit on every replica alike; while more is due the leader proposes the next
+     * op as soon as one has applied, without waiting for its timer.
+     */
+    @Test
+    void eachExpiryOpRemovesItsLimitAndTheLeaderProposesTheRest() {
+        Pair p = new Pair("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"num_replicas\":3,\"allow_msg_ttl\":true}");
+        long t0 = Stream.nowNanos() - 60_000_000_000L;
+        int due = 2 * Stream.EXPIRY_CAP + 5;
+        Object[][] msgs = new Object[due][];
+        for (int i = 0; i < due; i++) {
+            msgs[i] = new Object[] {"s." + i, "NATS/1.0\r\nNats-TTL: 1s\r\n\r\n", t0 + i};
+        }
+        commit(p, publishes(msgs));
+        assertEquals(due, p.followerStore.state().msgs());
+        p.leader.tick(Stream.nowNanos());
+        p.commitAll();
+        assertEquals(due - Stream.EXPIRY_CAP, p.followerStore.state().msgs(), "one op, one limit's worth");
+        p.assertSameStores();
+        assertEquals(1, p.proposed.size(), "the next expiry is proposed without a timer tick");
+        p.commitAll();
+        p.commitAll();
+        assertEquals(0, p.followerStore.state().msgs());
+        assertEquals(0, p.proposed.size(), "nothing left to propose");
         p.assertSameStores();
     }
 
@@ -445,11 +472,11 @@ class ReplicatedApplyTest {
         long t0 = Stream.nowNanos() - 60_000_000_000L;
         long second = 1_000_000_000L;
         commit(p, publishes(new Object[] {"$KV.exp.one", "NATS/1.0\r\nNats-TTL: 1s\r\n\r\n", t0}));
-        p.leader.perform(new StreamOp.Expire(t0 + second), new Answer());
+        p.leader.perform(new StreamOp.Expire(t0 + second, Stream.EXPIRY_CAP), new Answer());
         p.commitAll();
         assertEquals("$KV.exp.one", p.followerStore.load(2).subject(), "key one's marker is seq 2");
         commit(p, publishes(new Object[] {"$KV.exp.two", "NATS/1.0\r\nNats-TTL: 2s\r\n\r\n", t0 + 2 * second}));
-        p.leader.perform(new StreamOp.Expire(t0 + 4 * second), new Answer());
+        p.leader.perform(new StreamOp.Expire(t0 + 4 * second, Stream.EXPIRY_CAP), new Answer());
         p.commitAll();
         StoredMessage marker = p.followerStore.load(4);
         assertEquals("$KV.exp.two", marker.subject(), "key two's marker is seq 4");
@@ -515,7 +542,7 @@ class ReplicatedApplyTest {
         String r2 = "_INBOX.c.b2.10.ok.";
         p.leader.offerPublish("s.b", r2 + "1.0.$FI", null, bytes("n1"));
         p.commitAll();
-        p.leader.perform(new StreamOp.Expire(Stream.nowNanos() + 11_000_000_000L), new Answer());
+        p.leader.perform(new StreamOp.Expire(Stream.nowNanos() + 11_000_000_000L, Stream.EXPIRY_CAP), new Answer());
         p.commitAll();
         p.leader.offerPublish("s.b", r2 + "2.2.$FI", null, bytes("n2"));
         p.commitAll();

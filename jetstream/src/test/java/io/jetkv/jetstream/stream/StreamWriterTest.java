@@ -98,6 +98,82 @@ class StreamWriterTest {
         assertEquals(5, s.stats().msgs());
     }
 
+    /**
+     * A backlog of expiries shares the writer with publishes: a publish queued behind a maintenance run is answered
+     * after that one run of {@link Stream#EXPIRY_CAP}, not after the whole backlog; and the runs go on by themselves
+     * (no timer tick) until nothing is due.
+     */
+    @Test
+    void expiryBacklogTakesTurnsWithPublishes() {
+        FakeBus bus = new FakeBus();
+        ManualExecutor writer = new ManualExecutor();
+        int due = 3 * Stream.EXPIRY_CAP + 10;
+        Stream s = new Stream(config("{\"name\":\"S\",\"allow_msg_ttl\":true}"), 1, new MemoryStreamStore(), writer,
+                due + 16, new Stream.Context(bus, false, null));
+        byte[] ttl = "NATS/1.0\r\nNats-TTL: 1s\r\n\r\n".getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < due; i++) {
+            assertTrue(s.offerPublish("S", null, ttl, new byte[] {1}));
+        }
+        writer.runAll();
+        assertEquals(due, s.stats().msgs());
+        long deadline = Stream.nowNanos() + 1_100_000_000L; // every TTL ends by then
+        while (Stream.nowNanos() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L); // waits for the clock, not for a thread
+        }
+        s.tick(Stream.nowNanos()); // queues one maintenance run
+        assertTrue(s.offerPublish("S", "_INBOX.late", null, new byte[] {2}));
+        long heldAtAck = -1;
+        int runs = 0;
+        while (!writer.tasks.isEmpty() && runs++ < 1000) {
+            writer.tasks.poll().run();
+            if (heldAtAck < 0 && bus.published().stream().anyMatch(m -> "_INBOX.late".equals(m.subject()))) {
+                heldAtAck = s.stats().msgs();
+            }
+        }
+        assertEquals(due + 1 - Stream.EXPIRY_CAP, heldAtAck, "the late publish waits for one run of expiries");
+        assertEquals(1, s.stats().msgs(), "the runs went on without the timer until every TTL had expired");
+    }
+
+    /**
+     * A restart rebuilds the duplicate window from the stored messages, but reads them only when the store says an id
+     * may be among them: a bucket of puts without ids restarts without reading its window.
+     */
+    @Test
+    void aRestartReadsTheDuplicateWindowOnlyWhenAnIdMayBeInIt() {
+        MemoryStreamStore inner = new MemoryStreamStore();
+        long now = Stream.nowNanos();
+        for (int i = 0; i < 100; i++) {
+            inner.append("s", null, new byte[] {1}, now - 1_000_000L + i);
+        }
+        int[] batchReads = {0};
+        StreamStore counted = (StreamStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {StreamStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("loadNextBatch")) {
+                        batchReads[0]++;
+                    }
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        StreamConfig cfg = config("{\"name\":\"S\",\"subjects\":[\"s\"]}");
+        new Stream(cfg, 1, counted, new ManualExecutor(), 16, new Stream.Context(new FakeBus(), false, null));
+        assertEquals(0, batchReads[0], "no id in the window: nothing read");
+
+        inner.append("s", "NATS/1.0\r\nNats-Msg-Id: m1\r\n\r\n".getBytes(StandardCharsets.UTF_8), new byte[] {2}, now);
+        inner.append("s", null, new byte[] {3}, now + 1);
+        FakeBus bus = new FakeBus();
+        ManualExecutor writer = new ManualExecutor();
+        Stream s = new Stream(cfg, 1, counted, writer, 16, new Stream.Context(bus, false, null));
+        assertTrue(batchReads[0] > 0, "an id in the window: read");
+        assertTrue(s.offerPublish("s", "_INBOX.dup", "NATS/1.0\r\nNats-Msg-Id: m1\r\n\r\n".getBytes(StandardCharsets.UTF_8),
+                new byte[] {2}));
+        writer.runAll();
+        String ack = new String(bus.published().get(bus.published().size() - 1).payload(), StandardCharsets.UTF_8);
+        assertTrue(ack.contains("\"duplicate\": true") && ack.contains("\"seq\":101"), ack);
+    }
+
     @Test
     void fullQueueRefusesInsteadOfBlocking() {
         FakeBus bus = new FakeBus();

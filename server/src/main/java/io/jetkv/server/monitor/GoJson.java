@@ -305,6 +305,21 @@ final class GoJson {
 
     /** The index after the string starting at {@code start} (a quote), or -1 when it is not well formed. */
     private static int string(byte[] b, int start) {
+        return stringEnd(b, start, null);
+    }
+
+    /** Go's error for the malformed string starting at {@code start}. */
+    private static String stringError(byte[] b, int start) {
+        String[] error = new String[1];
+        stringEnd(b, start, error);
+        return error[0];
+    }
+
+    /**
+     * Walks Go's string grammar; on a dead end sets {@code error[0]} (when asked) and answers -1. Past the end of the
+     * body it reads a space, as Go's scanner does at its end (an escape cut short is an "invalid character ' '").
+     */
+    private static int stringEnd(byte[] b, int start, String[] error) {
         int i = start + 1;
         while (i < b.length) {
             int c = b[i] & 0xff;
@@ -312,62 +327,32 @@ final class GoJson {
                 return i + 1;
             }
             if (c < 0x20) {
-                return -1;
+                return fail(error, c, "in string literal");
             }
             if (c == '\\') {
-                if (i + 1 >= b.length) {
-                    return -1;
-                }
-                int e = b[i + 1] & 0xff;
+                int e = at(b, i + 1);
                 if (e == 'u') {
                     for (int k = 2; k < 6; k++) {
-                        if (i + k >= b.length || !isHex(b[i + k] & 0xff)) {
-                            return -1;
+                        int h = at(b, i + k);
+                        if (!isHex(h)) {
+                            return fail(error, h, "in \\u hexadecimal character escape");
                         }
                     }
                     i += 6;
                     continue;
                 }
                 if ("\"\\/bfnrt".indexOf(e) < 0) {
-                    return -1;
+                    return fail(error, e, "in string escape code");
                 }
                 i += 2;
                 continue;
             }
             i++;
+        }
+        if (error != null) {
+            error[0] = "unexpected end of JSON input";
         }
         return -1;
-    }
-
-    /** Go's error for the malformed string starting at {@code start}. */
-    private static String stringError(byte[] b, int start) {
-        int i = start + 1;
-        while (i < b.length) {
-            int c = b[i] & 0xff;
-            if (c < 0x20) {
-                return invalid(c, "in string literal");
-            }
-            if (c == '\\') {
-                int e = i + 1 < b.length ? b[i + 1] & 0xff : ' ';
-                if (e == 'u') {
-                    for (int k = 2; k < 6; k++) {
-                        int h = i + k < b.length ? b[i + k] & 0xff : ' ';
-                        if (!isHex(h)) {
-                            return invalid(h, "in \\u hexadecimal character escape");
-                        }
-                    }
-                    i += 6;
-                    continue;
-                }
-                if ("\"\\/bfnrt".indexOf(e) < 0) {
-                    return invalid(e, "in string escape code");
-                }
-                i += 2;
-                continue;
-            }
-            i++;
-        }
-        return "unexpected end of JSON input";
     }
 
     private static boolean isHex(int c) {
