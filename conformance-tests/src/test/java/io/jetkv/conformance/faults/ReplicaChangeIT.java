@@ -15,6 +15,7 @@ import io.nats.client.KeyValue;
 import io.nats.client.KeyValueManagement;
 import io.nats.client.KeyValueOptions;
 import io.nats.client.Message;
+import io.nats.client.PublishOptions;
 import io.nats.client.PullSubscribeOptions;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
@@ -52,6 +53,11 @@ class ReplicaChangeIT {
     private static KeyValueOptions kvOptions() {
         return KeyValueOptions.builder().jetStreamOptions(JetStreamOptions.builder().requestTimeout(API_TIMEOUT)
                 .build()).build();
+    }
+
+    /** A publish retried after a timeout is stored once (its first try may have been). */
+    private static PublishOptions once(String id) {
+        return PublishOptions.builder().messageId(id).build();
     }
 
     private static byte[] b(String s) {
@@ -98,6 +104,22 @@ class ReplicaChangeIT {
         }, stream + " with " + replicas + " current replicas (last: " + (seen[0] == null ? null
                 : seen[0].getClusterInfo()) + ")", 60);
         return seen[0];
+    }
+
+    private static String awaitOneServer(JetStreamManagement jsm) {
+        return awaitOneServer(jsm, "ORDERS");
+    }
+
+    /** Waits until {@code stream} lives on one server (a leader, no replicas) and returns its name. */
+    private static String awaitOneServer(JetStreamManagement jsm, String stream) {
+        return eventually(stream + " on one server", () -> {
+            StreamInfo s = jsm.getStreamInfo(stream);
+            var ci = s.getClusterInfo();
+            if (ci.getLeader() == null || (ci.getReplicas() != null && !ci.getReplicas().isEmpty())) {
+                throw new IllegalStateException("still replicated: " + ci);
+            }
+            return ci.getLeader();
+        });
     }
 
     @Test
@@ -209,14 +231,7 @@ class ReplicaChangeIT {
                 StreamInfo one = eventually("ORDERS scaled to R1",
                         () -> jsm.updateStream(StreamConfiguration.builder(cfg).replicas(1).build()));
                 assertEquals(1, one.getConfiguration().getReplicas());
-                survivor = eventually("ORDERS on one server", () -> {
-                    StreamInfo s = jsm.getStreamInfo("ORDERS");
-                    var ci = s.getClusterInfo();
-                    if (ci.getLeader() == null || (ci.getReplicas() != null && !ci.getReplicas().isEmpty())) {
-                        throw new IllegalStateException("still replicated: " + ci);
-                    }
-                    return ci.getLeader();
-                });
+                survivor = awaitOneServer(jsm);
             }
             ProcessCluster.Node survivorNode = byName(cluster, survivor);
             survivorNode.kill();
@@ -242,6 +257,96 @@ class ReplicaChangeIT {
                 List<Message> next = sub.fetch(1, Duration.ofSeconds(5));
                 assertEquals(1, next.size());
                 assertTrue(next.get(0).metaData().streamSequence() >= 5, next.get(0).metaData().toString());
+                next.get(0).nak();
+                sub.unsubscribe();
+            }
+
+            // a stream created on three servers and scaled to one: its server restarted has no group to go back to
+            String eventsKept;
+            try (Connection nc = cluster.connect(0)) {
+                JetStreamManagement jsm = jsm(nc);
+                eventually("EVENTS created", () -> jsm.addStream(StreamConfiguration.builder().name("EVENTS")
+                        .subjects("events.>").replicas(3).storageType(StorageType.File).build()));
+                assertEquals(1, eventually("a publish to EVENTS",
+                        () -> nc.jetStream().publish("events.1", b("e1"), once("e1"))).getSeqno());
+                StreamConfiguration cfg = jsm.getStreamInfo("EVENTS").getConfiguration();
+                eventually("EVENTS scaled to R1",
+                        () -> jsm.updateStream(StreamConfiguration.builder(cfg).replicas(1).build()));
+                eventsKept = awaitOneServer(jsm, "EVENTS");
+            }
+            ProcessCluster.Node eventsNode = byName(cluster, eventsKept);
+            eventsNode.kill();
+            eventsNode.restart();
+            cluster.awaitFullMesh(60);
+            try (Connection nc = cluster.connect((eventsNode.index() + 1) % 3)) {
+                JetStreamManagement jsm = jsm(nc);
+                assertEquals(2, eventually("a publish to EVENTS after its server restarted",
+                        () -> nc.jetStream().publish("events.2", b("e2"), once("e2"))).getSeqno());
+                // (its server takes publishes from its store at once; its API answers once it replayed the meta log)
+                StreamInfo si = eventually("EVENTS info", () -> jsm.getStreamInfo("EVENTS"));
+                assertEquals(2, si.getStreamState().getMsgCount());
+                assertEquals(eventsKept, si.getClusterInfo().getLeader());
+                assertTrue(si.getClusterInfo().getReplicas() == null || si.getClusterInfo().getReplicas().isEmpty(),
+                        si.getClusterInfo().toString());
+                assertEquals("e1", new String(eventually("EVENTS message 1", () -> jsm.getMessage("EVENTS", 1))
+                        .getData(), StandardCharsets.UTF_8));
+            }
+
+            // R1 -> R3 again, from a server that is not the stream's first; then a server added by it restarts
+            try (Connection nc = cluster.connect(survivorNode.index())) {
+                JetStreamManagement jsm = jsm(nc);
+                StreamConfiguration cfg = jsm.getStreamInfo("ORDERS").getConfiguration();
+                eventually("ORDERS scaled to R3 again",
+                        () -> jsm.updateStream(StreamConfiguration.builder(cfg).replicas(3).build()));
+                awaitCurrentReplicas(nc, "ORDERS", 2);
+            }
+            ProcessCluster.Node added = cluster.node((survivorNode.index() + 1) % 3);
+            added.kill();
+            added.restart();
+            cluster.awaitFullMesh(60);
+            try (Connection nc = cluster.connect(added.index())) {
+                awaitCurrentReplicas(nc, "ORDERS", 2);
+                assertEquals(13, eventually("a publish to the R3 stream",
+                        () -> nc.jetStream().publish("orders.n13", b("m13"), once("m13"))).getSeqno());
+            }
+
+            // R3 -> R1 while one server is down: back, it must not bring its replica back (no second copy taking
+            // publishes, no replicas listed), and what the stream holds stays as it was
+            ProcessCluster.Node down = cluster.node((survivorNode.index() + 2) % 3);
+            down.kill();
+            String kept;
+            try (Connection nc = cluster.connect(survivorNode.index())) {
+                JetStreamManagement jsm = jsm(nc);
+                StreamConfiguration cfg = jsm.getStreamInfo("ORDERS").getConfiguration();
+                eventually("ORDERS scaled to R1 with " + down.name() + " down",
+                        () -> jsm.updateStream(StreamConfiguration.builder(cfg).replicas(1).build()));
+                kept = awaitOneServer(jsm);
+                assertTrue(!kept.equals(down.name()), kept);
+            }
+            down.restart();
+            cluster.awaitFullMesh(60);
+            for (ProcessCluster.Node n : cluster.nodes()) {
+                try (Connection nc = cluster.connect(n.index())) {
+                    JetStreamManagement jsm = jsm(nc);
+                    assertEquals(kept, awaitOneServer(jsm), "through " + n.name());
+                }
+            }
+            try (Connection nc = cluster.connect(down.index())) {
+                JetStreamManagement jsm = jsm(nc);
+                assertEquals(14, eventually("a publish through the restarted server",
+                        () -> nc.jetStream().publish("orders.n14", b("m14"), once("m14"))).getSeqno());
+                // (a server just started may answer 10008 until it caught up with the meta group)
+                StreamInfo si = eventually("ORDERS info", () -> jsm.getStreamInfo("ORDERS"));
+                assertEquals(14, si.getStreamState().getMsgCount());
+                assertEquals(14, si.getStreamState().getLastSequence());
+                assertEquals(kept, si.getClusterInfo().getLeader());
+                for (int i = 1; i <= 14; i++) {
+                    int seq = i;
+                    assertEquals("m" + i, new String(eventually("message " + i,
+                            () -> jsm.getMessage("ORDERS", seq)).getData(), StandardCharsets.UTF_8));
+                }
+                assertEquals(4, eventually("consumer C", () -> jsm.getConsumerInfo("ORDERS", "C")).getAckFloor()
+                        .getStreamSequence());
             }
         }
     }

@@ -325,6 +325,14 @@ public final class JetStreamCluster implements AutoCloseable {
             built.countDown();
         }
         server.start();
+        if (hasMeta()) {
+            org.apache.ratis.server.protocol.TermIndex last =
+                    server.getDivision(metaGroup).getRaftLog().getLastEntryTermIndex();
+            replayEnd = last == null ? 0 : last.getIndex();
+        } else {
+            replayEnd = 0;
+        }
+        executor.execute(this::settleReplayed);
         started = true;
         int bound = server.getServerRpc().getInetSocketAddress().getPort();
         Files.writeString(portFile, Integer.toString(bound));
@@ -417,6 +425,7 @@ public final class JetStreamCluster implements AutoCloseable {
         if (closed) {
             return;
         }
+        settleReplayed(); // the replay may end with an entry that is not applied (a leader's first, a configuration)
         try {
             if (!hasMeta()) {
                 formMeta();
@@ -864,8 +873,14 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         if (!a.peers().contains(settings.serverName())) {
             if (groupStreams.containsKey(RaftGroupId.valueOf(a.group()))) {
-                // this server was removed from the stream's peers while it was down: its replica goes
-                executor.execute(() -> dropLocal(a));
+                executor.execute(() -> {
+                    if (replaying()) {
+                        // a restart replaying the stream's create: it may have been scaled up to this server since
+                        replayedResizes.add(a.key());
+                    } else {
+                        dropLocal(a); // this server was removed from the stream's peers while it was down
+                    }
+                });
             }
             return;
         }
@@ -1067,6 +1082,18 @@ public final class JetStreamCluster implements AutoCloseable {
         Assignment a = current(assigned);
         if (!a.peers().contains(settings.serverName())) {
             return; // moved off this server since (a peer removal or a replica count change replayed after this)
+        }
+        boolean hasGroup = groupStreams.containsKey(RaftGroupId.valueOf(a.group()));
+        if (a.replicated() && replaying() && !hasGroup) {
+            // a group this server does not have, in a restart's replay: the stream may have left it since (its
+            // replica dropped, or scaled back to one server); a group made now would never hear from its peers
+            replayedCreates.merge(a.key(), joining, Boolean::logicalOr);
+            return;
+        }
+        if (!a.replicated() && replaying() && hasGroup) {
+            // an R1 stream whose group is here, in a restart's replay: scaled up since, or its shrink unfinished
+            replayedResizes.add(a.key());
+            return;
         }
         try {
             JetStreamAccount account = accountOf(a.key());
@@ -1580,8 +1607,17 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         String self = settings.serverName();
         executor.execute(() -> {
-            // as the meta group holds it when this runs: a restart replays the meta log, and a later change (scaled
-            // back) must not be undone by replaying an earlier one
+            if (replaying()) {
+                // a restart replaying the meta log: this may be an earlier change than the stream's last (scaled up,
+                // then back): the stream is set up once, as the replayed log leaves it (settleReplayed)
+                replayedResizes.add(now.key());
+                if (!old.replicated() && old.peers().contains(self) && now.replicated()) {
+                    replayedPromotions.add(now.key());
+                }
+                return;
+            }
+            // as the meta group holds it when this runs: a later change (scaled back) must not be undone by an
+            // earlier one
             Assignment cur = current(now);
             boolean was = old.peers().contains(self);
             boolean is = cur.peers().contains(self);
@@ -1601,6 +1637,124 @@ public final class JetStreamCluster implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /**
+     * The meta log's last index when this server started (Long.MAX_VALUE until Ratis opened it): the entries up to it
+     * are a restart's replay of changes made before, some of them undone by later ones.
+     */
+    private volatile long replayEnd = Long.MAX_VALUE;
+
+    /** Streams whose replica count changed in the replayed part of the meta log. js-cluster thread. */
+    private final Set<String> replayedResizes = new java.util.LinkedHashSet<>();
+
+    /**
+     * Streams the replayed log scaled up from an R1 stream on this server: without a group here, this server's store
+     * is what the group starts from ({@link #promote}). js-cluster thread.
+     */
+    private final Set<String> replayedPromotions = new java.util.HashSet<>();
+
+    /**
+     * Replicated streams the replayed log assigned to this server without a group here, each with whether it was to
+     * join the group empty (added by a peer change). js-cluster thread.
+     */
+    private final Map<String, Boolean> replayedCreates = new java.util.LinkedHashMap<>();
+
+    /** Any thread: whether the meta group has not applied its replayed log yet. */
+    private boolean replaying() {
+        long end = replayEnd;
+        if (end <= 0) {
+            return false;
+        }
+        org.apache.ratis.server.protocol.TermIndex applied = meta.getLastAppliedTermIndex();
+        long at = applied == null ? -1 : applied.getIndex();
+        long last = end;
+        if (end != Long.MAX_VALUE) {
+            try {
+                // a new meta leader may have cut an uncommitted tail of the replayed log
+                org.apache.ratis.server.protocol.TermIndex l =
+                        server.getDivision(metaGroup).getRaftLog().getLastEntryTermIndex();
+                last = l == null ? end : Math.min(end, l.getIndex());
+            } catch (IOException | RuntimeException e) {
+                last = end;
+            }
+        }
+        if (at >= last) {
+            replayEnd = 0; // done, for good
+            return false;
+        }
+        return true;
+    }
+
+    /** Ratis apply thread (meta): an entry was applied; once the replay is done, the resized streams are set up. */
+    void metaApplied(long index) {
+        long end = replayEnd;
+        if (end > 0 && end != Long.MAX_VALUE && index >= end) {
+            executor.execute(this::settleReplayed);
+        }
+    }
+
+    /** js-cluster thread: once the replay is done, each stream resized in it is set up as its assignment is now. */
+    private void settleReplayed() {
+        if ((replayedResizes.isEmpty() && replayedCreates.isEmpty()) || replaying()) {
+            return;
+        }
+        List<String> keys = new ArrayList<>(replayedResizes);
+        Map<String, Boolean> creates = new java.util.LinkedHashMap<>(replayedCreates);
+        Set<String> promotions = new java.util.HashSet<>(replayedPromotions);
+        replayedResizes.clear();
+        replayedCreates.clear();
+        replayedPromotions.clear();
+        for (String key : keys) {
+            Assignment a = meta.get(key);
+            if (a != null) {
+                settleResized(a, promotions.contains(key));
+            }
+        }
+        creates.forEach((key, joining) -> {
+            Assignment a = meta.get(key);
+            if (a != null && !keys.contains(key)) {
+                createLocal(a, joining);
+            }
+        });
+    }
+
+    /**
+     * js-cluster thread, after a restart: this server's replica of a stream whose replica count changed before, as
+     * the stream is assigned now (not as each replayed change left it). A server no longer among its peers drops its
+     * replica (once its group's configuration no longer lists it, see {@link #reconfigure}); a replicated stream's
+     * group goes on from this server's storage, or is made from its R1 store by the stream's first peer when the
+     * replay scaled it up from this server (a scale-up not begun, {@link #promote}), or is joined empty (an added server that had not joined); an R1 stream still in a
+     * group finishes leaving it ({@link #demote}, once it leads), else it commits locally as any R1 stream.
+     */
+    private void settleResized(Assignment a, boolean wasOneHere) {
+        String self = settings.serverName();
+        boolean grouped = groupStreams.containsKey(RaftGroupId.valueOf(a.group()));
+        Stream s = localStream(a.key());
+        LOG.info("stream {}: set up after the restart's replay on {} of {}{}", a.name(), self, a.peers(),
+                grouped ? " (its group is here)" : "");
+        if (!a.peers().contains(self)) {
+            if (grouped) {
+                reconfigure(a);
+            } else if (s != null) {
+                dropLocal(a);
+            }
+        } else if (a.replicated()) {
+            if (grouped) {
+                createLocal(a, false);
+            } else if (s != null && wasOneHere && self.equals(a.peers().get(0))) {
+                promote(a);
+            } else {
+                createLocal(a, true);
+            }
+        } else {
+            createLocal(a, false);
+            if (!grouped && s != null) {
+                s.setReplicator(null);
+                streamsOf(a.key()).setCapturing(s, true);
+                proposeConfig(a.key(), false);
+            }
+        }
     }
 
     /**

@@ -144,6 +144,7 @@ final class MetaStateMachine extends BaseStateMachine {
             LOG.error("meta: entry {} could not be applied", entry.getIndex(), e);
         }
         updateLastAppliedTermIndex(TermIndex.valueOf(entry));
+        cluster.metaApplied(entry.getIndex());
         return CompletableFuture.completedFuture(Message.EMPTY);
     }
 
