@@ -68,15 +68,19 @@ class ReplicaChangeIT {
     private static <T> T eventually(String what, java.util.concurrent.Callable<T> call) {
         Object[] out = {null};
         String[] last = {""};
-        ClusterProbes.await(() -> {
-            try {
-                out[0] = call.call();
-                return true;
-            } catch (Exception e) {
-                last[0] = e.toString();
-                return false;
-            }
-        }, what + " (last: " + last[0] + ")", 60);
+        try {
+            ClusterProbes.await(() -> {
+                try {
+                    out[0] = call.call();
+                    return true;
+                } catch (Exception e) {
+                    last[0] = e.toString();
+                    return false;
+                }
+            }, what, 60);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + " (last: " + last[0] + ")", e);
+        }
         @SuppressWarnings("unchecked")
         T t = (T) out[0];
         return t;
@@ -89,20 +93,24 @@ class ReplicaChangeIT {
     /** Waits until STREAM.INFO through {@code nc} lists {@code replicas} replicas besides the leader, all current. */
     private static StreamInfo awaitCurrentReplicas(Connection nc, String stream, int replicas) {
         StreamInfo[] seen = {null};
-        ClusterProbes.await(() -> {
-            try {
-                StreamInfo si = jsm(nc).getStreamInfo(stream);
-                seen[0] = si;
-                var ci = si.getClusterInfo();
-                List<io.nats.client.api.Replica> rs = ci == null || ci.getReplicas() == null ? List.of()
-                        : ci.getReplicas();
-                return ci != null && ci.getLeader() != null && rs.size() == replicas
-                        && rs.stream().allMatch(r -> r.isCurrent());
-            } catch (Exception e) {
-                return false;
-            }
-        }, stream + " with " + replicas + " current replicas (last: " + (seen[0] == null ? null
-                : seen[0].getClusterInfo()) + ")", 60);
+        try {
+            ClusterProbes.await(() -> {
+                try {
+                    StreamInfo si = jsm(nc).getStreamInfo(stream);
+                    seen[0] = si;
+                    var ci = si.getClusterInfo();
+                    List<io.nats.client.api.Replica> rs = ci == null || ci.getReplicas() == null ? List.of()
+                            : ci.getReplicas();
+                    return ci != null && ci.getLeader() != null && rs.size() == replicas
+                            && rs.stream().allMatch(r -> r.isCurrent());
+                } catch (Exception e) {
+                    return false;
+                }
+            }, stream + " with " + replicas + " current replicas", 60);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + " (last: " + (seen[0] == null ? null
+                    : seen[0].getClusterInfo()) + ")", e);
+        }
         return seen[0];
     }
 

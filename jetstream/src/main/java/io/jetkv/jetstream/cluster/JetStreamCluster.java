@@ -2267,8 +2267,19 @@ public final class JetStreamCluster implements AutoCloseable {
         try {
             RaftServer.Division d = server.getDivision(RaftGroupId.valueOf(a.group()));
             if (d.getInfo().isLeader()) {
-                // only the leader's configuration is the group's; a follower's may lag behind the change
-                d.getRaftConf().getCurrentPeers().forEach(p -> members.add(p.getId().toString()));
+                // only the leader's configuration is the group's; a follower's may lag behind the change. A server is
+                // a member once the configuration adding it is committed and no longer joint: until then electing a
+                // leader may still need the old members (the leader lost then, the group could elect none)
+                org.apache.ratis.server.RaftConfiguration conf = d.getRaftConf();
+                Set<String> previous = new java.util.TreeSet<>();
+                conf.getPreviousPeers().forEach(p -> previous.add(p.getId().toString()));
+                boolean committed = conf.getLogEntryIndex() <= d.getRaftLog().getLastCommittedIndex();
+                conf.getCurrentPeers().forEach(p -> {
+                    String id = p.getId().toString();
+                    if ((committed && previous.isEmpty()) || previous.contains(id) || id.equals(selfId.toString())) {
+                        members.add(id);
+                    }
+                });
             }
             for (RaftProtos.CommitInfoProto ci : d.getCommitInfos()) {
                 String id = RaftPeerId.valueOf(ci.getServer().getId()).toString();
