@@ -472,6 +472,21 @@ public final class Stream {
         this.replicator = r;
     }
 
+    /**
+     * Cluster layer, any thread: the stream starts or stops being replicated by a Raft group of its own (a replica
+     * count update), whose log starts at index 0. The writer forgets the index of the last applied entry, then runs
+     * {@code then}, in order with the committed entries: before any of a new group's.
+     */
+    public void restartRaftIndex(Runnable then) {
+        committed.add(batch -> {
+            appliedIndex = 0;
+            store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(0));
+            batch.markDirty();
+            then.run();
+        });
+        schedule();
+    }
+
     /** Whether publishes go through consensus (a replicated stream). Any thread. */
     public boolean isReplicated() {
         return replicator != null;
