@@ -358,7 +358,8 @@ public final class MonitorServer implements AutoCloseable {
         }
         return server.connectionSnapshots().thenApplyAsync(all -> json(params,
                 Subsz.render(server.serverId(), Instant.now(), options.account() == null ? server.subscriptions()
-                        : server.subscriptions(options.account()), all, options),
+                        : server.subscriptions(options.account()), all,
+                        server.internalSubscriptions(options.account()), options),
                 HttpResponseStatus.OK, true), group);
     }
 
