@@ -339,12 +339,10 @@ class ReplicatedStreamOpsIT {
             assertEquals("404", directGet(c, "ORDERS", 10), "trimmed by the update on every replica");
             assertEquals("200 m13", directGet(c, "ORDERS", 13));
         }
-        // the replica count can change (ReplicaChangeIT), but not beyond the servers there are (nats-server's
-        // placement error); storage cannot change
+        // the replica count cannot change (JetKV does not move streams between groups), nor can storage
         JetStreamApiException scale = assertThrows(JetStreamApiException.class, () -> a.jetStreamManagement()
-                .updateStream(StreamConfiguration.builder(updated.getConfiguration()).replicas(5).build()));
-        assertEquals(10005, scale.getApiErrorCode());
-        assertTrue(scale.getMessage().contains("no suitable peers for placement"), scale.getMessage());
+                .updateStream(StreamConfiguration.builder(updated.getConfiguration()).replicas(1).build()));
+        assertEquals(10061, scale.getApiErrorCode());
         JetStreamApiException storage = assertThrows(JetStreamApiException.class, () -> a.jetStreamManagement()
                 .updateStream(StreamConfiguration.builder(updated.getConfiguration()).storageType(StorageType.Memory)
                         .build()));

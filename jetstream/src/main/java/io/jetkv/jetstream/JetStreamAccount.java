@@ -36,8 +36,6 @@ public final class JetStreamAccount {
     private final JsApi api;
     private final SnapshotApi snapshots;
     private final List<MessageBus.Subscription> apiSubscriptions = new ArrayList<>();
-    private final boolean system;
-    private final Shared shared;
 
     /** What the service gives every account. */
     record Shared(JetStreamOptions options, ExecutorService[] writers, int queueCapacity, ThreadPoolExecutor apiWorkers,
@@ -49,8 +47,6 @@ public final class JetStreamAccount {
             StorageBackend storage, Shared shared) {
         this.name = name;
         this.enabled = enabled;
-        this.system = system;
-        this.shared = shared;
         this.bus = bus;
         JetStreamOptions options = shared.options();
         // null: the server's limits are the account's ($G of a server without accounts); publishes past them are
@@ -101,31 +97,6 @@ public final class JetStreamAccount {
     /** False for an account whose API only refuses (no {@code jetstream} in its configuration). */
     public boolean enabled() {
         return enabled;
-    }
-
-    /** Whether this is the system account. */
-    public boolean isSystem() {
-        return system;
-    }
-
-    /**
-     * For an account without JetStream in a cluster (the system account among them): a separate API serving only
-     * {@code ops}, subscribed across the routes so that the meta leader receives them, while the account's own API,
-     * which only refuses and answers its own server's clients, stops taking them. nats-server 2.9.10 answers the
-     * meta leader step-down and server removal in every account, whatever its JetStream. Called once, by the
-     * cluster layer on the thread starting JetStream (under {@code JetStreamHost}'s monitor, so never with
-     * {@link #stop}).
-     */
-    public JsApi serveFromCluster(List<String> ops) {
-        JsApi admin = new JsApi(bus, shared.apiWorkers(), shared.options().domain());
-        for (String op : ops) {
-            api.unregister(op);
-            for (String prefix : api.subscriptionSubjects()) {
-                // "$JS.API.>" and the domain form: the op's exact subject under each prefix
-                apiSubscriptions.add(bus.subscribe(prefix.substring(0, prefix.length() - 1) + op, admin::onMessage));
-            }
-        }
-        return admin;
     }
 
     /** The account's subject space. */

@@ -3,7 +3,6 @@ package io.jetkv.server;
 import io.jetkv.config.AccountConfig;
 import io.jetkv.config.SubjectMap;
 import io.jetkv.jetstream.MessageBus;
-import io.jetkv.protocol.Subject;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -17,9 +16,8 @@ import java.util.function.Function;
  * The accounts' imports, wired into their subject spaces as nats-server's account imports behave for core NATS:
  *
  * <ul>
- *   <li>a <b>stream import</b> is an internal subscription in the exporting account on the imported subject, held
- *       while the importing account has interest in it ({@link StreamShadow}); what it receives is published again
- *       in the importing account, under the import's prefix or {@code to};
+ *   <li>a <b>stream import</b> is an internal subscription in the exporting account on the imported subject; what
+ *       it receives is published again in the importing account, under the import's prefix or {@code to};
  *   <li>a <b>service import</b> is an internal subscription in the importing account on its local subject; a
  *       request is published in the exporting account on the exported subject with a reply of its own,
  *       {@code _R_.<import>.<token>}, and the response to that reply travels back to the requester's reply in the
@@ -32,9 +30,8 @@ import java.util.function.Function;
  * pull request made through an imported {@code $JS.API} gets its messages, with their {@code $JS.ACK} replies.
  *
  * <p>In a cluster every server installs the same imports. A stream import's subscription announces its interest in
- * the exporting account while the server has importing subscribers, so the exporter's messages reach those servers,
- * and each hands them to its own importing subscribers only. A service import takes the requests published on its
- * server (never from a route) and publishes
+ * the exporting account, so the exporter's messages reach every server, and each hands them to its own importing
+ * subscribers only. A service import takes the requests published on its server (never from a route) and publishes
  * them in the exporting account, whose routes carry them to a responder anywhere; the responses come back over
  * the routes in the exporting account to the server whose import made the reply subject.
  *
@@ -50,7 +47,6 @@ final class AccountImports implements AutoCloseable {
     private static final ThreadLocal<int[]> HOPS = ThreadLocal.withInitial(() -> new int[1]);
 
     private final List<MessageBus.Subscription> subscriptions = new ArrayList<>();
-    private final List<StreamShadow> shadows = new ArrayList<>();
     private final AtomicLong nextImport = new AtomicLong();
 
     private AccountImports() {}
@@ -92,7 +88,7 @@ final class AccountImports implements AutoCloseable {
     private void stream(Router importer, Router exporter, AccountConfig.Import imp) {
         String from = imp.subject();
         String to = imp.localSubject();
-        Router.Tap tap = (deliverTo, subject, reply, headers, payload) -> {
+        subscriptions.add(exporter.subscribe(from, (Router.Tap) (deliverTo, subject, reply, headers, payload) -> {
             if (!enter()) {
                 return false;
             }
@@ -107,100 +103,7 @@ final class AccountImports implements AutoCloseable {
             } finally {
                 leave();
             }
-        };
-        StreamShadow shadow = new StreamShadow(importer, exporter, from, to, tap);
-        importer.index().addObserver(shadow);
-        // the interest already there (a reload installs the imports again beside connected clients)
-        importer.index().localSubs().forEach(shadow::added);
-        shadows.add(shadow);
-    }
-
-    /**
-     * A stream import's subscription in the exporting account, held only while the importing account has local
-     * interest in the import's subject (a client's or an internal subscription, e.g. a stream capturing it), as
-     * nats-server's shadow subscriptions: the exporter's messages cross, and its interest crosses the routes, only
-     * while someone here would receive them. One subscription on the import's subject serves all the interested
-     * subscriptions (nats-server makes one per subscription, on the intersecting subject).
-     *
-     * <p>Threading: told by the importer's index on the thread that (un)subscribed. The monitor guards the interest
-     * set and the subscription's state only (a leaf, see LOCKS.md): the exporter is subscribed outside it, so that
-     * imports feeding each other never wait on each other.
-     */
-    private static final class StreamShadow implements SubjectIndex.InterestListener {
-        private final Router importer;
-        private final Router exporter;
-        private final String from;
-        private final String to;
-        private final Router.Tap tap;
-        /** The importing subscriptions that intersect {@link #to}; guarded by this. */
-        private final java.util.Set<Sub> interested =
-                java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        /** The exporter's subscription while {@link #interested} is not empty; guarded by this. */
-        private MessageBus.Subscription subscription;
-        /** A thread is subscribing the exporter (outside the monitor); guarded by this. */
-        private boolean subscribing;
-        private boolean closed;
-
-        StreamShadow(Router importer, Router exporter, String from, String to, Router.Tap tap) {
-            this.importer = importer;
-            this.exporter = exporter;
-            this.from = from;
-            this.to = to;
-            this.tap = tap;
-        }
-
-        @Override
-        public void added(Sub sub) {
-            synchronized (this) {
-                // a subscription removed before its addition was told (another thread) is not counted: its removal
-                // marked it closed before it left the index
-                if (closed || sub.closed || !Subject.collide(sub.subject, to) || !interested.add(sub)
-                        || subscription != null || subscribing) {
-                    return;
-                }
-                subscribing = true;
-            }
-            MessageBus.Subscription s = exporter.subscribe(from, tap);
-            MessageBus.Subscription drop = null;
-            synchronized (this) {
-                subscribing = false;
-                if (interested.isEmpty() || closed) {
-                    drop = s; // the interest left while subscribing
-                } else {
-                    subscription = s;
-                }
-            }
-            if (drop != null) {
-                drop.unsubscribe();
-            }
-        }
-
-        @Override
-        public void removed(Sub sub) {
-            MessageBus.Subscription drop;
-            synchronized (this) {
-                if (!interested.remove(sub) || !interested.isEmpty() || subscription == null) {
-                    return;
-                }
-                drop = subscription;
-                subscription = null;
-            }
-            drop.unsubscribe();
-        }
-
-        void close() {
-            importer.index().removeObserver(this);
-            MessageBus.Subscription drop;
-            synchronized (this) {
-                closed = true;
-                interested.clear();
-                drop = subscription;
-                subscription = null;
-            }
-            if (drop != null) {
-                drop.unsubscribe();
-            }
-        }
+        }));
     }
 
     /** A requester's reply in the importing account, waiting for the exporting account's response. */
@@ -382,7 +285,5 @@ final class AccountImports implements AutoCloseable {
     public void close() {
         subscriptions.forEach(MessageBus.Subscription::unsubscribe);
         subscriptions.clear();
-        shadows.forEach(StreamShadow::close);
-        shadows.clear();
     }
 }

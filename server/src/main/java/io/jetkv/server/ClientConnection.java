@@ -546,9 +546,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Cli
                 return sys.userInfo(account, authUser, unrestricted ? null : permissions.permissions(), reply) ? 1 : 0;
             }
             if (!system) {
-                // an imported request goes to its account's import subscription (NatsServer#installSysImports)
-                if (io.jetkv.server.monitor.SysRequests.importedBy(subject, account) == null
-                        && io.jetkv.server.monitor.SysRequests.isServerRequest(subject)) {
+                String mapped = io.jetkv.server.monitor.SysRequests.importedBy(subject, account);
+                if (mapped != null) {
+                    byte[] all = io.netty.buffer.ByteBufUtil.getBytes(data);
+                    byte[] hdr = headerSize > 0 ? java.util.Arrays.copyOf(all, headerSize) : null;
+                    byte[] body = headerSize > 0 ? java.util.Arrays.copyOfRange(all, headerSize, all.length) : all;
+                    return server.sysImport(account, mapped, reply, hdr, body);
+                }
+                if (io.jetkv.server.monitor.SysRequests.isServerRequest(subject)) {
                     return 0;
                 }
             }

@@ -151,7 +151,7 @@ final class JetStreamHost {
             // a test hook, not configuration: the fault tests put a proxy in front of each node's Ratis port
             String advertise = System.getProperty(RAFT_ADVERTISE_PROPERTY);
             jsCluster = JetStreamCluster.start(new JetStreamCluster.Settings(serverConfig.serverName(), cc.name(), host,
-                    routes, advertise, serverConfig.serverTags(), c.serverId()), service, config.storeDir());
+                    routes, advertise, serverConfig.serverTags()), service, config.storeDir());
             JetStreamCluster js = jsCluster;
             c.startRaftPeering(js.endpoint(), new Cluster.RaftPeers() {
                 @Override

@@ -74,19 +74,6 @@ final class MonitorView implements ServerView {
     }
 
     @Override
-    public List<InternalSub> internalSubscriptions(String account) {
-        List<InternalSub> out = new ArrayList<>();
-        for (Router r : server.routers()) {
-            if (account == null || account.equals(r.account())) {
-                for (Sub s : r.index().internalSubs()) {
-                    out.add(new InternalSub(r.account(), s.subject, s.queue, s.internalSid));
-                }
-            }
-        }
-        return out;
-    }
-
-    @Override
     public io.jetkv.server.monitor.AccountCounters accountCounters() {
         return server.accountCounters();
     }

@@ -149,7 +149,6 @@ public final class NatsServer implements AutoCloseable {
                 sysRouter.subscribe(subject, sys);
             }
             SysBridge.install(serverId, sysRouter, this::routerFor);
-            installSysImports(sysAccount);
         }
         this.imports = AccountImports.install(config.auth().accounts(), this::routerFor);
     }
@@ -485,27 +484,6 @@ public final class NatsServer implements AutoCloseable {
      * Published in the global account, where every server of the cluster answers it, with a reply that brings
      * the answers back into {@code account}. Returns how many took it (0: no responders).
      */
-    /**
-     * Every account but the system account imports nats-server's three requests from it ({@code $SYS.REQ.ACCOUNT.PING
-     * .CONNZ}, {@code $SYS.REQ.SERVER.PING.CONNZ}, {@code $SYS.REQ.ACCOUNT.PING.STATZ}, about its own account): a
-     * subscription of this server's publishers only in the account, as nats-server's service imports, which also
-     * shows in {@code /subsz} as the reference's does.
-     */
-    private void installSysImports(String sysAccount) {
-        List<Router> accounts = new ArrayList<>(routers());
-        for (Router r : accounts) {
-            String account = r.account();
-            if (account.equals(sysAccount)) {
-                continue;
-            }
-            for (String subject : io.jetkv.server.monitor.SysRequests.importedSubjects()) {
-                String mapped = io.jetkv.server.monitor.SysRequests.importedBy(subject, account);
-                r.subscribeLocal(subject, (subj, reply, headers, payload) ->
-                        sysImport(account, mapped, reply, headers, payload) > 0);
-            }
-        }
-    }
-
     int sysImport(String account, String mapped, String reply, byte[] headers, byte[] payload) {
         if (reply == null || !SysBridge.isToken(account)) {
             // nothing to answer to; or, as in nats-server, an account name with dots makes no valid subject

@@ -35,7 +35,6 @@ final class Sub {
     volatile boolean closed;
 
     Sub(String subject, String queue, String sid, ClientConnection client) {
-        this.internalSid = 0;
         this.subject = subject;
         this.queue = queue;
         this.sid = sid;
@@ -48,7 +47,6 @@ final class Sub {
 
     /** Remote interest announced by {@code route}. */
     Sub(String subject, String queue, int weight, RouteConnection route) {
-        this.internalSid = 0;
         this.subject = subject;
         this.queue = queue;
         this.sid = null;
@@ -64,15 +62,7 @@ final class Sub {
         this(subject, handler, false);
     }
 
-    /** Numbers the internal subscriptions, for {@code /subsz}'s list (nats-server's internal clients' sids). */
-    private static final java.util.concurrent.atomic.AtomicLong INTERNAL_SIDS =
-            new java.util.concurrent.atomic.AtomicLong();
-
-    /** An internal subscription's number (its sid in {@code /subsz}); 0 for the others. */
-    final long internalSid;
-
     Sub(String subject, InboundHandler handler, boolean localOnly) {
-        this.internalSid = INTERNAL_SIDS.incrementAndGet();
         this.subject = subject;
         this.queue = null;
         this.sid = null;

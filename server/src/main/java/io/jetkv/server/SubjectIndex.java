@@ -50,22 +50,6 @@ final class SubjectIndex {
         listener = l;
     }
 
-    /**
-     * Also told about every local subscription (client or internal, never a route's) that enters or leaves, after
-     * the change and outside the index lock, on the thread that made it: the stream imports subscribe their exporter
-     * only while the importing account has interest.
-     */
-    private final java.util.concurrent.CopyOnWriteArrayList<InterestListener> observers =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    void addObserver(InterestListener l) {
-        observers.add(l);
-    }
-
-    void removeObserver(InterestListener l) {
-        observers.remove(l);
-    }
-
     /** What a subject matched: plain subscriptions, and each queue group's members. */
     record Match(List<Sub> plain, List<List<Sub>> queues) {
         static final Match EMPTY = new Match(List.of(), List.of());
@@ -95,9 +79,6 @@ final class SubjectIndex {
         InterestListener l = listener;
         if (l != null && sub.route == null && !sub.localOnly) {
             l.added(sub);
-        }
-        if (sub.route == null) {
-            observers.forEach(o -> o.added(sub));
         }
     }
 
@@ -146,9 +127,6 @@ final class SubjectIndex {
         if (wasRemoved && l != null && sub.route == null && !sub.localOnly) {
             l.removed(sub);
         }
-        if (wasRemoved && sub.route == null) {
-            observers.forEach(o -> o.removed(sub));
-        }
     }
 
     int size() {
@@ -157,53 +135,6 @@ final class SubjectIndex {
             return count;
         } finally {
             lock.readLock().unlock();
-        }
-    }
-
-    /** The server's own (internal) subscriptions, in no particular order. */
-    List<Sub> internalSubs() {
-        return collect(Sub::internal);
-    }
-
-    /** The local subscriptions (clients' and internal, no route's), in no particular order. */
-    List<Sub> localSubs() {
-        return collect(s -> s.route == null);
-    }
-
-    private List<Sub> collect(java.util.function.Predicate<Sub> which) {
-        List<Sub> out = new ArrayList<>();
-        lock.readLock().lock();
-        try {
-            collect(root, which, out);
-        } finally {
-            lock.readLock().unlock();
-        }
-        return out;
-    }
-
-    private static void collect(Node node, java.util.function.Predicate<Sub> which, List<Sub> out) {
-        for (Sub s : node.plain) {
-            if (which.test(s)) {
-                out.add(s);
-            }
-        }
-        for (List<Sub> members : node.queues.values()) {
-            for (Sub s : members) {
-                if (which.test(s)) {
-                    out.add(s);
-                }
-            }
-        }
-        if (node.literals != null) {
-            for (Node child : node.literals.values()) {
-                collect(child, which, out);
-            }
-        }
-        if (node.pwc != null) {
-            collect(node.pwc, which, out);
-        }
-        if (node.fwc != null) {
-            collect(node.fwc, which, out);
         }
     }
 

@@ -70,23 +70,9 @@ public final class LoggedProcess implements AutoCloseable {
     }
 
     private void drain() {
-        java.io.Writer copy = null;
-        String copyDir = System.getenv("JETKV_IT_LOG_DIR");
         try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            if (copyDir != null && !copyDir.isEmpty()) {
-                // every line as well, for reading a failed run's logs in full
-                java.nio.file.Path d = java.nio.file.Path.of(copyDir);
-                java.nio.file.Files.createDirectories(d);
-                copy = java.nio.file.Files.newBufferedWriter(d.resolve(name + "-" + process.pid() + ".log"),
-                        StandardCharsets.UTF_8);
-            }
             String line;
             while ((line = r.readLine()) != null) {
-                if (copy != null) {
-                    copy.write(line);
-                    copy.write('\n');
-                    copy.flush();
-                }
                 synchronized (log) {
                     log.addLast(line);
                     if (log.size() > LOG_LINES_KEPT) {
@@ -100,14 +86,6 @@ public final class LoggedProcess implements AutoCloseable {
             }
         } catch (IOException ignored) {
             // the process ended
-        } finally {
-            if (copy != null) {
-                try {
-                    copy.close();
-                } catch (IOException ignored) {
-                    // nothing more to keep
-                }
-            }
         }
         IOException ended = new IOException(name + " ended before it logged this port");
         clientPort.completeExceptionally(ended);

@@ -124,12 +124,6 @@ public final class JsApi {
         routes.add(new Route(tokens, minArgs, maxArgs, responseType, handler, inline));
     }
 
-    /** Removes every route of {@code op}: its requests are no longer taken here (another subscription serves them). */
-    public void unregister(String op) {
-        String[] tokens = op.split("\\.");
-        routes.removeIf(r -> Arrays.equals(r.op, tokens));
-    }
-
     /** The handler registered for exactly {@code op}, or null (a layer wrapping it, e.g. the cluster's). */
     public Handler handler(String op) {
         String[] tokens = op.split("\\.");

@@ -243,15 +243,4 @@ public final class JsJson {
         }
         return o;
     }
-
-    /** A 22-character random id for an advisory, as nats-server's NUIDs. Any thread. */
-    public static String advisoryId() {
-        String chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
-        StringBuilder sb = new StringBuilder(22);
-        for (int i = 0; i < 22; i++) {
-            sb.append(chars.charAt(r.nextInt(chars.length())));
-        }
-        return sb.toString();
-    }
 }

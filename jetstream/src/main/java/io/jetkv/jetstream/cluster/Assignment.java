@@ -45,16 +45,7 @@ record Assignment(String account, StreamConfig config, List<String> peers, List<
                 revision, null, null);
     }
 
-    /**
-     * This assignment on a different number of servers (a replica count update): unlike {@link #withPeers}, the
-     * configuration's revision and the update's reply stay, as the update is answered once the new peers hold it.
-     */
-    Assignment resized(List<String> newPeers, List<String> newAddresses) {
-        return new Assignment(account, config, List.copyOf(newPeers), List.copyOf(newAddresses), group, created, reply,
-                responseType, revision, updateReply, updateType);
-    }
-
-    String name() {
+        String name() {
         return config.name();
     }
 

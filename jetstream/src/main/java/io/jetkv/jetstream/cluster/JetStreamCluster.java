@@ -93,15 +93,10 @@ public final class JetStreamCluster implements AutoCloseable {
      * @param tags       this server's {@code server_tags} (lower case), for stream placement
      */
     public record Settings(String serverName, String clusterName, String host, Routes routes, String advertise,
-            List<String> tags, String serverId) {
+            List<String> tags) {
 
         public Settings {
             tags = tags == null ? List.of() : List.copyOf(tags);
-        }
-
-        public Settings(String serverName, String clusterName, String host, Routes routes, String advertise,
-                List<String> tags) {
-            this(serverName, clusterName, host, routes, advertise, tags, null);
         }
 
         public Settings(String serverName, String clusterName, String host, Routes routes, String advertise) {
@@ -165,11 +160,6 @@ public final class JetStreamCluster implements AutoCloseable {
     private final Map<String, Map<String, String>> peerMetas = new ConcurrentHashMap<>();
     /** js-cluster thread: this server has been in the meta group's configuration (its removal can be noticed). */
     private boolean wasMetaMember;
-    /**
-     * This server was removed from the meta group ({@code SERVER.REMOVE}) and has not rejoined: as nats-server's
-     * server with JetStream disabled, it answers no meta request, not even 503 for want of a leader.
-     */
-    private volatile boolean leftMeta;
     /** js-cluster thread: since when a quorum of the configured servers has been up (0: not). */
     private long quorumSince;
     private final long startedAt = System.nanoTime();
@@ -242,9 +232,7 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         for (JetStreamAccount a : js.accounts()) {
             if (a.enabled()) {
-                c.install(a);
-            } else {
-                c.installMetaAdmin(a);
+                c.install(a, a == js.primary());
             }
         }
         return c;
@@ -337,14 +325,6 @@ public final class JetStreamCluster implements AutoCloseable {
             built.countDown();
         }
         server.start();
-        if (hasMeta()) {
-            org.apache.ratis.server.protocol.TermIndex last =
-                    server.getDivision(metaGroup).getRaftLog().getLastEntryTermIndex();
-            replayEnd = last == null ? 0 : last.getIndex();
-        } else {
-            replayEnd = 0;
-        }
-        executor.execute(this::settleReplayed);
         started = true;
         int bound = server.getServerRpc().getInetSocketAddress().getPort();
         Files.writeString(portFile, Integer.toString(bound));
@@ -437,7 +417,6 @@ public final class JetStreamCluster implements AutoCloseable {
         if (closed) {
             return;
         }
-        settleReplayed(); // the replay may end with an entry that is not applied (a leader's first, a configuration)
         try {
             if (!hasMeta()) {
                 formMeta();
@@ -450,22 +429,14 @@ public final class JetStreamCluster implements AutoCloseable {
                 }
                 if (members.containsKey(selfId.toString())) {
                     wasMetaMember = true;
-                    leftMeta = false;
                     saveMetaMembers(members);
-                } else if (wasMetaMember && d.getInfo().isLeader() && d.getInfo().isAlive()) {
-                    // the meta leader removing itself: the configuration leaves it out from the moment the change is
-                    // appended, but Ratis commits the change, answers it and only then closes the division (the
-                    // next tick tears down). Removing the group now would abort the change and fail its request
-                    LOG.debug("JetStream cluster: leaving the meta group once the change is committed");
                 } else if (wasMetaMember) {
                     // SERVER.REMOVE: the meta group went on without us (a server being added sees configurations
                     // without itself while it catches up, so only one that was a member). Its storage goes, so that
                     // a restart rejoins (the leader adds every server it meets, except one it removed, until that
                     // one's route goes)
                     LOG.warn("JetStream being DISABLED, our server was removed from the cluster");
-                    announceServerRemoved();
                     wasMetaMember = false;
-                    leftMeta = true;
                     metaLeader = null;
                     metaLeaderReady = false;
                     server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId, CALL_IDS.incrementAndGet(),
@@ -639,19 +610,6 @@ public final class JetStreamCluster implements AutoCloseable {
         });
     }
 
-    /**
-     * Ratis apply thread (meta): {@code SERVER.REMOVE} took {@code name} out of the meta group; not added back while
-     * its route stays up, whoever leads. Only a server routed to now: the entry replayed after a restart (the routes
-     * not up yet) is about a route that has gone since.
-     */
-    void serverRemoved(String name) {
-        onClusterThread(() -> {
-            if (!name.equals(settings.serverName()) && online.containsKey(name)) {
-                removedServers.add(name);
-            }
-        });
-    }
-
     /** Any thread: the route to {@code name} is gone. */
     public void peerGone(String name) {
         if (name != null) {
@@ -759,76 +717,6 @@ public final class JetStreamCluster implements AutoCloseable {
     /** Ratis apply thread: this node leads the meta group and applied everything before its term. */
     void metaLeaderReady() {
         metaLeaderReady = true;
-        executor.execute(this::announceMetaLeader);
-    }
-
-    // ---- system account advisories ----
-
-    /** The system account's subject space, or null when the server has none. */
-    private MessageBus systemBus() {
-        for (JetStreamAccount a : js.accounts()) {
-            if (a.isSystem()) {
-                return a.bus();
-            }
-        }
-        return null;
-    }
-
-    /** An advisory's first fields: {@code type}, {@code id}, {@code timestamp} (nats-server's TypedEvent). */
-    private ObjectNode advisory(String type) {
-        ObjectNode o = JsJson.object();
-        o.put("type", "io.nats.jetstream.advisory.v1." + type);
-        o.put("id", JsJson.advisoryId());
-        o.put("timestamp", JsJson.time(nowNanos()));
-        return o;
-    }
-
-    private void publishSystem(String subject, ObjectNode advisory) {
-        String domain = js.options().domain();
-        if (domain != null && !domain.isEmpty()) {
-            advisory.put("domain", domain);
-        }
-        MessageBus sys = systemBus();
-        if (sys != null) {
-            sys.publish(subject, null, null, JsJson.bytes(advisory));
-        }
-    }
-
-    /**
-     * js-cluster thread, on the new meta leader once it applied the whole log: {@code DOMAIN.LEADER_ELECTED} in the
-     * system account, with the meta group's peers (newer nats-server sends it; 2.9.10 sends nothing).
-     */
-    private void announceMetaLeader() {
-        if (!answersAsMetaLeader() || closed) {
-            return;
-        }
-        ObjectNode o = advisory("domain_leader_elected");
-        o.put("leader", settings.serverName());
-        ArrayNode replicas = o.putArray("replicas");
-        try {
-            List<String> peers = new ArrayList<>();
-            for (RaftPeer p : server.getDivision(metaGroup).getRaftConf().getCurrentPeers()) {
-                peers.add(nameOf(p.getId()));
-            }
-            Collections.sort(peers);
-            Progress progress = progress(metaGroup);
-            for (String p : peers) {
-                replica(replicas.addObject(), p, progress);
-            }
-        } catch (IOException e) {
-            return; // the meta group went away meanwhile
-        }
-        o.put("cluster", settings.clusterName());
-        publishSystem("$JS.EVENT.ADVISORY.DOMAIN.LEADER_ELECTED", o);
-    }
-
-    /** js-cluster thread: this server left the meta group (SERVER.REMOVE); says so in the system account. */
-    private void announceServerRemoved() {
-        ObjectNode o = advisory("server_removed");
-        o.put("server", settings.serverName());
-        o.put("server_id", settings.serverId() == null ? "" : settings.serverId());
-        o.put("cluster", settings.clusterName());
-        publishSystem("$JS.EVENT.ADVISORY.SERVER.REMOVED", o);
     }
 
     boolean isMetaLeader() {
@@ -886,14 +774,10 @@ public final class JetStreamCluster implements AutoCloseable {
         }
     }
 
-    /**
-     * True when {@code group} replicates the stream now assigned under that name (also while a stream shrunk to one
-     * replica still has its group, until {@link #demote}).
-     */
+    /** True when {@code group} replicates the stream now assigned under that name. */
     private boolean current(String stream, RaftGroupId group) {
         Assignment a = meta.get(stream);
-        return a != null && RaftGroupId.valueOf(a.group()).equals(group)
-                && (a.replicated() || groupStreams.containsKey(group));
+        return a != null && a.replicated() && RaftGroupId.valueOf(a.group()).equals(group);
     }
 
     /** js-cluster thread. */
@@ -901,14 +785,6 @@ public final class JetStreamCluster implements AutoCloseable {
         Stream s = localStream(stream);
         Assignment a = meta.get(stream);
         if (s == null || a == null || !isStreamLeader(stream)) {
-            return;
-        }
-        if (!a.replicated()) {
-            // shrunk to this server: it runs the consumers from the committed state, and once the group is this
-            // server alone the group goes (demote)
-            streamLeaders.put(stream, selfId);
-            s.setLeading(true);
-            reconfigure(a);
             return;
         }
         streamLeaders.put(stream, selfId); // the leader-changed notification may come after leader-ready
@@ -975,15 +851,9 @@ public final class JetStreamCluster implements AutoCloseable {
             names.put(PeerIds.of(a.peers().get(i)), a.peers().get(i));
         }
         if (!a.peers().contains(settings.serverName())) {
-            if (groupStreams.containsKey(RaftGroupId.valueOf(a.group()))) {
-                executor.execute(() -> {
-                    if (replaying()) {
-                        // a restart replaying the stream's create: it may have been scaled up to this server since
-                        replayedResizes.add(a.key());
-                    } else {
-                        dropLocal(a); // this server was removed from the stream's peers while it was down
-                    }
-                });
+            if (a.replicated() && groupStreams.containsKey(RaftGroupId.valueOf(a.group()))) {
+                // this server was removed from the stream's peers while it was down: its replica goes
+                executor.execute(() -> dropLocal(a));
             }
             return;
         }
@@ -1040,19 +910,13 @@ public final class JetStreamCluster implements AutoCloseable {
                 }
             }
             if (confIds.equals(wanted)) {
-                if (!a.replicated()) {
-                    demote(a);
-                }
                 return;
             }
-            if (!added.isEmpty() && !seeded(a)) {
-                return; // asked for a snapshot first; this runs again once it is there
-            }
-            // Ratis refuses a change of a majority at once (replacing one of two, or two joining one): first the new
-            // peers join, one at a time, then the removed ones leave
+            // Ratis refuses a change of a majority at once (replacing one of two): first the new peers join, then
+            // the removed ones leave
             if (!added.isEmpty()) {
                 target.addAll(conf);
-                target.add(added.get(0));
+                target.addAll(added);
                 last = target.size() == wanted.size();
             } else {
                 conf.removeIf(p -> !wanted.contains(p.getId().toString()));
@@ -1087,64 +951,9 @@ public final class JetStreamCluster implements AutoCloseable {
                 executor.execute(() -> reconfigure(current));
             } else if (!current.peers().contains(settings.serverName())) {
                 executor.execute(() -> dropLocal(current));
-            } else if (!current.replicated()) {
-                executor.execute(() -> demote(current));
             }
         });
     }
-
-    /**
-     * js-cluster thread, on the leader about to add peers: whether a joining server can catch up. Ratis sends a joining
-     * server the latest snapshot first, then the log after it. A group made from an R1 stream ({@link #promote}) has
-     * history its log does not hold (the messages stored before it): it needs a snapshot, asked for here (false:
-     * {@link #reconfigure} runs again once it is written). Its first entry is the new configuration, so the local
-     * configuration equals the assignment's once anything was applied; a group without a snapshot whose configuration
-     * matches and that has nothing to snapshot lost nothing to its log either.
-     */
-    private boolean seeded(Assignment a) {
-        RaftGroupId gid = RaftGroupId.valueOf(a.group());
-        Stream s = localStream(a.key());
-        try {
-            if (s == null || server.getDivision(gid).getStateMachine().getLatestSnapshot() != null
-                    || unseeded.contains(gid)) {
-                return true;
-            }
-        } catch (IOException e) {
-            return false;
-        }
-        server.snapshotManagementAsync(org.apache.ratis.protocol.SnapshotManagementRequest.newCreate(clientId, selfId,
-                gid, CALL_IDS.incrementAndGet(), 60_000, 1)).whenComplete((r, err) -> onClusterThread(() -> {
-                    boolean written = false;
-                    try {
-                        written = server.getDivision(gid).getStateMachine().getLatestSnapshot() != null;
-                    } catch (IOException | RuntimeException e) {
-                        return; // the group went
-                    }
-                    Assignment now = meta.get(a.key());
-                    if (now == null || !now.group().equals(a.group())) {
-                        return;
-                    }
-                    if (written) {
-                        LOG.info("stream {}: snapshot written for the servers joining its group", a.name());
-                    } else if (s.config().equals(now.config()) && s.stats().lastSeq() == 0
-                            && s.consumerCount().get() == 0) {
-                        unseeded.add(gid); // nothing applied yet: nothing for a joining server to miss
-                    } else {
-                        executor.schedule(() -> {
-                            Assignment later = meta.get(a.key());
-                            if (later != null && later.group().equals(a.group())) {
-                                reconfigure(later);
-                            }
-                        }, 1, TimeUnit.SECONDS);
-                        return;
-                    }
-                    reconfigure(now);
-                }));
-        return false;
-    }
-
-    /** Groups {@link #seeded} found with nothing to snapshot. js-cluster thread. */
-    private final Set<RaftGroupId> unseeded = ConcurrentHashMap.newKeySet();
 
     /**
      * js-cluster thread, a removed follower: keeps its replica (its vote counts for the leader's configuration change
@@ -1172,32 +981,6 @@ public final class JetStreamCluster implements AutoCloseable {
     }
 
     private void createLocal(Assignment a, boolean joining) {
-        createLocal(a, joining, false);
-    }
-
-    /**
-     * js-cluster thread: this server's replica of {@code a}'s stream and its Ratis group: hosted empty when
-     * {@code joining} (the leader adds it), with this server alone when {@code alone} (an R1 stream becoming
-     * replicated), else with every peer (a create).
-     */
-    private void createLocal(Assignment assigned, boolean joining, boolean alone) {
-        // as the meta group holds it now (a restart replays older assignments of the stream first)
-        Assignment a = current(assigned);
-        if (!a.peers().contains(settings.serverName())) {
-            return; // moved off this server since (a peer removal or a replica count change replayed after this)
-        }
-        boolean hasGroup = groupStreams.containsKey(RaftGroupId.valueOf(a.group()));
-        if (a.replicated() && replaying() && !hasGroup) {
-            // a group this server does not have, in a restart's replay: the stream may have left it since (its
-            // replica dropped, or scaled back to one server); a group made now would never hear from its peers
-            replayedCreates.merge(a.key(), joining, Boolean::logicalOr);
-            return;
-        }
-        if (!a.replicated() && replaying() && hasGroup) {
-            // an R1 stream whose group is here, in a restart's replay: scaled up since, or its shrink unfinished
-            replayedResizes.add(a.key());
-            return;
-        }
         try {
             JetStreamAccount account = accountOf(a.key());
             if (account == null) {
@@ -1212,18 +995,25 @@ public final class JetStreamCluster implements AutoCloseable {
             }
             // the assignment as it is when asked (a peer removal changes the peers)
             s.setClusterInfo(() -> clusterInfo(current(a)));
-            RaftGroupId gid = RaftGroupId.valueOf(a.group());
-            // an R1 stream whose group is still here: a shrink to one replica not finished before a restart
-            boolean grouped = a.replicated() || groupStreams.containsKey(gid);
-            if (grouped) {
+            if (a.replicated()) {
                 s.setGroupView(() -> groupView(current(a)));
-                s.setSystemAdvisories(systemBus(), a.account());
             }
-            if (!grouped) {
+            if (!a.replicated()) {
                 answerCreate(a, s);
                 return;
             }
-            s.setReplicator(replicatorOf(a));
+            RaftGroupId gid = RaftGroupId.valueOf(a.group());
+            s.setReplicator(new io.jetkv.jetstream.stream.Replicator() {
+                @Override
+                public CompletionStage<?> propose(byte[] entry) {
+                    return JetStreamCluster.this.propose(gid, StreamStateMachine.entry(selfId.toString(), entry));
+                }
+
+                @Override
+                public boolean leads() {
+                    return leadsReady(a);
+                }
+            });
             // before the group applies anything: consumer entries need the consumers' side of the stream
             account.consumers().replicate(s);
             if (!groupStreams.containsKey(gid)) {
@@ -1239,10 +1029,8 @@ public final class JetStreamCluster implements AutoCloseable {
                 peers.add(peer(a.peers().get(i), a.addresses().get(i)));
             }
             if (!hosted) {
-                RaftGroup group = joining ? RaftGroup.valueOf(gid)
-                        : alone ? RaftGroup.valueOf(gid, selfPeer()) : RaftGroup.valueOf(gid, peers);
                 RaftClientReply r = server.groupManagement(GroupManagementRequest.newAdd(clientId, selfId,
-                        CALL_IDS.incrementAndGet(), group));
+                        CALL_IDS.incrementAndGet(), joining ? RaftGroup.valueOf(gid) : RaftGroup.valueOf(gid, peers)));
                 if (!r.isSuccess()) {
                     LOG.error("stream {}: Ratis group could not be added: {}", a.name(), r.getException());
                 }
@@ -1261,22 +1049,6 @@ public final class JetStreamCluster implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.error("stream {}: local replica could not be created", a.name(), e);
         }
-    }
-
-    /** Proposes to {@code a}'s group (this replica's entries carry its peer id, so that it sends the pub acks). */
-    private io.jetkv.jetstream.stream.Replicator replicatorOf(Assignment a) {
-        RaftGroupId gid = RaftGroupId.valueOf(a.group());
-        return new io.jetkv.jetstream.stream.Replicator() {
-            @Override
-            public CompletionStage<?> propose(byte[] entry) {
-                return JetStreamCluster.this.propose(gid, StreamStateMachine.entry(selfId.toString(), entry));
-            }
-
-            @Override
-            public boolean leads() {
-                return leadsReady(a);
-            }
-        };
     }
 
     /**
@@ -1330,7 +1102,7 @@ public final class JetStreamCluster implements AutoCloseable {
     /** Ratis apply thread: a stream was deleted. */
     void removed(Assignment a) {
         if (!a.peers().contains(settings.serverName())) {
-            if (groupStreams.containsKey(RaftGroupId.valueOf(a.group()))) {
+            if (a.replicated() && groupStreams.containsKey(RaftGroupId.valueOf(a.group()))) {
                 executor.execute(() -> dropLocal(a)); // a replica it was removed from, not dropped yet
             }
             return;
@@ -1340,7 +1112,7 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /** js-cluster thread: removes this server's replica of {@code a}'s stream, its Ratis group and its store. */
     private void dropLocal(Assignment a) {
-        if (a.replicated() || groupStreams.containsKey(RaftGroupId.valueOf(a.group()))) {
+        if (a.replicated()) {
             RaftGroupId gid = RaftGroupId.valueOf(a.group());
             openedFromStorage.remove(gid);
             try {
@@ -1425,10 +1197,9 @@ public final class JetStreamCluster implements AutoCloseable {
 
     /**
      * The clustered handlers of one account's API: every account with JetStream shares the meta group, its streams
-     * keyed by account and name. The meta leader step-down and server removal act on the whole cluster and are
-     * answered in every account, as nats-server 2.9.10 does (newer servers answer them in the system account only).
+     * keyed by account and name; the meta leader step-down belongs to the primary account's API.
      */
-    private void install(JetStreamAccount account) {
+    private void install(JetStreamAccount account, boolean primary) {
         JsApi api = account.api();
         String acc = account.name();
         account.streams().setClustered(true);
@@ -1444,34 +1215,20 @@ public final class JetStreamCluster implements AutoCloseable {
                         .filter(a -> a.account().equals(acc)).toList(), account.bus(), executor));
         api.register(JsApiSubjects.STREAM_LEADER_STEPDOWN, 1, 1, JsApiSubjects.STREAM_LEADER_STEPDOWN_RESPONSE,
                 req -> streamStepdown(acc, req));
-        registerMetaAdmin(api);
-        api.register(JsApiSubjects.STREAM_PEER_REMOVE, 1, 1, JsApiSubjects.STREAM_REMOVE_PEER_RESPONSE,
-                req -> peerRemove(acc, req));
+        if (primary) {
+            api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
+                    this::metaStepdown);
+            // peer and server removal act on the cluster, as the reference's system-account requests
+            api.register(JsApiSubjects.STREAM_PEER_REMOVE, 1, 1, JsApiSubjects.STREAM_REMOVE_PEER_RESPONSE,
+                    req -> peerRemove(acc, req));
+            api.register(JsApiSubjects.SERVER_REMOVE, 0, 0, JsApiSubjects.META_SERVER_REMOVE_RESPONSE,
+                    this::serverRemove);
+        }
         api.register(JsApiSubjects.CONSUMER_LEADER_STEPDOWN, 2, 2, JsApiSubjects.CONSUMER_LEADER_STEPDOWN_RESPONSE,
                 req -> consumerStepdown(acc, req));
         // purge and message delete need nothing here: the stream leader's handler proposes them (Stream#perform)
         api.register(JsApiSubjects.STREAM_UPDATE, 1, 1, JsApiSubjects.STREAM_UPDATE_RESPONSE,
                 req -> update(acc, req));
-    }
-
-    private void registerMetaAdmin(JsApi api) {
-        api.register(JsApiSubjects.META_LEADER_STEPDOWN, 0, 0, JsApiSubjects.META_LEADER_STEPDOWN_RESPONSE,
-                this::metaStepdown);
-        api.register(JsApiSubjects.SERVER_REMOVE, 0, 0, JsApiSubjects.META_SERVER_REMOVE_RESPONSE, this::serverRemove);
-    }
-
-    /**
-     * An account without JetStream (the system account, where {@code nats server cluster step-down} and
-     * {@code peer-remove} are sent, among them): the meta leader answers its step-downs and server removals all the
-     * same, as nats-server 2.9.10; every other request keeps the account's refusal (or silence, in the system
-     * account).
-     */
-    private void installMetaAdmin(JetStreamAccount account) {
-        String acc = account.name();
-        JsApi admin = account.serveFromCluster(
-                List.of(JsApiSubjects.META_LEADER_STEPDOWN, JsApiSubjects.SERVER_REMOVE));
-        admin.setGate((op, args, reply) -> admit(acc, op, args, reply));
-        registerMetaAdmin(admin);
     }
 
     private static final CompletableFuture<Void> NOW = CompletableFuture.completedFuture(null);
@@ -1491,13 +1248,8 @@ public final class JetStreamCluster implements AutoCloseable {
             if (answersAsMetaLeader()) {
                 return NOW;
             }
-            if (op.equals(JsApiSubjects.META_LEADER_STEPDOWN) || op.equals(JsApiSubjects.SERVER_REMOVE)) {
-                // nats-server's jsLeaderStepDownRequest and jsLeaderServerRemoveRequest: only the meta leader
-                // answers, never a server without one (a 503 from it would beat the leader's answer, and a retry
-                // of a removal that went through finds the server gone)
-                return null;
-            }
-            return leaderless() ? unavailableUnless(() -> metaLeader != null) : null;
+            return metaLeader == null && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS
+                    ? unavailableUnless(() -> metaLeader != null) : null;
         }
         if (op.equals("STREAM.UPDATE")) {
             // the meta leader checks and proposes it, as a create (the stream leader, or an R1 stream's server,
@@ -1505,7 +1257,8 @@ public final class JetStreamCluster implements AutoCloseable {
             if (answersAsMetaLeader()) {
                 return NOW;
             }
-            return leaderless() ? unavailableUnless(() -> metaLeader != null) : null;
+            return metaLeader == null && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS
+                    ? unavailableUnless(() -> metaLeader != null) : null;
         }
         if (!a.replicated()) {
             return a.peers().get(0).equals(settings.serverName()) ? NOW : null;
@@ -1523,14 +1276,6 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         return replica && !streamLeaders.containsKey(stream)
                 ? unavailableUnless(() -> streamLeaders.containsKey(stream)) : null;
-    }
-
-    /**
-     * Whether this server answers meta requests 503/10008 itself: it knows no meta leader, has been up a while, and
-     * is not a server removed from the meta group (which, as nats-server's, leaves the answers to the others).
-     */
-    private boolean leaderless() {
-        return metaLeader == null && !leftMeta && System.nanoTime() - startedAt > LEADERLESS_ANSWER_NANOS;
     }
 
     /** Fails (503/10008) after half a second unless {@code led} turns true by then; then another server answers. */
@@ -1640,9 +1385,9 @@ public final class JetStreamCluster implements AutoCloseable {
     /**
      * {@code STREAM.UPDATE} of a replicated stream, on the meta leader (nats-server's clustered update): checked
      * against the assignment's configuration, then proposed to the meta group; every replica then applies it at one
-     * place in the stream's own log ({@link #updated}) and the stream leader answers. A new replica count moves the
-     * stream to more or fewer servers in the same entry ({@link #resized}): the meta leader picks the added servers as
-     * for a create (none to be had: 400/10005, as nats-server) or the ones kept (the stream leader first).
+     * place in the stream's own log ({@link #updated}) and the stream leader answers. Other streams go to the local
+     * handler (an R1 stream's server). Changing the replica count is refused (10061): JetKV does not move a stream
+     * between groups yet.
      */
     private void update(String account, ApiRequest req) {
         String name = req.arg(0);
@@ -1670,292 +1415,18 @@ public final class JetStreamCluster implements AutoCloseable {
         cfg = cfg.withMarkerDefaults().withScheduleDefaults().withApiMetadata(io.jetkv.jetstream.api.ApiLevel.SERVER)
                 .checkMetadataSize();
         cfg.validateUpdateFrom(current);
+        if (Math.max(1, cfg.numReplicas()) != Math.max(1, current.numReplicas())) {
+            throw new JsApiException(JsError.STREAM_REPLICAS_NOT_UPDATABLE);
+        }
         cfg = cfg.sealedAdjusted();
         checkOverlap(account, cfg);
-        Assignment next = a.updated(cfg, null, null, 0);
-        int replicas = Math.max(1, cfg.numReplicas());
-        if (replicas != a.peers().size()) {
-            next = resize(next, replicas);
-        }
         submit(metaGroup, RaftClientRequest.writeRequestType(),
-                MetaStateMachine.update(next, req.reply(), req.responseType()))
+                MetaStateMachine.update(a.updated(cfg, null, null, 0), req.reply(), req.responseType()))
                 .whenComplete((r, err) -> {
                     if (err != null) {
                         req.fail(JsError.CLUSTER_NOT_AVAILABLE);
                     }
                 });
-    }
-
-    /**
-     * Meta leader: {@code a} on {@code replicas} servers. Growing keeps the current peers (the first stays first: an R1
-     * stream's server leads its new group) and adds the least loaded servers that fit the placement; shrinking keeps
-     * the stream leader when this server knows it, then the peers that are up, in order.
-     */
-    private Assignment resize(Assignment a, int replicas) {
-        List<String> peers = new ArrayList<>(a.peers());
-        if (replicas > peers.size()) {
-            peers.addAll(place(replicas - peers.size(), a.config().placement(), a.peers()));
-        } else {
-            List<String> keep = new ArrayList<>();
-            RaftPeerId leader = streamLeaders.get(a.key());
-            String leaderName = leader == null ? null : names.get(leader.toString());
-            if (leaderName != null && peers.contains(leaderName)) {
-                keep.add(leaderName);
-            }
-            for (String p : peers) {
-                boolean up = p.equals(settings.serverName()) || online.containsKey(p);
-                if (keep.size() < replicas && up && !keep.contains(p)) {
-                    keep.add(p);
-                }
-            }
-            for (String p : peers) {
-                if (keep.size() < replicas && !keep.contains(p)) {
-                    keep.add(p);
-                }
-            }
-            peers = keep;
-        }
-        List<String> addresses = new ArrayList<>();
-        for (String p : peers) {
-            int i = a.peers().indexOf(p);
-            addresses.add(i >= 0 ? a.addresses().get(i) : p.equals(settings.serverName()) ? endpoint : online.get(p));
-        }
-        LOG.info("stream {}: replicas {} -> {}: peers {}", a.name(), a.peers().size(), replicas, peers);
-        return a.resized(peers, addresses);
-    }
-
-    /**
-     * Ratis apply thread (meta): a replica count update moved {@code old}'s stream to {@code now}'s peers (same group
-     * id). An added server hosts the group empty and is caught up by the leader's configuration change (the leader's
-     * snapshot first, then the log); an R1 stream's server turns its stream into a group of its own first
-     * ({@link #promote}); a shrink is a configuration change to the kept peers, and a stream left on one server goes
-     * back to committing locally there ({@link #demote}). The update is answered once the new configuration revision
-     * is applied: by the group's leader, or by the one server left.
-     */
-    void resized(Assignment old, Assignment now) {
-        for (String p : now.peers()) {
-            names.put(PeerIds.of(p), p);
-        }
-        String self = settings.serverName();
-        executor.execute(() -> {
-            if (replaying()) {
-                // a restart replaying the meta log: this may be an earlier change than the stream's last (scaled up,
-                // then back): the stream is set up once, as the replayed log leaves it (settleReplayed)
-                replayedResizes.add(now.key());
-                if (!old.replicated() && old.peers().contains(self) && now.replicated()) {
-                    replayedPromotions.add(now.key());
-                }
-                return;
-            }
-            // as the meta group holds it when this runs: a later change (scaled back) must not be undone by an
-            // earlier one
-            Assignment cur = current(now);
-            boolean was = old.peers().contains(self);
-            boolean is = cur.peers().contains(self);
-            boolean hosted = groupStreams.containsKey(RaftGroupId.valueOf(cur.group()));
-            if (is && !was) {
-                createLocal(cur, true);
-            } else if (is && !old.replicated()) {
-                if (cur.replicated() && !hosted) {
-                    promote(cur);
-                } else {
-                    createLocal(cur, false); // promoted before a restart replaying this, or scaled back since
-                }
-            } else if (was) {
-                reconfigure(cur);
-                if (cur.replicated()) {
-                    proposeConfig(cur.key(), true);
-                }
-            }
-        });
-    }
-
-    /**
-     * The meta log's last index when this server started (Long.MAX_VALUE until Ratis opened it): the entries up to it
-     * are a restart's replay of changes made before, some of them undone by later ones.
-     */
-    private volatile long replayEnd = Long.MAX_VALUE;
-
-    /** Streams whose replica count changed in the replayed part of the meta log. js-cluster thread. */
-    private final Set<String> replayedResizes = new java.util.LinkedHashSet<>();
-
-    /**
-     * Streams the replayed log scaled up from an R1 stream on this server: without a group here, this server's store
-     * is what the group starts from ({@link #promote}). js-cluster thread.
-     */
-    private final Set<String> replayedPromotions = new java.util.HashSet<>();
-
-    /**
-     * Replicated streams the replayed log assigned to this server without a group here, each with whether it was to
-     * join the group empty (added by a peer change). js-cluster thread.
-     */
-    private final Map<String, Boolean> replayedCreates = new java.util.LinkedHashMap<>();
-
-    /** Any thread: whether the meta group has not applied its replayed log yet. */
-    private boolean replaying() {
-        long end = replayEnd;
-        if (end <= 0) {
-            return false;
-        }
-        org.apache.ratis.server.protocol.TermIndex applied = meta.getLastAppliedTermIndex();
-        long at = applied == null ? -1 : applied.getIndex();
-        long last = end;
-        if (end != Long.MAX_VALUE) {
-            try {
-                // a new meta leader may have cut an uncommitted tail of the replayed log
-                org.apache.ratis.server.protocol.TermIndex l =
-                        server.getDivision(metaGroup).getRaftLog().getLastEntryTermIndex();
-                last = l == null ? end : Math.min(end, l.getIndex());
-            } catch (IOException | RuntimeException e) {
-                last = end;
-            }
-        }
-        if (at >= last) {
-            replayEnd = 0; // done, for good
-            return false;
-        }
-        return true;
-    }
-
-    /** Ratis apply thread (meta): an entry was applied; once the replay is done, the resized streams are set up. */
-    void metaApplied(long index) {
-        long end = replayEnd;
-        if (end > 0 && end != Long.MAX_VALUE && index >= end) {
-            executor.execute(this::settleReplayed);
-        }
-    }
-
-    /** js-cluster thread: once the replay is done, each stream resized in it is set up as its assignment is now. */
-    private void settleReplayed() {
-        if ((replayedResizes.isEmpty() && replayedCreates.isEmpty()) || replaying()) {
-            return;
-        }
-        List<String> keys = new ArrayList<>(replayedResizes);
-        Map<String, Boolean> creates = new java.util.LinkedHashMap<>(replayedCreates);
-        Set<String> promotions = new java.util.HashSet<>(replayedPromotions);
-        replayedResizes.clear();
-        replayedCreates.clear();
-        replayedPromotions.clear();
-        for (String key : keys) {
-            Assignment a = meta.get(key);
-            if (a != null) {
-                settleResized(a, promotions.contains(key));
-            }
-        }
-        creates.forEach((key, joining) -> {
-            Assignment a = meta.get(key);
-            if (a != null && !keys.contains(key)) {
-                createLocal(a, joining);
-            }
-        });
-    }
-
-    /**
-     * js-cluster thread, after a restart: this server's replica of a stream whose replica count changed before, as
-     * the stream is assigned now (not as each replayed change left it). A server no longer among its peers drops its
-     * replica (once its group's configuration no longer lists it, see {@link #reconfigure}); a replicated stream's
-     * group goes on from this server's storage, or is made from its R1 store by the stream's first peer when the
-     * replay scaled it up from this server (a scale-up not begun, {@link #promote}), or is joined empty (an added server that had not joined); an R1 stream still in a
-     * group finishes leaving it ({@link #demote}, once it leads), else it commits locally as any R1 stream.
-     */
-    private void settleResized(Assignment a, boolean wasOneHere) {
-        String self = settings.serverName();
-        boolean grouped = groupStreams.containsKey(RaftGroupId.valueOf(a.group()));
-        Stream s = localStream(a.key());
-        LOG.info("stream {}: set up after the restart's replay on {} of {}{}", a.name(), self, a.peers(),
-                grouped ? " (its group is here)" : "");
-        if (!a.peers().contains(self)) {
-            if (grouped) {
-                reconfigure(a);
-            } else if (s != null) {
-                dropLocal(a);
-            }
-        } else if (a.replicated()) {
-            if (grouped) {
-                createLocal(a, false);
-            } else if (s != null && wasOneHere && self.equals(a.peers().get(0))) {
-                promote(a);
-            } else {
-                createLocal(a, true);
-            }
-        } else {
-            createLocal(a, false);
-            if (!grouped && s != null) {
-                s.setReplicator(null);
-                streamsOf(a.key()).setCapturing(s, true);
-                proposeConfig(a.key(), false);
-            }
-        }
-    }
-
-    /**
-     * js-cluster thread, the server of an R1 stream that is to be replicated: the stream gets a Ratis group with this
-     * server alone (so nothing is lost meanwhile: there is no other member to elect), its consumers' state becomes the
-     * group's, and once it leads it proposes the new configuration and snapshots its store, so that the peers the
-     * leader then adds one at a time install every message and consumer from the snapshot (Ratis sends a joining
-     * server the latest snapshot first). Publishes get no responders until the group's leader is ready.
-     */
-    private void promote(Assignment a) {
-        Stream s = localStream(a.key());
-        JetStreamAccount account = accountOf(a.key());
-        if (s == null || account == null) {
-            createLocal(a, false);
-            return;
-        }
-        LOG.info("stream {}: replicated on {}, starting from this server's store", a.name(), a.peers());
-        streamsOf(a.key()).setCapturing(s, false);
-        // the new group's log starts at index 0; the consumers as they are now are its first committed state
-        s.restartRaftIndex(() -> account.consumers().promote(s));
-        createLocal(a, false, true);
-    }
-
-    /**
-     * js-cluster thread, the one server left of a replicated stream, leading a group whose configuration is itself
-     * alone: once everything committed is applied, the stream commits locally again (an R1 stream), the group and its
-     * storage go, the consumers keep their state in this server's store, and the new configuration is applied and
-     * the update answered.
-     */
-    private void demote(Assignment a) {
-        Stream s = localStream(a.key());
-        RaftGroupId gid = RaftGroupId.valueOf(a.group());
-        if (s == null || !groupStreams.containsKey(gid) || a.replicated()) {
-            return;
-        }
-        LOG.info("stream {}: back to one replica on {}", a.name(), settings.serverName());
-        // new publishes commit locally from here; what was proposed before is applied before the group goes
-        s.setReplicator(null);
-        readBarrier(a).whenComplete((r, err) -> onClusterThread(() -> {
-            if (err != null) {
-                LOG.info("stream {}: waiting for the group's last entries: {}", a.name(), err.toString());
-                executor.schedule(() -> demote(a), 1, TimeUnit.SECONDS);
-                s.setReplicator(replicatorOf(a));
-                return;
-            }
-            Assignment now = meta.get(a.key());
-            if (now == null || !now.group().equals(a.group()) || now.replicated()) {
-                return;
-            }
-            groupStreams.remove(gid);
-            openedFromStorage.remove(gid);
-            streamLeaders.remove(a.key());
-            announcedLeadership.remove(a.key());
-            s.setGroupView(null);
-            JetStreamAccount account = accountOf(a.key());
-            s.restartRaftIndex(() -> {
-                if (account != null) {
-                    account.consumers().unreplicate(s);
-                }
-            });
-            try {
-                server.groupManagement(GroupManagementRequest.newRemove(clientId, selfId, CALL_IDS.incrementAndGet(),
-                        gid, true, false));
-                Files.deleteIfExists(dir.resolve("groups").resolve(a.group().toString()));
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("stream {}: removing its Ratis group failed: {}", a.name(), e.toString());
-            }
-            streamsOf(a.key()).setCapturing(s, true);
-            proposeConfig(a.key(), true);
-        }));
     }
 
     /**
@@ -1979,8 +1450,7 @@ public final class JetStreamCluster implements AutoCloseable {
         if (s == null || a == null) {
             return;
         }
-        // a stream still in a group (also one shrinking to this server alone) proposes it as the group's leader
-        if (s.isReplicated() ? !leadsReady(a) : !a.peers().get(0).equals(settings.serverName())) {
+        if (a.replicated() ? !leadsReady(a) : !a.peers().get(0).equals(settings.serverName())) {
             return;
         }
         if (!answer && s.config().equals(a.config())) {
@@ -2178,7 +1648,8 @@ public final class JetStreamCluster implements AutoCloseable {
     /**
      * {@code SERVER.REMOVE} {@code {"peer":"<server name>"}} (or {@code "peer_id"}), on the meta leader: the
      * server's replicas move to other servers (as {@link #peerRemove}), then it leaves the meta group. While its
-     * route stays up it is not added back; a restart of it rejoins (as nats-server's).
+     * route stays up it is not added back; a restart of it rejoins (as nats-server's). JetKV's clusters have one
+     * account, so there is no system account to confine this to.
      */
     private void serverRemove(ApiRequest req) {
         if (req.isEmptyRequest()) {
@@ -2205,7 +1676,6 @@ public final class JetStreamCluster implements AutoCloseable {
         String removedId = found;
         removedServers.add(removed);
         List<CompletableFuture<RaftClientReply>> moves = new ArrayList<>();
-        moves.add(submit(metaGroup, RaftClientRequest.writeRequestType(), MetaStateMachine.serverRemoved(removed)));
         for (Assignment a : meta.all().values()) {
             if (a.replicated() && a.peers().contains(removed)) {
                 moves.add(submit(metaGroup, RaftClientRequest.writeRequestType(),
@@ -2214,16 +1684,13 @@ public final class JetStreamCluster implements AutoCloseable {
         }
         // its replicas move while it still applies the meta log (it drops them), then it leaves the meta group
         CompletableFuture.allOf(moves.toArray(CompletableFuture[]::new)).handle((v, err) -> {
-            onClusterThread(() -> removeMetaPeer(removedId, req, 0));
+            onClusterThread(() -> removeMetaPeer(removedId, req));
             return null;
         });
     }
 
-    /**
-     * js-cluster thread, meta leader: the meta group's configuration without {@code id}; answers {@code req}. A
-     * change already in progress (a server being added) is waited for: asked again a few times.
-     */
-    private void removeMetaPeer(String id, ApiRequest req, int attempt) {
+    /** js-cluster thread, meta leader: the meta group's configuration without {@code id}; answers {@code req}. */
+    private void removeMetaPeer(String id, ApiRequest req) {
         try {
             List<RaftPeer> peers = new ArrayList<>();
             for (RaftPeer p : server.getDivision(metaGroup).getRaftConf().getCurrentPeers()) {
@@ -2234,18 +1701,8 @@ public final class JetStreamCluster implements AutoCloseable {
             server.setConfigurationAsync(new SetConfigurationRequest(clientId, selfId, metaGroup,
                     CALL_IDS.incrementAndGet(), peers)).whenComplete((r, err) -> {
                         boolean ok = err == null && r.isSuccess();
-                        Throwable cause = err != null ? err : r.getException();
-                        if (!ok && attempt < 20 && !closed && isMetaLeader() && inProgress(cause)) {
-                            try {
-                                executor.schedule(() -> removeMetaPeer(id, req, attempt + 1), 250,
-                                        TimeUnit.MILLISECONDS);
-                                return;
-                            } catch (java.util.concurrent.RejectedExecutionException e) {
-                                // closing: answered below
-                            }
-                        }
                         LOG.info("JetStream cluster: {} removed from the meta group: {}", nameOf(RaftPeerId.valueOf(id)),
-                                ok ? "ok" : String.valueOf(cause));
+                                ok ? "ok" : err != null ? err.toString() : r.getException());
                         if (ok) {
                             respondSuccess(req);
                         } else {
@@ -2255,16 +1712,6 @@ public final class JetStreamCluster implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             req.fail(JsError.CLUSTER_NOT_AVAILABLE);
         }
-    }
-
-    /** Whether {@code e} (or its cause) is Ratis's refusal of a configuration change while another is in progress. */
-    private static boolean inProgress(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static void respondSuccess(ApiRequest req) {
@@ -2407,38 +1854,14 @@ public final class JetStreamCluster implements AutoCloseable {
         return o;
     }
 
-    /**
-     * The commit index of each peer of {@code a}'s group as this replica knows it, its own, and the peer ids in the
-     * group's Ratis configuration (empty: unknown here). A peer the configuration does not list yet (a server being
-     * added by a replica count change or a peer removal, still catching up) is not current.
-     */
-    private record Progress(Map<String, Long> commits, long own, Set<String> members) {}
+    /** The commit index of each peer of {@code a}'s group as this replica knows it, and its own. */
+    private record Progress(Map<String, Long> commits, long own) {}
 
     private Progress progress(Assignment a) {
-        return progress(RaftGroupId.valueOf(a.group()));
-    }
-
-    private Progress progress(RaftGroupId group) {
         Map<String, Long> commits = new ConcurrentHashMap<>();
-        Set<String> members = new java.util.TreeSet<>();
         long own = 0;
         try {
-            RaftServer.Division d = server.getDivision(group);
-            if (d.getInfo().isLeader()) {
-                // only the leader's configuration is the group's; a follower's may lag behind the change. A server is
-                // a member once the configuration adding it is committed and no longer joint: until then electing a
-                // leader may still need the old members (the leader lost then, the group could elect none)
-                org.apache.ratis.server.RaftConfiguration conf = d.getRaftConf();
-                Set<String> previous = new java.util.TreeSet<>();
-                conf.getPreviousPeers().forEach(p -> previous.add(p.getId().toString()));
-                boolean committed = conf.getLogEntryIndex() <= d.getRaftLog().getLastCommittedIndex();
-                conf.getCurrentPeers().forEach(p -> {
-                    String id = p.getId().toString();
-                    if ((committed && previous.isEmpty()) || previous.contains(id) || id.equals(selfId.toString())) {
-                        members.add(id);
-                    }
-                });
-            }
+            RaftServer.Division d = server.getDivision(RaftGroupId.valueOf(a.group()));
             for (RaftProtos.CommitInfoProto ci : d.getCommitInfos()) {
                 String id = RaftPeerId.valueOf(ci.getServer().getId()).toString();
                 commits.put(id, ci.getCommitIndex());
@@ -2449,7 +1872,7 @@ public final class JetStreamCluster implements AutoCloseable {
         } catch (IOException e) {
             // no local division: the peers are listed without progress
         }
-        return new Progress(commits, own, members);
+        return new Progress(commits, own);
     }
 
     /** One {@code replicas[]} entry (nats-server's PeerInfo, its field order). */
@@ -2459,8 +1882,7 @@ public final class JetStreamCluster implements AutoCloseable {
         boolean up = self || online.containsKey(p);
         long lag = self ? 0 : Math.max(0, progress.own() - progress.commits().getOrDefault(id, 0L));
         r.put("name", p);
-        boolean member = progress.members().isEmpty() || progress.members().contains(id);
-        r.put("current", up && lag == 0 && member);
+        r.put("current", up && lag == 0);
         if (!up) {
             r.put("offline", true);
         }

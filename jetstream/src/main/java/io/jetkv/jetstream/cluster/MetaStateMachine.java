@@ -90,14 +90,6 @@ final class MetaStateMachine extends BaseStateMachine {
         return JsJson.bytes(JsJson.object().put("op", "remove").put("stream", key));
     }
 
-    /**
-     * Entry recording that {@code SERVER.REMOVE} took {@code server} out of the meta group: every server knows it, so
-     * that whichever leads next does not add it back while its route stays up (the leader removing itself too).
-     */
-    static byte[] serverRemoved(String server) {
-        return JsJson.bytes(JsJson.object().put("op", "server_removed").put("server", server));
-    }
-
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         RaftProtos.LogEntryProto entry = trx.getLogEntry();
@@ -120,15 +112,8 @@ final class MetaStateMachine extends BaseStateMachine {
                         String reply = apart ? n.path("update_reply").textValue() : u.reply();
                         String type = apart ? n.path("update_type").textValue() : u.responseType();
                         Assignment now = old.updated(u.config(), reply, type, entry.getIndex());
-                        if (!u.peers().equals(old.peers())) {
-                            // a replica count update: the stream moves to more or fewer servers in the same revision
-                            now = now.resized(u.peers(), u.addresses());
-                            streams.put(now.key(), now);
-                            cluster.resized(old, now);
-                        } else {
-                            streams.put(now.key(), now);
-                            cluster.updated(now);
-                        }
+                        streams.put(now.key(), now);
+                        cluster.updated(now);
                     }
                 }
                 case "peers" -> {
@@ -146,14 +131,12 @@ final class MetaStateMachine extends BaseStateMachine {
                         cluster.removed(a);
                     }
                 }
-                case "server_removed" -> cluster.serverRemoved(n.path("server").asText());
                 default -> LOG.error("meta: unknown entry {}", n);
             }
         } catch (IOException | RuntimeException e) {
             LOG.error("meta: entry {} could not be applied", entry.getIndex(), e);
         }
         updateLastAppliedTermIndex(TermIndex.valueOf(entry));
-        cluster.metaApplied(entry.getIndex());
         return CompletableFuture.completedFuture(Message.EMPTY);
     }
 
@@ -215,9 +198,6 @@ final class MetaStateMachine extends BaseStateMachine {
             Assignment old = streams.putIfAbsent(a.key(), a);
             if (old == null) {
                 cluster.assigned(a);
-            } else if (a.revision() > old.revision() && !a.peers().equals(old.peers())) {
-                streams.put(a.key(), a);
-                cluster.resized(old, a);
             } else if (a.revision() > old.revision()) {
                 // updated since: the stream's leader proposes the configuration to its group
                 streams.put(a.key(), a);

@@ -192,37 +192,6 @@ public final class ConsumerManager implements AutoCloseable {
         }
     }
 
-    /**
-     * Writer thread of {@code stream}, an R1 stream becoming replicated before its new group applies anything: the
-     * consumers as they are become the group's first committed state (in its snapshot for the servers joining), and
-     * their state leaves this server's meta keys for the group.
-     */
-    public void promote(Stream stream) {
-        ConsumerSet set = setFor(stream);
-        set.commitLive();
-        for (Consumer c : set.all()) {
-            forget(stream.name(), c.name());
-        }
-        set.replicate();
-        stream.setReplicatedConsumers(set);
-    }
-
-    /**
-     * Writer thread of {@code stream}, a replicated stream left on this server alone: the consumers it runs keep their
-     * state, saved in this server's meta keys again (a durable survives a restart as on any R1 stream).
-     */
-    public void unreplicate(Stream stream) {
-        ConsumerSet set = sets.get(stream);
-        if (set == null) {
-            return;
-        }
-        set.unreplicate();
-        stream.setReplicatedConsumers(null);
-        for (Consumer c : set.all()) {
-            persist(stream, c);
-        }
-    }
-
     // ---- persistence ----
 
     private static String key(String stream, String name) {

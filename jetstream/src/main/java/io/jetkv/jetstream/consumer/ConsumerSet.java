@@ -129,40 +129,6 @@ final class ConsumerSet implements StreamListener, Interest, ReplicatedConsumers
         return replicated;
     }
 
-    /**
-     * Writer thread, an R1 stream becoming replicated: the committed view starts as the live consumers are (their
-     * configuration and delivery/ack state), so the new group's snapshot carries them.
-     */
-    void commitLive() {
-        long now = ConsumerManager.nowNanos();
-        for (Consumer live : consumers.values()) {
-            Consumer view = new Consumer(this, live.name(), live.config(), live.created(), now);
-            view.restoreState(live.stateBytes(), now);
-            Consumer old = committed.put(live.name(), view);
-            if (old != null) {
-                old.delete();
-            }
-        }
-    }
-
-    /**
-     * Writer thread, a replicated stream left on this server alone (its leader): the live consumers go on as an R1
-     * stream's; the committed view is dropped, and replies waiting for a commit go (nothing more is proposed).
-     */
-    void unreplicate() {
-        replicated = false;
-        for (Consumer c : committed.values()) {
-            c.delete();
-        }
-        committed.clear();
-        configChanged.clear();
-        deletedSince.clear();
-        doneSince.clear();
-        List<java.util.function.Consumer<Boolean>> replies = new ArrayList<>(onCommit);
-        onCommit.clear();
-        replies.forEach(r -> r.accept(true));
-    }
-
     /** Writer thread, leader of a replicated stream: runs {@code reply} once the next proposal committed. */
     void afterCommit(java.util.function.Consumer<Boolean> reply) {
         onCommit.add(reply);

@@ -472,21 +472,6 @@ public final class Stream {
         this.replicator = r;
     }
 
-    /**
-     * Cluster layer, any thread: the stream starts or stops being replicated by a Raft group of its own (a replica
-     * count update), whose log starts at index 0. The writer forgets the index of the last applied entry, then runs
-     * {@code then}, in order with the committed entries: before any of a new group's.
-     */
-    public void restartRaftIndex(Runnable then) {
-        committed.add(batch -> {
-            appliedIndex = 0;
-            store.putAux(APPLIED_KEY, ReplicatedBatch.longBytes(0));
-            batch.markDirty();
-            then.run();
-        });
-        schedule();
-    }
-
     /** Whether publishes go through consensus (a replicated stream). Any thread. */
     public boolean isReplicated() {
         return replicator != null;
@@ -528,18 +513,6 @@ public final class Stream {
         this.groupView = s;
     }
 
-    /**
-     * Where the cluster advisories' system-account copies go (nats-server sends each to the account and, with an
-     * {@code account} field, to the system account), and this stream's account; a null bus: no copies. Any thread.
-     */
-    public void setSystemAdvisories(MessageBus system, String account) {
-        this.systemAdvisories = system == null ? null : new SystemAdvisories(system, account);
-    }
-
-    private record SystemAdvisories(MessageBus bus, String account) {}
-
-    private volatile SystemAdvisories systemAdvisories;
-
     /** The group's leader and replicas for advisories (see {@link #setGroupView}), or null. Any thread. */
     public ObjectNode groupView() {
         java.util.function.Supplier<ObjectNode> s = groupView;
@@ -576,19 +549,6 @@ public final class Stream {
         String subject = "$JS.EVENT.ADVISORY." + kind.toUpperCase(java.util.Locale.ROOT) + "." + event + "." + name
                 + (consumer == null ? "" : "." + consumer);
         ctx.bus().publish(subject, null, null, JsJson.bytes(o));
-        SystemAdvisories sys = systemAdvisories;
-        if (sys != null) {
-            // the same advisory (same id), the account named right after the timestamp, as nats-server's copy
-            ObjectNode copy = JsJson.object();
-            for (var fields = o.fields(); fields.hasNext(); ) {
-                var f = fields.next();
-                copy.set(f.getKey(), f.getValue());
-                if (f.getKey().equals("timestamp")) {
-                    copy.put("account", sys.account());
-                }
-            }
-            sys.bus().publish(subject, null, null, JsJson.bytes(copy));
-        }
     }
 
     /** Writer thread: the names of the consumers the stream's group committed (none on an unreplicated stream). */

@@ -358,8 +358,7 @@ public final class MonitorServer implements AutoCloseable {
         }
         return server.connectionSnapshots().thenApplyAsync(all -> json(params,
                 Subsz.render(server.serverId(), Instant.now(), options.account() == null ? server.subscriptions()
-                        : server.subscriptions(options.account()), all,
-                        server.internalSubscriptions(options.account()), options),
+                        : server.subscriptions(options.account()), all, options),
                 HttpResponseStatus.OK, true), group);
     }
 

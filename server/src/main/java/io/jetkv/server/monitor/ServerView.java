@@ -34,17 +34,6 @@ public interface ServerView {
     /** Subscriptions in {@code account}'s subject space now; 0 for an account without one. */
     int subscriptions(String account);
 
-    /**
-     * The server's own subscriptions (JetStream's API, the system account's request subjects, service imports'
-     * reply routing, ...), of one account or (null) of every account. Any thread.
-     */
-    default java.util.List<InternalSub> internalSubscriptions(String account) {
-        return java.util.List.of();
-    }
-
-    /** One internal subscription: its account and subject; {@code sid} numbers it (no client owns it). */
-    record InternalSub(String account, String subject, String queue, long sid) {}
-
     /** Open clients per account and the closed ones' totals (nats-server's account statistics). */
     AccountCounters accountCounters();
 

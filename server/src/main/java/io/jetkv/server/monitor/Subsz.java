@@ -9,9 +9,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * {@code /subsz}: subscription statistics and, with {@code subs=1}, the subscriptions: the clients' (from the
- * same per-connection snapshots as /connz) and the server's own, as nats-server lists them. Runs on the monitoring
- * thread.
+ * {@code /subsz}: subscription statistics and, with {@code subs=1}, the client subscriptions (from the
+ * same per-connection snapshots as /connz). Runs on the monitoring thread.
  */
 final class Subsz {
     /** {@code account}: one account's subscriptions only, null for all. */
@@ -45,21 +44,10 @@ final class Subsz {
         }
     }
 
-    /**
-     * @param internal the server's own subscriptions, listed with cid 0: JetKV has no internal client per account
-     *     whose cid they could carry (nats-server lists them under its internal clients' cids)
-     */
     static ObjectNode render(String serverId, Instant now, int subscriptions, List<ConnectionInfo> conns,
-            List<ServerView.InternalSub> internal, Options o) {
+            Options o) {
         record Row(ConnectionInfo.SubInfo sub, long cid, String account) {}
         List<Row> rows = new ArrayList<>();
-        for (ServerView.InternalSub s : internal) {
-            if ((o.account() == null || o.account().equals(s.account()))
-                    && (o.test().isEmpty() || Subject.matches(s.subject(), o.test()))) {
-                rows.add(new Row(new ConnectionInfo.SubInfo(s.subject(), s.queue(), Long.toString(s.sid()), 0, 0), 0,
-                        s.account()));
-            }
-        }
         for (ConnectionInfo c : conns) {
             if (o.account() != null && !o.account().equals(c.account())) {
                 continue;
@@ -70,8 +58,7 @@ final class Subsz {
                 }
             }
         }
-        rows.sort(Comparator.comparingLong(Row::cid).thenComparingLong(r -> sidOrder(r.sub().sid()))
-                .thenComparing(r -> r.sub().sid()));
+        rows.sort(Comparator.comparingLong(Row::cid).thenComparing(r -> r.sub().sid()));
         int limit = o.limit() > 0 ? o.limit() : 1024;
         int from = Math.min(Math.max(o.offset(), 0), rows.size());
         List<Row> page = rows.subList(from, Math.min(rows.size(), from + limit));
@@ -102,14 +89,5 @@ final class Subsz {
             d.put("cid", row.cid());
         }
         return r;
-    }
-
-    /** Numeric sids in numeric order (internal ones are numbers; a client's may be any token). */
-    private static long sidOrder(String sid) {
-        try {
-            return Long.parseLong(sid);
-        } catch (NumberFormatException e) {
-            return Long.MAX_VALUE;
-        }
     }
 }

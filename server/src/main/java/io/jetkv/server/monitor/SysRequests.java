@@ -88,11 +88,6 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
      * and {@code $SYS.REQ.SERVER.PING.CONNZ} give the account's own CONNZ, {@code $SYS.REQ.ACCOUNT.PING.STATZ} its
      * STATZ. Null for any other subject.
      */
-    /** The subjects every account imports from the system account. */
-    public static java.util.List<String> importedSubjects() {
-        return Accountz.SYSTEM_IMPORTS.stream().map(imp -> imp[0]).toList();
-    }
-
     public static String importedBy(String subject, String account) {
         for (String[] imp : Accountz.SYSTEM_IMPORTS) {
             if (imp[0].equals(subject)) {
@@ -336,10 +331,7 @@ public final class SysRequests implements AutoCloseable, io.jetkv.jetstream.Inbo
         Subsz.Options o = new Subsz.Options(true, options.path("offset").asInt(0), options.path("limit").asInt(0),
                 test, account == null ? "" : account); // "": an unknown account, whose list is empty
         int subs = account == null ? 0 : server.subscriptions(account);
-        java.util.List<ServerView.InternalSub> internal = account == null ? java.util.List.of()
-                : server.internalSubscriptions(account);
-        return server.connectionSnapshots()
-                .thenApply(all -> Subsz.render(server.serverId(), now, subs, all, internal, o));
+        return server.connectionSnapshots().thenApply(all -> Subsz.render(server.serverId(), now, subs, all, o));
     }
 
     /** STATZ of {@code accounts}; null (no reply) when none has clients and {@code include_unused} is not set. */
