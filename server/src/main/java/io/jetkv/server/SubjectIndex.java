@@ -140,23 +140,15 @@ final class SubjectIndex {
 
     /** Subscriptions matching the literal {@code subject}. */
     Match match(String subject) {
-        if (subject.startsWith(INBOX_PREFIX) && firstSight(subject)) {
-            // a request's reply inbox (each pub ack, each API reply) is used once: it is neither looked up in the
-            // cache nor put there, where it would only evict the subjects that do repeat. A push consumer's deliver
-            // inbox (every KV watcher's) gets each of its messages: it is cached from its second match on.
-            if (Subject.hasEmptyToken(subject)) {
-                return Match.EMPTY;
+        // a request's reply inbox (each pub ack, each API reply) is used once: it is neither looked up in the cache
+        // nor put there, where it would only evict the subjects that do repeat. A push consumer's deliver inbox
+        // (every KV watcher's) gets each of its messages: it is cached from its second match on.
+        boolean oneShot = subject.startsWith(INBOX_PREFIX) && firstSight(subject);
+        if (!oneShot) {
+            Match cached = cache.get(subject);
+            if (cached != null) {
+                return cached;
             }
-            lock.readLock().lock();
-            try {
-                return collectMatch(subject);
-            } finally {
-                lock.readLock().unlock();
-            }
-        }
-        Match cached = cache.get(subject);
-        if (cached != null) {
-            return cached;
         }
         if (Subject.hasEmptyToken(subject)) {
             // as nats-server's sublist: a subject with an empty token matches nothing, not even '>'
@@ -165,10 +157,12 @@ final class SubjectIndex {
         lock.readLock().lock();
         try {
             Match m = collectMatch(subject);
-            if (cache.size() >= CACHE_MAX) {
-                cache.clear();
+            if (!oneShot) {
+                if (cache.size() >= CACHE_MAX) {
+                    cache.clear();
+                }
+                cache.put(subject, m);
             }
-            cache.put(subject, m);
             return m;
         } finally {
             lock.readLock().unlock();

@@ -25,23 +25,28 @@ final class MessageCodec {
      * surely does not, which is what {@link StreamStore#lastMsgIdSeq} needs.
      */
     static boolean mayHoldMsgId(byte[] headers) {
-        if (headers == null) {
-            return false;
-        }
+        return headers != null && indexOf(headers, MSG_ID, true) >= 0;
+    }
+
+    /**
+     * Where {@code needle} first occurs in {@code hay}, or -1. With {@code ignoreCase}, ASCII letters of {@code hay}
+     * match in either case ({@code needle} is given in lower case).
+     */
+    static int indexOf(byte[] hay, byte[] needle, boolean ignoreCase) {
         outer:
-        for (int i = 0, last = headers.length - MSG_ID.length; i <= last; i++) {
-            for (int k = 0; k < MSG_ID.length; k++) {
-                int c = headers[i + k];
-                if (c >= 'A' && c <= 'Z') {
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int k = 0; k < needle.length; k++) {
+                int c = hay[i + k];
+                if (ignoreCase && c >= 'A' && c <= 'Z') {
                     c += 'a' - 'A';
                 }
-                if (c != MSG_ID[k]) {
+                if (c != needle[k]) {
                     continue outer;
                 }
             }
-            return true;
+            return i;
         }
-        return false;
+        return -1;
     }
 
     static byte[] encode(String subject, byte[] headers, byte[] payload, long timestamp) {

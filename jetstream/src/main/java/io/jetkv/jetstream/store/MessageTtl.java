@@ -49,7 +49,7 @@ public final class MessageTtl {
         if (headers == null) {
             return null;
         }
-        int at = indexOf(headers, KEY);
+        int at = MessageCodec.indexOf(headers, KEY, false);
         if (at < 0) {
             return null;
         }
@@ -162,16 +162,4 @@ public final class MessageTtl {
         return negative ? -nanos : nanos;
     }
 
-    private static int indexOf(byte[] hay, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
 }

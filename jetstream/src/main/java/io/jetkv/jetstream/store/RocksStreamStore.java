@@ -100,6 +100,7 @@ public final class RocksStreamStore implements StreamStore {
     private final String name;
     private final byte[] prefix;
     private final byte[] stateKey;
+    private final byte[] msgIdMarkKey;
     private final byte[] msgPrefix;
     private final ReadOptions readOptions = new ReadOptions();
     private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
@@ -151,6 +152,7 @@ public final class RocksStreamStore implements StreamStore {
         this.name = name;
         this.prefix = RocksStorage.streamPrefix(id);
         this.stateKey = kindKey(K_STATE);
+        this.msgIdMarkKey = kindKey(K_MSG_ID_MARK);
         this.msgPrefix = kindKey(K_MSG);
         this.ttls = new DueIndex(kindKey(K_TTL), cf, batch);
         this.schedules = new DueIndex(kindKey(K_SCHEDULE), cf, batch);
@@ -168,7 +170,7 @@ public final class RocksStreamStore implements StreamStore {
         byte[] state = db.get(readOptions, stateKey);
         long numSubjects = 0;
         int generation = 0;
-        byte[] mark = db.get(readOptions, kindKey(K_MSG_ID_MARK));
+        byte[] mark = db.get(readOptions, msgIdMarkKey);
         if (state == null) {
             firstSeq = 1;
             floor = 1;
@@ -976,7 +978,7 @@ public final class RocksStreamStore implements StreamStore {
             if (msgIdMarkChanged) {
                 byte[] v = new byte[8];
                 MessageCodec.putLong(v, 0, lastMsgIdSeq);
-                batch.put(cf, kindKey(K_MSG_ID_MARK), v);
+                batch.put(cf, msgIdMarkKey, v);
             }
             if (storage.takeInjectedFlushFailure(name)) {
                 throw new RocksDBException("injected flush failure");
